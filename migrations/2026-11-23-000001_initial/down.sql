@@ -1,0 +1,14 @@
+DROP TABLE outbox;
+DROP TABLE reactions;
+DROP TABLE messages;
+DROP TABLE conversation_members;
+DROP TABLE conversations;
+DROP TABLE invites;
+DROP TABLE group_members;
+DROP TABLE groups;
+ALTER TABLE users DROP CONSTRAINT users_avatar_fk;
+DROP TABLE attachments;
+DROP TABLE blocks;
+DROP TABLE contacts;
+DROP TABLE refresh_tokens;
+DROP TABLE users;

@@ -1,0 +1,158 @@
+//! Response and event payload types shared by api-server, ws-server, the tests and (through
+//! the OpenAPI document) the web client. A serialized type is a promise: change it with care.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Another user as anyone may see them (never a password hash or private data).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UserDto {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    pub avatar_id: Option<i64>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The signed-in user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MeDto {
+    #[serde(flatten)]
+    pub user: UserDto,
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokensDto {
+    pub access_token: String,
+    /// Opaque; rotated by every `POST /auth/refresh`.
+    pub refresh_token: String,
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    pub user: MeDto,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WsTicketDto {
+    pub ticket: String,
+    pub expires_in: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ContactDto {
+    pub user: UserDto,
+    pub alias: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MessageDto {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub seq: i64,
+    pub sender_id: i64,
+    pub client_id: Uuid,
+    /// text | image | file | voice | system
+    pub kind: String,
+    /// Empty when deleted (the tombstone keeps id, seq, sender and times).
+    pub body: String,
+    pub attachment_id: Option<i64>,
+    pub reply_to_id: Option<i64>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Per-member watermarks of a conversation; also the `receipt` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptDto {
+    pub conversation_id: i64,
+    pub user_id: i64,
+    pub delivered_seq: i64,
+    pub read_seq: i64,
+}
+
+/// The other member of a direct chat, with my alias for them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PeerDto {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub avatar_id: Option<i64>,
+    pub alias: Option<String>,
+}
+
+/// One row of the sidebar (`GET /conversations`) and the body of `GET /conversations/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConversationDto {
+    pub id: i64,
+    /// direct | channel
+    pub kind: String,
+    pub group_id: Option<i64>,
+    pub group_name: Option<String>,
+    /// Channel name (channels only).
+    pub name: Option<String>,
+    pub peer: Option<PeerDto>,
+    pub last_seq: i64,
+    pub last_message_at: Option<DateTime<Utc>>,
+    /// The newest message I can see (respects clear history), if any.
+    pub last_message: Option<MessageDto>,
+    pub unread_count: i64,
+    pub last_read_seq: i64,
+    pub last_delivered_seq: i64,
+    pub cleared_seq: i64,
+    pub pinned: bool,
+    pub archived: bool,
+    pub muted_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelDto {
+    pub id: i64,
+    pub name: String,
+    pub last_seq: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GroupMemberDto {
+    pub user: UserDto,
+    /// owner | admin | member
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GroupDto {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub avatar_id: Option<i64>,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    /// My role in the group.
+    pub my_role: String,
+    pub channels: Vec<ChannelDto>,
+    pub members: Vec<GroupMemberDto>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct InviteDto {
+    pub id: i64,
+    pub group_id: i64,
+    /// Shown once, at creation; only its hash is stored.
+    pub token: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub max_uses: Option<i32>,
+}
+
+/// A page of a list: `next_cursor` is passed back as `cursor` for the next page.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

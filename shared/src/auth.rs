@@ -1,0 +1,171 @@
+//! Passwords (argon2id), access tokens and WebSocket tickets (HS256 JWTs), and opaque
+//! refresh/invite tokens (random, stored as SHA-256).
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub const ISSUER: &str = "chat-api";
+/// Audience of access tokens (REST).
+pub const AUD_API: &str = "chat-api";
+/// Audience of WebSocket tickets.
+pub const AUD_WS: &str = "ws";
+pub const ACCESS_TTL_SECS: i64 = 15 * 60;
+pub const WS_TICKET_TTL_SECS: i64 = 30;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+    /// Unique id (WebSocket tickets are single-use by it).
+    pub jti: String,
+}
+
+impl Claims {
+    pub fn user_id(&self) -> Option<i64> {
+        self.sub.parse().ok()
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TokenError {
+    #[error("token expired")]
+    Expired,
+    #[error("token invalid")]
+    Invalid,
+}
+
+/// HS256 keys derived from `JWT_SECRET`.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &SecretString) -> Self {
+        let bytes = secret.expose_secret().as_bytes();
+        Self { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) }
+    }
+
+    pub fn issue(&self, user_id: i64, audience: &str, ttl_secs: i64) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iss: ISSUER.into(),
+            aud: audience.into(),
+            exp: now + ttl_secs,
+            iat: now,
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        // HS256 with a non-empty key and plain claims cannot fail to encode.
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).unwrap_or_default()
+    }
+
+    /// Checks signature (HS256 only: `alg: none` and others are rejected), `exp`, `iss`, `aud`.
+    pub fn verify(&self, token: &str, audience: &str) -> Result<Claims, TokenError> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_issuer(&[ISSUER]);
+        v.set_audience(&[audience]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        v.leeway = 5;
+        match decode::<Claims>(token, &self.decoding, &v) {
+            Ok(data) if data.claims.user_id().is_some() => Ok(data.claims),
+            Ok(_) => Err(TokenError::Invalid),
+            Err(e) if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::ExpiredSignature) => Err(TokenError::Expired),
+            Err(_) => Err(TokenError::Invalid),
+        }
+    }
+}
+
+/// argon2id PHC string. CPU-heavy: call off the async workers.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let hash: PasswordHash =
+        Argon2::default().hash_password(password.as_bytes()).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+    Ok(hash.to_string())
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    match PasswordHash::new(phc) {
+        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash to compare against when the user does not exist, so a login for an unknown name
+/// costs as much time as one with a wrong password.
+pub fn dummy_password_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
+}
+
+/// 32 random bytes, URL-safe base64 (43 chars).
+pub fn new_opaque_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// How an opaque token is stored: hex SHA-256 (tokens are random, so no salt is needed).
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(secret: &str) -> TokenKeys {
+        TokenKeys::new(&SecretString::from(secret.to_owned()))
+    }
+
+    #[test]
+    fn tokens_round_trip_and_check_audience() {
+        let k = keys("a-secret-that-is-long-enough-for-tests-000");
+        let t = k.issue(42, AUD_API, 60);
+        assert_eq!(k.verify(&t, AUD_API).expect("valid").user_id(), Some(42));
+        assert_eq!(k.verify(&t, AUD_WS), Err(TokenError::Invalid), "wrong audience");
+        assert_eq!(keys("another-secret-that-is-long-enough-0000").verify(&t, AUD_API), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn expired_and_unsigned_tokens_are_rejected() {
+        let k = keys("a-secret-that-is-long-enough-for-tests-000");
+        let expired = k.issue(1, AUD_API, -60);
+        assert_eq!(k.verify(&expired, AUD_API), Err(TokenError::Expired));
+        // alg: none, with the same claims and no signature.
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let valid = k.issue(1, AUD_API, 60);
+        let payload = valid.split('.').nth(1).expect("payload");
+        assert_eq!(k.verify(&format!("{header}.{payload}."), AUD_API), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse").expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a phc string"));
+    }
+
+    #[test]
+    fn opaque_tokens_are_random_and_hashed() {
+        let a = new_opaque_token();
+        assert_ne!(a, new_opaque_token());
+        assert_eq!(hash_token(&a).len(), 64);
+        assert_eq!(hash_token(&a), hash_token(&a));
+    }
+}

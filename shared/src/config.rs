@@ -1,0 +1,276 @@
+//! Typed configuration from environment variables, with working local defaults.
+//!
+//! Every value is parsed once at start; a missing or invalid value becomes one [`ConfigError`]
+//! line naming the variable (the binaries print it and exit with status 2, no backtrace).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The secret used when `JWT_SECRET` is unset. Accepted only outside production.
+pub const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0000";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, message: impl Into<String>) -> Self {
+        Self { var, message: message.into() }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub app_env: AppEnv,
+    pub database_url: SecretString,
+    pub database_pool_size: u32,
+    pub amqp_url: SecretString,
+    pub memcached_url: String,
+    pub jwt_secret: SecretString,
+    pub api_addr: SocketAddr,
+    pub ws_addr: SocketAddr,
+    pub node_id: String,
+    pub allowed_origins: Vec<String>,
+    pub media_dir: PathBuf,
+    pub log_format: LogFormat,
+    /// Name of the topic exchange; tests use their own to stay isolated.
+    pub exchange: String,
+    /// Prefix of every Memcached key; tests use their own to stay isolated.
+    pub cache_prefix: String,
+    pub heartbeat: Duration,
+    /// How often the outbox relay polls for rows it was not woken for.
+    pub outbox_poll: Duration,
+    /// Requests behind a proxy in this list may set the client IP with X-Forwarded-For.
+    pub trust_forwarded_for: bool,
+    /// Login and register attempts per client IP per minute.
+    pub auth_rate_limit_per_min: u64,
+    /// Messages a user may send per minute.
+    pub send_rate_limit_per_min: u64,
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads through `lookup`, so tests can supply their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+        let app_env = match get("APP_ENV").as_deref() {
+            None | Some("development") | Some("dev") | Some("test") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some(other) => {
+                return Err(ConfigError::new("APP_ENV", format!("'{other}' is not one of development, production")))
+            }
+        };
+        let jwt_secret = match (get("JWT_SECRET"), app_env) {
+            (Some(s), _) if s == DEV_JWT_SECRET && app_env == AppEnv::Production => {
+                return Err(ConfigError::new(
+                    "JWT_SECRET",
+                    "the development default cannot be used when APP_ENV=production",
+                ))
+            }
+            (Some(s), _) if s.len() < 32 => {
+                return Err(ConfigError::new("JWT_SECRET", "must be at least 32 bytes long"))
+            }
+            (Some(s), _) => s,
+            (None, AppEnv::Production) => {
+                return Err(ConfigError::new(
+                    "JWT_SECRET",
+                    "is required when APP_ENV=production (at least 32 random bytes)",
+                ))
+            }
+            (None, AppEnv::Development) => DEV_JWT_SECRET.to_owned(),
+        };
+        let log_format = match get("LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => return Err(ConfigError::new("LOG_FORMAT", format!("'{other}' is not one of json, pretty"))),
+        };
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/chat".into());
+        check_scheme("DATABASE_URL", &database_url, &["postgres", "postgresql"])?;
+        let amqp_url = get("AMQP_URL").unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
+        check_scheme("AMQP_URL", &amqp_url, &["amqp", "amqps"])?;
+        let memcached_url = get("MEMCACHED_URL").unwrap_or_else(|| "memcache://127.0.0.1:11211".into());
+        check_scheme("MEMCACHED_URL", &memcached_url, &["memcache", "memcache+udp", "memcache+tls"])?;
+        let node_id = get("NODE_ID").unwrap_or_else(default_node_id);
+        if !node_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') || node_id.len() > 64 {
+            return Err(ConfigError::new(
+                "NODE_ID",
+                format!("'{node_id}' may only contain letters, digits, '-' and '_' (64 at most)"),
+            ));
+        }
+        let allowed_origins = get("ALLOWED_ORIGINS")
+            .unwrap_or_else(|| "http://localhost:8000,https://localhost:8443,http://127.0.0.1:8000,https://127.0.0.1:8443,http://localhost:3000".into())
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        Ok(Self {
+            app_env,
+            database_url: database_url.into(),
+            database_pool_size: parse(&get, "DATABASE_POOL_SIZE", 16u32, "a number of connections")?,
+            amqp_url: amqp_url.into(),
+            memcached_url,
+            jwt_secret: jwt_secret.into(),
+            api_addr: parse(&get, "API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)), "host:port")?,
+            ws_addr: parse(&get, "WS_ADDR", SocketAddr::from(([127, 0, 0, 1], 8090)), "host:port")?,
+            node_id,
+            allowed_origins,
+            media_dir: get("MEDIA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".local/media")),
+            log_format,
+            exchange: get("CHAT_EXCHANGE").unwrap_or_else(|| "chat.events".into()),
+            cache_prefix: get("MEMCACHED_PREFIX").unwrap_or_default(),
+            heartbeat: Duration::from_millis(parse(&get, "HEARTBEAT_MS", 10_000u64, "milliseconds")?),
+            outbox_poll: Duration::from_millis(parse(&get, "OUTBOX_POLL_MS", 500u64, "milliseconds")?),
+            trust_forwarded_for: parse(&get, "TRUST_FORWARDED_FOR", true, "true or false")?,
+            auth_rate_limit_per_min: parse(&get, "AUTH_RATE_LIMIT_PER_MIN", 10u64, "a number per minute")?,
+            send_rate_limit_per_min: parse(&get, "SEND_RATE_LIMIT_PER_MIN", 300u64, "a number per minute")?,
+        })
+    }
+
+    /// The settings as a JSON object fit for a log line: URLs without passwords, no secrets.
+    pub fn redacted(&self) -> serde_json::Value {
+        serde_json::json!({
+            "app_env": format!("{:?}", self.app_env).to_lowercase(),
+            "database_url": redact_url(self.database_url.expose_secret()),
+            "database_pool_size": self.database_pool_size,
+            "amqp_url": redact_url(self.amqp_url.expose_secret()),
+            "memcached_url": redact_url(&self.memcached_url),
+            "api_addr": self.api_addr.to_string(),
+            "ws_addr": self.ws_addr.to_string(),
+            "node_id": self.node_id,
+            "allowed_origins": self.allowed_origins,
+            "media_dir": self.media_dir.display().to_string(),
+            "exchange": self.exchange,
+            "heartbeat_ms": self.heartbeat.as_millis() as u64,
+            "auth_rate_limit_per_min": self.auth_rate_limit_per_min,
+            "send_rate_limit_per_min": self.send_rate_limit_per_min,
+            "jwt_secret": if self.jwt_secret.expose_secret() == DEV_JWT_SECRET { "development default" } else { "set" },
+        })
+    }
+}
+
+fn parse<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(raw) => {
+            raw.trim().parse().map_err(|_| ConfigError::new(var, format!("'{raw}' is not valid (expected {expected})")))
+        }
+    }
+}
+
+fn check_scheme(var: &'static str, url: &str, schemes: &[&str]) -> Result<(), ConfigError> {
+    match url.split_once("://") {
+        Some((scheme, rest)) if schemes.contains(&scheme) && !rest.is_empty() => Ok(()),
+        _ => Err(ConfigError::new(
+            var,
+            format!("'{}' is not a URL starting with {}://", redact_url(url), schemes.join("://, ")),
+        )),
+    }
+}
+
+/// `scheme://user:secret@host/db` -> `scheme://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => format!("{scheme}://{userinfo}@{host}"),
+        },
+        None => url.to_owned(),
+    }
+}
+
+fn default_node_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let host: String = host.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(40).collect();
+    let host = if host.is_empty() { "node".to_owned() } else { host };
+    format!("{host}-{}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_work_locally() {
+        let s = settings(&[]).expect("defaults are valid");
+        assert_eq!(s.api_addr.port(), 8080);
+        assert_eq!(s.exchange, "chat.events");
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let cases = [
+            ("API_ADDR", "not-an-address"),
+            ("WS_ADDR", "127.0.0.1"),
+            ("HEARTBEAT_MS", "soon"),
+            ("LOG_FORMAT", "xml"),
+            ("APP_ENV", "staging"),
+            ("DATABASE_URL", "mysql://x@y/z"),
+            ("AMQP_URL", "localhost:5672"),
+            ("NODE_ID", "node 1"),
+            ("JWT_SECRET", "short"),
+        ];
+        for (var, value) in cases {
+            let err = settings(&[(var, value)]).expect_err(var);
+            assert_eq!(err.var, var);
+            let line = err.to_string();
+            assert!(line.starts_with(&format!("configuration error: {var}: ")), "{line}");
+            assert!(!line.contains('\n'), "one line: {line}");
+        }
+    }
+
+    #[test]
+    fn production_requires_a_real_jwt_secret() {
+        assert_eq!(settings(&[("APP_ENV", "production")]).expect_err("no secret").var, "JWT_SECRET");
+        assert_eq!(
+            settings(&[("APP_ENV", "production"), ("JWT_SECRET", DEV_JWT_SECRET)]).expect_err("dev secret").var,
+            "JWT_SECRET"
+        );
+        let strong = "x".repeat(48);
+        assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &strong)]).is_ok());
+    }
+
+    #[test]
+    fn redacted_settings_hide_passwords_and_secrets() {
+        let s = settings(&[("AMQP_URL", "amqp://guest:hunter2@mq:5672/%2f"), ("JWT_SECRET", &"s".repeat(40))])
+            .expect("valid");
+        let text = s.redacted().to_string();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(!text.contains(&"s".repeat(40)), "{text}");
+        assert!(text.contains("amqp://guest:***@mq:5672/%2f"), "{text}");
+    }
+}

@@ -1,0 +1,206 @@
+// @generated automatically by Diesel CLI.
+
+pub mod sql_types {
+    #[derive(diesel::query_builder::QueryId, Clone, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+    pub struct Tsvector;
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Int8,
+        owner_id -> Int8,
+        content_type -> Text,
+        size -> Int8,
+        file_name -> Nullable<Text>,
+        storage_key -> Text,
+        thumb_key -> Nullable<Text>,
+        width -> Nullable<Int4>,
+        height -> Nullable<Int4>,
+        duration_ms -> Nullable<Int4>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    blocks (blocker_id, blocked_id) {
+        blocker_id -> Int8,
+        blocked_id -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    contacts (owner_id, contact_id) {
+        owner_id -> Int8,
+        contact_id -> Int8,
+        alias -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    conversation_members (conversation_id, user_id) {
+        conversation_id -> Int8,
+        user_id -> Int8,
+        last_delivered_seq -> Int8,
+        last_read_seq -> Int8,
+        cleared_seq -> Int8,
+        pinned_at -> Nullable<Timestamptz>,
+        archived_at -> Nullable<Timestamptz>,
+        muted_until -> Nullable<Timestamptz>,
+        hidden_at -> Nullable<Timestamptz>,
+        joined_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Int8,
+        kind -> Text,
+        group_id -> Nullable<Int8>,
+        name -> Nullable<Text>,
+        direct_low -> Nullable<Int8>,
+        direct_high -> Nullable<Int8>,
+        last_seq -> Int8,
+        last_message_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, user_id) {
+        group_id -> Int8,
+        user_id -> Int8,
+        role -> Text,
+        joined_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    groups (id) {
+        id -> Int8,
+        name -> Text,
+        description -> Text,
+        avatar_id -> Nullable<Int8>,
+        created_by -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    invites (id) {
+        id -> Int8,
+        group_id -> Int8,
+        token_hash -> Text,
+        created_by -> Int8,
+        expires_at -> Nullable<Timestamptz>,
+        max_uses -> Nullable<Int4>,
+        uses -> Int4,
+        revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    messages (id) {
+        id -> Int8,
+        conversation_id -> Int8,
+        seq -> Int8,
+        sender_id -> Int8,
+        client_id -> Uuid,
+        kind -> Text,
+        body -> Text,
+        attachment_id -> Nullable<Int8>,
+        reply_to_id -> Nullable<Int8>,
+        edited_at -> Nullable<Timestamptz>,
+        deleted_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        search_tsv -> Nullable<Tsvector>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        routing_key -> Text,
+        cc -> Array<Nullable<Text>>,
+        payload -> Jsonb,
+        created_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    reactions (message_id, user_id, emoji) {
+        message_id -> Int8,
+        user_id -> Int8,
+        emoji -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Int8,
+        user_id -> Int8,
+        family_id -> Uuid,
+        token_hash -> Text,
+        expires_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        replaced_by -> Nullable<Int8>,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        bio -> Text,
+        avatar_id -> Nullable<Int8>,
+        role -> Text,
+        created_at -> Timestamptz,
+        last_seen_at -> Nullable<Timestamptz>,
+        suspended_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(conversation_members -> conversations (conversation_id));
+diesel::joinable!(conversation_members -> users (user_id));
+diesel::joinable!(conversations -> groups (group_id));
+diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(groups -> attachments (avatar_id));
+diesel::joinable!(groups -> users (created_by));
+diesel::joinable!(invites -> groups (group_id));
+diesel::joinable!(invites -> users (created_by));
+diesel::joinable!(messages -> attachments (attachment_id));
+diesel::joinable!(messages -> conversations (conversation_id));
+diesel::joinable!(messages -> users (sender_id));
+diesel::joinable!(reactions -> messages (message_id));
+diesel::joinable!(reactions -> users (user_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    attachments,
+    blocks,
+    contacts,
+    conversation_members,
+    conversations,
+    group_members,
+    groups,
+    invites,
+    messages,
+    outbox,
+    reactions,
+    refresh_tokens,
+    users,
+);

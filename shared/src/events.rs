@@ -1,0 +1,132 @@
+//! The ONE event type that crosses RabbitMQ and the WebSocket: `{"type": "...", "data": {...}}`.
+//! api-server writes these into the outbox; ws-server consumes and forwards them unchanged.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::{MessageDto, ReceiptDto};
+
+/// Server -> client events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", content = "data")]
+pub enum Event {
+    /// First event on a socket, sent once its bindings are in place.
+    #[serde(rename = "ready")]
+    Ready { session_id: String, heartbeat_ms: u64 },
+    #[serde(rename = "message.new")]
+    MessageNew(MessageDto),
+    /// Edit, delete (tombstone) or reaction change.
+    #[serde(rename = "message.updated")]
+    MessageUpdated(MessageDto),
+    #[serde(rename = "receipt")]
+    Receipt(ReceiptDto),
+    #[serde(rename = "typing")]
+    Typing(TypingEvent),
+    #[serde(rename = "presence")]
+    Presence(PresenceEvent),
+    #[serde(rename = "conversation.updated")]
+    ConversationUpdated(ConversationUpdated),
+    /// The client must catch up through REST (e.g. after the node lost the broker).
+    #[serde(rename = "resync")]
+    Resync { reason: String },
+    #[serde(rename = "error")]
+    Error { code: String, message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TypingEvent {
+    pub conversation_id: i64,
+    pub user_id: i64,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PresenceEvent {
+    pub user_id: i64,
+    pub online: bool,
+    pub last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// Something about a conversation or group changed; clients refetch it through REST.
+/// `user_id` is the member concerned (added, removed, role changed), when there is one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ConversationUpdated {
+    pub conversation_id: Option<i64>,
+    pub group_id: Option<i64>,
+    pub reason: UpdateReason,
+    pub user_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UpdateReason {
+    Created,
+    Renamed,
+    Deleted,
+    MemberAdded,
+    MemberRemoved,
+    RoleChanged,
+    /// My per-user flags: pin, archive, mute, clear, hide.
+    Flags,
+}
+
+/// Client -> server messages on the socket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", content = "data")]
+pub enum ClientEvent {
+    #[serde(rename = "heartbeat")]
+    Heartbeat,
+    #[serde(rename = "typing")]
+    Typing { conversation_id: i64, active: bool },
+    /// Replaces the set of users whose presence this connection follows.
+    #[serde(rename = "presence.subscribe")]
+    PresenceSubscribe { user_ids: Vec<i64> },
+}
+
+/// Routing keys of the `chat.events` topic exchange.
+pub mod routing {
+    /// Everything addressed to one user (direct chats: `user.<a>` with CC `user.<b>`).
+    pub fn user(user_id: i64) -> String {
+        format!("user.{user_id}")
+    }
+    /// Events of any channel of a group.
+    pub fn group(group_id: i64) -> String {
+        format!("group.{group_id}")
+    }
+    pub fn presence(user_id: i64) -> String {
+        format!("presence.{user_id}")
+    }
+    pub const PRESENCE_ALL: &str = "presence.*";
+
+    /// The id in `user.<id>`, `group.<id>` or `presence.<id>`.
+    pub fn parse(key: &str) -> Option<(&str, i64)> {
+        let (kind, id) = key.split_once('.')?;
+        Some((kind, id.parse().ok()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_is_type_and_data() {
+        let e = Event::Resync { reason: "broker_reconnected".into() };
+        assert_eq!(
+            serde_json::to_value(&e).expect("serializes"),
+            serde_json::json!({"type": "resync", "data": {"reason": "broker_reconnected"}})
+        );
+        let c: ClientEvent =
+            serde_json::from_str(r#"{"type":"typing","data":{"conversation_id":3,"active":true}}"#).expect("parses");
+        assert_eq!(c, ClientEvent::Typing { conversation_id: 3, active: true });
+        let hb: ClientEvent = serde_json::from_str(r#"{"type":"heartbeat"}"#).expect("heartbeat without data");
+        assert_eq!(hb, ClientEvent::Heartbeat);
+    }
+
+    #[test]
+    fn routing_keys_round_trip() {
+        assert_eq!(routing::parse(&routing::group(12)), Some(("group", 12)));
+        assert_eq!(routing::parse("presence.x"), None);
+    }
+}

@@ -1,0 +1,25 @@
+//! Everything the chat servers share: configuration, telemetry, the error type, the database
+//! (schema, pool, models), the event type and routing keys, the broker topology, the Memcached
+//! client, rate limits and auth tokens. See ARCHITECTURE.md for the map.
+
+pub mod api;
+pub mod auth;
+pub mod broker;
+pub mod cache;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod metrics;
+pub mod models;
+pub mod presence;
+pub mod ratelimit;
+pub mod readiness;
+pub mod telemetry;
+#[cfg(feature = "http")]
+pub mod web;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{Error, Result};

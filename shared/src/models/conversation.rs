@@ -1,0 +1,230 @@
+//! Conversations (a direct chat, or one channel of a group) and per-member state.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable};
+
+use crate::db::schema::{conversation_members, conversations, group_members};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = conversations)]
+pub struct Conversation {
+    pub id: i64,
+    pub kind: String,
+    pub group_id: Option<i64>,
+    pub name: Option<String>,
+    pub direct_low: Option<i64>,
+    pub direct_high: Option<i64>,
+    pub last_seq: i64,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = conversation_members)]
+pub struct Member {
+    pub conversation_id: i64,
+    pub user_id: i64,
+    pub last_delivered_seq: i64,
+    pub last_read_seq: i64,
+    pub cleared_seq: i64,
+    pub pinned_at: Option<DateTime<Utc>>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub muted_until: Option<DateTime<Utc>>,
+    pub hidden_at: Option<DateTime<Utc>>,
+    pub joined_at: DateTime<Utc>,
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    id: Option<i64>,
+}
+
+impl Conversation {
+    pub const DIRECT: &'static str = "direct";
+    pub const CHANNEL: &'static str = "channel";
+
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Conversation> {
+        conversations::table.find(id).select(Conversation::as_select()).first(conn)
+    }
+
+    pub fn is_direct(&self) -> bool {
+        self.kind == Self::DIRECT
+    }
+
+    /// The other member of a direct chat.
+    pub fn peer_of(&self, user_id: i64) -> Option<i64> {
+        match (self.direct_low, self.direct_high) {
+            (Some(low), Some(high)) if low == user_id => Some(high),
+            (Some(low), Some(_)) => Some(low),
+            _ => None,
+        }
+    }
+
+    /// The direct chat of two users, created with both members when missing. Exactly one per
+    /// pair even under concurrent calls (unique partial index + ON CONFLICT DO NOTHING).
+    /// Returns the conversation and whether this call created it.
+    pub fn direct_get_or_create(conn: &mut PgConnection, a: i64, b: i64) -> QueryResult<(Conversation, bool)> {
+        let (low, high) = if a < b { (a, b) } else { (b, a) };
+        let inserted = diesel::sql_query(
+            "INSERT INTO conversations (kind, direct_low, direct_high) VALUES ('direct', $1, $2) \
+             ON CONFLICT (direct_low, direct_high) WHERE kind = 'direct' DO NOTHING RETURNING id",
+        )
+        .bind::<BigInt, _>(low)
+        .bind::<BigInt, _>(high)
+        .get_result::<Id>(conn)
+        .optional()?
+        .and_then(|r| r.id);
+        if let Some(id) = inserted {
+            Member::add_many(conn, id, &[low, high])?;
+            return Ok((Conversation::find(conn, id)?, true));
+        }
+        let existing = conversations::table
+            .filter(conversations::kind.eq(Self::DIRECT))
+            .filter(conversations::direct_low.eq(low))
+            .filter(conversations::direct_high.eq(high))
+            .select(Conversation::as_select())
+            .first(conn)?;
+        Ok((existing, false))
+    }
+
+    /// Allocates the next seq (locks the row until commit: senders of one conversation queue
+    /// here, which is what makes seqs gap-free and monotonic).
+    pub fn next_seq(conn: &mut PgConnection, id: i64) -> QueryResult<(i64, DateTime<Utc>)> {
+        diesel::update(conversations::table.find(id))
+            .set((
+                conversations::last_seq.eq(conversations::last_seq + 1),
+                conversations::last_message_at.eq(diesel::dsl::now),
+            ))
+            .returning((conversations::last_seq, conversations::last_message_at.assume_not_null()))
+            .get_result(conn)
+    }
+
+    pub fn create_channel(conn: &mut PgConnection, group_id: i64, name: &str) -> QueryResult<Conversation> {
+        diesel::insert_into(conversations::table)
+            .values((
+                conversations::kind.eq(Self::CHANNEL),
+                conversations::group_id.eq(group_id),
+                conversations::name.eq(name),
+            ))
+            .returning(Conversation::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn channels_of(conn: &mut PgConnection, group_id: i64) -> QueryResult<Vec<Conversation>> {
+        conversations::table
+            .filter(conversations::group_id.eq(group_id))
+            .order(conversations::id)
+            .select(Conversation::as_select())
+            .load(conn)
+    }
+
+    pub fn rename(conn: &mut PgConnection, id: i64, name: &str) -> QueryResult<usize> {
+        diesel::update(conversations::table.find(id)).set(conversations::name.eq(name)).execute(conn)
+    }
+
+    pub fn delete(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+        diesel::delete(conversations::table.find(id)).execute(conn)
+    }
+}
+
+/// A per-user flag change (`None` leaves a column unchanged; `Some(None)` clears it).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = conversation_members)]
+pub struct FlagChanges {
+    pub pinned_at: Option<Option<DateTime<Utc>>>,
+    pub archived_at: Option<Option<DateTime<Utc>>>,
+    pub muted_until: Option<Option<DateTime<Utc>>>,
+    pub hidden_at: Option<Option<DateTime<Utc>>>,
+    pub cleared_seq: Option<i64>,
+}
+
+impl Member {
+    pub fn find(conn: &mut PgConnection, conversation_id: i64, user_id: i64) -> QueryResult<Option<Member>> {
+        conversation_members::table.find((conversation_id, user_id)).select(Member::as_select()).first(conn).optional()
+    }
+
+    pub fn add_many(conn: &mut PgConnection, conversation_id: i64, user_ids: &[i64]) -> QueryResult<usize> {
+        let rows: Vec<_> = user_ids
+            .iter()
+            .map(|u| (conversation_members::conversation_id.eq(conversation_id), conversation_members::user_id.eq(*u)))
+            .collect();
+        diesel::insert_into(conversation_members::table).values(rows).on_conflict_do_nothing().execute(conn)
+    }
+
+    /// Makes `user_id` a member of every channel of the group (on joining it).
+    pub fn join_group_channels(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<usize> {
+        diesel::sql_query(
+            "INSERT INTO conversation_members (conversation_id, user_id) \
+             SELECT id, $2 FROM conversations WHERE group_id = $1 ON CONFLICT DO NOTHING",
+        )
+        .bind::<BigInt, _>(group_id)
+        .bind::<BigInt, _>(user_id)
+        .execute(conn)
+    }
+
+    /// Makes every group member a member of a new channel.
+    pub fn add_group_members_to(conn: &mut PgConnection, group_id: i64, conversation_id: i64) -> QueryResult<usize> {
+        diesel::insert_into(conversation_members::table)
+            .values(
+                group_members::table
+                    .filter(group_members::group_id.eq(group_id))
+                    .select((conversation_id.into_sql::<BigInt>(), group_members::user_id)),
+            )
+            .into_columns((conversation_members::conversation_id, conversation_members::user_id))
+            .on_conflict_do_nothing()
+            .execute(conn)
+    }
+
+    pub fn leave_group_channels(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<usize> {
+        diesel::delete(
+            conversation_members::table.filter(conversation_members::user_id.eq(user_id)).filter(
+                conversation_members::conversation_id.eq_any(
+                    conversations::table.filter(conversations::group_id.eq(group_id)).select(conversations::id),
+                ),
+            ),
+        )
+        .execute(conn)
+    }
+
+    pub fn all_of(conn: &mut PgConnection, conversation_id: i64) -> QueryResult<Vec<Member>> {
+        conversation_members::table
+            .filter(conversation_members::conversation_id.eq(conversation_id))
+            .order(conversation_members::user_id)
+            .select(Member::as_select())
+            .load(conn)
+    }
+
+    /// Moves the watermarks forward only (a lower value changes nothing); read implies
+    /// delivered. Returns the row after the update.
+    pub fn advance(
+        conn: &mut PgConnection,
+        conversation_id: i64,
+        user_id: i64,
+        delivered: i64,
+        read: i64,
+    ) -> QueryResult<Member> {
+        diesel::sql_query(
+            "UPDATE conversation_members SET \
+               last_read_seq = GREATEST(last_read_seq, $3), \
+               last_delivered_seq = GREATEST(last_delivered_seq, $3, $4) \
+             WHERE conversation_id = $1 AND user_id = $2",
+        )
+        .bind::<BigInt, _>(conversation_id)
+        .bind::<BigInt, _>(user_id)
+        .bind::<BigInt, _>(read)
+        .bind::<BigInt, _>(delivered)
+        .execute(conn)?;
+        Member::find(conn, conversation_id, user_id)?.ok_or(diesel::result::Error::NotFound)
+    }
+
+    pub fn set_flags(
+        conn: &mut PgConnection,
+        conversation_id: i64,
+        user_id: i64,
+        changes: &FlagChanges,
+    ) -> QueryResult<usize> {
+        diesel::update(conversation_members::table.find((conversation_id, user_id))).set(changes).execute(conn)
+    }
+}

@@ -1,0 +1,199 @@
+//! Groups, their members and roles, and invite links.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::schema::{group_members, groups, invites, users};
+use crate::models::user::User;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = groups)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub avatar_id: Option<i64>,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = group_members)]
+pub struct GroupMember {
+    pub group_id: i64,
+    pub user_id: i64,
+    pub role: String,
+    pub joined_at: DateTime<Utc>,
+}
+
+/// owner > admin > member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Member,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "member" => Some(Role::Member),
+            "admin" => Some(Role::Admin),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Admin => "admin",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+impl GroupMember {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Member)
+    }
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = groups)]
+pub struct GroupChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub avatar_id: Option<Option<i64>>,
+}
+
+impl Group {
+    pub fn create(conn: &mut PgConnection, name: &str, description: &str, created_by: i64) -> QueryResult<Group> {
+        diesel::insert_into(groups::table)
+            .values((groups::name.eq(name), groups::description.eq(description), groups::created_by.eq(created_by)))
+            .returning(Group::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Group> {
+        groups::table.find(id).select(Group::as_select()).first(conn)
+    }
+
+    pub fn update(conn: &mut PgConnection, id: i64, changes: &GroupChanges) -> QueryResult<Group> {
+        diesel::update(groups::table.find(id)).set(changes).returning(Group::as_returning()).get_result(conn)
+    }
+
+    pub fn delete(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+        diesel::delete(groups::table.find(id)).execute(conn)
+    }
+}
+
+impl GroupMember {
+    pub fn find(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<Option<GroupMember>> {
+        group_members::table.find((group_id, user_id)).select(GroupMember::as_select()).first(conn).optional()
+    }
+
+    /// Locks the member row (role changes and removals of one member serialize on it).
+    pub fn find_for_update(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<Option<GroupMember>> {
+        group_members::table
+            .find((group_id, user_id))
+            .for_update()
+            .select(GroupMember::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Adds a member; `false` when they were one already.
+    pub fn add(conn: &mut PgConnection, group_id: i64, user_id: i64, role: Role) -> QueryResult<bool> {
+        let n = diesel::insert_into(group_members::table)
+            .values((
+                group_members::group_id.eq(group_id),
+                group_members::user_id.eq(user_id),
+                group_members::role.eq(role.as_str()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    pub fn remove(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<usize> {
+        diesel::delete(group_members::table.find((group_id, user_id))).execute(conn)
+    }
+
+    pub fn set_role(conn: &mut PgConnection, group_id: i64, user_id: i64, role: Role) -> QueryResult<usize> {
+        diesel::update(group_members::table.find((group_id, user_id)))
+            .set(group_members::role.eq(role.as_str()))
+            .execute(conn)
+    }
+
+    pub fn list(conn: &mut PgConnection, group_id: i64) -> QueryResult<Vec<(GroupMember, User)>> {
+        group_members::table
+            .inner_join(users::table.on(users::id.eq(group_members::user_id)))
+            .filter(group_members::group_id.eq(group_id))
+            .order((group_members::joined_at, group_members::user_id))
+            .select((GroupMember::as_select(), User::as_select()))
+            .load(conn)
+    }
+
+    pub fn user_ids(conn: &mut PgConnection, group_id: i64) -> QueryResult<Vec<i64>> {
+        group_members::table.filter(group_members::group_id.eq(group_id)).select(group_members::user_id).load(conn)
+    }
+
+    pub fn count(conn: &mut PgConnection, group_id: i64) -> QueryResult<i64> {
+        group_members::table.filter(group_members::group_id.eq(group_id)).count().get_result(conn)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = invites)]
+pub struct Invite {
+    pub id: i64,
+    pub group_id: i64,
+    pub token_hash: String,
+    pub created_by: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub max_uses: Option<i32>,
+    pub uses: i32,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Invite {
+    pub fn create(
+        conn: &mut PgConnection,
+        group_id: i64,
+        token_hash: &str,
+        created_by: i64,
+        expires_at: Option<DateTime<Utc>>,
+        max_uses: Option<i32>,
+    ) -> QueryResult<Invite> {
+        diesel::insert_into(invites::table)
+            .values((
+                invites::group_id.eq(group_id),
+                invites::token_hash.eq(token_hash),
+                invites::created_by.eq(created_by),
+                invites::expires_at.eq(expires_at),
+                invites::max_uses.eq(max_uses),
+            ))
+            .returning(Invite::as_returning())
+            .get_result(conn)
+    }
+
+    pub fn find_for_update(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<Invite>> {
+        invites::table
+            .filter(invites::token_hash.eq(token_hash))
+            .for_update()
+            .select(Invite::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn count_use(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+        diesel::update(invites::table.find(id)).set(invites::uses.eq(invites::uses + 1)).execute(conn)
+    }
+
+    pub fn usable(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none()
+            && self.expires_at.is_none_or(|e| e > now)
+            && self.max_uses.is_none_or(|m| self.uses < m)
+    }
+}

@@ -1,0 +1,129 @@
+//! Messages: per-conversation `seq`, idempotent by `(sender_id, client_id)`, tombstones.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::api::MessageDto;
+use crate::db::schema::messages;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = messages)]
+pub struct Message {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub seq: i64,
+    pub sender_id: i64,
+    pub client_id: Uuid,
+    pub kind: String,
+    pub body: String,
+    pub attachment_id: Option<i64>,
+    pub reply_to_id: Option<i64>,
+    pub edited_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = messages)]
+pub struct NewMessage<'a> {
+    pub conversation_id: i64,
+    pub seq: i64,
+    pub sender_id: i64,
+    pub client_id: Uuid,
+    pub kind: &'a str,
+    pub body: &'a str,
+    pub attachment_id: Option<i64>,
+    pub reply_to_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which part of a conversation's history to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Window {
+    /// The newest messages.
+    Latest,
+    /// Messages with seq < before, newest first before reversal.
+    Before(i64),
+    /// Messages with seq > after, oldest first.
+    After(i64),
+}
+
+impl Message {
+    pub fn insert(conn: &mut PgConnection, new: &NewMessage) -> QueryResult<Message> {
+        diesel::insert_into(messages::table).values(new).returning(Message::as_returning()).get_result(conn)
+    }
+
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Message> {
+        messages::table.find(id).select(Message::as_select()).first(conn)
+    }
+
+    pub fn find_by_client_id(conn: &mut PgConnection, sender_id: i64, client_id: Uuid) -> QueryResult<Option<Message>> {
+        messages::table
+            .filter(messages::sender_id.eq(sender_id))
+            .filter(messages::client_id.eq(client_id))
+            .select(Message::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Up to `limit` messages above `cleared_seq`, in ascending seq order.
+    pub fn page(
+        conn: &mut PgConnection,
+        conversation_id: i64,
+        cleared_seq: i64,
+        window: Window,
+        limit: i64,
+    ) -> QueryResult<Vec<Message>> {
+        let base = messages::table
+            .filter(messages::conversation_id.eq(conversation_id))
+            .filter(messages::seq.gt(cleared_seq))
+            .select(Message::as_select())
+            .limit(limit);
+        let mut rows = match window {
+            Window::Latest => base.order(messages::seq.desc()).load(conn)?,
+            Window::Before(before) => base.filter(messages::seq.lt(before)).order(messages::seq.desc()).load(conn)?,
+            Window::After(after) => return base.filter(messages::seq.gt(after)).order(messages::seq.asc()).load(conn),
+        };
+        rows.reverse();
+        Ok(rows)
+    }
+
+    pub fn edit(conn: &mut PgConnection, id: i64, body: &str) -> QueryResult<Message> {
+        diesel::update(messages::table.find(id))
+            .set((messages::body.eq(body), messages::edited_at.eq(diesel::dsl::now)))
+            .returning(Message::as_returning())
+            .get_result(conn)
+    }
+
+    /// Keeps id, seq, sender and times; drops the content.
+    pub fn tombstone(conn: &mut PgConnection, id: i64) -> QueryResult<Message> {
+        diesel::update(messages::table.find(id))
+            .set((
+                messages::body.eq(""),
+                messages::attachment_id.eq(None::<i64>),
+                messages::deleted_at.eq(diesel::dsl::now),
+            ))
+            .returning(Message::as_returning())
+            .get_result(conn)
+    }
+}
+
+impl From<&Message> for MessageDto {
+    fn from(m: &Message) -> Self {
+        MessageDto {
+            id: m.id,
+            conversation_id: m.conversation_id,
+            seq: m.seq,
+            sender_id: m.sender_id,
+            client_id: m.client_id,
+            kind: m.kind.clone(),
+            body: m.body.clone(),
+            attachment_id: m.attachment_id,
+            reply_to_id: m.reply_to_id,
+            edited_at: m.edited_at,
+            deleted_at: m.deleted_at,
+            created_at: m.created_at,
+        }
+    }
+}

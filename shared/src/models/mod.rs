@@ -1,0 +1,10 @@
+//! Diesel models and their queries: SQL lives here, not in handlers.
+
+pub mod contact;
+pub mod conversation;
+pub mod group;
+pub mod message;
+pub mod outbox;
+pub mod refresh_token;
+pub mod sidebar;
+pub mod user;

@@ -1,0 +1,120 @@
+//! Users.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::api::{MeDto, UserDto};
+use crate::db::schema::users;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub bio: String,
+    pub avatar_id: Option<i64>,
+    pub role: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub suspended_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+}
+
+/// A partial profile update (`None` leaves a column unchanged).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_id: Option<Option<i64>>,
+}
+
+impl User {
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<User> {
+        users::table.find(id).select(User::as_select()).first(conn)
+    }
+
+    pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<User>> {
+        users::table.filter(users::username.eq(username)).select(User::as_select()).first(conn).optional()
+    }
+
+    pub fn insert(conn: &mut PgConnection, new: &NewUser) -> QueryResult<User> {
+        diesel::insert_into(users::table).values(new).returning(User::as_returning()).get_result(conn)
+    }
+
+    pub fn exists(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(users::table.find(id))).get_result(conn)
+    }
+
+    /// Prefix search on username or display name (case-insensitive), ordered by username;
+    /// `after` is the last username of the previous page.
+    pub fn search(conn: &mut PgConnection, prefix: &str, after: Option<&str>, limit: i64) -> QueryResult<Vec<User>> {
+        let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
+        let mut query = users::table
+            .filter(users::suspended_at.is_null())
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("(lower(username) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern.clone())
+                    .sql(" OR lower(display_name) LIKE ")
+                    .bind::<diesel::sql_types::Text, _>(pattern)
+                    .sql(")"),
+            )
+            .order(users::username)
+            .limit(limit)
+            .select(User::as_select())
+            .into_boxed();
+        if let Some(after) = after {
+            query = query.filter(users::username.gt(after.to_owned()));
+        }
+        query.load(conn)
+    }
+
+    pub fn update_profile(conn: &mut PgConnection, id: i64, changes: &ProfileChanges) -> QueryResult<User> {
+        diesel::update(users::table.find(id)).set(changes).returning(User::as_returning()).get_result(conn)
+    }
+
+    pub fn set_last_seen(conn: &mut PgConnection, id: i64, at: DateTime<Utc>) -> QueryResult<usize> {
+        diesel::update(users::table.find(id)).set(users::last_seen_at.eq(at)).execute(conn)
+    }
+}
+
+/// `%`, `_` and `\` match literally.
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+impl From<&User> for UserDto {
+    fn from(u: &User) -> Self {
+        UserDto {
+            id: u.id,
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            bio: u.bio.clone(),
+            avatar_id: u.avatar_id,
+            last_seen_at: u.last_seen_at,
+            created_at: u.created_at,
+        }
+    }
+}
+
+impl From<&User> for MeDto {
+    fn from(u: &User) -> Self {
+        MeDto { user: u.into(), role: u.role.clone() }
+    }
+}
+
+impl User {
+    /// `last_seen_at` of each existing user among `ids`.
+    pub fn last_seen_many(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, Option<DateTime<Utc>>)>> {
+        users::table.filter(users::id.eq_any(ids)).select((users::id, users::last_seen_at)).load(conn)
+    }
+}
