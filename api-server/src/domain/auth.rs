@@ -1,0 +1,191 @@
+//! Accounts and sessions: register, login, refresh (rotation with reuse detection), logout.
+//!
+//! A session is a refresh-token *family*. Every refresh replaces the presented token with a new
+//! one in the same family; presenting a token that was already replaced means it was copied, so
+//! the whole family is revoked (the thief and the owner both have to log in again).
+
+use chrono::{Duration, Utc};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{Connection, PgConnection};
+use shared::api::TokensDto;
+use shared::auth::{self, ACCESS_TTL_SECS, AUD_API};
+use shared::models::refresh_token::{NewRefreshToken, RefreshToken};
+use shared::models::user::{NewUser, User};
+use shared::{db, Error};
+
+use crate::domain::validate::{self, Checks, Password, Username};
+use crate::state::AppState;
+
+pub const REFRESH_TTL_DAYS: i64 = 30;
+
+/// Where a session was started from (shown in the sessions list).
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub ip: String,
+    pub user_agent: Option<String>,
+}
+
+pub struct Registration {
+    pub username: Username,
+    pub password: Password,
+    pub display_name: String,
+}
+
+impl Registration {
+    pub fn parse(username: &str, password: &str, display_name: Option<&str>) -> Result<Self, Error> {
+        let mut checks = Checks::default();
+        let username = checks.check(Username::parse(username));
+        let password = checks.check(Password::parse(password));
+        let display_name = match display_name {
+            Some(d) => checks.check(validate::text("display_name", d, 1, validate::DISPLAY_NAME_MAX, false)),
+            None => username.as_ref().map(|u| u.as_str().to_owned()),
+        };
+        checks.finish()?;
+        match (username, password, display_name) {
+            (Some(username), Some(password), Some(display_name)) => Ok(Self { username, password, display_name }),
+            _ => Err(Error::internal(anyhow::anyhow!("validation passed without values"))),
+        }
+    }
+}
+
+pub async fn register(state: &AppState, input: Registration, client: ClientInfo) -> Result<TokensDto, Error> {
+    let hash = hash_password(input.password).await?;
+    let (user, refresh) = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            let new =
+                NewUser { username: input.username.as_str(), display_name: &input.display_name, password_hash: &hash };
+            let user = User::insert(conn, &new).map_err(|e| match e {
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                    Error::conflict("username_taken", "this username is taken")
+                }
+                other => other.into(),
+            })?;
+            let refresh = start_session(conn, user.id, &client)?;
+            Ok((user, refresh))
+        })
+    })
+    .await?;
+    tracing::info!(user_id = user.id, "user registered");
+    Ok(tokens(state, &user, refresh))
+}
+
+pub async fn login(state: &AppState, username: &str, password: &str, client: ClientInfo) -> Result<TokensDto, Error> {
+    let invalid = || Error::unauthorized("invalid_credentials", "wrong username or password");
+    let name = username.to_lowercase();
+    let user = db::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &name)?)).await?;
+    // Verify against a dummy hash when the user does not exist: the same time either way.
+    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| auth::dummy_password_hash().to_owned());
+    let password = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .map_err(|e| Error::internal(anyhow::anyhow!("verify task: {e}")))?;
+    let user = match user {
+        Some(user) if ok => user,
+        _ => return Err(invalid()),
+    };
+    if user.suspended_at.is_some() {
+        return Err(Error::forbidden("account_suspended", "this account is suspended"));
+    }
+    let user_id = user.id;
+    let refresh = db::run(&state.pool, move |conn| start_session(conn, user_id, &client)).await?;
+    Ok(tokens(state, &user, refresh))
+}
+
+pub async fn refresh(state: &AppState, presented: String, client: ClientInfo) -> Result<TokensDto, Error> {
+    let outcome = db::run(&state.pool, move |conn| conn.transaction(|conn| rotate(conn, &presented, &client))).await?;
+    match outcome {
+        Rotation::Rotated { user, refresh_token } => Ok(tokens(state, &user, refresh_token)),
+        Rotation::Reused => {
+            tracing::warn!("refresh token reuse detected: family revoked");
+            Err(Error::unauthorized("refresh_token_reused", "this refresh token was already used; log in again"))
+        }
+        Rotation::Invalid => {
+            Err(Error::unauthorized("invalid_refresh_token", "the refresh token is invalid or expired"))
+        }
+    }
+}
+
+/// Revokes the session the token belongs to. Unknown tokens are ignored (logout is idempotent).
+pub async fn logout(state: &AppState, presented: String) -> Result<(), Error> {
+    db::run(&state.pool, move |conn| {
+        if let Some(token) = RefreshToken::find_for_update(conn, &auth::hash_token(&presented))? {
+            RefreshToken::revoke_family(conn, token.family_id)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+enum Rotation {
+    Rotated {
+        user: Box<User>,
+        refresh_token: String,
+    },
+    /// Committed: the family is revoked. The caller answers 401.
+    Reused,
+    Invalid,
+}
+
+fn rotate(conn: &mut PgConnection, presented: &str, client: &ClientInfo) -> Result<Rotation, Error> {
+    let Some(old) = RefreshToken::find_for_update(conn, &auth::hash_token(presented))? else {
+        return Ok(Rotation::Invalid);
+    };
+    if old.replaced_by.is_some() {
+        RefreshToken::revoke_family(conn, old.family_id)?;
+        return Ok(Rotation::Reused);
+    }
+    if !old.is_active(Utc::now()) {
+        return Ok(Rotation::Invalid);
+    }
+    let user = User::find(conn, old.user_id)?;
+    if user.suspended_at.is_some() {
+        RefreshToken::revoke_family(conn, old.family_id)?;
+        return Ok(Rotation::Invalid);
+    }
+    let token = auth::new_opaque_token();
+    let hash = auth::hash_token(&token);
+    let new = RefreshToken::insert(conn, &new_token(old.user_id, old.family_id, &hash, client))?;
+    RefreshToken::mark_replaced(conn, old.id, new.id)?;
+    Ok(Rotation::Rotated { user: Box::new(user), refresh_token: token })
+}
+
+/// A new session (family); returns the opaque refresh token.
+fn start_session(conn: &mut PgConnection, user_id: i64, client: &ClientInfo) -> Result<String, Error> {
+    let token = auth::new_opaque_token();
+    let hash = auth::hash_token(&token);
+    RefreshToken::insert(conn, &new_token(user_id, uuid::Uuid::new_v4(), &hash, client))?;
+    Ok(token)
+}
+
+fn new_token<'a>(
+    user_id: i64,
+    family_id: uuid::Uuid,
+    token_hash: &'a str,
+    client: &'a ClientInfo,
+) -> NewRefreshToken<'a> {
+    NewRefreshToken {
+        user_id,
+        family_id,
+        token_hash,
+        expires_at: Utc::now() + Duration::days(REFRESH_TTL_DAYS),
+        user_agent: client.user_agent.as_deref(),
+        ip: Some(client.ip.as_str()),
+    }
+}
+
+fn tokens(state: &AppState, user: &User, refresh_token: String) -> TokensDto {
+    TokensDto {
+        access_token: state.keys.issue(user.id, AUD_API, ACCESS_TTL_SECS),
+        refresh_token,
+        token_type: "Bearer".into(),
+        expires_in: ACCESS_TTL_SECS,
+        user: user.into(),
+    }
+}
+
+async fn hash_password(password: Password) -> Result<String, Error> {
+    tokio::task::spawn_blocking(move || auth::hash_password(password.as_str()))
+        .await
+        .map_err(|e| Error::internal(anyhow::anyhow!("hash task: {e}")))?
+        .map_err(Error::internal)
+}

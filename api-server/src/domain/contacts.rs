@@ -1,0 +1,80 @@
+//! My contacts (with aliases) and my blocks.
+
+use diesel::PgConnection;
+use shared::api::{ContactDto, UserDto};
+use shared::models::contact::{Block, Contact};
+use shared::models::user::User;
+use shared::Error;
+
+use crate::domain::users::user_not_found;
+use crate::domain::validate;
+
+fn parse_alias(alias: Option<&str>) -> Result<Option<String>, Error> {
+    match alias {
+        None => Ok(None),
+        Some(a) if a.trim().is_empty() => Ok(None),
+        Some(a) => {
+            Ok(Some(validate::text("alias", a, 1, validate::ALIAS_MAX, false).map_err(|e| Error::validation(vec![e]))?))
+        }
+    }
+}
+
+fn existing_other_user(conn: &mut PgConnection, me: i64, other: i64) -> Result<User, Error> {
+    if other == me {
+        return Err(Error::invalid("user_id", "cannot be yourself"));
+    }
+    let user = User::find(conn, other).map_err(|_| user_not_found())?;
+    if user.suspended_at.is_some() {
+        return Err(user_not_found());
+    }
+    Ok(user)
+}
+
+pub fn list(conn: &mut PgConnection, me: i64) -> Result<Vec<ContactDto>, Error> {
+    Ok(Contact::list(conn, me)?.iter().map(|(c, u)| dto(c, u)).collect())
+}
+
+/// Adds a contact, or sets the alias when it is one already.
+pub fn add(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
+    let alias = parse_alias(alias)?;
+    let user = existing_other_user(conn, me, user_id)?;
+    let contact = Contact::upsert(conn, me, user_id, alias.as_deref())?;
+    Ok(dto(&contact, &user))
+}
+
+pub fn rename(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
+    let alias = parse_alias(alias)?;
+    let contact = Contact::set_alias(conn, me, user_id, alias.as_deref()).map_err(|_| contact_not_found())?;
+    let user = User::find(conn, user_id)?;
+    Ok(dto(&contact, &user))
+}
+
+pub fn remove(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+    match Contact::delete(conn, me, user_id)? {
+        0 => Err(contact_not_found()),
+        _ => Ok(()),
+    }
+}
+
+pub fn block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+    existing_other_user(conn, me, user_id)?;
+    Block::add(conn, me, user_id)?;
+    Ok(())
+}
+
+pub fn unblock(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+    Block::remove(conn, me, user_id)?;
+    Ok(())
+}
+
+pub fn blocked(conn: &mut PgConnection, me: i64) -> Result<Vec<UserDto>, Error> {
+    Ok(Block::list(conn, me)?.iter().map(UserDto::from).collect())
+}
+
+fn contact_not_found() -> Error {
+    Error::not_found("contact_not_found", "this user is not in your contacts")
+}
+
+fn dto(contact: &Contact, user: &User) -> ContactDto {
+    ContactDto { user: user.into(), alias: contact.alias.clone(), created_at: contact.created_at }
+}

@@ -1,0 +1,53 @@
+//! Where an event goes: outbox rows with the design's routing keys. Call only inside the
+//! transaction of the change the event announces.
+
+use diesel::PgConnection;
+use shared::events::{routing, ConversationUpdated, Event, UpdateReason};
+use shared::models::conversation::Conversation;
+use shared::models::outbox::enqueue;
+use shared::Error;
+
+/// To every member of a conversation: a direct chat is `user.<low>` with CC `user.<high>` (one
+/// publish reaches both), a channel is `group.<gid>`.
+pub fn to_conversation(conn: &mut PgConnection, conversation: &Conversation, event: &Event) -> Result<(), Error> {
+    match (conversation.direct_low, conversation.direct_high, conversation.group_id) {
+        (Some(low), Some(high), _) => enqueue(conn, &routing::user(low), vec![routing::user(high)], event)?,
+        (_, _, Some(group_id)) => enqueue(conn, &routing::group(group_id), Vec::new(), event)?,
+        _ => {
+            return Err(Error::internal(anyhow::anyhow!("conversation {} has no members to route to", conversation.id)))
+        }
+    }
+    Ok(())
+}
+
+pub fn to_user(conn: &mut PgConnection, user_id: i64, event: &Event) -> Result<(), Error> {
+    enqueue(conn, &routing::user(user_id), Vec::new(), event)?;
+    Ok(())
+}
+
+pub fn to_group(conn: &mut PgConnection, group_id: i64, event: &Event) -> Result<(), Error> {
+    enqueue(conn, &routing::group(group_id), Vec::new(), event)?;
+    Ok(())
+}
+
+pub fn updated(
+    conversation_id: Option<i64>,
+    group_id: Option<i64>,
+    reason: UpdateReason,
+    user_id: Option<i64>,
+) -> Event {
+    Event::ConversationUpdated(ConversationUpdated { conversation_id, group_id, reason, user_id })
+}
+
+/// A group membership change: the member concerned hears it on `user.<uid>` (so their ws nodes
+/// bind or unbind `group.<gid>`), everyone else on `group.<gid>`.
+pub fn membership_changed(
+    conn: &mut PgConnection,
+    group_id: i64,
+    user_id: i64,
+    reason: UpdateReason,
+) -> Result<(), Error> {
+    let event = updated(None, Some(group_id), reason, Some(user_id));
+    to_user(conn, user_id, &event)?;
+    to_group(conn, group_id, &event)
+}

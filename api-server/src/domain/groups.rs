@@ -1,0 +1,359 @@
+//! Groups: creation (with a `general` channel), roles and their permissions, members, owner
+//! transfer, channels, invite links.
+//!
+//! Permissions: members read and write; admins also add and remove members (not admins or the
+//! owner), manage channels and invites and edit the group; the owner also changes roles and
+//! transfers ownership. Every channel is a conversation whose members are the group's members.
+
+use chrono::{Duration, Utc};
+use diesel::{Connection, PgConnection};
+use shared::api::{ChannelDto, GroupDto, GroupMemberDto, InviteDto};
+use shared::auth;
+use shared::events::UpdateReason;
+use shared::models::conversation::{Conversation, Member};
+use shared::models::group::{Group, GroupChanges, GroupMember, Invite, Role};
+use shared::models::user::User;
+use shared::Error;
+
+use crate::domain::events;
+use crate::domain::users::user_not_found;
+use crate::domain::validate::{self, Checks};
+
+pub const MAX_INITIAL_MEMBERS: usize = 200;
+pub const MAX_CHANNELS: usize = 50;
+pub const MAX_MEMBERS: i64 = 10_000;
+
+pub fn not_found() -> Error {
+    Error::not_found("group_not_found", "no such group")
+}
+
+fn forbidden(what: &str) -> Error {
+    Error::forbidden("insufficient_role", format!("your role in this group does not allow you to {what}"))
+}
+
+/// My membership; 404 for non-members (they learn nothing about the group).
+fn require_role(
+    conn: &mut PgConnection,
+    group_id: i64,
+    me: i64,
+    at_least: Role,
+    what: &str,
+) -> Result<GroupMember, Error> {
+    let member = GroupMember::find(conn, group_id, me)?.ok_or_else(not_found)?;
+    if member.role() < at_least {
+        return Err(forbidden(what));
+    }
+    Ok(member)
+}
+
+pub struct NewGroup {
+    pub name: String,
+    pub description: Option<String>,
+    pub member_ids: Vec<i64>,
+}
+
+fn parse_channel_name(name: &str) -> Result<String, Error> {
+    validate::text("name", name, 1, validate::CHANNEL_NAME_MAX, false).map_err(|e| Error::validation(vec![e]))
+}
+
+fn existing_user(conn: &mut PgConnection, id: i64) -> Result<User, Error> {
+    let user = User::find(conn, id).map_err(|_| user_not_found())?;
+    if user.suspended_at.is_some() {
+        return Err(user_not_found());
+    }
+    Ok(user)
+}
+
+pub fn create(conn: &mut PgConnection, me: i64, input: NewGroup) -> Result<GroupDto, Error> {
+    let mut checks = Checks::default();
+    let name = checks.check(validate::text("name", &input.name, 1, validate::GROUP_NAME_MAX, false));
+    let description = match &input.description {
+        Some(d) => checks.check(validate::text("description", d, 0, validate::DESCRIPTION_MAX, true)),
+        None => Some(String::new()),
+    };
+    if input.member_ids.len() > MAX_INITIAL_MEMBERS {
+        checks.check::<()>(Err(shared::error::FieldError::new("member_ids", format!("at most {MAX_INITIAL_MEMBERS}"))));
+    }
+    checks.finish()?;
+    let (name, description) = (name.unwrap_or_default(), description.unwrap_or_default());
+    conn.transaction(|conn| {
+        let group = Group::create(conn, &name, &description, me)?;
+        let general = Conversation::create_channel(conn, group.id, "general")?;
+        GroupMember::add(conn, group.id, me, Role::Owner)?;
+        let mut members = vec![me];
+        for id in input.member_ids.iter().copied().filter(|id| *id != me) {
+            existing_user(conn, id).map_err(|_| Error::invalid("member_ids", format!("no such user: {id}")))?;
+            if GroupMember::add(conn, group.id, id, Role::Member)? {
+                members.push(id);
+            }
+        }
+        Member::add_many(conn, general.id, &members)?;
+        for id in &members {
+            events::to_user(
+                conn,
+                *id,
+                &events::updated(Some(general.id), Some(group.id), UpdateReason::MemberAdded, Some(*id)),
+            )?;
+        }
+        dto(conn, group.id, me)
+    })
+}
+
+pub fn get(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<GroupDto, Error> {
+    require_role(conn, group_id, me, Role::Member, "read it")?;
+    dto(conn, group_id, me)
+}
+
+fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<GroupDto, Error> {
+    let group = Group::find(conn, group_id).map_err(|_| not_found())?;
+    let members = GroupMember::list(conn, group_id)?;
+    let my_role = members.iter().find(|(m, _)| m.user_id == me).map(|(m, _)| m.role.clone()).ok_or_else(not_found)?;
+    let channels = Conversation::channels_of(conn, group_id)?;
+    Ok(GroupDto {
+        id: group.id,
+        name: group.name,
+        description: group.description,
+        avatar_id: group.avatar_id,
+        created_by: group.created_by,
+        created_at: group.created_at,
+        my_role,
+        channels: channels
+            .into_iter()
+            .map(|c| ChannelDto { id: c.id, name: c.name.unwrap_or_default(), last_seq: c.last_seq })
+            .collect(),
+        members: members
+            .iter()
+            .map(|(m, u)| GroupMemberDto { user: u.into(), role: m.role.clone(), joined_at: m.joined_at })
+            .collect(),
+    })
+}
+
+pub struct GroupUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub avatar_id: Option<Option<i64>>,
+}
+
+pub fn update(conn: &mut PgConnection, me: i64, group_id: i64, update: GroupUpdate) -> Result<GroupDto, Error> {
+    let mut checks = Checks::default();
+    let changes = GroupChanges {
+        name: update.name.and_then(|n| checks.check(validate::text("name", &n, 1, validate::GROUP_NAME_MAX, false))),
+        description: update
+            .description
+            .and_then(|d| checks.check(validate::text("description", &d, 0, validate::DESCRIPTION_MAX, true))),
+        avatar_id: update.avatar_id,
+    };
+    checks.finish()?;
+    conn.transaction(|conn| {
+        require_role(conn, group_id, me, Role::Admin, "edit the group")?;
+        if changes.name.is_some() || changes.description.is_some() || changes.avatar_id.is_some() {
+            Group::update(conn, group_id, &changes)?;
+            events::to_group(conn, group_id, &events::updated(None, Some(group_id), UpdateReason::Renamed, None))?;
+        }
+        dto(conn, group_id, me)
+    })
+}
+
+/// Joins `user_id` to the group and all its channels; `false` when already a member.
+fn join(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<bool, Error> {
+    if GroupMember::count(conn, group_id)? >= MAX_MEMBERS {
+        return Err(Error::conflict("group_full", format!("a group has at most {MAX_MEMBERS} members")));
+    }
+    if !GroupMember::add(conn, group_id, user_id, Role::Member)? {
+        return Ok(false);
+    }
+    Member::join_group_channels(conn, group_id, user_id)?;
+    events::membership_changed(conn, group_id, user_id, UpdateReason::MemberAdded)?;
+    Ok(true)
+}
+
+fn part(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<(), Error> {
+    Member::leave_group_channels(conn, group_id, user_id)?;
+    GroupMember::remove(conn, group_id, user_id)?;
+    events::membership_changed(conn, group_id, user_id, UpdateReason::MemberRemoved)
+}
+
+pub fn add_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64) -> Result<GroupDto, Error> {
+    conn.transaction(|conn| {
+        require_role(conn, group_id, me, Role::Admin, "add members")?;
+        existing_user(conn, user_id)?;
+        join(conn, group_id, user_id)?;
+        dto(conn, group_id, me)
+    })
+}
+
+pub fn remove_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64) -> Result<(), Error> {
+    if user_id == me {
+        return leave(conn, me, group_id);
+    }
+    conn.transaction(|conn| {
+        let mine = require_role(conn, group_id, me, Role::Admin, "remove members")?;
+        let target = GroupMember::find_for_update(conn, group_id, user_id)?
+            .ok_or_else(|| Error::not_found("member_not_found", "this user is not a member"))?;
+        if target.role() >= mine.role() {
+            return Err(forbidden("remove a member of equal or higher role"));
+        }
+        part(conn, group_id, user_id)
+    })
+}
+
+pub fn leave(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        let mine = require_role(conn, group_id, me, Role::Member, "leave")?;
+        if mine.role() == Role::Owner {
+            if GroupMember::count(conn, group_id)? > 1 {
+                return Err(Error::conflict(
+                    "owner_must_transfer",
+                    "transfer ownership to another member before leaving",
+                ));
+            }
+            // The last member leaves: the group goes.
+            part(conn, group_id, me)?;
+            Group::delete(conn, group_id)?;
+            return Ok(());
+        }
+        part(conn, group_id, me)
+    })
+}
+
+/// The owner sets a member's role; `owner` transfers ownership (the old owner becomes admin).
+pub fn set_role(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64, role: &str) -> Result<GroupDto, Error> {
+    let role = Role::parse(role).ok_or_else(|| Error::invalid("role", "must be one of owner, admin, member"))?;
+    conn.transaction(|conn| {
+        require_role(conn, group_id, me, Role::Owner, "change roles")?;
+        if user_id == me {
+            return Err(Error::invalid("user_id", "transfer ownership to another member instead"));
+        }
+        GroupMember::find_for_update(conn, group_id, user_id)?
+            .ok_or_else(|| Error::not_found("member_not_found", "this user is not a member"))?;
+        if role == Role::Owner {
+            // Demote first: the unique index allows one owner at a time.
+            GroupMember::set_role(conn, group_id, me, Role::Admin)?;
+        }
+        GroupMember::set_role(conn, group_id, user_id, role)?;
+        events::to_group(
+            conn,
+            group_id,
+            &events::updated(None, Some(group_id), UpdateReason::RoleChanged, Some(user_id)),
+        )?;
+        dto(conn, group_id, me)
+    })
+}
+
+pub fn create_channel(conn: &mut PgConnection, me: i64, group_id: i64, name: &str) -> Result<ChannelDto, Error> {
+    let name = parse_channel_name(name)?;
+    conn.transaction(|conn| {
+        require_role(conn, group_id, me, Role::Admin, "create channels")?;
+        let channels = Conversation::channels_of(conn, group_id)?;
+        if channels.len() >= MAX_CHANNELS {
+            return Err(Error::conflict("too_many_channels", format!("a group has at most {MAX_CHANNELS} channels")));
+        }
+        if channels.iter().any(|c| c.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&name))) {
+            return Err(Error::conflict("channel_name_taken", "a channel with this name exists"));
+        }
+        let channel = Conversation::create_channel(conn, group_id, &name)?;
+        Member::add_group_members_to(conn, group_id, channel.id)?;
+        events::to_group(
+            conn,
+            group_id,
+            &events::updated(Some(channel.id), Some(group_id), UpdateReason::Created, None),
+        )?;
+        Ok(ChannelDto { id: channel.id, name, last_seq: 0 })
+    })
+}
+
+fn channel_of(conn: &mut PgConnection, group_id: i64, channel_id: i64) -> Result<Conversation, Error> {
+    Conversation::find(conn, channel_id)
+        .ok()
+        .filter(|c| c.group_id == Some(group_id))
+        .ok_or_else(|| Error::not_found("channel_not_found", "no such channel in this group"))
+}
+
+pub fn rename_channel(
+    conn: &mut PgConnection,
+    me: i64,
+    group_id: i64,
+    channel_id: i64,
+    name: &str,
+) -> Result<ChannelDto, Error> {
+    let name = parse_channel_name(name)?;
+    conn.transaction(|conn| {
+        require_role(conn, group_id, me, Role::Admin, "rename channels")?;
+        let channel = channel_of(conn, group_id, channel_id)?;
+        let taken = Conversation::channels_of(conn, group_id)?
+            .iter()
+            .any(|c| c.id != channel_id && c.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&name)));
+        if taken {
+            return Err(Error::conflict("channel_name_taken", "a channel with this name exists"));
+        }
+        Conversation::rename(conn, channel_id, &name)?;
+        events::to_group(
+            conn,
+            group_id,
+            &events::updated(Some(channel_id), Some(group_id), UpdateReason::Renamed, None),
+        )?;
+        Ok(ChannelDto { id: channel_id, name, last_seq: channel.last_seq })
+    })
+}
+
+pub fn delete_channel(conn: &mut PgConnection, me: i64, group_id: i64, channel_id: i64) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        require_role(conn, group_id, me, Role::Admin, "delete channels")?;
+        channel_of(conn, group_id, channel_id)?;
+        if Conversation::channels_of(conn, group_id)?.len() <= 1 {
+            return Err(Error::conflict("last_channel", "a group keeps at least one channel"));
+        }
+        Conversation::delete(conn, channel_id)?;
+        events::to_group(
+            conn,
+            group_id,
+            &events::updated(Some(channel_id), Some(group_id), UpdateReason::Deleted, None),
+        )?;
+        Ok(())
+    })
+}
+
+pub fn create_invite(
+    conn: &mut PgConnection,
+    me: i64,
+    group_id: i64,
+    expires_in_secs: Option<i64>,
+    max_uses: Option<i32>,
+) -> Result<InviteDto, Error> {
+    if let Some(secs) = expires_in_secs {
+        if !(60..=30 * 24 * 3600).contains(&secs) {
+            return Err(Error::invalid("expires_in_secs", "must be between 60 and 2592000 (30 days)"));
+        }
+    }
+    if max_uses.is_some_and(|m| !(1..=10_000).contains(&m)) {
+        return Err(Error::invalid("max_uses", "must be between 1 and 10000"));
+    }
+    conn.transaction(|conn| {
+        require_role(conn, group_id, me, Role::Admin, "create invite links")?;
+        let token = auth::new_opaque_token();
+        let expires_at = expires_in_secs.map(|s| Utc::now() + Duration::seconds(s));
+        let invite = Invite::create(conn, group_id, &auth::hash_token(&token), me, expires_at, max_uses)?;
+        Ok(InviteDto { id: invite.id, group_id, token, expires_at, max_uses })
+    })
+}
+
+/// Joins the invite's group. Already a member: the group, and the invite is not used up.
+pub fn accept_invite(conn: &mut PgConnection, me: i64, token: &str) -> Result<GroupDto, Error> {
+    conn.transaction(|conn| {
+        let invite = Invite::find_for_update(conn, &auth::hash_token(token))?
+            .ok_or_else(|| Error::not_found("invite_not_found", "this invite link is not valid"))?;
+        if GroupMember::find(conn, invite.group_id, me)?.is_some() {
+            return dto(conn, invite.group_id, me);
+        }
+        if !invite.usable(Utc::now()) {
+            return Err(Error::new(
+                shared::error::Kind::Gone,
+                "invite_expired",
+                "this invite link has expired or is used up",
+            ));
+        }
+        Invite::count_use(conn, invite.id)?;
+        join(conn, invite.group_id, me)?;
+        dto(conn, invite.group_id, me)
+    })
+}

@@ -1,0 +1,238 @@
+//! Sending, reading, editing and deleting messages.
+//!
+//! A send is one transaction: membership (and block) check, `seq` from the conversation row
+//! (its lock queues concurrent senders, so seqs are gap-free), the message, the sender's
+//! watermarks, and the `message.new` outbox row. A retry with the same `client_id` returns the
+//! stored message and writes nothing.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::{Connection, PgConnection};
+use serde::Serialize;
+use shared::api::MessageDto;
+use shared::db::schema::attachments;
+use shared::events::Event;
+use shared::models::contact::Block;
+use shared::models::conversation::{Conversation, Member};
+use shared::models::group::{GroupMember, Role};
+use shared::models::message::{Message, NewMessage, Window};
+use shared::Error;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::domain::conversations::{blocked, require_member};
+use crate::domain::events;
+use crate::domain::validate::{self, Checks};
+
+pub const HISTORY_MAX: i64 = 100;
+
+pub struct SendInput {
+    pub client_id: Uuid,
+    pub kind: String,
+    pub body: String,
+    pub reply_to_id: Option<i64>,
+    pub attachment_id: Option<i64>,
+}
+
+pub enum Sent {
+    /// 201: stored now.
+    Created(MessageDto),
+    /// 200: the same client_id was sent before; nothing new was written.
+    Existing(MessageDto),
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagesPage {
+    /// Ascending by seq.
+    pub items: Vec<MessageDto>,
+    /// More messages exist beyond this page in the direction asked.
+    pub has_more: bool,
+}
+
+const RACE: &str = "client_id_race";
+
+pub fn send(conn: &mut PgConnection, me: i64, conversation_id: i64, input: SendInput) -> Result<Sent, Error> {
+    let body = check_send(&input)?;
+    match conn.transaction(|conn| send_in_transaction(conn, me, conversation_id, &input, &body)) {
+        // A concurrent retry of the same send won: answer with its message.
+        Err(e) if e.code == RACE => existing(conn, me, conversation_id, input.client_id)?.ok_or(e),
+        other => other,
+    }
+}
+
+fn check_send(input: &SendInput) -> Result<String, Error> {
+    let mut checks = Checks::default();
+    let (min, needs_attachment) = match input.kind.as_str() {
+        "text" => (1, false),
+        "image" | "file" | "voice" => (0, true),
+        _ => {
+            return Err(Error::invalid("kind", "must be one of text, image, file, voice"));
+        }
+    };
+    let body = checks.check(validate::text("body", &input.body, min, validate::MESSAGE_MAX, true));
+    if needs_attachment && input.attachment_id.is_none() {
+        checks.check::<()>(Err(shared::error::FieldError::new("attachment_id", "is required for this kind")));
+    }
+    if !needs_attachment && input.attachment_id.is_some() {
+        checks.check::<()>(Err(shared::error::FieldError::new(
+            "attachment_id",
+            "only image, file and voice messages carry one",
+        )));
+    }
+    checks.finish()?;
+    Ok(body.unwrap_or_default())
+}
+
+fn existing(conn: &mut PgConnection, me: i64, conversation_id: i64, client_id: Uuid) -> Result<Option<Sent>, Error> {
+    match Message::find_by_client_id(conn, me, client_id)? {
+        Some(m) if m.conversation_id == conversation_id => Ok(Some(Sent::Existing((&m).into()))),
+        Some(_) => Err(Error::conflict("client_id_reused", "this client_id was used for another conversation")),
+        None => Ok(None),
+    }
+}
+
+fn send_in_transaction(
+    conn: &mut PgConnection,
+    me: i64,
+    conversation_id: i64,
+    input: &SendInput,
+    body: &str,
+) -> Result<Sent, Error> {
+    let (conversation, _member) = require_member(conn, conversation_id, me)?;
+    if let Some(sent) = existing(conn, me, conversation_id, input.client_id)? {
+        return Ok(sent);
+    }
+    if let Some(peer) = conversation.peer_of(me) {
+        if Block::between(conn, me, peer)? {
+            return Err(blocked());
+        }
+    }
+    if let Some(reply_to) = input.reply_to_id {
+        let ok = Message::find(conn, reply_to).map(|m| m.conversation_id == conversation_id).unwrap_or(false);
+        if !ok {
+            return Err(Error::invalid("reply_to_id", "no such message in this conversation"));
+        }
+    }
+    if let Some(attachment) = input.attachment_id {
+        use diesel::prelude::*;
+        let mine: bool = diesel::select(diesel::dsl::exists(
+            attachments::table.filter(attachments::id.eq(attachment)).filter(attachments::owner_id.eq(me)),
+        ))
+        .get_result(conn)?;
+        if !mine {
+            return Err(Error::invalid("attachment_id", "no such upload of yours"));
+        }
+    }
+    let (seq, at) = Conversation::next_seq(conn, conversation_id)?;
+    let new = NewMessage {
+        conversation_id,
+        seq,
+        sender_id: me,
+        client_id: input.client_id,
+        kind: &input.kind,
+        body,
+        attachment_id: input.attachment_id,
+        reply_to_id: input.reply_to_id,
+        created_at: at,
+    };
+    let message = Message::insert(conn, &new).map_err(|e| match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            Error::conflict(RACE, "a retry of this message is being stored")
+        }
+        other => other.into(),
+    })?;
+    // My own message is read by me.
+    Member::advance(conn, conversation_id, me, seq, seq)?;
+    let dto = MessageDto::from(&message);
+    events::to_conversation(conn, &conversation, &Event::MessageNew(dto.clone()))?;
+    Ok(Sent::Created(dto))
+}
+
+/// `GET /conversations/{id}/messages`: `after_seq` (ascending from there), `before_seq`
+/// (the page just before), or the newest; never what I cleared.
+pub fn history(
+    conn: &mut PgConnection,
+    me: i64,
+    conversation_id: i64,
+    before_seq: Option<i64>,
+    after_seq: Option<i64>,
+    limit: Option<i64>,
+) -> Result<MessagesPage, Error> {
+    let limit = validate::limit(limit, HISTORY_MAX).map_err(|e| Error::validation(vec![e]))?;
+    let window = match (before_seq, after_seq) {
+        (Some(_), Some(_)) => return Err(Error::invalid("before_seq", "give before_seq or after_seq, not both")),
+        (Some(b), None) if b < 1 => return Err(Error::invalid("before_seq", "must be at least 1")),
+        (None, Some(a)) if a < 0 => return Err(Error::invalid("after_seq", "must not be negative")),
+        (Some(b), None) => Window::Before(b),
+        (None, Some(a)) => Window::After(a),
+        (None, None) => Window::Latest,
+    };
+    let (_conversation, member) = require_member(conn, conversation_id, me)?;
+    let mut rows = Message::page(conn, conversation_id, member.cleared_seq, window, limit + 1)?;
+    let has_more = rows.len() as i64 > limit;
+    if has_more {
+        match window {
+            Window::After(_) => {
+                rows.pop();
+            }
+            _ => {
+                rows.remove(0);
+            }
+        }
+    }
+    Ok(MessagesPage { items: rows.iter().map(MessageDto::from).collect(), has_more })
+}
+
+fn message_not_found() -> Error {
+    Error::not_found("message_not_found", "no such message")
+}
+
+/// The message and its conversation, when I am a member of it (404 otherwise).
+fn visible_message(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(Message, Conversation), Error> {
+    let message = Message::find(conn, message_id).map_err(|_| message_not_found())?;
+    let (conversation, member) = require_member(conn, message.conversation_id, me).map_err(|_| message_not_found())?;
+    if message.seq <= member.cleared_seq {
+        return Err(message_not_found());
+    }
+    Ok((message, conversation))
+}
+
+pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Result<MessageDto, Error> {
+    let body = validate::text("body", body, 1, validate::MESSAGE_MAX, true).map_err(|e| Error::validation(vec![e]))?;
+    conn.transaction(|conn| {
+        let (message, conversation) = visible_message(conn, me, message_id)?;
+        if message.sender_id != me {
+            return Err(Error::forbidden("not_message_author", "only the author can edit a message"));
+        }
+        if message.deleted_at.is_some() {
+            return Err(Error::conflict("message_deleted", "a deleted message cannot be edited"));
+        }
+        let dto = MessageDto::from(&Message::edit(conn, message_id, &body)?);
+        events::to_conversation(conn, &conversation, &Event::MessageUpdated(dto.clone()))?;
+        Ok(dto)
+    })
+}
+
+/// The author, or an admin/owner of the group, deletes a message (tombstone). Idempotent.
+pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        let (message, conversation) = visible_message(conn, me, message_id)?;
+        if message.deleted_at.is_some() {
+            return Ok(());
+        }
+        if message.sender_id != me {
+            let moderator = match conversation.group_id {
+                Some(g) => GroupMember::find(conn, g, me)?.is_some_and(|m| m.role() >= Role::Admin),
+                None => false,
+            };
+            if !moderator {
+                return Err(Error::forbidden(
+                    "not_message_author",
+                    "only the author or a group admin can delete a message",
+                ));
+            }
+        }
+        let dto = MessageDto::from(&Message::tombstone(conn, message_id)?);
+        events::to_conversation(conn, &conversation, &Event::MessageUpdated(dto))?;
+        Ok(())
+    })
+}

@@ -1,0 +1,13 @@
+//! Domain rules and transactions, one module per resource. Functions take a connection (or the
+//! state, when they orchestrate several steps) and checked inputs; handlers only call them.
+
+pub mod auth;
+pub mod contacts;
+pub mod conversations;
+pub mod events;
+pub mod groups;
+pub mod messages;
+pub mod presence;
+pub mod receipts;
+pub mod users;
+pub mod validate;

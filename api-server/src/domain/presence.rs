@@ -1,0 +1,63 @@
+//! `GET /presence?ids=`: who is online now (Memcached, written by the ws-server nodes) and when
+//! each was last seen (PostgreSQL). Memcached down: everyone shows offline, as designed.
+
+use std::collections::HashMap;
+
+use shared::events::PresenceEvent;
+use shared::models::user::User;
+use shared::{db, presence, Error};
+
+use crate::state::AppState;
+
+pub const MAX_IDS: usize = 200;
+
+/// `1,2,3` -> ids (distinct, in order).
+pub fn parse_ids(raw: &str) -> Result<Vec<i64>, Error> {
+    let mut ids = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id: i64 = part.parse().map_err(|_| Error::invalid("ids", "must be comma-separated user ids"))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() || ids.len() > MAX_IDS {
+        return Err(Error::invalid("ids", format!("give 1 to {MAX_IDS} user ids")));
+    }
+    Ok(ids)
+}
+
+/// One entry per id that names an existing user.
+pub async fn lookup(state: &AppState, ids: Vec<i64>) -> Result<Vec<PresenceEvent>, Error> {
+    let cache = state.cache.clone();
+    let wanted = ids.clone();
+    let online: HashMap<i64, bool> = tokio::task::spawn_blocking(move || {
+        presence::online_many(&cache, &wanted, shared::broker::now_ms()).unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default();
+    let seen = db::run(&state.pool, move |conn| Ok(User::last_seen_many(conn, &ids)?)).await?;
+    let mut list: Vec<PresenceEvent> = seen
+        .into_iter()
+        .map(|(user_id, last_seen_at)| PresenceEvent {
+            user_id,
+            online: online.get(&user_id).copied().unwrap_or(false),
+            last_seen_at,
+        })
+        .collect();
+    list.sort_by_key(|p| p.user_id);
+    Ok(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_parsed_and_bounded() {
+        assert_eq!(parse_ids("3, 1,3,,2").ok(), Some(vec![3, 1, 2]));
+        assert!(parse_ids("").is_err());
+        assert!(parse_ids("1,x").is_err());
+        let many: Vec<String> = (0..=MAX_IDS as i64).map(|i| i.to_string()).collect();
+        assert!(parse_ids(&many.join(",")).is_err());
+    }
+}

@@ -1,0 +1,76 @@
+//! Profiles and user search.
+
+use diesel::PgConnection;
+use shared::api::{MeDto, Page, UserDto};
+use shared::db::schema::attachments;
+use shared::models::user::{ProfileChanges, User};
+use shared::Error;
+
+use crate::domain::validate::{self, Checks};
+
+/// `PATCH /me`: every field optional; `avatar_id: null` removes the avatar.
+#[derive(Debug, Default)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+    pub avatar_id: Option<Option<i64>>,
+}
+
+pub fn me(conn: &mut PgConnection, user_id: i64) -> Result<MeDto, Error> {
+    Ok((&User::find(conn, user_id).map_err(|_| user_not_found())?).into())
+}
+
+pub fn get(conn: &mut PgConnection, user_id: i64) -> Result<UserDto, Error> {
+    let user = User::find(conn, user_id).map_err(|_| user_not_found())?;
+    if user.suspended_at.is_some() {
+        return Err(user_not_found());
+    }
+    Ok((&user).into())
+}
+
+pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpdate) -> Result<MeDto, Error> {
+    let mut checks = Checks::default();
+    let changes = ProfileChanges {
+        display_name: update
+            .display_name
+            .and_then(|d| checks.check(validate::text("display_name", &d, 1, validate::DISPLAY_NAME_MAX, false))),
+        bio: update.bio.and_then(|b| checks.check(validate::text("bio", &b, 0, validate::BIO_MAX, true))),
+        avatar_id: update.avatar_id,
+    };
+    checks.finish()?;
+    if let Some(Some(avatar)) = changes.avatar_id {
+        use diesel::prelude::*;
+        let mine: bool = diesel::select(diesel::dsl::exists(
+            attachments::table.filter(attachments::id.eq(avatar)).filter(attachments::owner_id.eq(user_id)),
+        ))
+        .get_result(conn)?;
+        if !mine {
+            return Err(Error::invalid("avatar_id", "no such upload of yours"));
+        }
+    }
+    if changes.display_name.is_none() && changes.bio.is_none() && changes.avatar_id.is_none() {
+        return me(conn, user_id);
+    }
+    Ok((&User::update_profile(conn, user_id, &changes)?).into())
+}
+
+/// `GET /users?q=`: prefix search, `cursor` is the last username of the previous page.
+pub fn search(
+    conn: &mut PgConnection,
+    q: &str,
+    cursor: Option<&str>,
+    limit: Option<i64>,
+) -> Result<Page<UserDto>, Error> {
+    let mut checks = Checks::default();
+    let q = checks.check(validate::text("q", q, 1, validate::SEARCH_QUERY_MAX, false));
+    let limit = checks.check(validate::limit(limit, 100));
+    checks.finish()?;
+    let (Some(q), Some(limit)) = (q, limit) else { return Err(Error::invalid("q", "invalid")) };
+    let users = User::search(conn, &q, cursor, limit)?;
+    let next_cursor = if users.len() as i64 == limit { users.last().map(|u| u.username.clone()) } else { None };
+    Ok(Page { items: users.iter().map(UserDto::from).collect(), next_cursor })
+}
+
+pub fn user_not_found() -> Error {
+    Error::not_found("user_not_found", "no such user")
+}

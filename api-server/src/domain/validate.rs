@@ -1,0 +1,131 @@
+//! Input parsed once into checked values (`Username::parse`...). Every limit of the API is here.
+
+use shared::error::FieldError;
+
+pub const USERNAME_MIN: usize = 3;
+pub const USERNAME_MAX: usize = 32;
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 128;
+pub const DISPLAY_NAME_MAX: usize = 64;
+pub const BIO_MAX: usize = 500;
+pub const ALIAS_MAX: usize = 64;
+pub const GROUP_NAME_MAX: usize = 80;
+pub const DESCRIPTION_MAX: usize = 1000;
+pub const CHANNEL_NAME_MAX: usize = 40;
+pub const MESSAGE_MAX: usize = 4000;
+pub const SEARCH_QUERY_MAX: usize = 64;
+
+/// Lower-case `[a-z0-9_.]{3,32}`; input is case-insensitive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let name = raw.to_lowercase();
+        let len = name.chars().count();
+        if !(USERNAME_MIN..=USERNAME_MAX).contains(&len) {
+            return Err(FieldError::new("username", format!("must be {USERNAME_MIN} to {USERNAME_MAX} characters")));
+        }
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.') {
+            return Err(FieldError::new("username", "may contain only letters a-z, digits, '_' and '.'"));
+        }
+        Ok(Self(name))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let len = raw.chars().count();
+        if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&len) {
+            return Err(FieldError::new("password", format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters")));
+        }
+        if raw.contains('\0') {
+            return Err(FieldError::new("password", "may not contain NUL characters"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Trimmed text of `min..=max` characters without control characters (newlines and tabs only
+/// when `multiline`).
+pub fn text(field: &str, raw: &str, min: usize, max: usize, multiline: bool) -> Result<String, FieldError> {
+    let value = raw.trim();
+    let len = value.chars().count();
+    if len < min {
+        return Err(FieldError::new(
+            field,
+            if min == 1 { "must not be blank".to_owned() } else { format!("must be at least {min} characters") },
+        ));
+    }
+    if len > max {
+        return Err(FieldError::new(field, format!("must be at most {max} characters")));
+    }
+    let bad = value.chars().any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')));
+    if bad {
+        return Err(FieldError::new(field, "may not contain control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// Collects field errors and turns them into one 422.
+#[derive(Default)]
+pub struct Checks(Vec<FieldError>);
+
+impl Checks {
+    pub fn check<T>(&mut self, r: Result<T, FieldError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.push(e);
+                None
+            }
+        }
+    }
+    pub fn finish(self) -> Result<(), shared::Error> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(shared::Error::validation(self.0))
+        }
+    }
+}
+
+/// Page size: default 50, at most `max`.
+pub fn limit(raw: Option<i64>, max: i64) -> Result<i64, FieldError> {
+    match raw {
+        None => Ok(50.min(max)),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(FieldError::new("limit", format!("must be between 1 and {max}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        assert_eq!(Username::parse("Alice_01").map(|u| u.0).ok(), Some("alice_01".into()));
+        for bad in ["ab", "a b c", "x".repeat(33).as_str(), "drop;table", "ümlaut", "a\0bc"] {
+            assert!(Username::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn text_rules() {
+        assert_eq!(text("f", "  hi  ", 1, 10, false).ok(), Some("hi".into()));
+        assert!(text("f", "   ", 1, 10, false).is_err());
+        assert!(text("f", "a\u{7}b", 1, 10, false).is_err());
+        assert!(text("f", "a\nb", 1, 10, false).is_err());
+        assert!(text("f", "a\nb", 1, 10, true).is_ok());
+        assert!(text("f", &"é".repeat(11), 1, 10, false).is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! api-server: the stateless REST API. Handlers (`routes/`) are thin; rules and transactions
+//! live in `domain/`; events leave through the outbox (`outbox.rs`).
+
+pub mod auth;
+pub mod domain;
+pub mod http;
+pub mod openapi;
+pub mod outbox;
+pub mod routes;
+pub mod startup;
+pub mod state;

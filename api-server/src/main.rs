@@ -1,0 +1,29 @@
+use api_server::startup::Application;
+use shared::config::Settings;
+
+#[actix_web::main]
+async fn main() -> std::process::ExitCode {
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("api-server: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    shared::telemetry::init("api-server", &settings.node_id, settings.log_format);
+    tracing::info!(config = %settings.redacted(), "api-server starting");
+    let app = match Application::build(settings).await {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "api-server failed to start");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match app.run_until_stopped().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "api-server stopped with an error");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

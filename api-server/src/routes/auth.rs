@@ -1,0 +1,113 @@
+//! `/api/auth/*`: register, login, refresh, logout, WebSocket ticket.
+
+use actix_web::http::StatusCode;
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use shared::api::{TokensDto, WsTicketDto};
+use shared::auth::{AUD_WS, WS_TICKET_TTL_SECS};
+use shared::error::ErrorBody;
+use shared::Error;
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::domain::auth::{self as domain, ClientInfo, Registration};
+use crate::http::{client_ip, no_content, respond, Json};
+use crate::routes::limits;
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// 3-32 characters `[a-z0-9_.]`, case-insensitive.
+    pub username: String,
+    /// 8-128 characters.
+    pub password: String,
+    pub display_name: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+fn client(req: &HttpRequest, state: &AppState) -> ClientInfo {
+    ClientInfo {
+        ip: client_ip(req, state.settings.trust_forwarded_for),
+        user_agent: req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(200).collect()),
+    }
+}
+
+/// Create an account and a session.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest, responses(
+    (status = 201, body = TokensDto), (status = 400, body = ErrorBody), (status = 409, description = "username_taken", body = ErrorBody),
+    (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<RegisterRequest>,
+) -> Result<HttpResponse, Error> {
+    let client = client(&req, &state);
+    limits::check(&state, limits::auth(&state), client.ip.clone()).await?;
+    let input = Registration::parse(&body.0.username, &body.0.password, body.0.display_name.as_deref())?;
+    let tokens = domain::register(&state, input, client).await?;
+    Ok(respond(StatusCode::CREATED, &tokens))
+}
+
+/// Log in with username and password.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, responses(
+    (status = 200, body = TokensDto), (status = 400, body = ErrorBody), (status = 401, description = "invalid_credentials", body = ErrorBody),
+    (status = 403, description = "account_suspended", body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginRequest>,
+) -> Result<HttpResponse, Error> {
+    let client = client(&req, &state);
+    limits::check(&state, limits::auth(&state), client.ip.clone()).await?;
+    let tokens = domain::login(&state, &body.0.username, &body.0.password, client).await?;
+    Ok(respond(StatusCode::OK, &tokens))
+}
+
+/// Exchange a refresh token for new tokens (the presented one is spent).
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest, responses(
+    (status = 200, body = TokensDto), (status = 400, body = ErrorBody),
+    (status = 401, description = "invalid_refresh_token, or refresh_token_reused (the session is revoked)", body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, Error> {
+    let tokens = domain::refresh(&state, body.0.refresh_token, client(&req, &state)).await?;
+    Ok(respond(StatusCode::OK, &tokens))
+}
+
+/// End the session of this refresh token.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest, responses(
+    (status = 204), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, body: Json<RefreshRequest>) -> Result<HttpResponse, Error> {
+    domain::logout(&state, body.0.refresh_token).await?;
+    Ok(no_content())
+}
+
+/// A single-use ticket for `GET /ws?ticket=…` (valid 30 s).
+#[utoipa::path(post, path = "/api/auth/ws-ticket", tag = "auth", security(("bearer" = [])), responses(
+    (status = 200, body = WsTicketDto), (status = 401, body = ErrorBody)))]
+#[post("/auth/ws-ticket")]
+pub async fn ws_ticket(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, Error> {
+    let ticket = state.keys.issue(user.id, AUD_WS, WS_TICKET_TTL_SECS);
+    Ok(respond(StatusCode::OK, &WsTicketDto { ticket, expires_in: WS_TICKET_TTL_SECS }))
+}

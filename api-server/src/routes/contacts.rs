@@ -1,0 +1,105 @@
+//! `/api/contacts`, `/api/blocks`.
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
+use serde::Deserialize;
+use shared::api::{ContactDto, UserDto};
+use shared::error::ErrorBody;
+use shared::{db, Error};
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::domain::contacts;
+use crate::http::{no_content, respond, Json};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct AddContactRequest {
+    pub user_id: i64,
+    pub alias: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RenameContactRequest {
+    /// null or empty removes the alias.
+    pub alias: Option<String>,
+}
+
+/// My contacts.
+#[utoipa::path(get, path = "/api/contacts", tag = "contacts", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<ContactDto>), (status = 401, body = ErrorBody)))]
+#[get("/contacts")]
+pub async fn list(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, Error> {
+    let items = db::run(&state.pool, move |conn| contacts::list(conn, user.id)).await?;
+    Ok(respond(StatusCode::OK, &items))
+}
+
+/// Add a contact (or set the alias of one).
+#[utoipa::path(post, path = "/api/contacts", tag = "contacts", security(("bearer" = [])), request_body = AddContactRequest, responses(
+    (status = 201, body = ContactDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/contacts")]
+pub async fn add(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: Json<AddContactRequest>,
+) -> Result<HttpResponse, Error> {
+    let b = body.0;
+    let contact = db::run(&state.pool, move |conn| contacts::add(conn, user.id, b.user_id, b.alias.as_deref())).await?;
+    Ok(respond(StatusCode::CREATED, &contact))
+}
+
+/// Rename a contact.
+#[utoipa::path(patch, path = "/api/contacts/{user_id}", tag = "contacts", security(("bearer" = [])), params(("user_id" = i64, Path)),
+    request_body = RenameContactRequest, responses((status = 200, body = ContactDto), (status = 401, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[patch("/contacts/{user_id}")]
+pub async fn rename(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<i64>,
+    body: Json<RenameContactRequest>,
+) -> Result<HttpResponse, Error> {
+    let (id, alias) = (path.into_inner(), body.0.alias);
+    let contact = db::run(&state.pool, move |conn| contacts::rename(conn, user.id, id, alias.as_deref())).await?;
+    Ok(respond(StatusCode::OK, &contact))
+}
+
+/// Remove a contact.
+#[utoipa::path(delete, path = "/api/contacts/{user_id}", tag = "contacts", security(("bearer" = [])), params(("user_id" = i64, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/contacts/{user_id}")]
+pub async fn remove(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
+    let id = path.into_inner();
+    db::run(&state.pool, move |conn| contacts::remove(conn, user.id, id)).await?;
+    Ok(no_content())
+}
+
+/// Users I blocked.
+#[utoipa::path(get, path = "/api/blocks", tag = "contacts", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<UserDto>), (status = 401, body = ErrorBody)))]
+#[get("/blocks")]
+pub async fn blocked(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, Error> {
+    let items = db::run(&state.pool, move |conn| contacts::blocked(conn, user.id)).await?;
+    Ok(respond(StatusCode::OK, &items))
+}
+
+/// Block a user: no direct chat between us can be opened or written to (code `blocked`).
+#[utoipa::path(put, path = "/api/blocks/{user_id}", tag = "contacts", security(("bearer" = [])), params(("user_id" = i64, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/blocks/{user_id}")]
+pub async fn block(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
+    let id = path.into_inner();
+    db::run(&state.pool, move |conn| contacts::block(conn, user.id, id)).await?;
+    Ok(no_content())
+}
+
+/// Unblock a user (idempotent).
+#[utoipa::path(delete, path = "/api/blocks/{user_id}", tag = "contacts", security(("bearer" = [])), params(("user_id" = i64, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+#[delete("/blocks/{user_id}")]
+pub async fn unblock(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
+    let id = path.into_inner();
+    db::run(&state.pool, move |conn| contacts::unblock(conn, user.id, id)).await?;
+    Ok(no_content())
+}

@@ -1,0 +1,23 @@
+//! The rate limits of the API, applied by handlers through [`check`].
+
+use shared::ratelimit::Limit;
+use shared::Error;
+
+use crate::state::AppState;
+
+pub fn auth(state: &AppState) -> Limit {
+    Limit { name: "auth", max: state.settings.auth_rate_limit_per_min, window_secs: 60 }
+}
+
+pub fn send(state: &AppState) -> Limit {
+    Limit { name: "send", max: state.settings.send_rate_limit_per_min, window_secs: 60 }
+}
+
+/// Counts one hit; 429 with Retry-After when over. Memcached trouble never blocks a request.
+pub async fn check(state: &AppState, limit: Limit, subject: String) -> Result<(), Error> {
+    let limiter = state.limiter.clone();
+    match tokio::task::spawn_blocking(move || limiter.hit(limit, &subject)).await {
+        Ok(Err(retry_after)) => Err(Error::rate_limited(retry_after)),
+        _ => Ok(()),
+    }
+}

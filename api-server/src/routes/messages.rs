@@ -1,0 +1,45 @@
+//! `/api/messages/{id}`: edit and delete.
+
+use actix_web::http::StatusCode;
+use actix_web::{delete, patch, web, HttpResponse};
+use serde::Deserialize;
+use shared::api::MessageDto;
+use shared::error::ErrorBody;
+use shared::Error;
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::domain::messages;
+use crate::http::{no_content, respond, Json};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+pub struct EditRequest {
+    pub body: String,
+}
+
+/// Edit my message.
+#[utoipa::path(patch, path = "/api/messages/{id}", tag = "messages", security(("bearer" = [])), params(("id" = i64, Path)),
+    request_body = EditRequest, responses((status = 200, body = MessageDto), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[patch("/messages/{id}")]
+pub async fn edit(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: Json<EditRequest>,
+) -> Result<HttpResponse, Error> {
+    let (id, text) = (id.into_inner(), body.0.body);
+    let dto = state.write(move |conn| messages::edit(conn, user.id, id, &text)).await?;
+    Ok(respond(StatusCode::OK, &dto))
+}
+
+/// Delete a message (mine, or any as a group admin); a tombstone stays.
+#[utoipa::path(delete, path = "/api/messages/{id}", tag = "messages", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[delete("/messages/{id}")]
+pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    state.write(move |conn| messages::delete(conn, user.id, id)).await?;
+    Ok(no_content())
+}

@@ -1,0 +1,67 @@
+//! Thin handlers: extract, authenticate, call one domain function, map to a DTO.
+
+pub mod auth;
+pub mod contacts;
+pub mod conversations;
+pub mod groups;
+pub mod health;
+pub mod limits;
+pub mod messages;
+pub mod presence;
+pub mod users;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz).service(health::metrics).service(
+        web::scope("/api")
+            .service(crate::openapi::openapi_json)
+            .service(auth::register)
+            .service(auth::login)
+            .service(auth::refresh)
+            .service(auth::logout)
+            .service(auth::ws_ticket)
+            .service(users::me)
+            .service(users::update_me)
+            .service(users::search)
+            .service(users::get)
+            .service(presence::get)
+            .service(contacts::list)
+            .service(contacts::add)
+            .service(contacts::rename)
+            .service(contacts::remove)
+            .service(contacts::blocked)
+            .service(contacts::block)
+            .service(contacts::unblock)
+            // `/conversations/direct` before `/conversations/{id}`.
+            .service(conversations::open_direct)
+            .service(conversations::list)
+            .service(conversations::get)
+            .service(conversations::history)
+            .service(conversations::send)
+            .service(conversations::post_receipts)
+            .service(conversations::get_receipts)
+            .service(conversations::pin)
+            .service(conversations::unpin)
+            .service(conversations::archive)
+            .service(conversations::unarchive)
+            .service(conversations::mute)
+            .service(conversations::unmute)
+            .service(conversations::clear)
+            .service(conversations::hide)
+            .service(messages::edit)
+            .service(messages::delete)
+            .service(groups::create)
+            .service(groups::get)
+            .service(groups::update)
+            .service(groups::add_member)
+            .service(groups::remove_member)
+            .service(groups::set_role)
+            .service(groups::leave)
+            .service(groups::create_channel)
+            .service(groups::rename_channel)
+            .service(groups::delete_channel)
+            .service(groups::create_invite)
+            .service(groups::accept_invite),
+    );
+}

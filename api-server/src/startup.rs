@@ -1,0 +1,130 @@
+//! config -> pool + migrations -> state -> relay -> HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, ErrorHandlers};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use diesel::RunQueryDsl;
+use secrecy::ExposeSecret;
+use shared::auth::TokenKeys;
+use shared::broker::BrokerStatus;
+use shared::cache::Cache;
+use shared::config::Settings;
+use shared::db::{self, PgPool};
+use shared::ratelimit::RateLimiter;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::http;
+use crate::outbox::Relay;
+use crate::state::AppState;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    stop_relay: watch::Sender<bool>,
+    relay: JoinHandle<()>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let pool = db::build_pool(settings.database_url.expose_secret(), settings.database_pool_size);
+        migrate(&pool).await?;
+        let cache = Cache::new(&settings.memcached_url, &settings.cache_prefix);
+        let state = AppState {
+            keys: TokenKeys::new(&settings.jwt_secret),
+            limiter: Arc::new(RateLimiter::new(cache.clone())),
+            cache,
+            pool: pool.clone(),
+            broker: BrokerStatus::default(),
+            outbox_wakeup: Arc::new(Notify::new()),
+            settings: Arc::new(settings),
+        };
+        let (stop_relay, stopped) = watch::channel(false);
+        let relay = tokio::spawn(
+            Relay {
+                pool,
+                amqp_url: state.settings.amqp_url.expose_secret().to_owned(),
+                exchange: state.settings.exchange.clone(),
+                node_id: state.settings.node_id.clone(),
+                poll: state.settings.outbox_poll,
+                status: state.broker.clone(),
+                wakeup: state.outbox_wakeup.clone(),
+            }
+            .run(stopped),
+        );
+
+        let metrics = shared::metrics::install("api-server", &state.settings.node_id);
+        shared::metrics::describe("api-server");
+        let listener = TcpListener::bind(state.settings.api_addr)
+            .with_context(|| format!("cannot listen on API_ADDR={}", state.settings.api_addr))?;
+        let port = listener.local_addr()?.port();
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(ErrorHandlers::new().default_handler(http::json_error_body))
+                .wrap(from_fn(http::observe))
+                .app_data(web::Data::new(app_state.clone()))
+                .app_data(web::Data::new(metrics.clone()))
+                .app_data(web::PayloadConfig::new(http::JSON_LIMIT))
+                .app_data(web::QueryConfig::default().error_handler(http::query_error))
+                .app_data(web::PathConfig::default().error_handler(http::path_error))
+                .configure(crate::routes::configure)
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        tracing::info!(port, "api-server listening");
+        Ok(Self { port, server, state, stop_relay, relay })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM/SIGINT (graceful: in-flight requests finish), then stops the relay.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await?;
+        let _ = self.stop_relay.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.relay).await;
+        tracing::info!("api-server stopped");
+        Ok(())
+    }
+}
+
+/// Applies pending migrations, waiting up to 60 s for PostgreSQL. An advisory lock keeps
+/// replicas that start together from migrating at the same time.
+async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut waited = 0;
+        let mut conn = loop {
+            match pool.get() {
+                Ok(conn) => break conn,
+                Err(e) if waited < 20 => {
+                    tracing::warn!(error = %e, "waiting for PostgreSQL");
+                    waited += 1;
+                }
+                Err(e) => return Err(anyhow::anyhow!("PostgreSQL is unreachable (DATABASE_URL): {e}")),
+            }
+        };
+        diesel::sql_query("SELECT pg_advisory_lock(424242)").execute(&mut conn)?;
+        let applied = db::run_migrations(&mut conn);
+        diesel::sql_query("SELECT pg_advisory_unlock(424242)").execute(&mut conn)?;
+        let applied = applied?;
+        if !applied.is_empty() {
+            tracing::info!(migrations = ?applied, "migrations applied");
+        }
+        Ok(())
+    })
+    .await?
+}

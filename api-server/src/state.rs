@@ -1,0 +1,40 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use shared::auth::TokenKeys;
+use shared::broker::BrokerStatus;
+use shared::cache::Cache;
+use shared::config::Settings;
+use shared::db::PgPool;
+use shared::ratelimit::RateLimiter;
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub pool: PgPool,
+    pub cache: Cache,
+    pub keys: TokenKeys,
+    pub limiter: Arc<RateLimiter>,
+    /// Up while the outbox relay holds a broker connection.
+    pub broker: BrokerStatus,
+    /// Wakes the local outbox relay right after a commit that wrote outbox rows.
+    pub outbox_wakeup: Arc<Notify>,
+}
+
+impl AppState {
+    /// Runs a writing domain function, then wakes the local outbox relay so the events it
+    /// committed are published at once (other processes' relays poll).
+    pub async fn write<T, F>(&self, f: F) -> shared::Result<T>
+    where
+        F: FnOnce(&mut diesel::PgConnection) -> shared::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = shared::db::run(&self.pool, f).await;
+        if result.is_ok() {
+            self.outbox_wakeup.notify_one();
+        }
+        result
+    }
+}

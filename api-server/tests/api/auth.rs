@@ -1,0 +1,153 @@
+//! Register, login, refresh rotation and reuse detection, logout, tokens, rate limits.
+
+use serde_json::json;
+use shared::auth::{TokenKeys, AUD_API, AUD_WS};
+
+use crate::helpers::{spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn register_returns_tokens_and_the_user_without_secrets() {
+    let app = spawn_app().await;
+    let reply = app
+        .post(
+            "/api/auth/register",
+            None,
+            json!({"username": "Alice", "password": "password123", "display_name": "Alice A."}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert_eq!(reply.body["user"]["username"], "alice", "usernames are case-insensitive, stored lower-case");
+    assert_eq!(reply.body["user"]["display_name"], "Alice A.");
+    assert_eq!(reply.body["token_type"], "Bearer");
+    assert_eq!(reply.body["expires_in"], 900);
+    let text = reply.body.to_string();
+    assert!(!text.contains("password") && !text.contains("argon2"), "{text}");
+}
+
+#[tokio::test]
+async fn usernames_are_unique_regardless_of_case() {
+    let app = spawn_app().await;
+    app.register("bob").await;
+    let reply = app.post("/api/auth/register", None, json!({"username": "BOB", "password": "password123"})).await;
+    assert_eq!(reply.status, 409);
+    assert_eq!(reply.code(), "username_taken");
+    assert_eq!(app.count("users"), 1);
+}
+
+#[tokio::test]
+async fn login_accepts_the_right_password_only() {
+    let app = spawn_app().await;
+    app.register("carol").await;
+    let ok = app.post("/api/auth/login", None, json!({"username": "Carol", "password": "password123"})).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.body["access_token"].is_string());
+    let wrong = app.post("/api/auth/login", None, json!({"username": "carol", "password": "password124"})).await;
+    assert_eq!((wrong.status.as_u16(), wrong.code()), (401, "invalid_credentials"));
+    let unknown = app.post("/api/auth/login", None, json!({"username": "nobody", "password": "password123"})).await;
+    assert_eq!(
+        (unknown.status.as_u16(), unknown.code()),
+        (401, "invalid_credentials"),
+        "same answer as a wrong password"
+    );
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
+    let app = spawn_app().await;
+    let user = app.register("dave").await;
+    let first = app.post("/api/auth/refresh", None, json!({"refresh_token": user.refresh})).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let second_token = first.body["refresh_token"].as_str().expect("rotated").to_owned();
+    assert_ne!(second_token, user.refresh);
+
+    // The spent token comes back (stolen copy): 401, and the family is revoked.
+    let reuse = app.post("/api/auth/refresh", None, json!({"refresh_token": user.refresh})).await;
+    assert_eq!((reuse.status.as_u16(), reuse.code()), (401, "refresh_token_reused"));
+    let after = app.post("/api/auth/refresh", None, json!({"refresh_token": second_token})).await;
+    assert_eq!(after.status, 401, "the legitimate newer token is revoked too");
+
+    // Another login (another family) is unaffected.
+    let login = app.post("/api/auth/login", None, json!({"username": "dave", "password": "password123"})).await;
+    let other = login.body["refresh_token"].as_str().expect("token").to_owned();
+    assert_eq!(app.post("/api/auth/refresh", None, json!({"refresh_token": other})).await.status, 200);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = spawn_app().await;
+    let user = app.register("erin").await;
+    assert_eq!(app.post("/api/auth/logout", None, json!({"refresh_token": user.refresh})).await.status, 204);
+    let reply = app.post("/api/auth/refresh", None, json!({"refresh_token": user.refresh})).await;
+    assert_eq!((reply.status.as_u16(), reply.code()), (401, "invalid_refresh_token"));
+    assert_eq!(app.post("/api/auth/logout", None, json!({"refresh_token": "unknown"})).await.status, 204, "idempotent");
+}
+
+#[tokio::test]
+async fn tampered_expired_and_foreign_tokens_are_rejected() {
+    let app = spawn_app().await;
+    let user = app.register("frank").await;
+    let keys = TokenKeys::new(&app.settings.jwt_secret);
+    let other_keys =
+        TokenKeys::new(&secrecy::SecretString::from("another-secret-another-secret-another-00".to_owned()));
+    let payload = user.token.split('.').nth(1).expect("payload").to_owned();
+    let none_header = base64_url(r#"{"alg":"none","typ":"JWT"}"#);
+    let cases = [
+        ("expired", keys.issue(user.id, AUD_API, -120), "token_expired"),
+        ("wrong signature", other_keys.issue(user.id, AUD_API, 60), "invalid_token"),
+        ("alg none", format!("{none_header}.{payload}."), "invalid_token"),
+        ("wrong audience (a ws ticket)", keys.issue(user.id, AUD_WS, 30), "invalid_token"),
+        ("garbage", "not.a.jwt".to_owned(), "invalid_token"),
+        ("flipped signature", flip_last_char(&user.token), "invalid_token"),
+    ];
+    for (name, token, code) in cases {
+        let reply = app.get("/api/me", Some(&token)).await;
+        assert_eq!((reply.status.as_u16(), reply.code()), (401, code), "{name}");
+    }
+    let missing = app.get("/api/me", None).await;
+    assert_eq!((missing.status.as_u16(), missing.code()), (401, "missing_token"));
+    assert_eq!(app.get("/api/me", Some(&user.token)).await.status, 200);
+}
+
+#[tokio::test]
+async fn ws_ticket_is_a_short_lived_token_for_the_ws_audience() {
+    let app = spawn_app().await;
+    let user = app.register("gina").await;
+    let reply = app.post("/api/auth/ws-ticket", Some(&user.token), json!({})).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["expires_in"], 30);
+    let ticket = reply.body["ticket"].as_str().expect("ticket");
+    let claims = TokenKeys::new(&app.settings.jwt_secret).verify(ticket, AUD_WS).expect("valid ws ticket");
+    assert_eq!(claims.user_id(), Some(user.id));
+    assert_eq!(app.get("/api/me", Some(ticket)).await.status, 401, "a ticket is not an access token");
+    assert_eq!(app.post("/api/auth/ws-ticket", None, json!({})).await.status, 401);
+}
+
+#[tokio::test]
+async fn login_and_register_are_rate_limited_per_ip() {
+    let app = spawn_app_with(&[("AUTH_RATE_LIMIT_PER_MIN", "3")]).await;
+    for _ in 0..3 {
+        let r = app.post("/api/auth/login", None, json!({"username": "x_user", "password": "password123"})).await;
+        assert_eq!(r.status, 401);
+    }
+    let limited = app.post("/api/auth/login", None, json!({"username": "x_user", "password": "password123"})).await;
+    assert_eq!((limited.status.as_u16(), limited.code()), (429, "rate_limited"));
+    let retry: u64 =
+        limited.headers.get("retry-after").expect("Retry-After").to_str().expect("ascii").parse().expect("seconds");
+    assert!((1..=60).contains(&retry));
+    let register =
+        app.post("/api/auth/register", None, json!({"username": "new_user", "password": "password123"})).await;
+    assert_eq!(register.status, 429, "register shares the per-IP budget");
+    assert_eq!(app.count("users"), 0);
+}
+
+fn base64_url(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)
+}
+
+fn flip_last_char(token: &str) -> String {
+    let mut t = token.to_owned();
+    let last = t.pop().expect("non-empty");
+    t.push(if last == 'A' { 'B' } else { 'A' });
+    t
+}

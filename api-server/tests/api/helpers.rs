@@ -1,0 +1,215 @@
+//! `spawn_app()`: a real api-server on a free port with its own database, exchange and key
+//! prefix; `TestApp` has typed helpers for the common calls.
+#![allow(dead_code)]
+
+use api_server::startup::Application;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use shared::config::Settings;
+use shared::testing::TestEnv;
+
+pub struct TestApp {
+    pub address: String,
+    pub env: TestEnv,
+    pub settings: Settings,
+    pub client: reqwest::Client,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let env = TestEnv::new(extra);
+    let settings = env.settings.clone();
+    let app = Application::build(settings.clone()).await.expect("api-server builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    TestApp { address, env, settings, client }
+}
+
+/// A response's status and JSON body (Null when the body is not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Reply {
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), headers }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request(Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Sends raw bytes with a content type.
+    pub async fn post_raw(&self, path: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> Reply {
+        let mut req = self.client.post(self.url(path)).header("content-type", content_type).body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        Reply { status, body: serde_json::from_str(&text).unwrap_or(Value::Null), headers }
+    }
+}
+
+/// A registered user with a session.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub token: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub async fn register(&self, username: &str) -> User {
+        let reply = self
+            .post("/api/auth/register", None, serde_json::json!({"username": username, "password": "password123"}))
+            .await;
+        assert_eq!(reply.status, 201, "register {username}: {}", reply.body);
+        User {
+            id: reply.body["user"]["id"].as_i64().expect("id"),
+            username: username.to_owned(),
+            token: reply.body["access_token"].as_str().expect("access").to_owned(),
+            refresh: reply.body["refresh_token"].as_str().expect("refresh").to_owned(),
+        }
+    }
+
+    /// Rows in a table (to check that a rejected request changed nothing).
+    pub fn count(&self, table: &str) -> i64 {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.env.db.connect();
+        diesel::sql_query(format!("SELECT count(*) AS n FROM {table}")).get_result::<N>(&mut conn).expect("count").n
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.request(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request(Method::PUT, path, token, None).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request(Method::DELETE, path, token, None).await
+    }
+}
+
+/// Every REST route, for the OpenAPI coverage test (add new routes here).
+pub const ROUTES: &[&str] = &[
+    "/healthz",
+    "/readyz",
+    "/api/auth/register",
+    "/api/auth/login",
+    "/api/auth/refresh",
+    "/api/auth/logout",
+    "/api/auth/ws-ticket",
+    "/api/me",
+    "/api/users",
+    "/api/users/{id}",
+    "/api/presence",
+    "/api/contacts",
+    "/api/contacts/{user_id}",
+    "/api/blocks",
+    "/api/blocks/{user_id}",
+    "/api/conversations",
+    "/api/conversations/direct",
+    "/api/conversations/{id}",
+    "/api/conversations/{id}/messages",
+    "/api/conversations/{id}/receipts",
+    "/api/conversations/{id}/pin",
+    "/api/conversations/{id}/archive",
+    "/api/conversations/{id}/mute",
+    "/api/conversations/{id}/clear",
+    "/api/messages/{id}",
+    "/api/groups",
+    "/api/groups/{id}",
+    "/api/groups/{id}/members/{user_id}",
+    "/api/groups/{id}/leave",
+    "/api/groups/{id}/channels",
+    "/api/groups/{id}/channels/{cid}",
+    "/api/groups/{id}/invites",
+    "/api/invites/{token}/accept",
+];
+
+impl TestApp {
+    /// `a` opens the direct chat with `b`; returns its id.
+    pub async fn direct(&self, a: &User, b: &User) -> i64 {
+        let reply = self.post("/api/conversations/direct", Some(&a.token), serde_json::json!({"user_id": b.id})).await;
+        assert!(reply.status.is_success(), "direct: {}", reply.body);
+        reply.body["id"].as_i64().expect("id")
+    }
+
+    /// Sends a text message; returns the reply.
+    pub async fn send(&self, user: &User, conversation: i64, body: &str) -> Reply {
+        self.post(
+            &format!("/api/conversations/{conversation}/messages"),
+            Some(&user.token),
+            serde_json::json!({"client_id": uuid::Uuid::new_v4(), "body": body}),
+        )
+        .await
+    }
+
+    /// Creates a group owned by `owner` with `members`; returns (group id, general channel id).
+    pub async fn group(&self, owner: &User, members: &[&User]) -> (i64, i64) {
+        let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+        let reply =
+            self.post("/api/groups", Some(&owner.token), serde_json::json!({"name": "Team", "member_ids": ids})).await;
+        assert_eq!(reply.status, 201, "group: {}", reply.body);
+        (reply.body["id"].as_i64().expect("id"), reply.body["channels"][0]["id"].as_i64().expect("channel"))
+    }
+
+    pub fn seqs(page: &Value) -> Vec<i64> {
+        page["items"].as_array().expect("items").iter().map(|m| m["seq"].as_i64().expect("seq")).collect()
+    }
+}
+
+impl TestApp {
+    /// Runs SQL in the test database (to set up states the API cannot reach quickly).
+    pub fn exec(&self, sql: &str) {
+        use diesel::prelude::*;
+        let mut conn = self.env.db.connect();
+        diesel::sql_query(sql).execute(&mut conn).expect("sql");
+    }
+
+    pub fn count_where(&self, table: &str, condition: &str) -> bool {
+        self.count(&format!("{table} WHERE {condition}")) > 0
+    }
+}

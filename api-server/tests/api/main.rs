@@ -1,0 +1,10 @@
+//! api-server black-box tests against real PostgreSQL, RabbitMQ and Memcached.
+mod auth;
+mod bad_input;
+mod broker;
+mod groups;
+mod helpers;
+mod messages;
+mod ops;
+mod outbox;
+mod users;
