@@ -1,0 +1,22 @@
+//! ws-server: the WebSocket edge. One exclusive queue per node on the `chat.events` exchange,
+//! bindings for the users connected here, presence in Memcached.
+//!
+//! Map: `routes/ws` (upgrade checks) -> `session` (one socket) <-> `hub` (routing keys ->
+//! sessions, bindings, membership cache) <- `consumer` (broker -> hub, reconnects, re-binds);
+//! `presence` and `typing` publish ephemeral events through `publisher`; `membership` holds the
+//! SQL; `shutdown` closes every socket with 1012 on SIGTERM.
+
+pub mod close;
+pub mod config;
+pub mod consumer;
+pub mod hub;
+pub mod membership;
+pub mod presence;
+pub mod publisher;
+pub mod routes;
+pub mod session;
+pub mod shutdown;
+pub mod startup;
+pub mod state;
+pub mod ticket;
+pub mod typing;

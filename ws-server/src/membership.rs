@@ -1,0 +1,165 @@
+//! ws-server's own queries: group membership of the users connected here, what a conversation
+//! is (for typing), and `users.last_seen_at`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use shared::db::schema::{conversations, group_members, users};
+use shared::db::{self, PgPool};
+
+use crate::hub::{Hub, Install};
+
+/// Groups whose channels' events `user_id` may receive.
+pub async fn groups_of(pool: &PgPool, user_id: i64) -> shared::Result<HashSet<i64>> {
+    db::run(pool, move |conn| {
+        let ids: Vec<i64> = group_members::table
+            .filter(group_members::user_id.eq(user_id))
+            .select(group_members::group_id)
+            .load(conn)?;
+        Ok(ids.into_iter().collect())
+    })
+    .await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("loading group memberships failed: {0}")]
+    Database(#[from] shared::Error),
+    #[error("group memberships of user {0} kept changing while loading")]
+    Contended(i64),
+}
+
+/// Loads the user's groups into the hub. A membership event that arrives during the query
+/// makes the result stale; then it is read again (events are applied on top of what is read).
+pub async fn load_groups(hub: &Hub, pool: &PgPool, user_id: i64) -> Result<(), LoadError> {
+    for _ in 0..5 {
+        let Some((generation, _)) = hub.membership_generation(user_id) else { return Ok(()) };
+        let groups = groups_of(pool, user_id).await?;
+        match hub.install_groups(user_id, generation, groups) {
+            Install::Installed | Install::Gone => return Ok(()),
+            Install::Stale => continue,
+        }
+    }
+    Err(LoadError::Contended(user_id))
+}
+
+/// What a conversation is; immutable once created (only deletion changes it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationKind {
+    Direct { low: i64, high: i64 },
+    Channel { group_id: i64 },
+}
+
+impl ConversationKind {
+    fn from_row(kind: &str, group_id: Option<i64>, low: Option<i64>, high: Option<i64>) -> Option<Self> {
+        match (kind, group_id, low, high) {
+            ("direct", _, Some(low), Some(high)) => Some(Self::Direct { low, high }),
+            ("channel", Some(group_id), _, _) => Some(Self::Channel { group_id }),
+            _ => None,
+        }
+    }
+}
+
+/// Per-node cache of [`ConversationKind`]s. Bounded: cleared when full (refilling is one
+/// primary-key lookup per conversation).
+pub struct Conversations {
+    pool: PgPool,
+    cache: Mutex<HashMap<i64, ConversationKind>>,
+}
+
+const CONVERSATION_CACHE_MAX: usize = 50_000;
+
+impl Conversations {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool, cache: Mutex::new(HashMap::new()) }
+    }
+
+    fn cached(&self, id: i64) -> Option<ConversationKind> {
+        self.cache.lock().ok()?.get(&id).copied()
+    }
+
+    pub async fn kind(&self, id: i64) -> shared::Result<Option<ConversationKind>> {
+        if let Some(kind) = self.cached(id) {
+            return Ok(Some(kind));
+        }
+        let row = db::run(&self.pool, move |conn| {
+            Ok(conversations::table
+                .find(id)
+                .select((
+                    conversations::kind,
+                    conversations::group_id,
+                    conversations::direct_low,
+                    conversations::direct_high,
+                ))
+                .first::<(String, Option<i64>, Option<i64>, Option<i64>)>(conn)
+                .optional()?)
+        })
+        .await?;
+        let kind = row.and_then(|(kind, group, low, high)| ConversationKind::from_row(&kind, group, low, high));
+        if let (Some(kind), Ok(mut cache)) = (kind, self.cache.lock()) {
+            if cache.len() >= CONVERSATION_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(id, kind);
+        }
+        Ok(kind)
+    }
+
+    /// A deleted conversation.
+    pub fn forget(&self, id: i64) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(&id);
+        }
+    }
+
+    /// A deleted group: its channels go.
+    pub fn forget_group(&self, group_id: i64) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.retain(|_, kind| *kind != ConversationKind::Channel { group_id });
+        }
+    }
+}
+
+pub async fn last_seen_of(pool: &PgPool, ids: Vec<i64>) -> shared::Result<HashMap<i64, Option<DateTime<Utc>>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    db::run(pool, move |conn| {
+        let rows: Vec<(i64, Option<DateTime<Utc>>)> =
+            users::table.filter(users::id.eq_any(ids)).select((users::id, users::last_seen_at)).load(conn)?;
+        Ok(rows.into_iter().collect())
+    })
+    .await
+}
+
+/// Moves `last_seen_at` forward to `at` (never back: several nodes may report one offline).
+pub async fn record_last_seen(pool: &PgPool, user_id: i64, at: DateTime<Utc>) -> shared::Result<()> {
+    db::run(pool, move |conn| {
+        diesel::update(users::table.find(user_id))
+            .filter(users::last_seen_at.is_null().or(users::last_seen_at.lt(at)))
+            .set(users::last_seen_at.eq(at))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversation_kinds_from_rows() {
+        assert_eq!(
+            ConversationKind::from_row("direct", None, Some(1), Some(2)),
+            Some(ConversationKind::Direct { low: 1, high: 2 })
+        );
+        assert_eq!(
+            ConversationKind::from_row("channel", Some(4), None, None),
+            Some(ConversationKind::Channel { group_id: 4 })
+        );
+        assert_eq!(ConversationKind::from_row("direct", None, None, Some(2)), None);
+    }
+}

@@ -1,0 +1,74 @@
+//! `GET /ws?ticket=…`: checks, then hands the socket to [`crate::session`].
+//!
+//! Refusals are plain HTTP answers with the usual JSON error body: 403 `origin_not_allowed`
+//! (an `Origin` header that is not in `ALLOWED_ORIGINS`; a request *without* Origin is allowed,
+//! since only browsers send it and browsers always do), 401 `invalid_ticket` (missing, expired,
+//! reused, wrong audience or signature), 503 `broker_unavailable` (this node cannot deliver
+//! right now; another replica may).
+
+use actix_web::http::header;
+use actix_web::{get, web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use shared::error::{Error, Kind};
+
+use crate::state::AppState;
+use crate::ticket::{self, TicketError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpgradeError {
+    #[error("origin {0:?} is not allowed")]
+    Origin(String),
+    #[error(transparent)]
+    Ticket(#[from] TicketError),
+    #[error("this node is not connected to the message broker, retry shortly")]
+    BrokerDown,
+}
+
+impl From<UpgradeError> for Error {
+    fn from(e: UpgradeError) -> Self {
+        let message = e.to_string();
+        match e {
+            UpgradeError::Origin(_) => Error::forbidden("origin_not_allowed", message),
+            UpgradeError::Ticket(TicketError::Overloaded) => {
+                Error { retry_after: Some(1), ..Error::new(Kind::Unavailable, "overloaded", message) }
+            }
+            UpgradeError::Ticket(_) => Error::unauthorized("invalid_ticket", message),
+            UpgradeError::BrokerDown => {
+                Error { retry_after: Some(2), ..Error::new(Kind::Unavailable, "broker_unavailable", message) }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct TicketQuery {
+    ticket: Option<String>,
+}
+
+#[get("/ws")]
+pub async fn upgrade(
+    req: HttpRequest,
+    body: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    check_origin(&req, &state.settings.allowed_origins).map_err(Error::from)?;
+    if !state.broker.is_up() {
+        return Err(Error::from(UpgradeError::BrokerDown).into());
+    }
+    let query = web::Query::<TicketQuery>::from_query(req.query_string()).ok();
+    let ticket = query.as_ref().and_then(|q| q.ticket.as_deref());
+    let user_id = ticket::redeem(&state, ticket).await.map_err(|e| Error::from(UpgradeError::from(e)))?;
+    let (response, session, stream) = actix_ws::handle(&req, body)?;
+    crate::session::start(state.get_ref().clone(), user_id, session, stream);
+    Ok(response)
+}
+
+fn check_origin(req: &HttpRequest, allowed: &[String]) -> Result<(), UpgradeError> {
+    let Some(origin) = req.headers().get(header::ORIGIN) else { return Ok(()) };
+    let origin = origin.to_str().unwrap_or_default().trim_end_matches('/');
+    if allowed.iter().any(|a| a.eq_ignore_ascii_case(origin)) {
+        Ok(())
+    } else {
+        Err(UpgradeError::Origin(origin.chars().take(200).collect()))
+    }
+}

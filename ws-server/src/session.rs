@@ -1,0 +1,331 @@
+//! One WebSocket connection.
+//!
+//! # Concurrency model
+//! Two tasks on the actix worker that accepted the socket (`MessageStream` is not `Send`):
+//! the *reader* (setup, client frames, heartbeat deadline) and the *writer* (drains the
+//! session's bounded queue into actix-ws). Neither shares state with the other except the
+//! queue and a [`Closer`]; the hub holds the queue's sender and the same `Closer`.
+//!
+//! # Lifecycle
+//! upgrade (ticket and Origin checked) -> register in the hub -> `user.<uid>` and `presence.*`
+//! bound -> the user's groups loaded (unless another socket of the user already did) -> their
+//! `group.<gid>` keys bound -> `ready {session_id, heartbeat_ms}` -> presence join -> read loop.
+//! Any side may close: the first reason wins ([`crate::close`] lists the codes); the reader
+//! then unregisters (dropping bindings nobody else needs) and the writer sends the close frame.
+//!
+//! # Backpressure
+//! The queue holds [`Tuning::outbound_queue`] frames. The hub only `try_send`s into it; when it
+//! is full the client is too slow and is closed with 4008. The writer is the only one awaiting
+//! the client (actix-ws' own channel of 32, then TCP). On close it drops what is still queued,
+//! then gives the close frame [`Tuning::close_timeout`] to leave. A client's own frames are
+//! limited to [`Tuning::max_frame_bytes`] (1009 beyond) and typing to a few per second.
+//!
+//! [`Tuning::outbound_queue`]: crate::config::Tuning
+//! [`Tuning::close_timeout`]: crate::config::Tuning
+//! [`Tuning::max_frame_bytes`]: crate::config::Tuning
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Closed, MessageStream, ProtocolError, Session};
+use shared::broker::now_ms;
+use shared::events::{routing, ClientEvent, Event};
+use shared::metrics::{WS_DELIVERIES, WS_DELIVERY_LATENCY, WS_DROPPED};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::close::{Closer, HEARTBEAT_TIMEOUT};
+use crate::hub::{Frame, Outbound, SessionId};
+use crate::membership::{self, LoadError};
+use crate::state::AppState;
+use crate::typing::{self, RateLimit, TypingError};
+
+/// Starts the reader and writer of an upgraded socket.
+pub fn start(state: AppState, user_id: i64, session: Session, stream: MessageStream) {
+    let (tx, rx) = mpsc::channel(state.tuning.outbound_queue);
+    let closer = Closer::default();
+    actix_web::rt::spawn(write_loop(session, rx, closer.clone(), state.tuning.close_timeout));
+    actix_web::rt::spawn(run(state, user_id, stream, tx, closer));
+}
+
+async fn run(state: AppState, user_id: i64, stream: MessageStream, tx: mpsc::Sender<Outbound>, closer: Closer) {
+    let Some(id) = state.hub.register(user_id, tx.clone(), closer.clone()) else {
+        closer.close(CloseCode::Restart, "server restarting");
+        return;
+    };
+    let _registration = Registration { state: state.clone(), id, closer: closer.clone() };
+    let setup = tokio::select! {
+        r = establish(&state, user_id) => r,
+        _ = closer.closed() => return,
+    };
+    if let Err(e) = setup {
+        tracing::warn!(user_id, error = %e, "socket setup failed");
+        closer.close(e.close_code(), &e.to_string());
+        return;
+    }
+    let session_id = uuid::Uuid::new_v4().to_string();
+    let ready =
+        Event::Ready { session_id: session_id.clone(), heartbeat_ms: state.settings.heartbeat.as_millis() as u64 };
+    if !state.hub.mark_ready(id, &Frame::from_event(&ready)) {
+        return;
+    }
+    state.presence.joined(user_id);
+    tracing::debug!(user_id, session_id, "socket ready");
+    let typing = RateLimit::per_second(state.tuning.typing_per_second);
+    Reader { state, id, user_id, closer, typing, tx }.read(stream).await;
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SetupError {
+    #[error("the broker bindings of this connection are not in place")]
+    Unbound,
+    #[error(transparent)]
+    Membership(#[from] LoadError),
+}
+
+impl SetupError {
+    fn close_code(&self) -> CloseCode {
+        match self {
+            SetupError::Unbound => CloseCode::Again,
+            SetupError::Membership(_) => CloseCode::Error,
+        }
+    }
+}
+
+/// Bindings for the user, then the user's groups, then theirs: `ready` promises all of them.
+async fn establish(state: &AppState, user_id: i64) -> Result<(), SetupError> {
+    let (hub, wait) = (&state.hub, state.tuning.bind_timeout);
+    let base = [routing::user(user_id), routing::PRESENCE_ALL.to_owned()];
+    if !hub.wait_bound(&base, wait).await {
+        return Err(SetupError::Unbound);
+    }
+    // Loaded after `user.<uid>` is bound, so no membership event can fall between the two.
+    if !matches!(hub.membership_generation(user_id), Some((_, true))) {
+        membership::load_groups(hub, &state.pool, user_id).await?;
+    }
+    if !hub.wait_bound(&hub.keys_of(user_id), wait).await {
+        return Err(SetupError::Unbound);
+    }
+    Ok(())
+}
+
+/// Leaves the hub however the reader ends (even if its task is dropped).
+struct Registration {
+    state: AppState,
+    id: SessionId,
+    closer: Closer,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.closer.close(CloseCode::Away, "going away");
+        if let Some(departure) = self.state.hub.unregister(self.id) {
+            if departure.last {
+                self.state.presence.left(departure.user_id);
+            }
+        }
+    }
+}
+
+struct Reader {
+    state: AppState,
+    id: SessionId,
+    user_id: i64,
+    closer: Closer,
+    typing: RateLimit,
+    /// For answers that wait for room in the queue (see `on_presence_subscribe`).
+    tx: mpsc::Sender<Outbound>,
+}
+
+/// Presence answers are queued this many at a time.
+const ANSWER_CHUNK: usize = 32;
+
+impl Reader {
+    async fn read(mut self, stream: MessageStream) {
+        let max = self.state.tuning.max_frame_bytes;
+        let mut stream = stream.max_frame_size(max).aggregate_continuations().max_continuation_size(max);
+        let silence = self.state.settings.heartbeat * 3;
+        let mut deadline = Instant::now() + silence;
+        loop {
+            let msg = tokio::select! {
+                biased;
+                _ = self.closer.closed() => return,
+                _ = tokio::time::sleep_until(deadline) => {
+                    self.closer.close(CloseCode::Other(HEARTBEAT_TIMEOUT), "heartbeat timeout");
+                    return;
+                }
+                msg = stream.recv() => msg,
+            };
+            deadline = Instant::now() + silence;
+            let (code, why) = match msg {
+                Some(Ok(AggregatedMessage::Text(text))) => {
+                    self.on_text(&text).await;
+                    continue;
+                }
+                Some(Ok(AggregatedMessage::Ping(payload))) => {
+                    self.state.hub.send_to(self.id, Outbound::Pong(payload));
+                    continue;
+                }
+                Some(Ok(AggregatedMessage::Pong(_))) => continue,
+                Some(Ok(AggregatedMessage::Binary(_))) => (CloseCode::Unsupported, "binary frames are not supported"),
+                Some(Ok(AggregatedMessage::Close(reason))) => (echo(reason), ""),
+                Some(Err(e)) => protocol_close(&e),
+                None => (CloseCode::Away, "connection lost"),
+            };
+            self.closer.close(code, why);
+            return;
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) {
+        match parse_client_event(text) {
+            Err(e) => self.send_error(e.code(), &e.to_string()),
+            Ok(ClientEvent::Heartbeat) => {}
+            Ok(ClientEvent::Typing { conversation_id, active }) => self.on_typing(conversation_id, active).await,
+            Ok(ClientEvent::PresenceSubscribe { user_ids }) => self.on_presence_subscribe(user_ids).await,
+        }
+    }
+
+    async fn on_typing(&mut self, conversation_id: i64, active: bool) {
+        if !self.typing.allow() {
+            metrics::counter!(WS_DROPPED, "reason" => "typing_rate_limited").increment(1);
+            return;
+        }
+        match typing::publish(&self.state, self.user_id, conversation_id, active).await {
+            Ok(()) => {}
+            Err(e @ TypingError::NotMember(_)) => self.send_error("not_a_member", &e.to_string()),
+            // Ephemeral: a lost typing event is not worth bothering the client.
+            Err(e) => tracing::debug!(user_id = self.user_id, error = %e, "typing dropped"),
+        }
+    }
+
+    async fn on_presence_subscribe(&mut self, user_ids: Vec<i64>) {
+        let mut seen = HashSet::new();
+        let mut ids: Vec<i64> = user_ids.into_iter().filter(|id| seen.insert(*id)).collect();
+        let max = self.state.tuning.max_presence_ids;
+        if ids.len() > max {
+            ids.truncate(max);
+            self.send_error("too_many_user_ids", &format!("only the first {max} user ids are followed"));
+        }
+        self.state.hub.watch(self.id, &ids);
+        let answers = self.state.presence.current(&ids).await;
+        let mut frames = answers.into_iter().map(|p| (p.user_id, p.online, Frame::from_event(&Event::Presence(p))));
+        // Up to 500 answers do not fit the queue at once: wait for room, chunk by chunk (this
+        // only delays this client's own requests).
+        loop {
+            let chunk: Vec<_> = frames.by_ref().take(ANSWER_CHUNK.min(self.tx.max_capacity())).collect();
+            if chunk.is_empty() {
+                return;
+            }
+            let slots = tokio::select! {
+                slots = self.tx.reserve_many(chunk.len()) => slots,
+                _ = self.closer.closed() => return,
+            };
+            let Ok(slots) = slots else { return };
+            self.state.hub.answer_presence(self.id, chunk, slots);
+        }
+    }
+
+    fn send_error(&self, code: &str, message: &str) {
+        let event = Event::Error { code: code.to_owned(), message: message.to_owned() };
+        self.state.hub.send_to(self.id, Outbound::Event(Frame::from_event(&event)));
+    }
+}
+
+/// Answer a client's close with its own code (RFC 6455 5.5.1).
+fn echo(reason: Option<CloseReason>) -> CloseCode {
+    reason.map(|r| r.code).unwrap_or(CloseCode::Normal)
+}
+
+fn protocol_close(e: &ProtocolError) -> (CloseCode, &'static str) {
+    match e {
+        ProtocolError::Overflow => (CloseCode::Size, "frame too large"),
+        // actix-ws reports an oversized aggregated message as an I/O error with this text.
+        ProtocolError::Io(io) if io.to_string().contains("continuation size") => (CloseCode::Size, "message too large"),
+        _ => (CloseCode::Protocol, "protocol error"),
+    }
+}
+
+/// Why a client frame was not understood; sent back as an `error` event.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ClientError {
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("unknown event type {0:?}")]
+    UnknownType(String),
+    #[error("invalid event: {0}")]
+    Invalid(String),
+}
+
+impl ClientError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClientError::MalformedJson(_) => "malformed_json",
+            ClientError::UnknownType(_) => "unknown_type",
+            ClientError::Invalid(_) => "invalid_event",
+        }
+    }
+}
+
+const CLIENT_TYPES: [&str; 3] = ["heartbeat", "typing", "presence.subscribe"];
+
+pub fn parse_client_event(text: &str) -> Result<ClientEvent, ClientError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ClientError::MalformedJson(e.to_string()))?;
+    match value.get("type").and_then(serde_json::Value::as_str) {
+        None => Err(ClientError::Invalid("a string \"type\" is required".into())),
+        Some(kind) if !CLIENT_TYPES.contains(&kind) => Err(ClientError::UnknownType(kind.chars().take(64).collect())),
+        Some(_) => serde_json::from_value(value).map_err(|e| ClientError::Invalid(e.to_string())),
+    }
+}
+
+/// Drains the queue into the socket until the session closes, then sends the close frame.
+async fn write_loop(mut session: Session, mut rx: mpsc::Receiver<Outbound>, closer: Closer, close_timeout: Duration) {
+    let reason = loop {
+        let item = tokio::select! {
+            biased;
+            reason = closer.closed() => break reason,
+            item = rx.recv() => item,
+        };
+        let Some(item) = item else { break closer.closed().await };
+        let written = tokio::select! {
+            biased;
+            reason = closer.closed() => break reason,
+            r = write(&mut session, item) => r,
+        };
+        if written.is_err() {
+            closer.close(CloseCode::Away, "connection lost");
+            return;
+        }
+    };
+    // Free what a slow client left queued before waiting on it any longer.
+    drop(rx);
+    let _ = tokio::time::timeout(close_timeout, session.close(Some(reason))).await;
+}
+
+async fn write(session: &mut Session, item: Outbound) -> Result<(), Closed> {
+    match item {
+        Outbound::Event(frame) => {
+            session.text(frame.text).await?;
+            metrics::counter!(WS_DELIVERIES).increment(1);
+            if let Some(at) = frame.published_at_ms {
+                metrics::histogram!(WS_DELIVERY_LATENCY).record((now_ms() - at).max(0) as f64 / 1000.0);
+            }
+            Ok(())
+        }
+        Outbound::Pong(payload) => session.pong(&payload).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_events_parse_or_say_why() {
+        assert_eq!(parse_client_event(r#"{"type":"heartbeat"}"#), Ok(ClientEvent::Heartbeat));
+        assert_eq!(parse_client_event("{nope").map_err(|e| e.code()), Err("malformed_json"));
+        assert_eq!(parse_client_event(r#"{"type":"dance"}"#).map_err(|e| e.code()), Err("unknown_type"));
+        assert_eq!(parse_client_event(r#"{"type":"typing","data":{}}"#).map_err(|e| e.code()), Err("invalid_event"));
+        assert_eq!(parse_client_event(r#"[1]"#).map_err(|e| e.code()), Err("invalid_event"));
+    }
+}

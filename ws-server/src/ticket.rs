@@ -1,0 +1,90 @@
+//! WebSocket tickets: a JWT (aud `ws`, 30 s) issued by api-server, good for one connection.
+//!
+//! Single use is enforced cluster-wide with Memcached `add wst:<jti>`. When Memcached is
+//! unreachable the node falls back to a local set of used ids: a replay of the same ticket on
+//! *another* node within its 30 s lifetime is then possible (accepted degradation).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use shared::auth::{TokenError, AUD_WS};
+
+use crate::state::AppState;
+
+/// How long a used id is remembered (covers the ticket's lifetime plus the verifier's leeway).
+const REMEMBER: Duration = Duration::from_secs(60);
+const LOCAL_MAX: usize = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TicketError {
+    #[error("a ticket is required (?ticket=, from POST /api/auth/ws-ticket)")]
+    Missing,
+    #[error("the ticket has expired")]
+    Expired,
+    #[error("the ticket is not valid")]
+    Invalid,
+    #[error("the ticket was already used")]
+    Reused,
+    #[error("too many connections right now, retry shortly")]
+    Overloaded,
+}
+
+/// Checks the ticket and uses it up; returns the user id.
+pub async fn redeem(state: &AppState, ticket: Option<&str>) -> Result<i64, TicketError> {
+    let ticket = ticket.filter(|t| !t.is_empty()).ok_or(TicketError::Missing)?;
+    let claims = state.keys.verify(ticket, AUD_WS).map_err(|e| match e {
+        TokenError::Expired => TicketError::Expired,
+        TokenError::Invalid => TicketError::Invalid,
+    })?;
+    let user_id = claims.user_id().ok_or(TicketError::Invalid)?;
+    if claims.jti.is_empty() {
+        return Err(TicketError::Invalid);
+    }
+    let (cache, key) = (state.cache.clone(), format!("wst:{}", claims.jti));
+    let fresh = match tokio::task::spawn_blocking(move || cache.add(&key, "1", REMEMBER.as_secs() as u32)).await {
+        Ok(Ok(fresh)) => fresh,
+        _ => state.used_tickets.insert(&claims.jti).ok_or(TicketError::Overloaded)?,
+    };
+    if fresh {
+        Ok(user_id)
+    } else {
+        Err(TicketError::Reused)
+    }
+}
+
+/// Ticket ids used on this node while Memcached was away. Bounded and expiring.
+#[derive(Default)]
+pub struct UsedTickets(Mutex<HashMap<String, Instant>>);
+
+impl UsedTickets {
+    /// `Some(true)` when the id is new (now recorded), `Some(false)` when already used,
+    /// `None` when the set is full of live ids.
+    pub fn insert(&self, jti: &str) -> Option<bool> {
+        let mut used = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if used.contains_key(jti) {
+            return Some(false);
+        }
+        if used.len() >= LOCAL_MAX {
+            used.retain(|_, at| at.elapsed() < REMEMBER);
+            if used.len() >= LOCAL_MAX {
+                return None;
+            }
+        }
+        used.insert(jti.to_owned(), Instant::now());
+        Some(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_set_refuses_a_second_use() {
+        let used = UsedTickets::default();
+        assert_eq!(used.insert("a"), Some(true));
+        assert_eq!(used.insert("a"), Some(false));
+        assert_eq!(used.insert("b"), Some(true));
+    }
+}

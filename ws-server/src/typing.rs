@@ -1,0 +1,91 @@
+//! Typing indicators: checked, rate-limited, published ephemerally to the other members
+//! (`user.<peer>` for a direct chat, `group.<gid>` for a channel). Receivers expire them after
+//! 5 s; the hub never delivers one to the typing user's own sessions.
+
+use std::time::Instant;
+
+use shared::events::{routing, Event, TypingEvent};
+
+use crate::membership::ConversationKind;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TypingError {
+    #[error("you are not a member of conversation {0}")]
+    NotMember(i64),
+    #[error("cannot check the conversation: {0}")]
+    Database(#[from] shared::Error),
+    #[error("typing not published: {0}")]
+    Publish(#[from] crate::publisher::PublishError),
+}
+
+/// Token bucket: `per_second` events per second, bursts of the same size.
+#[derive(Debug)]
+pub struct RateLimit {
+    per_second: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl RateLimit {
+    pub fn per_second(n: u32) -> Self {
+        let n = f64::from(n.max(1));
+        Self { per_second: n, tokens: n, last: Instant::now() }
+    }
+
+    pub fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
+        self.tokens = (self.tokens + refill).min(self.per_second);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Where `user_id`'s typing in a conversation of `kind` goes, if they are a member.
+pub fn route(kind: ConversationKind, user_id: i64, is_group_member: impl FnOnce(i64) -> bool) -> Option<String> {
+    match kind {
+        ConversationKind::Direct { low, high } if user_id == low => Some(routing::user(high)),
+        ConversationKind::Direct { low, high } if user_id == high => Some(routing::user(low)),
+        ConversationKind::Channel { group_id } if is_group_member(group_id) => Some(routing::group(group_id)),
+        _ => None,
+    }
+}
+
+/// Membership of a channel is group membership (the hub's cache, kept current by membership
+/// events); of a direct chat, being one of its two users.
+pub async fn publish(state: &AppState, user_id: i64, conversation_id: i64, active: bool) -> Result<(), TypingError> {
+    let kind = state.conversations.kind(conversation_id).await?.ok_or(TypingError::NotMember(conversation_id))?;
+    let key =
+        route(kind, user_id, |gid| state.hub.is_member(user_id, gid)).ok_or(TypingError::NotMember(conversation_id))?;
+    let event = Event::Typing(TypingEvent { conversation_id, user_id, active });
+    state.publisher.publish(key, &event).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limit_allows_a_burst_then_drops() {
+        let mut r = RateLimit::per_second(5);
+        assert_eq!((0..10).filter(|_| r.allow()).count(), 5);
+    }
+
+    #[test]
+    fn typing_goes_to_the_peer_or_the_group() {
+        let direct = ConversationKind::Direct { low: 1, high: 2 };
+        assert_eq!(route(direct, 1, |_| false).as_deref(), Some("user.2"));
+        assert_eq!(route(direct, 2, |_| false).as_deref(), Some("user.1"));
+        assert_eq!(route(direct, 3, |_| true), None);
+        let channel = ConversationKind::Channel { group_id: 9 };
+        assert_eq!(route(channel, 1, |g| g == 9).as_deref(), Some("group.9"));
+        assert_eq!(route(channel, 1, |_| false), None);
+    }
+}

@@ -1,0 +1,11 @@
+//! ws-server integration tests against the real PostgreSQL, RabbitMQ and Memcached: in-process
+//! nodes for speed, real processes for signals and crashes.
+
+mod delivery;
+mod helpers;
+mod ops;
+mod presence;
+mod process;
+mod resilience;
+mod typing;
+mod upgrade;

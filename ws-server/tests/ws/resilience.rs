@@ -1,0 +1,138 @@
+//! Heartbeats, slow consumers, a lost broker, a missing Memcached.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use shared::events::routing;
+
+use crate::helpers::{message, metric, open, open_with, Cluster, Incoming, ORIGIN, QUIET, WAIT};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_silent_for_three_heartbeats_is_closed_while_a_beating_one_stays() {
+    let c = Cluster::start_with(1, &[("HEARTBEAT_MS", "200")], Default::default()).await;
+    let [silent, beating] = c.users(&["silent", "beating"])[..] else { unreachable!() };
+    let mut s = open(&c.url(0, &c.ticket(silent)), Some(ORIGIN)).await.expect("upgrade");
+    assert_eq!(s.event(WAIT).await["data"]["heartbeat_ms"], 200);
+    let opened = Instant::now();
+    let mut b = c.connect(0, beating).await;
+
+    let beats = async {
+        for _ in 0..8 {
+            b.heartbeat().await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        b
+    };
+    let closing = async {
+        let code = s.close_code(Duration::from_secs(3)).await;
+        (code, opened.elapsed())
+    };
+    let ((code, after), mut b) = tokio::join!(closing, beats);
+    assert_eq!(code, Some(4000));
+    assert!(after >= Duration::from_millis(550) && after < Duration::from_millis(1_500), "closed after {after:?}");
+
+    c.publish(&routing::user(beating), &[], &message(1, 1, beating, "alive")).await;
+    assert_eq!(b.event(WAIT).await["data"]["body"], "alive", "the beating socket is still open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_does_not_read_is_closed_with_4008_while_another_keeps_receiving_promptly() {
+    let c = Cluster::start(1).await;
+    let [slow_user, fast_user] = c.users(&["slow", "fast"])[..] else { unreachable!() };
+    let (gid, channel) = c.group(&[slow_user, fast_user]);
+    let mut slow = open_with(&c.url(0, &c.ticket(slow_user)), Some(ORIGIN), Some(4096)).await.expect("upgrade");
+    assert_eq!(slow.event(WAIT).await["type"], "ready");
+    let mut fast = c.connect(0, fast_user).await;
+
+    // The slow client never reads; the fast one drains each batch. Batches stop as soon as the
+    // node reports the slow consumer (the bytes needed depend on the kernel's socket buffers).
+    let body = "x".repeat(4_000);
+    let (batch, mut seq, mut closed) = (200, 0, false);
+    while !closed {
+        assert!(seq < 6_000, "the slow client was never closed");
+        let events: Vec<_> = (0..batch).map(|i| message(channel, seq + i, fast_user, &body)).collect();
+        let published = Instant::now();
+        c.publish_many(&routing::group(gid), &events).await;
+        for _ in 0..batch {
+            assert_eq!(fast.event(WAIT).await["type"], "message.new");
+        }
+        assert!(published.elapsed() < Duration::from_secs(3), "the fast client kept up: {:?}", published.elapsed());
+        seq += batch;
+        closed = metric(&c.metrics(0).await, "chat_ws_dropped_total", "slow_consumer") >= 1.0;
+    }
+
+    let probe = Instant::now();
+    c.publish(&routing::group(gid), &[], &message(channel, seq, fast_user, "probe")).await;
+    assert_eq!(fast.event(WAIT).await["data"]["body"], "probe");
+    assert!(probe.elapsed() < Duration::from_secs(1), "probe took {:?}", probe.elapsed());
+
+    // Reading now, the slow client finds what its buffers held, then the close.
+    assert_eq!(slow.close_code(Duration::from_secs(20)).await, Some(4008));
+    let text = c.metrics(0).await;
+    assert_eq!(metric(&text, "chat_ws_connections", ""), 1.0, "only the fast socket is left");
+}
+
+/// The Erlang pid of the broker connection named `name`.
+fn connection_pid(name: &str) -> Option<String> {
+    let out = Command::new("rabbitmqctl").args(["-q", "list_connections", "pid", "client_properties"]).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.contains(&format!("\"{name}\"")))?;
+    line.split_whitespace().next().map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_losing_the_broker_a_node_reconnects_rebinds_and_tells_its_sockets_to_resync() {
+    let c = Cluster::start(1).await;
+    let [alice, bob] = c.users(&["alice", "bob"])[..] else { unreachable!() };
+    let (gid, channel) = c.group(&[alice, bob]);
+    let mut a = c.connect(0, alice).await;
+    let mut b = c.connect(0, bob).await;
+    let queue = format!("ws.{}", c.nodes[0].node_id);
+    let pid = connection_pid(&queue).unwrap_or_else(|| panic!("no broker connection named {queue}"));
+
+    let out = Command::new("rabbitmqctl").args(["-q", "close_connection", &pid, "test: broker lost"]).output();
+    assert!(out.is_ok_and(|o| o.status.success()), "rabbitmqctl close_connection");
+
+    for client in [&mut a, &mut b] {
+        let resync = client.event(Duration::from_secs(10)).await;
+        assert_eq!(resync["type"], "resync", "{resync}");
+        assert_eq!(resync["data"]["reason"], "broker_reconnected");
+    }
+    // The bindings are back before the resync: events flow at once.
+    c.publish(&routing::user(alice), &[], &message(1, 1, alice, "direct")).await;
+    assert_eq!(a.event(WAIT).await["data"]["body"], "direct");
+    c.publish(&routing::group(gid), &[], &message(channel, 1, alice, "group")).await;
+    assert_eq!(a.event(WAIT).await["data"]["body"], "group");
+    assert_eq!(b.event(WAIT).await["data"]["body"], "group");
+    assert!(metric(&c.metrics(0).await, "chat_broker_reconnects_total", "") >= 1.0);
+    // New sockets work too.
+    let mut late = c.connect(0, alice).await;
+    c.publish(&routing::user(alice), &[], &message(1, 2, alice, "late")).await;
+    assert_eq!(late.event(WAIT).await["data"]["body"], "late");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_memcached_sockets_connect_presence_shows_offline_and_delivery_works() {
+    let c = Cluster::start_with(1, &[("MEMCACHED_URL", "memcache://127.0.0.1:1")], Default::default()).await;
+    let [alice, bob] = c.users(&["alice", "bob"])[..] else { unreachable!() };
+    let conversation = c.direct(alice, bob);
+    let ticket = c.ticket(alice);
+    let mut a = open(&c.url(0, &ticket), Some(ORIGIN)).await.expect("connects without memcached");
+    assert_eq!(a.event(WAIT).await["type"], "ready");
+    let reused = open(&c.url(0, &ticket), Some(ORIGIN)).await.err().expect("still single-use on this node");
+    assert_eq!(reused.status, 401);
+    let mut b = c.connect(0, bob).await;
+
+    b.subscribe(&[alice]).await;
+    let p = b.event(WAIT).await;
+    assert_eq!((p["type"].as_str(), p["data"]["online"].as_bool()), (Some("presence"), Some(false)), "{p}");
+
+    c.publish(&routing::user(alice), &[routing::user(bob)], &message(conversation, 1, alice, "hi")).await;
+    assert_eq!(a.event(WAIT).await["data"]["body"], "hi");
+    assert_eq!(b.event(WAIT).await["data"]["body"], "hi");
+    match b.recv(QUIET * 3).await {
+        None => {}
+        Some(Incoming::Event(e)) => panic!("nothing else expected (no presence flapping), got {e}"),
+        Some(other) => panic!("socket closed: {other:?}"),
+    }
+}
