@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Structural checks of docker-compose.yml that `docker compose config` does not make.
+
+Usage: check_compose.py [--root DIR]      prints one line per check, exits 1 on any failure
+
+Checks: project name; image or build for every service (Dockerfile and target stage exist);
+health checks everywhere one is possible; depends_on targets exist and wait for health (or
+completion for one-shots); declared networks and volumes, and every reference to them; stores
+only on the backend network; replicas of the servers; fluentd logging tagged with the service
+name; bind-mounted repository paths exist; no literal secrets; every required variable is
+`${VAR:?...}` and present in .env.example, every other variable has a default.
+"""
+from __future__ import annotations
+
+import argparse
+import pathlib
+import re
+import sys
+
+import yaml
+
+ONE_SHOTS = {"certs", "web", "kafka-init"}  # run to completion; others wait on success
+NO_HEALTHCHECK_POSSIBLE = {"loki", "fluent-bit"}  # distroless images: no shell, curl or wget
+BACKEND_ONLY = {"postgres", "rabbitmq", "memcached", "kafka", "loki"}
+LOG_PIPELINE = {"fluent-bit", "kafka", "kafka-init", "alloy", "loki"}  # json-file logging
+REQUIRED_SECRETS = {"JWT_SECRET", "POSTGRES_PASSWORD", "RABBITMQ_DEFAULT_PASS", "GRAFANA_ADMIN_PASSWORD"}
+REPLICAS = {"api-server": 2, "ws-server": 3}
+SECRET_KEY_RE = re.compile(r"(PASS|PASSWORD|SECRET|TOKEN|PRIVATE_KEY|API_KEY)$", re.IGNORECASE)
+VAR_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?+][^}]*)?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+class Checker:
+    def __init__(self) -> None:
+        self.failed = False
+
+    def check(self, ok: bool, what: str, problems: list[str] | None = None) -> None:
+        if ok:
+            print(f"ok   compose: {what}")
+        else:
+            self.failed = True
+            print(f"FAIL compose: {what}")
+            for p in problems or []:
+                print(f"       - {p}")
+
+    def expect_empty(self, problems: list[str], what: str) -> None:
+        self.check(not problems, what, problems)
+
+
+def env_items(svc: dict) -> dict[str, str]:
+    env = svc.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(e.split("=", 1) if "=" in e else (e, "") for e in env)
+    return {k: "" if v is None else str(v) for k, v in env.items()}
+
+
+def service_networks(svc: dict) -> list[str]:
+    nets = svc.get("networks")
+    if nets is None:
+        return [] if "network_mode" in svc else ["default"]
+    return list(nets) if isinstance(nets, (list, dict)) else []
+
+
+def volume_sources(svc: dict) -> list[tuple[str, str]]:
+    """(kind, source) of every volume entry: kind is 'named' or 'bind'."""
+    out = []
+    for v in svc.get("volumes") or []:
+        src = v.get("source", "") if isinstance(v, dict) else str(v).split(":", 1)[0]
+        if isinstance(v, str) and ":" not in v:
+            continue  # anonymous volume
+        kind = "bind" if src.startswith((".", "/", "~")) else "named"
+        out.append((kind, src))
+    return out
+
+
+def dockerfile_stages(path: pathlib.Path) -> set[str]:
+    return {m.group(1).lower() for m in re.finditer(r"^FROM\s+\S+\s+AS\s+(\S+)", path.read_text(), re.I | re.M)}
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--root", type=pathlib.Path, default=pathlib.Path(__file__).resolve().parent.parent)
+    root = ap.parse_args(argv).root
+    c = Checker()
+
+    raw = (root / "docker-compose.yml").read_text()
+    doc = yaml.safe_load(raw)
+    services: dict[str, dict] = doc.get("services") or {}
+    c.check(doc.get("name") == "chat", "project name is `chat`")
+
+    # image or build, Dockerfiles and targets
+    problems = []
+    for name, svc in services.items():
+        if not svc.get("image") and not svc.get("build"):
+            problems.append(f"{name}: neither image nor build")
+        build = svc.get("build")
+        if isinstance(build, dict):
+            ctx = root / build.get("context", ".")
+            dockerfile = ctx / build.get("dockerfile", "Dockerfile")
+            if not dockerfile.is_file():
+                problems.append(f"{name}: {dockerfile} missing")
+            elif build.get("target") and build["target"].lower() not in dockerfile_stages(dockerfile):
+                problems.append(f"{name}: stage {build['target']} not in {dockerfile.name}")
+    c.expect_empty(problems, f"{len(services)} services, each with an image or a build whose Dockerfile and target exist")
+
+    # the Rust image's dependency layer must know every workspace member
+    import tomllib
+
+    members = tomllib.loads((root / "Cargo.toml").read_text()).get("workspace", {}).get("members", [])
+    rust_df = (root / "deploy/docker/rust.Dockerfile").read_text()
+    problems = [f"rust.Dockerfile does not COPY {m}/Cargo.toml (dependency layer) and {m} (sources)"
+                for m in members
+                if not re.search(rf"^COPY {re.escape(m)}/Cargo.toml ", rust_df, re.M)
+                or not re.search(rf"^COPY {re.escape(m)} {re.escape(m)}$", rust_df, re.M)]
+    if not re.search(r"^ARG BIN$", rust_df, re.M) or "debian:${DEBIAN_RELEASE}-slim" not in rust_df:
+        problems.append("rust.Dockerfile: ARG BIN / debian slim runtime stage missing")
+    if not re.search(r"^USER (?!root)\S+", rust_df, re.M):
+        problems.append("rust.Dockerfile: runtime does not switch to a non-root USER")
+    c.expect_empty(problems, f"rust.Dockerfile copies the manifests and sources of every workspace member ({', '.join(members)}), runs as non-root")
+
+    # health checks
+    problems = [n for n, s in services.items()
+                if "healthcheck" not in s and n not in ONE_SHOTS | NO_HEALTHCHECK_POSSIBLE]
+    c.expect_empty([f"{n}: no healthcheck" for n in problems],
+                   f"health checks on every long-running service (not possible: {', '.join(sorted(NO_HEALTHCHECK_POSSIBLE))})")
+
+    # depends_on
+    problems = []
+    for name, svc in services.items():
+        deps = svc.get("depends_on") or {}
+        if isinstance(deps, list):
+            problems.append(f"{name}: depends_on without conditions")
+            continue
+        for target, spec in deps.items():
+            cond = (spec or {}).get("condition")
+            if target not in services:
+                problems.append(f"{name} -> {target}: no such service")
+            elif "healthcheck" in services[target] and cond != "service_healthy":
+                problems.append(f"{name} -> {target}: has a healthcheck, condition is {cond}")
+            elif target in ONE_SHOTS and cond != "service_completed_successfully":
+                problems.append(f"{name} -> {target}: one-shot, condition is {cond}")
+            elif target in NO_HEALTHCHECK_POSSIBLE and cond != "service_started":
+                problems.append(f"{name} -> {target}: condition {cond} cannot be met")
+    c.expect_empty(problems, "depends_on targets exist; service_healthy wherever the target has a healthcheck")
+
+    # networks and volumes declared and used
+    declared_nets = set((doc.get("networks") or {}).keys())
+    declared_vols = set((doc.get("volumes") or {}).keys())
+    used_nets, used_vols, problems = set(), set(), []
+    for name, svc in services.items():
+        for n in service_networks(svc):
+            used_nets.add(n)
+            if n not in declared_nets:
+                problems.append(f"{name}: network {n} not declared")
+        for kind, src in volume_sources(svc):
+            if kind == "named":
+                used_vols.add(src)
+                if src not in declared_vols:
+                    problems.append(f"{name}: volume {src} not declared")
+    problems += [f"network {n} declared, never used" for n in sorted(declared_nets - used_nets)]
+    problems += [f"volume {v} declared, never used" for v in sorted(declared_vols - used_vols)]
+    c.expect_empty(problems, f"networks ({', '.join(sorted(declared_nets))}) and named volumes declared and used")
+
+    # network placement
+    problems = []
+    for name in BACKEND_ONLY:
+        nets = service_networks(services.get(name, {}))
+        if nets != ["backend"]:
+            problems.append(f"{name}: networks {nets}, want only backend")
+    if set(service_networks(services.get("nginx", {}))) != {"frontend", "backend"}:
+        problems.append("nginx: must be on frontend and backend")
+    for name in ("api-server", "ws-server"):
+        if "frontend" in service_networks(services.get(name, {})):
+            problems.append(f"{name}: on frontend")
+    c.expect_empty(problems, "stores, broker, kafka and loki only on backend; nginx on both; servers not on frontend")
+
+    # replicas
+    problems = []
+    for name, want in REPLICAS.items():
+        svc = services.get(name, {})
+        got = (svc.get("deploy") or {}).get("replicas")
+        if got != want:
+            problems.append(f"{name}: deploy.replicas {got}, want {want}")
+        if "container_name" in svc or svc.get("ports"):
+            problems.append(f"{name}: container_name/ports prevent scaling")
+    c.expect_empty(problems, "api-server x2 and ws-server x3 via deploy.replicas, scalable (no fixed names or host ports)")
+
+    # logging
+    problems = []
+    for name, svc in services.items():
+        log = svc.get("logging") or {}
+        if name in LOG_PIPELINE:
+            if log.get("driver") != "json-file":
+                problems.append(f"{name}: log pipeline component should log with json-file")
+            continue
+        tag = (log.get("options") or {}).get("tag", "")
+        if log.get("driver") != "fluentd":
+            problems.append(f"{name}: logging driver {log.get('driver')}, want fluentd")
+        elif not tag.startswith(f"docker.{name}."):
+            problems.append(f"{name}: fluentd tag {tag!r} does not start with docker.{name}.")
+        elif (log.get("options") or {}).get("fluentd-address") != "localhost:24224":
+            problems.append(f"{name}: fluentd-address is not localhost:24224")
+    c.expect_empty(problems, "fluentd logging driver to fluent-bit, tag docker.<service>.<container>")
+
+    # bind mounts
+    problems = []
+    for name, svc in services.items():
+        for kind, src in volume_sources(svc):
+            if kind == "bind" and not src.startswith("./.local") and not (root / src).exists():
+                problems.append(f"{name}: {src} does not exist")
+    c.expect_empty(problems, "bind-mounted repository paths exist")
+
+    # secrets
+    problems = []
+    for name, svc in services.items():
+        for key, value in env_items(svc).items():
+            if SECRET_KEY_RE.search(key) and "${" not in value:
+                problems.append(f"{name}: {key} has a literal value")
+            m = re.search(r"://[^/\s:@]+:([^@\s]+)@", value)
+            if m and not m.group(1).startswith("${"):
+                problems.append(f"{name}: {key} embeds a literal password")
+        for f in svc.get("env_file") or []:
+            f = f if isinstance(f, str) else f.get("path", "")
+            if f != ".env":
+                problems.append(f"{name}: env_file {f} (only the uncommitted .env)")
+    gitignore = (root / ".gitignore").read_text() if (root / ".gitignore").exists() else ""
+    if not re.search(r"^/?\.env$", gitignore, re.M):
+        problems.append(".env is not in .gitignore")
+    c.expect_empty(problems, "no literal secrets (passwords come from .env, which git ignores)")
+
+    # variables
+    example = {}
+    for line in (root / ".env.example").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#") and "=" in line:
+            k, v = line.split("=", 1)
+            example[k.strip()] = v.strip()
+    problems = []
+    seen_required = set()
+    uncommented = re.sub(r"(^|\s)#.*$", "", raw, flags=re.M)  # compose does not read comments
+    for m in VAR_RE.finditer(uncommented.replace("$$", "")):
+        var, mod = m.group(1) or m.group(3), m.group(2) or ""
+        if var in REQUIRED_SECRETS:
+            if not mod.startswith(":?"):
+                problems.append(f"${{{var}}} must be written ${{{var}:?message}}")
+            seen_required.add(var)
+        elif mod.startswith((":?", "?")):
+            if var not in example:
+                problems.append(f"{var} is required but missing from .env.example")
+        elif not mod.startswith((":-", "-")):
+            problems.append(f"${{{var}}} has no default and is not a required secret")
+    problems += [f"{v} never used with ${{{v}:?...}}" for v in sorted(REQUIRED_SECRETS - seen_required)]
+    problems += [f"{v} missing from .env.example" for v in sorted(REQUIRED_SECRETS - set(example))]
+    c.expect_empty(problems, "required secrets are ${VAR:?...} and listed in .env.example; other variables have defaults")
+
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
