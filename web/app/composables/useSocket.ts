@@ -1,0 +1,132 @@
+// The tab's one real-time connection, wired to the stores: every server event lands here.
+
+import type { ServerEvent } from '~/utils/types'
+import { ChatSocket, type SocketStatus } from '~/utils/socket'
+import { api } from '~/composables/useApi'
+import { directPeerIds } from '~/utils/sidebar'
+
+let socket: ChatSocket | null = null
+let lastPresenceKey = ''
+let refreshTimer: ReturnType<typeof setTimeout> | null = null
+
+function wsUrl(): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'
+  // `npm run dev` goes through Nitro's dev proxy, which needs its own prefix (nuxt.config.ts).
+  const path = import.meta.dev ? '/_dev-ws/ws' : '/ws'
+  return `${proto}//${location.host}${path}`
+}
+
+/** Fetch the sidebar, then every missing message of the loaded chats (after ready/resync). */
+async function catchUp() {
+  const conversations = useConversationsStore()
+  try {
+    const list = await conversations.fetchAll()
+    await useMessagesStore().catchUp(list)
+  } catch (e) {
+    console.warn('catch-up failed', e)
+  }
+}
+
+/** Coalesces bursts of conversation.updated into one sidebar refetch. */
+function refreshSidebarSoon() {
+  if (refreshTimer) return
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null
+    void useConversationsStore().fetchAll().catch(() => {})
+  }, 250)
+}
+
+/** The users whose presence I want: direct peers in the sidebar + members of the open group. */
+export function presenceTargets(): number[] {
+  const ids = new Set(directPeerIds(useConversationsStore().list))
+  const ui = useUiStore()
+  const open = ui.openConversationId ? useConversationsStore().byId(ui.openConversationId) : undefined
+  if (open?.group_id) for (const m of useGroupsStore().byId[open.group_id]?.members ?? []) ids.add(m.user.id)
+  ids.delete(useAuthStore().myId)
+  return [...ids].sort((a, b) => a - b)
+}
+
+export function syncPresence(force = false) {
+  if (!socket || socket.state !== 'open') return
+  const ids = presenceTargets()
+  const key = ids.join(',')
+  if (!force && key === lastPresenceKey) return
+  if (socket.send({ type: 'presence.subscribe', data: { user_ids: ids } })) lastPresenceKey = key
+}
+
+function onEvent(e: ServerEvent) {
+  const auth = useAuthStore()
+  const me = auth.myId
+  switch (e.type) {
+    case 'ready':
+      lastPresenceKey = ''
+      syncPresence(true)
+      void catchUp()
+      break
+    case 'resync':
+      void catchUp()
+      break
+    case 'message.new': {
+      const m = e.data
+      useMessagesStore().receive(m)
+      useConversationsStore().onMessage(m, me)
+      useTypingStore().stopped(m.conversation_id, m.sender_id)
+      if (m.sender_id !== me) useMessagesStore().offerDelivered(m.conversation_id, m.seq)
+      break
+    }
+    case 'message.updated':
+      useMessagesStore().update(e.data)
+      useConversationsStore().onMessageUpdated(e.data)
+      break
+    case 'receipt':
+      useMessagesStore().applyReceipt(e.data)
+      break
+    case 'typing':
+      if (e.data.user_id !== me) useTypingStore().apply(e.data)
+      break
+    case 'presence':
+      usePresenceStore().apply(e.data)
+      break
+    case 'conversation.updated': {
+      const d = e.data
+      if (d.group_id) void useGroupsStore().refreshIfLoaded(d.group_id)
+      if (d.reason === 'member_removed' && d.user_id === me && d.group_id) {
+        // I was removed: its channels disappear from the sidebar.
+        delete useGroupsStore().byId[d.group_id]
+      }
+      refreshSidebarSoon()
+      break
+    }
+    case 'error':
+      console.warn('server event error', e.data)
+      break
+  }
+}
+
+export function useSocket() {
+  const ui = useUiStore()
+  if (!socket) {
+    socket = new ChatSocket({
+      ticket: async () => (await api.post<{ ticket: string }>('/auth/ws-ticket')).ticket,
+      url: wsUrl,
+      onEvent,
+      onStatus: (s: SocketStatus) => {
+        ui.setSocket(s)
+        if (s !== 'open') usePresenceStore().clearOnline()
+      },
+      onAuthProblem: async () => {
+        await useAuthStore().refresh()
+      },
+      log: (msg, extra) => console.info(`[ws] ${msg}`, extra ?? ''),
+    })
+  }
+  return {
+    socket,
+    start: () => socket!.start(),
+    stop: () => socket!.stop(),
+    nudge: () => socket!.nudge(),
+    sendTyping: (conversationId: number, active: boolean) =>
+      socket!.send({ type: 'typing', data: { conversation_id: conversationId, active } }),
+    syncPresence,
+  }
+}

@@ -1,0 +1,77 @@
+// Groups I opened (members, roles, channels) and their management actions.
+
+import { defineStore } from 'pinia'
+import type { ChannelDto, GroupDto, InviteDto, Role } from '~/utils/types'
+import { api } from '~/composables/useApi'
+
+export const useGroupsStore = defineStore('groups', {
+  state: () => ({
+    byId: {} as Record<number, GroupDto>,
+  }),
+  actions: {
+    async fetch(id: number): Promise<GroupDto | null> {
+      try {
+        const g = await api.get<GroupDto>(`/groups/${id}`)
+        this.byId[id] = g
+        return g
+      } catch {
+        delete this.byId[id]
+        return null
+      }
+    },
+    /** Refetch only the groups already loaded (after a conversation.updated event). */
+    async refreshIfLoaded(id: number) {
+      if (this.byId[id]) await this.fetch(id)
+    },
+    async create(name: string, memberIds: number[]): Promise<GroupDto> {
+      const g = await api.post<GroupDto>('/groups', { name, member_ids: memberIds })
+      this.byId[g.id] = g
+      await useConversationsStore().fetchAll()
+      return g
+    },
+    async rename(id: number, name: string) {
+      this.byId[id] = await api.patch<GroupDto>(`/groups/${id}`, { name })
+    },
+    async addMember(id: number, userId: number) {
+      this.byId[id] = await api.post<GroupDto>(`/groups/${id}/members/${userId}`)
+    },
+    async removeMember(id: number, userId: number) {
+      await api.del(`/groups/${id}/members/${userId}`)
+      await this.fetch(id)
+    },
+    async setRole(id: number, userId: number, role: Role) {
+      this.byId[id] = await api.patch<GroupDto>(`/groups/${id}/members/${userId}`, { role })
+    },
+    async leave(id: number) {
+      await api.post(`/groups/${id}/leave`)
+      delete this.byId[id]
+      await useConversationsStore().fetchAll()
+    },
+    async createChannel(id: number, name: string): Promise<ChannelDto> {
+      const ch = await api.post<ChannelDto>(`/groups/${id}/channels`, { name })
+      await Promise.all([this.fetch(id), useConversationsStore().fetchOne(ch.id)])
+      return ch
+    },
+    async renameChannel(id: number, channelId: number, name: string) {
+      await api.patch<ChannelDto>(`/groups/${id}/channels/${channelId}`, { name })
+      await Promise.all([this.fetch(id), useConversationsStore().fetchOne(channelId)])
+    },
+    async deleteChannel(id: number, channelId: number) {
+      await api.del(`/groups/${id}/channels/${channelId}`)
+      useConversationsStore().remove(channelId)
+      await this.fetch(id)
+    },
+    createInvite(id: number, expiresInSecs: number | null, maxUses: number | null): Promise<InviteDto> {
+      return api.post<InviteDto>(`/groups/${id}/invites`, {
+        expires_in_secs: expiresInSecs ?? undefined,
+        max_uses: maxUses ?? undefined,
+      })
+    },
+    async acceptInvite(token: string): Promise<GroupDto> {
+      const g = await api.post<GroupDto>(`/invites/${encodeURIComponent(token)}/accept`)
+      this.byId[g.id] = g
+      await useConversationsStore().fetchAll()
+      return g
+    },
+  },
+})

@@ -1,0 +1,264 @@
+// Message lists of the conversations I opened, receipts, and the sends in flight.
+// The list logic (merge, dedupe, gaps, optimistic replace) lives in utils/messages.ts.
+
+import { defineStore } from 'pinia'
+import type { MessageDto, MessagesPage, ReceiptDto, ConversationDto } from '~/utils/types'
+import { api } from '~/composables/useApi'
+import { describeError } from '~/utils/apiError'
+import {
+  applyReceipt,
+  applyUpdate,
+  detectGap,
+  maxSeq,
+  mergeMessages,
+  minSeq,
+  optimisticMessage,
+  removePending,
+  setLocalState,
+  type ChatMessage,
+} from '~/utils/messages'
+import { uuid } from '~/utils/uuid'
+import { WatermarkPoster } from '~/utils/watermark'
+
+export const PAGE_SIZE = 50
+const CATCH_UP_PAGE = 100
+
+export interface ConversationMessages {
+  items: ChatMessage[]
+  /** Older messages exist on the server (scroll up loads them). */
+  hasMoreBefore: boolean
+  /** The newest page was loaded: from here on the list is kept gap-free. */
+  loaded: boolean
+  loadingOlder: boolean
+}
+
+// Not reactive state: helpers keyed by conversation.
+const delivered = new Map<number, WatermarkPoster>()
+const read = new Map<number, WatermarkPoster>()
+const fetchingAfter = new Map<number, Promise<void>>()
+
+function poster(map: Map<number, WatermarkPoster>, cid: number, field: 'delivered_seq' | 'read_seq'): WatermarkPoster {
+  let p = map.get(cid)
+  if (!p) {
+    p = new WatermarkPoster(async (value) => {
+      const r = await api.post<ReceiptDto>(`/conversations/${cid}/receipts`, { [field]: value })
+      useMessagesStore().applyReceipt(r)
+    })
+    map.set(cid, p)
+  }
+  return p
+}
+
+export const useMessagesStore = defineStore('messages', {
+  state: () => ({
+    convs: {} as Record<number, ConversationMessages>,
+    receipts: {} as Record<number, ReceiptDto[]>,
+  }),
+  getters: {
+    of: (s) => (cid: number): ConversationMessages | undefined => s.convs[cid],
+    receiptsOf: (s) => (cid: number): ReceiptDto[] => s.receipts[cid] ?? [],
+  },
+  actions: {
+    ensure(cid: number): ConversationMessages {
+      if (!this.convs[cid]) this.convs[cid] = { items: [], hasMoreBefore: false, loaded: false, loadingOlder: false }
+      return this.convs[cid]!
+    },
+
+    merge(cid: number, incoming: MessageDto[]) {
+      const st = this.ensure(cid)
+      const next = mergeMessages(st.items, incoming)
+      if (next !== st.items) st.items = next
+    },
+
+    /** Open a conversation: the newest page the first time, the missing tail afterwards. */
+    async open(cid: number) {
+      const st = this.ensure(cid)
+      if (st.loaded) {
+        await this.fetchAfter(cid, maxSeq(st.items))
+      } else {
+        const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { limit: PAGE_SIZE } })
+        this.merge(cid, page.items)
+        st.hasMoreBefore = page.has_more
+        st.loaded = true
+        // Anything that arrived while the first page was in flight is merged; fill the rest.
+        const c = useConversationsStore().byId(cid)
+        if (c && c.last_seq > maxSeq(st.items)) await this.fetchAfter(cid, maxSeq(st.items))
+      }
+      void this.loadReceipts(cid)
+    },
+
+    async loadOlder(cid: number): Promise<number> {
+      const st = this.ensure(cid)
+      const before = minSeq(st.items)
+      if (!st.hasMoreBefore || st.loadingOlder || before <= 1) return 0
+      st.loadingOlder = true
+      try {
+        const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { before_seq: before, limit: PAGE_SIZE } })
+        this.merge(cid, page.items)
+        st.hasMoreBefore = page.has_more
+        return page.items.length
+      } finally {
+        st.loadingOlder = false
+      }
+    },
+
+    /** Everything after `afterSeq`, page by page until the server has no more (one at a time per chat). */
+    fetchAfter(cid: number, afterSeq: number): Promise<void> {
+      const running = fetchingAfter.get(cid)
+      const run = async () => {
+        if (running) await running.catch(() => {})
+        // From afterSeq, not from the newest seq held: a socket message may sit above a hole.
+        let cursor = Math.max(afterSeq, 0)
+        for (;;) {
+          const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { after_seq: cursor, limit: CATCH_UP_PAGE } })
+          this.merge(cid, page.items)
+          const last = page.items.length ? page.items[page.items.length - 1]!.seq : cursor
+          if (!page.has_more || last <= cursor) break
+          cursor = last
+        }
+      }
+      const p = run().finally(() => {
+        if (fetchingAfter.get(cid) === p) fetchingAfter.delete(cid)
+      })
+      fetchingAfter.set(cid, p)
+      return p
+    },
+
+    /** A `message.new` from the socket (only loaded lists keep messages; the sidebar has the rest). */
+    receive(m: MessageDto) {
+      const st = this.convs[m.conversation_id]
+      if (!st?.loaded) return
+      const known = maxSeq(st.items)
+      const gap = detectGap(known, m.seq)
+      this.merge(m.conversation_id, [m])
+      if (gap) void this.fetchAfter(m.conversation_id, gap.afterSeq).catch(() => {})
+    },
+
+    update(m: MessageDto) {
+      const st = this.convs[m.conversation_id]
+      if (!st) return
+      const next = applyUpdate(st.items, m)
+      if (next !== st.items) st.items = next
+      else if (st.loaded && m.seq > maxSeq(st.items)) this.receive(m)
+    },
+
+    async send(cid: number, body: string, replyToId: number | null) {
+      const auth = useAuthStore()
+      const clientId = uuid()
+      const st = this.ensure(cid)
+      st.items = [...st.items, optimisticMessage({ conversationId: cid, senderId: auth.myId, clientId, body, replyToId })]
+      await this.post(cid, clientId)
+    },
+
+    /** Retry a failed send with the SAME client_id (the server dedupes it). */
+    async retry(cid: number, clientId: string) {
+      const st = this.ensure(cid)
+      st.items = setLocalState(st.items, clientId, 'sending')
+      await this.post(cid, clientId)
+    },
+
+    discard(cid: number, clientId: string) {
+      const st = this.ensure(cid)
+      st.items = removePending(st.items, clientId)
+    },
+
+    async post(cid: number, clientId: string) {
+      const st = this.ensure(cid)
+      const m = st.items.find((x) => x.local && x.client_id === clientId)
+      if (!m) return
+      try {
+        const stored = await api.post<MessageDto>(`/conversations/${cid}/messages`, {
+          client_id: clientId,
+          kind: 'text',
+          body: m.body,
+          reply_to_id: m.reply_to_id ?? undefined,
+        })
+        const known = maxSeq(st.items)
+        this.merge(cid, [stored])
+        useConversationsStore().onMessage(stored, useAuthStore().myId)
+        // Messages of others committed just before mine may not have reached the socket yet.
+        if (st.loaded && detectGap(known, stored.seq)) void this.fetchAfter(cid, known).catch(() => {})
+      } catch (e) {
+        st.items = setLocalState(st.items, clientId, 'failed', describeError(e))
+      }
+    },
+
+    async edit(m: ChatMessage, body: string) {
+      this.update(await api.patch<MessageDto>(`/messages/${m.id}`, { body }))
+    },
+
+    async remove(m: ChatMessage) {
+      await api.del(`/messages/${m.id}`)
+      // Tombstone now; the message.updated event brings the server's version.
+      this.update({ ...m, body: '', deleted_at: new Date().toISOString() })
+    },
+
+    async loadReceipts(cid: number) {
+      try {
+        const list = await api.get<ReceiptDto[]>(`/conversations/${cid}/receipts`)
+        let merged = this.receipts[cid] ?? []
+        for (const r of list) merged = applyReceipt(merged, r)
+        this.receipts[cid] = merged
+      } catch {
+        // ticks stay as they are; the next receipt event or reconnect fixes them
+      }
+    },
+
+    applyReceipt(r: ReceiptDto) {
+      const before = this.receipts[r.conversation_id] ?? []
+      const next = applyReceipt(before, r)
+      if (next !== before) this.receipts[r.conversation_id] = next
+      if (r.user_id === useAuthStore().myId) {
+        delivered.get(r.conversation_id)?.known(r.delivered_seq)
+        read.get(r.conversation_id)?.known(r.read_seq)
+        const conversations = useConversationsStore()
+        conversations.markRead(r.conversation_id, r.read_seq)
+        conversations.markDelivered(r.conversation_id, r.delivered_seq)
+      }
+    },
+
+    offerDelivered(cid: number, seq: number, known = 0) {
+      const p = poster(delivered, cid, 'delivered_seq')
+      p.known(known)
+      p.offer(seq)
+    },
+
+    offerRead(cid: number, seq: number, known = 0) {
+      const p = poster(read, cid, 'read_seq')
+      p.known(known)
+      if (seq <= p.wanted) return
+      useConversationsStore().markRead(cid, seq)
+      p.offer(seq)
+    },
+
+    /**
+     * After (re)connecting: fetch what each loaded conversation misses (its last_seq from the
+     * sidebar vs. the newest seq we hold), acknowledge delivery of everything, refresh ticks.
+     */
+    async catchUp(list: ConversationDto[]) {
+      const jobs: Promise<void>[] = []
+      for (const c of list) {
+        if (c.last_seq > c.last_delivered_seq) this.offerDelivered(c.id, c.last_seq, c.last_delivered_seq)
+        const st = this.convs[c.id]
+        if (!st?.loaded) continue
+        const known = maxSeq(st.items)
+        if (c.last_seq > known) jobs.push(this.fetchAfter(c.id, known))
+        jobs.push(this.loadReceipts(c.id))
+      }
+      await Promise.allSettled(jobs)
+    },
+
+    forget(cid: number) {
+      delete this.convs[cid]
+      delete this.receipts[cid]
+    },
+
+    reset() {
+      for (const p of [...delivered.values(), ...read.values()]) p.dispose()
+      delivered.clear()
+      read.clear()
+      fetchingAfter.clear()
+      this.$reset()
+    },
+  },
+})

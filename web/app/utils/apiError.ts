@@ -1,0 +1,63 @@
+// The API's error body `{"error":{"code","message","fields"}}` as a typed exception.
+
+import type { FieldError } from './types'
+
+export class ApiError extends Error {
+  constructor(
+    /** HTTP status; 0 when the request never got an answer (offline, server down). */
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: FieldError[] = [],
+    /** Seconds, from Retry-After on 429. */
+    readonly retryAfter: number | null = null,
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+
+  /** Message for one form field (first one the API gave), if any. */
+  field(name: string): string | undefined {
+    return this.fields.find((f) => f.field === name)?.message
+  }
+
+  /** Field name -> message, for forms. */
+  fieldMap(): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const f of this.fields) if (!(f.field in out)) out[f.field] = f.message
+    return out
+  }
+
+  get isNetwork(): boolean {
+    return this.status === 0
+  }
+}
+
+/** Builds an ApiError from a failed response (whatever its body is). */
+export async function errorFromResponse(res: Response): Promise<ApiError> {
+  let code = `http_${res.status}`
+  let message = res.statusText || 'Request failed'
+  let fields: FieldError[] = []
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string; fields?: FieldError[] } }
+    if (body?.error) {
+      code = body.error.code ?? code
+      message = body.error.message ?? message
+      fields = body.error.fields ?? []
+    }
+  } catch {
+    // not JSON (e.g. a proxy's 502 page): keep the status text
+  }
+  const ra = res.headers.get('retry-after')
+  return new ApiError(res.status, code, message, fields, ra ? Number(ra) : null)
+}
+
+/** A human sentence for an error, for toasts and inline messages. */
+export function describeError(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.isNetwork) return 'Cannot reach the server. Check your connection.'
+    if (e.status === 429) return `Too many requests${e.retryAfter ? `; try again in ${e.retryAfter} s` : ''}.`
+    return e.message
+  }
+  return e instanceof Error ? e.message : String(e)
+}

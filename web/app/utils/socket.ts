@@ -1,0 +1,160 @@
+// WebSocket client: one socket per tab, a fresh ticket per connect, heartbeats, and
+// reconnect with exponential backoff + jitter. Knows nothing about stores; the owner passes
+// callbacks (see composables/useSocket.ts).
+
+import type { ClientEvent, ServerEvent } from './types'
+import { backoffDelay, immediateDelay } from './backoff'
+
+export type SocketStatus = 'idle' | 'connecting' | 'open' | 'reconnecting'
+
+export interface SocketOptions {
+  /** A single-use ticket from POST /api/auth/ws-ticket. Throwing means: retry later. */
+  ticket: () => Promise<string>
+  /** ws(s)://host/ws */
+  url: () => string
+  onEvent: (e: ServerEvent) => void
+  onStatus: (s: SocketStatus) => void
+  /** A close that says the ticket/session is not accepted (1008, 4401). */
+  onAuthProblem?: () => Promise<void> | void
+  log?: (msg: string, extra?: unknown) => void
+}
+
+/** Close codes after which the server wants us back right away on another replica. */
+const RECONNECT_NOW = new Set([1012, 4008, 1013])
+const AUTH_CLOSE = new Set([1008, 4401])
+
+export class ChatSocket {
+  private ws: WebSocket | null = null
+  private status: SocketStatus = 'idle'
+  private attempt = 0
+  private heartbeat: ReturnType<typeof setInterval> | null = null
+  private retryTimer: ReturnType<typeof setTimeout> | null = null
+  private running = false
+  /** Bumped on every connect/stop so stale callbacks of an old socket are ignored. */
+  private generation = 0
+  sessionId: string | null = null
+
+  constructor(private readonly opts: SocketOptions) {}
+
+  get state(): SocketStatus {
+    return this.status
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.attempt = 0
+    void this.connect()
+  }
+
+  stop(): void {
+    this.running = false
+    this.generation++
+    this.clearTimers()
+    const ws = this.ws
+    this.ws = null
+    if (ws && ws.readyState <= WebSocket.OPEN) ws.close(1000, 'bye')
+    this.setStatus('idle')
+  }
+
+  /** Reconnect now (browser came back online, tab woke up and the socket is down). */
+  nudge(): void {
+    if (!this.running || this.status === 'open' || this.status === 'connecting') return
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.retryTimer = null
+    void this.connect()
+  }
+
+  send(e: ClientEvent): boolean {
+    if (this.status !== 'open' || !this.ws) return false
+    this.ws.send(JSON.stringify(e))
+    return true
+  }
+
+  private setStatus(s: SocketStatus) {
+    if (this.status === s) return
+    this.status = s
+    this.opts.onStatus(s)
+  }
+
+  private clearTimers() {
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.heartbeat = null
+    this.retryTimer = null
+  }
+
+  private async connect(): Promise<void> {
+    const gen = ++this.generation
+    this.setStatus(this.status === 'idle' ? 'connecting' : 'reconnecting')
+    let ticket: string
+    try {
+      ticket = await this.opts.ticket()
+    } catch (e) {
+      if (gen !== this.generation) return
+      this.opts.log?.('ws ticket failed', e)
+      this.scheduleRetry(false)
+      return
+    }
+    if (gen !== this.generation || !this.running) return
+    let ws: WebSocket
+    try {
+      ws = new WebSocket(`${this.opts.url()}?ticket=${encodeURIComponent(ticket)}`)
+    } catch (e) {
+      this.opts.log?.('ws open failed', e)
+      this.scheduleRetry(false)
+      return
+    }
+    this.ws = ws
+    ws.onmessage = (msg) => {
+      if (gen !== this.generation) return
+      let e: ServerEvent
+      try {
+        e = JSON.parse(String(msg.data)) as ServerEvent
+      } catch {
+        return
+      }
+      if (e.type === 'ready') {
+        this.attempt = 0
+        this.sessionId = e.data.session_id
+        this.startHeartbeat(e.data.heartbeat_ms)
+        this.setStatus('open')
+      }
+      this.opts.onEvent(e)
+    }
+    ws.onclose = (ev) => {
+      if (gen !== this.generation) return
+      this.ws = null
+      if (this.heartbeat) clearInterval(this.heartbeat)
+      this.heartbeat = null
+      this.opts.log?.(`ws closed ${ev.code} ${ev.reason}`)
+      if (!this.running) return
+      this.setStatus('reconnecting')
+      if (AUTH_CLOSE.has(ev.code)) {
+        void Promise.resolve(this.opts.onAuthProblem?.()).finally(() => this.scheduleRetry(false))
+        return
+      }
+      this.scheduleRetry(RECONNECT_NOW.has(ev.code))
+    }
+    // onerror is always followed by onclose, which does the work.
+    ws.onerror = () => {}
+  }
+
+  private startHeartbeat(ms: number) {
+    if (this.heartbeat) clearInterval(this.heartbeat)
+    const every = Math.max(1_000, ms || 10_000)
+    this.heartbeat = setInterval(() => this.send({ type: 'heartbeat' }), every)
+  }
+
+  private scheduleRetry(now: boolean) {
+    if (!this.running) return
+    this.setStatus('reconnecting')
+    const delay = now && this.attempt === 0 ? immediateDelay() : backoffDelay(this.attempt)
+    this.attempt++
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null
+      void this.connect()
+    }, delay)
+  }
+}

@@ -1,0 +1,162 @@
+// Wire types of the REST API and the socket (mirrors shared/src/api.rs and shared/src/events.rs).
+
+export interface UserDto {
+  id: number
+  username: string
+  display_name: string
+  bio: string
+  avatar_id: number | null
+  last_seen_at: string | null
+  created_at: string
+}
+
+export interface MeDto extends UserDto {
+  role: string
+}
+
+export interface TokensDto {
+  access_token: string
+  refresh_token: string
+  token_type: string
+  expires_in: number
+  user: MeDto
+}
+
+export interface ContactDto {
+  user: UserDto
+  alias: string | null
+  created_at: string
+}
+
+export interface MessageDto {
+  id: number
+  conversation_id: number
+  seq: number
+  sender_id: number
+  client_id: string
+  kind: string
+  body: string
+  attachment_id: number | null
+  reply_to_id: number | null
+  edited_at: string | null
+  deleted_at: string | null
+  created_at: string
+}
+
+export interface ReceiptDto {
+  conversation_id: number
+  user_id: number
+  delivered_seq: number
+  read_seq: number
+}
+
+export interface PeerDto {
+  id: number
+  username: string
+  display_name: string
+  avatar_id: number | null
+  alias: string | null
+}
+
+export interface ConversationDto {
+  id: number
+  kind: 'direct' | 'channel'
+  group_id: number | null
+  group_name: string | null
+  name: string | null
+  peer: PeerDto | null
+  last_seq: number
+  last_message_at: string | null
+  last_message: MessageDto | null
+  unread_count: number
+  last_read_seq: number
+  last_delivered_seq: number
+  cleared_seq: number
+  pinned: boolean
+  archived: boolean
+  muted_until: string | null
+}
+
+export interface ChannelDto {
+  id: number
+  name: string
+  last_seq: number
+}
+
+export type Role = 'owner' | 'admin' | 'member'
+
+export interface GroupMemberDto {
+  user: UserDto
+  role: Role
+  joined_at: string
+}
+
+export interface GroupDto {
+  id: number
+  name: string
+  description: string
+  avatar_id: number | null
+  created_by: number
+  created_at: string
+  my_role: Role
+  channels: ChannelDto[]
+  members: GroupMemberDto[]
+}
+
+export interface InviteDto {
+  id: number
+  group_id: number
+  token: string
+  expires_at: string | null
+  max_uses: number | null
+}
+
+export interface Page<T> {
+  items: T[]
+  next_cursor: string | null
+}
+
+export interface MessagesPage {
+  items: MessageDto[]
+  has_more: boolean
+}
+
+export interface FieldError {
+  field: string
+  message: string
+}
+
+export interface TypingEvent {
+  conversation_id: number
+  user_id: number
+  active: boolean
+}
+
+export interface PresenceEvent {
+  user_id: number
+  online: boolean
+  last_seen_at: string | null
+}
+
+export interface ConversationUpdated {
+  conversation_id: number | null
+  group_id: number | null
+  reason: 'created' | 'renamed' | 'deleted' | 'member_added' | 'member_removed' | 'role_changed' | 'flags'
+  user_id: number | null
+}
+
+export type ServerEvent =
+  | { type: 'ready'; data: { session_id: string; heartbeat_ms: number } }
+  | { type: 'message.new'; data: MessageDto }
+  | { type: 'message.updated'; data: MessageDto }
+  | { type: 'receipt'; data: ReceiptDto }
+  | { type: 'typing'; data: TypingEvent }
+  | { type: 'presence'; data: PresenceEvent }
+  | { type: 'conversation.updated'; data: ConversationUpdated }
+  | { type: 'resync'; data: { reason: string } }
+  | { type: 'error'; data: { code: string; message: string } }
+
+export type ClientEvent =
+  | { type: 'heartbeat' }
+  | { type: 'typing'; data: { conversation_id: number; active: boolean } }
+  | { type: 'presence.subscribe'; data: { user_ids: number[] } }

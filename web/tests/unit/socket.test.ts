@@ -1,0 +1,122 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ChatSocket, type SocketStatus } from '../../app/utils/socket'
+import type { ServerEvent } from '../../app/utils/types'
+
+// A stand-in for the browser WebSocket: records what was sent, lets the test play the server.
+class FakeWebSocket {
+  static CONNECTING = 0
+  static OPEN = 1
+  static CLOSING = 2
+  static CLOSED = 3
+  static all: FakeWebSocket[] = []
+  readyState = FakeWebSocket.CONNECTING
+  sent: string[] = []
+  onmessage: ((e: { data: string }) => void) | null = null
+  onclose: ((e: { code: number; reason: string }) => void) | null = null
+  onerror: (() => void) | null = null
+  constructor(readonly url: string) {
+    FakeWebSocket.all.push(this)
+  }
+  send(s: string) {
+    this.sent.push(s)
+  }
+  close(code = 1000) {
+    this.readyState = FakeWebSocket.CLOSED
+    this.onclose?.({ code, reason: '' })
+  }
+  serverSends(e: ServerEvent) {
+    this.readyState = FakeWebSocket.OPEN
+    this.onmessage?.({ data: JSON.stringify(e) })
+  }
+  serverCloses(code: number) {
+    this.readyState = FakeWebSocket.CLOSED
+    this.onclose?.({ code, reason: '' })
+  }
+}
+
+function setup() {
+  let n = 0
+  const statuses: SocketStatus[] = []
+  const events: string[] = []
+  const auth = vi.fn()
+  const socket = new ChatSocket({
+    ticket: async () => `t${++n}`,
+    url: () => 'ws://test/ws',
+    onEvent: (e) => events.push(e.type),
+    onStatus: (s) => statuses.push(s),
+    onAuthProblem: auth,
+  })
+  return { socket, statuses, events, auth, tickets: () => n }
+}
+
+const last = () => FakeWebSocket.all[FakeWebSocket.all.length - 1]!
+const ready: ServerEvent = { type: 'ready', data: { session_id: 's', heartbeat_ms: 10_000 } }
+
+describe('ChatSocket', () => {
+  beforeEach(() => {
+    vi.useFakeTimers()
+    FakeWebSocket.all = []
+    vi.stubGlobal('WebSocket', FakeWebSocket)
+  })
+  afterEach(() => {
+    vi.useRealTimers()
+    vi.unstubAllGlobals()
+  })
+
+  it('uses a fresh ticket per connection and is open only after ready', async () => {
+    const { socket, statuses, tickets } = setup()
+    socket.start()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(last().url).toBe('ws://test/ws?ticket=t1')
+    expect(socket.state).toBe('connecting')
+    last().serverSends(ready)
+    expect(socket.state).toBe('open')
+    last().serverCloses(1006)
+    await vi.advanceTimersByTimeAsync(15_000)
+    expect(tickets()).toBe(2)
+    expect(last().url).toBe('ws://test/ws?ticket=t2')
+    expect(statuses).toEqual(['connecting', 'open', 'reconnecting'])
+  })
+
+  it('sends heartbeats every heartbeat_ms while open', async () => {
+    const { socket } = setup()
+    socket.start()
+    await vi.advanceTimersByTimeAsync(0)
+    last().serverSends(ready)
+    await vi.advanceTimersByTimeAsync(30_500)
+    expect(last().sent.filter((s) => s === '{"type":"heartbeat"}')).toHaveLength(3)
+  })
+
+  it('comes back at once after 1012 (server restarting), with backoff after a crash', async () => {
+    const { socket } = setup()
+    socket.start()
+    await vi.advanceTimersByTimeAsync(0)
+    last().serverSends(ready)
+    last().serverCloses(1012)
+    await vi.advanceTimersByTimeAsync(260)
+    expect(FakeWebSocket.all).toHaveLength(2)
+    // crashes without ever getting ready: waits grow, but never beyond 15 s
+    for (let i = 0; i < 8; i++) {
+      const before = FakeWebSocket.all.length
+      last().serverCloses(1006)
+      await vi.advanceTimersByTimeAsync(499)
+      expect(FakeWebSocket.all.length).toBe(before) // at least 0.5 s
+      await vi.advanceTimersByTimeAsync(15_000)
+      expect(FakeWebSocket.all.length).toBe(before + 1) // at most 15 s
+    }
+  })
+
+  it('asks for new credentials after an auth close, and stop() ends reconnecting', async () => {
+    const { socket, auth } = setup()
+    socket.start()
+    await vi.advanceTimersByTimeAsync(0)
+    last().serverCloses(4401)
+    expect(auth).toHaveBeenCalledOnce()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(FakeWebSocket.all).toHaveLength(2)
+    socket.stop()
+    expect(socket.state).toBe('idle')
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(FakeWebSocket.all).toHaveLength(2)
+  })
+})
