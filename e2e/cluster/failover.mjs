@@ -1,0 +1,139 @@
+// Failover through the real cluster: a client on ws-1 while ws-1 is killed with SIGKILL, and
+// while RabbitMQ is restarted. The client behaves as the web client does: on close it gets a
+// new ticket, connects to another replica, and after `ready` (or `resync`) fetches what it
+// missed with `after_seq`. Every message sent, before, during and after each fault, must be
+// held exactly once, in order.
+//
+// Usage: node --experimental-websocket failover.mjs <nginx-base> <ws-1 url> <ws-2 url> <state-dir>
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { apiClient, failWith } from './lib.mjs';
+
+const [base, ws1, ws2, stateDir] = process.argv.slice(2);
+const suffix = Math.random().toString(36).slice(2, 8);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (msg) => console.log(`failover: ${msg}`);
+const fail = failWith('failover');
+const api = apiClient(base);
+
+
+/** A client that holds messages by seq, reconnects to the given replicas and catches up. */
+class Client {
+  constructor(user, conversationId, urls) {
+    Object.assign(this, { user, conversationId, urls, held: new Map(), duplicates: 0, connects: 0, resyncs: 0 });
+  }
+  lastSeq() {
+    let s = 0;
+    while (this.held.has(s + 1)) s++;
+    return s;
+  }
+  hold(m) {
+    if (m.conversation_id !== this.conversationId) return;
+    if (this.held.has(m.seq)) this.duplicates++;
+    else this.held.set(m.seq, m.body);
+  }
+  async catchUp() {
+    for (;;) {
+      const page = await api('GET', `/conversations/${this.conversationId}/messages?after_seq=${this.lastSeq()}&limit=100`, this.user.access_token);
+      page.items.forEach((m) => this.hold(m));
+      if (!page.has_more) return;
+    }
+  }
+  async connect() {
+    for (let attempt = 0; ; attempt++) {
+      const url = this.urls[(this.connects + attempt) % this.urls.length];
+      try {
+        await this.open(url);
+        this.connects++;
+        return url;
+      } catch (e) {
+        if (attempt > 60) throw e;
+        await sleep(Math.min(250 * 2 ** attempt, 2000));
+      }
+    }
+  }
+  async open(url) {
+    const { ticket } = await api('POST', '/auth/ws-ticket', this.user.access_token, {});
+    const socket = new WebSocket(`${url}/ws?ticket=${encodeURIComponent(ticket)}`);
+    this.socket = socket;
+    let wasReady = false;
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no ready')), 10_000);
+      socket.addEventListener('message', async (e) => {
+        const event = JSON.parse(e.data);
+        if (event.type === 'ready') {
+          clearTimeout(timer);
+          wasReady = true;
+          this.heartbeat = setInterval(() => socket.readyState === 1 && socket.send('{"type":"heartbeat"}'), event.data.heartbeat_ms);
+          await this.catchUp();
+          resolve();
+        } else if (event.type === 'message.new') {
+          this.hold(event.data);
+        } else if (event.type === 'resync') {
+          this.resyncs++;
+          await this.catchUp();
+        }
+      });
+      socket.addEventListener('close', () => {
+        clearInterval(this.heartbeat);
+        reject(new Error('closed'));
+        // Only a socket that was up reconnects; a failed attempt is retried by connect().
+        if (wasReady && !this.stopped) this.reconnecting = this.connect();
+      });
+      socket.addEventListener('error', () => reject(new Error('error')));
+    });
+  }
+  close() {
+    this.stopped = true;
+    this.socket?.close(1000);
+  }
+}
+
+const alice = await api('POST', '/auth/register', null, { username: `fo_a_${suffix}`, password: 'password123' });
+const bob = await api('POST', '/auth/register', null, { username: `fo_b_${suffix}`, password: 'password123' });
+const dm = await api('POST', '/conversations/direct', alice.access_token, { user_id: bob.user.id });
+let sent = 0;
+const send = async (n, label) => {
+  for (let i = 0; i < n; i++) {
+    sent++;
+    await api('POST', `/conversations/${dm.id}/messages`, alice.access_token, { client_id: crypto.randomUUID(), body: `${label} ${sent}` });
+  }
+};
+const settle = async (client, what) => {
+  const deadline = Date.now() + 30_000;
+  while (client.lastSeq() < sent && Date.now() < deadline) await sleep(100);
+  if (client.lastSeq() !== sent) fail(`${what}: client holds up to seq ${client.lastSeq()} of ${sent}`);
+};
+
+// 1. A replica dies under the client.
+const bobClient = new Client(bob, dm.id, [ws1, ws2]);
+log(`bob connected to ${await bobClient.connect()}`);
+await send(10, 'before');
+await settle(bobClient, 'before the crash');
+const pid = readFileSync(`${stateDir}/run/ws-1.pid`, 'utf8').trim();
+process.kill(Number(pid), 'SIGKILL');
+log(`ws-1 (pid ${pid}) killed with SIGKILL`);
+await send(15, 'while-reconnecting');
+await bobClient.reconnecting;
+await send(5, 'after');
+await settle(bobClient, 'after the crash');
+log(`replica crash: ${sent} sent, all held, reconnected ${bobClient.connects - 1} time(s)`);
+
+// 2. RabbitMQ restarts mid-stream: sends keep being accepted (outbox), the node reconnects,
+// re-binds and sends resync; the client catches up.
+const rabbit = (cmd) => execFileSync('rabbitmqctl', [cmd], { stdio: 'ignore', timeout: 60_000 });
+rabbit('stop_app');
+log('RabbitMQ stopped');
+try {
+  await send(10, 'broker-down');
+} finally {
+  rabbit('start_app');
+  log('RabbitMQ started');
+}
+await send(5, 'broker-back');
+await settle(bobClient, 'after the broker restart');
+bobClient.close();
+const result = { sent, held: bobClient.held.size, duplicates_deduped: bobClient.duplicates, reconnects: bobClient.connects - 1, resyncs: bobClient.resyncs };
+if (bobClient.held.size !== sent) fail(`held ${bobClient.held.size} of ${sent}`);
+console.log(JSON.stringify({ failover: 'ok', ...result }));
+process.exit(0);

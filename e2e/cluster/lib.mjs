@@ -1,0 +1,22 @@
+// Shared by the e2e cluster scripts: the REST client and a failure exit.
+
+/** `fetch` on `<base>/api<path>` with JSON and a bearer token; throws with status and body. */
+export function apiClient(base) {
+  return async function api(method, path, token, body) {
+    const res = await fetch(`${base}/api${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json().catch(() => null);
+    if (!res.ok) throw new Error(`${method} ${path} -> ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+}
+
+export function failWith(prefix) {
+  return (message) => {
+    console.error(`${prefix}: FAIL ${message}`);
+    process.exit(1);
+  };
+}

@@ -1,0 +1,4 @@
+pub mod dm;
+pub mod fanout;
+pub mod idle;
+pub mod reconnect;
