@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test of the project against real services. Used by `make test` and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "services and test tools"
+deploy/local/services.sh
+deploy/local/test-tools.sh
+
+step "Rust: unit, integration and cluster tests"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --profile ci
+else
+  cargo test --workspace
+fi
+
+step "deployment and observability configs"
+deploy/check-configs.sh
+
+step "API fuzzing: schemathesis against /api/openapi.json (no 5xx, responses match the schema)"
+e2e/schemathesis.sh
+
+step "end to end: the native local cluster (api-server, 2 ws-server, nginx) on test ports"
+e2e/cluster/check.sh
+
+step "web client: unit tests (Vitest)"
+(
+  cd web
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund; fi
+  npm run test:unit
+)
+
+step "web client: Playwright in Chromium against a cluster on test ports"
+CHAT_STATE_DIR="$PWD/.local/e2e-web" CHAT_HTTP_PORT=18100 CHAT_HTTPS_PORT=18543 CHAT_API_PORT=18180 \
+  CHAT_WS_BASE_PORT=18190 CHAT_PROFILE=debug CHAT_SKIP_BUILD=1 \
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/chat_e2e_web CHAT_EXCHANGE=e2eweb.events \
+  CHAT_NODE_PREFIX=e2eweb- MEMCACHED_PREFIX=e2eweb: e2e/run-browser-tests.sh
