@@ -19,6 +19,7 @@ BASE="http://localhost:$CHAT_HTTP_PORT"
 cluster() { deploy/local/cluster.sh "$@"; }
 trap 'cluster down >/dev/null 2>&1 || true' EXIT
 
+rm -rf "$CHAT_STATE_DIR/logs" # the secrets check below reads only this run's logs
 cluster up
 echo "== flow through nginx: REST sends, WebSocket delivery"
 node --experimental-websocket --no-warnings e2e/cluster/flow.mjs "$BASE" 30
@@ -46,9 +47,16 @@ LOADGEN=(target/debug/loadgen --base "$BASE" --ws "ws://127.0.0.1:$((CHAT_WS_BAS
 "${LOADGEN[@]}" reconnect --groups 2 --size 4 --rate 4 --duration 5 --kill-after 2 \
   --kill-pid-file "$CHAT_STATE_DIR/run/ws-1.pid"
 CHAT_SKIP_BUILD=1 CHAT_SKIP_SERVICES=1 cluster up >/dev/null # the killed ws-1 back for the next step
-echo "== failover: a replica killed with SIGKILL, then RabbitMQ restarted, under a live client"
-# Whatever happens, RabbitMQ is running again when this script ends.
-trap 'rabbitmqctl start_app >/dev/null 2>&1 || true; cluster down >/dev/null 2>&1 || true' EXIT
+echo "== failover: a replica killed with SIGKILL, then RabbitMQ and PostgreSQL restarted, under a live client"
+# Whatever happens, RabbitMQ and PostgreSQL are running again when this script ends.
+restart_services() {
+  rabbitmqctl start_app >/dev/null 2>&1 || true
+  pg_lsclusters --no-header 2>/dev/null | awk '$3 == 5432 && $4 == "down" {print $1, $2}' |
+    while read -r version name; do pg_ctlcluster "$version" "$name" start || true; done
+}
+trap 'restart_services; cluster down >/dev/null 2>&1 || true' EXIT
 node --experimental-websocket --no-warnings e2e/cluster/failover.mjs "$BASE" \
-  "ws://127.0.0.1:$((CHAT_WS_BASE_PORT + 1))" "ws://127.0.0.1:$((CHAT_WS_BASE_PORT + 2))" "$CHAT_STATE_DIR"
-echo "e2e cluster check: 2 passed, 0 failed"
+  "ws://127.0.0.1:$((CHAT_WS_BASE_PORT + 1))" "ws://127.0.0.1:$((CHAT_WS_BASE_PORT + 2))" "$CHAT_STATE_DIR" "http://127.0.0.1:$CHAT_API_PORT"
+echo "== no secrets in the logs of this run (every process, nginx included)"
+e2e/cluster/grep-secrets.sh "$CHAT_STATE_DIR/logs" password123 loadgen-password
+echo "e2e cluster check: 3 passed, 0 failed"

@@ -1,20 +1,36 @@
-// Failover through the real cluster: a client on ws-1 while ws-1 is killed with SIGKILL, and
-// while RabbitMQ is restarted. The client behaves as the web client does: on close it gets a
+// Failover through the real cluster: a client on ws-1 while ws-1 is killed with SIGKILL, while
+// RabbitMQ is restarted, and while PostgreSQL is restarted. The client behaves as the web client does: on close it gets a
 // new ticket, connects to another replica, and after `ready` (or `resync`) fetches what it
 // missed with `after_seq`. Every message sent, before, during and after each fault, must be
 // held exactly once, in order.
 //
-// Usage: node --experimental-websocket failover.mjs <nginx-base> <ws-1 url> <ws-2 url> <state-dir>
+// Usage: node --experimental-websocket failover.mjs <nginx-base> <ws-1 url> <ws-2 url> <state-dir> <api url>
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { apiClient, failWith } from './lib.mjs';
 
-const [base, ws1, ws2, stateDir] = process.argv.slice(2);
+const [base, ws1, ws2, stateDir, apiDirect] = process.argv.slice(2);
 const suffix = Math.random().toString(36).slice(2, 8);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.log(`failover: ${msg}`);
 const fail = failWith('failover');
 const api = apiClient(base);
+
+/** `stop` / `start` of the local PostgreSQL cluster on port 5432, or null if we cannot. */
+function postgresControl() {
+  let clusters;
+  try {
+    clusters = execFileSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' });
+  } catch {
+    return null;
+  }
+  const line = clusters.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[2] === '5432' && f[3] === 'online');
+  const user = process.getuid?.();
+  if (!line || (user !== 0 && process.env.USER !== 'postgres')) return null;
+  const [version, name] = line;
+  return (action) =>
+    execFileSync('pg_ctlcluster', [version, name, action, ...(action === 'stop' ? ['-m', 'fast'] : [])], { stdio: 'ignore', timeout: 60_000 });
+}
 
 
 /** A client that holds messages by seq, reconnects to the given replicas and catches up. */
@@ -132,6 +148,46 @@ try {
 }
 await send(5, 'broker-back');
 await settle(bobClient, 'after the broker restart');
+log(`broker restart: ${sent} sent, all held`);
+
+// 3. PostgreSQL restarts: while it is down the api answers 503 JSON `database_unavailable`
+// with Retry-After (never a 500), readyz says which dependency is down; once it is back the
+// same processes recover without a restart, and the client still holds every message.
+const postgres = postgresControl();
+if (postgres) {
+  postgres('stop');
+  log('PostgreSQL stopped');
+  try {
+    const res = await fetch(`${base}/api/conversations/${dm.id}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${alice.access_token}` },
+      body: JSON.stringify({ client_id: crypto.randomUUID(), body: 'database-down' }),
+    });
+    const body = await res.json().catch(() => null);
+    if (res.status !== 503 || body?.error?.code !== 'database_unavailable' || !res.headers.get('retry-after')) {
+      fail(`send while PostgreSQL is down: ${res.status} ${JSON.stringify(body)}`);
+    }
+    const ready = await fetch(`${apiDirect}/readyz`);
+    const readyBody = await ready.text();
+    if (ready.status !== 503 || !/postgres/i.test(readyBody)) fail(`readyz while PostgreSQL is down: ${ready.status} ${readyBody}`);
+    log('api answered 503 database_unavailable with Retry-After; readyz names postgres');
+  } finally {
+    postgres('start');
+    log('PostgreSQL started');
+  }
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const ready = await fetch(`${apiDirect}/readyz`);
+    if (ready.status === 200) break;
+    if (Date.now() > deadline) fail(`api not ready 30 s after PostgreSQL came back: ${ready.status} ${await ready.text()}`);
+    await sleep(250);
+  }
+  await send(10, 'database-back');
+  await settle(bobClient, 'after the database restart');
+  log(`database restart: ${sent} sent, all held, no process restarted`);
+} else {
+  log('skip PostgreSQL restart (needs a local pg_ctlcluster cluster on port 5432 and root or postgres)');
+}
 bobClient.close();
 const result = { sent, held: bobClient.held.size, duplicates_deduped: bobClient.duplicates, reconnects: bobClient.connects - 1, resyncs: bobClient.resyncs };
 if (bobClient.held.size !== sent) fail(`held ${bobClient.held.size} of ${sent}`);

@@ -1,5 +1,6 @@
 //! api-server black-box tests against real PostgreSQL, RabbitMQ and Memcached.
 mod auth;
+mod authz;
 mod bad_input;
 mod broker;
 mod groups;

@@ -394,6 +394,11 @@ impl Client {
         self.ws.send(msg).await.expect("send");
     }
 
+    /// Sends without expecting success (the server may already have closed a hostile client).
+    pub async fn try_send(&mut self, msg: Message) -> bool {
+        self.ws.send(msg).await.is_ok()
+    }
+
     pub async fn subscribe(&mut self, user_ids: &[i64]) {
         self.send(json!({"type": "presence.subscribe", "data": {"user_ids": user_ids}})).await;
     }

@@ -2,6 +2,7 @@
 //! nodes for speed, real processes for signals and crashes.
 
 mod delivery;
+mod flood;
 mod helpers;
 mod ops;
 mod presence;
