@@ -26,6 +26,17 @@ node --experimental-websocket --no-warnings e2e/cluster/flow.mjs "$BASE" 30
 echo "== HTTPS answers with the self-signed certificate"
 curl -fsSk "https://localhost:$CHAT_HTTPS_PORT/api/openapi.json" -o /dev/null && echo "ok"
 
+echo "== security headers from nginx, no CORS for a foreign origin (real cluster)"
+headers="$(curl -fsS -D - -o /dev/null "$BASE/api/openapi.json")"
+for h in content-security-policy x-content-type-options x-frame-options referrer-policy x-request-id; do
+  grep -qi "^$h:" <<<"$headers" || { echo "FAIL missing header $h"; exit 1; }
+done
+preflight="$(curl -sS -D - -o /dev/null -X OPTIONS -H "Origin: https://evil.example" \
+  -H "Access-Control-Request-Method: POST" "$BASE/api/auth/login")"
+if grep -qi "^access-control-allow-origin:" <<<"$preflight"; then
+  echo "FAIL a foreign origin is granted CORS: $preflight"; exit 1
+fi
+echo "ok"
 echo "== metric names used by dashboards and alerts exist on the running servers"
 scrapes=()
 for port in "$CHAT_API_PORT" $((CHAT_WS_BASE_PORT + 1)) $((CHAT_WS_BASE_PORT + 2)); do

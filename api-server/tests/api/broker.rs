@@ -3,8 +3,6 @@
 //! touching the shared broker).
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -12,7 +10,7 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, Que
 use lapin::types::FieldTable;
 use shared::config::Settings;
 use shared::events::Event;
-use tokio::net::{TcpListener, TcpStream};
+use shared::testing::{host_port, TcpProxy};
 use tokio::sync::mpsc;
 
 pub struct TestConsumer {
@@ -82,56 +80,19 @@ impl TestConsumer {
     }
 }
 
-/// A TCP proxy to 127.0.0.1:5672 (or the AMQP URL's port) that can be switched off: while off
-/// it refuses connections and cuts the open ones.
-pub struct BrokerProxy {
-    pub port: u16,
-    up: Arc<AtomicBool>,
-    generation: Arc<tokio::sync::watch::Sender<u64>>,
-}
+/// A proxy in front of RabbitMQ that the test can cut and restore.
+pub struct BrokerProxy(TcpProxy);
 
 impl BrokerProxy {
-    pub async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        let up = Arc::new(AtomicBool::new(true));
-        let (gen_tx, _) = tokio::sync::watch::channel(0u64);
-        let generation = Arc::new(gen_tx);
-        let (up2, gen2) = (up.clone(), generation.clone());
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if !up2.load(Ordering::SeqCst) {
-                    drop(client);
-                    continue;
-                }
-                let upstream = upstream.clone();
-                let mut cut = gen2.subscribe();
-                tokio::spawn(async move {
-                    let Ok(mut server) = TcpStream::connect(upstream).await else { return };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = cut.changed() => {}
-                    }
-                });
-            }
-        });
-        Self { port, up, generation }
+    pub async fn start(amqp_url: &str) -> Self {
+        Self(TcpProxy::start(host_port(amqp_url, "127.0.0.1:5672")).await)
     }
 
     pub fn url(&self) -> String {
-        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
+        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.0.port)
     }
 
     pub fn set_up(&self, up: bool) {
-        self.up.store(up, Ordering::SeqCst);
-        if !up {
-            self.generation.send_modify(|g| *g += 1);
-        }
+        self.0.set_up(up);
     }
-}
-
-/// host:port of an AMQP URL.
-pub fn amqp_host_port(url: &str) -> String {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
-    rest.rsplit('@').next().unwrap_or(rest).split('/').next().unwrap_or("127.0.0.1:5672").to_owned()
 }

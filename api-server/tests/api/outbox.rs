@@ -7,7 +7,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use shared::events::{routing, Event};
 
-use crate::broker::{amqp_host_port, BrokerProxy, TestConsumer};
+use crate::broker::{BrokerProxy, TestConsumer};
 use crate::helpers::{spawn_app, spawn_app_with, Reply, TestApp};
 
 fn message_seqs(events: &[(String, Event)]) -> Vec<i64> {
@@ -20,7 +20,7 @@ fn message_seqs(events: &[(String, Event)]) -> Vec<i64> {
 #[tokio::test]
 async fn sends_succeed_while_the_broker_is_away_and_are_published_when_it_returns() {
     let services = shared::testing::services();
-    let proxy = BrokerProxy::start(amqp_host_port(&services.amqp_url)).await;
+    let proxy = BrokerProxy::start(&services.amqp_url).await;
     let app = spawn_app_with(&[("AMQP_URL", &proxy.url())]).await;
     let a = app.register("ann").await;
     let b = app.register("bob").await;

@@ -8,12 +8,14 @@
 //! containers are started (see [`services`]). Otherwise the test fails with a message saying
 //! how to start the services: no test is ever skipped.
 
+mod proxy;
 mod services;
 
 use std::collections::HashMap;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+pub use proxy::{host_port, TcpProxy};
 pub use services::{services, Services};
 
 use crate::config::Settings;

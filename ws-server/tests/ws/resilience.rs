@@ -1,9 +1,11 @@
-//! Heartbeats, slow consumers, a lost broker, a missing Memcached.
+//! Heartbeats, slow consumers, a lost broker, a missing or returning Memcached.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use shared::events::routing;
+use shared::testing::{host_port, TcpProxy};
+use ws_server::config::Tuning;
 
 use crate::helpers::{message, metric, open, open_with, Cluster, Incoming, ORIGIN, QUIET, WAIT};
 
@@ -135,4 +137,47 @@ async fn without_memcached_sockets_connect_presence_shows_offline_and_delivery_w
         Some(Incoming::Event(e)) => panic!("nothing else expected (no presence flapping), got {e}"),
         Some(other) => panic!("socket closed: {other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_memcached_goes_away_presence_says_offline_and_recovers_once_it_is_back() {
+    let memcached = shared::testing::services().memcached_url.clone();
+    let proxy = TcpProxy::start(host_port(&memcached, "127.0.0.1:11211")).await;
+    let url = format!("memcache://127.0.0.1:{}", proxy.port);
+    let tuning = Tuning {
+        presence_ttl: Duration::from_millis(1_500),
+        presence_sweep: Duration::from_millis(300),
+        ..Tuning::default()
+    };
+    let c = Cluster::start_with(1, &[("MEMCACHED_URL", &url)], tuning).await;
+    let [alice, bob] = c.users(&["alice", "bob"])[..] else { unreachable!() };
+    let conversation = c.direct(alice, bob);
+    let mut a = c.connect(0, alice).await;
+    let mut b = c.connect(0, bob).await;
+    b.subscribe(&[alice]).await;
+
+    assert!(wait_presence(&mut b, alice, true).await, "alice online while Memcached is up");
+    proxy.set_up(false);
+    assert!(wait_presence(&mut b, alice, false).await, "alice shown offline while Memcached is unreachable");
+    c.publish(&routing::user(alice), &[], &message(conversation, 1, bob, "during the outage")).await;
+    assert_eq!(a.event_of("message.new", WAIT).await["data"]["body"], "during the outage");
+    proxy.set_up(true);
+    assert!(wait_presence(&mut b, alice, true).await, "alice online again once Memcached is back, no restart");
+}
+
+/// Reads presence events for `user` until one says `online` (true) or the wait ends (false).
+async fn wait_presence(client: &mut crate::helpers::Client, user: i64, online: bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match client.recv(left).await {
+            Some(Incoming::Event(e)) if e["type"] == "presence" && e["data"]["user_id"] == user => {
+                if e["data"]["online"] == online {
+                    return true;
+                }
+            }
+            Some(Incoming::Event(_)) => {}
+            _ => return false,
+        }
+    }
+    false
 }
