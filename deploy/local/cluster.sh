@@ -9,7 +9,8 @@
 # Usage: deploy/local/cluster.sh up|down|restart|status|logs [-f] [NODE]
 #
 # Environment (all optional; the defaults give a working local cluster):
-#   DATABASE_URL     postgres://postgres@127.0.0.1:5432/chat (the database is created if missing)
+#   DATABASE_URL     postgres://postgres@127.0.0.1:5432/chat?sslmode=disable (created if missing;
+#                    no TLS over loopback: it cost ~10 % of PostgreSQL's CPU per send, see BENCHMARKS.md)
 #   AMQP_URL         amqp://guest:guest@127.0.0.1:5672/%2f
 #   MEMCACHED_URL    memcache://127.0.0.1:11211
 #   ALLOWED_ORIGINS  http(s) origins of the nginx ports on localhost and 127.0.0.1
@@ -55,7 +56,7 @@ API_BIN="$TARGET_DIR/$PROFILE/api-server"
 WS_BIN="$TARGET_DIR/$PROFILE/ws-server"
 NGINX_BIN="${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}"
 
-export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/chat}"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/chat?sslmode=disable}"
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 export MEMCACHED_URL="${MEMCACHED_URL:-memcache://127.0.0.1:11211}"
 export ALLOWED_ORIGINS="${ALLOWED_ORIGINS:-http://localhost:$HTTP_PORT,https://localhost:$HTTPS_PORT,http://127.0.0.1:$HTTP_PORT,https://127.0.0.1:$HTTPS_PORT}"

@@ -25,8 +25,7 @@ pub fn require_member(
     conversation_id: i64,
     user_id: i64,
 ) -> Result<(Conversation, Member), Error> {
-    let member = Member::find(conn, conversation_id, user_id)?.ok_or_else(not_found)?;
-    Ok((Conversation::find(conn, conversation_id)?, member))
+    Member::find_with_conversation(conn, conversation_id, user_id)?.ok_or_else(not_found)
 }
 
 pub fn blocked() -> Error {

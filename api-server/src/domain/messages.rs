@@ -53,7 +53,7 @@ const RACE: &str = "client_id_race";
 pub fn send(conn: &mut PgConnection, me: i64, conversation_id: i64, input: SendInput) -> Result<Sent, Error> {
     let body = check_send(&input)?;
     match conn.transaction(|conn| send_in_transaction(conn, me, conversation_id, &input, &body)) {
-        // A concurrent retry of the same send won: answer with its message.
+        // A retry (or a concurrent twin) of a stored send: answer with the stored message.
         Err(e) if e.code == RACE => existing(conn, me, conversation_id, input.client_id)?.ok_or(e),
         other => other,
     }
@@ -98,9 +98,9 @@ fn send_in_transaction(
     body: &str,
 ) -> Result<Sent, Error> {
     let (conversation, _member) = require_member(conn, conversation_id, me)?;
-    if let Some(sent) = existing(conn, me, conversation_id, input.client_id)? {
-        return Ok(sent);
-    }
+    // No look-up of `client_id` first: a retry hits the unique key at the insert, which rolls
+    // the whole transaction back (the seq included, so no gap) and `send` answers with the
+    // stored message. Saves a round trip on every first send.
     if let Some(peer) = conversation.peer_of(me) {
         if Block::between(conn, me, peer)? {
             return Err(blocked());
@@ -136,7 +136,7 @@ fn send_in_transaction(
     };
     let message = Message::insert(conn, &new).map_err(|e| match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-            Error::conflict(RACE, "a retry of this message is being stored")
+            Error::conflict(RACE, "this message was stored by an earlier try")
         }
         other => other.into(),
     })?;

@@ -140,7 +140,27 @@ pub struct FlagChanges {
     pub cleared_seq: Option<i64>,
 }
 
+diesel::define_sql_function! {
+    /// PostgreSQL's GREATEST of two bigints.
+    fn greatest(a: BigInt, b: BigInt) -> BigInt;
+}
+
 impl Member {
+    /// A member's row with its conversation, in one round trip (`None`: not a member).
+    pub fn find_with_conversation(
+        conn: &mut PgConnection,
+        conversation_id: i64,
+        user_id: i64,
+    ) -> QueryResult<Option<(Conversation, Member)>> {
+        conversation_members::table
+            .inner_join(conversations::table)
+            .filter(conversation_members::conversation_id.eq(conversation_id))
+            .filter(conversation_members::user_id.eq(user_id))
+            .select((Conversation::as_select(), Member::as_select()))
+            .first(conn)
+            .optional()
+    }
+
     pub fn find(conn: &mut PgConnection, conversation_id: i64, user_id: i64) -> QueryResult<Option<Member>> {
         conversation_members::table.find((conversation_id, user_id)).select(Member::as_select()).first(conn).optional()
     }
@@ -198,6 +218,8 @@ impl Member {
 
     /// Moves the watermarks forward only (a lower value changes nothing); read implies
     /// delivered. Returns the row after the update.
+    /// Moves both watermarks forward (never back); reading implies delivery. One prepared
+    /// statement: it runs inside every send.
     pub fn advance(
         conn: &mut PgConnection,
         conversation_id: i64,
@@ -205,18 +227,14 @@ impl Member {
         delivered: i64,
         read: i64,
     ) -> QueryResult<Member> {
-        diesel::sql_query(
-            "UPDATE conversation_members SET \
-               last_read_seq = GREATEST(last_read_seq, $3), \
-               last_delivered_seq = GREATEST(last_delivered_seq, $3, $4) \
-             WHERE conversation_id = $1 AND user_id = $2",
-        )
-        .bind::<BigInt, _>(conversation_id)
-        .bind::<BigInt, _>(user_id)
-        .bind::<BigInt, _>(read)
-        .bind::<BigInt, _>(delivered)
-        .execute(conn)?;
-        Member::find(conn, conversation_id, user_id)?.ok_or(diesel::result::Error::NotFound)
+        use conversation_members::dsl::{last_delivered_seq, last_read_seq};
+        diesel::update(conversation_members::table.find((conversation_id, user_id)))
+            .set((
+                last_read_seq.eq(greatest(last_read_seq, read)),
+                last_delivered_seq.eq(greatest(greatest(last_delivered_seq, read), delivered)),
+            ))
+            .returning(Member::as_returning())
+            .get_result(conn)
     }
 
     pub fn set_flags(
