@@ -55,7 +55,9 @@ async fn run(state: AppState, user_id: i64, stream: MessageStream, tx: mpsc::Sen
     };
     let _registration = Registration { state: state.clone(), id, closer: closer.clone() };
     let setup = tokio::select! {
-        r = establish(&state, user_id) => r,
+        // Boxed (here and for each client frame below): the states of these rarely-live futures
+        // would otherwise stay inside every idle session's task (3.8 KiB instead of 2.4 KiB).
+        r = Box::pin(establish(&state, user_id)) => r,
         _ = closer.closed() => return,
     };
     if let Err(e) = setup {
@@ -159,7 +161,7 @@ impl Reader {
             deadline = Instant::now() + silence;
             let (code, why) = match msg {
                 Some(Ok(AggregatedMessage::Text(text))) => {
-                    self.on_text(&text).await;
+                    Box::pin(self.on_text(&text)).await;
                     continue;
                 }
                 Some(Ok(AggregatedMessage::Ping(payload))) => {

@@ -19,9 +19,10 @@ async fn a_connection_silent_for_three_heartbeats_is_closed_while_a_beating_one_
     let mut b = c.connect(0, beating).await;
 
     let beats = async {
-        for _ in 0..8 {
+        // Beats twice per period: margin for a loaded CI machine.
+        for _ in 0..16 {
             b.heartbeat().await;
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         b
     };
@@ -31,7 +32,7 @@ async fn a_connection_silent_for_three_heartbeats_is_closed_while_a_beating_one_
     };
     let ((code, after), mut b) = tokio::join!(closing, beats);
     assert_eq!(code, Some(4000));
-    assert!(after >= Duration::from_millis(550) && after < Duration::from_millis(1_500), "closed after {after:?}");
+    assert!(after >= Duration::from_millis(550) && after < Duration::from_millis(2_000), "closed after {after:?}");
 
     c.publish(&routing::user(beating), &[], &message(1, 1, beating, "alive")).await;
     assert_eq!(b.event(WAIT).await["data"]["body"], "alive", "the beating socket is still open");
