@@ -24,6 +24,8 @@ pub struct MeDto {
     #[serde(flatten)]
     pub user: UserDto,
     pub role: String,
+    /// Do not disturb: the web client shows no notifications until then (null: off).
+    pub dnd_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -66,6 +68,21 @@ pub struct MessageDto {
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Emoji reactions, in the order each emoji was first used.
+    #[serde(default)]
+    pub reactions: Vec<ReactionDto>,
+}
+
+/// One emoji on a message: who reacted with it (oldest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReactionDto {
+    pub emoji: String,
+    pub count: i64,
+    pub user_ids: Vec<i64>,
+    /// Whether the caller is among them: set in REST answers; absent in pushed events (one
+    /// event for every member: clients look for their id in `user_ids`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me: Option<bool>,
 }
 
 /// Per-member watermarks of a conversation; also the `receipt` event.

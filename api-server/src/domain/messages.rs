@@ -20,8 +20,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::conversations::{blocked, require_member};
-use crate::domain::events;
 use crate::domain::validate::{self, Checks};
+use crate::domain::{events, reactions};
 
 pub const HISTORY_MAX: i64 = 100;
 
@@ -179,15 +179,21 @@ pub fn history(
             }
         }
     }
-    Ok(MessagesPage { items: rows.iter().map(MessageDto::from).collect(), has_more })
+    let mut items: Vec<MessageDto> = rows.iter().map(MessageDto::from).collect();
+    reactions::attach(conn, &mut items, Some(me))?;
+    Ok(MessagesPage { items, has_more })
 }
 
-fn message_not_found() -> Error {
+pub(crate) fn message_not_found() -> Error {
     Error::not_found("message_not_found", "no such message")
 }
 
 /// The message and its conversation, when I am a member of it (404 otherwise).
-fn visible_message(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(Message, Conversation), Error> {
+pub(crate) fn visible_message(
+    conn: &mut PgConnection,
+    me: i64,
+    message_id: i64,
+) -> Result<(Message, Conversation), Error> {
     let message = Message::find(conn, message_id).map_err(|_| message_not_found())?;
     let (conversation, member) = require_member(conn, message.conversation_id, me).map_err(|_| message_not_found())?;
     if message.seq <= member.cleared_seq {
@@ -206,8 +212,10 @@ pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Re
         if message.deleted_at.is_some() {
             return Err(Error::conflict("message_deleted", "a deleted message cannot be edited"));
         }
-        let dto = MessageDto::from(&Message::edit(conn, message_id, &body)?);
+        let mut dto = MessageDto::from(&Message::edit(conn, message_id, &body)?);
+        reactions::attach(conn, std::slice::from_mut(&mut dto), None)?;
         events::to_conversation(conn, &conversation, &Event::MessageUpdated(dto.clone()))?;
+        reactions::attach(conn, std::slice::from_mut(&mut dto), Some(me))?;
         Ok(dto)
     })
 }
@@ -232,6 +240,7 @@ pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), E
             }
         }
         let dto = MessageDto::from(&Message::tombstone(conn, message_id)?);
+        reactions::clear(conn, message_id)?;
         events::to_conversation(conn, &conversation, &Event::MessageUpdated(dto))?;
         Ok(())
     })

@@ -8,6 +8,7 @@ pub mod events;
 pub mod groups;
 pub mod messages;
 pub mod presence;
+pub mod reactions;
 pub mod receipts;
 pub mod users;
 pub mod validate;

@@ -1,7 +1,7 @@
-//! `/api/messages/{id}`: edit and delete.
+//! `/api/messages/{id}`: edit, delete, reactions.
 
 use actix_web::http::StatusCode;
-use actix_web::{delete, patch, web, HttpResponse};
+use actix_web::{delete, patch, put, web, HttpResponse};
 use serde::Deserialize;
 use shared::api::MessageDto;
 use shared::error::ErrorBody;
@@ -9,7 +9,7 @@ use shared::Error;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::domain::messages;
+use crate::domain::{messages, reactions};
 use crate::http::{no_content, respond, Json};
 use crate::state::AppState;
 
@@ -42,4 +42,42 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i6
     let id = id.into_inner();
     state.write(move |conn| messages::delete(conn, user.id, id)).await?;
     Ok(no_content())
+}
+
+/// Add my reaction (one emoji, URL-encoded in the path) to a message I can see. Idempotent.
+#[utoipa::path(put, path = "/api/messages/{id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
+    params(("id" = i64, Path), ("emoji" = String, Path)),
+    responses((status = 200, body = MessageDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/messages/{id}/reactions/{emoji}")]
+pub async fn react(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, Error> {
+    set_reaction(state, user, path.into_inner(), true).await
+}
+
+/// Remove my reaction. Idempotent.
+#[utoipa::path(delete, path = "/api/messages/{id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
+    params(("id" = i64, Path), ("emoji" = String, Path)),
+    responses((status = 200, body = MessageDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[delete("/messages/{id}/reactions/{emoji}")]
+pub async fn unreact(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(i64, String)>,
+) -> Result<HttpResponse, Error> {
+    set_reaction(state, user, path.into_inner(), false).await
+}
+
+async fn set_reaction(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    (id, emoji): (i64, String),
+    on: bool,
+) -> Result<HttpResponse, Error> {
+    let dto = state.write(move |conn| reactions::react(conn, user.id, id, &emoji, on)).await?;
+    Ok(respond(StatusCode::OK, &dto))
 }

@@ -51,6 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(conversations::hide)
             .service(messages::edit)
             .service(messages::delete)
+            .service(messages::react)
+            .service(messages::unreact)
             .service(groups::create)
             .service(groups::get)
             .service(groups::update)

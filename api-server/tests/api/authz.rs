@@ -152,6 +152,7 @@ fn fill(path: &str, fx: &Fixture, conversation: i64, real: bool) -> String {
         .replace("/api/groups/{id}", &format!("/api/groups/{}", pick(fx.group)))
         .replace("{user_id}", &pick(fx.member))
         .replace("{cid}", &pick(fx.extra_channel))
+        .replace("{emoji}", "%F0%9F%91%8D")
 }
 
 fn method(name: &str) -> Method {

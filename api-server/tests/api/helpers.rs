@@ -159,6 +159,7 @@ pub const ROUTES: &[&str] = &[
     "/api/conversations/{id}/mute",
     "/api/conversations/{id}/clear",
     "/api/messages/{id}",
+    "/api/messages/{id}/reactions/{emoji}",
     "/api/groups",
     "/api/groups/{id}",
     "/api/groups/{id}/members/{user_id}",

@@ -8,4 +8,5 @@ mod helpers;
 mod messages;
 mod ops;
 mod outbox;
+mod reactions;
 mod users;

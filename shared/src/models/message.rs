@@ -124,6 +124,7 @@ impl From<&Message> for MessageDto {
             edited_at: m.edited_at,
             deleted_at: m.deleted_at,
             created_at: m.created_at,
+            reactions: Vec::new(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod conversation;
 pub mod group;
 pub mod message;
 pub mod outbox;
+pub mod reaction;
 pub mod refresh_token;
 pub mod sidebar;
 pub mod user;

@@ -140,6 +140,8 @@ impl SidebarRow {
                 edited_at: self.m_edited_at,
                 deleted_at: self.m_deleted_at,
                 created_at,
+                // The sidebar preview shows no reactions.
+                reactions: Vec::new(),
             }),
             _ => None,
         };

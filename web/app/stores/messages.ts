@@ -187,6 +187,12 @@ export const useMessagesStore = defineStore('messages', {
       this.update(await api.patch<MessageDto>(`/messages/${m.id}`, { body }))
     },
 
+    /** Adds (`on`) or removes my reaction; the answer carries the message's reactions. */
+    async react(m: ChatMessage, emoji: string, on: boolean) {
+      const path = `/messages/${m.id}/reactions/${encodeURIComponent(emoji)}`
+      this.update(on ? await api.put<MessageDto>(path) : await api.del<MessageDto>(path))
+    },
+
     async remove(m: ChatMessage) {
       await api.del(`/messages/${m.id}`)
       // Tombstone now; the message.updated event brings the server's version.

@@ -4,7 +4,7 @@
 // A conversation's list holds server messages sorted by seq (each seq at most once) followed by
 // my optimistic messages that the server has not confirmed yet (seq 0, `local` set).
 
-import type { ConversationDto, MessageDto, ReceiptDto } from './types'
+import type { ConversationDto, MessageDto, ReactionDto, ReceiptDto } from './types'
 
 export type LocalState = 'sending' | 'failed'
 
@@ -96,10 +96,21 @@ export function applyUpdate(list: ChatMessage[], m: MessageDto): ChatMessage[] {
   const i = list.findIndex((x) => !isPending(x) && x.id === m.id)
   if (i < 0) return list
   const old = list[i]!
-  if (!isNewerVersion(old, m) && old.body === m.body) return list
+  if (!isNewerVersion(old, m) && old.body === m.body && sameReactions(old.reactions, m.reactions)) return list
   const next = list.slice()
   next[i] = { ...m }
   return next
+}
+
+/** Reactions compared by emoji and who reacted (the `me` flag of REST answers is ignored). */
+export function sameReactions(a: ReactionDto[] | undefined, b: ReactionDto[] | undefined): boolean {
+  const key = (list: ReactionDto[] | undefined) => (list ?? []).map((r) => `${r.emoji}:${r.user_ids.join(',')}`).join('|')
+  return key(a) === key(b)
+}
+
+/** Whether I reacted with this emoji. */
+export function reactedByMe(r: ReactionDto, myId: number): boolean {
+  return r.user_ids.includes(myId)
 }
 
 /** Set the local state of my optimistic message (failed send, retry). */

@@ -3,6 +3,7 @@ import {
   applyNewMessage,
   applyReceipt,
   applyUpdate,
+  reactedByMe,
   detectGap,
   holes,
   maxSeq,
@@ -106,6 +107,16 @@ describe('applyUpdate', () => {
     const next = applyUpdate(list, msg(2, { body: '', deleted_at: '2026-01-01T11:00:00Z' }))
     expect(next[1]!.deleted_at).toBe('2026-01-01T11:00:00Z')
     expect(applyUpdate(list, msg(9))).toBe(list)
+  })
+
+  it('applies a change of reactions alone, and ignores the same reactions again', () => {
+    const list = mergeMessages([], [msg(1)])
+    const thumbs = [{ emoji: '👍', count: 1, user_ids: [7] }]
+    const next = applyUpdate(list, msg(1, { reactions: thumbs }))
+    expect(next[0]!.reactions).toEqual(thumbs)
+    expect(applyUpdate(next, msg(1, { reactions: [{ ...thumbs[0]!, me: true }] }))).toBe(next)
+    expect(reactedByMe(thumbs[0]!, 7)).toBe(true)
+    expect(reactedByMe(thumbs[0]!, 8)).toBe(false)
   })
 })
 

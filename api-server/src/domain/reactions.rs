@@ -1,0 +1,88 @@
+//! Emoji reactions on messages: add / remove mine, aggregated per emoji, pushed to the
+//! conversation as `message.updated`.
+
+use diesel::{Connection, PgConnection};
+use shared::api::MessageDto;
+use shared::events::Event;
+use shared::models::reaction;
+use shared::Error;
+
+use crate::domain::events;
+use crate::domain::messages::visible_message;
+
+/// Distinct emoji one message may carry.
+pub const MAX_EMOJI_PER_MESSAGE: usize = 20;
+/// Bytes of one reaction (an emoji with modifiers and joiners fits easily).
+pub const EMOJI_MAX_BYTES: usize = 32;
+
+/// Adds (`on`) or removes my `emoji` on a message I can see; idempotent. Returns the message
+/// with its reactions (with my `me` flags); announces a change to the conversation.
+pub fn react(conn: &mut PgConnection, me: i64, message_id: i64, emoji: &str, on: bool) -> Result<MessageDto, Error> {
+    check_emoji(emoji)?;
+    conn.transaction(|conn| {
+        let (message, conversation) = visible_message(conn, me, message_id)?;
+        if message.deleted_at.is_some() {
+            return Err(Error::conflict("message_deleted", "a deleted message takes no reactions"));
+        }
+        let changed = if on {
+            let (present, distinct) = reaction::emoji_in_use(conn, message_id, emoji)?;
+            if !present && distinct >= MAX_EMOJI_PER_MESSAGE {
+                return Err(Error::invalid("emoji", "this message carries the most different reactions allowed (20)"));
+            }
+            reaction::add(conn, message_id, me, emoji)?
+        } else {
+            reaction::remove(conn, message_id, me, emoji)?
+        };
+        let mut dto = MessageDto::from(&message);
+        if changed {
+            attach(conn, std::slice::from_mut(&mut dto), None)?;
+            events::to_conversation(conn, &conversation, &Event::MessageUpdated(dto.clone()))?;
+        }
+        attach(conn, std::slice::from_mut(&mut dto), Some(me))?;
+        Ok(dto)
+    })
+}
+
+/// Fills `reactions` of these messages (`viewer` sets the `me` flags; None for events).
+pub fn attach(conn: &mut PgConnection, messages: &mut [MessageDto], viewer: Option<i64>) -> Result<(), Error> {
+    let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+    let mut found = reaction::for_messages(conn, &ids, viewer)?;
+    for m in messages {
+        m.reactions = found.remove(&m.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// A deleted message keeps no reactions.
+pub fn clear(conn: &mut PgConnection, message_id: i64) -> Result<(), Error> {
+    reaction::clear(conn, message_id)?;
+    Ok(())
+}
+
+/// One emoji: 1-32 bytes, no whitespace, control or ASCII letters/digits/punctuation (so
+/// reactions cannot carry words).
+fn check_emoji(emoji: &str) -> Result<(), Error> {
+    let ok = !emoji.is_empty()
+        && emoji.len() <= EMOJI_MAX_BYTES
+        && emoji.chars().all(|c| !c.is_whitespace() && !c.is_control() && !c.is_ascii());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid("emoji", "must be one emoji (up to 32 bytes, no text)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emoji_are_checked() {
+        for good in ["👍", "🎉", "👩🏽‍💻", "❤️"] {
+            assert!(check_emoji(good).is_ok(), "{good}");
+        }
+        for bad in ["", "lol", "+1", "👍 ", "a👍", "\u{0}", &"😀".repeat(9)] {
+            assert!(check_emoji(bad).is_err(), "{bad:?}");
+        }
+    }
+}
