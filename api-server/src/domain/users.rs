@@ -14,6 +14,7 @@ pub struct ProfileUpdate {
     pub display_name: Option<String>,
     pub bio: Option<String>,
     pub avatar_id: Option<Option<i64>>,
+    pub dnd_until: Option<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 pub fn me(conn: &mut PgConnection, user_id: i64) -> Result<MeDto, Error> {
@@ -36,6 +37,7 @@ pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpda
             .and_then(|d| checks.check(validate::text("display_name", &d, 1, validate::DISPLAY_NAME_MAX, false))),
         bio: update.bio.and_then(|b| checks.check(validate::text("bio", &b, 0, validate::BIO_MAX, true))),
         avatar_id: update.avatar_id,
+        dnd_until: update.dnd_until,
     };
     checks.finish()?;
     if let Some(Some(avatar)) = changes.avatar_id {
@@ -48,7 +50,11 @@ pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpda
             return Err(Error::invalid("avatar_id", "no such upload of yours"));
         }
     }
-    if changes.display_name.is_none() && changes.bio.is_none() && changes.avatar_id.is_none() {
+    if changes.display_name.is_none()
+        && changes.bio.is_none()
+        && changes.avatar_id.is_none()
+        && changes.dnd_until.is_none()
+    {
         return me(conn, user_id);
     }
     Ok((&User::update_profile(conn, user_id, &changes)?).into())

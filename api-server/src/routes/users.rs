@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{get, patch, web, HttpResponse};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shared::api::{MeDto, Page, UserDto};
 use shared::error::ErrorBody;
@@ -21,6 +22,10 @@ pub struct UpdateMeRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub avatar_id: Option<Option<i64>>,
+    /// Do not disturb until this time; null turns it off.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub dnd_until: Option<Option<DateTime<Utc>>>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -52,7 +57,8 @@ pub async fn update_me(
     body: Json<UpdateMeRequest>,
 ) -> Result<HttpResponse, Error> {
     let b = body.0;
-    let update = ProfileUpdate { display_name: b.display_name, bio: b.bio, avatar_id: b.avatar_id };
+    let update =
+        ProfileUpdate { display_name: b.display_name, bio: b.bio, avatar_id: b.avatar_id, dnd_until: b.dnd_until };
     let profile = db::run(&state.pool, move |conn| users::update_profile(conn, user.id, update)).await?;
     Ok(respond(StatusCode::OK, &profile))
 }

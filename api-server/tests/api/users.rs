@@ -20,6 +20,24 @@ async fn me_can_be_read_and_updated() {
 }
 
 #[tokio::test]
+async fn do_not_disturb_is_set_until_a_time_kept_by_other_updates_and_cleared_with_null() {
+    let app = spawn_app().await;
+    let u = app.register("hana").await;
+    assert_eq!(app.get("/api/me", Some(&u.token)).await.body["dnd_until"], serde_json::Value::Null);
+    let on = app.patch("/api/me", Some(&u.token), json!({"dnd_until": "9999-12-31T00:00:00Z"})).await;
+    assert_eq!(on.status, 200, "{}", on.body);
+    assert_eq!(on.body["dnd_until"], "9999-12-31T00:00:00Z");
+    let bio = app.patch("/api/me", Some(&u.token), json!({"bio": "busy"})).await;
+    assert_eq!(bio.body["dnd_until"], "9999-12-31T00:00:00Z", "absent field: unchanged");
+    let bad = app.patch("/api/me", Some(&u.token), json!({"dnd_until": "tomorrow"})).await;
+    assert_eq!((bad.status.as_u16(), bad.code()), (422, "validation_failed"), "{}", bad.body);
+    let off = app.patch("/api/me", Some(&u.token), json!({"dnd_until": null})).await;
+    assert_eq!(off.body["dnd_until"], serde_json::Value::Null);
+    let login = app.post("/api/auth/login", None, json!({"username": "hana", "password": "password123"})).await;
+    assert!(login.body["user"].as_object().is_some_and(|m| m.contains_key("dnd_until")), "{}", login.body);
+}
+
+#[tokio::test]
 async fn user_search_is_a_paginated_prefix_search_without_private_fields() {
     let app = spawn_app().await;
     let me = app.register("searcher").await;

@@ -170,6 +170,7 @@ diesel::table! {
         created_at -> Timestamptz,
         last_seen_at -> Nullable<Timestamptz>,
         suspended_at -> Nullable<Timestamptz>,
+        dnd_until -> Nullable<Timestamptz>,
     }
 }
 

@@ -19,6 +19,7 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub suspended_at: Option<DateTime<Utc>>,
+    pub dnd_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -36,6 +37,7 @@ pub struct ProfileChanges {
     pub display_name: Option<String>,
     pub bio: Option<String>,
     pub avatar_id: Option<Option<i64>>,
+    pub dnd_until: Option<Option<DateTime<Utc>>>,
 }
 
 impl User {
@@ -108,7 +110,7 @@ impl From<&User> for UserDto {
 
 impl From<&User> for MeDto {
     fn from(u: &User) -> Self {
-        MeDto { user: u.into(), role: u.role.clone() }
+        MeDto { user: u.into(), role: u.role.clone(), dnd_until: u.dnd_until }
     }
 }
 

@@ -1,9 +1,10 @@
 // The tab's one real-time connection, wired to the stores: every server event lands here.
 
-import type { ServerEvent } from '~/utils/types'
+import type { MessageDto, ServerEvent } from '~/utils/types'
 import { ChatSocket, type SocketStatus } from '~/utils/socket'
 import { api } from '~/composables/useApi'
-import { directPeerIds } from '~/utils/sidebar'
+import { conversationTitle, directPeerIds } from '~/utils/sidebar'
+import { shouldNotify } from '~/utils/notify'
 
 let socket: ChatSocket | null = null
 let lastPresenceKey = ''
@@ -72,6 +73,7 @@ function onEvent(e: ServerEvent) {
       useConversationsStore().onMessage(m, me)
       useTypingStore().stopped(m.conversation_id, m.sender_id)
       if (m.sender_id !== me) useMessagesStore().offerDelivered(m.conversation_id, m.seq)
+      notifyNewMessage(m, me)
       break
     }
     case 'message.updated':
@@ -100,6 +102,30 @@ function onEvent(e: ServerEvent) {
     case 'error':
       console.warn('server event error', e.data)
       break
+  }
+}
+
+/** A browser notification for a message that arrives while the tab is hidden (not muted, no DND). */
+function notifyNewMessage(m: MessageDto, me: number) {
+  if (typeof Notification === 'undefined') return
+  const conversation = useConversationsStore().byId(m.conversation_id)
+  const context = {
+    hidden: document.hidden,
+    myId: me,
+    permitted: Notification.permission === 'granted',
+    conversation,
+    dndUntil: useAuthStore().user?.dnd_until ?? null,
+    now: Date.now(),
+  }
+  if (!shouldNotify(m, context)) return
+  const n = new Notification(conversation ? conversationTitle(conversation) : 'New message', {
+    body: m.body.slice(0, 200),
+    tag: `conversation-${m.conversation_id}`,
+  })
+  n.onclick = () => {
+    window.focus()
+    void navigateTo(`/c/${m.conversation_id}`)
+    n.close()
   }
 }
 

@@ -12,6 +12,8 @@ export interface UserDto {
 
 export interface MeDto extends UserDto {
   role: string
+  /** Do not disturb until then (no browser notifications), or null. */
+  dnd_until: string | null
 }
 
 export interface TokensDto {
@@ -41,6 +43,16 @@ export interface MessageDto {
   edited_at: string | null
   deleted_at: string | null
   created_at: string
+  /** Absent in messages from older servers. */
+  reactions?: ReactionDto[]
+}
+
+/** One emoji on a message; `me` is only set in REST answers, so the UI uses `user_ids`. */
+export interface ReactionDto {
+  emoji: string
+  count: number
+  user_ids: number[]
+  me?: boolean
 }
 
 export interface ReceiptDto {

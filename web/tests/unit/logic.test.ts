@@ -5,6 +5,7 @@ import { WatermarkPoster } from '../../app/utils/watermark'
 import { filterConversations, sortConversations, directPeerIds } from '../../app/utils/sidebar'
 import { withDaySeparators } from '../../app/utils/format'
 import { optimisticMessage } from '../../app/utils/messages'
+import { shouldNotify, titleWithUnread, unreadTotal } from '../../app/utils/notify'
 import type { ConversationDto } from '../../app/utils/types'
 
 describe('reconnect backoff', () => {
@@ -142,5 +143,32 @@ describe('day separators', () => {
     expect(items.map((i) => i.kind)).toEqual(['day', 'message', 'message', 'day', 'message'])
     expect(items[3]).toMatchObject({ label: 'Today' })
     expect(items[0]).toMatchObject({ label: 'Yesterday' })
+  })
+})
+
+describe('notifications', () => {
+  const now = Date.parse('2026-11-23T12:00:00Z')
+  const base = { hidden: true, myId: 1, permitted: true, conversation: { muted_until: null }, dndUntil: null, now }
+  const m = { sender_id: 2, kind: 'text' }
+
+  it('notifies for others while hidden, permitted, not muted and not in DND', () => {
+    expect(shouldNotify(m, base)).toBe(true)
+    expect(shouldNotify(m, { ...base, hidden: false })).toBe(false)
+    expect(shouldNotify(m, { ...base, permitted: false })).toBe(false)
+    expect(shouldNotify({ ...m, sender_id: 1 }, base)).toBe(false)
+  })
+
+  it('honours mute and do-not-disturb until their time', () => {
+    expect(shouldNotify(m, { ...base, conversation: { muted_until: '2026-11-23T13:00:00Z' } })).toBe(false)
+    expect(shouldNotify(m, { ...base, conversation: { muted_until: '2026-11-23T11:00:00Z' } })).toBe(true)
+    expect(shouldNotify(m, { ...base, dndUntil: '9999-12-31T00:00:00Z' })).toBe(false)
+    expect(shouldNotify(m, { ...base, dndUntil: '2026-11-23T11:59:00Z' })).toBe(true)
+  })
+
+  it('puts the unread total in the title', () => {
+    expect(unreadTotal([{ unread_count: 2 }, { unread_count: 0 }, { unread_count: 5 }])).toBe(7)
+    expect(titleWithUnread('Chat', 7)).toBe('(7) Chat')
+    expect(titleWithUnread('Chat', 0)).toBe('Chat')
+    expect(titleWithUnread('Chat', 250)).toBe('(99+) Chat')
   })
 })
