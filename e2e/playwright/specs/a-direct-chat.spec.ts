@@ -11,6 +11,8 @@ test('two users register and chat: ticks, typing, presence', async ({ browser, r
   await expect(a.getByRole('heading', { name: 'Sign in' })).toBeVisible()
   await a.screenshot({ path: screenshotPath('login.png') })
   await a.getByRole('link', { name: 'Create one' }).click()
+  // The login form has a Username field too: wait for the register page before filling it.
+  await expect(a.getByRole('heading', { name: 'Create account' })).toBeVisible()
   const aliceName = uniqueName('alice')
   await a.getByLabel('Username').fill(aliceName)
   await a.getByLabel('Display name (optional)').fill('Alice')
