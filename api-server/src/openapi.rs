@@ -21,7 +21,7 @@ use crate::routes;
         routes::conversations::pin, routes::conversations::unpin, routes::conversations::archive,
         routes::conversations::unarchive, routes::conversations::mute, routes::conversations::unmute,
         routes::conversations::clear, routes::conversations::hide,
-        routes::messages::edit, routes::messages::delete, routes::messages::react, routes::messages::unreact,
+        routes::messages::edit, routes::messages::delete, routes::messages::react, routes::messages::unreact, routes::search::find,
         routes::groups::create, routes::groups::get, routes::groups::update, routes::groups::add_member,
         routes::groups::remove_member, routes::groups::set_role, routes::groups::leave,
         routes::groups::create_channel, routes::groups::rename_channel, routes::groups::delete_channel,

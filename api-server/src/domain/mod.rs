@@ -10,5 +10,6 @@ pub mod messages;
 pub mod presence;
 pub mod reactions;
 pub mod receipts;
+pub mod search;
 pub mod users;
 pub mod validate;

@@ -8,6 +8,7 @@ pub mod health;
 pub mod limits;
 pub mod messages;
 pub mod presence;
+pub mod search;
 pub mod users;
 
 use actix_web::web;
@@ -53,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(messages::delete)
             .service(messages::react)
             .service(messages::unreact)
+            .service(search::find)
             .service(groups::create)
             .service(groups::get)
             .service(groups::update)

@@ -29,6 +29,7 @@ const SELF_SCOPED: &[(&str, &str)] = &[
     ("get", "/api/users"),
     ("get", "/api/users/{id}"),
     ("get", "/api/presence"),
+    ("get", "/api/search"),
     ("get", "/api/contacts"),
     ("post", "/api/contacts"),
     ("patch", "/api/contacts/{user_id}"),
@@ -249,7 +250,9 @@ async fn an_outsider_sees_none_of_the_owners_data_in_their_own_lists() {
     let app = spawn_app().await;
     let fx = fixture(&app).await;
     let token = Some(fx.outsider.token.as_str());
-    for path in ["/api/conversations", "/api/contacts", "/api/blocks", "/api/me", "/api/users?q=mem"] {
+    for path in
+        ["/api/conversations", "/api/contacts", "/api/blocks", "/api/me", "/api/users?q=mem", "/api/search?q=secret"]
+    {
         let reply = app.get(path, token).await;
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
         let text = reply.body.to_string();

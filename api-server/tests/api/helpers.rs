@@ -145,6 +145,7 @@ pub const ROUTES: &[&str] = &[
     "/api/users",
     "/api/users/{id}",
     "/api/presence",
+    "/api/search",
     "/api/contacts",
     "/api/contacts/{user_id}",
     "/api/blocks",

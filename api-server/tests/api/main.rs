@@ -9,4 +9,5 @@ mod messages;
 mod ops;
 mod outbox;
 mod reactions;
+mod search;
 mod users;

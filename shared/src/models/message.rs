@@ -54,6 +54,11 @@ impl Message {
         diesel::insert_into(messages::table).values(new).returning(Message::as_returning()).get_result(conn)
     }
 
+    /// The messages with these ids (any order).
+    pub fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Message>> {
+        messages::table.filter(messages::id.eq_any(ids)).select(Message::as_select()).load(conn)
+    }
+
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Message> {
         messages::table.find(id).select(Message::as_select()).first(conn)
     }

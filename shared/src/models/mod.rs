@@ -7,5 +7,6 @@ pub mod message;
 pub mod outbox;
 pub mod reaction;
 pub mod refresh_token;
+pub mod search;
 pub mod sidebar;
 pub mod user;

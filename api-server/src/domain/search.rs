@@ -1,0 +1,95 @@
+//! `GET /search`: full-text search over the messages I can see (see `shared::models::search`).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::PgConnection;
+use serde::Serialize;
+use shared::api::MessageDto;
+use shared::error::FieldError;
+use shared::models::message::Message;
+use shared::models::search::{self, Filters};
+use shared::Error;
+use utoipa::ToSchema;
+
+use crate::domain::reactions;
+use crate::domain::validate::{self, Checks};
+
+pub const QUERY_MAX: usize = 200;
+pub const PAGE_MAX: i64 = 50;
+
+pub struct SearchInput {
+    pub q: String,
+    pub conversation_id: Option<i64>,
+    pub sender_id: Option<i64>,
+    pub after: Option<DateTime<Utc>>,
+    pub before: Option<DateTime<Utc>>,
+    /// `media`: only messages with an attachment.
+    pub has: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHit {
+    pub message: MessageDto,
+    /// The matching passages; each match between U+0002 and U+0003 (escape the rest, then
+    /// highlight between them).
+    pub snippet: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchPage {
+    /// Newest first.
+    pub items: Vec<SearchHit>,
+    /// Pass back as `cursor` for older results.
+    pub next_cursor: Option<String>,
+}
+
+pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<SearchPage, Error> {
+    let mut checks = Checks::default();
+    let q = checks.check(validate::text("q", &input.q, 1, QUERY_MAX, false));
+    let limit = checks.check(validate::limit(input.limit, PAGE_MAX));
+    let has_media = match input.has.as_deref() {
+        None => false,
+        Some("media") => true,
+        Some(_) => {
+            checks.check::<()>(Err(FieldError::new("has", "only `media` is supported")));
+            false
+        }
+    };
+    let before_id = match input.cursor.as_deref().map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(id)) if id > 0 => Some(id),
+        Some(_) => checks.check::<i64>(Err(FieldError::new("cursor", "is not a cursor of this list"))),
+    };
+    if let (Some(after), Some(before)) = (input.after, input.before) {
+        if after >= before {
+            checks.check::<()>(Err(FieldError::new("before", "must be later than `after`")));
+        }
+    }
+    checks.finish()?;
+    let (Some(q), Some(limit)) = (q, limit) else { return Err(Error::invalid("q", "invalid")) };
+    let filters = Filters {
+        conversation_id: input.conversation_id,
+        sender_id: input.sender_id,
+        after: input.after,
+        before: input.before,
+        has_media,
+        before_id,
+    };
+    let hits = search::search(conn, me, &q, &filters, limit + 1)?;
+    let more = hits.len() as i64 > limit;
+    let hits = &hits[..hits.len().min(limit as usize)];
+    let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
+    let stored: HashMap<i64, Message> = Message::by_ids(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
+    let mut messages: Vec<MessageDto> = ids.iter().filter_map(|id| stored.get(id)).map(MessageDto::from).collect();
+    reactions::attach(conn, &mut messages, Some(me))?;
+    let mut snippets: HashMap<i64, String> = hits.iter().map(|h| (h.id, h.snippet.clone())).collect();
+    let items = messages
+        .into_iter()
+        .map(|message| SearchHit { snippet: snippets.remove(&message.id).unwrap_or_default(), message })
+        .collect();
+    let next_cursor = if more { ids.last().map(|id| id.to_string()) } else { None };
+    Ok(SearchPage { items, next_cursor })
+}
