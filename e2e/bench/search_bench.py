@@ -80,7 +80,7 @@ def main():
     print(f"seeded in {seed_s:.0f} s; {total:,} messages in the table", file=sys.stderr)
     token = me["access_token"]
     rng = random.Random(7)
-    # Word bands by rank: w0-w9 in ~20-35 % of messages, w100-w199 ~1 %, w2000+ rare.
+    # Word bands by rank: w0-w9 in 3.5-47 % of messages, w100-w199 ~0.5 %, w2000+ ~0.07 %.
     bands = {"frequent (w0-w9)": (0, 10), "medium (w100-w199)": (100, 200), "rare (w2000-w4999)": (2000, 5000)}
     queries = []
     for i in range(a.requests):
