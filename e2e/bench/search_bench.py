@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Search latency over a large message table, measured from the client through the REST API.
 
-Seeds (once per database): a searcher in 20 direct chats, 20 more chats between other users
-(what the searcher must never see), and N messages spread over all 40 chats, each 8 words
-drawn from a 5,000-word vocabulary with a skewed (Zipf-like) frequency, so some words are in
-a third of all messages and most are rare. Then runs GET /api/search from 4 concurrent
+Seeds a searcher in 20 direct chats, 20 more chats between other users (what the searcher
+must never see), and N messages spread over all 40 chats, each 8 words drawn from a
+5,000-word vocabulary with a skewed (Zipf-like) frequency: a few words are in up to half of
+all messages, most are rare. Then runs GET /api/search from 4 concurrent
 clients with query words of every frequency band, and filters, and prints p50/p95/p99/max.
 
 Usage: search_bench.py --api http://127.0.0.1:19280 --db postgres://...  [--messages N]

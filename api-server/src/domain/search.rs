@@ -4,13 +4,13 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::PgConnection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::api::MessageDto;
 use shared::error::FieldError;
 use shared::models::message::Message;
 use shared::models::search::{self, Filters};
 use shared::Error;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::reactions;
 use crate::domain::validate::{self, Checks};
@@ -18,15 +18,24 @@ use crate::domain::validate::{self, Checks};
 pub const QUERY_MAX: usize = 200;
 pub const PAGE_MAX: i64 = 50;
 
+/// The query string of `GET /search` (deserialized by the route as it is).
+#[derive(Debug, Deserialize, IntoParams)]
 pub struct SearchInput {
+    /// Words to find (web-search syntax: `"exact phrase"`, `-excluded`, `or`); 1-200 characters.
     pub q: String,
+    /// Only this conversation.
     pub conversation_id: Option<i64>,
+    /// Only messages of this user.
     pub sender_id: Option<i64>,
+    /// Sent at or after this time (RFC 3339).
     pub after: Option<DateTime<Utc>>,
+    /// Sent before this time (RFC 3339).
     pub before: Option<DateTime<Utc>>,
     /// `media`: only messages with an attachment.
     pub has: Option<String>,
+    /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// 1-50, default 50.
     pub limit: Option<i64>,
 }
 
