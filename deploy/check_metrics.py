@@ -248,13 +248,18 @@ def self_test() -> int:
         '{__name__="up"}': set(),
     }
     passed = failed = 0
-    for expr, want in cases.items():
-        got = promql_metric_names(expr)
-        if got == want:
-            passed += 1
-        else:
-            failed += 1
-            print(f"FAIL extract {expr!r}: got {sorted(got)} want {sorted(want)}")
+
+    def expect(label, extract, table):
+        nonlocal passed, failed
+        for given, want in table.items():
+            got = extract(given)
+            if got == want:
+                passed += 1
+            else:
+                failed += 1
+                print(f"FAIL {label} {given!r}: got {sorted(got)} want {sorted(want)}")
+
+    expect("extract", promql_metric_names, cases)
 
     var_cases = {
         "label_values(http_requests_total, node)": {"http_requests_total"},
@@ -262,13 +267,7 @@ def self_test() -> int:
         "label_values(node)": set(),
         "query_result(topk(5, chat_ws_connections))": {"chat_ws_connections"},
     }
-    for q, want in var_cases.items():
-        got = grafana_variable_query_names(q)
-        if got == want:
-            passed += 1
-        else:
-            failed += 1
-            print(f"FAIL variable {q!r}: got {sorted(got)} want {sorted(want)}")
+    expect("variable", grafana_variable_query_names, var_cases)
 
     dash = {
         "panels": [

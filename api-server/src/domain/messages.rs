@@ -15,6 +15,7 @@ use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{GroupMember, Role};
 use shared::models::message::{Message, NewMessage, Window};
+use shared::models::reaction;
 use shared::Error;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -213,9 +214,8 @@ pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Re
             return Err(Error::conflict("message_deleted", "a deleted message cannot be edited"));
         }
         let mut dto = MessageDto::from(&Message::edit(conn, message_id, &body)?);
-        reactions::attach(conn, std::slice::from_mut(&mut dto), None)?;
-        events::to_conversation(conn, &conversation, &Event::MessageUpdated(dto.clone()))?;
         reactions::attach(conn, std::slice::from_mut(&mut dto), Some(me))?;
+        events::to_conversation(conn, &conversation, &Event::MessageUpdated(reactions::for_everyone(&dto)))?;
         Ok(dto)
     })
 }
@@ -240,7 +240,7 @@ pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), E
             }
         }
         let dto = MessageDto::from(&Message::tombstone(conn, message_id)?);
-        reactions::clear(conn, message_id)?;
+        reaction::clear(conn, message_id)?;
         events::to_conversation(conn, &conversation, &Event::MessageUpdated(dto))?;
         Ok(())
     })

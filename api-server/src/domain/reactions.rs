@@ -34,11 +34,10 @@ pub fn react(conn: &mut PgConnection, me: i64, message_id: i64, emoji: &str, on:
             reaction::remove(conn, message_id, me, emoji)?
         };
         let mut dto = MessageDto::from(&message);
-        if changed {
-            attach(conn, std::slice::from_mut(&mut dto), None)?;
-            events::to_conversation(conn, &conversation, &Event::MessageUpdated(dto.clone()))?;
-        }
         attach(conn, std::slice::from_mut(&mut dto), Some(me))?;
+        if changed {
+            events::to_conversation(conn, &conversation, &Event::MessageUpdated(for_everyone(&dto)))?;
+        }
         Ok(dto)
     })
 }
@@ -53,10 +52,12 @@ pub fn attach(conn: &mut PgConnection, messages: &mut [MessageDto], viewer: Opti
     Ok(())
 }
 
-/// A deleted message keeps no reactions.
-pub fn clear(conn: &mut PgConnection, message_id: i64) -> Result<(), Error> {
-    reaction::clear(conn, message_id)?;
-    Ok(())
+/// The copy of a message announced to the whole conversation: one event serves every member,
+/// so it carries no per-viewer `me` flags.
+pub fn for_everyone(message: &MessageDto) -> MessageDto {
+    let mut copy = message.clone();
+    copy.reactions.iter_mut().for_each(|r| r.me = None);
+    copy
 }
 
 /// One emoji: 1-32 bytes, no whitespace, control or ASCII letters/digits/punctuation (so

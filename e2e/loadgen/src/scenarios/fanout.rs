@@ -15,6 +15,8 @@ use crate::client::{self, Api};
 use crate::report::{self, r1, Samples};
 use crate::Common;
 
+use super::groups;
+
 #[derive(Args)]
 pub struct Opts {
     /// groups (G)
@@ -49,11 +51,7 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
     let n = o.groups * o.size;
     eprintln!("fanout: {} groups x {} members = {n} sockets, {} msgs/s for {} s", o.groups, o.size, o.rate, o.duration);
     let users = client::users(&api, &c.users_file, n, c.register_concurrency).await?;
-    let mut convs = Vec::with_capacity(o.groups);
-    for g in 0..o.groups {
-        let members: Vec<i64> = users[g * o.size + 1..(g + 1) * o.size].iter().map(|u| u.id).collect();
-        convs.push(api.group(&users[g * o.size], &members, &format!("loadgen fanout {g}")).await?);
-    }
+    let convs = groups::create(&api, &users, o.groups, o.size, "fanout").await?;
     eprintln!("fanout: {} groups created, connecting {n} sockets", o.groups);
 
     let delivered = Arc::new(AtomicU64::new(0));
@@ -121,37 +119,10 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
 
     let sent = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
-    let period = Duration::from_secs_f64(o.groups as f64 / o.rate);
     let t0 = Instant::now();
     let until = t0 + Duration::from_secs(o.duration);
-    let mut senders = Vec::new();
-    for g in 0..o.groups {
-        let (api, token, conv, sent, errors) =
-            (api.clone(), users[g * o.size].token.clone(), convs[g], sent.clone(), errors.clone());
-        senders.push(tokio::spawn(async move {
-            let mut seqs = Vec::new();
-            let mut rest = Vec::new();
-            let mut tick = tokio::time::interval(period);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            while Instant::now() < until {
-                tick.tick().await;
-                let t = Instant::now();
-                match api.send(&token, conv, format!("lg {} g{g}", client::now_micros())).await {
-                    Ok(seq) => {
-                        rest.push(t.elapsed().as_micros() as u64);
-                        seqs.push(seq);
-                        sent.fetch_add(1, Relaxed);
-                    }
-                    Err(e) => {
-                        if errors.fetch_add(1, Relaxed) < 5 {
-                            eprintln!("  send error: {e:#}");
-                        }
-                    }
-                }
-            }
-            (seqs, rest)
-        }));
-    }
+    let owners = (0..o.groups).map(|g| (users[g * o.size].token.clone(), convs[g]));
+    let senders = groups::spawn_senders(&api, owners, o.rate, until, &sent, &errors);
     let progress = {
         let (sent, delivered) = (sent.clone(), delivered.clone());
         tokio::spawn(async move {
@@ -173,9 +144,9 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
     let mut sent_seqs = Vec::new();
     let mut rest = Samples::default();
     for s in senders {
-        let (seqs, lat) = s.await?;
-        sent_seqs.push(seqs);
-        rest.extend(lat);
+        let got = s.await?;
+        sent_seqs.push(got.seqs);
+        rest.extend(got.rest_us);
     }
     let send_s = t0.elapsed().as_secs_f64();
     let expected: u64 = sent_seqs.iter().map(|s| s.len() as u64 * o.size as u64).sum();

@@ -1,4 +1,5 @@
 pub mod dm;
 pub mod fanout;
+mod groups;
 pub mod idle;
 pub mod reconnect;

@@ -19,6 +19,8 @@ use crate::client::{self, Api};
 use crate::report::{self, r1, Samples};
 use crate::Common;
 
+use super::groups;
+
 #[derive(Args)]
 pub struct Opts {
     #[arg(long, default_value_t = 10)]
@@ -85,11 +87,7 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
     let n = o.groups * o.size;
     eprintln!("reconnect: {n} sockets, {} msgs/s for {} s, kill at {} s", o.rate, o.duration, o.kill_after);
     let users = client::users(&api, &c.users_file, n, c.register_concurrency).await?;
-    let mut convs = Vec::with_capacity(o.groups);
-    for g in 0..o.groups {
-        let members: Vec<i64> = users[g * o.size + 1..(g + 1) * o.size].iter().map(|u| u.id).collect();
-        convs.push(api.group(&users[g * o.size], &members, &format!("loadgen reconnect {g}")).await?);
-    }
+    let convs = groups::create(&api, &users, o.groups, o.size, "reconnect").await?;
     let t_start = Instant::now();
     let (stop_tx, stop_rx) = watch::channel(false);
     let up = Arc::new(AtomicU64::new(0));
@@ -166,29 +164,11 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
     eprintln!("reconnect: {n} sockets up ({victims_expected} on the replica to kill), sending");
 
     let sent = Arc::new(AtomicU64::new(0));
-    let period = Duration::from_secs_f64(o.groups as f64 / o.rate);
+    let errors = Arc::new(AtomicU64::new(0));
     let t0 = Instant::now();
     let until = t0 + Duration::from_secs(o.duration);
-    let mut senders = Vec::new();
-    for g in 0..o.groups {
-        let (api, token, conv, sent) = (api.clone(), users[g * o.size].token.clone(), convs[g], sent.clone());
-        senders.push(tokio::spawn(async move {
-            let (mut seqs, mut errors) = (Vec::new(), 0u64);
-            let mut tick = tokio::time::interval(period);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            while Instant::now() < until {
-                tick.tick().await;
-                match api.send(&token, conv, format!("lg {} g{g}", client::now_micros())).await {
-                    Ok(seq) => {
-                        seqs.push(seq);
-                        sent.fetch_add(1, Relaxed);
-                    }
-                    Err(_) => errors += 1,
-                }
-            }
-            (seqs, errors)
-        }));
-    }
+    let owners = (0..o.groups).map(|g| (users[g * o.size].token.clone(), convs[g]));
+    let senders = groups::spawn_senders(&api, owners, o.rate, until, &sent, &errors);
     tokio::time::sleep(Duration::from_secs(o.kill_after)).await;
     let pid = std::fs::read_to_string(&o.kill_pid_file)?.trim().to_owned();
     let killed_at = t_start.elapsed();
@@ -209,12 +189,10 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
         }
     }
     let mut sent_seqs = Vec::new();
-    let mut send_errors = 0;
     for s in senders {
-        let (seqs, e) = s.await?;
-        sent_seqs.push(seqs);
-        send_errors += e;
+        sent_seqs.push(s.await?.seqs);
     }
+    let send_errors = errors.load(Relaxed);
     eprintln!("reconnect: sending done ({} sent), draining", sent.load(Relaxed));
     let drain_until = Instant::now() + Duration::from_secs(o.drain);
     let missing = |clients: &[(ClientTask, Arc<Mutex<Held>>)]| -> u64 {

@@ -1,0 +1,26 @@
+// State and submit flow shared by the sign-in and sign-up forms: busy flag, per-field and
+// general errors, and on success the `?redirect=` target (same-site paths only).
+
+export function useAuthForm() {
+  const route = useRoute()
+  const fields = ref<Record<string, string>>({})
+  const error = ref('')
+  const busy = ref(false)
+
+  async function submit(action: () => Promise<unknown>, onError: (e: unknown) => void) {
+    busy.value = true
+    error.value = ''
+    fields.value = {}
+    try {
+      await action()
+      const redirect = route.query.redirect
+      await navigateTo(typeof redirect === 'string' && redirect.startsWith('/') ? redirect : '/')
+    } catch (e) {
+      onError(e)
+    } finally {
+      busy.value = false
+    }
+  }
+
+  return { route, fields, error, busy, submit }
+}
