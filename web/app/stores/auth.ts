@@ -20,6 +20,8 @@ import { apiRequest } from '~/composables/useApi'
 export const REFRESH_KEY = 'chat.refresh_token'
 /** Refresh this long before the access token expires. */
 const REFRESH_EARLY_MS = 60_000
+/** Tries of the start-up refresh before giving up on a transient failure (~3 s in all). */
+const RESTORE_ATTEMPTS = 4
 
 type Status = 'unknown' | 'authenticated' | 'anonymous'
 
@@ -85,15 +87,20 @@ export const useAuthStore = defineStore('auth', {
       this.accept(await apiRequest<TokensDto>('POST', '/auth/register', body, { anonymous: true }))
     },
 
-    /** On start: turn a stored refresh token into a session (or become anonymous). */
+    /**
+     * On start: turn a stored refresh token into a session (or become anonymous). A transient
+     * failure (network, 5xx, 429) is retried a few times first: a blip while the app loads
+     * must not send a signed-in user to the login page. The token is kept either way; only
+     * the server saying it is invalid removes it.
+     */
     async restore(): Promise<void> {
       if (this.status !== 'unknown') return
-      if (!readRefreshToken()) {
-        this.status = 'anonymous'
-        return
+      for (let attempt = 0; attempt < RESTORE_ATTEMPTS && readRefreshToken(); attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 400 * 2 ** attempt))
+        await this.refresh()
+        if (this.status !== 'unknown') return
       }
-      await this.refresh()
-      if (this.status === 'unknown') this.status = 'anonymous'
+      this.status = 'anonymous'
     },
 
     /**
