@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod domain;
 pub mod http;
+pub mod media;
 pub mod openapi;
 pub mod outbox;
 pub mod routes;

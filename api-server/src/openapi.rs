@@ -26,6 +26,7 @@ use crate::routes;
         routes::groups::remove_member, routes::groups::set_role, routes::groups::leave,
         routes::groups::create_channel, routes::groups::rename_channel, routes::groups::delete_channel,
         routes::groups::create_invite, routes::groups::accept_invite,
+        routes::media::upload, routes::media::download, routes::media::thumbnail,
     ),
     components(schemas(
         shared::error::ErrorBody, shared::error::ErrorDetail, shared::error::FieldError,

@@ -16,12 +16,16 @@ use shared::cache::Cache;
 use shared::config::Settings;
 use shared::db::{self, PgPool};
 use shared::ratelimit::RateLimiter;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::http;
+use crate::media::storage::LocalDir;
 use crate::outbox::Relay;
 use crate::state::AppState;
+
+/// Uploads read into memory at once per process (each at most 25 MiB).
+const UPLOAD_SLOTS: usize = 4;
 
 pub struct Application {
     port: u16,
@@ -43,6 +47,11 @@ impl Application {
             pool: pool.clone(),
             broker: BrokerStatus::default(),
             outbox_wakeup: Arc::new(Notify::new()),
+            media: Arc::new(
+                LocalDir::new(&settings.media_dir)
+                    .with_context(|| format!("MEDIA_DIR {} is not a usable directory", settings.media_dir.display()))?,
+            ),
+            upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             settings: Arc::new(settings),
         };
         let (stop_relay, stopped) = watch::channel(false);

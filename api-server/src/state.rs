@@ -8,7 +8,9 @@ use shared::cache::Cache;
 use shared::config::Settings;
 use shared::db::PgPool;
 use shared::ratelimit::RateLimiter;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
+
+use crate::media::storage::MediaStore;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,6 +23,10 @@ pub struct AppState {
     pub broker: BrokerStatus,
     /// Wakes the local outbox relay right after a commit that wrote outbox rows.
     pub outbox_wakeup: Arc<Notify>,
+    /// Where uploads are kept.
+    pub media: Arc<dyn MediaStore>,
+    /// Uploads held in memory at once (each up to 25 MiB).
+    pub upload_slots: Arc<Semaphore>,
 }
 
 impl AppState {

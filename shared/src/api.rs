@@ -71,6 +71,28 @@ pub struct MessageDto {
     /// Emoji reactions, in the order each emoji was first used.
     #[serde(default)]
     pub reactions: Vec<ReactionDto>,
+    /// The media of an image, file or voice message (absent on tombstones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<AttachmentDto>,
+}
+
+/// An upload (`POST /media`): what the server found in the bytes, never what the client said.
+/// Download it from `GET /media/{id}` (and `/media/{id}/thumb` when `has_thumbnail`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AttachmentDto {
+    pub id: i64,
+    /// Sniffed from the content, e.g. `image/png`, `audio/webm`, `application/octet-stream`.
+    pub content_type: String,
+    /// Bytes.
+    pub size: i64,
+    /// The uploaded file's name (files only; shown, never used as a path).
+    pub file_name: Option<String>,
+    /// Images: as displayed (EXIF orientation applied).
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    /// Voice notes.
+    pub duration_ms: Option<i32>,
+    pub has_thumbnail: bool,
 }
 
 /// One emoji on a message: who reacted with it (oldest first).

@@ -9,8 +9,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
 use serde::Serialize;
 use shared::api::MessageDto;
-use shared::db::schema::attachments;
 use shared::events::Event;
+use shared::models::attachment::Attachment;
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{GroupMember, Role};
@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::domain::conversations::{blocked, require_member};
 use crate::domain::validate::{self, Checks};
-use crate::domain::{events, reactions};
+use crate::domain::{events, media, reactions};
 
 pub const HISTORY_MAX: i64 = 100;
 
@@ -113,16 +113,16 @@ fn send_in_transaction(
             return Err(Error::invalid("reply_to_id", "no such message in this conversation"));
         }
     }
-    if let Some(attachment) = input.attachment_id {
-        use diesel::prelude::*;
-        let mine: bool = diesel::select(diesel::dsl::exists(
-            attachments::table.filter(attachments::id.eq(attachment)).filter(attachments::owner_id.eq(me)),
-        ))
-        .get_result(conn)?;
-        if !mine {
-            return Err(Error::invalid("attachment_id", "no such upload of yours"));
+    let attachment = match input.attachment_id {
+        Some(id) => {
+            let upload = Attachment::find(conn, id)?
+                .filter(|a| a.owner_id == me)
+                .ok_or_else(|| Error::invalid("attachment_id", "no such upload of yours"))?;
+            media::check_fits(&upload, &input.kind)?;
+            Some(upload)
         }
-    }
+        None => None,
+    };
     let (seq, at) = Conversation::next_seq(conn, conversation_id)?;
     let new = NewMessage {
         conversation_id,
@@ -143,7 +143,7 @@ fn send_in_transaction(
     })?;
     // My own message is read by me.
     Member::advance(conn, conversation_id, me, seq, seq)?;
-    let dto = MessageDto::from(&message);
+    let dto = MessageDto { attachment: attachment.as_ref().map(Into::into), ..MessageDto::from(&message) };
     events::to_conversation(conn, &conversation, &Event::MessageNew(dto.clone()))?;
     Ok(Sent::Created(dto))
 }
@@ -181,8 +181,14 @@ pub fn history(
         }
     }
     let mut items: Vec<MessageDto> = rows.iter().map(MessageDto::from).collect();
-    reactions::attach(conn, &mut items, Some(me))?;
+    decorate(conn, &mut items, me)?;
     Ok(MessagesPage { items, has_more })
+}
+
+/// What a stored message shows besides its row: reactions (with my `me` flags) and media.
+pub(crate) fn decorate(conn: &mut PgConnection, items: &mut [MessageDto], me: i64) -> Result<(), Error> {
+    reactions::attach(conn, items, Some(me))?;
+    media::attach(conn, items)
 }
 
 pub(crate) fn message_not_found() -> Error {
@@ -214,7 +220,7 @@ pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Re
             return Err(Error::conflict("message_deleted", "a deleted message cannot be edited"));
         }
         let mut dto = MessageDto::from(&Message::edit(conn, message_id, &body)?);
-        reactions::attach(conn, std::slice::from_mut(&mut dto), Some(me))?;
+        decorate(conn, std::slice::from_mut(&mut dto), me)?;
         events::to_conversation(conn, &conversation, &Event::MessageUpdated(reactions::for_everyone(&dto)))?;
         Ok(dto)
     })

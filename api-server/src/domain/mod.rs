@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod events;
 pub mod groups;
+pub mod media;
 pub mod messages;
 pub mod presence;
 pub mod reactions;

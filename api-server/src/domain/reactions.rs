@@ -8,7 +8,7 @@ use shared::models::reaction;
 use shared::Error;
 
 use crate::domain::events;
-use crate::domain::messages::visible_message;
+use crate::domain::messages::{self, visible_message};
 
 /// Distinct emoji one message may carry.
 pub const MAX_EMOJI_PER_MESSAGE: usize = 20;
@@ -34,7 +34,7 @@ pub fn react(conn: &mut PgConnection, me: i64, message_id: i64, emoji: &str, on:
             reaction::remove(conn, message_id, me, emoji)?
         };
         let mut dto = MessageDto::from(&message);
-        attach(conn, std::slice::from_mut(&mut dto), Some(me))?;
+        messages::decorate(conn, std::slice::from_mut(&mut dto), me)?;
         if changed {
             events::to_conversation(conn, &conversation, &Event::MessageUpdated(for_everyone(&dto)))?;
         }

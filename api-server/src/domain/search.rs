@@ -12,7 +12,7 @@ use shared::models::search::{self, Filters};
 use shared::Error;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::reactions;
+use crate::domain::messages;
 use crate::domain::validate::{self, Checks};
 
 pub const QUERY_MAX: usize = 200;
@@ -93,7 +93,7 @@ pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<Se
     let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
     let stored: HashMap<i64, Message> = Message::by_ids(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
     let mut messages: Vec<MessageDto> = ids.iter().filter_map(|id| stored.get(id)).map(MessageDto::from).collect();
-    reactions::attach(conn, &mut messages, Some(me))?;
+    messages::decorate(conn, &mut messages, me)?;
     let mut snippets: HashMap<i64, String> = hits.iter().map(|h| (h.id, h.snippet.clone())).collect();
     let items = messages
         .into_iter()

@@ -13,6 +13,11 @@ pub fn send(state: &AppState) -> Limit {
     Limit { name: "send", max: state.settings.send_rate_limit_per_min, window_secs: 60 }
 }
 
+/// Uploads per user (each is decoded and stored: far dearer than a message).
+pub fn upload() -> Limit {
+    Limit { name: "upload", max: 60, window_secs: 60 }
+}
+
 /// Counts one hit; 429 with Retry-After when over. Memcached trouble never blocks a request.
 pub async fn check(state: &AppState, limit: Limit, subject: String) -> Result<(), Error> {
     let limiter = state.limiter.clone();

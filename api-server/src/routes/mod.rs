@@ -6,6 +6,7 @@ pub mod conversations;
 pub mod groups;
 pub mod health;
 pub mod limits;
+pub mod media;
 pub mod messages;
 pub mod presence;
 pub mod search;
@@ -55,6 +56,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(messages::react)
             .service(messages::unreact)
             .service(search::find)
+            .service(media::upload)
+            .service(media::download)
+            .service(media::thumbnail)
             .service(groups::create)
             .service(groups::get)
             .service(groups::update)

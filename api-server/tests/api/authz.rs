@@ -10,7 +10,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, Reply, TestApp, User};
+use crate::helpers::{png, spawn_app, Reply, TestApp, User};
 
 /// Operations that act on the caller's own data, or on nothing owned by someone else.
 /// (`/api/invites/{token}/accept` is the one deliberate capability: whoever holds a live token
@@ -41,6 +41,7 @@ const SELF_SCOPED: &[(&str, &str)] = &[
     ("post", "/api/conversations/direct"),
     ("post", "/api/groups"),
     ("post", "/api/invites/{token}/accept"),
+    ("post", "/api/media"),
 ];
 
 /// Tables whose content must not change when a request is denied.
@@ -67,6 +68,7 @@ struct Fixture {
     channel: i64,
     extra_channel: i64,
     message: i64,
+    media: i64,
     member: i64,
     secrets: Vec<String>,
 }
@@ -78,6 +80,10 @@ async fn fixture(app: &TestApp) -> Fixture {
     let direct = app.direct(&owner, &member).await;
     let sent = app.send(&owner, direct, "secret-direct-body").await;
     assert_eq!(sent.status, 201, "{}", sent.body);
+    let upload = app.upload(&owner, "image", "secret-photo.png", &png(8, 8)).await;
+    assert_eq!(upload.status, 201, "{}", upload.body);
+    let media = upload.body["id"].as_i64().expect("media id");
+    assert_eq!(app.send_media(&owner, direct, "image", media).await.status, 201);
     let (group, channel) = app.group(&owner, &[&member]).await;
     assert_eq!(app.send(&member, channel, "secret-channel-body").await.status, 201);
     let extra =
@@ -95,12 +101,14 @@ async fn fixture(app: &TestApp) -> Fixture {
         channel,
         extra_channel: extra.body["id"].as_i64().expect("channel id"),
         message: sent.body["id"].as_i64().expect("message id"),
+        media,
         member: member.id,
         secrets: vec![
             "secret-direct-body".into(),
             "secret-channel-body".into(),
             "secret-room".into(),
             "secret-alias".into(),
+            "secret-photo".into(),
             "Team".into(),
             invite.body["token"].as_str().expect("invite token").to_owned(),
         ],
@@ -151,6 +159,7 @@ fn fill(path: &str, fx: &Fixture, conversation: i64, real: bool) -> String {
     path.replace("/api/conversations/{id}", &format!("/api/conversations/{}", pick(conversation)))
         .replace("/api/messages/{id}", &format!("/api/messages/{}", pick(fx.message)))
         .replace("/api/groups/{id}", &format!("/api/groups/{}", pick(fx.group)))
+        .replace("/api/media/{id}", &format!("/api/media/{}", pick(fx.media)))
         .replace("{user_id}", &pick(fx.member))
         .replace("{cid}", &pick(fx.extra_channel))
         .replace("{emoji}", "%F0%9F%91%8D")

@@ -146,6 +146,9 @@ pub const ROUTES: &[&str] = &[
     "/api/users/{id}",
     "/api/presence",
     "/api/search",
+    "/api/media",
+    "/api/media/{id}",
+    "/api/media/{id}/thumb",
     "/api/contacts",
     "/api/contacts/{user_id}",
     "/api/blocks",
@@ -213,5 +216,60 @@ impl TestApp {
 
     pub fn count_where(&self, table: &str, condition: &str) -> bool {
         self.count(&format!("{table} WHERE {condition}")) > 0
+    }
+}
+
+/// A PNG of one colour.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+    let mut out = std::io::Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(RgbImage::from_pixel(width, height, Rgb([30, 120, 200])))
+        .write_to(&mut out, ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
+}
+
+/// A `multipart/form-data` body with one part (built by hand, so tests can also send broken ones).
+pub fn multipart(part: &str, file_name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----chat-test-boundary-7d93a1";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{part}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl TestApp {
+    /// `POST /api/media?kind=…` with the bytes as the `file` part.
+    pub async fn upload(&self, user: &User, kind: &str, file_name: &str, bytes: &[u8]) -> Reply {
+        let (content_type, body) = multipart("file", file_name, bytes);
+        self.post_raw(&format!("/api/media?kind={kind}"), Some(&user.token), &content_type, body).await
+    }
+
+    /// A GET whose body is kept as bytes: (status, headers, body).
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request sent");
+        let (status, headers) = (res.status(), res.headers().clone());
+        (status, headers, res.bytes().await.expect("body").to_vec())
+    }
+
+    /// Sends a message of `kind` carrying an upload.
+    pub async fn send_media(&self, user: &User, conversation: i64, kind: &str, attachment: i64) -> Reply {
+        self.post(
+            &format!("/api/conversations/{conversation}/messages"),
+            Some(&user.token),
+            serde_json::json!({"client_id": uuid::Uuid::new_v4(), "kind": kind, "body": "", "attachment_id": attachment}),
+        )
+        .await
     }
 }

@@ -5,6 +5,7 @@ mod bad_input;
 mod broker;
 mod groups;
 mod helpers;
+mod media;
 mod messages;
 mod ops;
 mod outbox;

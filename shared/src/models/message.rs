@@ -130,6 +130,7 @@ impl From<&Message> for MessageDto {
             deleted_at: m.deleted_at,
             created_at: m.created_at,
             reactions: Vec::new(),
+            attachment: None,
         }
     }
 }

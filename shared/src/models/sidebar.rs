@@ -142,6 +142,7 @@ impl SidebarRow {
                 created_at,
                 // The sidebar preview shows no reactions.
                 reactions: Vec::new(),
+                attachment: None,
             }),
             _ => None,
         };

@@ -8,6 +8,7 @@
 //! containers are started (see [`services`]). Otherwise the test fails with a message saying
 //! how to start the services: no test is ever skipped.
 
+pub mod media;
 mod proxy;
 mod services;
 
@@ -129,6 +130,7 @@ pub fn test_settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
         ("CHAT_EXCHANGE".into(), format!("test.{id}.events")),
         ("MEMCACHED_PREFIX".into(), format!("t{}:", &id[..12])),
         ("OUTBOX_POLL_MS".into(), "100".into()),
+        ("MEDIA_DIR".into(), std::env::temp_dir().join(format!("chat-test-media/{id}")).display().to_string()),
         ("ALLOWED_ORIGINS".into(), "http://localhost:8000".into()),
         ("JWT_SECRET".into(), "test-secret-test-secret-test-secret-0000".into()),
         // Tests register many users from one address; the rate-limit tests lower these.

@@ -260,6 +260,7 @@ pub fn message(conversation_id: i64, seq: i64, sender_id: i64, body: &str) -> Ev
         deleted_at: None,
         created_at: chrono::Utc::now(),
         reactions: Vec::new(),
+        attachment: None,
     })
 }
 

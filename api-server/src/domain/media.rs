@@ -1,0 +1,225 @@
+//! Uploads and downloads. An upload is checked for what it really is (never what the client
+//! says), bounded per kind, inspected (image dimensions and thumbnail, voice duration), stored
+//! in the media store, then recorded. A download is allowed to the uploader and to members of
+//! a conversation where a message carries it.
+
+use std::collections::HashMap;
+
+use diesel::PgConnection;
+use shared::api::{AttachmentDto, MessageDto};
+use shared::error::Kind as ErrorKind;
+use shared::models::attachment::{Attachment, NewAttachment};
+use shared::Error;
+use uuid::Uuid;
+
+use crate::media::sniff::sniff;
+use crate::media::storage::MediaStore;
+use crate::media::{images, voice, MediaError};
+
+/// What an upload is meant to become: the message kind that will carry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadKind {
+    Image,
+    File,
+    Voice,
+}
+
+impl UploadKind {
+    /// Largest accepted upload.
+    pub fn max_bytes(self) -> usize {
+        match self {
+            UploadKind::Image => 10 * 1024 * 1024,
+            UploadKind::Voice => 5 * 1024 * 1024,
+            UploadKind::File => 25 * 1024 * 1024,
+        }
+    }
+}
+
+/// Longest voice note.
+pub const VOICE_MAX_MS: u64 = 15 * 60 * 1000;
+/// Longest kept file name (characters).
+const FILE_NAME_MAX: usize = 200;
+
+pub fn too_large(kind: UploadKind) -> Error {
+    Error::new(
+        ErrorKind::PayloadTooLarge,
+        "media_too_large",
+        format!("uploads of this kind are limited to {} MiB", kind.max_bytes() / (1024 * 1024)),
+    )
+}
+
+fn refused(e: MediaError) -> Error {
+    match e {
+        MediaError::Unsupported(m) => Error::new(ErrorKind::UnsupportedMediaType, "unsupported_media", m),
+        MediaError::Invalid(m) => Error::new(ErrorKind::Validation, "invalid_media", m),
+    }
+}
+
+pub fn not_found() -> Error {
+    Error::not_found("media_not_found", "no such media")
+}
+
+/// An upload checked and inspected, ready to store.
+#[derive(Debug)]
+pub struct Inspected {
+    pub content_type: &'static str,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub duration_ms: Option<i32>,
+    /// (bytes, content type)
+    pub thumbnail: Option<(Vec<u8>, &'static str)>,
+}
+
+/// What the bytes are, checked against `kind`. CPU-bound (images are decoded): call it off
+/// the async threads.
+pub fn inspect(kind: UploadKind, bytes: &[u8]) -> Result<Inspected, Error> {
+    if bytes.is_empty() {
+        return Err(Error::new(ErrorKind::Validation, "invalid_media", "the file is empty"));
+    }
+    if bytes.len() > kind.max_bytes() {
+        return Err(too_large(kind));
+    }
+    let format = sniff(bytes);
+    let plain =
+        Inspected { content_type: format.mime(), width: None, height: None, duration_ms: None, thumbnail: None };
+    match kind {
+        UploadKind::File => Ok(plain),
+        UploadKind::Image => {
+            let picture = images::inspect(bytes, format).map_err(refused)?;
+            Ok(Inspected {
+                width: Some(picture.width as i32),
+                height: Some(picture.height as i32),
+                thumbnail: Some((picture.thumbnail, picture.thumbnail_mime)),
+                ..plain
+            })
+        }
+        UploadKind::Voice => {
+            let ms = voice::duration_ms(bytes, format).map_err(refused)?;
+            if ms == 0 || ms > VOICE_MAX_MS {
+                return Err(refused(MediaError::Invalid(format!(
+                    "a voice note lasts between 1 ms and {} minutes",
+                    VOICE_MAX_MS / 60_000
+                ))));
+            }
+            Ok(Inspected { duration_ms: Some(ms as i32), ..plain })
+        }
+    }
+}
+
+/// The last path component, without control characters, at most [`FILE_NAME_MAX`] characters.
+pub fn clean_file_name(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(FILE_NAME_MAX).collect();
+    let clean = clean.trim();
+    (!clean.is_empty() && clean != "." && clean != "..").then(|| clean.to_owned())
+}
+
+/// Stores the bytes (and thumbnail), then records the upload. Blocking (store and database).
+pub fn save(
+    store: &dyn MediaStore,
+    conn: &mut PgConnection,
+    owner: i64,
+    file_name: Option<&str>,
+    bytes: &[u8],
+    inspected: &Inspected,
+) -> Result<AttachmentDto, Error> {
+    let key = Uuid::new_v4().simple().to_string();
+    let thumb_key = inspected.thumbnail.as_ref().map(|_| format!("{key}.thumb"));
+    store.put(&key, bytes).map_err(Error::internal)?;
+    let stored = (|| {
+        if let (Some(tk), Some((thumb, _))) = (&thumb_key, &inspected.thumbnail) {
+            store.put(tk, thumb).map_err(Error::internal)?;
+        }
+        let new = NewAttachment {
+            owner_id: owner,
+            content_type: inspected.content_type,
+            size: bytes.len() as i64,
+            file_name,
+            storage_key: &key,
+            thumb_key: thumb_key.as_deref(),
+            width: inspected.width,
+            height: inspected.height,
+            duration_ms: inspected.duration_ms,
+        };
+        Ok(Attachment::insert(conn, &new)?)
+    })();
+    match stored {
+        Ok(row) => Ok((&row).into()),
+        Err(e) => {
+            // Nothing refers to the bytes: do not leave them behind.
+            let _ = store.delete(&key);
+            if let Some(tk) = &thumb_key {
+                let _ = store.delete(tk);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The upload, when `me` may download it (404 otherwise: no existence oracle).
+pub fn readable(conn: &mut PgConnection, me: i64, id: i64) -> Result<Attachment, Error> {
+    let attachment = Attachment::find(conn, id)?.ok_or_else(not_found)?;
+    if attachment.readable_by(conn, me)? {
+        Ok(attachment)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// An image message needs an image, a voice message a voice note; a file message takes any
+/// upload. Called when sending, with the sender's own upload.
+pub fn check_fits(attachment: &Attachment, message_kind: &str) -> Result<(), Error> {
+    let fits = match message_kind {
+        "image" => attachment.width.is_some(),
+        "voice" => attachment.duration_ms.is_some(),
+        _ => true,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(Error::invalid("attachment_id", format!("this upload cannot be sent as a {message_kind} message")))
+    }
+}
+
+/// Fills `attachment` of the messages that carry one (tombstones keep none).
+pub fn attach(conn: &mut PgConnection, items: &mut [MessageDto]) -> Result<(), Error> {
+    let ids: Vec<i64> = items.iter().filter(|m| m.deleted_at.is_none()).filter_map(|m| m.attachment_id).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let found: HashMap<i64, AttachmentDto> =
+        Attachment::by_ids(conn, &ids)?.iter().map(|a| (a.id, AttachmentDto::from(a))).collect();
+    for m in items.iter_mut().filter(|m| m.deleted_at.is_none()) {
+        m.attachment = m.attachment_id.and_then(|id| found.get(&id).cloned());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_paths_and_control_characters() {
+        assert_eq!(clean_file_name("C:\\Users\\me\\report.pdf").as_deref(), Some("report.pdf"));
+        assert_eq!(clean_file_name("../../etc/passwd").as_deref(), Some("passwd"));
+        assert_eq!(clean_file_name("a\u{0}b\r\n.txt").as_deref(), Some("ab.txt"));
+        assert_eq!(clean_file_name(".."), None);
+        assert_eq!(clean_file_name("dir/"), None);
+        assert_eq!(clean_file_name(&"x".repeat(500)).map(|n| n.len()), Some(FILE_NAME_MAX));
+    }
+
+    #[test]
+    fn kinds_are_checked_by_content() {
+        let err = inspect(UploadKind::Image, b"<svg onload=alert(1)>").expect_err("svg is not an image here");
+        assert_eq!((err.status(), err.code.as_ref()), (415, "unsupported_media"));
+        let err = inspect(UploadKind::Voice, b"\x89PNG\r\n\x1a\n").expect_err("png is not audio");
+        assert_eq!(err.status(), 415);
+        let err = inspect(UploadKind::Voice, b"RIFF\0\0\0\0WAVE").expect_err("no samples");
+        assert_eq!((err.status(), err.code.as_ref()), (422, "invalid_media"));
+        let file = inspect(UploadKind::File, b"<svg onload=alert(1)>").expect("any file");
+        assert_eq!(file.content_type, "application/octet-stream");
+        assert_eq!(inspect(UploadKind::File, b"").expect_err("empty").code, "invalid_media");
+    }
+}

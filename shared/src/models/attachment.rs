@@ -1,0 +1,86 @@
+//! Uploaded media: one row per upload, its bytes in the media store under `storage_key`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::api::AttachmentDto;
+use crate::db::schema::{attachments, conversation_members, messages};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = attachments)]
+pub struct Attachment {
+    pub id: i64,
+    pub owner_id: i64,
+    pub content_type: String,
+    pub size: i64,
+    pub file_name: Option<String>,
+    pub storage_key: String,
+    pub thumb_key: Option<String>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub duration_ms: Option<i32>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = attachments)]
+pub struct NewAttachment<'a> {
+    pub owner_id: i64,
+    pub content_type: &'a str,
+    pub size: i64,
+    pub file_name: Option<&'a str>,
+    pub storage_key: &'a str,
+    pub thumb_key: Option<&'a str>,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub duration_ms: Option<i32>,
+}
+
+impl Attachment {
+    pub fn insert(conn: &mut PgConnection, new: &NewAttachment) -> QueryResult<Attachment> {
+        diesel::insert_into(attachments::table).values(new).returning(Attachment::as_returning()).get_result(conn)
+    }
+
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Attachment>> {
+        attachments::table.find(id).select(Attachment::as_select()).first(conn).optional()
+    }
+
+    pub fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Attachment>> {
+        attachments::table.filter(attachments::id.eq_any(ids)).select(Attachment::as_select()).load(conn)
+    }
+
+    /// Whether `user` may download it: the uploader, or a member of a conversation where a
+    /// message that is neither deleted nor cleared by that member carries it.
+    pub fn readable_by(&self, conn: &mut PgConnection, user: i64) -> QueryResult<bool> {
+        if self.owner_id == user {
+            return Ok(true);
+        }
+        diesel::select(diesel::dsl::exists(
+            messages::table
+                .inner_join(
+                    conversation_members::table.on(conversation_members::conversation_id
+                        .eq(messages::conversation_id)
+                        .and(conversation_members::user_id.eq(user))),
+                )
+                .filter(messages::attachment_id.eq(self.id))
+                .filter(messages::deleted_at.is_null())
+                .filter(messages::seq.gt(conversation_members::cleared_seq)),
+        ))
+        .get_result(conn)
+    }
+}
+
+impl From<&Attachment> for AttachmentDto {
+    fn from(a: &Attachment) -> Self {
+        AttachmentDto {
+            id: a.id,
+            content_type: a.content_type.clone(),
+            size: a.size,
+            file_name: a.file_name.clone(),
+            width: a.width,
+            height: a.height,
+            duration_ms: a.duration_ms,
+            has_thumbnail: a.thumb_key.is_some(),
+        }
+    }
+}
