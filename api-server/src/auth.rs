@@ -1,13 +1,15 @@
 //! `AuthUser`: the extractor every protected route takes. A valid access token (HS256, aud
-//! `chat-api`, iss and exp checked) in `Authorization: Bearer …`, else 401 JSON.
+//! `chat-api`, iss and exp checked) in `Authorization: Bearer …` whose token version is still
+//! current (see [`crate::token_gate`]), else 401 JSON.
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use futures_util::future::{ready, Ready};
-use shared::auth::{TokenError, AUD_API};
+use futures_util::future::LocalBoxFuture;
+use shared::auth::{Claims, TokenError, AUD_API};
 use shared::Error;
 
 use crate::state::AppState;
+use crate::token_gate;
 
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
@@ -16,16 +18,31 @@ pub struct AuthUser {
 
 impl FromRequest for AuthUser {
     type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        let checked = state_of(req).and_then(|state| verify(req, &state).map(|claims| (state, claims)));
+        Box::pin(async move {
+            let (state, (id, version)) = checked?;
+            let (cache, pool) = (state.cache.clone(), state.pool.clone());
+            let current = tokio::task::spawn_blocking(move || token_gate::accepts(&cache, &pool, id, version))
+                .await
+                .map_err(|e| Error::internal(anyhow::anyhow!("token check task: {e}")))??;
+            if current {
+                Ok(AuthUser { id })
+            } else {
+                Err(Error::unauthorized("session_revoked", "this session has ended; log in again"))
+            }
+        })
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<AuthUser, Error> {
-    let state =
-        req.app_data::<web::Data<AppState>>().ok_or_else(|| Error::internal(anyhow::anyhow!("AppState missing")))?;
+fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, Error> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| Error::internal(anyhow::anyhow!("AppState missing")))
+}
+
+/// (user id, token version) of a well-formed, signed, unexpired access token.
+fn verify(req: &HttpRequest, state: &AppState) -> Result<(i64, i32), Error> {
     let header =
         req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
             Error::unauthorized("missing_token", "an access token is required (Authorization: Bearer …)")
@@ -35,9 +52,9 @@ fn authenticate(req: &HttpRequest) -> Result<AuthUser, Error> {
         .or_else(|| header.strip_prefix("bearer "))
         .ok_or_else(|| Error::unauthorized("invalid_token", "the Authorization header must be 'Bearer <token>'"))?;
     match state.keys.verify(token.trim(), AUD_API) {
-        Ok(claims) => claims
+        Ok(claims @ Claims { ver, .. }) => claims
             .user_id()
-            .map(|id| AuthUser { id })
+            .map(|id| (id, ver))
             .ok_or_else(|| Error::unauthorized("invalid_token", "the access token is invalid")),
         Err(TokenError::Expired) => {
             Err(Error::unauthorized("token_expired", "the access token has expired; refresh it"))

@@ -2,6 +2,7 @@
 //! live in `domain/`; events leave through the outbox (`outbox.rs`).
 
 pub mod auth;
+pub mod cli;
 pub mod domain;
 pub mod http;
 pub mod media;
@@ -10,3 +11,4 @@ pub mod outbox;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod token_gate;

@@ -10,6 +10,10 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = api_server::cli::run(&settings, &args).await {
+        return code;
+    }
     shared::telemetry::init("api-server", &settings.node_id, settings.log_format);
     tracing::info!(config = %settings.redacted(), "api-server starting");
     let app = match Application::build(settings).await {

@@ -26,7 +26,9 @@ use crate::routes;
         routes::groups::remove_member, routes::groups::set_role, routes::groups::leave,
         routes::groups::create_channel, routes::groups::rename_channel, routes::groups::delete_channel,
         routes::groups::create_invite, routes::groups::accept_invite,
-        routes::media::upload, routes::media::download, routes::media::thumbnail,
+        routes::media::upload, routes::media::download, routes::media::thumbnail, routes::messages::report,
+        routes::admin::users, routes::admin::suspend, routes::admin::unsuspend, routes::admin::list_reports,
+        routes::admin::resolve_report,
     ),
     components(schemas(
         shared::error::ErrorBody, shared::error::ErrorDetail, shared::error::FieldError,

@@ -195,3 +195,37 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
 }
+
+/// A user as admins see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdminUserDto {
+    pub user: UserDto,
+    /// user | admin
+    pub role: String,
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub suspension_reason: Option<String>,
+}
+
+/// What the reporter gets back: their report was filed (reporting again changes nothing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReportReceiptDto {
+    pub id: i64,
+    pub message_id: i64,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A report in the admins' queue, with what they need to judge it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ReportDto {
+    pub id: i64,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    /// The reported message as it is now (a tombstone once deleted).
+    pub message: MessageDto,
+    pub sender: AdminUserDto,
+    pub reporter: UserDto,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// dismissed | message_deleted | user_suspended
+    pub resolution: Option<String>,
+}

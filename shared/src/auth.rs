@@ -30,6 +30,9 @@ pub struct Claims {
     pub iat: i64,
     /// Unique id (WebSocket tickets are single-use by it).
     pub jti: String,
+    /// The user's token version at issue (access tokens): an older one is refused.
+    #[serde(default)]
+    pub ver: i32,
 }
 
 impl Claims {
@@ -60,6 +63,11 @@ impl TokenKeys {
     }
 
     pub fn issue(&self, user_id: i64, audience: &str, ttl_secs: i64) -> String {
+        self.issue_versioned(user_id, audience, ttl_secs, 0)
+    }
+
+    /// A token that also carries the user's current token version (access tokens).
+    pub fn issue_versioned(&self, user_id: i64, audience: &str, ttl_secs: i64, version: i32) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -68,6 +76,7 @@ impl TokenKeys {
             exp: now + ttl_secs,
             iat: now,
             jti: uuid::Uuid::new_v4().to_string(),
+            ver: version,
         };
         // HS256 with a non-empty key and plain claims cannot fail to encode.
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).unwrap_or_default()

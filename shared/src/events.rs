@@ -27,6 +27,10 @@ pub enum Event {
     Presence(PresenceEvent),
     #[serde(rename = "conversation.updated")]
     ConversationUpdated(ConversationUpdated),
+    /// The user's sessions were ended (suspension): every socket of theirs is closed right
+    /// after this event with close code 4001; REST calls answer 401 `session_revoked`.
+    #[serde(rename = "session.revoked")]
+    SessionRevoked { user_id: i64, reason: String },
     /// The client must catch up through REST (e.g. after the node lost the broker).
     #[serde(rename = "resync")]
     Resync { reason: String },

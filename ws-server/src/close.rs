@@ -4,7 +4,8 @@
 //! 1000 answer to the client's own close · 1003 binary frame · 1008 protocol error ·
 //! 1009 frame too large · 1011 internal error while setting up · 1012 server restarting
 //! (SIGTERM) · 1013 broker unavailable while setting up (retry) · 4000 heartbeat timeout ·
-//! 4008 slow consumer (outbound queue full; reconnect and catch up through REST).
+//! 4001 session revoked (suspension: do not reconnect with the same session) · 4008 slow
+//! consumer (outbound queue full; reconnect and catch up through REST).
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use tokio::sync::watch;
 
 pub const SLOW_CONSUMER: u16 = 4008;
 pub const HEARTBEAT_TIMEOUT: u16 = 4000;
+pub const SESSION_REVOKED: u16 = 4001;
 
 pub fn reason(code: CloseCode, description: &str) -> CloseReason {
     CloseReason { code, description: Some(description.to_owned()) }

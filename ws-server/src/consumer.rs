@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::web::Bytes;
+use actix_ws::CloseCode;
 use bytestring::ByteString;
 use futures_util::StreamExt;
 use lapin::message::Delivery;
@@ -27,6 +28,7 @@ use shared::db::PgPool;
 use shared::events::{routing, ConversationUpdated, Event, UpdateReason};
 use tokio::sync::watch;
 
+use crate::close;
 use crate::hub::{Audience, BindOp, Frame, Hub};
 use crate::membership::{self, Conversations};
 use crate::publisher::Publisher;
@@ -227,8 +229,13 @@ impl Consumer {
                 self.hub.deliver(&audiences, &frame, None);
             }
         }
-        if let Some(Event::ConversationUpdated(update)) = &event {
-            self.on_conversation_updated(update);
+        match &event {
+            Some(Event::ConversationUpdated(update)) => self.on_conversation_updated(update),
+            Some(Event::SessionRevoked { user_id, .. }) => {
+                let closed = self.hub.close_user(*user_id, CloseCode::Other(close::SESSION_REVOKED), "session revoked");
+                tracing::info!(user_id, closed, "sessions revoked: sockets closed");
+            }
+            _ => {}
         }
     }
 

@@ -231,6 +231,14 @@ impl Hub {
         s.sessions.values().filter(|e| e.closer.close(code, description)).count()
     }
 
+    /// Closes every session of one user with `code` (their sessions were revoked). Returns how
+    /// many.
+    pub fn close_user(&self, user_id: i64, code: CloseCode, description: &str) -> usize {
+        let s = self.lock();
+        let ids = s.users.get(&user_id).map(|u| u.sessions.iter().copied().collect::<Vec<_>>()).unwrap_or_default();
+        ids.iter().filter_map(|id| s.sessions.get(id)).filter(|e| e.closer.close(code, description)).count()
+    }
+
     // ---- fan-out --------------------------------------------------------------------------
 
     /// Queues `frame` for every ready session in `audiences` (each at most once), except the

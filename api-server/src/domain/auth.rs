@@ -175,7 +175,7 @@ fn new_token<'a>(
 
 fn tokens(state: &AppState, user: &User, refresh_token: String) -> TokensDto {
     TokensDto {
-        access_token: state.keys.issue(user.id, AUD_API, ACCESS_TTL_SECS),
+        access_token: state.keys.issue_versioned(user.id, AUD_API, ACCESS_TTL_SECS, user.token_version),
         refresh_token,
         token_type: "Bearer".into(),
         expires_in: ACCESS_TTL_SECS,

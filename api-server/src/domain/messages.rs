@@ -85,7 +85,11 @@ fn check_send(input: &SendInput) -> Result<String, Error> {
 
 fn existing(conn: &mut PgConnection, me: i64, conversation_id: i64, client_id: Uuid) -> Result<Option<Sent>, Error> {
     match Message::find_by_client_id(conn, me, client_id)? {
-        Some(m) if m.conversation_id == conversation_id => Ok(Some(Sent::Existing((&m).into()))),
+        Some(m) if m.conversation_id == conversation_id => {
+            let mut dto = MessageDto::from(&m);
+            decorate(conn, std::slice::from_mut(&mut dto), me)?;
+            Ok(Some(Sent::Existing(dto)))
+        }
         Some(_) => Err(Error::conflict("client_id_reused", "this client_id was used for another conversation")),
         None => Ok(None),
     }
@@ -245,9 +249,14 @@ pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), E
                 ));
             }
         }
-        let dto = MessageDto::from(&Message::tombstone(conn, message_id)?);
-        reaction::clear(conn, message_id)?;
-        events::to_conversation(conn, &conversation, &Event::MessageUpdated(dto))?;
-        Ok(())
+        tombstone(conn, &conversation, message_id)
     })
+}
+
+/// Replaces a message by its tombstone and tells the conversation (inside the caller's
+/// transaction; the caller checked who may do it).
+pub(crate) fn tombstone(conn: &mut PgConnection, conversation: &Conversation, message_id: i64) -> Result<(), Error> {
+    let dto = MessageDto::from(&Message::tombstone(conn, message_id)?);
+    reaction::clear(conn, message_id)?;
+    events::to_conversation(conn, conversation, &Event::MessageUpdated(dto))
 }

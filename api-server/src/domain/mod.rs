@@ -1,6 +1,7 @@
 //! Domain rules and transactions, one module per resource. Functions take a connection (or the
 //! state, when they orchestrate several steps) and checked inputs; handlers only call them.
 
+pub mod admin;
 pub mod auth;
 pub mod contacts;
 pub mod conversations;
@@ -11,6 +12,7 @@ pub mod messages;
 pub mod presence;
 pub mod reactions;
 pub mod receipts;
+pub mod reports;
 pub mod search;
 pub mod users;
 pub mod validate;

@@ -1,15 +1,15 @@
-//! `/api/messages/{id}`: edit, delete, reactions.
+//! `/api/messages/{id}`: edit, delete, reactions, reports.
 
 use actix_web::http::StatusCode;
-use actix_web::{delete, patch, put, web, HttpResponse};
+use actix_web::{delete, patch, post, put, web, HttpResponse};
 use serde::Deserialize;
-use shared::api::MessageDto;
+use shared::api::{MessageDto, ReportReceiptDto};
 use shared::error::ErrorBody;
-use shared::Error;
+use shared::{db, Error};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::domain::{messages, reactions};
+use crate::domain::{messages, reactions, reports};
 use crate::http::{no_content, respond, Json};
 use crate::state::AppState;
 
@@ -80,4 +80,28 @@ async fn set_reaction(
 ) -> Result<HttpResponse, Error> {
     let dto = state.write(move |conn| reactions::react(conn, user.id, id, &emoji, on)).await?;
     Ok(respond(StatusCode::OK, &dto))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReportRequest {
+    /// Why (1-500 characters); shown to the administrators.
+    pub reason: String,
+}
+
+/// Report a message I can see (not my own) to the administrators. Reporting it again
+/// returns the first report.
+#[utoipa::path(post, path = "/api/messages/{id}/report", tag = "messages", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ReportRequest,
+    responses((status = 201, body = ReportReceiptDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/messages/{id}/report")]
+pub async fn report(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: Json<ReportRequest>,
+) -> Result<HttpResponse, Error> {
+    let (id, reason) = (id.into_inner(), body.0.reason);
+    let receipt = db::run(&state.pool, move |conn| reports::file(conn, user.id, id, &reason)).await?;
+    Ok(respond(StatusCode::CREATED, &receipt))
 }

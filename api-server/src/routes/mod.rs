@@ -1,5 +1,6 @@
 //! Thin handlers: extract, authenticate, call one domain function, map to a DTO.
 
+pub mod admin;
 pub mod auth;
 pub mod contacts;
 pub mod conversations;
@@ -55,6 +56,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(messages::delete)
             .service(messages::react)
             .service(messages::unreact)
+            .service(messages::report)
             .service(search::find)
             .service(media::upload)
             .service(media::download)
@@ -70,6 +72,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(groups::rename_channel)
             .service(groups::delete_channel)
             .service(groups::create_invite)
-            .service(groups::accept_invite),
+            .service(groups::accept_invite)
+            .service(admin::users)
+            .service(admin::suspend)
+            .service(admin::unsuspend)
+            .service(admin::list_reports)
+            .service(admin::resolve_report),
     );
 }

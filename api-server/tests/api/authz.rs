@@ -1,8 +1,8 @@
 //! An authorization matrix generated from the OpenAPI document: every operation is called
 //! without a token, with a forged one, and (when it names a resource) by an outsider with a
-//! valid body. Denials must be 401 / 403 / 404 with a JSON error code, identical for another
-//! user's resource and for one that does not exist (no existence oracle), must not echo the
-//! owner's data, and must leave every table unchanged.
+//! valid body; administration routes by a non-admin. Denials must be 401 / 403 / 404 with a
+//! JSON error code, identical for another user's resource and for one that does not exist (no
+//! existence oracle), must not echo the owner's data, and must leave every table unchanged.
 //!
 //! A new route fails this test until it is classified below: either a body is given for its
 //! request schema, or it is listed as self-scoped (it acts on the caller's own data only).
@@ -57,6 +57,7 @@ const TABLES: &[&str] = &[
     "messages",
     "attachments",
     "reactions",
+    "reports",
     "outbox",
 ];
 
@@ -69,6 +70,7 @@ struct Fixture {
     extra_channel: i64,
     message: i64,
     media: i64,
+    report: i64,
     member: i64,
     secrets: Vec<String>,
 }
@@ -84,6 +86,14 @@ async fn fixture(app: &TestApp) -> Fixture {
     assert_eq!(upload.status, 201, "{}", upload.body);
     let media = upload.body["id"].as_i64().expect("media id");
     assert_eq!(app.send_media(&owner, direct, "image", media).await.status, 201);
+    let report = app
+        .post(
+            &format!("/api/messages/{}/report", sent.body["id"]),
+            Some(&member.token),
+            json!({"reason": "secret-report"}),
+        )
+        .await;
+    assert_eq!(report.status, 201, "{}", report.body);
     let (group, channel) = app.group(&owner, &[&member]).await;
     assert_eq!(app.send(&member, channel, "secret-channel-body").await.status, 201);
     let extra =
@@ -102,6 +112,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         extra_channel: extra.body["id"].as_i64().expect("channel id"),
         message: sent.body["id"].as_i64().expect("message id"),
         media,
+        report: report.body["id"].as_i64().expect("report id"),
         member: member.id,
         secrets: vec![
             "secret-direct-body".into(),
@@ -109,6 +120,7 @@ async fn fixture(app: &TestApp) -> Fixture {
             "secret-room".into(),
             "secret-alias".into(),
             "secret-photo".into(),
+            "secret-report".into(),
             "Team".into(),
             invite.body["token"].as_str().expect("invite token").to_owned(),
         ],
@@ -133,6 +145,8 @@ fn body_for(schema: &str) -> Value {
         "CreateGroupRequest" => json!({"name": "intruder", "member_ids": []}),
         "RegisterRequest" | "LoginRequest" => json!({"username": "intruder", "password": "password123"}),
         "RefreshRequest" => json!({"refresh_token": "intruder"}),
+        "ReportRequest" | "SuspendRequest" => json!({"reason": "intruder"}),
+        "ResolveRequest" => json!({"decision": "dismiss"}),
         other => panic!("authz matrix: give a valid body for request schema {other}"),
     }
 }
@@ -160,6 +174,8 @@ fn fill(path: &str, fx: &Fixture, conversation: i64, real: bool) -> String {
         .replace("/api/messages/{id}", &format!("/api/messages/{}", pick(fx.message)))
         .replace("/api/groups/{id}", &format!("/api/groups/{}", pick(fx.group)))
         .replace("/api/media/{id}", &format!("/api/media/{}", pick(fx.media)))
+        .replace("/api/admin/users/{id}", &format!("/api/admin/users/{}", pick(fx.member)))
+        .replace("/api/admin/reports/{id}", &format!("/api/admin/reports/{}", pick(fx.report)))
         .replace("{user_id}", &pick(fx.member))
         .replace("{cid}", &pick(fx.extra_channel))
         .replace("{emoji}", "%F0%9F%91%8D")
@@ -233,6 +249,18 @@ async fn every_route_denies_outsiders_and_anonymous_callers_without_leaking_or_c
         }
 
         if SELF_SCOPED.contains(&(verb.as_str(), path.as_str())) {
+            continue;
+        }
+        // Administration: a non-admin is refused before the named resource is looked up.
+        if path.starts_with("/api/admin/") {
+            for real in [true, false] {
+                let reply = app
+                    .request(method(&verb), &fill(&path, &fx, fx.direct, real), Some(&fx.outsider.token), body.clone())
+                    .await;
+                assert_denied(&reply, &format!("{verb} {path} by a non-admin"), &[403], &fx.secrets);
+                assert_eq!(reply.code(), "admin_only", "{verb} {path}");
+            }
+            checked += 1;
             continue;
         }
         assert!(path.contains('{'), "{verb} {path}: not self-scoped and names no resource: classify it");

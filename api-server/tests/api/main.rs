@@ -1,4 +1,5 @@
 //! api-server black-box tests against real PostgreSQL, RabbitMQ and Memcached.
+mod admin;
 mod auth;
 mod authz;
 mod bad_input;

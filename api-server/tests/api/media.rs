@@ -148,9 +148,14 @@ async fn voice_notes_carry_their_duration_and_kinds_must_fit() {
     assert_eq!((theirs.status.as_u16(), theirs.code()), (422, "validation_failed"));
     assert_eq!(app.count("messages"), before);
 
-    let sent = app.send_media(&anna, chat, "voice", id(&webm.body)).await;
+    let request =
+        serde_json::json!({"client_id": uuid::Uuid::new_v4(), "kind": "voice", "attachment_id": id(&webm.body)});
+    let path = format!("/api/conversations/{chat}/messages");
+    let sent = app.post(&path, Some(&anna.token), request.clone()).await;
     assert_eq!(sent.status, 201, "{}", sent.body);
     assert_eq!(sent.body["attachment"]["duration_ms"].as_i64(), Some(3240));
+    let retried = app.post(&path, Some(&anna.token), request).await;
+    assert_eq!((retried.status.as_u16(), &retried.body), (200, &sent.body), "a retry answers the same message");
     let file = app.send_media(&anna, chat, "file", id(&photo.body)).await;
     assert_eq!(file.status, 201, "a photo may also be sent as a file: {}", file.body);
     let (status, headers, _) = app.get_bytes(&format!("/api/media/{}", id(&webm.body)), Some(&ben.token)).await;

@@ -159,6 +159,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    reports (id) {
+        id -> Int8,
+        message_id -> Int8,
+        reporter_id -> Int8,
+        reason -> Text,
+        created_at -> Timestamptz,
+        resolved_at -> Nullable<Timestamptz>,
+        resolved_by -> Nullable<Int8>,
+        resolution -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Int8,
         username -> Text,
@@ -171,6 +184,8 @@ diesel::table! {
         last_seen_at -> Nullable<Timestamptz>,
         suspended_at -> Nullable<Timestamptz>,
         dnd_until -> Nullable<Timestamptz>,
+        token_version -> Int4,
+        suspension_reason -> Nullable<Text>,
     }
 }
 
@@ -189,6 +204,7 @@ diesel::joinable!(messages -> users (sender_id));
 diesel::joinable!(reactions -> messages (message_id));
 diesel::joinable!(reactions -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(reports -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     attachments,
@@ -202,6 +218,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     outbox,
     reactions,
+    reports,
     refresh_tokens,
     users,
 );

@@ -8,6 +8,7 @@ pub mod message;
 pub mod outbox;
 pub mod reaction;
 pub mod refresh_token;
+pub mod report;
 pub mod search;
 pub mod sidebar;
 pub mod user;

@@ -66,4 +66,15 @@ impl RefreshToken {
         .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
         .execute(conn)
     }
+
+    /// Ends every session of a user (suspension, password reset, "log out everywhere").
+    pub fn revoke_all(conn: &mut PgConnection, user_id: i64) -> QueryResult<usize> {
+        diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::user_id.eq(user_id))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+        .execute(conn)
+    }
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::api::{MeDto, UserDto};
+use crate::api::{AdminUserDto, MeDto, UserDto};
 use crate::db::schema::users;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -19,7 +19,9 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub suspended_at: Option<DateTime<Utc>>,
+    pub suspension_reason: Option<String>,
     pub dnd_until: Option<DateTime<Utc>>,
+    pub token_version: i32,
 }
 
 #[derive(Debug, Insertable)]
@@ -84,6 +86,61 @@ impl User {
         diesel::update(users::table.find(id)).set(changes).returning(User::as_returning()).get_result(conn)
     }
 
+    /// Suspends (with a reason; also refuses every access token issued so far) or lifts a
+    /// suspension (`None`).
+    pub fn set_suspended(conn: &mut PgConnection, id: i64, reason: Option<&str>) -> QueryResult<User> {
+        let target = users::table.find(id);
+        match reason {
+            Some(r) => diesel::update(target)
+                .set((
+                    users::suspended_at.eq(diesel::dsl::now),
+                    users::suspension_reason.eq(r),
+                    users::token_version.eq(users::token_version + 1),
+                ))
+                .returning(User::as_returning())
+                .get_result(conn),
+            None => diesel::update(target)
+                .set((users::suspended_at.eq(None::<DateTime<Utc>>), users::suspension_reason.eq(None::<String>)))
+                .returning(User::as_returning())
+                .get_result(conn),
+        }
+    }
+
+    /// The version an access token of this user must carry (None: no such user).
+    pub fn token_version(conn: &mut PgConnection, id: i64) -> QueryResult<Option<i32>> {
+        users::table.find(id).select(users::token_version).first(conn).optional()
+    }
+
+    /// Users for the admin list: by id, `after` the last id of the previous page; optionally
+    /// only those whose username starts with `prefix`, or only suspended ones.
+    pub fn admin_page(
+        conn: &mut PgConnection,
+        prefix: Option<&str>,
+        suspended_only: bool,
+        after: Option<i64>,
+        limit: i64,
+    ) -> QueryResult<Vec<User>> {
+        let mut query = users::table.order(users::id).limit(limit).select(User::as_select()).into_boxed();
+        if let Some(p) = prefix {
+            query = query.filter(users::username.like(format!("{}%", escape_like(&p.to_lowercase()))));
+        }
+        if suspended_only {
+            query = query.filter(users::suspended_at.is_not_null());
+        }
+        if let Some(after) = after {
+            query = query.filter(users::id.gt(after));
+        }
+        query.load(conn)
+    }
+
+    pub fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<User>> {
+        users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)
+    }
+
+    pub fn set_role(conn: &mut PgConnection, id: i64, role: &str) -> QueryResult<usize> {
+        diesel::update(users::table.find(id)).set(users::role.eq(role)).execute(conn)
+    }
+
     pub fn set_last_seen(conn: &mut PgConnection, id: i64, at: DateTime<Utc>) -> QueryResult<usize> {
         diesel::update(users::table.find(id)).set(users::last_seen_at.eq(at)).execute(conn)
     }
@@ -104,6 +161,17 @@ impl From<&User> for UserDto {
             avatar_id: u.avatar_id,
             last_seen_at: u.last_seen_at,
             created_at: u.created_at,
+        }
+    }
+}
+
+impl From<&User> for AdminUserDto {
+    fn from(u: &User) -> Self {
+        AdminUserDto {
+            user: u.into(),
+            role: u.role.clone(),
+            suspended_at: u.suspended_at,
+            suspension_reason: u.suspension_reason.clone(),
         }
     }
 }

@@ -119,3 +119,20 @@ async fn a_member_alone_on_its_node_gets_group_events_once_added_and_none_once_r
     c.publish(&routing::group(gid), &[], &message(channel, 100, a, "gone")).await;
     b1.quiet(QUIET).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_revoked_closes_every_socket_of_that_user_on_every_node_and_no_other() {
+    let c = Cluster::start(2).await;
+    let [mallory, alice] = c.users(&["mallory", "alice"])[..] else { unreachable!() };
+    let mut m0 = c.connect(0, mallory).await;
+    let mut m1 = c.connect(1, mallory).await;
+    let mut a0 = c.connect(0, alice).await;
+
+    let revoked = shared::events::Event::SessionRevoked { user_id: mallory, reason: "suspended".into() };
+    c.publish(&routing::user(mallory), &[], &revoked).await;
+
+    assert_eq!(m0.close_code(WAIT).await, Some(4001), "node 0");
+    assert_eq!(m1.close_code(WAIT).await, Some(4001), "node 1");
+    c.publish(&routing::user(alice), &[], &message(1, 1, alice, "still here")).await;
+    assert_eq!(a0.event(WAIT).await["data"]["body"], "still here");
+}

@@ -1,0 +1,111 @@
+//! Administration: the `admin` role, suspending and reinstating accounts, the user list.
+//!
+//! A suspension refuses logins, revokes every refresh token, bumps the token version (every
+//! access token is refused on its next request) and announces `session.revoked`, on which
+//! the ws nodes close the user's sockets. All in one transaction; the new token version
+//! reaches the cache right after the commit.
+
+use diesel::{Connection, PgConnection};
+use serde::Serialize;
+use shared::api::AdminUserDto;
+use shared::cache::Cache;
+use shared::events::Event;
+use shared::models::refresh_token::RefreshToken;
+use shared::models::user::User;
+use shared::Error;
+use utoipa::ToSchema;
+
+use crate::domain::events;
+use crate::domain::validate;
+use crate::token_gate;
+
+pub const ROLE_ADMIN: &str = "admin";
+pub const ROLE_USER: &str = "user";
+pub const REASON_MAX: usize = 500;
+pub const USERS_PAGE_MAX: i64 = 100;
+
+/// 403 unless `me` is an admin. Checked before anything else, so a non-admin learns nothing
+/// about the resource named.
+pub fn require_admin(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
+    match User::find(conn, me) {
+        Ok(user) if user.role == ROLE_ADMIN && user.suspended_at.is_none() => Ok(()),
+        _ => Err(Error::forbidden("admin_only", "only administrators may do this")),
+    }
+}
+
+fn user_not_found() -> Error {
+    Error::not_found("user_not_found", "no such user")
+}
+
+/// Suspends `target`, ending their sessions and sockets at once. Idempotent.
+pub fn suspend(
+    conn: &mut PgConnection,
+    cache: &Cache,
+    me: i64,
+    target: i64,
+    reason: &str,
+) -> Result<AdminUserDto, Error> {
+    let reason = validate::text("reason", reason, 1, REASON_MAX, true).map_err(|e| Error::validation(vec![e]))?;
+    require_admin(conn, me)?;
+    if target == me {
+        return Err(Error::conflict("cannot_suspend_self", "an administrator cannot suspend their own account"));
+    }
+    let user = conn.transaction(|conn| suspend_in_transaction(conn, target, &reason))?;
+    token_gate::publish(cache, conn, target)?;
+    Ok((&user).into())
+}
+
+/// The steps of a suspension, inside the caller's transaction (also used when resolving a
+/// report).
+pub(crate) fn suspend_in_transaction(conn: &mut PgConnection, target: i64, reason: &str) -> Result<User, Error> {
+    let user = User::find(conn, target).map_err(|_| user_not_found())?;
+    if user.suspended_at.is_some() {
+        return Ok(user);
+    }
+    let user = User::set_suspended(conn, target, Some(reason))?;
+    let sessions = RefreshToken::revoke_all(conn, target)?;
+    events::to_user(conn, target, &Event::SessionRevoked { user_id: target, reason: "suspended".into() })?;
+    tracing::info!(user_id = target, sessions, "user suspended");
+    Ok(user)
+}
+
+/// Lifts a suspension: the user may log in again (old sessions stay ended). Idempotent.
+pub fn unsuspend(conn: &mut PgConnection, me: i64, target: i64) -> Result<AdminUserDto, Error> {
+    require_admin(conn, me)?;
+    let user = User::find(conn, target).map_err(|_| user_not_found())?;
+    let user = if user.suspended_at.is_some() { User::set_suspended(conn, target, None)? } else { user };
+    tracing::info!(user_id = target, "user reinstated");
+    Ok((&user).into())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AdminUsersPage {
+    pub items: Vec<AdminUserDto>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<i64>,
+}
+
+pub fn users(
+    conn: &mut PgConnection,
+    me: i64,
+    prefix: Option<&str>,
+    suspended_only: bool,
+    after: Option<i64>,
+    limit: Option<i64>,
+) -> Result<AdminUsersPage, Error> {
+    let limit = validate::limit(limit, USERS_PAGE_MAX).map_err(|e| Error::validation(vec![e]))?;
+    require_admin(conn, me)?;
+    let prefix = prefix.map(str::trim).filter(|p| !p.is_empty());
+    let mut rows = User::admin_page(conn, prefix, suspended_only, after, limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_after = if more { rows.last().map(|u| u.id) } else { None };
+    Ok(AdminUsersPage { items: rows.iter().map(AdminUserDto::from).collect(), next_after })
+}
+
+/// `api-server admin grant|revoke <username>`: the way the first admin is made.
+pub fn set_role(conn: &mut PgConnection, username: &str, admin: bool) -> Result<User, Error> {
+    let user = User::find_by_username(conn, &username.to_lowercase())?.ok_or_else(user_not_found)?;
+    User::set_role(conn, user.id, if admin { ROLE_ADMIN } else { ROLE_USER })?;
+    Ok(User::find(conn, user.id)?)
+}

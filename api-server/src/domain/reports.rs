@@ -1,0 +1,164 @@
+//! Reports: a member flags a message for the admins; admins work through the queue and
+//! dismiss a report, delete the message, or suspend its sender. One decision resolves every
+//! open report of that message.
+
+use std::collections::HashMap;
+
+use diesel::{Connection, PgConnection};
+use serde::{Deserialize, Serialize};
+use shared::api::{AdminUserDto, MessageDto, ReportDto, ReportReceiptDto, UserDto};
+use shared::cache::Cache;
+use shared::models::conversation::Conversation;
+use shared::models::message::Message;
+use shared::models::report::{Report, Status};
+use shared::models::user::User;
+use shared::Error;
+use utoipa::ToSchema;
+
+use crate::domain::messages::{self, visible_message};
+use crate::domain::{admin, media, validate};
+use crate::token_gate;
+
+pub const PAGE_MAX: i64 = 100;
+
+/// `me` reports a message they can see (not their own). Reporting it again returns the first
+/// report unchanged.
+pub fn file(conn: &mut PgConnection, me: i64, message_id: i64, reason: &str) -> Result<ReportReceiptDto, Error> {
+    let reason =
+        validate::text("reason", reason, 1, admin::REASON_MAX, true).map_err(|e| Error::validation(vec![e]))?;
+    let (message, _) = visible_message(conn, me, message_id)?;
+    if message.sender_id == me {
+        return Err(Error::invalid("message_id", "you cannot report your own message"));
+    }
+    if message.deleted_at.is_some() {
+        return Err(Error::conflict("message_deleted", "this message was deleted already"));
+    }
+    let report = Report::file(conn, message_id, me, &reason)?;
+    tracing::info!(report_id = report.id, message_id, "message reported");
+    Ok((&report).into())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFilter {
+    Open,
+    Resolved,
+    All,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportsPage {
+    /// Oldest first.
+    pub items: Vec<ReportDto>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<i64>,
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    me: i64,
+    filter: Option<ReportFilter>,
+    after: Option<i64>,
+    limit: Option<i64>,
+) -> Result<ReportsPage, Error> {
+    let limit = validate::limit(limit, PAGE_MAX).map_err(|e| Error::validation(vec![e]))?;
+    admin::require_admin(conn, me)?;
+    let status = match filter.unwrap_or(ReportFilter::Open) {
+        ReportFilter::Open => Status::Open,
+        ReportFilter::Resolved => Status::Resolved,
+        ReportFilter::All => Status::All,
+    };
+    let mut rows = Report::page(conn, status, after, limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_after = if more { rows.last().map(|r| r.id) } else { None };
+    Ok(ReportsPage { items: describe(conn, &rows)?, next_after })
+}
+
+/// Reports with their messages, senders and reporters (three queries for the whole page).
+fn describe(conn: &mut PgConnection, rows: &[Report]) -> Result<Vec<ReportDto>, Error> {
+    let message_ids: Vec<i64> = rows.iter().map(|r| r.message_id).collect();
+    let mut dtos: Vec<MessageDto> = Message::by_ids(conn, &message_ids)?.iter().map(MessageDto::from).collect();
+    media::attach(conn, &mut dtos)?;
+    let found: HashMap<i64, MessageDto> = dtos.into_iter().map(|m| (m.id, m)).collect();
+    let user_ids: Vec<i64> = rows.iter().map(|r| r.reporter_id).chain(found.values().map(|m| m.sender_id)).collect();
+    let users: HashMap<i64, User> = User::by_ids(conn, &user_ids)?.into_iter().map(|u| (u.id, u)).collect();
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let message = found.get(&r.message_id)?.clone();
+            let sender = AdminUserDto::from(users.get(&message.sender_id)?);
+            let reporter = UserDto::from(users.get(&r.reporter_id)?);
+            Some(ReportDto {
+                id: r.id,
+                reason: r.reason.clone(),
+                created_at: r.created_at,
+                message,
+                sender,
+                reporter,
+                resolved_at: r.resolved_at,
+                resolution: r.resolution.clone(),
+            })
+        })
+        .collect())
+}
+
+/// What an admin decides about a reported message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Nothing wrong: close the report(s).
+    Dismiss,
+    /// Remove the message for everyone (a tombstone stays).
+    DeleteMessage,
+    /// Delete the message and suspend its sender.
+    SuspendSender,
+}
+
+impl Decision {
+    fn resolution(self) -> &'static str {
+        match self {
+            Decision::Dismiss => "dismissed",
+            Decision::DeleteMessage => "message_deleted",
+            Decision::SuspendSender => "user_suspended",
+        }
+    }
+}
+
+pub fn resolve(
+    conn: &mut PgConnection,
+    cache: &Cache,
+    me: i64,
+    report_id: i64,
+    decision: Decision,
+) -> Result<ReportDto, Error> {
+    admin::require_admin(conn, me)?;
+    let report =
+        Report::find(conn, report_id)?.ok_or_else(|| Error::not_found("report_not_found", "no such report"))?;
+    let message = Message::find(conn, report.message_id)?;
+    conn.transaction(|conn| {
+        if decision != Decision::Dismiss && message.deleted_at.is_none() {
+            let conversation = Conversation::find(conn, message.conversation_id)?;
+            messages::tombstone(conn, &conversation, message.id)?;
+        }
+        if decision == Decision::SuspendSender {
+            if message.sender_id == me {
+                return Err(Error::conflict(
+                    "cannot_suspend_self",
+                    "an administrator cannot suspend their own account",
+                ));
+            }
+            admin::suspend_in_transaction(conn, message.sender_id, &format!("reported message {}", message.id))?;
+        }
+        Report::resolve_message(conn, message.id, me, decision.resolution())?;
+        Ok::<_, Error>(())
+    })?;
+    if decision == Decision::SuspendSender {
+        token_gate::publish(cache, conn, message.sender_id)?;
+    }
+    let updated =
+        Report::find(conn, report_id)?.ok_or_else(|| Error::not_found("report_not_found", "no such report"))?;
+    describe(conn, std::slice::from_ref(&updated))?
+        .pop()
+        .ok_or_else(|| Error::internal(anyhow::anyhow!("report {report_id} lost its message or users")))
+}

@@ -1,0 +1,129 @@
+//! `/api/admin`: administrators only (403 `admin_only` for everyone else, before anything
+//! about the named resource is looked up).
+
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpResponse};
+use serde::Deserialize;
+use shared::api::{AdminUserDto, ReportDto};
+use shared::error::ErrorBody;
+use shared::{db, Error};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::domain::admin::{self, AdminUsersPage};
+use crate::domain::reports::{self, Decision, ReportFilter, ReportsPage};
+use crate::http::{respond, Json};
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+pub struct UsersQuery {
+    /// Username prefix.
+    pub q: Option<String>,
+    /// Only suspended accounts.
+    #[serde(default)]
+    pub suspended: bool,
+    /// `next_after` of the previous page.
+    pub after: Option<i64>,
+    /// 1-100, default 50.
+    pub limit: Option<i64>,
+}
+
+/// Every account, by id, with role and suspension.
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", security(("bearer" = [])), params(UsersQuery),
+    responses((status = 200, body = AdminUsersPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+#[get("/admin/users")]
+pub async fn users(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<UsersQuery>,
+) -> Result<HttpResponse, Error> {
+    let q = query.into_inner();
+    let page =
+        db::run(&state.pool, move |conn| admin::users(conn, user.id, q.q.as_deref(), q.suspended, q.after, q.limit))
+            .await?;
+    Ok(respond(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SuspendRequest {
+    /// Why (1-500 characters); kept for the other administrators.
+    pub reason: String,
+}
+
+/// Suspend an account: its logins are refused, and its sessions and sockets end at once.
+#[utoipa::path(post, path = "/api/admin/users/{id}/suspend", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = SuspendRequest,
+    responses((status = 200, body = AdminUserDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/admin/users/{id}/suspend")]
+pub async fn suspend(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: Json<SuspendRequest>,
+) -> Result<HttpResponse, Error> {
+    let (target, reason, cache) = (id.into_inner(), body.0.reason, state.cache.clone());
+    let dto = state.write(move |conn| admin::suspend(conn, &cache, user.id, target, &reason)).await?;
+    Ok(respond(StatusCode::OK, &dto))
+}
+
+/// Lift a suspension: the user may log in again.
+#[utoipa::path(post, path = "/api/admin/users/{id}/unsuspend", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = AdminUserDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody)))]
+#[post("/admin/users/{id}/unsuspend")]
+pub async fn unsuspend(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+    let target = id.into_inner();
+    let dto = db::run(&state.pool, move |conn| admin::unsuspend(conn, user.id, target)).await?;
+    Ok(respond(StatusCode::OK, &dto))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct ReportsQuery {
+    /// open (default) | resolved | all
+    pub status: Option<ReportFilter>,
+    /// `next_after` of the previous page.
+    pub after: Option<i64>,
+    /// 1-100, default 50.
+    pub limit: Option<i64>,
+}
+
+/// The reports queue, oldest first, with each message, its sender and the reporter.
+#[utoipa::path(get, path = "/api/admin/reports", tag = "admin", security(("bearer" = [])), params(ReportsQuery),
+    responses((status = 200, body = ReportsPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+#[get("/admin/reports")]
+pub async fn list_reports(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<ReportsQuery>,
+) -> Result<HttpResponse, Error> {
+    let q = query.into_inner();
+    let page = db::run(&state.pool, move |conn| reports::list(conn, user.id, q.status, q.after, q.limit)).await?;
+    Ok(respond(StatusCode::OK, &page))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ResolveRequest {
+    pub decision: Decision,
+}
+
+/// Decide a report: dismiss it, delete the message, or delete it and suspend its sender.
+/// Every open report of the same message is resolved with it.
+#[utoipa::path(post, path = "/api/admin/reports/{id}/resolve", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ResolveRequest,
+    responses((status = 200, body = ReportDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[post("/admin/reports/{id}/resolve")]
+pub async fn resolve_report(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: Json<ResolveRequest>,
+) -> Result<HttpResponse, Error> {
+    let (report, decision, cache) = (id.into_inner(), body.0.decision, state.cache.clone());
+    let dto = state.write(move |conn| reports::resolve(conn, &cache, user.id, report, decision)).await?;
+    Ok(respond(StatusCode::OK, &dto))
+}
