@@ -1,5 +1,6 @@
 // Typed REST client for /api (same origin: nginx in production, the dev proxy in `npm run dev`).
-// Adds the access token, and on a 401 `token_expired` refreshes once and retries.
+// Adds the access token, and on a 401 `token_expired` refreshes once and retries (JSON requests,
+// multipart uploads and blob downloads share that path).
 
 import { ApiError, errorFromResponse } from '~/utils/apiError'
 
@@ -21,37 +22,62 @@ function url(path: string, query?: RequestOptions['query']): string {
   return s ? `${u}?${s}` : u
 }
 
-async function once(method: Method, path: string, body: unknown, opts: RequestOptions, token: string | null): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'application/json' }
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  if (token && !opts.anonymous) headers.authorization = `Bearer ${token}`
+/** One fetch with the token (unless anonymous); a failure to get any answer is an ApiError(0). */
+async function once(path: string, init: RequestInit, opts: RequestOptions, token: string | null): Promise<Response> {
+  const headers = new Headers(init.headers)
+  if (!headers.has('accept')) headers.set('accept', 'application/json')
+  if (token && !opts.anonymous) headers.set('authorization', `Bearer ${token}`)
   try {
-    return await fetch(url(path, opts.query), {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: opts.signal,
-    })
+    return await fetch(url(path, opts.query), { ...init, headers, signal: opts.signal })
   } catch (e) {
     if ((e as Error)?.name === 'AbortError') throw e
     throw new ApiError(0, 'network', 'network error')
   }
 }
 
-export async function apiRequest<T>(method: Method, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+/**
+ * Sends `init` with the access token; on a 401 for an expired or invalid token refreshes once
+ * and sends it again. Returns the successful response; any error answer is thrown as ApiError.
+ * `init.body` must be re-sendable (a string, FormData or Blob; not a stream).
+ */
+async function authorized(path: string, init: RequestInit, opts: RequestOptions): Promise<Response> {
   const auth = useAuthStore()
-  let res = await once(method, path, body, opts, auth.accessToken)
+  let res = await once(path, init, opts, auth.accessToken)
   if (res.status === 401 && !opts.anonymous) {
     const err = await errorFromResponse(res)
-    if (err.code !== 'token_expired' && err.code !== 'invalid_token') throw err
+    // session_revoked (suspension): the refresh fails too, which signs this browser out.
+    if (err.code !== 'token_expired' && err.code !== 'invalid_token' && err.code !== 'session_revoked') throw err
     // One refresh and one retry; a failed refresh logs out (inside refresh()).
     if (!(await auth.refresh())) throw err
-    res = await once(method, path, body, opts, auth.accessToken)
+    res = await once(path, init, opts, auth.accessToken)
   }
   if (!res.ok) throw await errorFromResponse(res)
+  return res
+}
+
+async function json<T>(res: Response): Promise<T> {
   if (res.status === 204) return undefined as T
   const text = await res.text()
   return (text ? JSON.parse(text) : undefined) as T
+}
+
+export async function apiRequest<T>(method: Method, path: string, body?: unknown, opts: RequestOptions = {}): Promise<T> {
+  const init: RequestInit = { method }
+  if (body !== undefined) {
+    init.headers = { 'content-type': 'application/json' }
+    init.body = JSON.stringify(body)
+  }
+  return json<T>(await authorized(path, init, opts))
+}
+
+/** POST a multipart form (the browser sets its content type with the boundary). */
+export async function apiUpload<T>(path: string, form: FormData, opts: RequestOptions = {}): Promise<T> {
+  return json<T>(await authorized(path, { method: 'POST', body: form }, opts))
+}
+
+/** GET the bytes of a resource that needs the token (media), as a Blob. */
+export async function apiBlob(path: string, opts: RequestOptions = {}): Promise<Blob> {
+  return (await authorized(path, { method: 'GET', headers: { accept: '*/*' } }, opts)).blob()
 }
 
 export const api = {
@@ -60,6 +86,8 @@ export const api = {
   put: <T>(path: string, body?: unknown, opts?: RequestOptions) => apiRequest<T>('PUT', path, body, opts),
   patch: <T>(path: string, body?: unknown, opts?: RequestOptions) => apiRequest<T>('PATCH', path, body ?? {}, opts),
   del: <T>(path: string, opts?: RequestOptions) => apiRequest<T>('DELETE', path, undefined, opts),
+  upload: apiUpload,
+  blob: apiBlob,
 }
 
 export function useApi() {

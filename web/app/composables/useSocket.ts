@@ -5,6 +5,7 @@ import { ChatSocket, type SocketStatus } from '~/utils/socket'
 import { api } from '~/composables/useApi'
 import { conversationTitle, directPeerIds } from '~/utils/sidebar'
 import { shouldNotify } from '~/utils/notify'
+import { previewText } from '~/utils/media'
 
 let socket: ChatSocket | null = null
 let lastPresenceKey = ''
@@ -119,7 +120,7 @@ function notifyNewMessage(m: MessageDto, me: number) {
   }
   if (!shouldNotify(m, context)) return
   const n = new Notification(conversation ? conversationTitle(conversation) : 'New message', {
-    body: m.body.slice(0, 200),
+    body: previewText(m).slice(0, 200),
     tag: `conversation-${m.conversation_id}`,
   })
   n.onclick = () => {

@@ -16,6 +16,7 @@ import { defineStore } from 'pinia'
 import type { MeDto, TokensDto } from '~/utils/types'
 import { ApiError } from '~/utils/apiError'
 import { apiRequest } from '~/composables/useApi'
+import { forgetMedia } from '~/composables/useMedia'
 
 export const REFRESH_KEY = 'chat.refresh_token'
 /** Refresh this long before the access token expires. */
@@ -168,8 +169,9 @@ export const useAuthStore = defineStore('auth', {
   },
 })
 
-/** Empties every store that holds the previous user's data. */
+/** Empties every store that holds the previous user's data (and the cached media). */
 function resetSessionStores() {
+  forgetMedia()
   useConversationsStore().$reset()
   useMessagesStore().reset()
   usePresenceStore().$reset()

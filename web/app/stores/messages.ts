@@ -2,7 +2,7 @@
 // The list logic (merge, dedupe, gaps, optimistic replace) lives in utils/messages.ts.
 
 import { defineStore } from 'pinia'
-import type { MessageDto, MessagesPage, ReceiptDto, ConversationDto } from '~/utils/types'
+import type { AttachmentDto, ConversationDto, MediaKind, MessageDto, MessagesPage, ReceiptDto } from '~/utils/types'
 import { api } from '~/composables/useApi'
 import { describeError } from '~/utils/apiError'
 import {
@@ -142,11 +142,12 @@ export const useMessagesStore = defineStore('messages', {
       else if (st.loaded && m.seq > maxSeq(st.items)) this.receive(m)
     },
 
-    async send(cid: number, body: string, replyToId: number | null) {
+    /** Text, or a media message when `media` names an upload (made with useMedia().upload). */
+    async send(cid: number, body: string, replyToId: number | null, media?: { kind: MediaKind; attachment: AttachmentDto }) {
       const auth = useAuthStore()
       const clientId = uuid()
       const st = this.ensure(cid)
-      st.items = [...st.items, optimisticMessage({ conversationId: cid, senderId: auth.myId, clientId, body, replyToId })]
+      st.items = [...st.items, optimisticMessage({ conversationId: cid, senderId: auth.myId, clientId, body, replyToId, media })]
       await this.post(cid, clientId)
     },
 
@@ -167,12 +168,15 @@ export const useMessagesStore = defineStore('messages', {
       const m = st.items.find((x) => x.local && x.client_id === clientId)
       if (!m) return
       try {
-        const stored = await api.post<MessageDto>(`/conversations/${cid}/messages`, {
+        const answer = await api.post<MessageDto>(`/conversations/${cid}/messages`, {
           client_id: clientId,
-          kind: 'text',
+          kind: m.kind,
           body: m.body,
           reply_to_id: m.reply_to_id ?? undefined,
+          attachment_id: m.attachment_id ?? undefined,
         })
+        // The answer to a retry the server had already stored carries no attachment: keep ours.
+        const stored = answer.attachment || !m.attachment ? answer : { ...answer, attachment: m.attachment }
         const known = maxSeq(st.items)
         this.merge(cid, [stored])
         useConversationsStore().onMessage(stored, useAuthStore().myId)
@@ -196,7 +200,7 @@ export const useMessagesStore = defineStore('messages', {
     async remove(m: ChatMessage) {
       await api.del(`/messages/${m.id}`)
       // Tombstone now; the message.updated event brings the server's version.
-      this.update({ ...m, body: '', deleted_at: new Date().toISOString() })
+      this.update({ ...m, body: '', attachment: undefined, deleted_at: new Date().toISOString() })
     },
 
     async loadReceipts(cid: number) {

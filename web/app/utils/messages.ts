@@ -4,7 +4,7 @@
 // A conversation's list holds server messages sorted by seq (each seq at most once) followed by
 // my optimistic messages that the server has not confirmed yet (seq 0, `local` set).
 
-import type { ConversationDto, MessageDto, ReactionDto, ReceiptDto } from './types'
+import type { AttachmentDto, ConversationDto, MediaKind, MessageDto, ReactionDto, ReceiptDto } from './types'
 
 export type LocalState = 'sending' | 'failed'
 
@@ -30,6 +30,8 @@ export function optimisticMessage(input: {
   clientId: string
   body: string
   replyToId?: number | null
+  /** A media message: its kind and the upload it carries. */
+  media?: { kind: MediaKind; attachment: AttachmentDto }
   now?: Date
 }): ChatMessage {
   return {
@@ -38,9 +40,10 @@ export function optimisticMessage(input: {
     seq: 0,
     sender_id: input.senderId,
     client_id: input.clientId,
-    kind: 'text',
+    kind: input.media?.kind ?? 'text',
     body: input.body,
-    attachment_id: null,
+    attachment_id: input.media?.attachment.id ?? null,
+    attachment: input.media?.attachment,
     reply_to_id: input.replyToId ?? null,
     edited_at: null,
     deleted_at: null,

@@ -45,6 +45,26 @@ export interface MessageDto {
   created_at: string
   /** Absent in messages from older servers. */
   reactions?: ReactionDto[]
+  /** The media of an image, file or voice message (absent on tombstones and sidebar previews). */
+  attachment?: AttachmentDto
+}
+
+export type MediaKind = 'image' | 'file' | 'voice'
+
+/** An upload (`POST /media`): what the server found in the bytes. */
+export interface AttachmentDto {
+  id: number
+  /** Sniffed from the content, e.g. image/png, audio/webm, application/octet-stream. */
+  content_type: string
+  size: number
+  /** Files only. */
+  file_name: string | null
+  /** Images, as displayed. */
+  width: number | null
+  height: number | null
+  /** Voice notes. */
+  duration_ms: number | null
+  has_thumbnail: boolean
 }
 
 /** One emoji on a message; `me` is only set in REST answers, so the UI uses `user_ids`. */
