@@ -54,6 +54,15 @@ export function apiPost(request: APIRequestContext, session: Session, url: strin
 }
 
 /**
+ * Makes `username` an administrator with the binary's operator command (`api-server admin
+ * grant`), against the cluster's database (the runner exports DATABASE_URL).
+ */
+export function grantAdmin(username: string) {
+  const bin = path.join(ROOT, 'target', process.env.CHAT_PROFILE ?? 'release', 'api-server')
+  execFileSync(bin, ['admin', 'grant', username], { env: process.env, stdio: ['ignore', 'pipe', 'inherit'], timeout: 60_000 })
+}
+
+/**
  * A browser context already signed in as `session`: the refresh token is put where the app
  * keeps it, and the app turns it into a session on load (the refresh token is spent then, so
  * use each Session for one context only).

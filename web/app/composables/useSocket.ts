@@ -144,6 +144,11 @@ export function useSocket() {
       onAuthProblem: async () => {
         await useAuthStore().refresh()
       },
+      // 4001: the server ended my sessions (suspension). The refresh fails and signs out, which
+      // stops the socket and shows the sign-in page (plugins/realtime.client.ts).
+      onSessionEnded: async () => {
+        if (!(await useAuthStore().refresh())) ui.toast('Your session has ended', 'error')
+      },
       log: (msg, extra) => console.info(`[ws] ${msg}`, extra ?? ''),
     })
   }

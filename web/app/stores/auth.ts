@@ -62,6 +62,8 @@ export const useAuthStore = defineStore('auth', {
   getters: {
     isAuthenticated: (s) => s.status === 'authenticated' && s.user !== null,
     myId: (s) => s.user?.id ?? 0,
+    /** Shows the administration area (the server checks on every admin request anyway). */
+    isAdmin: (s) => s.user?.role === 'admin',
   },
   actions: {
     accept(tokens: TokensDto) {
@@ -178,5 +180,6 @@ function resetSessionStores() {
   useTypingStore().$reset()
   useGroupsStore().$reset()
   useContactsStore().$reset()
+  useAdminStore().$reset()
   useUiStore().resetSession()
 }

@@ -2,7 +2,7 @@
 // The list logic (merge, dedupe, gaps, optimistic replace) lives in utils/messages.ts.
 
 import { defineStore } from 'pinia'
-import type { AttachmentDto, ConversationDto, MediaKind, MessageDto, MessagesPage, ReceiptDto } from '~/utils/types'
+import type { AttachmentDto, ConversationDto, MediaKind, MessageDto, MessagesPage, ReceiptDto, ReportReceiptDto } from '~/utils/types'
 import { api } from '~/composables/useApi'
 import { describeError } from '~/utils/apiError'
 import {
@@ -201,6 +201,11 @@ export const useMessagesStore = defineStore('messages', {
       await api.del(`/messages/${m.id}`)
       // Tombstone now; the message.updated event brings the server's version.
       this.update({ ...m, body: '', attachment: undefined, deleted_at: new Date().toISOString() })
+    },
+
+    /** Reports someone else's message to the administrators (again: the first report stands). */
+    async report(m: ChatMessage, reason: string) {
+      return api.post<ReportReceiptDto>(`/messages/${m.id}/report`, { reason })
     },
 
     async loadReceipts(cid: number) {

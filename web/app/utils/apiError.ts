@@ -61,3 +61,19 @@ export function describeError(e: unknown): string {
   }
   return e instanceof Error ? e.message : String(e)
 }
+
+/** What the sign-in form says when the login is refused. */
+export function signInError(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.code === 'invalid_credentials') return 'Wrong username or password.'
+    if (e.code === 'account_suspended') return `${sentence(e.message || 'this account is suspended')} Contact an administrator.`
+  }
+  return describeError(e)
+}
+
+/** "this account is suspended" -> "This account is suspended." */
+function sentence(s: string): string {
+  const t = s.trim()
+  const capital = t.charAt(0).toUpperCase() + t.slice(1)
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`
+}

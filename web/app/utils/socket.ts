@@ -16,12 +16,39 @@ export interface SocketOptions {
   onStatus: (s: SocketStatus) => void
   /** A close that says the ticket/session is not accepted (1008, 4401). */
   onAuthProblem?: () => Promise<void> | void
+  /**
+   * The server ended this user's sessions (4001, e.g. a suspension): the owner checks the
+   * session at once (a refresh that fails signs out); reconnecting waits until it is done.
+   */
+  onSessionEnded?: () => Promise<void> | void
   log?: (msg: string, extra?: unknown) => void
 }
 
-/** Close codes after which the server wants us back right away on another replica. */
-const RECONNECT_NOW = new Set([1012, 4008, 1013])
-const AUTH_CLOSE = new Set([1008, 4401])
+/**
+ * What a close code asks of the client:
+ * - `now`: back at once (on another replica): 1012 restarting, 1013 try again, 4008 slow consumer;
+ * - `reauth`: the ticket or session was not accepted (1008, 4401): new credentials, then back;
+ * - `session_ended`: the server ended the session (4001 session revoked): do not come back
+ *   with it; check the session first (it usually signs out);
+ * - `backoff`: anything else (crash, network, heartbeat timeout): back with growing waits.
+ */
+export type CloseAction = 'now' | 'reauth' | 'session_ended' | 'backoff'
+
+export function closeAction(code: number): CloseAction {
+  switch (code) {
+    case 1012:
+    case 1013:
+    case 4008:
+      return 'now'
+    case 1008:
+    case 4401:
+      return 'reauth'
+    case 4001:
+      return 'session_ended'
+    default:
+      return 'backoff'
+  }
+}
 
 export class ChatSocket {
   private ws: WebSocket | null = null
@@ -130,11 +157,16 @@ export class ChatSocket {
       this.opts.log?.(`ws closed ${ev.code} ${ev.reason}`)
       if (!this.running) return
       this.setStatus('reconnecting')
-      if (AUTH_CLOSE.has(ev.code)) {
-        void Promise.resolve(this.opts.onAuthProblem?.()).finally(() => this.scheduleRetry(false))
+      const action = closeAction(ev.code)
+      if (action === 'reauth' || action === 'session_ended') {
+        const check = action === 'session_ended' ? this.opts.onSessionEnded ?? this.opts.onAuthProblem : this.opts.onAuthProblem
+        // Back (with backoff) only if the session survived the check and nothing restarted us.
+        void Promise.resolve(check?.()).finally(() => {
+          if (gen === this.generation) this.scheduleRetry(false)
+        })
         return
       }
-      this.scheduleRetry(RECONNECT_NOW.has(ev.code))
+      this.scheduleRetry(action === 'now')
     }
     // onerror is always followed by onclose, which does the work.
     ws.onerror = () => {}

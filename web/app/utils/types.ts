@@ -11,7 +11,7 @@ export interface UserDto {
 }
 
 export interface MeDto extends UserDto {
-  role: string
+  role: 'user' | 'admin'
   /** Do not disturb until then (no browser notifications), or null. */
   dnd_until: string | null
 }
@@ -156,6 +156,43 @@ export interface MessagesPage {
 export interface FieldError {
   field: string
   message: string
+}
+
+/** A user as administrators see them (`/admin/users`, report senders). */
+export interface AdminUserDto {
+  user: UserDto
+  role: 'user' | 'admin'
+  suspended_at: string | null
+  suspension_reason: string | null
+}
+
+/** What the reporter gets back (`POST /messages/{id}/report`). */
+export interface ReportReceiptDto {
+  id: number
+  message_id: number
+  reason: string
+  created_at: string
+}
+
+export type ReportResolution = 'dismissed' | 'message_deleted' | 'user_suspended'
+
+/** A report in the administrators' queue. */
+export interface ReportDto {
+  id: number
+  reason: string
+  created_at: string
+  /** The message as it is now (a tombstone once deleted). */
+  message: MessageDto
+  sender: AdminUserDto
+  reporter: UserDto
+  resolved_at: string | null
+  resolution: ReportResolution | null
+}
+
+/** Pages of the admin lists: pass `next_after` as `after`; null on the last page. */
+export interface AfterPage<T> {
+  items: T[]
+  next_after: number | null
 }
 
 export interface TypingEvent {

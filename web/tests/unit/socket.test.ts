@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ChatSocket, type SocketStatus } from '../../app/utils/socket'
+import { ChatSocket, closeAction, type SocketStatus } from '../../app/utils/socket'
 import type { ServerEvent } from '../../app/utils/types'
 
 // A stand-in for the browser WebSocket: records what was sent, lets the test play the server.
@@ -34,7 +34,7 @@ class FakeWebSocket {
   }
 }
 
-function setup() {
+function setup(onSessionEnded?: () => Promise<void> | void) {
   let n = 0
   const statuses: SocketStatus[] = []
   const events: string[] = []
@@ -45,9 +45,20 @@ function setup() {
     onEvent: (e) => events.push(e.type),
     onStatus: (s) => statuses.push(s),
     onAuthProblem: auth,
+    onSessionEnded,
   })
   return { socket, statuses, events, auth, tickets: () => n }
 }
+
+describe('closeAction', () => {
+  it('maps close codes to what the client does next', () => {
+    expect(closeAction(4001)).toBe('session_ended')
+    expect(closeAction(1008)).toBe('reauth')
+    expect(closeAction(4401)).toBe('reauth')
+    for (const code of [1012, 1013, 4008]) expect(closeAction(code)).toBe('now')
+    for (const code of [1000, 1006, 1011, 4000]) expect(closeAction(code)).toBe('backoff')
+  })
+})
 
 const last = () => FakeWebSocket.all[FakeWebSocket.all.length - 1]!
 const ready: ServerEvent = { type: 'ready', data: { session_id: 's', heartbeat_ms: 10_000 } }
@@ -118,5 +129,38 @@ describe('ChatSocket', () => {
     expect(socket.state).toBe('idle')
     await vi.advanceTimersByTimeAsync(60_000)
     expect(FakeWebSocket.all).toHaveLength(2)
+  })
+
+  it('checks the session after 4001 before anything else, and does not come back once signed out', async () => {
+    let ended: () => void = () => {}
+    const sessionEnded = vi.fn(() => new Promise<void>((resolve) => (ended = resolve)))
+    const { socket, auth, tickets } = setup(sessionEnded)
+    socket.start()
+    await vi.advanceTimersByTimeAsync(0)
+    last().serverSends(ready)
+    last().serverCloses(4001)
+    expect(sessionEnded).toHaveBeenCalledOnce()
+    expect(auth).not.toHaveBeenCalled()
+    // No reconnect while the check runs, however long it takes.
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(tickets()).toBe(1)
+    // The refresh failed: the owner signs out, which stops the socket; nothing reconnects.
+    socket.stop()
+    ended()
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(tickets()).toBe(1)
+    expect(socket.state).toBe('idle')
+  })
+
+  it('comes back with backoff after 4001 when the session survived the check', async () => {
+    const sessionEnded = vi.fn(async () => {})
+    const { socket, tickets } = setup(sessionEnded)
+    socket.start()
+    await vi.advanceTimersByTimeAsync(0)
+    last().serverSends(ready)
+    last().serverCloses(4001)
+    await vi.advanceTimersByTimeAsync(15_000)
+    expect(sessionEnded).toHaveBeenCalledOnce()
+    expect(tickets()).toBe(2)
   })
 })
