@@ -53,7 +53,9 @@ def seed(api, db, messages):
              (SELECT string_agg('w' || floor({VOCAB} * power(random(), 3))::int, ' ')
                 FROM generate_series(1, 8) WHERE n.g > 0),
              now() - make_interval(secs => ({messages} - n.g))
-      FROM numbered n JOIN (SELECT cid, sender, row_number() OVER () - 1 AS slot FROM chats) c ON c.slot = n.slot;
+      FROM numbered n JOIN (SELECT cid, sender, row_number() OVER () - 1 AS slot FROM chats) c ON c.slot = n.slot
+      -- Ids in arrival order, as the sequence hands them out in production (not grouped by chat).
+      ORDER BY n.g;
       UPDATE conversations SET last_seq = (SELECT max(seq) FROM messages m WHERE m.conversation_id = conversations.id);
       ANALYZE messages;""")
     return me, convs[:20], time.time() - t

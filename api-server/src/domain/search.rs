@@ -87,14 +87,13 @@ pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<Se
         has_media,
         before_id,
     };
-    let hits = search::search(conn, me, &q, &filters, limit + 1)?;
-    let more = hits.len() as i64 > limit;
-    let hits = &hits[..hits.len().min(limit as usize)];
-    let ids: Vec<i64> = hits.iter().map(|h| h.id).collect();
+    let mut ids = search::matching_ids(conn, me, &q, &filters, limit + 1)?;
+    let more = ids.len() as i64 > limit;
+    ids.truncate(limit as usize);
     let stored: HashMap<i64, Message> = Message::by_ids(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
     let mut messages: Vec<MessageDto> = ids.iter().filter_map(|id| stored.get(id)).map(MessageDto::from).collect();
     messages::decorate(conn, &mut messages, me)?;
-    let mut snippets: HashMap<i64, String> = hits.iter().map(|h| (h.id, h.snippet.clone())).collect();
+    let mut snippets = search::snippets(conn, &q, &ids)?;
     let items = messages
         .into_iter()
         .map(|message| SearchHit { snippet: snippets.remove(&message.id).unwrap_or_default(), message })

@@ -23,42 +23,183 @@ pub struct Filters {
 }
 
 #[derive(Debug, QueryableByName)]
-pub struct Hit {
+struct Id {
     #[diesel(sql_type = BigInt)]
-    pub id: i64,
-    #[diesel(sql_type = Text)]
-    pub snippet: String,
+    id: i64,
 }
 
-/// Ids (newest first) and highlighted snippets of up to `limit` matching messages.
-pub fn search(conn: &mut PgConnection, user_id: i64, q: &str, f: &Filters, limit: i64) -> QueryResult<Vec<Hit>> {
-    // One statement, all parameters bound: a NULL filter matches everything.
-    diesel::sql_query(
-        "WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS query) \
-         SELECT m.id, ts_headline('simple', m.body, q.query, \
-                'StartSel=\u{2}, StopSel=\u{3}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \
-         FROM q, messages m \
-         JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1 \
-         WHERE m.search_tsv @@ q.query \
-           AND m.seq > cm.cleared_seq \
-           AND m.deleted_at IS NULL \
-           AND ($3::bigint IS NULL OR m.conversation_id = $3) \
-           AND ($4::bigint IS NULL OR m.sender_id = $4) \
-           AND ($5::timestamptz IS NULL OR m.created_at >= $5) \
-           AND ($6::timestamptz IS NULL OR m.created_at < $6) \
-           AND (NOT $7 OR m.attachment_id IS NOT NULL) \
-           AND ($8::bigint IS NULL OR m.id < $8) \
-         ORDER BY m.id DESC \
-         LIMIT $9",
+#[derive(Debug, QueryableByName)]
+struct Recent {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    /// The newest id any window left out (0: every conversation fit in its window).
+    #[diesel(sql_type = BigInt)]
+    boundary: i64,
+}
+
+#[derive(Debug, QueryableByName)]
+struct Snippet {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    snippet: String,
+}
+
+/// Newest messages of each conversation looked at by the first plan.
+pub const WINDOW: i64 = 1000;
+
+/// What a message must be to match, in every plan ($2 query text via `q`, $4-$8 the filters).
+/// Membership and `cleared_seq` are each plan's own join.
+const MATCHES: &str = "m.search_tsv @@ q.query \
+    AND m.deleted_at IS NULL \
+    AND ($4::bigint IS NULL OR m.sender_id = $4) \
+    AND ($5::timestamptz IS NULL OR m.created_at >= $5) \
+    AND ($6::timestamptz IS NULL OR m.created_at < $6) \
+    AND (NOT $7 OR m.attachment_id IS NOT NULL) \
+    AND ($8::bigint IS NULL OR m.id < $8)";
+
+/// Ids of up to `limit` matching messages, newest first.
+///
+/// Two plans, because no single one is fast for every word. A word in many messages is found
+/// fastest by walking each of my conversations backwards (`(conversation_id, seq)`) and
+/// stopping at `limit` hits; a rare word by the GIN index, which hands over its few matches.
+/// So first the newest [`WINDOW`] messages of each conversation are searched; that answer is
+/// exact when its last hit is newer than everything a truncated window left out (or nothing
+/// was left out). Otherwise the GIN plan runs over everything.
+pub fn matching_ids(conn: &mut PgConnection, user_id: i64, q: &str, f: &Filters, limit: i64) -> QueryResult<Vec<i64>> {
+    matching_ids_windowed(conn, user_id, q, f, limit, WINDOW)
+}
+
+/// [`matching_ids`] with another window (tests use small ones to reach the second plan).
+pub fn matching_ids_windowed(
+    conn: &mut PgConnection,
+    user_id: i64,
+    q: &str,
+    f: &Filters,
+    limit: i64,
+    window: i64,
+) -> QueryResult<Vec<i64>> {
+    let recent: Vec<Recent> = bind(
+        diesel::sql_query(format!(
+            "WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS query), \
+             mine AS (SELECT conversation_id, cleared_seq FROM conversation_members \
+                      WHERE user_id = $1 AND ($3::bigint IS NULL OR conversation_id = $3)), \
+             cut AS (SELECT coalesce(max(w.left_out), 0) AS boundary FROM mine cm CROSS JOIN LATERAL ( \
+                       SELECT m.id AS left_out FROM messages m \
+                       WHERE m.conversation_id = cm.conversation_id AND m.seq > cm.cleared_seq \
+                         AND ($8::bigint IS NULL OR m.id < $8) \
+                       ORDER BY m.seq DESC OFFSET $10 LIMIT 1) w), \
+             hits AS (SELECT h.id FROM mine cm CROSS JOIN q CROSS JOIN LATERAL ( \
+                       SELECT m.id FROM ( \
+                         SELECT * FROM messages m \
+                         WHERE m.conversation_id = cm.conversation_id AND m.seq > cm.cleared_seq \
+                           AND ($8::bigint IS NULL OR m.id < $8) \
+                         ORDER BY m.seq DESC LIMIT $10) m \
+                       WHERE {MATCHES} \
+                       LIMIT $9) h) \
+             SELECT hits.id, cut.boundary FROM hits, cut ORDER BY hits.id DESC LIMIT $9"
+        )),
+        user_id,
+        q,
+        f,
+        limit,
+    )
+    .bind::<BigInt, _>(window)
+    .load(conn)?;
+    let boundary = recent.first().map_or_else(|| window_cut(conn, user_id, f, window), |r| Ok(r.boundary))?;
+    let exact = match recent.last() {
+        _ if boundary == 0 => true,
+        Some(last) => recent.len() as i64 == limit && last.id > boundary,
+        None => false,
+    };
+    if exact {
+        return Ok(recent.into_iter().map(|r| r.id).collect());
+    }
+    all_matching_ids(conn, user_id, q, f, limit)
+}
+
+/// The GIN plan alone: always exact; its cost grows with the number of matches anywhere.
+/// The matches are collected once (MATERIALIZED) and then joined with my memberships: left to
+/// itself the planner may repeat the index scan for each of my conversations.
+pub fn all_matching_ids(conn: &mut PgConnection, user_id: i64, q: &str, f: &Filters, limit: i64) -> QueryResult<Vec<i64>> {
+    let all: Vec<Id> = bind(
+        diesel::sql_query(format!(
+            "WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS query), \
+             found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m \
+                                    WHERE {MATCHES} AND ($3::bigint IS NULL OR m.conversation_id = $3)) \
+             SELECT found.id FROM found \
+             JOIN conversation_members cm ON cm.conversation_id = found.conversation_id AND cm.user_id = $1 \
+             WHERE found.seq > cm.cleared_seq \
+             ORDER BY found.id DESC LIMIT $9"
+        )),
+        user_id,
+        q,
+        f,
+        limit,
+    )
+    .load(conn)?;
+    Ok(all.into_iter().map(|r| r.id).collect())
+}
+
+/// Whether any window was truncated, when the first plan found nothing at all (then it
+/// returned no row to carry the boundary).
+fn window_cut(conn: &mut PgConnection, user_id: i64, f: &Filters, window: i64) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Cut {
+        #[diesel(sql_type = BigInt)]
+        boundary: i64,
+    }
+    let cut: Cut = diesel::sql_query(
+        "SELECT coalesce(max(w.left_out), 0) AS boundary FROM conversation_members cm CROSS JOIN LATERAL ( \
+           SELECT m.id AS left_out FROM messages m \
+           WHERE m.conversation_id = cm.conversation_id AND m.seq > cm.cleared_seq \
+             AND ($3::bigint IS NULL OR m.id < $3) \
+           ORDER BY m.seq DESC OFFSET $4 LIMIT 1) w \
+         WHERE cm.user_id = $1 AND ($2::bigint IS NULL OR cm.conversation_id = $2)",
     )
     .bind::<BigInt, _>(user_id)
-    .bind::<Text, _>(q)
     .bind::<Nullable<BigInt>, _>(f.conversation_id)
-    .bind::<Nullable<BigInt>, _>(f.sender_id)
-    .bind::<Nullable<Timestamptz>, _>(f.after)
-    .bind::<Nullable<Timestamptz>, _>(f.before)
-    .bind::<Bool, _>(f.has_media)
     .bind::<Nullable<BigInt>, _>(f.before_id)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
+    .bind::<BigInt, _>(window)
+    .get_result(conn)?;
+    Ok(cut.boundary)
+}
+
+/// Binds $1-$9 of both plans.
+fn bind(
+    query: diesel::query_builder::SqlQuery,
+    user_id: i64,
+    q: &str,
+    f: &Filters,
+    limit: i64,
+) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
+    query
+        .into_boxed()
+        .bind::<BigInt, _>(user_id)
+        .bind::<Text, _>(q.to_owned())
+        .bind::<Nullable<BigInt>, _>(f.conversation_id)
+        .bind::<Nullable<BigInt>, _>(f.sender_id)
+        .bind::<Nullable<Timestamptz>, _>(f.after)
+        .bind::<Nullable<Timestamptz>, _>(f.before)
+        .bind::<Bool, _>(f.has_media)
+        .bind::<Nullable<BigInt>, _>(f.before_id)
+        .bind::<BigInt, _>(limit)
+}
+
+/// Highlighted snippets of these messages for the query (only for the page shown: headlines
+/// are the costly part of a search).
+pub fn snippets(
+    conn: &mut PgConnection,
+    q: &str,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, String>> {
+    let rows: Vec<Snippet> = diesel::sql_query(
+        "SELECT m.id, ts_headline('simple', m.body, websearch_to_tsquery('simple', $1), \
+                'StartSel=\u{2}, StopSel=\u{3}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \
+         FROM messages m WHERE m.id = ANY($2)",
+    )
+    .bind::<Text, _>(q)
+    .bind::<diesel::sql_types::Array<BigInt>, _>(ids)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.id, r.snippet)).collect())
 }
