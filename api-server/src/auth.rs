@@ -14,6 +14,8 @@ use crate::token_gate;
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub id: i64,
+    /// The session (refresh-token family) the access token was issued to.
+    pub session: Option<uuid::Uuid>,
 }
 
 impl FromRequest for AuthUser {
@@ -23,13 +25,13 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let checked = state_of(req).and_then(|state| verify(req, &state).map(|claims| (state, claims)));
         Box::pin(async move {
-            let (state, (id, version)) = checked?;
+            let (state, (id, version, session)) = checked?;
             let (cache, pool) = (state.cache.clone(), state.pool.clone());
             let current = tokio::task::spawn_blocking(move || token_gate::accepts(&cache, &pool, id, version))
                 .await
                 .map_err(|e| Error::internal(anyhow::anyhow!("token check task: {e}")))??;
             if current {
-                Ok(AuthUser { id })
+                Ok(AuthUser { id, session })
             } else {
                 Err(Error::unauthorized("session_revoked", "this session has ended; log in again"))
             }
@@ -41,8 +43,8 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, Error> {
     req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| Error::internal(anyhow::anyhow!("AppState missing")))
 }
 
-/// (user id, token version) of a well-formed, signed, unexpired access token.
-fn verify(req: &HttpRequest, state: &AppState) -> Result<(i64, i32), Error> {
+/// (user id, token version, session) of a well-formed, signed, unexpired access token.
+fn verify(req: &HttpRequest, state: &AppState) -> Result<(i64, i32, Option<uuid::Uuid>), Error> {
     let header =
         req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
             Error::unauthorized("missing_token", "an access token is required (Authorization: Bearer …)")
@@ -52,9 +54,9 @@ fn verify(req: &HttpRequest, state: &AppState) -> Result<(i64, i32), Error> {
         .or_else(|| header.strip_prefix("bearer "))
         .ok_or_else(|| Error::unauthorized("invalid_token", "the Authorization header must be 'Bearer <token>'"))?;
     match state.keys.verify(token.trim(), AUD_API) {
-        Ok(claims @ Claims { ver, .. }) => claims
+        Ok(claims @ Claims { ver, sid, .. }) => claims
             .user_id()
-            .map(|id| (id, ver))
+            .map(|id| (id, ver, sid))
             .ok_or_else(|| Error::unauthorized("invalid_token", "the access token is invalid")),
         Err(TokenError::Expired) => {
             Err(Error::unauthorized("token_expired", "the access token has expired; refresh it"))

@@ -12,6 +12,7 @@ use crate::routes;
     paths(
         routes::health::healthz, routes::health::readyz,
         routes::auth::register, routes::auth::login, routes::auth::refresh, routes::auth::logout, routes::auth::ws_ticket,
+        routes::sessions::list, routes::sessions::revoke, routes::sessions::revoke_others,
         routes::users::me, routes::users::update_me, routes::users::search, routes::users::get, routes::presence::get,
         routes::contacts::list, routes::contacts::add, routes::contacts::rename, routes::contacts::remove,
         routes::contacts::blocked, routes::contacts::block, routes::contacts::unblock,

@@ -229,3 +229,18 @@ pub struct ReportDto {
     /// dismissed | message_deleted | user_suspended
     pub resolution: Option<String>,
 }
+
+/// A signed-in device: one refresh-token family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SessionDto {
+    pub id: Uuid,
+    /// The browser or app, as its User-Agent said at the last refresh.
+    pub user_agent: Option<String>,
+    /// The client address at the last refresh.
+    pub ip: Option<String>,
+    pub signed_in_at: DateTime<Utc>,
+    /// The last refresh (access tokens are renewed every ~15 minutes while the app is open).
+    pub last_active_at: DateTime<Utc>,
+    /// The session making this request.
+    pub current: bool,
+}

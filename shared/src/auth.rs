@@ -33,6 +33,18 @@ pub struct Claims {
     /// The user's token version at issue (access tokens): an older one is refused.
     #[serde(default)]
     pub ver: i32,
+    /// The session (refresh-token family) the token was issued to (access tokens, tickets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<uuid::Uuid>,
+}
+
+/// What an access token or WebSocket ticket says about the session it belongs to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionRef {
+    /// The user's token version when issued.
+    pub version: i32,
+    /// The refresh-token family (a signed-in device).
+    pub id: Option<uuid::Uuid>,
 }
 
 impl Claims {
@@ -63,11 +75,11 @@ impl TokenKeys {
     }
 
     pub fn issue(&self, user_id: i64, audience: &str, ttl_secs: i64) -> String {
-        self.issue_versioned(user_id, audience, ttl_secs, 0)
+        self.issue_for(user_id, audience, ttl_secs, SessionRef::default())
     }
 
-    /// A token that also carries the user's current token version (access tokens).
-    pub fn issue_versioned(&self, user_id: i64, audience: &str, ttl_secs: i64, version: i32) -> String {
+    /// A token that also names its session and the user's token version.
+    pub fn issue_for(&self, user_id: i64, audience: &str, ttl_secs: i64, session: SessionRef) -> String {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -76,7 +88,8 @@ impl TokenKeys {
             exp: now + ttl_secs,
             iat: now,
             jti: uuid::Uuid::new_v4().to_string(),
-            ver: version,
+            ver: session.version,
+            sid: session.id,
         };
         // HS256 with a non-empty key and plain claims cannot fail to encode.
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).unwrap_or_default()

@@ -27,10 +27,16 @@ pub enum Event {
     Presence(PresenceEvent),
     #[serde(rename = "conversation.updated")]
     ConversationUpdated(ConversationUpdated),
-    /// The user's sessions were ended (suspension): every socket of theirs is closed right
-    /// after this event with close code 4001; REST calls answer 401 `session_revoked`.
+    /// Sessions of the user were ended (suspension, a device signed out from another): the
+    /// sockets of those sessions (all when `sessions` is absent) are closed right after this
+    /// event with close code 4001; their REST calls answer 401 `session_revoked`.
     #[serde(rename = "session.revoked")]
-    SessionRevoked { user_id: i64, reason: String },
+    SessionRevoked {
+        user_id: i64,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sessions: Option<Vec<uuid::Uuid>>,
+    },
     /// The client must catch up through REST (e.g. after the node lost the broker).
     #[serde(rename = "resync")]
     Resync { reason: String },

@@ -46,7 +46,11 @@ fn windowed_search_matches_the_gin_plan_exactly() {
                     loop {
                         let fast = matching_ids_windowed(&mut conn, 1, q, &f, limit, window).expect("windowed");
                         let plain = all_matching_ids(&mut conn, 1, q, &f, limit).expect("gin");
-                        assert_eq!(fast, plain, "{q:?} window {window} limit {limit} chat {conversation_id:?} before {:?}", f.before_id);
+                        assert_eq!(
+                            fast, plain,
+                            "{q:?} window {window} limit {limit} chat {conversation_id:?} before {:?}",
+                            f.before_id
+                        );
                         checked += 1;
                         match fast.last() {
                             Some(&last) if fast.len() as i64 == limit => f.before_id = Some(last),

@@ -231,8 +231,9 @@ impl Consumer {
         }
         match &event {
             Some(Event::ConversationUpdated(update)) => self.on_conversation_updated(update),
-            Some(Event::SessionRevoked { user_id, .. }) => {
-                let closed = self.hub.close_user(*user_id, CloseCode::Other(close::SESSION_REVOKED), "session revoked");
+            Some(Event::SessionRevoked { user_id, sessions, .. }) => {
+                let code = CloseCode::Other(close::SESSION_REVOKED);
+                let closed = self.hub.close_user(*user_id, sessions.as_deref(), code, "session revoked");
                 tracing::info!(user_id, closed, "sessions revoked: sockets closed");
             }
             _ => {}

@@ -102,6 +102,8 @@ pub struct Departure {
 
 struct SessionEntry {
     user_id: i64,
+    /// The signed-in device (refresh-token family) whose ticket opened it.
+    device: Option<uuid::Uuid>,
     tx: mpsc::Sender<Outbound>,
     closer: Closer,
     ready: bool,
@@ -156,14 +158,20 @@ impl Hub {
     // ---- sessions -------------------------------------------------------------------------
 
     /// `None` while shutting down.
-    pub fn register(&self, user_id: i64, tx: mpsc::Sender<Outbound>, closer: Closer) -> Option<SessionId> {
+    pub fn register(
+        &self,
+        user_id: i64,
+        device: Option<uuid::Uuid>,
+        tx: mpsc::Sender<Outbound>,
+        closer: Closer,
+    ) -> Option<SessionId> {
         let mut guard = self.lock();
         let s = &mut *guard;
         if s.shutting_down {
             return None;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        s.sessions.insert(id, SessionEntry { user_id, tx, closer, ready: false, watching: HashMap::new() });
+        s.sessions.insert(id, SessionEntry { user_id, device, tx, closer, ready: false, watching: HashMap::new() });
         let user = s.users.entry(user_id).or_default();
         user.sessions.insert(id);
         if user.sessions.len() == 1 {
@@ -231,12 +239,22 @@ impl Hub {
         s.sessions.values().filter(|e| e.closer.close(code, description)).count()
     }
 
-    /// Closes every session of one user with `code` (their sessions were revoked). Returns how
-    /// many.
-    pub fn close_user(&self, user_id: i64, code: CloseCode, description: &str) -> usize {
+    /// Closes the sockets of one user opened by these devices (all when `devices` is None) with
+    /// `code`: their sessions were revoked. Returns how many.
+    pub fn close_user(
+        &self,
+        user_id: i64,
+        devices: Option<&[uuid::Uuid]>,
+        code: CloseCode,
+        description: &str,
+    ) -> usize {
         let s = self.lock();
         let ids = s.users.get(&user_id).map(|u| u.sessions.iter().copied().collect::<Vec<_>>()).unwrap_or_default();
-        ids.iter().filter_map(|id| s.sessions.get(id)).filter(|e| e.closer.close(code, description)).count()
+        ids.iter()
+            .filter_map(|id| s.sessions.get(id))
+            .filter(|e| devices.is_none_or(|list| e.device.is_some_and(|d| list.contains(&d))))
+            .filter(|e| e.closer.close(code, description))
+            .count()
     }
 
     // ---- fan-out --------------------------------------------------------------------------
@@ -570,7 +588,7 @@ mod tests {
     fn session(hub: &Hub, user_id: i64, capacity: usize) -> (SessionId, mpsc::Receiver<Outbound>, Closer) {
         let (tx, rx) = mpsc::channel(capacity);
         let closer = Closer::default();
-        let id = hub.register(user_id, tx, closer.clone()).expect("registered");
+        let id = hub.register(user_id, None, tx, closer.clone()).expect("registered");
         (id, rx, closer)
     }
 

@@ -38,18 +38,20 @@ use crate::close::{Closer, HEARTBEAT_TIMEOUT};
 use crate::hub::{Frame, Outbound, SessionId};
 use crate::membership::{self, LoadError};
 use crate::state::AppState;
+use crate::ticket::Admitted;
 use crate::typing::{self, RateLimit, TypingError};
 
 /// Starts the reader and writer of an upgraded socket.
-pub fn start(state: AppState, user_id: i64, session: Session, stream: MessageStream) {
+pub fn start(state: AppState, admitted: Admitted, session: Session, stream: MessageStream) {
     let (tx, rx) = mpsc::channel(state.tuning.outbound_queue);
     let closer = Closer::default();
     actix_web::rt::spawn(write_loop(session, rx, closer.clone(), state.tuning.close_timeout));
-    actix_web::rt::spawn(run(state, user_id, stream, tx, closer));
+    actix_web::rt::spawn(run(state, admitted, stream, tx, closer));
 }
 
-async fn run(state: AppState, user_id: i64, stream: MessageStream, tx: mpsc::Sender<Outbound>, closer: Closer) {
-    let Some(id) = state.hub.register(user_id, tx.clone(), closer.clone()) else {
+async fn run(state: AppState, admitted: Admitted, stream: MessageStream, tx: mpsc::Sender<Outbound>, closer: Closer) {
+    let Admitted { user_id, session: device } = admitted;
+    let Some(id) = state.hub.register(user_id, device, tx.clone(), closer.clone()) else {
         closer.close(CloseCode::Restart, "server restarting");
         return;
     };

@@ -30,8 +30,16 @@ pub enum TicketError {
     Overloaded,
 }
 
-/// Checks the ticket and uses it up; returns the user id.
-pub async fn redeem(state: &AppState, ticket: Option<&str>) -> Result<i64, TicketError> {
+/// Who a redeemed ticket lets in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Admitted {
+    pub user_id: i64,
+    /// The session (signed-in device) the ticket was issued to.
+    pub session: Option<uuid::Uuid>,
+}
+
+/// Checks the ticket and uses it up.
+pub async fn redeem(state: &AppState, ticket: Option<&str>) -> Result<Admitted, TicketError> {
     let ticket = ticket.filter(|t| !t.is_empty()).ok_or(TicketError::Missing)?;
     let claims = state.keys.verify(ticket, AUD_WS).map_err(|e| match e {
         TokenError::Expired => TicketError::Expired,
@@ -47,7 +55,7 @@ pub async fn redeem(state: &AppState, ticket: Option<&str>) -> Result<i64, Ticke
         _ => state.used_tickets.insert(&claims.jti).ok_or(TicketError::Overloaded)?,
     };
     if fresh {
-        Ok(user_id)
+        Ok(Admitted { user_id, session: claims.sid })
     } else {
         Err(TicketError::Reused)
     }

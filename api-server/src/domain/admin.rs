@@ -64,7 +64,11 @@ pub(crate) fn suspend_in_transaction(conn: &mut PgConnection, target: i64, reaso
     }
     let user = User::set_suspended(conn, target, Some(reason))?;
     let sessions = RefreshToken::revoke_all(conn, target)?;
-    events::to_user(conn, target, &Event::SessionRevoked { user_id: target, reason: "suspended".into() })?;
+    events::to_user(
+        conn,
+        target,
+        &Event::SessionRevoked { user_id: target, reason: "suspended".into(), sessions: None },
+    )?;
     tracing::info!(user_id = target, sessions, "user suspended");
     Ok(user)
 }

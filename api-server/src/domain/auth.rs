@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
 use shared::api::TokensDto;
-use shared::auth::{self, ACCESS_TTL_SECS, AUD_API};
+use shared::auth::{self, SessionRef, ACCESS_TTL_SECS, AUD_API};
 use shared::models::refresh_token::{NewRefreshToken, RefreshToken};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
@@ -50,7 +50,7 @@ impl Registration {
 
 pub async fn register(state: &AppState, input: Registration, client: ClientInfo) -> Result<TokensDto, Error> {
     let hash = hash_password(input.password).await?;
-    let (user, refresh) = db::run(&state.pool, move |conn| {
+    let (user, (refresh, family)) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let new =
                 NewUser { username: input.username.as_str(), display_name: &input.display_name, password_hash: &hash };
@@ -60,13 +60,13 @@ pub async fn register(state: &AppState, input: Registration, client: ClientInfo)
                 }
                 other => other.into(),
             })?;
-            let refresh = start_session(conn, user.id, &client)?;
-            Ok((user, refresh))
+            let session = start_session(conn, user.id, &client)?;
+            Ok((user, session))
         })
     })
     .await?;
     tracing::info!(user_id = user.id, "user registered");
-    Ok(tokens(state, &user, refresh))
+    Ok(tokens(state, &user, refresh, family))
 }
 
 pub async fn login(state: &AppState, username: &str, password: &str, client: ClientInfo) -> Result<TokensDto, Error> {
@@ -87,14 +87,14 @@ pub async fn login(state: &AppState, username: &str, password: &str, client: Cli
         return Err(Error::forbidden("account_suspended", "this account is suspended"));
     }
     let user_id = user.id;
-    let refresh = db::run(&state.pool, move |conn| start_session(conn, user_id, &client)).await?;
-    Ok(tokens(state, &user, refresh))
+    let (refresh, family) = db::run(&state.pool, move |conn| start_session(conn, user_id, &client)).await?;
+    Ok(tokens(state, &user, refresh, family))
 }
 
 pub async fn refresh(state: &AppState, presented: String, client: ClientInfo) -> Result<TokensDto, Error> {
     let outcome = db::run(&state.pool, move |conn| conn.transaction(|conn| rotate(conn, &presented, &client))).await?;
     match outcome {
-        Rotation::Rotated { user, refresh_token } => Ok(tokens(state, &user, refresh_token)),
+        Rotation::Rotated { user, refresh_token, family } => Ok(tokens(state, &user, refresh_token, family)),
         Rotation::Reused => {
             tracing::warn!("refresh token reuse detected: family revoked");
             Err(Error::unauthorized("refresh_token_reused", "this refresh token was already used; log in again"))
@@ -120,6 +120,7 @@ enum Rotation {
     Rotated {
         user: Box<User>,
         refresh_token: String,
+        family: uuid::Uuid,
     },
     /// Committed: the family is revoked. The caller answers 401.
     Reused,
@@ -146,15 +147,16 @@ fn rotate(conn: &mut PgConnection, presented: &str, client: &ClientInfo) -> Resu
     let hash = auth::hash_token(&token);
     let new = RefreshToken::insert(conn, &new_token(old.user_id, old.family_id, &hash, client))?;
     RefreshToken::mark_replaced(conn, old.id, new.id)?;
-    Ok(Rotation::Rotated { user: Box::new(user), refresh_token: token })
+    Ok(Rotation::Rotated { user: Box::new(user), refresh_token: token, family: old.family_id })
 }
 
-/// A new session (family); returns the opaque refresh token.
-fn start_session(conn: &mut PgConnection, user_id: i64, client: &ClientInfo) -> Result<String, Error> {
+/// A new session (family); returns the opaque refresh token and the family.
+fn start_session(conn: &mut PgConnection, user_id: i64, client: &ClientInfo) -> Result<(String, uuid::Uuid), Error> {
     let token = auth::new_opaque_token();
     let hash = auth::hash_token(&token);
-    RefreshToken::insert(conn, &new_token(user_id, uuid::Uuid::new_v4(), &hash, client))?;
-    Ok(token)
+    let family = uuid::Uuid::new_v4();
+    RefreshToken::insert(conn, &new_token(user_id, family, &hash, client))?;
+    Ok((token, family))
 }
 
 fn new_token<'a>(
@@ -173,9 +175,10 @@ fn new_token<'a>(
     }
 }
 
-fn tokens(state: &AppState, user: &User, refresh_token: String) -> TokensDto {
+fn tokens(state: &AppState, user: &User, refresh_token: String, family: uuid::Uuid) -> TokensDto {
+    let session = SessionRef { version: user.token_version, id: Some(family) };
     TokensDto {
-        access_token: state.keys.issue_versioned(user.id, AUD_API, ACCESS_TTL_SECS, user.token_version),
+        access_token: state.keys.issue_for(user.id, AUD_API, ACCESS_TTL_SECS, session),
         refresh_token,
         token_type: "Bearer".into(),
         expires_in: ACCESS_TTL_SECS,

@@ -14,5 +14,6 @@ pub mod reactions;
 pub mod receipts;
 pub mod reports;
 pub mod search;
+pub mod sessions;
 pub mod users;
 pub mod validate;

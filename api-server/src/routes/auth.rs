@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use shared::api::{TokensDto, WsTicketDto};
-use shared::auth::{AUD_WS, WS_TICKET_TTL_SECS};
+use shared::auth::{SessionRef, AUD_WS, WS_TICKET_TTL_SECS};
 use shared::error::ErrorBody;
 use shared::Error;
 use utoipa::ToSchema;
@@ -108,6 +108,8 @@ pub async fn logout(state: web::Data<AppState>, body: Json<RefreshRequest>) -> R
     (status = 200, body = WsTicketDto), (status = 401, body = ErrorBody)))]
 #[post("/auth/ws-ticket")]
 pub async fn ws_ticket(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, Error> {
-    let ticket = state.keys.issue(user.id, AUD_WS, WS_TICKET_TTL_SECS);
+    // The ticket names the session, so signing that device out closes its sockets.
+    let session = SessionRef { version: 0, id: user.session };
+    let ticket = state.keys.issue_for(user.id, AUD_WS, WS_TICKET_TTL_SECS, session);
     Ok(respond(StatusCode::OK, &WsTicketDto { ticket, expires_in: WS_TICKET_TTL_SECS }))
 }

@@ -11,6 +11,7 @@ pub mod media;
 pub mod messages;
 pub mod presence;
 pub mod search;
+pub mod sessions;
 pub mod users;
 
 use actix_web::web;
@@ -24,6 +25,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(auth::refresh)
             .service(auth::logout)
             .service(auth::ws_ticket)
+            .service(sessions::list)
+            .service(sessions::revoke_others)
+            .service(sessions::revoke)
             .service(users::me)
             .service(users::update_me)
             .service(users::search)

@@ -15,16 +15,12 @@ async fn admin(app: &TestApp, name: &str) -> User {
     user
 }
 
-async fn login(app: &TestApp, user: &User) -> crate::helpers::Reply {
-    app.post("/api/auth/login", None, json!({"username": user.username, "password": "password123"})).await
-}
-
 #[tokio::test]
 async fn a_suspension_ends_every_session_at_once_and_refuses_logins() {
     let app = spawn_app().await;
     let anna = admin(&app, "anna").await;
     let bob = app.register("bob").await;
-    let bob_laptop = login(&app, &bob).await;
+    let bob_laptop = app.login(&bob).await;
     let laptop_token = bob_laptop.body["access_token"].as_str().expect("token").to_owned();
     assert_eq!(app.get("/api/me", Some(&bob.token)).await.status, 200);
     let mut consumer = TestConsumer::new(&app.settings, &[routing::user(bob.id)]).await;
@@ -57,7 +53,7 @@ async fn a_suspension_ends_every_session_at_once_and_refuses_logins() {
     for refresh in [bob.refresh.as_str(), bob_laptop.body["refresh_token"].as_str().expect("refresh")] {
         assert_eq!(app.post("/api/auth/refresh", None, json!({"refresh_token": refresh})).await.status, 401);
     }
-    let refused = login(&app, &bob).await;
+    let refused = app.login(&bob).await;
     assert_eq!((refused.status.as_u16(), refused.code()), (403, "account_suspended"));
     // The ws nodes hear of it (and close the sockets: see ws-server's delivery tests).
     let events = consumer.take(1, Duration::from_secs(5)).await;
@@ -70,7 +66,7 @@ async fn a_suspension_ends_every_session_at_once_and_refuses_logins() {
     assert_eq!(ids, [bob.id]);
     let again = app.post(&format!("/api/admin/users/{}/unsuspend", bob.id), Some(&anna.token), json!({})).await;
     assert_eq!((again.status.as_u16(), again.body["suspended_at"].is_null()), (200, true));
-    let back = login(&app, &bob).await;
+    let back = app.login(&bob).await;
     assert_eq!(back.status, 200, "{}", back.body);
     let fresh = back.body["access_token"].as_str();
     assert_eq!(app.get("/api/me", fresh).await.status, 200);

@@ -24,6 +24,8 @@ const SELF_SCOPED: &[(&str, &str)] = &[
     ("post", "/api/auth/refresh"),
     ("post", "/api/auth/logout"),
     ("post", "/api/auth/ws-ticket"),
+    ("get", "/api/sessions"),
+    ("delete", "/api/sessions"),
     ("get", "/api/me"),
     ("patch", "/api/me"),
     ("get", "/api/users"),
@@ -71,6 +73,7 @@ struct Fixture {
     message: i64,
     media: i64,
     report: i64,
+    session: String,
     member: i64,
     secrets: Vec<String>,
 }
@@ -113,6 +116,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         message: sent.body["id"].as_i64().expect("message id"),
         media,
         report: report.body["id"].as_i64().expect("report id"),
+        session: app.get("/api/sessions", Some(&owner.token)).await.body[0]["id"].as_str().expect("session").to_owned(),
         member: member.id,
         secrets: vec![
             "secret-direct-body".into(),
@@ -174,6 +178,10 @@ fn fill(path: &str, fx: &Fixture, conversation: i64, real: bool) -> String {
         .replace("/api/messages/{id}", &format!("/api/messages/{}", pick(fx.message)))
         .replace("/api/groups/{id}", &format!("/api/groups/{}", pick(fx.group)))
         .replace("/api/media/{id}", &format!("/api/media/{}", pick(fx.media)))
+        .replace(
+            "/api/sessions/{id}",
+            &format!("/api/sessions/{}", if real { fx.session.clone() } else { uuid::Uuid::nil().to_string() }),
+        )
         .replace("/api/admin/users/{id}", &format!("/api/admin/users/{}", pick(fx.member)))
         .replace("/api/admin/reports/{id}", &format!("/api/admin/reports/{}", pick(fx.report)))
         .replace("{user_id}", &pick(fx.member))

@@ -107,6 +107,12 @@ impl TestApp {
         }
     }
 
+    /// A new session of an existing user (another device).
+    pub async fn login(&self, user: &User) -> Reply {
+        self.post("/api/auth/login", None, serde_json::json!({"username": user.username, "password": "password123"}))
+            .await
+    }
+
     /// Rows in a table (to check that a rejected request changed nothing).
     pub fn count(&self, table: &str) -> i64 {
         use diesel::prelude::*;
@@ -141,6 +147,8 @@ pub const ROUTES: &[&str] = &[
     "/api/auth/refresh",
     "/api/auth/logout",
     "/api/auth/ws-ticket",
+    "/api/sessions",
+    "/api/sessions/{id}",
     "/api/me",
     "/api/users",
     "/api/users/{id}",

@@ -12,4 +12,5 @@ mod ops;
 mod outbox;
 mod reactions;
 mod search;
+mod sessions;
 mod users;

@@ -77,4 +77,42 @@ impl RefreshToken {
         .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
         .execute(conn)
     }
+
+    /// The live head of each of the user's sessions, with when the session began.
+    pub fn sessions(conn: &mut PgConnection, user_id: i64) -> QueryResult<Vec<(RefreshToken, DateTime<Utc>)>> {
+        let heads: Vec<RefreshToken> = refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(diesel::dsl::now))
+            .order(refresh_tokens::created_at.desc())
+            .select(RefreshToken::as_select())
+            .load(conn)?;
+        let families: Vec<Uuid> = heads.iter().map(|t| t.family_id).collect();
+        let began: Vec<(Uuid, Option<DateTime<Utc>>)> = refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq_any(&families))
+            .group_by(refresh_tokens::family_id)
+            .select((refresh_tokens::family_id, diesel::dsl::min(refresh_tokens::created_at)))
+            .load(conn)?;
+        let began: std::collections::HashMap<Uuid, DateTime<Utc>> =
+            began.into_iter().filter_map(|(f, at)| Some((f, at?))).collect();
+        Ok(heads
+            .into_iter()
+            .map(|t| {
+                let at = began.get(&t.family_id).copied().unwrap_or(t.created_at);
+                (t, at)
+            })
+            .collect())
+    }
+
+    /// Revokes these sessions of the user (others' ids are ignored); how many tokens ended.
+    pub fn revoke_families(conn: &mut PgConnection, user_id: i64, families: &[Uuid]) -> QueryResult<usize> {
+        diesel::update(
+            refresh_tokens::table
+                .filter(refresh_tokens::user_id.eq(user_id))
+                .filter(refresh_tokens::family_id.eq_any(families))
+                .filter(refresh_tokens::revoked_at.is_null()),
+        )
+        .set(refresh_tokens::revoked_at.eq(diesel::dsl::now))
+        .execute(conn)
+    }
 }

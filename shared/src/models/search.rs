@@ -121,7 +121,13 @@ pub fn matching_ids_windowed(
 /// The GIN plan alone: always exact; its cost grows with the number of matches anywhere.
 /// The matches are collected once (MATERIALIZED) and then joined with my memberships: left to
 /// itself the planner may repeat the index scan for each of my conversations.
-pub fn all_matching_ids(conn: &mut PgConnection, user_id: i64, q: &str, f: &Filters, limit: i64) -> QueryResult<Vec<i64>> {
+pub fn all_matching_ids(
+    conn: &mut PgConnection,
+    user_id: i64,
+    q: &str,
+    f: &Filters,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
     let all: Vec<Id> = bind(
         diesel::sql_query(format!(
             "WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS query), \
@@ -188,11 +194,7 @@ fn bind(
 
 /// Highlighted snippets of these messages for the query (only for the page shown: headlines
 /// are the costly part of a search).
-pub fn snippets(
-    conn: &mut PgConnection,
-    q: &str,
-    ids: &[i64],
-) -> QueryResult<std::collections::HashMap<i64, String>> {
+pub fn snippets(conn: &mut PgConnection, q: &str, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, String>> {
     let rows: Vec<Snippet> = diesel::sql_query(
         "SELECT m.id, ts_headline('simple', m.body, websearch_to_tsquery('simple', $1), \
                 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \

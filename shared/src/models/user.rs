@@ -106,6 +106,11 @@ impl User {
         }
     }
 
+    /// Refuses every access token issued so far (their sessions refresh if still valid).
+    pub fn bump_token_version(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+        diesel::update(users::table.find(id)).set(users::token_version.eq(users::token_version + 1)).execute(conn)
+    }
+
     /// The version an access token of this user must carry (None: no such user).
     pub fn token_version(conn: &mut PgConnection, id: i64) -> QueryResult<Option<i32>> {
         users::table.find(id).select(users::token_version).first(conn).optional()

@@ -57,9 +57,9 @@ pub async fn upgrade(
     }
     let query = web::Query::<TicketQuery>::from_query(req.query_string()).ok();
     let ticket = query.as_ref().and_then(|q| q.ticket.as_deref());
-    let user_id = ticket::redeem(&state, ticket).await.map_err(|e| Error::from(UpgradeError::from(e)))?;
+    let admitted = ticket::redeem(&state, ticket).await.map_err(|e| Error::from(UpgradeError::from(e)))?;
     let (response, session, stream) = actix_ws::handle(&req, body)?;
-    crate::session::start(state.get_ref().clone(), user_id, session, stream);
+    crate::session::start(state.get_ref().clone(), admitted, session, stream);
     Ok(response)
 }
 

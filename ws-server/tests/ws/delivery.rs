@@ -128,11 +128,33 @@ async fn session_revoked_closes_every_socket_of_that_user_on_every_node_and_no_o
     let mut m1 = c.connect(1, mallory).await;
     let mut a0 = c.connect(0, alice).await;
 
-    let revoked = shared::events::Event::SessionRevoked { user_id: mallory, reason: "suspended".into() };
+    let revoked =
+        shared::events::Event::SessionRevoked { user_id: mallory, reason: "suspended".into(), sessions: None };
     c.publish(&routing::user(mallory), &[], &revoked).await;
 
     assert_eq!(m0.close_code(WAIT).await, Some(4001), "node 0");
     assert_eq!(m1.close_code(WAIT).await, Some(4001), "node 1");
     c.publish(&routing::user(alice), &[], &message(1, 1, alice, "still here")).await;
     assert_eq!(a0.event(WAIT).await["data"]["body"], "still here");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_one_device_out_closes_only_that_devices_sockets() {
+    let c = Cluster::start(2).await;
+    let alice = c.user("alice");
+    let (laptop, phone) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let mut laptop_0 = c.connect_device(0, alice, Some(laptop)).await;
+    let mut laptop_1 = c.connect_device(1, alice, Some(laptop)).await;
+    let mut phone_0 = c.connect_device(0, alice, Some(phone)).await;
+
+    let revoked = shared::events::Event::SessionRevoked {
+        user_id: alice,
+        reason: "signed_out".into(),
+        sessions: Some(vec![laptop]),
+    };
+    c.publish(&routing::user(alice), &[], &revoked).await;
+    assert_eq!(laptop_0.close_code(WAIT).await, Some(4001));
+    assert_eq!(laptop_1.close_code(WAIT).await, Some(4001));
+    c.publish(&routing::user(alice), &[], &message(1, 1, alice, "phone still here")).await;
+    assert_eq!(phone_0.event_of("message.new", WAIT).await["data"]["body"], "phone still here");
 }

@@ -130,7 +130,14 @@ impl Cluster {
 
     /// Connects `user_id` to `node` and waits for `ready`.
     pub async fn connect(&self, node: usize, user_id: i64) -> Client {
-        let mut client = open(&self.url(node, &self.ticket(user_id)), Some(ORIGIN)).await.expect("upgrade");
+        self.connect_device(node, user_id, None).await
+    }
+
+    /// Connects with a ticket naming the signed-in device (session) and waits for `ready`.
+    pub async fn connect_device(&self, node: usize, user_id: i64, device: Option<uuid::Uuid>) -> Client {
+        let session = shared::auth::SessionRef { version: 0, id: device };
+        let ticket = self.keys.issue_for(user_id, AUD_WS, 30, session);
+        let mut client = open(&self.url(node, &ticket), Some(ORIGIN)).await.expect("upgrade");
         let ready = client.event(WAIT).await;
         assert_eq!(ready["type"], "ready", "{ready}");
         client

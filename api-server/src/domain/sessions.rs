@@ -1,0 +1,70 @@
+//! My signed-in devices (refresh-token families): list them, sign one out, or every other.
+//!
+//! Signing a device out revokes its refresh tokens, bumps my token version (every access
+//! token is refused on its next request; my other devices refresh once, transparently) and
+//! announces `session.revoked` naming the session, so the ws nodes close that device's sockets.
+
+use diesel::{Connection, PgConnection};
+use shared::api::SessionDto;
+use shared::cache::Cache;
+use shared::events::Event;
+use shared::models::refresh_token::RefreshToken;
+use shared::models::user::User;
+use shared::Error;
+use uuid::Uuid;
+
+use crate::domain::events;
+use crate::token_gate;
+
+pub fn list(conn: &mut PgConnection, me: i64, current: Option<Uuid>) -> Result<Vec<SessionDto>, Error> {
+    Ok(RefreshToken::sessions(conn, me)?
+        .into_iter()
+        .map(|(head, signed_in_at)| SessionDto {
+            id: head.family_id,
+            user_agent: head.user_agent,
+            ip: head.ip,
+            signed_in_at,
+            last_active_at: head.created_at,
+            current: Some(head.family_id) == current,
+        })
+        .collect())
+}
+
+/// Signs one of my sessions out (404 when it is not one of my live sessions).
+pub fn revoke(conn: &mut PgConnection, cache: &Cache, me: i64, session: Uuid) -> Result<(), Error> {
+    end(conn, cache, me, &[session])?
+        .then_some(())
+        .ok_or_else(|| Error::not_found("session_not_found", "no such session of yours"))
+}
+
+/// Signs out every session of mine but the one making the request. Returns how many.
+pub fn revoke_others(conn: &mut PgConnection, cache: &Cache, me: i64, current: Option<Uuid>) -> Result<usize, Error> {
+    let others: Vec<Uuid> = RefreshToken::sessions(conn, me)?
+        .into_iter()
+        .map(|(t, _)| t.family_id)
+        .filter(|f| Some(*f) != current)
+        .collect();
+    if !others.is_empty() {
+        end(conn, cache, me, &others)?;
+    }
+    Ok(others.len())
+}
+
+/// `false` when none of `sessions` was live.
+fn end(conn: &mut PgConnection, cache: &Cache, me: i64, sessions: &[Uuid]) -> Result<bool, Error> {
+    let ended = conn.transaction(|conn| {
+        if RefreshToken::revoke_families(conn, me, sessions)? == 0 {
+            return Ok::<_, Error>(false);
+        }
+        User::bump_token_version(conn, me)?;
+        let event =
+            Event::SessionRevoked { user_id: me, reason: "signed_out".into(), sessions: Some(sessions.to_vec()) };
+        events::to_user(conn, me, &event)?;
+        Ok(true)
+    })?;
+    if ended {
+        token_gate::publish(cache, conn, me)?;
+        tracing::info!(user_id = me, sessions = sessions.len(), "sessions signed out");
+    }
+    Ok(ended)
+}
