@@ -29,7 +29,7 @@ use crate::routes;
         routes::groups::create_invite, routes::groups::accept_invite,
         routes::media::upload, routes::media::download, routes::media::thumbnail, routes::messages::report,
         routes::admin::users, routes::admin::suspend, routes::admin::unsuspend, routes::admin::list_reports,
-        routes::admin::resolve_report,
+        routes::admin::resolve_report, routes::admin::abuse_flags,
     ),
     components(schemas(
         shared::error::ErrorBody, shared::error::ErrorDetail, shared::error::FieldError,

@@ -14,6 +14,8 @@ export CHAT_WS_REPLICAS=2 CHAT_PROFILE="${CHAT_PROFILE:-debug}"
 export DATABASE_URL="${E2E_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/chat_e2e}"
 export CHAT_EXCHANGE="e2e.events" CHAT_NODE_PREFIX="e2e-" MEMCACHED_PREFIX="e2e:"
 export AUTH_RATE_LIMIT_PER_MIN=1000
+# The scenarios send numbered, otherwise identical texts: flood control would pause them.
+export FLOOD_REPEAT_MAX=1000000 FLOOD_NEW_CHATS_PER_HOUR=1000000
 BASE="http://localhost:$CHAT_HTTP_PORT"
 
 cluster() { deploy/local/cluster.sh "$@"; }

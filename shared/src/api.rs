@@ -204,6 +204,8 @@ pub struct AdminUserDto {
     pub role: String,
     pub suspended_at: Option<DateTime<Utc>>,
     pub suspension_reason: Option<String>,
+    /// Flood control: no sending until then.
+    pub send_limited_until: Option<DateTime<Utc>>,
 }
 
 /// What the reporter gets back: their report was filed (reporting again changes nothing).
@@ -243,4 +245,16 @@ pub struct SessionDto {
     pub last_active_at: DateTime<Utc>,
     /// The session making this request.
     pub current: bool,
+}
+
+/// An account flood control put under a send limit, for the admins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AbuseFlagDto {
+    pub id: i64,
+    pub user: AdminUserDto,
+    /// repeated_messages | new_chats
+    pub kind: String,
+    pub detail: String,
+    pub limited_until: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
 }

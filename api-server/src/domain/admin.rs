@@ -7,9 +7,12 @@
 
 use diesel::{Connection, PgConnection};
 use serde::Serialize;
-use shared::api::AdminUserDto;
+use std::collections::HashMap;
+
+use shared::api::{AbuseFlagDto, AdminUserDto};
 use shared::cache::Cache;
 use shared::events::Event;
+use shared::models::abuse::AbuseFlag;
 use shared::models::refresh_token::RefreshToken;
 use shared::models::user::User;
 use shared::Error;
@@ -105,6 +108,44 @@ pub fn users(
     rows.truncate(limit as usize);
     let next_after = if more { rows.last().map(|u| u.id) } else { None };
     Ok(AdminUsersPage { items: rows.iter().map(AdminUserDto::from).collect(), next_after })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AbuseFlagsPage {
+    /// Newest first.
+    pub items: Vec<AbuseFlagDto>,
+    /// Pass as `before` for the next page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// What flood control recorded, newest first.
+pub fn abuse_flags(
+    conn: &mut PgConnection,
+    me: i64,
+    before: Option<i64>,
+    limit: Option<i64>,
+) -> Result<AbuseFlagsPage, Error> {
+    let limit = validate::limit(limit, USERS_PAGE_MAX).map_err(|e| Error::validation(vec![e]))?;
+    require_admin(conn, me)?;
+    let mut rows = AbuseFlag::page(conn, before, limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
+    let users: HashMap<i64, User> = User::by_ids(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
+    let items = rows
+        .iter()
+        .filter_map(|r| {
+            Some(AbuseFlagDto {
+                id: r.id,
+                user: users.get(&r.user_id)?.into(),
+                kind: r.kind.clone(),
+                detail: r.detail.clone(),
+                limited_until: r.limited_until,
+                created_at: r.created_at,
+            })
+        })
+        .collect();
+    Ok(AbuseFlagsPage { items, next_before: if more { rows.last().map(|r| r.id) } else { None } })
 }
 
 /// `api-server admin grant|revoke <username>`: the way the first admin is made.

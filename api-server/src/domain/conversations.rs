@@ -11,8 +11,8 @@ use shared::models::sidebar;
 use shared::models::user::User;
 use shared::Error;
 
-use crate::domain::events;
 use crate::domain::users::user_not_found;
+use crate::domain::{events, flood};
 
 pub fn not_found() -> Error {
     Error::not_found("conversation_not_found", "no such conversation")
@@ -42,6 +42,7 @@ pub fn open_direct(conn: &mut PgConnection, me: i64, peer: i64) -> Result<(Conve
         if user.suspended_at.is_some() {
             return Err(user_not_found());
         }
+        flood::check(conn, me)?;
         if Block::between(conn, me, peer)? {
             return Err(blocked());
         }

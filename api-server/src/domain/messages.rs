@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::domain::conversations::{blocked, require_member};
 use crate::domain::validate::{self, Checks};
-use crate::domain::{events, media, reactions};
+use crate::domain::{events, flood, media, reactions};
 
 pub const HISTORY_MAX: i64 = 100;
 
@@ -103,6 +103,7 @@ fn send_in_transaction(
     body: &str,
 ) -> Result<Sent, Error> {
     let (conversation, _member) = require_member(conn, conversation_id, me)?;
+    flood::check(conn, me)?;
     // No look-up of `client_id` first: a retry hits the unique key at the insert, which rolls
     // the whole transaction back (the seq included, so no gap) and `send` answers with the
     // stored message. Saves a round trip on every first send.

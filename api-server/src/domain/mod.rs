@@ -6,6 +6,7 @@ pub mod auth;
 pub mod contacts;
 pub mod conversations;
 pub mod events;
+pub mod flood;
 pub mod groups;
 pub mod media;
 pub mod messages;

@@ -10,7 +10,7 @@ use shared::{db, Error};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
-use crate::domain::admin::{self, AdminUsersPage};
+use crate::domain::admin::{self, AbuseFlagsPage, AdminUsersPage};
 use crate::domain::reports::{self, Decision, ReportFilter, ReportsPage};
 use crate::http::{respond, Json};
 use crate::state::AppState;
@@ -126,4 +126,27 @@ pub async fn resolve_report(
     let (report, decision, cache) = (id.into_inner(), body.0.decision, state.cache.clone());
     let dto = state.write(move |conn| reports::resolve(conn, &cache, user.id, report, decision)).await?;
     Ok(respond(StatusCode::OK, &dto))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct FlagsQuery {
+    /// `next_before` of the previous page.
+    pub before: Option<i64>,
+    /// 1-100, default 50.
+    pub limit: Option<i64>,
+}
+
+/// Accounts flood control paused (repeated texts, too many new chats), newest first.
+#[utoipa::path(get, path = "/api/admin/flags", tag = "admin", security(("bearer" = [])), params(FlagsQuery),
+    responses((status = 200, body = AbuseFlagsPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+#[get("/admin/flags")]
+pub async fn abuse_flags(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<FlagsQuery>,
+) -> Result<HttpResponse, Error> {
+    let q = query.into_inner();
+    let page = db::run(&state.pool, move |conn| admin::abuse_flags(conn, user.id, q.before, q.limit)).await?;
+    Ok(respond(StatusCode::OK, &page))
 }

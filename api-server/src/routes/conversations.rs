@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::domain::conversations::{self, Flag};
+use crate::domain::flood;
 use crate::domain::messages::{self, MessagesPage, SendInput, Sent};
 use crate::domain::receipts;
 use crate::http::{no_content, respond, Json};
@@ -95,6 +96,10 @@ pub async fn open_direct(
 ) -> Result<HttpResponse, Error> {
     let peer = body.0.user_id;
     let (dto, created) = state.write(move |conn| conversations::open_direct(conn, user.id, peer)).await?;
+    if created {
+        let (cache, pool, settings) = (state.cache.clone(), state.pool.clone(), state.settings.clone());
+        flood::observe(move || flood::after_new_chat(&cache, &pool, &settings, user.id)).await;
+    }
     Ok(respond(if created { StatusCode::CREATED } else { StatusCode::OK }, &dto))
 }
 
@@ -153,6 +158,10 @@ pub async fn send(
         Sent::Created(m) => {
             metrics::counter!(shared::metrics::MESSAGES_SENT).increment(1);
             tracing::info!(conversation_id = m.conversation_id, seq = m.seq, message_id = m.id, "message sent");
+            if let Some(fp) = flood::fingerprint(&m.body) {
+                let (cache, pool, settings) = (state.cache.clone(), state.pool.clone(), state.settings.clone());
+                flood::observe(move || flood::after_send(&cache, &pool, &settings, user.id, &fp)).await;
+            }
             Ok(respond(StatusCode::CREATED, &m))
         }
         Sent::Existing(m) => Ok(respond(StatusCode::OK, &m)),

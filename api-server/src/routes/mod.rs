@@ -81,6 +81,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(admin::suspend)
             .service(admin::unsuspend)
             .service(admin::list_reports)
-            .service(admin::resolve_report),
+            .service(admin::resolve_report)
+            .service(admin::abuse_flags),
     );
 }

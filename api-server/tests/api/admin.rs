@@ -155,3 +155,56 @@ fn the_cli_makes_the_first_admin() {
     assert_eq!(String::from_utf8_lossy(&granted.stdout).trim(), "root_user is now: admin");
     assert!(run(&["admin", "revoke", "root_user"]).status.success());
 }
+
+#[tokio::test]
+async fn flood_control_pauses_repeated_texts_and_chat_sprees_and_tells_the_admins() {
+    let app = crate::helpers::spawn_app_with(&[("FLOOD_REPEAT_MAX", "3"), ("FLOOD_NEW_CHATS_PER_HOUR", "2")]).await;
+    let anna = admin(&app, "anna").await;
+    let (spammer, ben, carl, dave) = (
+        app.register("spammer").await,
+        app.register("ben").await,
+        app.register("carl").await,
+        app.register("dave").await,
+    );
+    let chat = app.direct(&spammer, &ben).await;
+
+    // Short texts and different texts are never counted.
+    for text in ["ok", "ok", "ok", "ok", "first real message", "second real message"] {
+        assert_eq!(app.send(&spammer, chat, text).await.status, 201, "{text}");
+    }
+    // Near-identical texts (digits, case, punctuation) count together: the 4th trips the limit.
+    for i in 1..=4 {
+        let reply = app.send(&spammer, chat, &format!("Buy cheap watches, shop #{i}!")).await;
+        assert_eq!(reply.status, 201, "repeat {i}: {}", reply.body);
+    }
+    let paused = app.send(&spammer, chat, "something else entirely").await;
+    assert_eq!((paused.status.as_u16(), paused.code()), (429, "send_limited"));
+    let wait: u64 = paused.headers["retry-after"].to_str().expect("header").parse().expect("seconds");
+    assert!((800..=900).contains(&wait), "retry after {wait}");
+    assert_eq!(
+        app.post("/api/conversations/direct", Some(&spammer.token), json!({"user_id": carl.id})).await.code(),
+        "send_limited"
+    );
+    assert_eq!(app.send(&ben, chat, "ben is not affected at all").await.status, 201);
+
+    // The admins see it, with the account's limit.
+    let flags = app.get("/api/admin/flags", Some(&anna.token)).await;
+    assert_eq!(flags.status, 200, "{}", flags.body);
+    let flag = &flags.body["items"][0];
+    assert_eq!(
+        (flag["kind"].as_str(), flag["user"]["user"]["id"].as_i64()),
+        (Some("repeated_messages"), Some(spammer.id))
+    );
+    assert!(flag["user"]["send_limited_until"].is_string());
+    assert_eq!(app.get("/api/admin/flags", Some(&ben.token)).await.code(), "admin_only");
+
+    // Opening many new chats trips it too (here: more than 2 an hour).
+    for (i, peer) in [&carl, &dave, &anna].iter().enumerate() {
+        let reply = app.post("/api/conversations/direct", Some(&ben.token), json!({"user_id": peer.id})).await;
+        assert!(reply.status.is_success(), "chat {i}: {}", reply.body);
+    }
+    assert_eq!(app.send(&ben, chat, "now ben is paused").await.code(), "send_limited");
+    let flags = app.get("/api/admin/flags", Some(&anna.token)).await;
+    assert_eq!(flags.body["items"][0]["kind"], "new_chats");
+    assert_eq!(app.count("abuse_flags"), 2, "one record per limit, not per refused message");
+}

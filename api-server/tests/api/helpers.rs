@@ -160,6 +160,7 @@ pub const ROUTES: &[&str] = &[
     "/api/admin/users/{id}/suspend",
     "/api/admin/users/{id}/unsuspend",
     "/api/admin/reports",
+    "/api/admin/flags",
     "/api/admin/reports/{id}/resolve",
     "/api/media/{id}",
     "/api/media/{id}/thumb",

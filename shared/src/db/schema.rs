@@ -7,6 +7,17 @@ pub mod sql_types {
 }
 
 diesel::table! {
+    abuse_flags (id) {
+        id -> Int8,
+        user_id -> Int8,
+        kind -> Text,
+        detail -> Text,
+        limited_until -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     attachments (id) {
         id -> Int8,
         owner_id -> Int8,
@@ -186,9 +197,11 @@ diesel::table! {
         dnd_until -> Nullable<Timestamptz>,
         token_version -> Int4,
         suspension_reason -> Nullable<Text>,
+        send_limited_until -> Nullable<Timestamptz>,
     }
 }
 
+diesel::joinable!(abuse_flags -> users (user_id));
 diesel::joinable!(conversation_members -> conversations (conversation_id));
 diesel::joinable!(conversation_members -> users (user_id));
 diesel::joinable!(conversations -> groups (group_id));
@@ -207,6 +220,7 @@ diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(reports -> messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    abuse_flags,
     attachments,
     blocks,
     contacts,

@@ -1,5 +1,6 @@
 //! Diesel models and their queries: SQL lives here, not in handlers.
 
+pub mod abuse;
 pub mod attachment;
 pub mod contact;
 pub mod conversation;

@@ -22,6 +22,7 @@ pub struct User {
     pub suspension_reason: Option<String>,
     pub dnd_until: Option<DateTime<Utc>>,
     pub token_version: i32,
+    pub send_limited_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -106,6 +107,29 @@ impl User {
         }
     }
 
+    /// Until when the user may not send (flood control), if that is still ahead.
+    pub fn send_limit(conn: &mut PgConnection, id: i64) -> QueryResult<Option<DateTime<Utc>>> {
+        users::table
+            .find(id)
+            .filter(users::send_limited_until.gt(Utc::now()))
+            .select(users::send_limited_until)
+            .first(conn)
+            .optional()
+            .map(Option::flatten)
+    }
+
+    /// Puts a send limit until `until`; `false` when one was already running.
+    pub fn limit_sends(conn: &mut PgConnection, id: i64, until: DateTime<Utc>) -> QueryResult<bool> {
+        let n = diesel::update(
+            users::table
+                .find(id)
+                .filter(users::send_limited_until.is_null().or(users::send_limited_until.le(Utc::now()))),
+        )
+        .set(users::send_limited_until.eq(until))
+        .execute(conn)?;
+        Ok(n == 1)
+    }
+
     /// Refuses every access token issued so far (their sessions refresh if still valid).
     pub fn bump_token_version(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
         diesel::update(users::table.find(id)).set(users::token_version.eq(users::token_version + 1)).execute(conn)
@@ -177,6 +201,7 @@ impl From<&User> for AdminUserDto {
             role: u.role.clone(),
             suspended_at: u.suspended_at,
             suspension_reason: u.suspension_reason.clone(),
+            send_limited_until: u.send_limited_until.filter(|t| *t > Utc::now()),
         }
     }
 }

@@ -136,6 +136,9 @@ pub fn test_settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
         // Tests register many users from one address; the rate-limit tests lower these.
         ("AUTH_RATE_LIMIT_PER_MIN".into(), "100000".into()),
         ("SEND_RATE_LIMIT_PER_MIN".into(), "100000".into()),
+        // Tests send numbered, otherwise identical texts; the flood-control test lowers these.
+        ("FLOOD_REPEAT_MAX".into(), "100000".into()),
+        ("FLOOD_NEW_CHATS_PER_HOUR".into(), "100000".into()),
     ]);
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());

@@ -1,0 +1,2 @@
+DROP TABLE abuse_flags;
+ALTER TABLE users DROP COLUMN send_limited_until;
