@@ -189,6 +189,19 @@ export interface ReportDto {
   resolution: ReportResolution | null
 }
 
+/** One of my signed-in devices (`/sessions`): a refresh-token family. */
+export interface SessionDto {
+  id: string
+  /** The browser or app, as its User-Agent said at the last refresh. */
+  user_agent: string | null
+  ip: string | null
+  signed_in_at: string
+  /** The last refresh (every ~15 minutes while the app is open). */
+  last_active_at: string
+  /** The session making the request: this browser. */
+  current: boolean
+}
+
 /** Pages of the admin lists: pass `next_after` as `after`; null on the last page. */
 export interface AfterPage<T> {
   items: T[]
