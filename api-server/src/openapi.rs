@@ -20,7 +20,7 @@ use crate::routes;
         routes::conversations::history, routes::conversations::send,
         routes::conversations::post_receipts, routes::conversations::get_receipts,
         routes::conversations::pin, routes::conversations::unpin, routes::conversations::archive,
-        routes::conversations::unarchive, routes::conversations::mute, routes::conversations::unmute,
+        routes::conversations::unarchive, routes::conversations::mute, routes::conversations::unmute, routes::conversations::set_retention,
         routes::conversations::clear, routes::conversations::hide,
         routes::messages::edit, routes::messages::delete, routes::messages::react, routes::messages::unreact, routes::search::find,
         routes::groups::create, routes::groups::get, routes::groups::update, routes::groups::add_member,

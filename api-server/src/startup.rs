@@ -65,8 +65,9 @@ impl Application {
                 status: state.broker.clone(),
                 wakeup: state.outbox_wakeup.clone(),
             }
-            .run(stopped),
+            .run(stopped.clone()),
         );
+        tokio::spawn(sweep_retention(state.clone(), stopped));
 
         let metrics = shared::metrics::install("api-server", &state.settings.node_id);
         shared::metrics::describe("api-server");
@@ -136,4 +137,20 @@ async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         Ok(())
     })
     .await?
+}
+
+/// Deletes messages past their conversation's retention every `RETENTION_SWEEP_MS` until the
+/// relay is told to stop (one replica at a time sweeps; see `domain::retention`).
+async fn sweep_retention(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(state.settings.retention_sweep) => {}
+            _ = stop.changed() => return,
+        }
+        let store = state.media.clone();
+        match state.write(move |conn| crate::domain::retention::sweep(conn, store.as_ref())).await {
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed; next try at the next period"),
+        }
+    }
 }

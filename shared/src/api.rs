@@ -148,6 +148,8 @@ pub struct ConversationDto {
     pub pinned: bool,
     pub archived: bool,
     pub muted_until: Option<DateTime<Utc>>,
+    /// Disappearing messages: kept this many days (null: kept).
+    pub retention_days: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

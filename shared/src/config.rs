@@ -69,6 +69,8 @@ pub struct Settings {
     /// send limit on the account.
     pub flood_repeat_max: u64,
     pub flood_new_chats_per_hour: u64,
+    /// How often an api-server looks for messages past their conversation's retention.
+    pub retention_sweep: Duration,
 }
 
 impl Settings {
@@ -152,6 +154,7 @@ impl Settings {
             send_rate_limit_per_min: parse(&get, "SEND_RATE_LIMIT_PER_MIN", 300u64, "a number per minute")?,
             flood_repeat_max: parse(&get, "FLOOD_REPEAT_MAX", 8u64, "a number of repeats per 10 minutes")?,
             flood_new_chats_per_hour: parse(&get, "FLOOD_NEW_CHATS_PER_HOUR", 30u64, "a number per hour")?,
+            retention_sweep: Duration::from_millis(parse(&get, "RETENTION_SWEEP_MS", 60_000u64, "milliseconds")?),
         })
     }
 
@@ -174,6 +177,7 @@ impl Settings {
             "send_rate_limit_per_min": self.send_rate_limit_per_min,
             "flood_repeat_max": self.flood_repeat_max,
             "flood_new_chats_per_hour": self.flood_new_chats_per_hour,
+            "retention_sweep_ms": self.retention_sweep.as_millis() as u64,
             "jwt_secret": if self.jwt_secret.expose_secret() == DEV_JWT_SECRET { "development default" } else { "set" },
         })
     }

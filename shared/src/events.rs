@@ -79,6 +79,9 @@ pub enum UpdateReason {
     RoleChanged,
     /// My per-user flags: pin, archive, mute, clear, hide.
     Flags,
+    /// The retention setting changed, or old messages disappeared under it (members' views
+    /// now start after `cleared_seq`).
+    Retention,
 }
 
 /// Client -> server messages on the socket.

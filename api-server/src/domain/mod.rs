@@ -14,6 +14,7 @@ pub mod presence;
 pub mod reactions;
 pub mod receipts;
 pub mod reports;
+pub mod retention;
 pub mod search;
 pub mod sessions;
 pub mod users;

@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::domain::conversations::{self, Flag};
 use crate::domain::flood;
 use crate::domain::messages::{self, MessagesPage, SendInput, Sent};
-use crate::domain::receipts;
+use crate::domain::{receipts, retention};
 use crate::http::{no_content, respond, Json};
 use crate::routes::limits;
 use crate::state::AppState;
@@ -277,4 +277,28 @@ pub async fn clear(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64
 pub async fn hide(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
     flag(&state, user, id.into_inner(), Flag::Hide).await?;
     Ok(no_content())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RetentionRequest {
+    /// Keep messages this many days (1-365); null keeps them.
+    pub days: Option<i32>,
+}
+
+/// Disappearing messages: older ones are deleted for everyone (with their media). Either member
+/// of a direct chat, or a group admin for a channel.
+#[utoipa::path(put, path = "/api/conversations/{id}/retention", tag = "conversations", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = RetentionRequest,
+    responses((status = 200, body = ConversationDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+#[put("/conversations/{id}/retention")]
+pub async fn set_retention(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+    body: Json<RetentionRequest>,
+) -> Result<HttpResponse, Error> {
+    let (id, days) = (id.into_inner(), body.0.days);
+    let dto = state.write(move |conn| retention::set(conn, user.id, id, days)).await?;
+    Ok(respond(StatusCode::OK, &dto))
 }

@@ -54,6 +54,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(conversations::unarchive)
             .service(conversations::mute)
             .service(conversations::unmute)
+            .service(conversations::set_retention)
             .service(conversations::clear)
             .service(conversations::hide)
             .service(messages::edit)

@@ -151,6 +151,7 @@ fn body_for(schema: &str) -> Value {
         "RefreshRequest" => json!({"refresh_token": "intruder"}),
         "ReportRequest" | "SuspendRequest" => json!({"reason": "intruder"}),
         "ResolveRequest" => json!({"decision": "dismiss"}),
+        "RetentionRequest" => json!({"days": 7}),
         other => panic!("authz matrix: give a valid body for request schema {other}"),
     }
 }

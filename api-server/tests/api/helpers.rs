@@ -155,6 +155,7 @@ pub const ROUTES: &[&str] = &[
     "/api/presence",
     "/api/search",
     "/api/media",
+    "/api/conversations/{id}/retention",
     "/api/messages/{id}/report",
     "/api/admin/users",
     "/api/admin/users/{id}/suspend",

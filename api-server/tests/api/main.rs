@@ -11,6 +11,7 @@ mod messages;
 mod ops;
 mod outbox;
 mod reactions;
+mod retention;
 mod search;
 mod sessions;
 mod users;

@@ -76,6 +76,7 @@ diesel::table! {
         last_seq -> Int8,
         last_message_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        retention_days -> Nullable<Int4>,
     }
 }
 

@@ -49,6 +49,16 @@ impl Attachment {
         attachments::table.filter(attachments::id.eq_any(ids)).select(Attachment::as_select()).load(conn)
     }
 
+    /// Deletes those of `ids` that no message carries any more; returns them (their bytes are
+    /// the caller's to remove, after the commit).
+    pub fn delete_unreferenced(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Attachment>> {
+        diesel::delete(attachments::table.filter(attachments::id.eq_any(ids)).filter(diesel::dsl::not(
+            diesel::dsl::exists(messages::table.filter(messages::attachment_id.eq(attachments::id.nullable()))),
+        )))
+        .returning(Attachment::as_returning())
+        .get_results(conn)
+    }
+
     /// Whether `user` may download it: the uploader, or a member of a conversation where a
     /// message that is neither deleted nor cleared by that member carries it.
     pub fn readable_by(&self, conn: &mut PgConnection, user: i64) -> QueryResult<bool> {

@@ -18,6 +18,8 @@ pub struct Conversation {
     pub last_seq: i64,
     pub last_message_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Messages older than this many days are deleted (None: kept).
+    pub retention_days: Option<i32>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -42,6 +44,21 @@ struct Id {
 }
 
 impl Conversation {
+    pub fn set_retention(conn: &mut PgConnection, id: i64, days: Option<i32>) -> QueryResult<usize> {
+        diesel::update(conversations::table.find(id)).set(conversations::retention_days.eq(days)).execute(conn)
+    }
+
+    /// Every member's view starts after `seq` (messages up to it are gone).
+    pub fn clear_up_to(conn: &mut PgConnection, id: i64, seq: i64) -> QueryResult<usize> {
+        diesel::update(
+            conversation_members::table
+                .filter(conversation_members::conversation_id.eq(id))
+                .filter(conversation_members::cleared_seq.lt(seq)),
+        )
+        .set(conversation_members::cleared_seq.eq(seq))
+        .execute(conn)
+    }
+
     pub const DIRECT: &'static str = "direct";
     pub const CHANNEL: &'static str = "channel";
 

@@ -49,7 +49,33 @@ pub enum Window {
     After(i64),
 }
 
+/// A message deleted by retention: where it was and what it carried.
+#[derive(Debug, QueryableByName)]
+pub struct Expired {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub conversation_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    pub attachment_id: Option<i64>,
+}
+
 impl Message {
+    /// Deletes up to `limit` messages older than their conversation's `retention_days`
+    /// (reactions and reports go with them; replies keep a null `reply_to_id`).
+    pub fn delete_expired(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Expired>> {
+        diesel::sql_query(
+            "DELETE FROM messages WHERE id IN ( \
+               SELECT m.id FROM conversations c JOIN messages m ON m.conversation_id = c.id \
+               WHERE c.retention_days IS NOT NULL \
+                 AND m.created_at < now() - make_interval(days => c.retention_days) \
+               ORDER BY m.id LIMIT $1) \
+             RETURNING conversation_id, seq, attachment_id",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(limit)
+        .load(conn)
+    }
+
     pub fn insert(conn: &mut PgConnection, new: &NewMessage) -> QueryResult<Message> {
         diesel::insert_into(messages::table).values(new).returning(Message::as_returning()).get_result(conn)
     }

@@ -37,6 +37,8 @@ pub struct SidebarRow {
     archived: bool,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     muted_until: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Integer>)]
+    retention_days: Option<i32>,
     #[diesel(sql_type = BigInt)]
     unread_count: i64,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -77,6 +79,7 @@ const SIDEBAR_SQL: &str = r#"
 SELECT c.id, c.kind, c.group_id, g.name AS group_name, c.name, c.last_seq, c.last_message_at,
        cm.last_read_seq, cm.last_delivered_seq, cm.cleared_seq,
        cm.pinned_at IS NOT NULL AS pinned, cm.archived_at IS NOT NULL AS archived, cm.muted_until,
+       c.retention_days,
        GREATEST(c.last_seq - GREATEST(cm.last_read_seq, cm.cleared_seq), 0) AS unread_count,
        p.id AS peer_id, p.username AS peer_username, p.display_name AS peer_display_name,
        p.avatar_id AS peer_avatar_id, ct.alias AS peer_alias,
@@ -163,6 +166,7 @@ impl SidebarRow {
             pinned: self.pinned,
             archived: self.archived,
             muted_until: self.muted_until,
+            retention_days: self.retention_days,
         }
     }
 }

@@ -1,0 +1,2 @@
+DROP INDEX conversations_retention_idx;
+ALTER TABLE conversations DROP COLUMN retention_days;
