@@ -103,10 +103,8 @@ pub fn users(
     let limit = validate::limit(limit, USERS_PAGE_MAX).map_err(|e| Error::validation(vec![e]))?;
     require_admin(conn, me)?;
     let prefix = prefix.map(str::trim).filter(|p| !p.is_empty());
-    let mut rows = User::admin_page(conn, prefix, suspended_only, after, limit + 1)?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_after = if more { rows.last().map(|u| u.id) } else { None };
+    let rows = User::admin_page(conn, prefix, suspended_only, after, limit + 1)?;
+    let (rows, next_after) = validate::keyset_page(rows, limit, |u| u.id);
     Ok(AdminUsersPage { items: rows.iter().map(AdminUserDto::from).collect(), next_after })
 }
 
@@ -127,9 +125,7 @@ pub fn abuse_flags(
 ) -> Result<AbuseFlagsPage, Error> {
     let limit = validate::limit(limit, USERS_PAGE_MAX).map_err(|e| Error::validation(vec![e]))?;
     require_admin(conn, me)?;
-    let mut rows = AbuseFlag::page(conn, before, limit + 1)?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
+    let (rows, next_before) = validate::keyset_page(AbuseFlag::page(conn, before, limit + 1)?, limit, |r| r.id);
     let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
     let users: HashMap<i64, User> = User::by_ids(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
     let items = rows
@@ -145,7 +141,7 @@ pub fn abuse_flags(
             })
         })
         .collect();
-    Ok(AbuseFlagsPage { items, next_before: if more { rows.last().map(|r| r.id) } else { None } })
+    Ok(AbuseFlagsPage { items, next_before })
 }
 
 /// `api-server admin grant|revoke <username>`: the way the first admin is made.

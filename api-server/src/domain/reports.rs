@@ -68,10 +68,7 @@ pub fn list(
         ReportFilter::Resolved => Status::Resolved,
         ReportFilter::All => Status::All,
     };
-    let mut rows = Report::page(conn, status, after, limit + 1)?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_after = if more { rows.last().map(|r| r.id) } else { None };
+    let (rows, next_after) = validate::keyset_page(Report::page(conn, status, after, limit + 1)?, limit, |r| r.id);
     Ok(ReportsPage { items: describe(conn, &rows)?, next_after })
 }
 
