@@ -11,9 +11,10 @@ use crate::routes;
     info(title = "chat api-server", description = "REST API of the real-time chat cluster. Every error is `{\"error\":{\"code\",\"message\",\"fields\"}}` with a stable code."),
     paths(
         routes::health::healthz, routes::health::readyz,
-        routes::auth::register, routes::auth::login, routes::auth::refresh, routes::auth::logout, routes::auth::ws_ticket,
+        routes::auth::register, routes::auth::login, routes::auth::second_factor, routes::auth::refresh, routes::auth::logout, routes::auth::ws_ticket,
         routes::sessions::list, routes::sessions::revoke, routes::sessions::revoke_others,
-        routes::users::me, routes::users::update_me, routes::users::search, routes::users::get, routes::presence::get,
+        routes::users::me, routes::users::update_me, routes::two_factor::enrol, routes::two_factor::confirm,
+        routes::two_factor::disable, routes::users::search, routes::users::get, routes::presence::get,
         routes::contacts::list, routes::contacts::add, routes::contacts::rename, routes::contacts::remove,
         routes::contacts::blocked, routes::contacts::block, routes::contacts::unblock,
         routes::conversations::list, routes::conversations::open_direct, routes::conversations::get,

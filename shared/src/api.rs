@@ -26,6 +26,9 @@ pub struct MeDto {
     pub role: String,
     /// Do not disturb: the web client shows no notifications until then (null: off).
     pub dnd_until: Option<DateTime<Utc>>,
+    /// Logging in needs a code from an authenticator app (or a recovery code).
+    #[serde(default)]
+    pub two_factor: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -259,4 +262,26 @@ pub struct AbuseFlagDto {
     pub detail: String,
     pub limited_until: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+}
+
+/// `POST /auth/login` for an account with two-factor authentication: the password was right;
+/// finish with `POST /auth/login/second-factor` within `expires_in` seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SecondFactorDto {
+    pub mfa_token: String,
+    pub expires_in: i64,
+}
+
+/// A started TOTP enrolment: show `otpauth_uri` as a QR code (or `secret` to type in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EnrolmentDto {
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+/// Shown once, when two-factor authentication is turned on: each code works once instead of
+/// an authenticator code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RecoveryCodesDto {
+    pub recovery_codes: Vec<String>,
 }

@@ -17,6 +17,9 @@ pub const ISSUER: &str = "chat-api";
 pub const AUD_API: &str = "chat-api";
 /// Audience of WebSocket tickets.
 pub const AUD_WS: &str = "ws";
+/// Audience of the token between a right password and the second factor.
+pub const AUD_MFA: &str = "mfa";
+pub const MFA_TTL_SECS: i64 = 5 * 60;
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
 pub const WS_TICKET_TTL_SECS: i64 = 30;
 

@@ -7,8 +7,8 @@
 use chrono::{Duration, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
-use shared::api::TokensDto;
-use shared::auth::{self, SessionRef, ACCESS_TTL_SECS, AUD_API};
+use shared::api::{SecondFactorDto, TokensDto};
+use shared::auth::{self, SessionRef, ACCESS_TTL_SECS, AUD_API, AUD_MFA, MFA_TTL_SECS};
 use shared::models::refresh_token::{NewRefreshToken, RefreshToken};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
@@ -69,7 +69,19 @@ pub async fn register(state: &AppState, input: Registration, client: ClientInfo)
     Ok(tokens(state, &user, refresh, family))
 }
 
-pub async fn login(state: &AppState, username: &str, password: &str, client: ClientInfo) -> Result<TokensDto, Error> {
+/// What a right password leads to.
+pub enum LoginOutcome {
+    Tokens(Box<TokensDto>),
+    /// Two-factor authentication is on: the second step (`two_factor::finish_login`) follows.
+    SecondFactor(SecondFactorDto),
+}
+
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: ClientInfo,
+) -> Result<LoginOutcome, Error> {
     let invalid = || Error::unauthorized("invalid_credentials", "wrong username or password");
     let name = username.to_lowercase();
     let user = db::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &name)?)).await?;
@@ -84,11 +96,24 @@ pub async fn login(state: &AppState, username: &str, password: &str, client: Cli
         _ => return Err(invalid()),
     };
     if user.suspended_at.is_some() {
-        return Err(Error::forbidden("account_suspended", "this account is suspended"));
+        return Err(suspended());
     }
+    if user.two_factor {
+        let mfa_token = state.keys.issue(user.id, AUD_MFA, MFA_TTL_SECS);
+        return Ok(LoginOutcome::SecondFactor(SecondFactorDto { mfa_token, expires_in: MFA_TTL_SECS }));
+    }
+    Ok(LoginOutcome::Tokens(Box::new(sign_in(state, &user, client).await?)))
+}
+
+pub(crate) fn suspended() -> Error {
+    Error::forbidden("account_suspended", "this account is suspended")
+}
+
+/// A new session for a user who proved who they are.
+pub(crate) async fn sign_in(state: &AppState, user: &User, client: ClientInfo) -> Result<TokensDto, Error> {
     let user_id = user.id;
     let (refresh, family) = db::run(&state.pool, move |conn| start_session(conn, user_id, &client)).await?;
-    Ok(tokens(state, &user, refresh, family))
+    Ok(tokens(state, user, refresh, family))
 }
 
 pub async fn refresh(state: &AppState, presented: String, client: ClientInfo) -> Result<TokensDto, Error> {

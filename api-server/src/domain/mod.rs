@@ -17,5 +17,6 @@ pub mod reports;
 pub mod retention;
 pub mod search;
 pub mod sessions;
+pub mod two_factor;
 pub mod users;
 pub mod validate;

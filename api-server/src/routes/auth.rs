@@ -1,16 +1,17 @@
-//! `/api/auth/*`: register, login, refresh, logout, WebSocket ticket.
+//! `/api/auth/*`: register, login (with its second factor), refresh, logout, WebSocket ticket.
 
 use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use shared::api::{TokensDto, WsTicketDto};
+use shared::api::{SecondFactorDto, TokensDto, WsTicketDto};
 use shared::auth::{SessionRef, AUD_WS, WS_TICKET_TTL_SECS};
 use shared::error::ErrorBody;
 use shared::Error;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::domain::auth::{self as domain, ClientInfo, Registration};
+use crate::domain::auth::{self as domain, ClientInfo, LoginOutcome, Registration};
+use crate::domain::two_factor::{self, Proof};
 use crate::http::{client_ip, no_content, respond, Json};
 use crate::routes::limits;
 use crate::state::AppState;
@@ -65,7 +66,9 @@ pub async fn register(
 
 /// Log in with username and password.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, responses(
-    (status = 200, body = TokensDto), (status = 400, body = ErrorBody), (status = 401, description = "invalid_credentials", body = ErrorBody),
+    (status = 200, body = TokensDto),
+    (status = 202, description = "the password is right; two-factor authentication is on: finish with /auth/login/second-factor", body = SecondFactorDto),
+    (status = 400, body = ErrorBody), (status = 401, description = "invalid_credentials", body = ErrorBody),
     (status = 403, description = "account_suspended", body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/auth/login")]
 pub async fn login(
@@ -75,7 +78,39 @@ pub async fn login(
 ) -> Result<HttpResponse, Error> {
     let client = client(&req, &state);
     limits::check(&state, limits::auth(&state), client.ip.clone()).await?;
-    let tokens = domain::login(&state, &body.0.username, &body.0.password, client).await?;
+    match domain::login(&state, &body.0.username, &body.0.password, client).await? {
+        LoginOutcome::Tokens(tokens) => Ok(respond(StatusCode::OK, &tokens)),
+        LoginOutcome::SecondFactor(next) => Ok(respond(StatusCode::ACCEPTED, &next)),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SecondFactorRequest {
+    /// From the 202 answer of `POST /auth/login`.
+    pub mfa_token: String,
+    /// The 6 digits the authenticator app shows ...
+    pub code: Option<String>,
+    /// ... or one of the recovery codes (each works once).
+    pub recovery_code: Option<String>,
+}
+
+/// Second step of a login with two-factor authentication.
+#[utoipa::path(post, path = "/api/auth/login/second-factor", tag = "auth", request_body = SecondFactorRequest, responses(
+    (status = 200, body = TokensDto),
+    (status = 401, description = "invalid_code, invalid_mfa_token or mfa_token_expired", body = ErrorBody),
+    (status = 403, description = "account_suspended", body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 429, body = ErrorBody)))]
+#[post("/auth/login/second-factor")]
+pub async fn second_factor(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<SecondFactorRequest>,
+) -> Result<HttpResponse, Error> {
+    let client = client(&req, &state);
+    limits::check(&state, limits::auth(&state), client.ip.clone()).await?;
+    let b = body.0;
+    let proof = Proof::parse(b.code, b.recovery_code)?;
+    let tokens = two_factor::finish_login(&state, &b.mfa_token, proof, client).await?;
     Ok(respond(StatusCode::OK, &tokens))
 }
 

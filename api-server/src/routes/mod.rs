@@ -12,6 +12,7 @@ pub mod messages;
 pub mod presence;
 pub mod search;
 pub mod sessions;
+pub mod two_factor;
 pub mod users;
 
 use actix_web::web;
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(crate::openapi::openapi_json)
             .service(auth::register)
             .service(auth::login)
+            .service(auth::second_factor)
             .service(auth::refresh)
             .service(auth::logout)
             .service(auth::ws_ticket)
@@ -30,6 +32,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(sessions::revoke)
             .service(users::me)
             .service(users::update_me)
+            .service(two_factor::enrol)
+            .service(two_factor::confirm)
+            .service(two_factor::disable)
             .service(users::search)
             .service(users::get)
             .service(presence::get)

@@ -25,6 +25,10 @@ const SELF_SCOPED: &[(&str, &str)] = &[
     ("post", "/api/auth/logout"),
     ("post", "/api/auth/ws-ticket"),
     ("get", "/api/sessions"),
+    ("post", "/api/auth/login/second-factor"),
+    ("post", "/api/me/2fa"),
+    ("post", "/api/me/2fa/confirm"),
+    ("delete", "/api/me/2fa"),
     ("delete", "/api/sessions"),
     ("get", "/api/me"),
     ("patch", "/api/me"),
@@ -152,6 +156,9 @@ fn body_for(schema: &str) -> Value {
         "ReportRequest" | "SuspendRequest" => json!({"reason": "intruder"}),
         "ResolveRequest" => json!({"decision": "dismiss"}),
         "RetentionRequest" => json!({"days": 7}),
+        "SecondFactorRequest" => json!({"mfa_token": "intruder", "code": "123456"}),
+        "ConfirmRequest" => json!({"code": "123456"}),
+        "DisableRequest" => json!({"code": "123456"}),
         other => panic!("authz matrix: give a valid body for request schema {other}"),
     }
 }

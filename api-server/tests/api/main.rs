@@ -14,4 +14,5 @@ mod reactions;
 mod retention;
 mod search;
 mod sessions;
+mod two_factor;
 mod users;

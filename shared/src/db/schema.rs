@@ -156,6 +156,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    recovery_codes (id) {
+        id -> Int8,
+        user_id -> Int8,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Int8,
         user_id -> Int8,
@@ -199,6 +209,9 @@ diesel::table! {
         token_version -> Int4,
         suspension_reason -> Nullable<Text>,
         send_limited_until -> Nullable<Timestamptz>,
+        totp_secret -> Nullable<Text>,
+        totp_pending_secret -> Nullable<Text>,
+        totp_last_step -> Nullable<Int8>,
     }
 }
 
@@ -217,6 +230,7 @@ diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (sender_id));
 diesel::joinable!(reactions -> messages (message_id));
 diesel::joinable!(reactions -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(reports -> messages (message_id));
 
@@ -233,6 +247,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     messages,
     outbox,
     reactions,
+    recovery_codes,
     reports,
     refresh_tokens,
     users,

@@ -12,4 +12,5 @@ pub mod refresh_token;
 pub mod report;
 pub mod search;
 pub mod sidebar;
+pub mod two_factor;
 pub mod user;

@@ -23,6 +23,10 @@ pub struct User {
     pub dnd_until: Option<DateTime<Utc>>,
     pub token_version: i32,
     pub send_limited_until: Option<DateTime<Utc>>,
+    /// Two-factor authentication is on (the secret itself stays in the database).
+    #[diesel(select_expression = users::totp_secret.is_not_null())]
+    #[diesel(select_expression_type = diesel::dsl::IsNotNull<users::totp_secret>)]
+    pub two_factor: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -208,7 +212,7 @@ impl From<&User> for AdminUserDto {
 
 impl From<&User> for MeDto {
     fn from(u: &User) -> Self {
-        MeDto { user: u.into(), role: u.role.clone(), dnd_until: u.dnd_until }
+        MeDto { user: u.into(), role: u.role.clone(), dnd_until: u.dnd_until, two_factor: u.two_factor }
     }
 }
 

@@ -1,0 +1,144 @@
+//! Two-factor authentication with TOTP (RFC 6238): enrol (a secret shown as a QR code),
+//! confirm with a first code (which turns it on and gives ten single-use recovery codes),
+//! log in in two steps, turn it off with a code. A code is accepted once (the last accepted
+//! time step is stored) and attempts are rate limited per account.
+
+use chrono::Utc;
+use diesel::{Connection, PgConnection};
+use rand::RngCore;
+use shared::api::{EnrolmentDto, RecoveryCodesDto, TokensDto};
+use shared::auth::{TokenError, AUD_MFA};
+use shared::error::Kind;
+use shared::models::two_factor;
+use shared::models::user::User;
+use shared::ratelimit::Limit;
+use shared::{db, totp, Error};
+
+use crate::domain::auth::{sign_in, suspended, ClientInfo};
+use crate::state::AppState;
+
+pub const ISSUER: &str = "Chat";
+const RECOVERY_CODES: usize = 10;
+/// Second-factor attempts per account (login and turning it off) per 5 minutes.
+const ATTEMPTS: Limit = Limit { name: "second_factor", max: 5, window_secs: 300 };
+
+/// The proof offered: a code from the app, or a recovery code.
+#[derive(Debug, Clone)]
+pub enum Proof {
+    Code(String),
+    Recovery(String),
+}
+
+impl Proof {
+    pub fn parse(code: Option<String>, recovery_code: Option<String>) -> Result<Self, Error> {
+        match (code, recovery_code) {
+            (Some(c), None) => Ok(Proof::Code(c)),
+            (None, Some(r)) => Ok(Proof::Recovery(r)),
+            _ => Err(Error::invalid("code", "give either code or recovery_code")),
+        }
+    }
+}
+
+fn wrong_code() -> Error {
+    Error::unauthorized("invalid_code", "the code is wrong, expired or already used")
+}
+
+/// Checks a proof against the account and uses it up (a code's step, a recovery code).
+fn check(conn: &mut PgConnection, user_id: i64, proof: &Proof) -> Result<(), Error> {
+    let (Some(secret), _, last) = two_factor::state(conn, user_id)? else {
+        return Err(Error::conflict("two_factor_off", "two-factor authentication is not on"));
+    };
+    let ok = match proof {
+        Proof::Code(code) => match totp::verify(&secret, code, Utc::now().timestamp(), last) {
+            Some(step) => two_factor::use_step(conn, user_id, step)?,
+            None => false,
+        },
+        Proof::Recovery(code) => two_factor::use_recovery_code(conn, user_id, code)?,
+    };
+    ok.then_some(()).ok_or_else(wrong_code)
+}
+
+async fn limit_attempts(state: &AppState, user_id: i64) -> Result<(), Error> {
+    crate::routes::limits::check(state, ATTEMPTS, user_id.to_string()).await
+}
+
+/// Step two of a login: the token from step one plus a proof.
+pub async fn finish_login(
+    state: &AppState,
+    mfa_token: &str,
+    proof: Proof,
+    client: ClientInfo,
+) -> Result<TokensDto, Error> {
+    let claims = state.keys.verify(mfa_token, AUD_MFA).map_err(|e| match e {
+        TokenError::Expired => {
+            Error::unauthorized("mfa_token_expired", "the sign-in took too long; enter the password again")
+        }
+        TokenError::Invalid => Error::unauthorized("invalid_mfa_token", "the sign-in token is invalid"),
+    })?;
+    let user_id =
+        claims.user_id().ok_or_else(|| Error::unauthorized("invalid_mfa_token", "the sign-in token is invalid"))?;
+    limit_attempts(state, user_id).await?;
+    let user = db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            check(conn, user_id, &proof).map_err(|e| if e.code == "two_factor_off" { wrong_code() } else { e })?;
+            Ok(User::find(conn, user_id)?)
+        })
+    })
+    .await?;
+    if user.suspended_at.is_some() {
+        return Err(suspended());
+    }
+    sign_in(state, &user, client).await
+}
+
+/// Starts (or restarts) an enrolment: a new pending secret.
+pub fn enrol(conn: &mut PgConnection, me: i64) -> Result<EnrolmentDto, Error> {
+    let user = User::find(conn, me)?;
+    if user.two_factor {
+        return Err(Error::conflict("two_factor_on", "two-factor authentication is on already; turn it off first"));
+    }
+    let secret = totp::new_secret();
+    two_factor::set_pending(conn, me, &secret)?;
+    Ok(EnrolmentDto { otpauth_uri: totp::otpauth_uri(&secret, &user.username, ISSUER), secret })
+}
+
+/// Turns it on with a first code from the app; answers the recovery codes (shown once).
+pub fn confirm(conn: &mut PgConnection, me: i64, code: &str) -> Result<RecoveryCodesDto, Error> {
+    conn.transaction(|conn| {
+        let (active, pending, _) = two_factor::state(conn, me)?;
+        if active.is_some() {
+            return Err(Error::conflict("two_factor_on", "two-factor authentication is on already"));
+        }
+        let pending = pending.ok_or_else(|| Error::conflict("no_enrolment", "start an enrolment first"))?;
+        let step = totp::verify(&pending, code, Utc::now().timestamp(), None).ok_or_else(|| {
+            Error::new(Kind::Validation, "invalid_code", "the code does not match; check the app's clock")
+        })?;
+        two_factor::activate(conn, me, step)?;
+        let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
+        two_factor::replace_recovery_codes(conn, me, &codes)?;
+        tracing::info!(user_id = me, "two-factor authentication turned on");
+        Ok(RecoveryCodesDto { recovery_codes: codes })
+    })
+}
+
+/// Turns it off; needs a current code or a recovery code.
+pub async fn disable(state: &AppState, me: i64, proof: Proof) -> Result<(), Error> {
+    limit_attempts(state, me).await?;
+    db::run(&state.pool, move |conn| {
+        conn.transaction(|conn| {
+            check(conn, me, &proof)?;
+            two_factor::disable(conn, me)?;
+            tracing::info!(user_id = me, "two-factor authentication turned off");
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Ten random base32 characters (50 bits) as `xxxxx-xxxxx`.
+fn recovery_code() -> String {
+    let mut bytes = [0u8; 7];
+    rand::rng().fill_bytes(&mut bytes);
+    let letters: String = totp::base32_encode(&bytes).to_lowercase().chars().take(10).collect();
+    format!("{}-{}", &letters[..5], &letters[5..])
+}
