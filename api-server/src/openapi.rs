@@ -35,6 +35,7 @@ use crate::routes;
     components(schemas(
         shared::error::ErrorBody, shared::error::ErrorDetail, shared::error::FieldError,
         shared::events::Event, shared::events::ClientEvent,
+        crate::domain::media::UploadKind, crate::domain::reports::ReportFilter,
     )),
     modifiers(&BearerAuth, &CommonErrors),
 )]

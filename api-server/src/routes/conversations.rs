@@ -87,7 +87,8 @@ pub async fn list(
 /// Open the direct chat with a user (201 when created, 200 when it existed).
 #[utoipa::path(post, path = "/api/conversations/direct", tag = "conversations", security(("bearer" = [])), request_body = DirectRequest, responses(
     (status = 200, body = ConversationDto), (status = 201, body = ConversationDto), (status = 401, body = ErrorBody),
-    (status = 403, description = "blocked", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    (status = 403, description = "blocked", body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 429, description = "send_limited (flood control)", body = ErrorBody)))]
 #[post("/conversations/direct")]
 pub async fn open_direct(
     state: web::Data<AppState>,
