@@ -2,6 +2,7 @@
 // context, and small waits. Every run uses unique usernames, so specs never see old data.
 import { expect, type APIRequestContext, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test'
 import { execFileSync } from 'node:child_process'
+import { createHmac } from 'node:crypto'
 import { mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -60,6 +61,22 @@ export function apiPost(request: APIRequestContext, session: Session, url: strin
 export function grantAdmin(username: string) {
   const bin = path.join(ROOT, 'target', process.env.CHAT_PROFILE ?? 'release', 'api-server')
   execFileSync(bin, ['admin', 'grant', username], { env: process.env, stdio: ['ignore', 'pipe', 'inherit'], timeout: 60_000 })
+}
+
+/**
+ * Runs one SQL statement with `psql` against the cluster's database (the runner exports
+ * DATABASE_URL; DATABASE_URL_FOR_PSQL overrides it) and returns its unaligned output. For what
+ * the UI cannot do quickly: aging messages, recording a flood-control flag.
+ */
+export function sql(statement: string): string {
+  const url = process.env.DATABASE_URL_FOR_PSQL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/chat'
+  // psql does not take the server's ?query options (pool settings and the like).
+  const conninfo = url.split('?')[0]!
+  return execFileSync('psql', [conninfo, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', statement], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 30_000,
+  }).trim()
 }
 
 /**
@@ -184,4 +201,36 @@ export function clusterUp() {
     stdio: 'inherit',
     timeout: 180_000,
   })
+}
+
+// --- two-factor authentication -------------------------------------------------------------------
+
+/** Bytes of an RFC 4648 base32 string (no padding needed; spaces and case ignored). */
+function base32Decode(text: string): Buffer {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  const clean = text.replace(/[\s=]/g, '').toUpperCase()
+  const out: number[] = []
+  let bits = 0
+  let value = 0
+  for (const ch of clean) {
+    const v = alphabet.indexOf(ch)
+    if (v < 0) throw new Error(`not base32: ${ch}`)
+    value = (value << 5) | v
+    bits += 5
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff)
+      bits -= 8
+    }
+  }
+  return Buffer.from(out)
+}
+
+/** The TOTP code (RFC 6238: HMAC-SHA1, 30 s step, 6 digits) of a base32 secret at `at` (ms). */
+export function totpCode(secret: string, at: number = Date.now()): string {
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)))
+  const mac = createHmac('sha1', base32Decode(secret)).update(counter).digest()
+  const offset = mac[mac.length - 1]! & 0x0f
+  const binary = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000
+  return binary.toString().padStart(6, '0')
 }

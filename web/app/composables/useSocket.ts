@@ -97,6 +97,8 @@ function onEvent(e: ServerEvent) {
         // I was removed: its channels disappear from the sidebar.
         delete useGroupsStore().byId[d.group_id]
       }
+      // Retention changed, or the server deleted old messages and moved my cleared_seq past them.
+      if (d.reason === 'retention' && d.conversation_id) void useConversationsStore().refreshCleared(d.conversation_id).catch(() => {})
       refreshSidebarSoon()
       break
     }

@@ -1,9 +1,9 @@
-// The administration area: the reports queue and the users list, with the decisions taken on
-// them. Every request is checked by the server (403 admin_only for everyone else); `forbidden`
+// The administration area: the reports queue, the users list (with the decisions taken on
+// them) and the accounts flood control paused. Every request is checked by the server (403 admin_only for everyone else); `forbidden`
 // remembers such an answer so the page can say so.
 
 import { defineStore } from 'pinia'
-import type { AdminUserDto, AfterPage, ReportDto } from '~/utils/types'
+import type { AbuseFlagDto, AdminUserDto, AfterPage, BeforePage, ReportDto } from '~/utils/types'
 import { api } from '~/composables/useApi'
 import { ApiError } from '~/utils/apiError'
 import { appendPage, applyDecision, applyUser, withSender, type Decision, type ReportStatus } from '~/utils/admin'
@@ -13,6 +13,7 @@ const PAGE_SIZE = 30
 // Bumped by every first-page load, so an older answer (other filter, earlier keystroke) is dropped.
 let reportsSeq = 0
 let usersSeq = 0
+let flagsSeq = 0
 // Users changed here (suspended, reinstated) while a page of users was on its way: the page may
 // predate the change, so the change is applied to it again.
 let userEdits: { seq: number; user: AdminUserDto }[] = []
@@ -33,6 +34,10 @@ export const useAdminStore = defineStore('admin', {
     usersNext: null as number | null,
     usersLoading: false,
     usersLoaded: false,
+    flags: [] as AbuseFlagDto[],
+    flagsNext: null as number | null,
+    flagsLoading: false,
+    flagsLoaded: false,
   }),
   actions: {
     /** Runs an admin request; a 403 admin_only sets `forbidden` (and is thrown on). */
@@ -104,6 +109,24 @@ export const useAdminStore = defineStore('admin', {
         this.usersLoaded = true
       } finally {
         if (seq === usersSeq) this.usersLoading = false
+      }
+    },
+
+    /** Flood-control flags, newest first (with `more`: the next page). */
+    async loadFlags(more = false) {
+      if (more && this.flagsNext === null) return
+      const seq = more ? flagsSeq : ++flagsSeq
+      this.flagsLoading = true
+      try {
+        const page = await this.guard(() =>
+          api.get<BeforePage<AbuseFlagDto>>('/admin/flags', { query: { before: more ? this.flagsNext : undefined, limit: PAGE_SIZE } }),
+        )
+        if (seq !== flagsSeq) return
+        this.flags = more ? appendPage(this.flags, page.items, (f) => f.id) : page.items
+        this.flagsNext = page.next_before
+        this.flagsLoaded = true
+      } finally {
+        if (seq === flagsSeq) this.flagsLoading = false
       }
     },
 

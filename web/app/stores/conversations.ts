@@ -118,8 +118,23 @@ export const useConversationsStore = defineStore('conversations', {
     },
 
     async clear(id: number) {
-      this.upsert(await api.post<ConversationDto>(`/conversations/${id}/clear`))
-      useMessagesStore().forget(id)
+      this.applyCleared(await api.post<ConversationDto>(`/conversations/${id}/clear`))
+    },
+
+    /** The conversation as the server has it now, without the messages its `cleared_seq` ends. */
+    applyCleared(c: ConversationDto) {
+      this.upsert(c)
+      useMessagesStore().dropThrough(c.id, c.cleared_seq)
+    },
+
+    /** Retention changed or swept old messages (conversation.updated `retention`). */
+    async refreshCleared(id: number) {
+      this.applyCleared(await api.get<ConversationDto>(`/conversations/${id}`))
+    },
+
+    /** Disappearing messages: keep them `days` days, or (null) keep them. */
+    async setRetention(id: number, days: number | null) {
+      this.applyCleared(await api.put<ConversationDto>(`/conversations/${id}/retention`, { days }))
     },
 
     async hide(id: number) {

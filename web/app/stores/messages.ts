@@ -4,11 +4,12 @@
 import { defineStore } from 'pinia'
 import type { AttachmentDto, ConversationDto, MediaKind, MessageDto, MessagesPage, ReceiptDto, ReportReceiptDto } from '~/utils/types'
 import { api } from '~/composables/useApi'
-import { describeError } from '~/utils/apiError'
+import { describeError, isSendLimitedError } from '~/utils/apiError'
 import {
   applyReceipt,
   applyUpdate,
   detectGap,
+  dropCleared,
   maxSeq,
   mergeMessages,
   minSeq,
@@ -184,6 +185,8 @@ export const useMessagesStore = defineStore('messages', {
         if (st.loaded && detectGap(known, stored.seq)) void this.fetchAfter(cid, known).catch(() => {})
       } catch (e) {
         st.items = setLocalState(st.items, clientId, 'failed', describeError(e))
+        // Flood control paused my account: say so plainly (the bubble alone reads like a glitch).
+        if (isSendLimitedError(e)) useUiStore().toast(describeError(e), 'error')
       }
     },
 
@@ -261,6 +264,14 @@ export const useMessagesStore = defineStore('messages', {
         jobs.push(this.loadReceipts(c.id))
       }
       await Promise.allSettled(jobs)
+    },
+
+    /** Everything up to `clearedSeq` is gone for me (clear history, disappearing messages). */
+    dropThrough(cid: number, clearedSeq: number) {
+      const st = this.convs[cid]
+      if (!st) return
+      const next = dropCleared(st.items, clearedSeq)
+      if (next !== st.items) st.items = next
     },
 
     forget(cid: number) {

@@ -1,7 +1,7 @@
 // Pure helpers of the administration UI: how a reported message and a decision read, and how
 // the lists change after a decision, a suspension or a reinstatement.
 
-import type { AdminUserDto, MessageDto, ReportDto, ReportResolution } from './types'
+import type { AbuseFlagKind, AdminUserDto, MessageDto, ReportDto, ReportResolution } from './types'
 import { previewText } from './media'
 
 export type ReportStatus = 'open' | 'resolved' | 'all'
@@ -51,6 +51,23 @@ export function userLabel(u: { username: string; display_name: string }): string
 
 export function isSuspended(u: Pick<AdminUserDto, 'suspended_at'>): boolean {
   return u.suspended_at !== null
+}
+
+/** Whether flood control keeps the user from sending at `now`. */
+export function isSendLimited(u: Pick<AdminUserDto, 'send_limited_until'>, now = Date.now()): boolean {
+  return u.send_limited_until !== null && Date.parse(u.send_limited_until) > now
+}
+
+/** What tripped flood control, in words. */
+export function flagKindLabel(kind: AbuseFlagKind | string): string {
+  switch (kind) {
+    case 'repeated_messages':
+      return 'Repeated messages'
+    case 'new_chats':
+      return 'Many new chats'
+    default:
+      return kind.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase())
+  }
 }
 
 /**

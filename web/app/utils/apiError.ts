@@ -52,10 +52,19 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   return new ApiError(res.status, code, message, fields, ra ? Number(ra) : null)
 }
 
+/** Flood control paused my sending (429 `send_limited`). */
+export const SEND_LIMITED = 'Sending is paused for a while: too many repeated messages.'
+
+/** Whether the server refused a send because flood control paused my account. */
+export function isSendLimitedError(e: unknown): boolean {
+  return e instanceof ApiError && e.code === 'send_limited'
+}
+
 /** A human sentence for an error, for toasts and inline messages. */
 export function describeError(e: unknown): string {
   if (e instanceof ApiError) {
     if (e.isNetwork) return 'Cannot reach the server. Check your connection.'
+    if (e.code === 'send_limited') return SEND_LIMITED
     if (e.status === 429) return `Too many requests${e.retryAfter ? `; try again in ${e.retryAfter} s` : ''}.`
     return e.message
   }

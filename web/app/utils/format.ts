@@ -32,6 +32,12 @@ export function shortWhen(iso: string | null, now = new Date()): string {
   return new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short' })
 }
 
+/** A moment in lists (admin): hh:mm today, otherwise a short date and hh:mm. */
+export function whenLabel(iso: string, now = new Date()): string {
+  if (dayKey(iso) === dayKey(now.toISOString())) return timeLabel(iso)
+  return `${new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}, ${timeLabel(iso)}`
+}
+
 export type TimelineItem =
   | { kind: 'day'; key: string; label: string }
   | { kind: 'message'; key: string; message: ChatMessage }

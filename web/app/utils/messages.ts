@@ -132,6 +132,15 @@ export function maxSeq(list: ChatMessage[]): number {
   return max
 }
 
+/**
+ * The list once everything up to `clearedSeq` is gone for me (clear history, or disappearing
+ * messages swept by the server): stored messages above it and my unconfirmed ones stay.
+ */
+export function dropCleared(list: ChatMessage[], clearedSeq: number): ChatMessage[] {
+  if (!list.some((m) => !isPending(m) && m.seq <= clearedSeq)) return list
+  return list.filter((m) => isPending(m) || m.seq > clearedSeq)
+}
+
 /** Lowest stored seq in the list (0 when none). */
 export function minSeq(list: ChatMessage[]): number {
   for (const m of list) if (!isPending(m)) return m.seq

@@ -14,6 +14,8 @@ export interface MeDto extends UserDto {
   role: 'user' | 'admin'
   /** Do not disturb until then (no browser notifications), or null. */
   dnd_until: string | null
+  /** Two-factor authentication (TOTP) is on. */
+  two_factor: boolean
 }
 
 export interface TokensDto {
@@ -107,6 +109,8 @@ export interface ConversationDto {
   pinned: boolean
   archived: boolean
   muted_until: string | null
+  /** Disappearing messages: kept this many days (1-365), or null (kept). */
+  retention_days: number | null
 }
 
 export interface ChannelDto {
@@ -164,6 +168,26 @@ export interface AdminUserDto {
   role: 'user' | 'admin'
   suspended_at: string | null
   suspension_reason: string | null
+  /** Flood control: no sending until then, or null. */
+  send_limited_until: string | null
+}
+
+export type AbuseFlagKind = 'repeated_messages' | 'new_chats'
+
+/** An account flood control paused (`/admin/flags`), newest first. */
+export interface AbuseFlagDto {
+  id: number
+  user: AdminUserDto
+  kind: AbuseFlagKind
+  detail: string
+  limited_until: string
+  created_at: string
+}
+
+/** Pages of the flags: pass `next_before` as `before`; null on the last page. */
+export interface BeforePage<T> {
+  items: T[]
+  next_before: number | null
 }
 
 /** What the reporter gets back (`POST /messages/{id}/report`). */
@@ -223,7 +247,7 @@ export interface PresenceEvent {
 export interface ConversationUpdated {
   conversation_id: number | null
   group_id: number | null
-  reason: 'created' | 'renamed' | 'deleted' | 'member_added' | 'member_removed' | 'role_changed' | 'flags'
+  reason: 'created' | 'renamed' | 'deleted' | 'member_added' | 'member_removed' | 'role_changed' | 'flags' | 'retention'
   user_id: number | null
 }
 

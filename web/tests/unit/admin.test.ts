@@ -18,6 +18,7 @@ const adminUser = (id: number, suspended = false): AdminUserDto => ({
   role: 'user',
   suspended_at: suspended ? '2026-01-02T00:00:00Z' : null,
   suspension_reason: suspended ? 'spam' : null,
+  send_limited_until: null,
 })
 
 const msg = (id: number, extra: Partial<MessageDto> = {}): MessageDto => ({

@@ -155,6 +155,7 @@ function conv(extra: Partial<ConversationDto> = {}): ConversationDto {
     pinned: false,
     archived: false,
     muted_until: null,
+    retention_days: null,
     ...extra,
   }
 }
