@@ -1,5 +1,6 @@
 // State and submit flow shared by the sign-in and sign-up forms: busy flag, per-field and
-// general errors, and on success the `?redirect=` target (same-site paths only).
+// general errors, and on success the `?redirect=` target (same-site paths only). An action that
+// resolves to `false` stays on the page (another step follows, e.g. the second factor).
 
 export function useAuthForm() {
   const route = useRoute()
@@ -12,7 +13,7 @@ export function useAuthForm() {
     error.value = ''
     fields.value = {}
     try {
-      await action()
+      if ((await action()) === false) return
       const redirect = route.query.redirect
       await navigateTo(typeof redirect === 'string' && redirect.startsWith('/') ? redirect : '/')
     } catch (e) {

@@ -17,6 +17,7 @@ import type { MeDto, TokensDto } from '~/utils/types'
 import { ApiError } from '~/utils/apiError'
 import { apiRequest } from '~/composables/useApi'
 import { forgetMedia } from '~/composables/useMedia'
+import { isMfaChallenge, type MfaChallengeDto, type SecondFactorProof } from '~/utils/twoFactor'
 
 export const REFRESH_KEY = 'chat.refresh_token'
 /** Refresh this long before the access token expires. */
@@ -81,8 +82,20 @@ export const useAuthStore = defineStore('auth', {
       refreshTimer = setTimeout(() => void this.refresh(), wait)
     },
 
-    async login(username: string, password: string) {
-      this.accept(await apiRequest<TokensDto>('POST', '/auth/login', { username, password }, { anonymous: true }))
+    /**
+     * Signs in with the password. With two-factor authentication on, the API answers 202 with
+     * a challenge instead of tokens: that is returned (no session yet) for loginSecondFactor.
+     */
+    async login(username: string, password: string): Promise<MfaChallengeDto | null> {
+      const body = await apiRequest<TokensDto | MfaChallengeDto>('POST', '/auth/login', { username, password }, { anonymous: true })
+      if (isMfaChallenge(body)) return body
+      this.accept(body)
+      return null
+    },
+
+    /** Second step of a sign-in: the challenge's token plus an app code or a recovery code. */
+    async loginSecondFactor(mfaToken: string, proof: SecondFactorProof) {
+      this.accept(await apiRequest<TokensDto>('POST', '/auth/login/second-factor', { mfa_token: mfaToken, ...proof }, { anonymous: true }))
     },
 
     async register(username: string, password: string, displayName: string) {

@@ -1,0 +1,71 @@
+// Turning two-factor authentication (TOTP) on and off from the settings: the enrolment (secret
+// and its QR code), the confirmation that shows the recovery codes once, and turning it off.
+
+import QRCode from 'qrcode'
+import type { MeDto } from '~/utils/types'
+import { api, apiRequest } from '~/composables/useApi'
+import type { RecoveryCodesDto, SecondFactorProof, TotpEnrolmentDto } from '~/utils/twoFactor'
+
+export function useTwoFactor() {
+  const auth = useAuthStore()
+  const enabled = computed(() => auth.user?.two_factor === true)
+  /** A started, not yet confirmed enrolment. */
+  const enrolment = ref<TotpEnrolmentDto | null>(null)
+  /** The QR code of the enrolment's otpauth URI, as SVG markup (rendered here, no data: URL). */
+  const qrSvg = ref('')
+  /** Shown once, right after confirming. */
+  const recoveryCodes = ref<string[]>([])
+  const busy = ref(false)
+
+  /** The server has the truth; fall back to setting the flag if /me cannot be read now. */
+  async function syncUser(on: boolean) {
+    try {
+      auth.setUser(await api.get<MeDto>('/me'))
+    } catch {
+      if (auth.user) auth.setUser({ ...auth.user, two_factor: on })
+    }
+  }
+
+  async function withBusy<T>(fn: () => Promise<T>): Promise<T> {
+    busy.value = true
+    try {
+      return await fn()
+    } finally {
+      busy.value = false
+    }
+  }
+
+  function start() {
+    return withBusy(async () => {
+      recoveryCodes.value = []
+      const e = await api.post<TotpEnrolmentDto>('/me/2fa')
+      qrSvg.value = await QRCode.toString(e.otpauth_uri, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' })
+      enrolment.value = e
+    })
+  }
+
+  function confirm(code: string) {
+    return withBusy(async () => {
+      const res = await api.post<RecoveryCodesDto>('/me/2fa/confirm', { code })
+      recoveryCodes.value = res.recovery_codes
+      enrolment.value = null
+      qrSvg.value = ''
+      await syncUser(true)
+    })
+  }
+
+  function cancel() {
+    enrolment.value = null
+    qrSvg.value = ''
+  }
+
+  function disable(proof: SecondFactorProof) {
+    return withBusy(async () => {
+      await apiRequest<void>('DELETE', '/me/2fa', proof)
+      recoveryCodes.value = []
+      await syncUser(false)
+    })
+  }
+
+  return { enabled, enrolment, qrSvg, recoveryCodes, busy, start, confirm, cancel, disable }
+}
