@@ -7,7 +7,6 @@
 //! (slower, never wrong). A bump overwrites the cached value after its commit; a reader's
 //! fill uses `add`, so a stale fill racing a bump cannot replace the new value.
 
-use diesel::PgConnection;
 use shared::cache::Cache;
 use shared::db::PgPool;
 use shared::models::user::User;
@@ -34,13 +33,10 @@ pub fn accepts(cache: &Cache, pool: &PgPool, user_id: i64, version: i32) -> Resu
     Ok(version >= current)
 }
 
-/// Publishes a new version after the transaction that bumped it committed.
-pub fn publish(cache: &Cache, conn: &mut PgConnection, user_id: i64) -> Result<(), Error> {
-    if let Some(current) = User::token_version(conn, user_id)? {
-        if cache.set(&key(user_id), &current.to_string(), TTL_SECS).is_err() {
-            // Memcached unreachable: drop what it may still hold once it is back.
-            let _ = cache.delete(&key(user_id));
-        }
+/// Publishes the version a committed transaction bumped to.
+pub fn publish(cache: &Cache, user_id: i64, version: i32) {
+    if cache.set(&key(user_id), &version.to_string(), TTL_SECS).is_err() {
+        // Memcached unreachable: drop what it may still hold once it is back.
+        let _ = cache.delete(&key(user_id));
     }
-    Ok(())
 }

@@ -54,7 +54,7 @@ pub fn suspend(
         return Err(Error::conflict("cannot_suspend_self", "an administrator cannot suspend their own account"));
     }
     let user = conn.transaction(|conn| suspend_in_transaction(conn, target, &reason))?;
-    token_gate::publish(cache, conn, target)?;
+    token_gate::publish(cache, target, user.token_version);
     Ok((&user).into())
 }
 

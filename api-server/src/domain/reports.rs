@@ -133,7 +133,7 @@ pub fn resolve(
     let report =
         Report::find(conn, report_id)?.ok_or_else(|| Error::not_found("report_not_found", "no such report"))?;
     let message = Message::find(conn, report.message_id)?;
-    conn.transaction(|conn| {
+    let suspended = conn.transaction(|conn| {
         if decision != Decision::Dismiss && message.deleted_at.is_none() {
             let conversation = Conversation::find(conn, message.conversation_id)?;
             messages::tombstone(conn, &conversation, message.id)?;
@@ -145,13 +145,16 @@ pub fn resolve(
                     "an administrator cannot suspend their own account",
                 ));
             }
-            admin::suspend_in_transaction(conn, message.sender_id, &format!("reported message {}", message.id))?;
+            let sender =
+                admin::suspend_in_transaction(conn, message.sender_id, &format!("reported message {}", message.id))?;
+            Report::resolve_message(conn, message.id, me, decision.resolution())?;
+            return Ok(Some(sender.token_version));
         }
         Report::resolve_message(conn, message.id, me, decision.resolution())?;
-        Ok::<_, Error>(())
+        Ok::<_, Error>(None)
     })?;
-    if decision == Decision::SuspendSender {
-        token_gate::publish(cache, conn, message.sender_id)?;
+    if let Some(version) = suspended {
+        token_gate::publish(cache, message.sender_id, version);
     }
     let updated =
         Report::find(conn, report_id)?.ok_or_else(|| Error::not_found("report_not_found", "no such report"))?;

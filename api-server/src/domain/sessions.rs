@@ -39,11 +39,8 @@ pub fn revoke(conn: &mut PgConnection, cache: &Cache, me: i64, session: Uuid) ->
 
 /// Signs out every session of mine but the one making the request. Returns how many.
 pub fn revoke_others(conn: &mut PgConnection, cache: &Cache, me: i64, current: Option<Uuid>) -> Result<usize, Error> {
-    let others: Vec<Uuid> = RefreshToken::sessions(conn, me)?
-        .into_iter()
-        .map(|(t, _)| t.family_id)
-        .filter(|f| Some(*f) != current)
-        .collect();
+    let others: Vec<Uuid> =
+        RefreshToken::live_families(conn, me)?.into_iter().filter(|f| Some(*f) != current).collect();
     if !others.is_empty() {
         end(conn, cache, me, &others)?;
     }
@@ -52,19 +49,19 @@ pub fn revoke_others(conn: &mut PgConnection, cache: &Cache, me: i64, current: O
 
 /// `false` when none of `sessions` was live.
 fn end(conn: &mut PgConnection, cache: &Cache, me: i64, sessions: &[Uuid]) -> Result<bool, Error> {
-    let ended = conn.transaction(|conn| {
+    let version = conn.transaction(|conn| {
         if RefreshToken::revoke_families(conn, me, sessions)? == 0 {
-            return Ok::<_, Error>(false);
+            return Ok::<_, Error>(None);
         }
-        User::bump_token_version(conn, me)?;
+        let version = User::bump_token_version(conn, me)?;
         let event =
             Event::SessionRevoked { user_id: me, reason: "signed_out".into(), sessions: Some(sessions.to_vec()) };
         events::to_user(conn, me, &event)?;
-        Ok(true)
+        Ok(Some(version))
     })?;
-    if ended {
-        token_gate::publish(cache, conn, me)?;
+    if let Some(version) = version {
+        token_gate::publish(cache, me, version);
         tracing::info!(user_id = me, sessions = sessions.len(), "sessions signed out");
     }
-    Ok(ended)
+    Ok(version.is_some())
 }

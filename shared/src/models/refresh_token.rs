@@ -104,6 +104,17 @@ impl RefreshToken {
             .collect())
     }
 
+    /// The families of the user's live sessions.
+    pub fn live_families(conn: &mut PgConnection, user_id: i64) -> QueryResult<Vec<Uuid>> {
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(diesel::dsl::now))
+            .select(refresh_tokens::family_id)
+            .distinct()
+            .load(conn)
+    }
+
     /// Revokes these sessions of the user (others' ids are ignored); how many tokens ended.
     pub fn revoke_families(conn: &mut PgConnection, user_id: i64, families: &[Uuid]) -> QueryResult<usize> {
         diesel::update(

@@ -30,8 +30,9 @@ struct Id {
 
 #[derive(Debug, QueryableByName)]
 struct Recent {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
+    /// None in the one row of a search that found nothing (it still carries the boundary).
+    #[diesel(sql_type = Nullable<BigInt>)]
+    id: Option<i64>,
     /// The newest id any window left out (0: every conversation fit in its window).
     #[diesel(sql_type = BigInt)]
     boundary: i64,
@@ -97,7 +98,8 @@ pub fn matching_ids_windowed(
                          ORDER BY m.seq DESC LIMIT $10) m \
                        WHERE {MATCHES} \
                        LIMIT $9) h) \
-             SELECT hits.id, cut.boundary FROM hits, cut ORDER BY hits.id DESC LIMIT $9"
+             SELECT hits.id, cut.boundary FROM cut LEFT JOIN hits ON true \
+             ORDER BY hits.id DESC NULLS LAST LIMIT $9"
         )),
         user_id,
         q,
@@ -106,14 +108,15 @@ pub fn matching_ids_windowed(
     )
     .bind::<BigInt, _>(window)
     .load(conn)?;
-    let boundary = recent.first().map_or_else(|| window_cut(conn, user_id, f, window), |r| Ok(r.boundary))?;
-    let exact = match recent.last() {
+    let boundary = recent.first().map_or(0, |r| r.boundary);
+    let ids: Vec<i64> = recent.iter().filter_map(|r| r.id).collect();
+    let exact = match ids.last() {
         _ if boundary == 0 => true,
-        Some(last) => recent.len() as i64 == limit && last.id > boundary,
+        Some(&last) => ids.len() as i64 == limit && last > boundary,
         None => false,
     };
     if exact {
-        return Ok(recent.into_iter().map(|r| r.id).collect());
+        return Ok(ids);
     }
     all_matching_ids(conn, user_id, q, f, limit)
 }
@@ -145,30 +148,6 @@ pub fn all_matching_ids(
     )
     .load(conn)?;
     Ok(all.into_iter().map(|r| r.id).collect())
-}
-
-/// Whether any window was truncated, when the first plan found nothing at all (then it
-/// returned no row to carry the boundary).
-fn window_cut(conn: &mut PgConnection, user_id: i64, f: &Filters, window: i64) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct Cut {
-        #[diesel(sql_type = BigInt)]
-        boundary: i64,
-    }
-    let cut: Cut = diesel::sql_query(
-        "SELECT coalesce(max(w.left_out), 0) AS boundary FROM conversation_members cm CROSS JOIN LATERAL ( \
-           SELECT m.id AS left_out FROM messages m \
-           WHERE m.conversation_id = cm.conversation_id AND m.seq > cm.cleared_seq \
-             AND ($3::bigint IS NULL OR m.id < $3) \
-           ORDER BY m.seq DESC OFFSET $4 LIMIT 1) w \
-         WHERE cm.user_id = $1 AND ($2::bigint IS NULL OR cm.conversation_id = $2)",
-    )
-    .bind::<BigInt, _>(user_id)
-    .bind::<Nullable<BigInt>, _>(f.conversation_id)
-    .bind::<Nullable<BigInt>, _>(f.before_id)
-    .bind::<BigInt, _>(window)
-    .get_result(conn)?;
-    Ok(cut.boundary)
 }
 
 /// Binds $1-$9 of both plans.

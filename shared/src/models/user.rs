@@ -135,8 +135,12 @@ impl User {
     }
 
     /// Refuses every access token issued so far (their sessions refresh if still valid).
-    pub fn bump_token_version(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
-        diesel::update(users::table.find(id)).set(users::token_version.eq(users::token_version + 1)).execute(conn)
+    /// Returns the new version.
+    pub fn bump_token_version(conn: &mut PgConnection, id: i64) -> QueryResult<i32> {
+        diesel::update(users::table.find(id))
+            .set(users::token_version.eq(users::token_version + 1))
+            .returning(users::token_version)
+            .get_result(conn)
     }
 
     /// The version an access token of this user must carry (None: no such user).

@@ -17,27 +17,10 @@ import {
   type ChatMessage,
 } from '../../app/utils/messages'
 import type { ConversationDto, MessageDto, ReceiptDto } from '../../app/utils/types'
+import { message as msg, PEER } from './fixtures'
 
 const ME = 1
-const PEER = 2
 
-function msg(seq: number, extra: Partial<MessageDto> = {}): MessageDto {
-  return {
-    id: 100 + seq,
-    conversation_id: 7,
-    seq,
-    sender_id: PEER,
-    client_id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
-    kind: 'text',
-    body: `m${seq}`,
-    attachment_id: null,
-    reply_to_id: null,
-    edited_at: null,
-    deleted_at: null,
-    created_at: '2026-01-01T10:00:00Z',
-    ...extra,
-  }
-}
 
 const seqs = (l: ChatMessage[]) => l.map((m) => m.seq)
 

@@ -4,21 +4,9 @@ import { dropCleared, optimisticMessage, type ChatMessage } from '../../app/util
 import { SEND_LIMITED, describeError, isSendLimitedError, ApiError } from '../../app/utils/apiError'
 import { flagKindLabel, isSendLimited } from '../../app/utils/admin'
 import { whenLabel } from '../../app/utils/format'
+import { message } from './fixtures'
 
-const stored = (seq: number): ChatMessage => ({
-  id: seq,
-  conversation_id: 1,
-  seq,
-  sender_id: 2,
-  client_id: `c${seq}`,
-  kind: 'text',
-  body: `m${seq}`,
-  attachment_id: null,
-  reply_to_id: null,
-  edited_at: null,
-  deleted_at: null,
-  created_at: '2026-01-01T00:00:00Z',
-})
+const stored = (seq: number): ChatMessage => message(seq, { client_id: `c${seq}` })
 
 describe('retention labels', () => {
   it('offers off, a day, a week and a month', () => {
