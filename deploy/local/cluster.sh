@@ -14,6 +14,7 @@
 #   AMQP_URL         amqp://guest:guest@127.0.0.1:5672/%2f
 #   MEMCACHED_URL    memcache://127.0.0.1:11211
 #   ALLOWED_ORIGINS  http(s) origins of the nginx ports on localhost and 127.0.0.1
+#   PUBLIC_URL       where browsers reach the web client (links in emails, OIDC redirects)
 #   LOG_FORMAT=json  RUST_LOG=info  MEDIA_DIR=.local/media  (JWT_SECRET etc. pass through)
 #   CHAT_HTTP_PORT=8000 CHAT_HTTPS_PORT=8443   nginx ports
 #   CHAT_API_PORT=8080                         api-server port (node api-1)
@@ -60,6 +61,7 @@ export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/chat?ssl
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 export MEMCACHED_URL="${MEMCACHED_URL:-memcache://127.0.0.1:11211}"
 export ALLOWED_ORIGINS="${ALLOWED_ORIGINS:-http://localhost:$HTTP_PORT,https://localhost:$HTTPS_PORT,http://127.0.0.1:$HTTP_PORT,https://127.0.0.1:$HTTPS_PORT}"
+export PUBLIC_URL="${PUBLIC_URL:-http://localhost:$HTTP_PORT}"
 export LOG_FORMAT="${LOG_FORMAT:-json}"
 export RUST_LOG="${RUST_LOG:-info}"
 export MEDIA_DIR="${MEDIA_DIR:-$LOCAL/media}"

@@ -71,6 +71,9 @@ pub struct Settings {
     pub flood_new_chats_per_hour: u64,
     /// How often an api-server looks for messages past their conversation's retention.
     pub retention_sweep: Duration,
+    /// Where browsers reach the web client (no trailing slash): links in emails and the OpenID
+    /// Connect redirect address are built from it.
+    pub public_url: String,
 }
 
 impl Settings {
@@ -132,6 +135,9 @@ impl Settings {
             .map(|o| o.trim().trim_end_matches('/').to_owned())
             .filter(|o| !o.is_empty())
             .collect();
+        let public_url =
+            get("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8000".into()).trim_end_matches('/').to_owned();
+        check_scheme("PUBLIC_URL", &public_url, &["http", "https"])?;
         Ok(Self {
             app_env,
             database_url: database_url.into(),
@@ -155,6 +161,7 @@ impl Settings {
             flood_repeat_max: parse(&get, "FLOOD_REPEAT_MAX", 8u64, "a number of repeats per 10 minutes")?,
             flood_new_chats_per_hour: parse(&get, "FLOOD_NEW_CHATS_PER_HOUR", 30u64, "a number per hour")?,
             retention_sweep: Duration::from_millis(parse(&get, "RETENTION_SWEEP_MS", 60_000u64, "milliseconds")?),
+            public_url,
         })
     }
 
@@ -178,6 +185,7 @@ impl Settings {
             "flood_repeat_max": self.flood_repeat_max,
             "flood_new_chats_per_hour": self.flood_new_chats_per_hour,
             "retention_sweep_ms": self.retention_sweep.as_millis() as u64,
+            "public_url": self.public_url,
             "jwt_secret": if self.jwt_secret.expose_secret() == DEV_JWT_SECRET { "development default" } else { "set" },
         })
     }

@@ -212,6 +212,8 @@ diesel::table! {
         totp_secret -> Nullable<Text>,
         totp_pending_secret -> Nullable<Text>,
         totp_last_step -> Nullable<Int8>,
+        email -> Nullable<Text>,
+        email_verified_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -27,6 +27,9 @@ pub struct User {
     #[diesel(select_expression = users::totp_secret.is_not_null())]
     #[diesel(select_expression_type = diesel::dsl::IsNotNull<users::totp_secret>)]
     pub two_factor: bool,
+    /// The account's address, if it gave one; `email_verified_at` is set once a link proved it.
+    pub email: Option<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
