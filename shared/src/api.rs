@@ -14,8 +14,14 @@ pub struct UserDto {
     pub display_name: String,
     pub bio: String,
     pub avatar_id: Option<i64>,
+    /// Null when never seen, or when the user's privacy settings hide it from the caller.
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// A custom status (up to 80 characters) and its emoji, shown to everyone.
+    #[serde(default)]
+    pub status_text: Option<String>,
+    #[serde(default)]
+    pub status_emoji: Option<String>,
 }
 
 /// The signed-in user.
@@ -110,7 +116,49 @@ pub struct ReactionDto {
     pub me: Option<bool>,
 }
 
-/// Per-member watermarks of a conversation; also the `receipt` event.
+/// Who a privacy setting lets in. `contacts`: the people the user added to their contacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Audience {
+    Everyone,
+    Contacts,
+    Nobody,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Everyone => "everyone",
+            Audience::Contacts => "contacts",
+            Audience::Nobody => "nobody",
+        }
+    }
+
+    /// The stored value; anything unknown counts as the strictest.
+    pub fn from_db(value: &str) -> Self {
+        match value {
+            "everyone" => Audience::Everyone,
+            "contacts" => Audience::Contacts,
+            _ => Audience::Nobody,
+        }
+    }
+}
+
+/// `GET/PUT /me/privacy`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PrivacyDto {
+    /// Who sees whether I am online and when I was last seen.
+    pub last_seen: Audience,
+    /// Off: others do not see how far I have read, and I do not see how far they have.
+    pub read_receipts: bool,
+    /// Who may start a direct chat with me (existing chats go on).
+    pub direct_messages: Audience,
+    /// Who may add me to a group (anyone may still send me an invite link).
+    pub group_adds: Audience,
+}
+
+/// Per-member watermarks of a conversation; also the `receipt` event. `read_seq` is 0 where a
+/// privacy setting hides it (the reader's, or the caller's own: receipts go both ways).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptDto {
     pub conversation_id: i64,
@@ -127,6 +175,9 @@ pub struct PeerDto {
     pub display_name: String,
     pub avatar_id: Option<i64>,
     pub alias: Option<String>,
+    /// The peer's status emoji, shown beside the name.
+    #[serde(default)]
+    pub status_emoji: Option<String>,
 }
 
 /// One row of the sidebar (`GET /conversations`) and the body of `GET /conversations/{id}`.

@@ -37,6 +37,11 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sessions: Option<Vec<uuid::Uuid>>,
     },
+    /// A user's privacy settings (or their contacts or blocks, which the settings refer to)
+    /// changed. Routed as `presence.<uid>` so every ws node hears it; nodes apply it to the
+    /// presence watchers and receipt filters of their sessions and never forward it.
+    #[serde(rename = "privacy.updated")]
+    PrivacyUpdated { user_id: i64, read_receipts: bool },
     /// The client must catch up through REST (e.g. after the node lost the broker).
     #[serde(rename = "resync")]
     Resync { reason: String },

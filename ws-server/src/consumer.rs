@@ -23,6 +23,7 @@ use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection};
+use shared::api::ReceiptDto;
 use shared::broker::{self, Backoff, BrokerStatus};
 use shared::db::PgPool;
 use shared::events::{routing, ConversationUpdated, Event, UpdateReason};
@@ -31,6 +32,7 @@ use tokio::sync::watch;
 use crate::close;
 use crate::hub::{Audience, BindOp, Frame, Hub};
 use crate::membership::{self, Conversations};
+use crate::presence::Presence;
 use crate::publisher::Publisher;
 
 const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
@@ -46,6 +48,7 @@ pub struct Consumer {
     pub publisher: Publisher,
     pub conversations: Arc<Conversations>,
     pub pool: PgPool,
+    pub presence: Presence,
 }
 
 struct Link {
@@ -225,6 +228,14 @@ impl Consumer {
             Some(Event::Typing(t)) => {
                 self.hub.deliver(&audiences, &frame, Some(t.user_id));
             }
+            Some(Event::Receipt(r)) => {
+                self.hub.deliver_receipt(&audiences, &frame, r.user_id, || Frame {
+                    published_at_ms: frame.published_at_ms,
+                    ..Frame::from_event(&Event::Receipt(ReceiptDto { read_seq: 0, ..r.clone() }))
+                });
+            }
+            // For the nodes only.
+            Some(Event::PrivacyUpdated { .. }) => {}
             _ => {
                 self.hub.deliver(&audiences, &frame, None);
             }
@@ -235,6 +246,10 @@ impl Consumer {
                 let code = CloseCode::Other(close::SESSION_REVOKED);
                 let closed = self.hub.close_user(*user_id, sessions.as_deref(), code, "session revoked");
                 tracing::info!(user_id, closed, "sessions revoked: sockets closed");
+            }
+            Some(Event::PrivacyUpdated { user_id, read_receipts }) => {
+                self.hub.set_hides_reads(*user_id, !read_receipts);
+                self.presence.visibility_changed(*user_id);
             }
             _ => {}
         }

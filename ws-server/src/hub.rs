@@ -109,6 +109,9 @@ struct SessionEntry {
     ready: bool,
     /// Users whose presence this session follows, with the state last sent (None: not yet).
     watching: HashMap<i64, Option<bool>>,
+    /// Users it asked to follow whose privacy settings hide their presence from it (they move
+    /// to `watching` if that changes).
+    hidden: HashSet<i64>,
 }
 
 #[derive(Default)]
@@ -118,6 +121,8 @@ struct LocalUser {
     groups: Option<HashSet<i64>>,
     /// Bumped by every membership event, so a load that raced one is retried.
     generation: u64,
+    /// The user turned read receipts off, so sees nobody else's reads either.
+    hides_reads: bool,
 }
 
 #[derive(Default)]
@@ -171,7 +176,16 @@ impl Hub {
             return None;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        s.sessions.insert(id, SessionEntry { user_id, device, tx, closer, ready: false, watching: HashMap::new() });
+        let entry = SessionEntry {
+            user_id,
+            device,
+            tx,
+            closer,
+            ready: false,
+            watching: HashMap::new(),
+            hidden: HashSet::new(),
+        };
+        s.sessions.insert(id, entry);
         let user = s.users.entry(user_id).or_default();
         user.sessions.insert(id);
         if user.sessions.len() == 1 {
@@ -263,6 +277,59 @@ impl Hub {
     /// sessions of `skip_user`. Returns how many sessions got it.
     pub fn deliver(&self, audiences: &[Audience], frame: &Frame, skip_user: Option<i64>) -> usize {
         let s = self.lock();
+        s.targets(audiences, skip_user)
+            .into_iter()
+            .filter_map(|id| s.sessions.get(&id))
+            .filter(|e| e.ready && push(e, Outbound::Event(frame.clone())))
+            .count()
+    }
+
+    /// Delivers a `receipt` of `reader`: sessions of users who hide their own reads (and so see
+    /// nobody's) get `without_read` instead, built once if needed.
+    pub fn deliver_receipt(
+        &self,
+        audiences: &[Audience],
+        frame: &Frame,
+        reader: i64,
+        without_read: impl FnOnce() -> Frame,
+    ) -> usize {
+        let s = self.lock();
+        let mut make = Some(without_read);
+        let mut redacted: Option<Frame> = None;
+        let mut told = 0;
+        for entry in s.targets(audiences, None).into_iter().filter_map(|id| s.sessions.get(&id)) {
+            if !entry.ready {
+                continue;
+            }
+            let hides = entry.user_id != reader && s.users.get(&entry.user_id).is_some_and(|u| u.hides_reads);
+            let f = if hides {
+                redacted.get_or_insert_with(|| make.take().map(|m| m()).unwrap_or(frame.clone()))
+            } else {
+                frame
+            };
+            told += usize::from(push(entry, Outbound::Event(f.clone())));
+        }
+        told
+    }
+
+    /// Whether the local user keeps reads to themselves (see [`Hub::deliver_receipt`]).
+    pub fn set_hides_reads(&self, user_id: i64, hides: bool) {
+        if let Some(user) = self.lock().users.get_mut(&user_id) {
+            user.hides_reads = hides;
+        }
+    }
+
+    /// Queues `frame` for every ready session (e.g. `resync`).
+    pub fn broadcast(&self, frame: &Frame) -> usize {
+        let s = self.lock();
+        s.sessions.values().filter(|e| e.ready && push(e, Outbound::Event(frame.clone()))).count()
+    }
+}
+
+impl State {
+    /// The sessions in `audiences`, each once, without those of `skip_user`.
+    fn targets(&self, audiences: &[Audience], skip_user: Option<i64>) -> Vec<SessionId> {
+        let s = self;
         let mut targets: Vec<SessionId> = Vec::new();
         for audience in audiences {
             match *audience {
@@ -280,27 +347,21 @@ impl Hub {
             targets.dedup();
         }
         targets
-            .into_iter()
-            .filter_map(|id| s.sessions.get(&id))
-            .filter(|e| e.ready && push(e, Outbound::Event(frame.clone())))
-            .count()
     }
+}
 
-    /// Queues `frame` for every ready session (e.g. `resync`).
-    pub fn broadcast(&self, frame: &Frame) -> usize {
-        let s = self.lock();
-        s.sessions.values().filter(|e| e.ready && push(e, Outbound::Event(frame.clone()))).count()
-    }
-
+impl Hub {
     // ---- presence watchers ----------------------------------------------------------------
 
-    /// Replaces the set of users `id` follows.
-    pub fn watch(&self, id: SessionId, user_ids: &[i64]) {
+    /// Replaces the set of users `id` follows: `user_ids` whose presence it may see, `hidden`
+    /// those whose privacy settings hide it.
+    pub fn watch(&self, id: SessionId, user_ids: &[i64], hidden: &[i64]) {
         let mut guard = self.lock();
         let s = &mut *guard;
         let Some(entry) = s.sessions.get_mut(&id) else { return };
         let old: Vec<i64> = entry.watching.drain().map(|(uid, _)| uid).collect();
         entry.watching = user_ids.iter().map(|&uid| (uid, None)).collect();
+        entry.hidden = hidden.iter().copied().collect();
         for uid in old {
             s.unwatch(uid, id);
         }
@@ -311,6 +372,48 @@ impl Hub {
 
     pub fn watched_users(&self) -> Vec<i64> {
         self.lock().watchers.keys().copied().collect()
+    }
+
+    /// The users of the sessions here that asked to follow `user_id` (seen or hidden).
+    pub fn followers_of(&self, user_id: i64) -> Vec<i64> {
+        let s = self.lock();
+        let mut users: Vec<i64> = s
+            .sessions
+            .values()
+            .filter(|e| e.watching.contains_key(&user_id) || e.hidden.contains(&user_id))
+            .map(|e| e.user_id)
+            .collect();
+        users.sort_unstable();
+        users.dedup();
+        users
+    }
+
+    /// Applies a change of who may see `user_id`'s presence: sessions of users not in `allowed`
+    /// stop following it and get `hidden_frame` (offline, never seen); sessions of users now in
+    /// `allowed` follow it again, their next presence event for it unsent. Returns whether any
+    /// session started following (then the caller sends the current state).
+    pub fn refollow(&self, user_id: i64, allowed: &HashSet<i64>, hidden_frame: &Frame) -> bool {
+        let mut guard = self.lock();
+        let s = &mut *guard;
+        let (mut shown, mut hidden) = (Vec::new(), Vec::new());
+        for (&id, entry) in s.sessions.iter_mut() {
+            let may = allowed.contains(&entry.user_id);
+            if may && entry.hidden.remove(&user_id) {
+                entry.watching.insert(user_id, None);
+                shown.push(id);
+            } else if !may && entry.watching.remove(&user_id).is_some() {
+                entry.hidden.insert(user_id);
+                push(entry, Outbound::Event(hidden_frame.clone()));
+                hidden.push(id);
+            }
+        }
+        for &id in &hidden {
+            s.unwatch(user_id, id);
+        }
+        for &id in &shown {
+            s.watchers.entry(user_id).or_default().insert(id);
+        }
+        !shown.is_empty()
     }
 
     /// Sends a presence change to the watchers of `user_id` that were not already told this
@@ -355,6 +458,8 @@ impl Hub {
         for ((uid, online, frame), slot) in answers.into_iter().zip(slots) {
             if let Some(state @ None) = entry.watching.get_mut(&uid) {
                 *state = Some(online);
+                slot.send(Outbound::Event(frame));
+            } else if entry.hidden.contains(&uid) {
                 slot.send(Outbound::Event(frame));
             }
         }
@@ -672,7 +777,7 @@ mod tests {
         let hub = Hub::default();
         let (a, mut ra, _) = session(&hub, 1, 8);
         ready(&hub, a, &mut ra);
-        hub.watch(a, &[2]);
+        hub.watch(a, &[2], &[]);
         assert_eq!(hub.deliver_presence(2, true, frame), (1, false));
         assert_eq!(hub.deliver_presence(2, true, frame), (0, false), "no repeat");
         assert_eq!(hub.deliver_presence(2, false, frame), (1, true));
@@ -680,5 +785,47 @@ mod tests {
         let spare = tx_of(&hub, a);
         hub.answer_presence(a, vec![(2, true, frame())], spare.try_reserve_many(1).expect("room"));
         assert!(ra.try_recv().is_err(), "a stale answer does not override an event");
+    }
+
+    #[test]
+    fn privacy_changes_who_follows_presence() {
+        let hub = Hub::default();
+        let (a, mut ra, _) = session(&hub, 1, 8);
+        let (b, mut rb, _) = session(&hub, 3, 8);
+        ready(&hub, a, &mut ra);
+        ready(&hub, b, &mut rb);
+        hub.watch(a, &[2], &[]);
+        hub.watch(b, &[], &[2]);
+        assert_eq!(hub.followers_of(2), vec![1, 3]);
+        assert_eq!(hub.deliver_presence(2, true, frame), (1, false), "only the allowed viewer hears");
+        assert!(ra.try_recv().is_ok() && rb.try_recv().is_err());
+        // User 2 now lets 3 see it, not 1.
+        assert!(hub.refollow(2, &HashSet::from([3]), &frame()), "someone started following");
+        assert!(ra.try_recv().is_ok(), "1 is told 'offline, never seen'");
+        assert_eq!(hub.deliver_presence(2, true, frame), (1, false), "3 hears the current state, 1 nothing");
+        assert!(rb.try_recv().is_ok() && ra.try_recv().is_err());
+        assert!(!hub.refollow(2, &HashSet::from([3]), &frame()), "nothing changes twice");
+    }
+
+    #[test]
+    fn readers_who_hide_their_reads_see_nobody_elses() {
+        let hub = Hub::default();
+        let (a, mut ra, _) = session(&hub, 1, 8);
+        let (b, mut rb, _) = session(&hub, 2, 8);
+        ready(&hub, a, &mut ra);
+        ready(&hub, b, &mut rb);
+        hub.set_hides_reads(2, true);
+        let redacted = || Frame::from_event(&Event::Resync { reason: "redacted".into() });
+        let to_both = [Audience::User(1), Audience::User(2)];
+        assert_eq!(hub.deliver_receipt(&to_both, &frame(), 1, redacted), 2);
+        let text = |rx: &mut mpsc::Receiver<Outbound>| match rx.try_recv() {
+            Ok(Outbound::Event(f)) => f.text.to_string(),
+            _ => String::new(),
+        };
+        assert!(!text(&mut ra).contains("redacted"), "the reader sees its own");
+        assert!(text(&mut rb).contains("redacted"));
+        assert_eq!(hub.deliver_receipt(&to_both, &frame(), 2, redacted), 2);
+        assert!(!text(&mut rb).contains("redacted"), "its own reads are never hidden from it");
+        assert!(!text(&mut ra).contains("redacted"));
     }
 }

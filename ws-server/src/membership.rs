@@ -1,5 +1,5 @@
 //! ws-server's own queries: group membership of the users connected here, what a conversation
-//! is (for typing), and `users.last_seen_at`.
+//! is (for typing), `users.last_seen_at`, and the privacy settings presence and receipts obey.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use shared::db::schema::{conversations, group_members, users};
 use shared::db::{self, PgPool};
+use shared::models::privacy;
 
 use crate::hub::{Hub, Install};
 
@@ -132,6 +133,24 @@ pub async fn last_seen_of(pool: &PgPool, ids: Vec<i64>) -> shared::Result<HashMa
         Ok(rows.into_iter().collect())
     })
     .await
+}
+
+/// Of `targets`, the users whose presence `viewer` may see.
+pub async fn presence_visible_to(pool: &PgPool, viewer: i64, targets: Vec<i64>) -> shared::Result<HashSet<i64>> {
+    db::run(pool, move |conn| Ok(privacy::last_seen_visible_to(conn, viewer, &targets)?)).await
+}
+
+/// Of `viewers`, those who may see `target`'s presence.
+pub async fn presence_viewers(pool: &PgPool, target: i64, viewers: Vec<i64>) -> shared::Result<HashSet<i64>> {
+    db::run(pool, move |conn| {
+        Ok(privacy::last_seen_pairs(conn, &[target], &viewers)?.into_iter().map(|(_, viewer)| viewer).collect())
+    })
+    .await
+}
+
+/// Whether the user turned read receipts off.
+pub async fn hides_reads(pool: &PgPool, user_id: i64) -> shared::Result<bool> {
+    db::run(pool, move |conn| Ok(!privacy::hiding_reads(conn, &[user_id])?.is_empty())).await
 }
 
 /// Moves `last_seen_at` forward to `at` (never back: several nodes may report one offline).

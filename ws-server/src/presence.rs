@@ -242,6 +242,32 @@ impl Presence {
     }
 
     /// Current presence of `ids` for a `presence.subscribe` answer.
+    /// Who may see `user_id`'s presence changed (privacy settings, contacts, blocks): re-checks
+    /// the sessions here that follow it, in the background.
+    pub fn visibility_changed(&self, user_id: i64) {
+        let followers = self.inner.hub.followers_of(user_id);
+        if followers.is_empty() {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let allowed = match membership::presence_viewers(&this.inner.pool, user_id, followers).await {
+                Ok(allowed) => allowed,
+                Err(e) => {
+                    tracing::warn!(user_id, error = %e, "cannot re-check who may see a user's presence");
+                    return;
+                }
+            };
+            let hidden =
+                Frame::from_event(&Event::Presence(PresenceEvent { user_id, online: false, last_seen_at: None }));
+            if this.inner.hub.refollow(user_id, &allowed, &hidden) {
+                if let Some(now) = this.current(&[user_id]).await.pop() {
+                    this.inner.hub.deliver_presence(user_id, now.online, || Frame::from_event(&Event::Presence(now)));
+                }
+            }
+        });
+    }
+
     pub async fn current(&self, ids: &[i64]) -> Vec<PresenceEvent> {
         let (cache, list) = (self.inner.cache.clone(), ids.to_vec());
         let online = tokio::task::spawn_blocking(move || presence::online_many(&cache, &list, now_ms()))

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Closed, MessageStream, ProtocolError, Session};
 use shared::broker::now_ms;
-use shared::events::{routing, ClientEvent, Event};
+use shared::events::{routing, ClientEvent, Event, PresenceEvent};
 use shared::metrics::{WS_DELIVERIES, WS_DELIVERY_LATENCY, WS_DROPPED};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -110,6 +110,9 @@ async fn establish(state: &AppState, user_id: i64) -> Result<(), SetupError> {
     if !hub.wait_bound(&hub.keys_of(user_id), wait).await {
         return Err(SetupError::Unbound);
     }
+    // After `presence.*` is bound: a later change of the setting arrives as an event.
+    let hides = membership::hides_reads(&state.pool, user_id).await.map_err(LoadError::from)?;
+    hub.set_hides_reads(user_id, hides);
     Ok(())
 }
 
@@ -211,8 +214,14 @@ impl Reader {
             ids.truncate(max);
             self.send_error("too_many_user_ids", &format!("only the first {max} user ids are followed"));
         }
-        self.state.hub.watch(self.id, &ids);
-        let answers = self.state.presence.current(&ids).await;
+        // Privacy: users hidden from this viewer answer "offline, never seen" (also when the
+        // database cannot tell: hidden is the safe side).
+        let visible = membership::presence_visible_to(&self.state.pool, self.user_id, ids.clone()).await;
+        let visible = visible.unwrap_or_default();
+        let (shown, hidden): (Vec<i64>, Vec<i64>) = ids.iter().partition(|id| visible.contains(id));
+        self.state.hub.watch(self.id, &shown, &hidden);
+        let mut answers = self.state.presence.current(&shown).await;
+        answers.extend(hidden.iter().map(|&user_id| PresenceEvent { user_id, online: false, last_seen_at: None }));
         let mut frames = answers.into_iter().map(|p| (p.user_id, p.online, Frame::from_event(&Event::Presence(p))));
         // Up to 500 answers do not fit the queue at once: wait for room, chunk by chunk (this
         // only delays this client's own requests).

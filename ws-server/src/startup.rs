@@ -86,6 +86,7 @@ impl Application {
             publisher: state.publisher.clone(),
             conversations: state.conversations.clone(),
             pool: state.pool.clone(),
+            presence: presence.clone(),
         };
         let tasks = vec![tokio::spawn(consumer.run(stopped.clone())), tokio::spawn(presence.run(stopped))];
         let metrics = shared::metrics::install("ws-server", &state.settings.node_id);

@@ -1,11 +1,12 @@
 //! My contacts (with aliases) and my blocks.
 
-use diesel::PgConnection;
+use diesel::{Connection, PgConnection};
 use shared::api::{ContactDto, UserDto};
 use shared::models::contact::{Block, Contact};
 use shared::models::user::User;
 use shared::Error;
 
+use crate::domain::privacy;
 use crate::domain::users::user_not_found;
 use crate::domain::validate;
 
@@ -31,50 +32,71 @@ fn existing_other_user(conn: &mut PgConnection, me: i64, other: i64) -> Result<U
 }
 
 pub fn list(conn: &mut PgConnection, me: i64) -> Result<Vec<ContactDto>, Error> {
-    Ok(Contact::list(conn, me)?.iter().map(|(c, u)| dto(c, u)).collect())
+    let rows = Contact::list(conn, me)?;
+    let users = privacy::user_dtos(conn, me, rows.iter().map(|(_, u)| u))?;
+    Ok(rows
+        .iter()
+        .zip(users)
+        .map(|((c, _), user)| ContactDto { user, alias: c.alias.clone(), created_at: c.created_at })
+        .collect())
 }
 
 /// Adds a contact, or sets the alias when it is one already.
 pub fn add(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
     let alias = parse_alias(alias)?;
     let user = existing_other_user(conn, me, user_id)?;
-    let contact = Contact::upsert(conn, me, user_id, alias.as_deref())?;
-    Ok(dto(&contact, &user))
+    conn.transaction(|conn| {
+        let contact = Contact::upsert(conn, me, user_id, alias.as_deref())?;
+        privacy::contacts_changed(conn, me)?;
+        dto(conn, me, &contact, &user)
+    })
 }
 
 pub fn rename(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
     let alias = parse_alias(alias)?;
     let contact = Contact::set_alias(conn, me, user_id, alias.as_deref()).map_err(|_| contact_not_found())?;
     let user = User::find(conn, user_id)?;
-    Ok(dto(&contact, &user))
+    dto(conn, me, &contact, &user)
 }
 
 pub fn remove(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
-    match Contact::delete(conn, me, user_id)? {
+    conn.transaction(|conn| match Contact::delete(conn, me, user_id)? {
         0 => Err(contact_not_found()),
-        _ => Ok(()),
-    }
+        _ => privacy::contacts_changed(conn, me),
+    })
 }
 
 pub fn block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
     existing_other_user(conn, me, user_id)?;
-    Block::add(conn, me, user_id)?;
-    Ok(())
+    conn.transaction(|conn| {
+        Block::add(conn, me, user_id)?;
+        blocks_changed(conn, me)
+    })
 }
 
 pub fn unblock(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
-    Block::remove(conn, me, user_id)?;
-    Ok(())
+    conn.transaction(|conn| {
+        Block::remove(conn, me, user_id)?;
+        blocks_changed(conn, me)
+    })
 }
 
 pub fn blocked(conn: &mut PgConnection, me: i64) -> Result<Vec<UserDto>, Error> {
-    Ok(Block::list(conn, me)?.iter().map(UserDto::from).collect())
+    let users = Block::list(conn, me)?;
+    privacy::user_dtos(conn, me, &users)
 }
 
 fn contact_not_found() -> Error {
     Error::not_found("contact_not_found", "this user is not in your contacts")
 }
 
-fn dto(contact: &Contact, user: &User) -> ContactDto {
-    ContactDto { user: user.into(), alias: contact.alias.clone(), created_at: contact.created_at }
+/// A block hides my presence from the blocked user, whatever my setting.
+fn blocks_changed(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
+    let settings = shared::models::privacy::of(conn, me)?;
+    privacy::announce(conn, me, settings.read_receipts)
+}
+
+fn dto(conn: &mut PgConnection, me: i64, contact: &Contact, user: &User) -> Result<ContactDto, Error> {
+    let user = privacy::user_dto(conn, me, user)?;
+    Ok(ContactDto { user, alias: contact.alias.clone(), created_at: contact.created_at })
 }

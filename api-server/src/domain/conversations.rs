@@ -7,12 +7,13 @@ use shared::api::ConversationDto;
 use shared::events::UpdateReason;
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, FlagChanges, Member};
+use shared::models::privacy::Approach;
 use shared::models::sidebar;
 use shared::models::user::User;
 use shared::Error;
 
 use crate::domain::users::user_not_found;
-use crate::domain::{events, flood};
+use crate::domain::{events, flood, privacy};
 
 pub fn not_found() -> Error {
     Error::not_found("conversation_not_found", "no such conversation")
@@ -48,6 +49,8 @@ pub fn open_direct(conn: &mut PgConnection, me: i64, peer: i64) -> Result<(Conve
         }
         let (conversation, created) = Conversation::direct_get_or_create(conn, me, peer)?;
         if created {
+            // Only starting a chat is guarded: an existing one goes on (the insert rolls back).
+            privacy::require(conn, &user, me, Approach::DirectMessage)?;
             let event = events::updated(Some(conversation.id), None, UpdateReason::Created, None);
             events::to_conversation(conn, &conversation, &event)?;
         }

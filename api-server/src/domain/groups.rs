@@ -12,12 +12,13 @@ use shared::auth;
 use shared::events::UpdateReason;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{Group, GroupChanges, GroupMember, Invite, Role};
+use shared::models::privacy::Approach;
 use shared::models::user::User;
 use shared::Error;
 
-use crate::domain::events;
 use crate::domain::users::user_not_found;
 use crate::domain::validate::{self, Checks};
+use crate::domain::{events, privacy};
 
 pub const MAX_INITIAL_MEMBERS: usize = 200;
 pub const MAX_CHANNELS: usize = 50;
@@ -82,7 +83,9 @@ pub fn create(conn: &mut PgConnection, me: i64, input: NewGroup) -> Result<Group
         GroupMember::add(conn, group.id, me, Role::Owner)?;
         let mut members = vec![me];
         for id in input.member_ids.iter().copied().filter(|id| *id != me) {
-            existing_user(conn, id).map_err(|_| Error::invalid("member_ids", format!("no such user: {id}")))?;
+            let user =
+                existing_user(conn, id).map_err(|_| Error::invalid("member_ids", format!("no such user: {id}")))?;
+            privacy::require(conn, &user, me, Approach::AddToGroup)?;
             if GroupMember::add(conn, group.id, id, Role::Member)? {
                 members.push(id);
             }
@@ -108,6 +111,7 @@ fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<GroupDto, Erro
     let group = Group::find(conn, group_id).map_err(|_| not_found())?;
     let members = GroupMember::list(conn, group_id)?;
     let my_role = members.iter().find(|(m, _)| m.user_id == me).map(|(m, _)| m.role.clone()).ok_or_else(not_found)?;
+    let users = privacy::user_dtos(conn, me, members.iter().map(|(_, u)| u))?;
     let channels = Conversation::channels_of(conn, group_id)?;
     Ok(GroupDto {
         id: group.id,
@@ -123,7 +127,8 @@ fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<GroupDto, Erro
             .collect(),
         members: members
             .iter()
-            .map(|(m, u)| GroupMemberDto { user: u.into(), role: m.role.clone(), joined_at: m.joined_at })
+            .zip(users)
+            .map(|((m, _), user)| GroupMemberDto { user, role: m.role.clone(), joined_at: m.joined_at })
             .collect(),
     })
 }
@@ -176,7 +181,10 @@ fn part(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<(), Erro
 pub fn add_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64) -> Result<GroupDto, Error> {
     conn.transaction(|conn| {
         require_role(conn, group_id, me, Role::Admin, "add members")?;
-        existing_user(conn, user_id)?;
+        let user = existing_user(conn, user_id)?;
+        if GroupMember::find(conn, group_id, user_id)?.is_none() {
+            privacy::require(conn, &user, me, Approach::AddToGroup)?;
+        }
         join(conn, group_id, user_id)?;
         dto(conn, group_id, me)
     })

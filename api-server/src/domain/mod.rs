@@ -11,6 +11,7 @@ pub mod groups;
 pub mod media;
 pub mod messages;
 pub mod presence;
+pub mod privacy;
 pub mod reactions;
 pub mod receipts;
 pub mod reports;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use shared::events::PresenceEvent;
+use shared::models::privacy;
 use shared::models::user::User;
 use shared::{db, presence, Error};
 
@@ -26,8 +27,9 @@ pub fn parse_ids(raw: &str) -> Result<Vec<i64>, Error> {
     Ok(ids)
 }
 
-/// One entry per id that names an existing user.
-pub async fn lookup(state: &AppState, ids: Vec<i64>) -> Result<Vec<PresenceEvent>, Error> {
+/// One entry per id that names an existing user; offline and never seen where the user's
+/// privacy settings hide it from `viewer`.
+pub async fn lookup(state: &AppState, viewer: i64, ids: Vec<i64>) -> Result<Vec<PresenceEvent>, Error> {
     let cache = state.cache.clone();
     let wanted = ids.clone();
     let online: HashMap<i64, bool> = tokio::task::spawn_blocking(move || {
@@ -35,13 +37,15 @@ pub async fn lookup(state: &AppState, ids: Vec<i64>) -> Result<Vec<PresenceEvent
     })
     .await
     .unwrap_or_default();
-    let seen = db::run(&state.pool, move |conn| Ok(User::last_seen_many(conn, &ids)?)).await?;
+    let (seen, visible) = db::run(&state.pool, move |conn| {
+        Ok((User::last_seen_many(conn, &ids)?, privacy::last_seen_visible_to(conn, viewer, &ids)?))
+    })
+    .await?;
     let mut list: Vec<PresenceEvent> = seen
         .into_iter()
-        .map(|(user_id, last_seen_at)| PresenceEvent {
-            user_id,
-            online: online.get(&user_id).copied().unwrap_or(false),
-            last_seen_at,
+        .map(|(user_id, last_seen_at)| match visible.contains(&user_id) {
+            true => PresenceEvent { user_id, online: online.get(&user_id).copied().unwrap_or(false), last_seen_at },
+            false => PresenceEvent { user_id, online: false, last_seen_at: None },
         })
         .collect();
     list.sort_by_key(|p| p.user_id);

@@ -7,18 +7,16 @@ use shared::events::Event;
 use shared::models::reaction;
 use shared::Error;
 
-use crate::domain::events;
 use crate::domain::messages::{self, visible_message};
+use crate::domain::{events, validate};
 
 /// Distinct emoji one message may carry.
 pub const MAX_EMOJI_PER_MESSAGE: usize = 20;
-/// Bytes of one reaction (an emoji with modifiers and joiners fits easily).
-pub const EMOJI_MAX_BYTES: usize = 32;
 
 /// Adds (`on`) or removes my `emoji` on a message I can see; idempotent. Returns the message
 /// with its reactions (with my `me` flags); announces a change to the conversation.
 pub fn react(conn: &mut PgConnection, me: i64, message_id: i64, emoji: &str, on: bool) -> Result<MessageDto, Error> {
-    check_emoji(emoji)?;
+    validate::emoji("emoji", emoji).map_err(|e| Error::validation(vec![e]))?;
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
         if message.deleted_at.is_some() {
@@ -58,32 +56,4 @@ pub fn for_everyone(message: &MessageDto) -> MessageDto {
     let mut copy = message.clone();
     copy.reactions.iter_mut().for_each(|r| r.me = None);
     copy
-}
-
-/// One emoji: 1-32 bytes, no whitespace, control or ASCII letters/digits/punctuation (so
-/// reactions cannot carry words).
-fn check_emoji(emoji: &str) -> Result<(), Error> {
-    let ok = !emoji.is_empty()
-        && emoji.len() <= EMOJI_MAX_BYTES
-        && emoji.chars().all(|c| !c.is_whitespace() && !c.is_control() && !c.is_ascii());
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid("emoji", "must be one emoji (up to 32 bytes, no text)"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn emoji_are_checked() {
-        for good in ["👍", "🎉", "👩🏽‍💻", "❤️"] {
-            assert!(check_emoji(good).is_ok(), "{good}");
-        }
-        for bad in ["", "lol", "+1", "👍 ", "a👍", "\u{0}", &"😀".repeat(9)] {
-            assert!(check_emoji(bad).is_err(), "{bad:?}");
-        }
-    }
 }

@@ -4,6 +4,7 @@ use diesel::{Connection, PgConnection};
 use shared::api::ReceiptDto;
 use shared::events::Event;
 use shared::models::conversation::Member;
+use shared::models::privacy;
 use shared::Error;
 
 use crate::domain::conversations::require_member;
@@ -41,14 +42,38 @@ pub fn update(
         let after = Member::advance(conn, conversation_id, me, delivered_seq.unwrap_or(0), read_seq.unwrap_or(0))?;
         let receipt = dto(&after);
         if after.last_delivered_seq != before.last_delivered_seq || after.last_read_seq != before.last_read_seq {
-            events::to_conversation(conn, &conversation, &Event::Receipt(receipt.clone()))?;
+            if privacy::hiding_reads(conn, &[me])?.is_empty() {
+                events::to_conversation(conn, &conversation, &Event::Receipt(receipt.clone()))?;
+            } else {
+                // The others learn only of delivery; my own devices still sync how far I read.
+                if after.last_delivered_seq != before.last_delivered_seq {
+                    let shown = ReceiptDto { read_seq: 0, ..receipt.clone() };
+                    events::to_conversation(conn, &conversation, &Event::Receipt(shown))?;
+                }
+                events::to_user(conn, me, &Event::Receipt(receipt.clone()))?;
+            }
         }
         Ok(receipt)
     })
 }
 
-/// Every member's watermarks (a group's "seen by").
+/// Every member's watermarks (a group's "seen by"). Read watermarks are 0 where privacy hides
+/// them: a member who keeps reads to themselves, or everyone else's when I do.
 pub fn list(conn: &mut PgConnection, me: i64, conversation_id: i64) -> Result<Vec<ReceiptDto>, Error> {
     require_member(conn, conversation_id, me)?;
-    Ok(Member::all_of(conn, conversation_id)?.iter().map(dto).collect())
+    let members = Member::all_of(conn, conversation_id)?;
+    let ids: Vec<i64> = members.iter().map(|m| m.user_id).collect();
+    let hiding = privacy::hiding_reads(conn, &ids)?;
+    let i_hide = hiding.contains(&me);
+    Ok(members
+        .iter()
+        .map(dto)
+        .map(|r| {
+            if r.user_id != me && (i_hide || hiding.contains(&r.user_id)) {
+                ReceiptDto { read_seq: 0, ..r }
+            } else {
+                r
+            }
+        })
+        .collect())
 }

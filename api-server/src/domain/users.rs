@@ -6,6 +6,7 @@ use shared::db::schema::attachments;
 use shared::models::user::{ProfileChanges, User};
 use shared::Error;
 
+use crate::domain::privacy;
 use crate::domain::validate::{self, Checks};
 
 /// `PATCH /me`: every field optional; `avatar_id: null` removes the avatar.
@@ -15,18 +16,21 @@ pub struct ProfileUpdate {
     pub bio: Option<String>,
     pub avatar_id: Option<Option<i64>>,
     pub dnd_until: Option<Option<chrono::DateTime<chrono::Utc>>>,
+    /// "" clears the status.
+    pub status_text: Option<String>,
+    pub status_emoji: Option<String>,
 }
 
 pub fn me(conn: &mut PgConnection, user_id: i64) -> Result<MeDto, Error> {
     Ok((&User::find(conn, user_id).map_err(|_| user_not_found())?).into())
 }
 
-pub fn get(conn: &mut PgConnection, user_id: i64) -> Result<UserDto, Error> {
+pub fn get(conn: &mut PgConnection, viewer: i64, user_id: i64) -> Result<UserDto, Error> {
     let user = User::find(conn, user_id).map_err(|_| user_not_found())?;
     if user.suspended_at.is_some() {
         return Err(user_not_found());
     }
-    Ok((&user).into())
+    privacy::user_dto(conn, viewer, &user)
 }
 
 pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpdate) -> Result<MeDto, Error> {
@@ -38,6 +42,14 @@ pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpda
         bio: update.bio.and_then(|b| checks.check(validate::text("bio", &b, 0, validate::BIO_MAX, true))),
         avatar_id: update.avatar_id,
         dnd_until: update.dnd_until,
+        status_text: update.status_text.map(|t| match t.trim() {
+            "" => None,
+            t => checks.check(validate::text("status_text", t, 1, validate::STATUS_TEXT_MAX, false)),
+        }),
+        status_emoji: update.status_emoji.map(|e| match e.trim() {
+            "" => None,
+            e => checks.check(validate::emoji("status_emoji", e)),
+        }),
     };
     checks.finish()?;
     if let Some(Some(avatar)) = changes.avatar_id {
@@ -54,6 +66,8 @@ pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpda
         && changes.bio.is_none()
         && changes.avatar_id.is_none()
         && changes.dnd_until.is_none()
+        && changes.status_text.is_none()
+        && changes.status_emoji.is_none()
     {
         return me(conn, user_id);
     }
@@ -63,6 +77,7 @@ pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpda
 /// `GET /users?q=`: prefix search, `cursor` is the last username of the previous page.
 pub fn search(
     conn: &mut PgConnection,
+    viewer: i64,
     q: &str,
     cursor: Option<&str>,
     limit: Option<i64>,
@@ -74,7 +89,7 @@ pub fn search(
     let (Some(q), Some(limit)) = (q, limit) else { return Err(Error::invalid("q", "invalid")) };
     let users = User::search(conn, &q, cursor, limit)?;
     let next_cursor = if users.len() as i64 == limit { users.last().map(|u| u.username.clone()) } else { None };
-    Ok(Page { items: users.iter().map(UserDto::from).collect(), next_cursor })
+    Ok(Page { items: privacy::user_dtos(conn, viewer, &users)?, next_cursor })
 }
 
 pub fn user_not_found() -> Error {

@@ -14,6 +14,9 @@ pub const DESCRIPTION_MAX: usize = 1000;
 pub const CHANNEL_NAME_MAX: usize = 40;
 pub const MESSAGE_MAX: usize = 4000;
 pub const SEARCH_QUERY_MAX: usize = 64;
+pub const STATUS_TEXT_MAX: usize = 80;
+/// Bytes of one emoji (with modifiers and joiners it fits easily).
+pub const EMOJI_MAX_BYTES: usize = 32;
 
 /// Lower-case `[a-z0-9_.]{3,32}`; input is case-insensitive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +78,19 @@ pub fn text(field: &str, raw: &str, min: usize, max: usize, multiline: bool) -> 
     Ok(value.to_owned())
 }
 
+/// One emoji (a reaction, a status): 1-32 bytes, no whitespace, control or ASCII characters
+/// (so emoji cannot carry words).
+pub fn emoji(field: &str, raw: &str) -> Result<String, FieldError> {
+    let ok = !raw.is_empty()
+        && raw.len() <= EMOJI_MAX_BYTES
+        && raw.chars().all(|c| !c.is_whitespace() && !c.is_control() && !c.is_ascii());
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err(FieldError::new(field, "must be one emoji (up to 32 bytes, no text)"))
+    }
+}
+
 /// Collects field errors and turns them into one 422.
 #[derive(Default)]
 pub struct Checks(Vec<FieldError>);
@@ -119,6 +135,16 @@ pub fn keyset_page<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> i64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emoji_are_checked() {
+        for good in ["👍", "🎉", "👩🏽‍💻", "❤️"] {
+            assert!(emoji("emoji", good).is_ok(), "{good}");
+        }
+        for bad in ["", "lol", "+1", "👍 ", "a👍", "\u{0}", &"😀".repeat(9)] {
+            assert!(emoji("emoji", bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn usernames() {

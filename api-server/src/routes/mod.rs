@@ -10,6 +10,7 @@ pub mod limits;
 pub mod media;
 pub mod messages;
 pub mod presence;
+pub mod privacy;
 pub mod search;
 pub mod sessions;
 pub mod two_factor;
@@ -32,6 +33,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(sessions::revoke)
             .service(users::me)
             .service(users::update_me)
+            .service(privacy::get)
+            .service(privacy::update)
             .service(two_factor::enrol)
             .service(two_factor::confirm)
             .service(two_factor::disable)

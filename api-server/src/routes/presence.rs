@@ -25,10 +25,10 @@ pub struct PresenceQuery {
 #[get("/presence")]
 pub async fn get(
     state: web::Data<AppState>,
-    _user: AuthUser,
+    user: AuthUser,
     query: web::Query<PresenceQuery>,
 ) -> Result<HttpResponse, Error> {
     let ids = presence::parse_ids(&query.ids)?;
-    let list = presence::lookup(&state, ids).await?;
+    let list = presence::lookup(&state, user.id, ids).await?;
     Ok(respond(StatusCode::OK, &list))
 }

@@ -26,6 +26,10 @@ pub struct UpdateMeRequest {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
     pub dnd_until: Option<Option<DateTime<Utc>>>,
+    /// Up to 80 characters; "" clears it.
+    pub status_text: Option<String>,
+    /// One emoji; "" clears it.
+    pub status_emoji: Option<String>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -47,7 +51,7 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRespon
     Ok(respond(StatusCode::OK, &profile))
 }
 
-/// Change my display name, bio or avatar.
+/// Change my display name, bio, avatar, do-not-disturb time or status.
 #[utoipa::path(patch, path = "/api/me", tag = "users", security(("bearer" = [])), request_body = UpdateMeRequest, responses(
     (status = 200, body = MeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[patch("/me")]
@@ -57,8 +61,14 @@ pub async fn update_me(
     body: Json<UpdateMeRequest>,
 ) -> Result<HttpResponse, Error> {
     let b = body.0;
-    let update =
-        ProfileUpdate { display_name: b.display_name, bio: b.bio, avatar_id: b.avatar_id, dnd_until: b.dnd_until };
+    let update = ProfileUpdate {
+        display_name: b.display_name,
+        bio: b.bio,
+        avatar_id: b.avatar_id,
+        dnd_until: b.dnd_until,
+        status_text: b.status_text,
+        status_emoji: b.status_emoji,
+    };
     let profile = db::run(&state.pool, move |conn| users::update_profile(conn, user.id, update)).await?;
     Ok(respond(StatusCode::OK, &profile))
 }
@@ -69,11 +79,12 @@ pub async fn update_me(
 #[get("/users")]
 pub async fn search(
     state: web::Data<AppState>,
-    _user: AuthUser,
+    user: AuthUser,
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, Error> {
     let q = query.into_inner();
-    let page = db::run(&state.pool, move |conn| users::search(conn, &q.q, q.cursor.as_deref(), q.limit)).await?;
+    let page =
+        db::run(&state.pool, move |conn| users::search(conn, user.id, &q.q, q.cursor.as_deref(), q.limit)).await?;
     Ok(respond(StatusCode::OK, &page))
 }
 
@@ -81,8 +92,8 @@ pub async fn search(
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
     (status = 200, body = UserDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/users/{id}")]
-pub async fn get(state: web::Data<AppState>, _user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
-    let dto = db::run(&state.pool, move |conn| users::get(conn, id)).await?;
+    let dto = db::run(&state.pool, move |conn| users::get(conn, user.id, id)).await?;
     Ok(respond(StatusCode::OK, &dto))
 }

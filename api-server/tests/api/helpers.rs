@@ -151,6 +151,7 @@ pub const ROUTES: &[&str] = &[
     "/api/auth/login/second-factor",
     "/api/me/2fa",
     "/api/me/2fa/confirm",
+    "/api/me/privacy",
     "/api/sessions/{id}",
     "/api/me",
     "/api/users",

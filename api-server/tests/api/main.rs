@@ -10,6 +10,7 @@ mod media;
 mod messages;
 mod ops;
 mod outbox;
+mod privacy;
 mod reactions;
 mod retention;
 mod search;

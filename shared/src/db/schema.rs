@@ -214,6 +214,12 @@ diesel::table! {
         totp_last_step -> Nullable<Int8>,
         email -> Nullable<Text>,
         email_verified_at -> Nullable<Timestamptz>,
+        last_seen_visibility -> Text,
+        read_receipts -> Bool,
+        direct_messages -> Text,
+        group_adds -> Text,
+        status_text -> Nullable<Text>,
+        status_emoji -> Nullable<Text>,
     }
 }
 

@@ -44,6 +44,11 @@ impl Contact {
             .get_result(conn)
     }
 
+    /// Whether `owner_id` has `contact_id` among their contacts.
+    pub fn exists(conn: &mut PgConnection, owner_id: i64, contact_id: i64) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(contacts::table.find((owner_id, contact_id)))).get_result(conn)
+    }
+
     pub fn delete(conn: &mut PgConnection, owner_id: i64, contact_id: i64) -> QueryResult<usize> {
         diesel::delete(contacts::table.find((owner_id, contact_id))).execute(conn)
     }

@@ -7,6 +7,7 @@ pub mod conversation;
 pub mod group;
 pub mod message;
 pub mod outbox;
+pub mod privacy;
 pub mod reaction;
 pub mod refresh_token;
 pub mod report;

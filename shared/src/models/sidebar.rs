@@ -51,6 +51,8 @@ pub struct SidebarRow {
     peer_avatar_id: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
     peer_alias: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    peer_status_emoji: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
     m_id: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -82,7 +84,7 @@ SELECT c.id, c.kind, c.group_id, g.name AS group_name, c.name, c.last_seq, c.las
        c.retention_days,
        GREATEST(c.last_seq - GREATEST(cm.last_read_seq, cm.cleared_seq), 0) AS unread_count,
        p.id AS peer_id, p.username AS peer_username, p.display_name AS peer_display_name,
-       p.avatar_id AS peer_avatar_id, ct.alias AS peer_alias,
+       p.avatar_id AS peer_avatar_id, ct.alias AS peer_alias, p.status_emoji AS peer_status_emoji,
        m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, m.client_id AS m_client_id, m.kind AS m_kind,
        m.body AS m_body, m.attachment_id AS m_attachment_id, m.reply_to_id AS m_reply_to_id,
        m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at, m.created_at AS m_created_at
@@ -124,9 +126,14 @@ pub fn load(
 impl SidebarRow {
     fn into_dto(self) -> ConversationDto {
         let peer = match (self.peer_id, self.peer_username, self.peer_display_name) {
-            (Some(id), Some(username), Some(display_name)) => {
-                Some(PeerDto { id, username, display_name, avatar_id: self.peer_avatar_id, alias: self.peer_alias })
-            }
+            (Some(id), Some(username), Some(display_name)) => Some(PeerDto {
+                id,
+                username,
+                display_name,
+                avatar_id: self.peer_avatar_id,
+                alias: self.peer_alias,
+                status_emoji: self.peer_status_emoji,
+            }),
             _ => None,
         };
         let last_message = match (self.m_id, self.m_seq, self.m_sender_id, self.m_client_id, self.m_created_at) {

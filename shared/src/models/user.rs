@@ -30,6 +30,13 @@ pub struct User {
     /// The account's address, if it gave one; `email_verified_at` is set once a link proved it.
     pub email: Option<String>,
     pub email_verified_at: Option<DateTime<Utc>>,
+    /// Privacy: audiences as stored ('everyone', 'contacts', 'nobody'); see `models::privacy`.
+    pub last_seen_visibility: String,
+    pub read_receipts: bool,
+    pub direct_messages: String,
+    pub group_adds: String,
+    pub status_text: Option<String>,
+    pub status_emoji: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -48,6 +55,8 @@ pub struct ProfileChanges {
     pub bio: Option<String>,
     pub avatar_id: Option<Option<i64>>,
     pub dnd_until: Option<Option<DateTime<Utc>>>,
+    pub status_text: Option<Option<String>>,
+    pub status_emoji: Option<Option<String>>,
 }
 
 impl User {
@@ -199,8 +208,11 @@ impl From<&User> for UserDto {
             display_name: u.display_name.clone(),
             bio: u.bio.clone(),
             avatar_id: u.avatar_id,
-            last_seen_at: u.last_seen_at,
+            // Only what anyone may see; `privacy::user_dtos` reveals more to whom it may.
+            last_seen_at: u.last_seen_at.filter(|_| u.last_seen_visibility == "everyone"),
             created_at: u.created_at,
+            status_text: u.status_text.clone(),
+            status_emoji: u.status_emoji.clone(),
         }
     }
 }
@@ -219,7 +231,9 @@ impl From<&User> for AdminUserDto {
 
 impl From<&User> for MeDto {
     fn from(u: &User) -> Self {
-        MeDto { user: u.into(), role: u.role.clone(), dnd_until: u.dnd_until, two_factor: u.two_factor }
+        let mut user = UserDto::from(u);
+        user.last_seen_at = u.last_seen_at;
+        MeDto { user, role: u.role.clone(), dnd_until: u.dnd_until, two_factor: u.two_factor }
     }
 }
 

@@ -6,6 +6,7 @@ mod flood;
 mod helpers;
 mod ops;
 mod presence;
+mod privacy;
 mod process;
 mod resilience;
 mod typing;

@@ -1,0 +1,136 @@
+//! Privacy settings (columns of `users`) and the questions asked of them: may this viewer see
+//! that user's online status and last seen, may this user start a chat with or add that one.
+//!
+//! `contacts` means the people the *owner of the setting* added to their contacts. A block
+//! hides presence too: whoever blocked the viewer is never shown to them.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt};
+
+use crate::api::{Audience, PrivacyDto};
+use crate::db::schema::users;
+
+/// The settings as stored.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct Row {
+    last_seen_visibility: String,
+    read_receipts: bool,
+    direct_messages: String,
+    group_adds: String,
+}
+
+impl From<Row> for PrivacyDto {
+    fn from(r: Row) -> Self {
+        PrivacyDto {
+            last_seen: Audience::from_db(&r.last_seen_visibility),
+            read_receipts: r.read_receipts,
+            direct_messages: Audience::from_db(&r.direct_messages),
+            group_adds: Audience::from_db(&r.group_adds),
+        }
+    }
+}
+
+/// A partial update (`None` leaves a setting unchanged).
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct PrivacyChanges {
+    pub last_seen_visibility: Option<&'static str>,
+    pub read_receipts: Option<bool>,
+    pub direct_messages: Option<&'static str>,
+    pub group_adds: Option<&'static str>,
+}
+
+impl PrivacyChanges {
+    pub fn is_empty(&self) -> bool {
+        self.last_seen_visibility.is_none()
+            && self.read_receipts.is_none()
+            && self.direct_messages.is_none()
+            && self.group_adds.is_none()
+    }
+}
+
+pub fn of(conn: &mut PgConnection, user_id: i64) -> QueryResult<PrivacyDto> {
+    users::table.find(user_id).select(Row::as_select()).first(conn).map(PrivacyDto::from)
+}
+
+pub fn update(conn: &mut PgConnection, user_id: i64, changes: &PrivacyChanges) -> QueryResult<PrivacyDto> {
+    if changes.is_empty() {
+        return of(conn, user_id);
+    }
+    diesel::update(users::table.find(user_id))
+        .set(changes)
+        .returning(Row::as_returning())
+        .get_result(conn)
+        .map(PrivacyDto::from)
+}
+
+#[derive(QueryableByName)]
+struct Pair {
+    #[diesel(sql_type = BigInt)]
+    target: i64,
+    #[diesel(sql_type = BigInt)]
+    viewer: i64,
+}
+
+/// The (target, viewer) pairs, of all `targets` x `viewers`, where the viewer may see the
+/// target's online status and last seen. Everyone sees their own.
+pub fn last_seen_pairs(conn: &mut PgConnection, targets: &[i64], viewers: &[i64]) -> QueryResult<HashSet<(i64, i64)>> {
+    if targets.is_empty() || viewers.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows: Vec<Pair> = diesel::sql_query(
+        "SELECT u.id AS target, v.viewer AS viewer
+           FROM users u CROSS JOIN unnest($2) AS v(viewer)
+          WHERE u.id = ANY($1)
+            AND (u.id = v.viewer
+                 OR (u.last_seen_visibility = 'everyone'
+                     AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = u.id AND b.blocked_id = v.viewer))
+                 OR (u.last_seen_visibility = 'contacts'
+                     AND EXISTS (SELECT 1 FROM contacts c WHERE c.owner_id = u.id AND c.contact_id = v.viewer)
+                     AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = u.id AND b.blocked_id = v.viewer)))",
+    )
+    .bind::<Array<BigInt>, _>(targets)
+    .bind::<Array<BigInt>, _>(viewers)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|p| (p.target, p.viewer)).collect())
+}
+
+/// Of `targets`, those whose online status and last seen `viewer` may see.
+pub fn last_seen_visible_to(conn: &mut PgConnection, viewer: i64, targets: &[i64]) -> QueryResult<HashSet<i64>> {
+    Ok(last_seen_pairs(conn, targets, &[viewer])?.into_iter().map(|(target, _)| target).collect())
+}
+
+/// What a user may do to another, guarded by one of the target's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approach {
+    /// Start a direct chat (`direct_messages`).
+    DirectMessage,
+    /// Add to a group (`group_adds`).
+    AddToGroup,
+}
+
+/// Whether `actor` may approach `target` that way (blocks are checked where they apply).
+pub fn allows(conn: &mut PgConnection, target: i64, actor: i64, approach: Approach) -> QueryResult<bool> {
+    let setting: String = match approach {
+        Approach::DirectMessage => users::table.find(target).select(users::direct_messages).first(conn)?,
+        Approach::AddToGroup => users::table.find(target).select(users::group_adds).first(conn)?,
+    };
+    match Audience::from_db(&setting) {
+        Audience::Everyone => Ok(true),
+        Audience::Nobody => Ok(false),
+        Audience::Contacts => super::contact::Contact::exists(conn, target, actor),
+    }
+}
+
+/// Of `user_ids`, those who keep their read receipts to themselves.
+pub fn hiding_reads(conn: &mut PgConnection, user_ids: &[i64]) -> QueryResult<HashSet<i64>> {
+    let ids: Vec<i64> = users::table
+        .filter(users::id.eq_any(user_ids))
+        .filter(users::read_receipts.eq(false))
+        .select(users::id)
+        .load(conn)?;
+    Ok(ids.into_iter().collect())
+}
