@@ -22,7 +22,10 @@ export function useUserSearch(query: Ref<string>, delayMs = 250) {
       try {
         const page = await api.get<Page<UserDto>>('/users', { query: { q: term, limit: 20 } })
         // Only the newest query's answer counts (answers may arrive out of order).
-        if (mine === seq) results.value = page.items.filter((u) => u.id !== useAuthStore().myId)
+        if (mine === seq) {
+          results.value = page.items.filter((u) => u.id !== useAuthStore().myId)
+          useUsersStore().remember(results.value)
+        }
       } catch {
         if (mine === seq) results.value = []
       } finally {

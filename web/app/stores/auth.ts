@@ -193,6 +193,7 @@ function resetSessionStores() {
   useTypingStore().$reset()
   useGroupsStore().$reset()
   useContactsStore().$reset()
+  useUsersStore().$reset()
   useAdminStore().$reset()
   useUiStore().resetSession()
 }

@@ -20,6 +20,7 @@ export const useContactsStore = defineStore('contacts', {
       this.list = list
       this.blocked = blocked
       this.loaded = true
+      useUsersStore().remember(list.map((c) => c.user))
     },
     async add(userId: number, alias: string | null) {
       const c = await api.post<ContactDto>('/contacts', { user_id: userId, alias: alias || undefined })

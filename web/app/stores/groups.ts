@@ -13,6 +13,7 @@ export const useGroupsStore = defineStore('groups', {
       try {
         const g = await api.get<GroupDto>(`/groups/${id}`)
         this.byId[id] = g
+        useUsersStore().remember(g.members.map((m) => m.user))
         return g
       } catch {
         delete this.byId[id]

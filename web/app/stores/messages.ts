@@ -222,6 +222,20 @@ export const useMessagesStore = defineStore('messages', {
       }
     },
 
+    /**
+     * Replaces the receipts of the loaded conversations with the server's (which may go back:
+     * read receipts turned off show everyone's read_seq as 0).
+     */
+    async reloadReceipts() {
+      await Promise.allSettled(
+        Object.keys(this.receipts).map(async (key) => {
+          const cid = Number(key)
+          const list = await api.get<ReceiptDto[]>(`/conversations/${cid}/receipts`)
+          if (this.receipts[cid]) this.receipts[cid] = list
+        }),
+      )
+    },
+
     applyReceipt(r: ReceiptDto) {
       const before = this.receipts[r.conversation_id] ?? []
       const next = applyReceipt(before, r)

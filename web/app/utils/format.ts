@@ -63,10 +63,21 @@ export function initials(name: string): string {
   return letters.toUpperCase()
 }
 
+/**
+ * "last seen …", or "" without a time: a user who hides their last seen from me comes with none,
+ * and "offline" or "last seen never" would tell something they chose not to share.
+ */
 export function lastSeenLabel(iso: string | null, now = new Date()): string {
-  if (!iso) return 'offline'
+  if (!iso || Number.isNaN(Date.parse(iso))) return ''
   const mins = Math.round((now.getTime() - Date.parse(iso)) / 60_000)
   if (mins < 1) return 'last seen just now'
   if (mins < 60) return `last seen ${mins} min ago`
   return `last seen ${shortWhen(iso, now)}`
+}
+
+/** The presence line of a direct chat: "online", "last seen …", or "" (hidden or unknown). */
+export function presenceLabel(p: { online: boolean; last_seen_at: string | null } | null | undefined, now = new Date()): string {
+  if (!p) return ''
+  if (p.online) return 'online'
+  return lastSeenLabel(p.last_seen_at, now)
 }

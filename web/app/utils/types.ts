@@ -6,8 +6,13 @@ export interface UserDto {
   display_name: string
   bio: string
   avatar_id: number | null
+  /** Null when that user hides their last seen from me (privacy), or was never seen. */
   last_seen_at: string | null
   created_at: string
+  /** Custom status (up to 80 characters), or null. */
+  status_text: string | null
+  /** One emoji shown with the status and next to the name, or null. */
+  status_emoji: string | null
 }
 
 export interface MeDto extends UserDto {
@@ -16,6 +21,21 @@ export interface MeDto extends UserDto {
   dnd_until: string | null
   /** Two-factor authentication (TOTP) is on. */
   two_factor: boolean
+}
+
+/** Who may see or do something: everyone, the people the user added to their contacts, nobody. */
+export type Audience = 'everyone' | 'contacts' | 'nobody'
+
+/** My privacy settings (`GET`/`PUT /me/privacy`; PUT takes any subset, answers the whole). */
+export interface PrivacyDto {
+  /** Who sees that I am online and when I was last seen. */
+  last_seen: Audience
+  /** Off: nobody sees when I read, and I do not see it of others either. */
+  read_receipts: boolean
+  /** Who can start a direct chat with me. */
+  direct_messages: Audience
+  /** Who can add me to a group. */
+  group_adds: Audience
 }
 
 export interface TokensDto {
@@ -90,6 +110,8 @@ export interface PeerDto {
   display_name: string
   avatar_id: number | null
   alias: string | null
+  /** The peer's status emoji, shown beside the name (absent from older servers). */
+  status_emoji?: string | null
 }
 
 export interface ConversationDto {
@@ -238,6 +260,7 @@ export interface TypingEvent {
   active: boolean
 }
 
+/** A user hiding their last seen from me always comes as `online: false, last_seen_at: null`. */
 export interface PresenceEvent {
   user_id: number
   online: boolean

@@ -11,6 +11,8 @@ const user = (id: number, username = `u${id}`, display_name = username): UserDto
   avatar_id: null,
   last_seen_at: null,
   created_at: '2026-01-01T00:00:00Z',
+  status_text: null,
+  status_emoji: null,
 })
 
 const adminUser = (id: number, suspended = false): AdminUserDto => ({
