@@ -7,7 +7,9 @@
 //! used, expired or wrong-purpose token is the same `400 invalid_token`.
 //!
 //! - A verify token proves the address it was sent to, and only while the account still has
-//!   that address; a new verification mail makes the older ones useless.
+//!   that address; a new verification mail makes the older ones useless. Changing the address
+//!   also spends the reset links sent to the old one; setting the same, verified address again
+//!   changes nothing.
 //! - `forgot` answers 202 with the same body whether or not an account has the address; the
 //!   lookup, the token and the mail all happen in a background task, so the answer also takes
 //!   the same time. Only verified addresses get a reset mail (a mistyped, unverified address
@@ -108,17 +110,25 @@ pub async fn change(state: &AppState, me: i64, address: Email, password: String)
     let public_url = state.settings.public_url.clone();
     let (user, mail) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
+            let current = User::find(conn, me)?;
+            if current.email.as_deref() == Some(address.as_str()) && current.email_verified_at.is_some() {
+                return Ok((current, None)); // the same, verified address: nothing to do
+            }
             let user = User::set_email(conn, me, address.as_str()).map_err(|e| match e {
                 DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => email_taken(),
                 other => other.into(),
             })?;
+            // Reset links went to the old address: they must not outlive it.
+            EmailToken::spend_all(conn, me, PURPOSE_RESET)?;
             let mail = issue_verification(conn, &public_url, &user, address.as_str())?;
-            Ok((user, mail))
+            Ok((user, Some(mail)))
         })
     })
     .await?;
-    tracing::info!(user_id = me, "email address changed");
-    state.mailer.send_later(mail);
+    if let Some(mail) = mail {
+        tracing::info!(user_id = me, "email address changed");
+        state.mailer.send_later(mail);
+    }
     Ok((&user).into())
 }
 

@@ -270,6 +270,19 @@ async fn changing_the_address_needs_the_password_and_makes_older_links_useless()
 
     let reply = app.post("/api/me/email/verification", Some(&lea.token), json!({})).await;
     assert_eq!((reply.status.as_u16(), reply.code()), (409, "email_already_verified"));
+    // The same address again: still verified, no mail.
+    let same = put(json!({"email": "lea@new.example", "password": "password123"})).await;
+    assert_eq!((same.status.as_u16(), &same.body["email_verified"]), (200, &json!(true)));
+    assert_eq!(sink.messages_to("lea@new.example").len(), 2, "no mail for the same address");
+
+    // A reset link to an address dies when the address changes.
+    let mia = verified_user(&app, &sink, "mia", "mia@example.com").await;
+    app.post("/api/auth/password/forgot", None, json!({"email": "mia@example.com"})).await;
+    let reset = token_in(&one_mail(&sink, "mia@example.com").await, "reset-password");
+    let body = json!({"email": "mia@other.example", "password": "password123"});
+    assert_eq!(app.request(reqwest::Method::PUT, "/api/me/email", Some(&mia.token), Some(body)).await.status, 200);
+    let reply = app.post("/api/auth/password/reset", None, json!({"token": reset, "password": "new-password-1"})).await;
+    assert_eq!(reply.code(), "invalid_token");
     let max = app.register("max").await;
     let reply = app.post("/api/me/email/verification", Some(&max.token), json!({})).await;
     assert_eq!((reply.status.as_u16(), reply.code()), (409, "no_email"));
