@@ -134,16 +134,22 @@ async fn serve_smtp(listener: TcpListener, store: Store) {
                 let store = store.clone();
                 tokio::spawn(async move {
                     if let Err(e) = smtp_connection(stream, store).await {
-                        eprintln!("smtp-sink: connection ended: {e}");
+                        log("warn", "smtp connection ended", &e.to_string());
                     }
                 });
             }
             Err(e) => {
-                eprintln!("smtp-sink: accept failed: {e}");
+                log("error", "smtp accept failed", &e.to_string());
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
+}
+
+/// One JSON line on stderr, like the other processes of the cluster log.
+fn log(level: &str, message: &str, error: &str) {
+    let line = serde_json::json!({"ts": chrono::Utc::now().to_rfc3339(), "level": level, "msg": message, "service": "smtp-sink", "error": error});
+    eprintln!("{line}");
 }
 
 /// Idle clients are dropped after this long.

@@ -19,7 +19,7 @@ async fn main() -> anyhow::Result<()> {
     let sink = smtp_sink::MailSink::start(&args.smtp, &args.http).await?;
     println!(
         "{}",
-        serde_json::json!({"level": "INFO", "message": "smtp-sink listening", "smtp": sink.smtp_addr().to_string(), "http": sink.http_addr().to_string()})
+        serde_json::json!({"ts": chrono::Utc::now().to_rfc3339(), "level": "info", "msg": "smtp-sink listening", "service": "smtp-sink", "smtp": sink.smtp_addr().to_string(), "http": sink.http_addr().to_string()})
     );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
