@@ -15,7 +15,8 @@
 #
 # Environment: everything deploy/local/cluster.sh reads passes through (CHAT_PROFILE=debug and
 # CHAT_SKIP_BUILD=1 reuse the test build's binaries; CHAT_HTTP_PORT, CHAT_WS_REPLICAS, ...).
-# CHAT_URL overrides the base URL. The failover spec SIGKILLs a ws replica and restarts it with
+# CHAT_URL overrides the base URL; CHAT_MAIL_URL the mail sink's HTTP address (default from
+# CHAT_MAIL_HTTP_PORT). The failover spec SIGKILLs a ws replica and restarts it with
 # `cluster.sh up` using the same environment.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +24,8 @@ cd "$ROOT"
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 NUXT_TELEMETRY_DISABLED=1
 export CHAT_URL="${CHAT_URL:-http://localhost:${CHAT_HTTP_PORT:-8000}}"
+# The cluster's mail sink: specs read the mails the api-server sent from GET $CHAT_MAIL_URL/messages?to=
+export CHAT_MAIL_URL="${CHAT_MAIL_URL:-http://127.0.0.1:${CHAT_MAIL_HTTP_PORT:-8025}}"
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 export CHROMIUM_PATH="$CHROMIUM"
 

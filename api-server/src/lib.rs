@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod domain;
 pub mod http;
+pub mod mail;
 pub mod media;
 pub mod openapi;
 pub mod outbox;

@@ -20,6 +20,7 @@ use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::http;
+use crate::mail::Mailer;
 use crate::media::storage::LocalDir;
 use crate::outbox::Relay;
 use crate::state::AppState;
@@ -52,6 +53,7 @@ impl Application {
                     .with_context(|| format!("MEDIA_DIR {} is not a usable directory", settings.media_dir.display()))?,
             ),
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
+            mailer: Mailer::new(&settings)?,
             settings: Arc::new(settings),
         };
         let (stop_relay, stopped) = watch::channel(false);

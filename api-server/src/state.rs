@@ -10,6 +10,7 @@ use shared::db::PgPool;
 use shared::ratelimit::RateLimiter;
 use tokio::sync::{Notify, Semaphore};
 
+use crate::mail::Mailer;
 use crate::media::storage::MediaStore;
 
 #[derive(Clone)]
@@ -27,6 +28,8 @@ pub struct AppState {
     pub media: Arc<dyn MediaStore>,
     /// Uploads held in memory at once (each up to 25 MiB).
     pub upload_slots: Arc<Semaphore>,
+    /// Verification and password-reset mails (sent in the background).
+    pub mailer: Mailer,
 }
 
 impl AppState {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Native local cluster: one api-server, N ws-server replicas (default 2) and nginx in front,
+# Native local cluster: one api-server, N ws-server replicas (default 2), nginx in front and a
+# mail sink (node `mail`: e2e/smtp-sink, receives every mail the api-server sends),
 # all as plain processes of this machine; PostgreSQL, RabbitMQ and Memcached come from
 # deploy/local/services.sh. Everything this script starts lives under .local/:
 #   .local/logs/<node>.log   stdout+stderr of each process (JSON lines), nginx.log (access, JSON)
@@ -20,6 +21,9 @@
 #   CHAT_API_PORT=8080                         api-server port (node api-1)
 #   CHAT_WS_REPLICAS=2 CHAT_WS_BASE_PORT=8090  ws-<i> listens on base+i: ws-1 8091, ws-2 8092 ...
 #                                              `up` remembers the count until `down` (scaling)
+#   CHAT_SMTP_PORT=2525 CHAT_MAIL_HTTP_PORT=8025  mail sink: SMTP (the api's SMTP_URL) and HTTP
+#                                              (GET /messages?to=<addr>, DELETE /messages)
+#   CHAT_MAIL_SINK=0                           no mail sink: set SMTP_URL to a real server instead
 #   CHAT_WAIT_SECONDS=60                       how long `up` waits for every /readyz
 #   CHAT_PROFILE=release                       cargo profile of the binaries (tests use debug: the
 #                                              test build already made them)
@@ -49,12 +53,16 @@ WS_BASE_PORT="${CHAT_WS_BASE_PORT:-8090}"
 WAIT_SECONDS="${CHAT_WAIT_SECONDS:-60}"
 STOP_SECONDS="${CHAT_STOP_SECONDS:-20}"
 PROMETHEUS_PORT="${CHAT_PROMETHEUS_PORT:-9090}"
+SMTP_PORT="${CHAT_SMTP_PORT:-2525}"
+MAIL_HTTP_PORT="${CHAT_MAIL_HTTP_PORT:-8025}"
+MAIL_SINK="${CHAT_MAIL_SINK:-1}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 PROFILE="${CHAT_PROFILE:-release}"
 case "$PROFILE" in release|debug) ;; *) echo "CHAT_PROFILE must be release or debug" >&2; exit 2 ;; esac
 API_BIN="$TARGET_DIR/$PROFILE/api-server"
 WS_BIN="$TARGET_DIR/$PROFILE/ws-server"
+MAIL_BIN="$TARGET_DIR/$PROFILE/smtp-sink"
 NGINX_BIN="${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}"
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/chat?sslmode=disable}"
@@ -62,6 +70,7 @@ export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 export MEMCACHED_URL="${MEMCACHED_URL:-memcache://127.0.0.1:11211}"
 export ALLOWED_ORIGINS="${ALLOWED_ORIGINS:-http://localhost:$HTTP_PORT,https://localhost:$HTTPS_PORT,http://127.0.0.1:$HTTP_PORT,https://127.0.0.1:$HTTPS_PORT}"
 export PUBLIC_URL="${PUBLIC_URL:-http://localhost:$HTTP_PORT}"
+export SMTP_URL="${SMTP_URL:-smtp://127.0.0.1:$SMTP_PORT}"
 export LOG_FORMAT="${LOG_FORMAT:-json}"
 export RUST_LOG="${RUST_LOG:-info}"
 export MEDIA_DIR="${MEDIA_DIR:-$LOCAL/media}"
@@ -90,15 +99,17 @@ node_port() {
     ws-*) ws_port "${1#ws-}" ;;
     nginx) echo "$HTTP_PORT" ;;
     prometheus) echo "$PROMETHEUS_PORT" ;;
+    mail) echo "$MAIL_HTTP_PORT" ;;
   esac
 }
 node_binary_name() {
-  case "$1" in api-*) echo api-server ;; ws-*) echo ws-server ;; *) echo "$1" ;; esac
+  case "$1" in api-*) echo api-server ;; ws-*) echo ws-server ;; mail) echo smtp-sink ;; *) echo "$1" ;; esac
 }
 ready_url() {
   case "$1" in
     nginx) echo "http://127.0.0.1:$HTTP_PORT/healthz" ;;
     prometheus) echo "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" ;;
+    mail) echo "http://127.0.0.1:$MAIL_HTTP_PORT/messages" ;;
     *) echo "http://127.0.0.1:$(node_port "$1")/readyz" ;;
   esac
 }
@@ -124,8 +135,9 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true; }
 
-start_node() { # NODE BINARY ADDR_VAR — in the background, own session, output to its log
+start_node() { # NODE BINARY ADDR_VAR [ARG...] — in the background, own session, output to its log
   local node=$1 bin=$2 addr_var=$3 port pid
+  shift 3
   port="$(node_port "$node")"
   if pid="$(pid_of "$node")"; then
     say "$node: already running (pid $pid, 127.0.0.1:$port)"
@@ -137,7 +149,7 @@ start_node() { # NODE BINARY ADDR_VAR — in the background, own session, output
     "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" "$node" "$node" >>"$LOGS/$node.log"
   (
     cd "$ROOT"
-    exec setsid env "$addr_var=127.0.0.1:$port" NODE_ID="${CHAT_NODE_PREFIX:-}$node" "$bin"
+    exec setsid env "$addr_var=127.0.0.1:$port" NODE_ID="${CHAT_NODE_PREFIX:-}$node" "$bin" "$@"
   ) >>"$LOGS/$node.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$RUN/$node.pid"
@@ -345,13 +357,26 @@ cmd_up() {
   if [ "${CHAT_SKIP_BUILD:-0}" != 1 ]; then
     local flag=(--release)
     [ "$PROFILE" = debug ] && flag=()
-    say "build: cargo build ${flag[*]} -p api-server -p ws-server"
-    (cd "$ROOT" && cargo build "${flag[@]}" -p api-server -p ws-server) || die "cargo build failed"
+    say "build: cargo build ${flag[*]} -p api-server -p ws-server -p smtp-sink"
+    (cd "$ROOT" && cargo build "${flag[@]}" -p api-server -p ws-server -p smtp-sink) || die "cargo build failed"
+  fi
+  if [ "${CHAT_SKIP_BUILD:-0}" = 1 ] && [ "$MAIL_SINK" = 1 ] && [ ! -x "$MAIL_BIN" ]; then
+    # A test build does not make the sink's binary (it has no integration tests): a small build.
+    local flag=(--release)
+    [ "$PROFILE" = debug ] && flag=()
+    say "build: cargo build ${flag[*]} -p smtp-sink ($(rel "$MAIL_BIN") is missing)"
+    (cd "$ROOT" && cargo build "${flag[@]}" -p smtp-sink) || die "cargo build -p smtp-sink failed"
   fi
   ensure_cert
 
   echo "$WS_REPLICAS" >"$RUN/ws-replicas"
   DEADLINE=$((SECONDS + WAIT_SECONDS))
+  if [ "$MAIL_SINK" = 1 ]; then
+    if ! pid_of mail >/dev/null; then
+      port_busy "$SMTP_PORT" && die "port $SMTP_PORT (mail sink SMTP) is already in use by a process this script did not start"
+    fi
+    start_node mail "$MAIL_BIN" SMTP_SINK_HTTP --smtp "127.0.0.1:$SMTP_PORT" --http "127.0.0.1:$MAIL_HTTP_PORT"
+  fi
   # The api-server applies the migrations at start: the ws replicas start once it is ready.
   start_node api-1 "$API_BIN" API_ADDR
   wait_ready api-1
@@ -368,6 +393,7 @@ cmd_up() {
   local all=()
   mapfile -t all < <(ws_nodes)
   all+=(nginx)
+  [ "$MAIL_SINK" = 1 ] && all+=(mail)
   [ "${CHAT_PROMETHEUS:-0}" = 1 ] && command -v prometheus >/dev/null 2>&1 && all+=(prometheus)
   wait_ready "${all[@]}"
 
@@ -377,6 +403,7 @@ cmd_up() {
   say "  websocket  ws://localhost:$HTTP_PORT/ws   wss://localhost:$HTTPS_PORT/ws"
   say "  direct     api-1 http://127.0.0.1:$API_PORT$(for n in $(ws_nodes); do printf '   %s http://127.0.0.1:%s' "$n" "$(node_port "$n")"; done)"
   [ "${CHAT_PROMETHEUS:-0}" = 1 ] && say "  prometheus http://127.0.0.1:$PROMETHEUS_PORT/"
+  [ "$MAIL_SINK" = 1 ] && say "  mail       smtp://127.0.0.1:$SMTP_PORT   read: http://127.0.0.1:$MAIL_HTTP_PORT/messages?to=<address>"
   say "  logs       $(rel "$LOGS")/*.log   (deploy/local/cluster.sh logs -f)"
   say "  demo data  deploy/local/seed-demo.sh"
 }
@@ -388,6 +415,7 @@ cmd_down() {
   stop_nodes nginx prometheus
   [ ${#ws[@]} -gt 0 ] && stop_nodes "${ws[@]}"
   stop_nodes api-1
+  stop_nodes mail
   rm -f "$RUN/ws-replicas"
   say "cluster stopped (PostgreSQL, RabbitMQ and Memcached keep running)"
 }
@@ -397,6 +425,7 @@ cmd_status() {
   mapfile -t ws < <({ known_ws_nodes; ws_nodes; } | sort -u -t- -k2 -n)
   nodes+=("${ws[@]}" nginx)
   [ -f "$RUN/prometheus.pid" ] && nodes+=(prometheus)
+  { [ "$MAIL_SINK" = 1 ] || [ -f "$RUN/mail.pid" ]; } && nodes+=(mail)
   printf '%-11s %-8s %-8s %-5s %s\n' NODE PID STATE READY URL
   for node in "${nodes[@]}"; do
     if pid="$(pid_of "$node")"; then state=running; else pid=-; state=stopped; rc=1; fi

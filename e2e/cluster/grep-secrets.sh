@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fails if the logs the e2e cluster wrote contain a secret: a JWT (access token or ws ticket),
-# a bearer header, a refresh token or password value, a ticket in a query string, a password
-# the tests used, or the JWT signing secret. Run after the e2e flows, which log in, refresh,
-# open sockets and send through every process.
+# a bearer header, a refresh token or password value, a ticket or an email link token in a
+# query string, a password the tests used, or the JWT signing secret. Run after the e2e flows,
+# which log in, refresh, open sockets and send through every process.
 #
 # Usage: e2e/cluster/grep-secrets.sh LOG_DIR [PASSWORD ...]
 set -euo pipefail
@@ -19,6 +19,7 @@ patterns=(
   # line may say only whether the secret is set.
   '\\?"(refresh_token|password|jwt_secret|ticket)\\?" *: *\\?"(?!(set|development default|\[redacted\])\\?")'
   '[?&]ticket=[A-Za-z0-9._-]{8,}'                 # a ws ticket in a logged URL
+  '[?&]token=[A-Za-z0-9_-]{20,}'                  # an email link token (verify / reset) in a logged URL
   "${JWT_SECRET:-dev-only-insecure-jwt-secret-change-me-0000}"
 )
 for password in "$@"; do patterns+=("$password"); done

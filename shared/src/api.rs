@@ -35,6 +35,12 @@ pub struct MeDto {
     /// Logging in needs a code from an authenticator app (or a recovery code).
     #[serde(default)]
     pub two_factor: bool,
+    /// The account's address (only its owner sees it).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// A link mailed to `email` was opened.
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

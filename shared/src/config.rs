@@ -74,6 +74,10 @@ pub struct Settings {
     /// Where browsers reach the web client (no trailing slash): links in emails and the OpenID
     /// Connect redirect address are built from it.
     pub public_url: String,
+    /// Where mail goes: `smtp://[user:pass@]host:port[?tls=required]` or `smtps://...`.
+    pub smtp_url: SecretString,
+    /// The From of every mail, e.g. `Chat <no-reply@example.com>`.
+    pub mail_from: String,
 }
 
 impl Settings {
@@ -138,6 +142,9 @@ impl Settings {
         let public_url =
             get("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8000".into()).trim_end_matches('/').to_owned();
         check_scheme("PUBLIC_URL", &public_url, &["http", "https"])?;
+        let smtp_url = get("SMTP_URL").unwrap_or_else(|| "smtp://127.0.0.1:2525".into());
+        check_scheme("SMTP_URL", &smtp_url, &["smtp", "smtps"])?;
+        let mail_from = get("MAIL_FROM").unwrap_or_else(|| "Chat <no-reply@localhost>".into());
         Ok(Self {
             app_env,
             database_url: database_url.into(),
@@ -162,6 +169,8 @@ impl Settings {
             flood_new_chats_per_hour: parse(&get, "FLOOD_NEW_CHATS_PER_HOUR", 30u64, "a number per hour")?,
             retention_sweep: Duration::from_millis(parse(&get, "RETENTION_SWEEP_MS", 60_000u64, "milliseconds")?),
             public_url,
+            smtp_url: smtp_url.into(),
+            mail_from,
         })
     }
 
@@ -186,6 +195,8 @@ impl Settings {
             "flood_new_chats_per_hour": self.flood_new_chats_per_hour,
             "retention_sweep_ms": self.retention_sweep.as_millis() as u64,
             "public_url": self.public_url,
+            "smtp_url": redact_url(self.smtp_url.expose_secret()),
+            "mail_from": self.mail_from,
             "jwt_secret": if self.jwt_secret.expose_secret() == DEV_JWT_SECRET { "development default" } else { "set" },
         })
     }

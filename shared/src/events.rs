@@ -27,9 +27,10 @@ pub enum Event {
     Presence(PresenceEvent),
     #[serde(rename = "conversation.updated")]
     ConversationUpdated(ConversationUpdated),
-    /// Sessions of the user were ended (suspension, a device signed out from another): the
-    /// sockets of those sessions (all when `sessions` is absent) are closed right after this
-    /// event with close code 4001; their REST calls answer 401 `session_revoked`.
+    /// Sessions of the user were ended (`reason`: `suspended`, `signed_out` — a device signed
+    /// out from another —, `password_reset`): the sockets of those sessions (all when
+    /// `sessions` is absent) are closed right after this event with close code 4001; their REST
+    /// calls answer 401 `session_revoked`.
     #[serde(rename = "session.revoked")]
     SessionRevoked {
         user_id: i64,

@@ -11,14 +11,12 @@ use std::collections::HashMap;
 
 use shared::api::{AbuseFlagDto, AdminUserDto};
 use shared::cache::Cache;
-use shared::events::Event;
 use shared::models::abuse::AbuseFlag;
-use shared::models::refresh_token::RefreshToken;
 use shared::models::user::User;
 use shared::Error;
 use utoipa::ToSchema;
 
-use crate::domain::events;
+use crate::domain::sessions;
 use crate::domain::validate;
 use crate::token_gate;
 
@@ -65,13 +63,9 @@ pub(crate) fn suspend_in_transaction(conn: &mut PgConnection, target: i64, reaso
     if user.suspended_at.is_some() {
         return Ok(user);
     }
-    let user = User::set_suspended(conn, target, Some(reason))?;
-    let sessions = RefreshToken::revoke_all(conn, target)?;
-    events::to_user(
-        conn,
-        target,
-        &Event::SessionRevoked { user_id: target, reason: "suspended".into(), sessions: None },
-    )?;
+    let mut user = User::set_suspended(conn, target, Some(reason))?;
+    let (version, sessions) = sessions::end_every_session_in(conn, target, "suspended")?;
+    user.token_version = version;
     tracing::info!(user_id = target, sessions, "user suspended");
     Ok(user)
 }

@@ -13,7 +13,8 @@ use shared::models::refresh_token::{NewRefreshToken, RefreshToken};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
 
-use crate::domain::validate::{self, Checks, Password, Username};
+use crate::domain::email;
+use crate::domain::validate::{self, Checks, Email, Password, Username};
 use crate::state::AppState;
 
 pub const REFRESH_TTL_DAYS: i64 = 30;
@@ -29,11 +30,22 @@ pub struct Registration {
     pub username: Username,
     pub password: Password,
     pub display_name: String,
+    /// Optional; a verification link is mailed to it.
+    pub email: Option<Email>,
 }
 
 impl Registration {
-    pub fn parse(username: &str, password: &str, display_name: Option<&str>) -> Result<Self, Error> {
+    pub fn parse(
+        username: &str,
+        password: &str,
+        display_name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<Self, Error> {
         let mut checks = Checks::default();
+        let email = match email.map(str::trim).filter(|e| !e.is_empty()) {
+            Some(e) => checks.check(Email::parse(e)),
+            None => None,
+        };
         let username = checks.check(Username::parse(username));
         let password = checks.check(Password::parse(password));
         let display_name = match display_name {
@@ -42,7 +54,9 @@ impl Registration {
         };
         checks.finish()?;
         match (username, password, display_name) {
-            (Some(username), Some(password), Some(display_name)) => Ok(Self { username, password, display_name }),
+            (Some(username), Some(password), Some(display_name)) => {
+                Ok(Self { username, password, display_name, email })
+            }
             _ => Err(Error::internal(anyhow::anyhow!("validation passed without values"))),
         }
     }
@@ -50,22 +64,39 @@ impl Registration {
 
 pub async fn register(state: &AppState, input: Registration, client: ClientInfo) -> Result<TokensDto, Error> {
     let hash = hash_password(input.password).await?;
-    let (user, (refresh, family)) = db::run(&state.pool, move |conn| {
+    let public_url = state.settings.public_url.clone();
+    let (user, (refresh, family), verification) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            let new =
-                NewUser { username: input.username.as_str(), display_name: &input.display_name, password_hash: &hash };
+            let new = NewUser {
+                username: input.username.as_str(),
+                display_name: &input.display_name,
+                password_hash: &hash,
+                email: input.email.as_ref().map(|e| e.as_str()),
+            };
             let user = User::insert(conn, &new).map_err(|e| match e {
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+                    if info.constraint_name() == Some("users_email_lower_idx") =>
+                {
+                    email::email_taken()
+                }
                 DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                     Error::conflict("username_taken", "this username is taken")
                 }
                 other => other.into(),
             })?;
+            let verification = match &user.email {
+                Some(address) => Some(email::issue_verification(conn, &public_url, &user, address)?),
+                None => None,
+            };
             let session = start_session(conn, user.id, &client)?;
-            Ok((user, session))
+            Ok((user, session, verification))
         })
     })
     .await?;
     tracing::info!(user_id = user.id, "user registered");
+    if let Some(mail) = verification {
+        state.mailer.send_later(mail);
+    }
     Ok(tokens(state, &user, refresh, family))
 }
 

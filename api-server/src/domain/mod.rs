@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod contacts;
 pub mod conversations;
+pub mod email;
 pub mod events;
 pub mod flood;
 pub mod groups;

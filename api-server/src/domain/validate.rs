@@ -39,6 +39,44 @@ impl Username {
     }
 }
 
+/// An address as typed (trimmed; case kept, compared case-insensitively): one `@`, a local part
+/// of 1-64 and a domain of 1-255 characters out of a safe set (no spaces, quotes, brackets,
+/// commas or control characters: it goes into a mail header), 254 at most in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+pub const EMAIL_MAX: usize = 254;
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, FieldError> {
+        let value = raw.trim();
+        let invalid = || FieldError::new("email", "must be an email address like name@example.com");
+        if value.len() > EMAIL_MAX {
+            return Err(FieldError::new("email", format!("must be at most {EMAIL_MAX} characters")));
+        }
+        let (local, domain) = value.split_once('@').ok_or_else(invalid)?;
+        let local_ok = (1..=64).contains(&local.len())
+            && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c))
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..");
+        let domain_ok = !domain.is_empty()
+            && domain.split('.').all(|label| {
+                (1..=63).contains(&label.len())
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        if !local_ok || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Self(value.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 pub struct Password(String);
 
 impl Password {
@@ -135,6 +173,33 @@ pub fn keyset_page<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> i64) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_addresses_are_checked() {
+        for ok in ["a@b", "Ann.Lee+chat@Example.COM", " x_y@mail.example.org "] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(Email::parse(" A@b.c ").map(|e| e.as_str().to_owned()), Ok("A@b.c".to_owned()));
+        let long = format!("{}@example.com", "a".repeat(65));
+        for bad in [
+            "",
+            "a",
+            "@b.c",
+            "a@",
+            "a@@b",
+            "a b@c.d",
+            "a@b..c",
+            ".a@b.c",
+            "a@-b.c",
+            "\"a\"@b.c",
+            "a@b.c\r\nBcc: x@y.z",
+            "a,b@c.d",
+            "<a@b.c>",
+            long.as_str(),
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn emoji_are_checked() {

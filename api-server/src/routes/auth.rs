@@ -23,6 +23,9 @@ pub struct RegisterRequest {
     /// 8-128 characters.
     pub password: String,
     pub display_name: Option<String>,
+    /// Optional; a verification link is mailed to it. 409 `email_taken` when another account
+    /// has it (whatever the case).
+    pub email: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -49,7 +52,7 @@ fn client(req: &HttpRequest, state: &AppState) -> ClientInfo {
 
 /// Create an account and a session.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest, responses(
-    (status = 201, body = TokensDto), (status = 400, body = ErrorBody), (status = 409, description = "username_taken", body = ErrorBody),
+    (status = 201, body = TokensDto), (status = 400, body = ErrorBody), (status = 409, description = "username_taken or email_taken", body = ErrorBody),
     (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/auth/register")]
 pub async fn register(
@@ -59,7 +62,8 @@ pub async fn register(
 ) -> Result<HttpResponse, Error> {
     let client = client(&req, &state);
     limits::check(&state, limits::auth(&state), client.ip.clone()).await?;
-    let input = Registration::parse(&body.0.username, &body.0.password, body.0.display_name.as_deref())?;
+    let b = body.0;
+    let input = Registration::parse(&b.username, &b.password, b.display_name.as_deref(), b.email.as_deref())?;
     let tokens = domain::register(&state, input, client).await?;
     Ok(respond(StatusCode::CREATED, &tokens))
 }

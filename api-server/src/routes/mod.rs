@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod contacts;
 pub mod conversations;
+pub mod email;
 pub mod groups;
 pub mod health;
 pub mod limits;
@@ -28,6 +29,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(auth::refresh)
             .service(auth::logout)
             .service(auth::ws_ticket)
+            .service(email::verify)
+            .service(email::forgot)
+            .service(email::reset)
+            .service(email::change)
+            .service(email::resend)
             .service(sessions::list)
             .service(sessions::revoke_others)
             .service(sessions::revoke)

@@ -24,6 +24,11 @@ const SELF_SCOPED: &[(&str, &str)] = &[
     ("post", "/api/auth/refresh"),
     ("post", "/api/auth/logout"),
     ("post", "/api/auth/ws-ticket"),
+    ("post", "/api/auth/email/verify"),
+    ("post", "/api/auth/password/forgot"),
+    ("post", "/api/auth/password/reset"),
+    ("put", "/api/me/email"),
+    ("post", "/api/me/email/verification"),
     ("get", "/api/sessions"),
     ("post", "/api/auth/login/second-factor"),
     ("post", "/api/me/2fa"),
@@ -67,6 +72,7 @@ const TABLES: &[&str] = &[
     "reactions",
     "reports",
     "outbox",
+    "email_tokens",
 ];
 
 /// What the owner created, and the strings that must never reach the outsider.
@@ -162,6 +168,10 @@ fn body_for(schema: &str) -> Value {
         "SecondFactorRequest" => json!({"mfa_token": "intruder", "code": "123456"}),
         "ConfirmRequest" => json!({"code": "123456"}),
         "DisableRequest" => json!({"code": "123456"}),
+        "TokenRequest" => json!({"token": "intruder"}),
+        "ForgotRequest" => json!({"email": "intruder@example.com"}),
+        "ResetRequest" => json!({"token": "intruder", "password": "password123"}),
+        "ChangeEmailRequest" => json!({"email": "intruder@example.com", "password": "password123"}),
         other => panic!("authz matrix: give a valid body for request schema {other}"),
     }
 }

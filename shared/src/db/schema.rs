@@ -81,6 +81,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    email_tokens (id) {
+        id -> Int8,
+        user_id -> Int8,
+        purpose -> Text,
+        email -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     group_members (group_id, user_id) {
         group_id -> Int8,
         user_id -> Int8,
@@ -227,6 +240,7 @@ diesel::joinable!(abuse_flags -> users (user_id));
 diesel::joinable!(conversation_members -> conversations (conversation_id));
 diesel::joinable!(conversation_members -> users (user_id));
 diesel::joinable!(conversations -> groups (group_id));
+diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(groups -> attachments (avatar_id));
@@ -249,6 +263,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     contacts,
     conversation_members,
     conversations,
+    email_tokens,
     group_members,
     groups,
     invites,

@@ -4,6 +4,7 @@ pub mod abuse;
 pub mod attachment;
 pub mod contact;
 pub mod conversation;
+pub mod email_token;
 pub mod group;
 pub mod message;
 pub mod outbox;

@@ -45,6 +45,7 @@ pub struct NewUser<'a> {
     pub username: &'a str,
     pub display_name: &'a str,
     pub password_hash: &'a str,
+    pub email: Option<&'a str>,
 }
 
 /// A partial profile update (`None` leaves a column unchanged).
@@ -103,17 +104,13 @@ impl User {
         diesel::update(users::table.find(id)).set(changes).returning(User::as_returning()).get_result(conn)
     }
 
-    /// Suspends (with a reason; also refuses every access token issued so far) or lifts a
-    /// suspension (`None`).
+    /// Suspends (with a reason) or lifts a suspension (`None`). Ending the sessions is the
+    /// caller's part.
     pub fn set_suspended(conn: &mut PgConnection, id: i64, reason: Option<&str>) -> QueryResult<User> {
         let target = users::table.find(id);
         match reason {
             Some(r) => diesel::update(target)
-                .set((
-                    users::suspended_at.eq(diesel::dsl::now),
-                    users::suspension_reason.eq(r),
-                    users::token_version.eq(users::token_version + 1),
-                ))
+                .set((users::suspended_at.eq(diesel::dsl::now), users::suspension_reason.eq(r)))
                 .returning(User::as_returning())
                 .get_result(conn),
             None => diesel::update(target)
@@ -153,6 +150,42 @@ impl User {
             .set(users::token_version.eq(users::token_version + 1))
             .returning(users::token_version)
             .get_result(conn)
+    }
+
+    /// The user whose address is `email`, whatever its case.
+    pub fn find_by_email(conn: &mut PgConnection, email: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = lower(")
+                    .bind::<diesel::sql_types::Text, _>(email.to_owned())
+                    .sql(")"),
+            )
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// A new address, not verified yet. A taken address is a unique violation.
+    pub fn set_email(conn: &mut PgConnection, id: i64, email: &str) -> QueryResult<User> {
+        diesel::update(users::table.find(id))
+            .set((users::email.eq(email), users::email_verified_at.eq(None::<DateTime<Utc>>)))
+            .returning(User::as_returning())
+            .get_result(conn)
+    }
+
+    /// Marks the address verified if it is still `email` (a link for an address the account
+    /// no longer has proves nothing). `None` when it is not.
+    pub fn verify_email(conn: &mut PgConnection, id: i64, email: &str) -> QueryResult<Option<User>> {
+        diesel::update(users::table.find(id).filter(users::email.eq(email)))
+            .set(users::email_verified_at.eq(diesel::dsl::now))
+            .returning(User::as_returning())
+            .get_result(conn)
+            .optional()
+    }
+
+    /// A new password hash. Ending the sessions is the caller's part.
+    pub fn set_password(conn: &mut PgConnection, id: i64, password_hash: &str) -> QueryResult<usize> {
+        diesel::update(users::table.find(id)).set(users::password_hash.eq(password_hash)).execute(conn)
     }
 
     /// The version an access token of this user must carry (None: no such user).
@@ -233,7 +266,14 @@ impl From<&User> for MeDto {
     fn from(u: &User) -> Self {
         let mut user = UserDto::from(u);
         user.last_seen_at = u.last_seen_at;
-        MeDto { user, role: u.role.clone(), dnd_until: u.dnd_until, two_factor: u.two_factor }
+        MeDto {
+            user,
+            role: u.role.clone(),
+            dnd_until: u.dnd_until,
+            two_factor: u.two_factor,
+            email: u.email.clone(),
+            email_verified: u.email.is_some() && u.email_verified_at.is_some(),
+        }
     }
 }
 

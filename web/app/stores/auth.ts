@@ -98,8 +98,8 @@ export const useAuthStore = defineStore('auth', {
       this.accept(await apiRequest<TokensDto>('POST', '/auth/login/second-factor', { mfa_token: mfaToken, ...proof }, { anonymous: true }))
     },
 
-    async register(username: string, password: string, displayName: string) {
-      const body = { username, password, display_name: displayName || undefined }
+    async register(username: string, password: string, displayName: string, email = '') {
+      const body = { username, password, display_name: displayName || undefined, email: email || undefined }
       this.accept(await apiRequest<TokensDto>('POST', '/auth/register', body, { anonymous: true }))
     },
 

@@ -21,6 +21,10 @@ export interface MeDto extends UserDto {
   dnd_until: string | null
   /** Two-factor authentication (TOTP) is on. */
   two_factor: boolean
+  /** My address, if I gave one (only I see it). */
+  email: string | null
+  /** A link mailed to `email` was opened. */
+  email_verified: boolean
 }
 
 /** Who may see or do something: everyone, the people the user added to their contacts, nobody. */

@@ -1,0 +1,94 @@
+//! Outgoing mail over SMTP (`SMTP_URL`, `MAIL_FROM`).
+//!
+//! *Lifecycle*: one [`Mailer`] per process, built at start (a bad `SMTP_URL` or `MAIL_FROM`
+//! stops the start); each send opens its own SMTP connection.
+//! *Concurrency model*: [`Mailer::send_later`] spawns a task and returns at once: a request never
+//! waits for the mail server and never fails because of it. A failure is logged (kind and error,
+//! never the address's token or the link) and counted in `chat_mail_sent_total{outcome}`.
+//! *Backpressure*: at most [`MAX_IN_FLIGHT`] sends at once; past that a mail is dropped and
+//! logged (the per-address rate limits keep this far away in practice).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+use shared::config::Settings;
+use tokio::sync::Semaphore;
+
+pub const MAX_IN_FLIGHT: usize = 64;
+const SEND_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A plain-text mail.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+    /// For logs and metrics (`verify`, `reset`).
+    pub kind: &'static str,
+}
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    slots: Arc<Semaphore>,
+}
+
+impl Mailer {
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.smtp_url.expose_secret())
+            .with_context(|| {
+                format!("SMTP_URL {} is not usable", shared::config::redact_url(settings.smtp_url.expose_secret()))
+            })?
+            .timeout(Some(SEND_TIMEOUT))
+            .build();
+        let from: Mailbox = settings
+            .mail_from
+            .parse()
+            .with_context(|| format!("MAIL_FROM '{}' is not an address", settings.mail_from))?;
+        Ok(Self { transport, from, slots: Arc::new(Semaphore::new(MAX_IN_FLIGHT)) })
+    }
+
+    /// Sends in the background (see the module docs). Must be called inside a tokio runtime.
+    pub fn send_later(&self, mail: Mail) {
+        let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+            tracing::error!(kind = mail.kind, "mail dropped: too many sends in flight");
+            metrics::counter!("chat_mail_sent_total", "kind" => mail.kind, "outcome" => "dropped").increment(1);
+            return;
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let kind = mail.kind;
+            let outcome = match this.send(mail).await {
+                Ok(()) => {
+                    tracing::info!(kind, "mail sent");
+                    "sent"
+                }
+                Err(e) => {
+                    tracing::error!(kind, error = %format!("{e:#}"), "mail not sent");
+                    "failed"
+                }
+            };
+            metrics::counter!("chat_mail_sent_total", "kind" => kind, "outcome" => outcome).increment(1);
+            drop(permit);
+        });
+    }
+
+    async fn send(&self, mail: Mail) -> anyhow::Result<()> {
+        let to: Mailbox = mail.to.parse().context("recipient is not an address")?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body)
+            .context("building the message")?;
+        self.transport.send(message).await.context("SMTP")?;
+        Ok(())
+    }
+}
