@@ -52,6 +52,7 @@ impl Application {
                     .with_context(|| format!("MEDIA_DIR {} is not a usable directory", settings.media_dir.display()))?,
             ),
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
+            oidc: Arc::new(crate::domain::oidc::Clients::new().context("OpenID Connect HTTP client")?),
             settings: Arc::new(settings),
         };
         let (stop_relay, stopped) = watch::channel(false);

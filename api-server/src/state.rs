@@ -27,6 +27,8 @@ pub struct AppState {
     pub media: Arc<dyn MediaStore>,
     /// Uploads held in memory at once (each up to 25 MiB).
     pub upload_slots: Arc<Semaphore>,
+    /// OpenID Connect: HTTP client, discovery and JWKS caches.
+    pub oidc: Arc<crate::domain::oidc::Clients>,
 }
 
 impl AppState {

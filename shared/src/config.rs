@@ -74,6 +74,21 @@ pub struct Settings {
     /// Where browsers reach the web client (no trailing slash): links in emails and the OpenID
     /// Connect redirect address are built from it.
     pub public_url: String,
+    /// OpenID Connect providers offered on the sign-in page (`OIDC_PROVIDERS`), in that order.
+    pub oidc_providers: Vec<OidcProvider>,
+}
+
+/// One OpenID Connect provider: `OIDC_<NAME>_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`, `_LABEL`.
+#[derive(Debug, Clone)]
+pub struct OidcProvider {
+    /// Lowercase `[a-z0-9-]`: the path segment of `/api/auth/oidc/{name}/…`.
+    pub name: String,
+    /// The button text ("Sign in with …").
+    pub label: String,
+    /// Discovery is read from `{issuer}/.well-known/openid-configuration`; id_tokens must name it.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
 }
 
 impl Settings {
@@ -138,6 +153,7 @@ impl Settings {
         let public_url =
             get("PUBLIC_URL").unwrap_or_else(|| "http://localhost:8000".into()).trim_end_matches('/').to_owned();
         check_scheme("PUBLIC_URL", &public_url, &["http", "https"])?;
+        let oidc_providers = oidc_providers(&get)?;
         Ok(Self {
             app_env,
             database_url: database_url.into(),
@@ -162,6 +178,7 @@ impl Settings {
             flood_new_chats_per_hour: parse(&get, "FLOOD_NEW_CHATS_PER_HOUR", 30u64, "a number per hour")?,
             retention_sweep: Duration::from_millis(parse(&get, "RETENTION_SWEEP_MS", 60_000u64, "milliseconds")?),
             public_url,
+            oidc_providers,
         })
     }
 
@@ -186,9 +203,48 @@ impl Settings {
             "flood_new_chats_per_hour": self.flood_new_chats_per_hour,
             "retention_sweep_ms": self.retention_sweep.as_millis() as u64,
             "public_url": self.public_url,
+            "oidc_providers": self.oidc_providers.iter().map(|p| serde_json::json!({"name": p.name, "issuer": p.issuer, "client_id": p.client_id})).collect::<Vec<_>>(),
             "jwt_secret": if self.jwt_secret.expose_secret() == DEV_JWT_SECRET { "development default" } else { "set" },
         })
     }
+}
+
+/// `OIDC_PROVIDERS=google,corp` and, per name, `OIDC_GOOGLE_ISSUER` … (the name in upper case,
+/// `-` as `_`). Issuer, client id and client secret are required; the label defaults to the name.
+fn oidc_providers(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<OidcProvider>, ConfigError> {
+    const VAR: &str = "OIDC_PROVIDERS";
+    let mut providers: Vec<OidcProvider> = Vec::new();
+    for name in get(VAR).unwrap_or_default().split(',').map(|n| n.trim().to_ascii_lowercase()).filter(|n| !n.is_empty())
+    {
+        let valid = name.len() <= 32 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            return Err(ConfigError::new(
+                VAR,
+                format!("'{name}' may only contain letters, digits and '-' (32 at most)"),
+            ));
+        }
+        if providers.iter().any(|p| p.name == name) {
+            return Err(ConfigError::new(VAR, format!("'{name}' is listed twice")));
+        }
+        let prefix = format!("OIDC_{}_", name.to_ascii_uppercase().replace('-', "_"));
+        let required = |what: &str| {
+            get(&format!("{prefix}{what}"))
+                .map(|v| v.trim().to_owned())
+                .ok_or_else(|| ConfigError::new(VAR, format!("provider '{name}' needs {prefix}{what}")))
+        };
+        let issuer = required("ISSUER")?.trim_end_matches('/').to_owned();
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            return Err(ConfigError::new(VAR, format!("{prefix}ISSUER '{issuer}' is not an http(s) URL")));
+        }
+        providers.push(OidcProvider {
+            label: get(&format!("{prefix}LABEL")).unwrap_or_else(|| name.clone()),
+            client_id: required("CLIENT_ID")?,
+            client_secret: required("CLIENT_SECRET")?.into(),
+            issuer,
+            name,
+        });
+    }
+    Ok(providers)
 }
 
 fn parse<T: std::str::FromStr>(
@@ -283,6 +339,33 @@ mod tests {
         );
         let strong = "x".repeat(48);
         assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &strong)]).is_ok());
+    }
+
+    #[test]
+    fn oidc_providers_are_read_per_name() {
+        assert!(settings(&[]).expect("defaults").oidc_providers.is_empty());
+        let s = settings(&[
+            ("OIDC_PROVIDERS", "google, corp-sso"),
+            ("OIDC_GOOGLE_ISSUER", "https://accounts.google.com/"),
+            ("OIDC_GOOGLE_CLIENT_ID", "id1"),
+            ("OIDC_GOOGLE_CLIENT_SECRET", "secret1"),
+            ("OIDC_GOOGLE_LABEL", "Google"),
+            ("OIDC_CORP_SSO_ISSUER", "https://sso.corp.example/realms/x"),
+            ("OIDC_CORP_SSO_CLIENT_ID", "id2"),
+            ("OIDC_CORP_SSO_CLIENT_SECRET", "secret2"),
+        ])
+        .expect("valid");
+        let names: Vec<&str> = s.oidc_providers.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["google", "corp-sso"]);
+        assert_eq!(s.oidc_providers[0].issuer, "https://accounts.google.com");
+        assert_eq!(s.oidc_providers[0].label, "Google");
+        assert_eq!(s.oidc_providers[1].label, "corp-sso");
+        assert!(!s.redacted().to_string().contains("secret1"));
+        let missing = settings(&[("OIDC_PROVIDERS", "google"), ("OIDC_GOOGLE_ISSUER", "https://accounts.google.com")])
+            .expect_err("no client id");
+        assert_eq!(missing.var, "OIDC_PROVIDERS");
+        assert!(missing.message.contains("OIDC_GOOGLE_CLIENT_ID"), "{}", missing.message);
+        assert!(settings(&[("OIDC_PROVIDERS", "bad name")]).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod health;
 pub mod limits;
 pub mod media;
 pub mod messages;
+pub mod oidc;
 pub mod presence;
 pub mod privacy;
 pub mod search;
@@ -28,6 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(auth::refresh)
             .service(auth::logout)
             .service(auth::ws_ticket)
+            .service(oidc::providers)
+            .service(oidc::complete)
+            .service(oidc::start)
+            .service(oidc::callback)
             .service(sessions::list)
             .service(sessions::revoke_others)
             .service(sessions::revoke)

@@ -24,6 +24,10 @@ const SELF_SCOPED: &[(&str, &str)] = &[
     ("post", "/api/auth/refresh"),
     ("post", "/api/auth/logout"),
     ("post", "/api/auth/ws-ticket"),
+    ("get", "/api/auth/oidc/providers"),
+    ("get", "/api/auth/oidc/{provider}/start"),
+    ("get", "/api/auth/oidc/{provider}/callback"),
+    ("post", "/api/auth/oidc/complete"),
     ("get", "/api/sessions"),
     ("post", "/api/auth/login/second-factor"),
     ("post", "/api/me/2fa"),
@@ -162,6 +166,7 @@ fn body_for(schema: &str) -> Value {
         "SecondFactorRequest" => json!({"mfa_token": "intruder", "code": "123456"}),
         "ConfirmRequest" => json!({"code": "123456"}),
         "DisableRequest" => json!({"code": "123456"}),
+        "CompleteRequest" => json!({"code": "intruder"}),
         other => panic!("authz matrix: give a valid body for request schema {other}"),
     }
 }
@@ -254,6 +259,7 @@ async fn every_route_denies_outsiders_and_anonymous_callers_without_leaking_or_c
 
     for (verb, path, schema) in operations(&app).await {
         let public = path.starts_with("/api/auth/") && verb == "post" && path != "/api/auth/ws-ticket"
+            || path.starts_with("/api/auth/oidc/")
             || !path.starts_with("/api/")
             || path == "/api/openapi.json";
         let body = schema.as_deref().map(body_for);

@@ -8,6 +8,7 @@ mod groups;
 mod helpers;
 mod media;
 mod messages;
+mod oidc;
 mod ops;
 mod outbox;
 mod privacy;

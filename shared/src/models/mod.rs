@@ -6,6 +6,7 @@ pub mod contact;
 pub mod conversation;
 pub mod group;
 pub mod message;
+pub mod oidc;
 pub mod outbox;
 pub mod privacy;
 pub mod reaction;
