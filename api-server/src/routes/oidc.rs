@@ -44,7 +44,7 @@ pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
 #[get("/auth/oidc/{provider}/start")]
 pub async fn start(state: web::Data<AppState>, req: HttpRequest, provider: web::Path<String>) -> HttpResponse {
     let ip = client_ip(&req, state.settings.trust_forwarded_for);
-    let started = match limits::check(&state, limits::auth(&state), ip).await {
+    let started = match limits::check(&state, limits::oidc(&state), ip).await {
         Ok(()) => domain::start(&state, &provider).await,
         Err(e) => Err(e),
     };
@@ -128,7 +128,7 @@ pub async fn complete(
     body: Json<CompleteRequest>,
 ) -> Result<HttpResponse, Error> {
     let client = client(&req, &state);
-    limits::check(&state, limits::auth(&state), client.ip.clone()).await?;
+    limits::check(&state, limits::oidc(&state), client.ip.clone()).await?;
     match domain::complete(&state, &body.0.code, client).await? {
         LoginOutcome::Tokens(tokens) => Ok(respond(StatusCode::OK, &tokens)),
         LoginOutcome::SecondFactor(next) => Ok(respond(StatusCode::ACCEPTED, &next)),

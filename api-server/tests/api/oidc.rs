@@ -317,3 +317,24 @@ async fn a_suspended_account_is_refused() {
     assert_eq!((late.status.as_u16(), late.code()), (403, "account_suspended"));
     assert_eq!(error_of(&s.sign_in(hint, None).await), "account_suspended");
 }
+
+#[tokio::test]
+async fn starts_are_rate_limited_per_address() {
+    let provider = oidc_provider::spawn(Config::new("chat-test", "test-secret")).await.expect("provider starts");
+    let app = spawn_app_with(&[
+        ("OIDC_PROVIDERS", "local"),
+        ("OIDC_LOCAL_ISSUER", &provider.issuer),
+        ("OIDC_LOCAL_CLIENT_ID", "chat-test"),
+        ("OIDC_LOCAL_CLIENT_SECRET", "test-secret"),
+        ("AUTH_RATE_LIMIT_PER_MIN", "5"),
+    ])
+    .await;
+    // 3 x the password budget, at least 30.
+    for i in 0..30 {
+        let res = app.client.get(app.url("/api/auth/oidc/local/start")).send().await.expect("start");
+        assert!(location(&res).starts_with(&provider.issuer), "start {i}");
+    }
+    let res = app.client.get(app.url("/api/auth/oidc/local/start")).send().await.expect("start");
+    assert_eq!(location(&res), format!("{PUBLIC_URL}/oidc?error=rate_limited"));
+    assert_eq!(app.count("oidc_logins"), 30);
+}
