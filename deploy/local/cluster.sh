@@ -19,6 +19,12 @@
 #   CHAT_HTTP_PORT=8000 CHAT_HTTPS_PORT=8443   nginx ports
 #   CHAT_API_PORT=8080                         api-server port (node api-1)
 #   CHAT_WS_REPLICAS=2 CHAT_WS_BASE_PORT=8090  ws-<i> listens on base+i: ws-1 8091, ws-2 8092 ...
+#   CHAT_OIDC_PORT=8055                        the test OpenID provider (node `oidc`, e2e/oidc-provider):
+#                                              started when OIDC_PROVIDERS names `local`, which is the
+#                                              default ("Sign in with Local OIDC" approves everyone as
+#                                              local.user: a development convenience, never expose it).
+#                                              Set OIDC_PROVIDERS (e.g. google + its OIDC_GOOGLE_*) to
+#                                              use real providers instead; OIDC_PROVIDERS=none for none
 #                                              `up` remembers the count until `down` (scaling)
 #   CHAT_WAIT_SECONDS=60                       how long `up` waits for every /readyz
 #   CHAT_PROFILE=release                       cargo profile of the binaries (tests use debug: the
@@ -55,6 +61,8 @@ PROFILE="${CHAT_PROFILE:-release}"
 case "$PROFILE" in release|debug) ;; *) echo "CHAT_PROFILE must be release or debug" >&2; exit 2 ;; esac
 API_BIN="$TARGET_DIR/$PROFILE/api-server"
 WS_BIN="$TARGET_DIR/$PROFILE/ws-server"
+OIDC_BIN="$TARGET_DIR/$PROFILE/oidc-provider"
+OIDC_PORT="${CHAT_OIDC_PORT:-8055}"
 NGINX_BIN="${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}"
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/chat?sslmode=disable}"
@@ -65,6 +73,14 @@ export PUBLIC_URL="${PUBLIC_URL:-http://localhost:$HTTP_PORT}"
 export LOG_FORMAT="${LOG_FORMAT:-json}"
 export RUST_LOG="${RUST_LOG:-info}"
 export MEDIA_DIR="${MEDIA_DIR:-$LOCAL/media}"
+# Sign-in with OpenID Connect: the local test provider unless real providers are configured.
+export OIDC_PROVIDERS="${OIDC_PROVIDERS:-local}"
+[ "$OIDC_PROVIDERS" = none ] && OIDC_PROVIDERS=""
+export OIDC_LOCAL_ISSUER="${OIDC_LOCAL_ISSUER:-http://127.0.0.1:$OIDC_PORT}"
+export OIDC_LOCAL_CLIENT_ID="${OIDC_LOCAL_CLIENT_ID:-chat-local}"
+export OIDC_LOCAL_CLIENT_SECRET="${OIDC_LOCAL_CLIENT_SECRET:-local-secret}"
+export OIDC_LOCAL_LABEL="${OIDC_LOCAL_LABEL:-Local OIDC}"
+oidc_wanted() { [[ ",${OIDC_PROVIDERS// /}," == *,local,* ]]; }
 
 # shellcheck source=deploy/local/lib.sh
 source "$ROOT/deploy/local/lib.sh"
@@ -90,13 +106,15 @@ node_port() {
     ws-*) ws_port "${1#ws-}" ;;
     nginx) echo "$HTTP_PORT" ;;
     prometheus) echo "$PROMETHEUS_PORT" ;;
+    oidc) echo "$OIDC_PORT" ;;
   esac
 }
 node_binary_name() {
-  case "$1" in api-*) echo api-server ;; ws-*) echo ws-server ;; *) echo "$1" ;; esac
+  case "$1" in api-*) echo api-server ;; ws-*) echo ws-server ;; oidc) echo oidc-provider ;; *) echo "$1" ;; esac
 }
 ready_url() {
   case "$1" in
+    oidc) echo "http://127.0.0.1:$OIDC_PORT/.well-known/openid-configuration" ;;
     nginx) echo "http://127.0.0.1:$HTTP_PORT/healthz" ;;
     prometheus) echo "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" ;;
     *) echo "http://127.0.0.1:$(node_port "$1")/readyz" ;;
@@ -124,8 +142,9 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" 2>/dev/null || true; }
 
-start_node() { # NODE BINARY ADDR_VAR — in the background, own session, output to its log
+start_node() { # NODE BINARY ADDR_VAR [ARGS...] — in the background, own session, output to its log
   local node=$1 bin=$2 addr_var=$3 port pid
+  shift 3
   port="$(node_port "$node")"
   if pid="$(pid_of "$node")"; then
     say "$node: already running (pid $pid, 127.0.0.1:$port)"
@@ -137,7 +156,7 @@ start_node() { # NODE BINARY ADDR_VAR — in the background, own session, output
     "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" "$node" "$node" >>"$LOGS/$node.log"
   (
     cd "$ROOT"
-    exec setsid env "$addr_var=127.0.0.1:$port" NODE_ID="${CHAT_NODE_PREFIX:-}$node" "$bin"
+    exec setsid env "$addr_var=127.0.0.1:$port" NODE_ID="${CHAT_NODE_PREFIX:-}$node" "$bin" "$@"
   ) >>"$LOGS/$node.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$RUN/$node.pid"
@@ -345,13 +364,17 @@ cmd_up() {
   if [ "${CHAT_SKIP_BUILD:-0}" != 1 ]; then
     local flag=(--release)
     [ "$PROFILE" = debug ] && flag=()
-    say "build: cargo build ${flag[*]} -p api-server -p ws-server"
-    (cd "$ROOT" && cargo build "${flag[@]}" -p api-server -p ws-server) || die "cargo build failed"
+    say "build: cargo build ${flag[*]} -p api-server -p ws-server -p oidc-provider"
+    (cd "$ROOT" && cargo build "${flag[@]}" -p api-server -p ws-server -p oidc-provider) || die "cargo build failed"
   fi
   ensure_cert
 
   echo "$WS_REPLICAS" >"$RUN/ws-replicas"
   DEADLINE=$((SECONDS + WAIT_SECONDS))
+  if oidc_wanted; then
+    start_node oidc "$OIDC_BIN" OIDC_PROVIDER_ADDR --addr "127.0.0.1:$OIDC_PORT" --issuer "$OIDC_LOCAL_ISSUER" \
+      --client-id "$OIDC_LOCAL_CLIENT_ID" --client-secret "$OIDC_LOCAL_CLIENT_SECRET"
+  fi
   # The api-server applies the migrations at start: the ws replicas start once it is ready.
   start_node api-1 "$API_BIN" API_ADDR
   wait_ready api-1
@@ -368,6 +391,7 @@ cmd_up() {
   local all=()
   mapfile -t all < <(ws_nodes)
   all+=(nginx)
+  oidc_wanted && all+=(oidc)
   [ "${CHAT_PROMETHEUS:-0}" = 1 ] && command -v prometheus >/dev/null 2>&1 && all+=(prometheus)
   wait_ready "${all[@]}"
 
@@ -377,6 +401,7 @@ cmd_up() {
   say "  websocket  ws://localhost:$HTTP_PORT/ws   wss://localhost:$HTTPS_PORT/ws"
   say "  direct     api-1 http://127.0.0.1:$API_PORT$(for n in $(ws_nodes); do printf '   %s http://127.0.0.1:%s' "$n" "$(node_port "$n")"; done)"
   [ "${CHAT_PROMETHEUS:-0}" = 1 ] && say "  prometheus http://127.0.0.1:$PROMETHEUS_PORT/"
+  oidc_wanted && say "  oidc       $OIDC_LOCAL_ISSUER (test provider: \"Sign in with $OIDC_LOCAL_LABEL\" signs in as local.user)"
   say "  logs       $(rel "$LOGS")/*.log   (deploy/local/cluster.sh logs -f)"
   say "  demo data  deploy/local/seed-demo.sh"
 }
@@ -387,7 +412,7 @@ cmd_down() {
   # Edge first (no new connections), then ws replicas (they close sockets with 1012), then api.
   stop_nodes nginx prometheus
   [ ${#ws[@]} -gt 0 ] && stop_nodes "${ws[@]}"
-  stop_nodes api-1
+  stop_nodes api-1 oidc
   rm -f "$RUN/ws-replicas"
   say "cluster stopped (PostgreSQL, RabbitMQ and Memcached keep running)"
 }
@@ -397,6 +422,7 @@ cmd_status() {
   mapfile -t ws < <({ known_ws_nodes; ws_nodes; } | sort -u -t- -k2 -n)
   nodes+=("${ws[@]}" nginx)
   [ -f "$RUN/prometheus.pid" ] && nodes+=(prometheus)
+  { oidc_wanted || [ -f "$RUN/oidc.pid" ]; } && nodes+=(oidc)
   printf '%-11s %-8s %-8s %-5s %s\n' NODE PID STATE READY URL
   for node in "${nodes[@]}"; do
     if pid="$(pid_of "$node")"; then state=running; else pid=-; state=stopped; rc=1; fi
