@@ -199,7 +199,19 @@ pub struct Started {
     pub state: String,
 }
 
-pub async fn start(state: &AppState, provider_name: &str) -> Result<Started, Error> {
+/// A path of this site to go to after the sign-in (`?redirect=` of the sign-in page), or nothing:
+/// never another origin (`//host`, `/\host`, a scheme) nor control characters.
+pub fn safe_redirect(raw: Option<&str>) -> Option<String> {
+    let r = raw?.trim();
+    let ok = r.starts_with('/')
+        && !r.starts_with("//")
+        && !r.contains('\\')
+        && r.len() <= 512
+        && !r.chars().any(char::is_control);
+    ok.then(|| r.to_owned())
+}
+
+pub async fn start(state: &AppState, provider_name: &str, redirect_after: Option<&str>) -> Result<Started, Error> {
     let provider = provider(state, provider_name)?;
     let metadata = state.oidc.metadata(provider).await?;
     let (state_token, nonce, verifier) = (auth::new_opaque_token(), auth::new_opaque_token(), auth::new_opaque_token());
@@ -209,7 +221,7 @@ pub async fn start(state: &AppState, provider_name: &str) -> Result<Started, Err
         provider: provider.name.clone(),
         nonce: nonce.clone(),
         pkce_verifier: verifier,
-        redirect_after: None,
+        redirect_after: safe_redirect(redirect_after),
         expires_at: Utc::now() + chrono::Duration::seconds(FLOW_TTL_SECS),
     };
     db::run(&state.pool, move |conn| Ok(PendingLogin::insert(conn, &login)?)).await?;
@@ -244,7 +256,8 @@ pub struct CallbackParams {
 pub async fn callback(state: &AppState, provider_name: &str, params: CallbackParams, cookie: Option<String>) -> String {
     let page = format!("{}/oidc", state.settings.public_url);
     match finish(state, provider_name, params, cookie).await {
-        Ok(code) => format!("{page}?code={}", encode(&code)),
+        Ok((code, None)) => format!("{page}?code={}", encode(&code)),
+        Ok((code, Some(after))) => format!("{page}?code={}&redirect={}", encode(&code), encode(&after)),
         Err(e) => {
             if e.status() >= 500 && e.code == "internal" {
                 tracing::error!(error = ?e, provider = provider_name, "OpenID Connect sign-in failed");
@@ -294,7 +307,7 @@ async fn finish(
     provider_name: &str,
     params: CallbackParams,
     cookie: Option<String>,
-) -> Result<String, Error> {
+) -> Result<(String, Option<String>), Error> {
     let provider = provider(state, provider_name)?;
     let mismatch = || Error::bad_request("state_mismatch", "this sign-in was not started in this browser");
     let state_token = params.state.filter(|s| !s.is_empty()).ok_or_else(mismatch)?;
@@ -331,7 +344,7 @@ async fn finish(
     let expires = Utc::now() + chrono::Duration::seconds(CODE_TTL_SECS);
     db::run(&state.pool, move |conn| Ok(oidc::insert_code(conn, &code_hash, user_id, expires)?)).await?;
     tracing::info!(user_id, provider = provider.name, "OpenID Connect sign-in accepted");
-    Ok(code)
+    Ok((code, safe_redirect(login.redirect_after.as_deref())))
 }
 
 async fn exchange(
@@ -511,6 +524,15 @@ mod tests {
         assert_eq!(username_base("Zoë Ünal+tag"), "zo___nal_tag");
         assert_eq!(username_base(&"x".repeat(40)).len(), 24);
         assert!(Username::parse(&username_base("__")).is_ok());
+    }
+
+    #[test]
+    fn only_paths_of_this_site_are_kept_as_redirects() {
+        assert_eq!(safe_redirect(Some("/invite/abc?x=1")).as_deref(), Some("/invite/abc?x=1"));
+        for bad in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/a\nb", ""] {
+            assert_eq!(safe_redirect(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(safe_redirect(None), None);
     }
 
     #[test]

@@ -35,17 +35,29 @@ pub async fn providers(state: web::Data<AppState>) -> HttpResponse {
     respond(StatusCode::OK, &domain::providers(&state))
 }
 
+#[derive(Deserialize, IntoParams)]
+pub struct StartQuery {
+    /// A path of this site to open after the sign-in (handed back as `/oidc?code=…&redirect=…`);
+    /// anything else is ignored.
+    pub redirect: Option<String>,
+}
+
 /// Start a sign-in: 302 to the provider (authorization code + PKCE S256, `state`, `nonce`), with
 /// a cookie binding `state` to this browser. Errors: 302 to `/oidc?error=unknown_provider |
 /// provider_unavailable | rate_limited`.
 #[utoipa::path(get, path = "/api/auth/oidc/{provider}/start", tag = "auth",
-    params(("provider" = String, Path, description = "a name from /api/auth/oidc/providers")),
+    params(("provider" = String, Path, description = "a name from /api/auth/oidc/providers"), StartQuery),
     responses((status = 302, description = "to the provider's authorization endpoint, or to /oidc?error=<code>")))]
 #[get("/auth/oidc/{provider}/start")]
-pub async fn start(state: web::Data<AppState>, req: HttpRequest, provider: web::Path<String>) -> HttpResponse {
+pub async fn start(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    provider: web::Path<String>,
+    query: web::Query<StartQuery>,
+) -> HttpResponse {
     let ip = client_ip(&req, state.settings.trust_forwarded_for);
     let started = match limits::check(&state, limits::oidc(&state), ip).await {
-        Ok(()) => domain::start(&state, &provider).await,
+        Ok(()) => domain::start(&state, &provider, query.redirect.as_deref()).await,
         Err(e) => Err(e),
     };
     match started {
@@ -82,7 +94,7 @@ pub struct CallbackQuery {
     pub error: Option<String>,
 }
 
-/// Where the provider sends the browser back: 302 to `/oidc?code=<one-time code>` or
+/// Where the provider sends the browser back: 302 to `/oidc?code=<one-time code>[&redirect=<path>]` or
 /// `/oidc?error=<code>` (`state_mismatch`, `state_unknown`, `state_expired`, `provider_error`,
 /// `code_exchange_failed`, `invalid_id_token`, `id_token_expired`, `nonce_mismatch`,
 /// `account_suspended`, `unknown_provider`, `provider_unavailable`, `server_error`).

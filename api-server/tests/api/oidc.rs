@@ -338,3 +338,26 @@ async fn starts_are_rate_limited_per_address() {
     assert_eq!(location(&res), format!("{PUBLIC_URL}/oidc?error=rate_limited"));
     assert_eq!(app.count("oidc_logins"), 30);
 }
+
+#[tokio::test]
+async fn a_path_to_return_to_survives_the_round_trip_and_other_origins_are_dropped() {
+    let s = setup().await;
+    for (asked, handed_back) in
+        [("/invite/abc", Some("%2Finvite%2Fabc")), ("https://evil.example/", None), ("//evil.example", None)]
+    {
+        let url = format!("/api/auth/oidc/local/start?redirect={}", oidc_provider::encode(asked));
+        let res = s.app.client.get(s.app.url(&url)).send().await.expect("start");
+        let cookie = res
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("chat_oidc_state="))
+            .map(|c| c.split(';').next().unwrap_or_default().to_owned());
+        let flow = Flow { authorize: location(&res), cookie };
+        let back = s.authorize(&flow, "r-1|r1@example.com|true", None).await;
+        let page = s.callback(&back, flow.cookie.as_deref()).await;
+        assert!(query(&page, "code").is_some(), "{page}");
+        assert_eq!(query(&page, "redirect").as_deref(), handed_back, "{asked}");
+    }
+}

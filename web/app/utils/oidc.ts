@@ -9,20 +9,32 @@ export interface OidcProviderDto {
   label: string
 }
 
-/** Where a provider's button goes: a full page navigation (the API answers a redirect). */
-export function oidcStartUrl(name: string): string {
-  return `/api/auth/oidc/${encodeURIComponent(name)}/start`
+/** A path of this site to open after signing in, or null (never another origin). */
+export function safeRedirect(value: unknown): string | null {
+  const v = Array.isArray(value) ? value[0] : value
+  if (typeof v !== 'string') return null
+  return v.startsWith('/') && !v.startsWith('//') && !v.includes('\\') && !/[\u0000-\u001f]/.test(v) ? v : null
+}
+
+/**
+ * Where a provider's button goes: a full page navigation (the API answers a redirect). The
+ * sign-in page's `?redirect=` travels along and comes back on /oidc.
+ */
+export function oidcStartUrl(name: string, redirect?: unknown): string {
+  const after = safeRedirect(redirect)
+  const base = `/api/auth/oidc/${encodeURIComponent(name)}/start`
+  return after ? `${base}?redirect=${encodeURIComponent(after)}` : base
 }
 
 /** What the API put in the /oidc address. */
-export type OidcResult = { code: string } | { error: string }
+export type OidcResult = { code: string; redirect: string | null } | { error: string }
 
 export function readOidcResult(query: Record<string, unknown>): OidcResult {
   const first = (v: unknown) => (Array.isArray(v) ? v[0] : v)
   const code = first(query.code)
   const error = first(query.error)
   if (typeof error === 'string' && error) return { error }
-  if (typeof code === 'string' && code) return { code }
+  if (typeof code === 'string' && code) return { code, redirect: safeRedirect(query.redirect) }
   return { error: 'missing_code' }
 }
 
