@@ -10,7 +10,9 @@
 //! secret (`client_secret_post` or `client_secret_basic`), the code verifier, codes single use
 //! and valid 60 s. id_tokens are RS256 with a key generated at start (`kid` in the header).
 //!
-//! Test knobs: `test_fault=<fault>` on `/authorize` makes this one flow misbehave (see [`Fault`]).
+//! Test knobs: `test_fault=<fault>` on `/authorize` makes this one flow misbehave (see [`Fault`]);
+//! `POST /test/next-user` with `sub|email|verified[|username]` as the body names who the next
+//! `/authorize` without `login_hint` signs in (for browser tests, which cannot add a hint).
 //!
 //! Concurrency model: one `Mutex<HashMap>` of pending codes; every handler holds it briefly.
 //! Lifecycle: [`spawn`] binds 127.0.0.1:0 and serves on the current tokio runtime until the
@@ -143,6 +145,7 @@ struct State {
     issuer: String,
     keys: Keys,
     codes: Mutex<HashMap<String, Grant>>,
+    next_user: Mutex<Option<TestUser>>,
 }
 
 /// A provider serving in this process.
@@ -165,7 +168,13 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
 pub fn serve(listener: TcpListener, config: Config) -> anyhow::Result<(String, Server)> {
     let addr = listener.local_addr()?;
     let issuer = config.issuer.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_owned();
-    let state = web::Data::new(State { keys: keys()?, issuer: issuer.clone(), config, codes: Mutex::default() });
+    let state = web::Data::new(State {
+        keys: keys()?,
+        issuer: issuer.clone(),
+        config,
+        codes: Mutex::default(),
+        next_user: Mutex::default(),
+    });
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -173,6 +182,7 @@ pub fn serve(listener: TcpListener, config: Config) -> anyhow::Result<(String, S
             .route("/jwks", web::get().to(jwks))
             .route("/authorize", web::get().to(authorize))
             .route("/token", web::post().to(token))
+            .route("/test/next-user", web::post().to(next_user))
     })
     .workers(1)
     .disable_signals()
@@ -282,7 +292,12 @@ async fn authorize(state: web::Data<State>, query: web::Query<HashMap<String, St
             Some(user) => user,
             None => return back_with_error("invalid_request", "login_hint must be sub|email|verified[|username]"),
         },
-        None => state.config.default_user.clone(),
+        None => state
+            .next_user
+            .lock()
+            .ok()
+            .and_then(|mut next| next.take())
+            .unwrap_or_else(|| state.config.default_user.clone()),
     };
     let code = URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes());
     let grant = Grant {
@@ -303,6 +318,18 @@ async fn authorize(state: web::Data<State>, query: web::Query<HashMap<String, St
         params.push(("state", &state_param));
     }
     redirect(with_query(&redirect_uri, &params))
+}
+
+async fn next_user(state: web::Data<State>, body: String) -> HttpResponse {
+    match TestUser::parse(body.trim()) {
+        Some(user) => {
+            if let Ok(mut next) = state.next_user.lock() {
+                *next = Some(user);
+            }
+            HttpResponse::NoContent().finish()
+        }
+        None => oauth_error(400, "invalid_request", "the body must be sub|email|verified[|username]"),
+    }
 }
 
 #[derive(Serialize)]
