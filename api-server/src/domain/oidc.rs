@@ -116,7 +116,7 @@ impl Clients {
         let metadata: Metadata = self.get_json(&url).await?;
         // OpenID Connect Discovery 4.3: the document must be about the configured issuer.
         if metadata.issuer.trim_end_matches('/') != provider.issuer {
-            return Err(unreachable(anyhow::anyhow!(
+            return Err(provider_unavailable(anyhow::anyhow!(
                 "discovery of {} names issuer {}",
                 provider.issuer,
                 metadata.issuer
@@ -144,15 +144,15 @@ impl Clients {
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, Error> {
-        let res = self.http.get(url).send().await.map_err(|e| unreachable(e.into()))?;
+        let res = self.http.get(url).send().await.map_err(|e| provider_unavailable(e.into()))?;
         if !res.status().is_success() {
-            return Err(unreachable(anyhow::anyhow!("GET {url}: {}", res.status())));
+            return Err(provider_unavailable(anyhow::anyhow!("GET {url}: {}", res.status())));
         }
-        res.json().await.map_err(|e| unreachable(e.into()))
+        res.json().await.map_err(|e| provider_unavailable(e.into()))
     }
 }
 
-fn unreachable(source: anyhow::Error) -> Error {
+fn provider_unavailable(source: anyhow::Error) -> Error {
     tracing::warn!(error = %source, "OpenID provider unreachable or misbehaving");
     Error::new(shared::error::Kind::Unavailable, "provider_unavailable", "the sign-in provider could not be reached")
 }
@@ -373,7 +373,7 @@ async fn exchange(
         .body(body)
         .send()
         .await
-        .map_err(|e| unreachable(e.into()))?;
+        .map_err(|e| provider_unavailable(e.into()))?;
     if !res.status().is_success() {
         let status = res.status();
         let text: String = res.text().await.unwrap_or_default().chars().take(300).collect();

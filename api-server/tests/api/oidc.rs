@@ -361,3 +361,19 @@ async fn a_path_to_return_to_survives_the_round_trip_and_other_origins_are_dropp
         assert_eq!(query(&page, "redirect").as_deref(), handed_back, "{asked}");
     }
 }
+
+#[tokio::test]
+async fn an_unreachable_provider_is_reported_not_a_server_error() {
+    // A port nobody listens on (bound, then released).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let app = spawn_app_with(&[
+        ("OIDC_PROVIDERS", "down"),
+        ("OIDC_DOWN_ISSUER", &format!("http://127.0.0.1:{port}")),
+        ("OIDC_DOWN_CLIENT_ID", "x"),
+        ("OIDC_DOWN_CLIENT_SECRET", "y"),
+    ])
+    .await;
+    let res = app.client.get(app.url("/api/auth/oidc/down/start")).send().await.expect("start");
+    assert_eq!(location(&res), format!("{PUBLIC_URL}/oidc?error=provider_unavailable"));
+    assert_eq!(app.count("oidc_logins"), 0);
+}
