@@ -398,7 +398,7 @@ async fn validate(
     let kid = header.kid.ok_or_else(|| bad_token("the id_token names no key"))?;
     let key = state.oidc.key(provider, &metadata.jwks_uri, &kid).await?;
     let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_issuer(&[provider.issuer.as_str(), metadata.issuer.as_str()]);
+    validation.set_issuer(&accepted_issuers(&provider.issuer, &metadata.issuer));
     validation.set_audience(&[provider.client_id.as_str()]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.leeway = LEEWAY_SECS;
@@ -416,6 +416,18 @@ async fn validate(
         return Err(Error::unauthorized("nonce_mismatch", "the provider's answer is not for this sign-in"));
     }
     Ok(data.claims)
+}
+
+/// The `iss` values an id_token of this provider may carry: the configured issuer and the one of
+/// its discovery document (the same up to a trailing slash); for Google also the scheme-less
+/// `accounts.google.com`, which its documentation says id_tokens may carry.
+fn accepted_issuers(configured: &str, discovered: &str) -> Vec<String> {
+    let mut issuers = vec![configured.to_owned(), discovered.to_owned()];
+    if configured == "https://accounts.google.com" {
+        issuers.push("accounts.google.com".to_owned());
+    }
+    issuers.dedup();
+    issuers
 }
 
 /// Step 3: the account for these claims (found, linked by verified address, or created).
@@ -533,6 +545,18 @@ mod tests {
             assert_eq!(safe_redirect(Some(bad)), None, "{bad:?}");
         }
         assert_eq!(safe_redirect(None), None);
+    }
+
+    #[test]
+    fn issuers_are_the_configured_one_and_googles_scheme_less_form() {
+        assert_eq!(
+            accepted_issuers("https://sso.example/realms/x", "https://sso.example/realms/x"),
+            ["https://sso.example/realms/x"]
+        );
+        assert_eq!(
+            accepted_issuers("https://accounts.google.com", "https://accounts.google.com"),
+            ["https://accounts.google.com", "accounts.google.com"]
+        );
     }
 
     #[test]
