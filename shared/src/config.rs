@@ -89,6 +89,18 @@ pub struct OidcProvider {
     pub issuer: String,
     pub client_id: String,
     pub client_secret: SecretString,
+    pub kind: OidcKind,
+}
+
+/// `OIDC_<NAME>_KIND`: how a provider is spoken to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OidcKind {
+    /// OpenID Connect: discovery, id_token (the default).
+    Oidc,
+    /// GitHub's OAuth 2.0 (no id_token): the issuer is the web address (default
+    /// `https://github.com`), the user and its verified addresses come from `api_url`
+    /// (`OIDC_<NAME>_API_URL`, default `https://api.github.com`).
+    Github { api_url: String },
 }
 
 impl Settings {
@@ -232,7 +244,24 @@ fn oidc_providers(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<OidcProvi
                 .map(|v| v.trim().to_owned())
                 .ok_or_else(|| ConfigError::new(VAR, format!("provider '{name}' needs {prefix}{what}")))
         };
-        let issuer = required("ISSUER")?.trim_end_matches('/').to_owned();
+        let kind = match get(&format!("{prefix}KIND")).as_deref().map(str::trim) {
+            None | Some("oidc") => OidcKind::Oidc,
+            Some("github") => OidcKind::Github {
+                api_url: get(&format!("{prefix}API_URL"))
+                    .unwrap_or_else(|| "https://api.github.com".into())
+                    .trim()
+                    .trim_end_matches('/')
+                    .to_owned(),
+            },
+            Some(other) => {
+                return Err(ConfigError::new(VAR, format!("{prefix}KIND '{other}' is not one of oidc, github")))
+            }
+        };
+        let issuer = match (&kind, get(&format!("{prefix}ISSUER"))) {
+            (OidcKind::Github { .. }, None) => "https://github.com".to_owned(),
+            _ => required("ISSUER")?,
+        };
+        let issuer = issuer.trim_end_matches('/').to_owned();
         if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
             return Err(ConfigError::new(VAR, format!("{prefix}ISSUER '{issuer}' is not an http(s) URL")));
         }
@@ -242,6 +271,7 @@ fn oidc_providers(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<OidcProvi
             client_secret: required("CLIENT_SECRET")?.into(),
             issuer,
             name,
+            kind,
         });
     }
     Ok(providers)
@@ -366,6 +396,16 @@ mod tests {
         assert_eq!(missing.var, "OIDC_PROVIDERS");
         assert!(missing.message.contains("OIDC_GOOGLE_CLIENT_ID"), "{}", missing.message);
         assert!(settings(&[("OIDC_PROVIDERS", "bad name")]).is_err());
+        let gh = settings(&[
+            ("OIDC_PROVIDERS", "github"),
+            ("OIDC_GITHUB_KIND", "github"),
+            ("OIDC_GITHUB_CLIENT_ID", "id"),
+            ("OIDC_GITHUB_CLIENT_SECRET", "secret"),
+        ])
+        .expect("valid");
+        assert_eq!(gh.oidc_providers[0].issuer, "https://github.com");
+        assert_eq!(gh.oidc_providers[0].kind, OidcKind::Github { api_url: "https://api.github.com".into() });
+        assert!(settings(&[("OIDC_PROVIDERS", "x"), ("OIDC_X_KIND", "saml")]).is_err());
     }
 
     #[test]

@@ -19,6 +19,12 @@
 //!    `{PUBLIC_URL}/oidc?code=…`; [`complete`] trades it for the same answer as a password login,
 //!    including the second step when two-factor authentication is on.
 //!
+//! GitHub speaks OAuth 2.0 without OpenID Connect (`OIDC_<NAME>_KIND=github`): no discovery, no
+//! id_token, no nonce. Steps 1-2 are the same (state cookie, single-use flow, PKCE); the code buys
+//! an access token, and the identity is GitHub's numeric user id from `GET {api}/user` (`login`
+//! as the username hint), the address the *primary* one of `GET {api}/user/emails` with its
+//! `verified` flag. The TLS connection to GitHub's API stands in for the id_token signature.
+//!
 //! Any failure of steps 2-3 becomes `{PUBLIC_URL}/oidc?error=<code>` (never an error page).
 //!
 //! Concurrency model: discovery documents and JWKS are cached per provider in one
@@ -41,7 +47,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use shared::api::OidcProviderDto;
 use shared::auth::{self, AUD_MFA, MFA_TTL_SECS};
-use shared::config::OidcProvider;
+use shared::config::{OidcKind, OidcProvider};
 use shared::models::oidc::{self, Identity, PendingLogin};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
@@ -213,7 +219,10 @@ pub fn safe_redirect(raw: Option<&str>) -> Option<String> {
 
 pub async fn start(state: &AppState, provider_name: &str, redirect_after: Option<&str>) -> Result<Started, Error> {
     let provider = provider(state, provider_name)?;
-    let metadata = state.oidc.metadata(provider).await?;
+    let (authorization_endpoint, scope) = match provider.kind {
+        OidcKind::Oidc => (state.oidc.metadata(provider).await?.authorization_endpoint, "openid email profile"),
+        OidcKind::Github { .. } => (format!("{}/login/oauth/authorize", provider.issuer), "read:user user:email"),
+    };
     let (state_token, nonce, verifier) = (auth::new_opaque_token(), auth::new_opaque_token(), auth::new_opaque_token());
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let login = PendingLogin {
@@ -229,19 +238,16 @@ pub async fn start(state: &AppState, provider_name: &str, redirect_after: Option
         ("response_type", "code"),
         ("client_id", provider.client_id.as_str()),
         ("redirect_uri", &redirect_uri(state, provider)),
-        ("scope", "openid email profile"),
+        ("scope", scope),
         ("state", &state_token),
         ("nonce", &nonce),
         ("code_challenge", &challenge),
         ("code_challenge_method", "S256"),
     ];
     let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
-    let sep = if metadata.authorization_endpoint.contains('?') { '&' } else { '?' };
+    let sep = if authorization_endpoint.contains('?') { '&' } else { '?' };
     tracing::info!(provider = provider.name, "OpenID Connect sign-in started");
-    Ok(Started {
-        authorize_url: format!("{}{sep}{}", metadata.authorization_endpoint, query.join("&")),
-        state: state_token,
-    })
+    Ok(Started { authorize_url: format!("{authorization_endpoint}{sep}{}", query.join("&")), state: state_token })
 }
 
 /// What the provider sent the browser back with.
@@ -329,9 +335,14 @@ async fn finish(
         return Err(Error::forbidden("provider_error", "the provider did not sign you in"));
     }
     let code = params.code.filter(|c| !c.is_empty()).ok_or_else(|| bad_token("no code"))?;
-    let metadata = state.oidc.metadata(provider).await?;
-    let id_token = exchange(state, provider, &metadata, &code, &login.pkce_verifier).await?;
-    let claims = validate(state, provider, &metadata, &id_token, &login.nonce).await?;
+    let claims = match &provider.kind {
+        OidcKind::Oidc => {
+            let metadata = state.oidc.metadata(provider).await?;
+            let id_token = exchange(state, provider, &metadata.token_endpoint, &code, &login.pkce_verifier).await?;
+            validate(state, provider, &metadata, &id_token, &login.nonce).await?
+        }
+        OidcKind::Github { api_url } => github_claims(state, provider, api_url, &code, &login.pkce_verifier).await?,
+    };
     let provider_name = provider.name.clone();
     let user =
         db::run(&state.pool, move |conn| conn.transaction(|conn| account(conn, &provider_name, &claims))).await?;
@@ -347,13 +358,14 @@ async fn finish(
     Ok((code, safe_redirect(login.redirect_after.as_deref())))
 }
 
-async fn exchange(
+/// POSTs the code (with the client secret and the PKCE verifier) to a token endpoint.
+async fn post_code(
     state: &AppState,
     provider: &OidcProvider,
-    metadata: &Metadata,
+    token_endpoint: &str,
     code: &str,
     verifier: &str,
-) -> Result<String, Error> {
+) -> Result<reqwest::Response, Error> {
     let redirect = redirect_uri(state, provider);
     let form = [
         ("grant_type", "authorization_code"),
@@ -364,21 +376,35 @@ async fn exchange(
         ("code_verifier", verifier),
     ];
     let body = form.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&");
-    let res = state
+    state
         .oidc
         .http
-        .post(&metadata.token_endpoint)
+        .post(token_endpoint)
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json")
         .body(body)
         .send()
         .await
-        .map_err(|e| provider_unavailable(e.into()))?;
+        .map_err(|e| provider_unavailable(e.into()))
+}
+
+fn exchange_failed() -> Error {
+    Error::unauthorized("code_exchange_failed", "the provider did not accept the sign-in code")
+}
+
+async fn exchange(
+    state: &AppState,
+    provider: &OidcProvider,
+    token_endpoint: &str,
+    code: &str,
+    verifier: &str,
+) -> Result<String, Error> {
+    let res = post_code(state, provider, token_endpoint, code, verifier).await?;
     if !res.status().is_success() {
         let status = res.status();
         let text: String = res.text().await.unwrap_or_default().chars().take(300).collect();
         tracing::info!(provider = provider.name, %status, answer = text, "the provider refused the code");
-        return Err(Error::unauthorized("code_exchange_failed", "the provider did not accept the sign-in code"));
+        return Err(exchange_failed());
     }
     let answer: TokenAnswer = res.json().await.map_err(|_| bad_token("the token answer is not JSON"))?;
     answer.id_token.ok_or_else(|| bad_token("the token answer has no id_token"))
@@ -416,6 +442,84 @@ async fn validate(
         return Err(Error::unauthorized("nonce_mismatch", "the provider's answer is not for this sign-in"));
     }
     Ok(data.claims)
+}
+
+#[derive(Deserialize)]
+struct GithubToken {
+    access_token: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GithubUser {
+    /// A number at GitHub; kept as text (the subject).
+    id: serde_json::Value,
+    login: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GithubEmail {
+    email: String,
+    #[serde(default)]
+    primary: bool,
+    #[serde(default)]
+    verified: bool,
+}
+
+/// GitHub: code -> access token -> user and primary address, as the claims an id_token would give.
+async fn github_claims(
+    state: &AppState,
+    provider: &OidcProvider,
+    api_url: &str,
+    code: &str,
+    verifier: &str,
+) -> Result<IdClaims, Error> {
+    let token_endpoint = format!("{}/login/oauth/access_token", provider.issuer);
+    let res = post_code(state, provider, &token_endpoint, code, verifier).await?;
+    // GitHub answers a refused code with 200 and {"error": …}.
+    let answer: GithubToken = res.json().await.map_err(|_| exchange_failed())?;
+    let Some(token) = answer.access_token.filter(|t| !t.is_empty()) else {
+        tracing::info!(provider = provider.name, error = answer.error, "GitHub refused the code");
+        return Err(exchange_failed());
+    };
+    let user: GithubUser = github_get(state, api_url, "/user", &token).await?;
+    let emails: Vec<GithubEmail> = github_get(state, api_url, "/user/emails", &token).await?;
+    let sub = match user.id {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) if !s.is_empty() => s,
+        _ => return Err(bad_token("GitHub gave no user id")),
+    };
+    let primary = emails.into_iter().find(|e| e.primary);
+    Ok(IdClaims {
+        sub,
+        nonce: None,
+        email_verified: primary.as_ref().is_some_and(|e| e.verified),
+        email: primary.map(|e| e.email),
+        preferred_username: Some(user.login),
+        name: user.name,
+    })
+}
+
+async fn github_get<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    api_url: &str,
+    path: &str,
+    token: &str,
+) -> Result<T, Error> {
+    let res = state
+        .oidc
+        .http
+        .get(format!("{api_url}{path}"))
+        .bearer_auth(token)
+        .header("accept", "application/vnd.github+json")
+        .send()
+        .await
+        .map_err(|e| provider_unavailable(e.into()))?;
+    if !res.status().is_success() {
+        return Err(bad_token("GitHub did not describe the user"));
+    }
+    res.json().await.map_err(|_| bad_token("GitHub did not describe the user"))
 }
 
 /// The `iss` values an id_token of this provider may carry: the configured issuer and the one of

@@ -377,3 +377,88 @@ async fn an_unreachable_provider_is_reported_not_a_server_error() {
     assert_eq!(location(&res), format!("{PUBLIC_URL}/oidc?error=provider_unavailable"));
     assert_eq!(app.count("oidc_logins"), 0);
 }
+
+/// An app offering the test provider's GitHub imitation (`OIDC_GH_KIND=github`), and one with a
+/// wrong client secret.
+async fn setup_github() -> Setup {
+    let provider = oidc_provider::spawn(Config::new("chat-test", "test-secret")).await.expect("provider starts");
+    let app = spawn_app_with(&[
+        ("OIDC_PROVIDERS", "gh,gh-bad"),
+        ("OIDC_GH_KIND", "github"),
+        ("OIDC_GH_ISSUER", &provider.issuer),
+        ("OIDC_GH_API_URL", &provider.issuer),
+        ("OIDC_GH_CLIENT_ID", "chat-test"),
+        ("OIDC_GH_CLIENT_SECRET", "test-secret"),
+        ("OIDC_GH_BAD_KIND", "github"),
+        ("OIDC_GH_BAD_ISSUER", &provider.issuer),
+        ("OIDC_GH_BAD_API_URL", &provider.issuer),
+        ("OIDC_GH_BAD_CLIENT_ID", "chat-test"),
+        ("OIDC_GH_BAD_CLIENT_SECRET", "wrong-secret"),
+    ])
+    .await;
+    Setup { app, provider }
+}
+
+impl Setup {
+    async fn sign_in_at(&self, provider: &str, hint: &str) -> String {
+        let res =
+            self.app.client.get(self.app.url(&format!("/api/auth/oidc/{provider}/start"))).send().await.expect("start");
+        let cookie = res
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("chat_oidc_state="))
+            .map(|c| c.split(';').next().unwrap_or_default().to_owned());
+        let flow = Flow { authorize: location(&res), cookie };
+        assert!(
+            flow.authorize.starts_with(&format!("{}/login/oauth/authorize?", self.provider.issuer)),
+            "{}",
+            flow.authorize
+        );
+        assert_eq!(query(&flow.authorize, "scope").as_deref(), Some("read%3Auser%20user%3Aemail"));
+        let back = self.authorize(&flow, hint, None).await;
+        self.callback(&back, flow.cookie.as_deref()).await
+    }
+}
+
+#[tokio::test]
+async fn github_signs_in_by_user_id_with_its_primary_address() {
+    let s = setup_github().await;
+    let page = s.sign_in_at("gh", "4242|Octo@Example.com|true|octocat").await;
+    let first = s.complete(&query(&page, "code").unwrap_or_else(|| panic!("{page}"))).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["user"]["username"], "octocat");
+    let id = first.body["user"]["id"].as_i64().expect("id");
+    assert!(s.app.count_where("oidc_identities", &format!("provider = 'gh' AND subject = '4242' AND user_id = {id}")));
+    assert!(s
+        .app
+        .count_where("users", &format!("id = {id} AND email = 'Octo@Example.com' AND email_verified_at IS NOT NULL")));
+    let page = s.sign_in_at("gh", "4242|Octo@Example.com|true|octocat").await;
+    let again = s.complete(&query(&page, "code").expect("code")).await;
+    assert_eq!(again.body["user"]["id"].as_i64(), Some(id));
+
+    // An unverified primary address links nothing.
+    let anna = s.app.register("anna").await;
+    s.app.exec("UPDATE users SET email = 'anna@example.com', email_verified_at = now() WHERE username = 'anna'");
+    let page = s.sign_in_at("gh", "77|anna@example.com|false|anna").await;
+    let other = s.complete(&query(&page, "code").expect("code")).await;
+    assert_ne!(other.body["user"]["id"].as_i64(), Some(anna.id));
+    // Verified: linked.
+    let page = s.sign_in_at("gh", "78|ANNA@example.com|true|anna2").await;
+    let linked = s.complete(&query(&page, "code").expect("code")).await;
+    assert_eq!(linked.body["user"]["id"].as_i64(), Some(anna.id));
+}
+
+#[tokio::test]
+async fn github_refusals_are_redirected_with_their_code() {
+    let s = setup_github().await;
+    // GitHub answers a wrong secret with 200 and {"error"}: still refused.
+    assert_eq!(error_of(&s.sign_in_at("gh-bad", "1|a@example.com|true").await), "code_exchange_failed");
+    // The state rules are the same as for OpenID Connect.
+    let res = s.app.client.get(s.app.url("/api/auth/oidc/gh/start")).send().await.expect("start");
+    let flow = Flow { authorize: location(&res), cookie: None };
+    let back = s.authorize(&flow, "1|a@example.com|true", None).await;
+    assert_eq!(error_of(&s.callback(&back, Some("chat_oidc_state=forged")).await), "state_mismatch");
+    assert_eq!(s.app.count("users"), 0);
+}

@@ -10,6 +10,10 @@
 //! secret (`client_secret_post` or `client_secret_basic`), the code verifier, codes single use
 //! and valid 60 s. id_tokens are RS256 with a key generated at start (`kid` in the header).
 //!
+//! GitHub's OAuth 2.0 (no OpenID Connect there) is imitated too, for the api-server's GitHub path:
+//! `/login/oauth/authorize`, `/login/oauth/access_token` (answers errors with 200 like GitHub),
+//! `/user` and `/user/emails` with the access token.
+//!
 //! Test knobs: `test_fault=<fault>` on `/authorize` makes this one flow misbehave (see [`Fault`]);
 //! `POST /test/next-user` with `sub|email|verified[|username]` as the body names who the next
 //! `/authorize` without `login_hint` signs in (for browser tests, which cannot add a hint).
@@ -146,6 +150,8 @@ struct State {
     keys: Keys,
     codes: Mutex<HashMap<String, Grant>>,
     next_user: Mutex<Option<TestUser>>,
+    /// GitHub imitation: access token -> user.
+    github_tokens: Mutex<HashMap<String, TestUser>>,
 }
 
 /// A provider serving in this process.
@@ -174,6 +180,7 @@ pub fn serve(listener: TcpListener, config: Config) -> anyhow::Result<(String, S
         config,
         codes: Mutex::default(),
         next_user: Mutex::default(),
+        github_tokens: Mutex::default(),
     });
     let server = HttpServer::new(move || {
         App::new()
@@ -183,6 +190,10 @@ pub fn serve(listener: TcpListener, config: Config) -> anyhow::Result<(String, S
             .route("/authorize", web::get().to(authorize))
             .route("/token", web::post().to(token))
             .route("/test/next-user", web::post().to(next_user))
+            .route("/login/oauth/authorize", web::get().to(github_authorize))
+            .route("/login/oauth/access_token", web::post().to(github_token))
+            .route("/user", web::get().to(github_user))
+            .route("/user/emails", web::get().to(github_emails))
     })
     .workers(1)
     .disable_signals()
@@ -256,7 +267,14 @@ pub fn encode(s: &str) -> String {
 }
 
 async fn authorize(state: web::Data<State>, query: web::Query<HashMap<String, String>>) -> HttpResponse {
-    let q = query.into_inner();
+    authorize_as(state, query.into_inner(), false)
+}
+
+async fn github_authorize(state: web::Data<State>, query: web::Query<HashMap<String, String>>) -> HttpResponse {
+    authorize_as(state, query.into_inner(), true)
+}
+
+fn authorize_as(state: web::Data<State>, q: HashMap<String, String>, github: bool) -> HttpResponse {
     let get = |k: &str| q.get(k).map(String::as_str).unwrap_or_default();
     // Errors before the redirect address is trusted are shown here, not redirected (RFC 6749 4.1.2.1).
     if get("client_id") != state.config.client_id {
@@ -274,10 +292,10 @@ async fn authorize(state: web::Data<State>, query: web::Query<HashMap<String, St
         }
         redirect(with_query(&redirect_uri, &params))
     };
-    if get("response_type") != "code" {
+    if !github && get("response_type") != "code" {
         return back_with_error("unsupported_response_type", "only response_type=code");
     }
-    if !get("scope").split(' ').any(|s| s == "openid") {
+    if !github && !get("scope").split(' ').any(|s| s == "openid") {
         return back_with_error("invalid_scope", "the openid scope is required");
     }
     if get("code_challenge_method") != "S256" || get("code_challenge").len() < 43 {
@@ -425,6 +443,61 @@ async fn token(state: web::Data<State>, req: HttpRequest, form: web::Form<TokenF
         body["id_token"] = serde_json::Value::String(id_token);
     }
     HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(body)
+}
+
+/// GitHub's token endpoint: like `/token` but an access token only, and errors with status 200.
+async fn github_token(state: web::Data<State>, req: HttpRequest, form: web::Form<TokenForm>) -> HttpResponse {
+    let form = form.into_inner();
+    let failed = |error: &str| HttpResponse::Ok().json(serde_json::json!({"error": error}));
+    let (client_id, secret) = match basic_auth(&req) {
+        Some(pair) => pair,
+        None => (form.client_id.clone().unwrap_or_default(), form.client_secret.clone().unwrap_or_default()),
+    };
+    if client_id != state.config.client_id || secret != state.config.client_secret {
+        return failed("incorrect_client_credentials");
+    }
+    let grant = state.codes.lock().ok().and_then(|mut codes| codes.remove(form.code.as_deref().unwrap_or_default()));
+    let Some(grant) = grant.filter(|g| g.issued.elapsed() < CODE_TTL && g.client_id == client_id) else {
+        return failed("bad_verification_code");
+    };
+    if form.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+        return failed("redirect_uri_mismatch");
+    }
+    let verifier = form.code_verifier.unwrap_or_default();
+    if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != grant.challenge {
+        return failed("bad_verification_code");
+    }
+    let token = format!("gho_{}", uuid::Uuid::new_v4().simple());
+    if let Ok(mut tokens) = state.github_tokens.lock() {
+        tokens.insert(token.clone(), grant.user);
+    }
+    HttpResponse::Ok()
+        .json(serde_json::json!({"access_token": token, "token_type": "bearer", "scope": "read:user,user:email"}))
+}
+
+fn github_caller(state: &State, req: &HttpRequest) -> Option<TestUser> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("token "))?;
+    state.github_tokens.lock().ok()?.get(token).cloned()
+}
+
+async fn github_user(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
+    let Some(user) = github_caller(&state, &req) else {
+        return HttpResponse::Unauthorized().json(serde_json::json!({"message": "Bad credentials"}));
+    };
+    let id = user.sub.parse::<u64>().map(serde_json::Value::from).unwrap_or_else(|_| user.sub.clone().into());
+    let login = user.preferred_username.clone().unwrap_or_else(|| user.sub.clone());
+    HttpResponse::Ok().json(serde_json::json!({"id": id, "login": login, "name": login}))
+}
+
+async fn github_emails(state: web::Data<State>, req: HttpRequest) -> HttpResponse {
+    let Some(user) = github_caller(&state, &req) else {
+        return HttpResponse::Unauthorized().json(serde_json::json!({"message": "Bad credentials"}));
+    };
+    HttpResponse::Ok().json(serde_json::json!([
+        {"email": format!("{}@users.noreply.github.com", user.sub), "primary": false, "verified": true, "visibility": null},
+        {"email": user.email, "primary": true, "verified": user.email_verified, "visibility": "private"},
+    ]))
 }
 
 #[cfg(test)]
