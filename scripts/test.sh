@@ -34,6 +34,7 @@ step "web client: unit tests (Vitest)"
 
 step "web client: Playwright in Chromium against a cluster on test ports"
 CHAT_STATE_DIR="$PWD/.local/e2e-web" CHAT_HTTP_PORT=18100 CHAT_HTTPS_PORT=18543 CHAT_API_PORT=18180 \
-  CHAT_WS_BASE_PORT=18190 CHAT_SMTP_PORT=18125 CHAT_MAIL_HTTP_PORT=18126 CHAT_PROFILE=debug CHAT_SKIP_BUILD=1 \
+  CHAT_WS_BASE_PORT=18190 CHAT_SMTP_PORT=18125 CHAT_MAIL_HTTP_PORT=18126 CHAT_OIDC_PORT=18155 \
+  CHAT_PROFILE=debug CHAT_SKIP_BUILD=1 \
   DATABASE_URL=postgres://postgres@127.0.0.1:5432/chat_e2e_web CHAT_EXCHANGE=e2eweb.events \
   CHAT_NODE_PREFIX=e2eweb- MEMCACHED_PREFIX=e2eweb: e2e/run-browser-tests.sh

@@ -13,6 +13,7 @@ use crate::routes;
         routes::health::healthz, routes::health::readyz,
         routes::auth::register, routes::auth::login, routes::auth::second_factor, routes::auth::refresh, routes::auth::logout, routes::auth::ws_ticket,
         routes::email::change, routes::email::resend, routes::email::verify, routes::email::forgot, routes::email::reset,
+        routes::oidc::providers, routes::oidc::start, routes::oidc::callback, routes::oidc::complete,
         routes::sessions::list, routes::sessions::revoke, routes::sessions::revoke_others,
         routes::users::me, routes::users::update_me, routes::privacy::get, routes::privacy::update,
         routes::two_factor::enrol, routes::two_factor::confirm,

@@ -54,6 +54,7 @@ impl Application {
             ),
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             mailer: Mailer::new(&settings)?,
+            oidc: Arc::new(crate::domain::oidc::Clients::new().context("OpenID Connect HTTP client")?),
             settings: Arc::new(settings),
         };
         let (stop_relay, stopped) = watch::channel(false);

@@ -30,6 +30,8 @@ pub struct AppState {
     pub upload_slots: Arc<Semaphore>,
     /// Verification and password-reset mails (sent in the background).
     pub mailer: Mailer,
+    /// OpenID Connect: HTTP client, discovery and JWKS caches.
+    pub oidc: Arc<crate::domain::oidc::Clients>,
 }
 
 impl AppState {

@@ -20,6 +20,12 @@
 #   CHAT_HTTP_PORT=8000 CHAT_HTTPS_PORT=8443   nginx ports
 #   CHAT_API_PORT=8080                         api-server port (node api-1)
 #   CHAT_WS_REPLICAS=2 CHAT_WS_BASE_PORT=8090  ws-<i> listens on base+i: ws-1 8091, ws-2 8092 ...
+#   CHAT_OIDC_PORT=8055                        the test OpenID provider (node `oidc`, e2e/oidc-provider):
+#                                              started when OIDC_PROVIDERS names `local`, which is the
+#                                              default ("Sign in with Local OIDC" approves everyone as
+#                                              local.user: a development convenience, never expose it).
+#                                              Set OIDC_PROVIDERS (e.g. google + its OIDC_GOOGLE_*) to
+#                                              use real providers instead; OIDC_PROVIDERS=none for none
 #                                              `up` remembers the count until `down` (scaling)
 #   CHAT_SMTP_PORT=2525 CHAT_MAIL_HTTP_PORT=8025  mail sink: SMTP (the api's SMTP_URL) and HTTP
 #                                              (GET /messages?to=<addr>, DELETE /messages)
@@ -63,6 +69,8 @@ case "$PROFILE" in release|debug) ;; *) echo "CHAT_PROFILE must be release or de
 API_BIN="$TARGET_DIR/$PROFILE/api-server"
 WS_BIN="$TARGET_DIR/$PROFILE/ws-server"
 MAIL_BIN="$TARGET_DIR/$PROFILE/smtp-sink"
+OIDC_BIN="$TARGET_DIR/$PROFILE/oidc-provider"
+OIDC_PORT="${CHAT_OIDC_PORT:-8055}"
 NGINX_BIN="${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}"
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/chat?sslmode=disable}"
@@ -74,6 +82,14 @@ export SMTP_URL="${SMTP_URL:-smtp://127.0.0.1:$SMTP_PORT}"
 export LOG_FORMAT="${LOG_FORMAT:-json}"
 export RUST_LOG="${RUST_LOG:-info}"
 export MEDIA_DIR="${MEDIA_DIR:-$LOCAL/media}"
+# Sign-in with OpenID Connect: the local test provider unless real providers are configured.
+export OIDC_PROVIDERS="${OIDC_PROVIDERS:-local}"
+[ "$OIDC_PROVIDERS" = none ] && OIDC_PROVIDERS=""
+export OIDC_LOCAL_ISSUER="${OIDC_LOCAL_ISSUER:-http://127.0.0.1:$OIDC_PORT}"
+export OIDC_LOCAL_CLIENT_ID="${OIDC_LOCAL_CLIENT_ID:-chat-local}"
+export OIDC_LOCAL_CLIENT_SECRET="${OIDC_LOCAL_CLIENT_SECRET:-local-secret}"
+export OIDC_LOCAL_LABEL="${OIDC_LOCAL_LABEL:-Local OIDC}"
+oidc_wanted() { [[ ",${OIDC_PROVIDERS// /}," == *,local,* ]]; }
 
 # shellcheck source=deploy/local/lib.sh
 source "$ROOT/deploy/local/lib.sh"
@@ -100,13 +116,15 @@ node_port() {
     nginx) echo "$HTTP_PORT" ;;
     prometheus) echo "$PROMETHEUS_PORT" ;;
     mail) echo "$MAIL_HTTP_PORT" ;;
+    oidc) echo "$OIDC_PORT" ;;
   esac
 }
 node_binary_name() {
-  case "$1" in api-*) echo api-server ;; ws-*) echo ws-server ;; mail) echo smtp-sink ;; *) echo "$1" ;; esac
+  case "$1" in api-*) echo api-server ;; ws-*) echo ws-server ;; mail) echo smtp-sink ;; oidc) echo oidc-provider ;; *) echo "$1" ;; esac
 }
 ready_url() {
   case "$1" in
+    oidc) echo "http://127.0.0.1:$OIDC_PORT/.well-known/openid-configuration" ;;
     nginx) echo "http://127.0.0.1:$HTTP_PORT/healthz" ;;
     prometheus) echo "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" ;;
     mail) echo "http://127.0.0.1:$MAIL_HTTP_PORT/messages" ;;
@@ -357,15 +375,20 @@ cmd_up() {
   if [ "${CHAT_SKIP_BUILD:-0}" != 1 ]; then
     local flag=(--release)
     [ "$PROFILE" = debug ] && flag=()
-    say "build: cargo build ${flag[*]} -p api-server -p ws-server -p smtp-sink"
-    (cd "$ROOT" && cargo build "${flag[@]}" -p api-server -p ws-server -p smtp-sink) || die "cargo build failed"
-  fi
-  if [ "${CHAT_SKIP_BUILD:-0}" = 1 ] && [ "$MAIL_SINK" = 1 ] && [ ! -x "$MAIL_BIN" ]; then
-    # A test build does not make the sink's binary (it has no integration tests): a small build.
-    local flag=(--release)
-    [ "$PROFILE" = debug ] && flag=()
-    say "build: cargo build ${flag[*]} -p smtp-sink ($(rel "$MAIL_BIN") is missing)"
-    (cd "$ROOT" && cargo build "${flag[@]}" -p smtp-sink) || die "cargo build -p smtp-sink failed"
+    say "build: cargo build ${flag[*]} -p api-server -p ws-server -p smtp-sink -p oidc-provider"
+    (cd "$ROOT" && cargo build "${flag[@]}" -p api-server -p ws-server -p smtp-sink -p oidc-provider) || die "cargo build failed"
+  else
+    # A test build does not make the helper nodes' binaries (they have no integration tests of
+    # their own): a small build of the missing ones.
+    local missing=()
+    if [ "$MAIL_SINK" = 1 ] && [ ! -x "$MAIL_BIN" ]; then missing+=(-p smtp-sink); fi
+    if oidc_wanted && [ ! -x "$OIDC_BIN" ]; then missing+=(-p oidc-provider); fi
+    if [ ${#missing[@]} -gt 0 ]; then
+      local flag=(--release)
+      [ "$PROFILE" = debug ] && flag=()
+      say "build: cargo build ${flag[*]} ${missing[*]} (their binaries are missing)"
+      (cd "$ROOT" && cargo build "${flag[@]}" "${missing[@]}") || die "cargo build failed"
+    fi
   fi
   ensure_cert
 
@@ -376,6 +399,10 @@ cmd_up() {
       port_busy "$SMTP_PORT" && die "port $SMTP_PORT (mail sink SMTP) is already in use by a process this script did not start"
     fi
     start_node mail "$MAIL_BIN" SMTP_SINK_HTTP --smtp "127.0.0.1:$SMTP_PORT" --http "127.0.0.1:$MAIL_HTTP_PORT"
+  fi
+  if oidc_wanted; then
+    start_node oidc "$OIDC_BIN" OIDC_PROVIDER_ADDR --addr "127.0.0.1:$OIDC_PORT" --issuer "$OIDC_LOCAL_ISSUER" \
+      --client-id "$OIDC_LOCAL_CLIENT_ID" --client-secret "$OIDC_LOCAL_CLIENT_SECRET"
   fi
   # The api-server applies the migrations at start: the ws replicas start once it is ready.
   start_node api-1 "$API_BIN" API_ADDR
@@ -394,6 +421,7 @@ cmd_up() {
   mapfile -t all < <(ws_nodes)
   all+=(nginx)
   [ "$MAIL_SINK" = 1 ] && all+=(mail)
+  oidc_wanted && all+=(oidc)
   [ "${CHAT_PROMETHEUS:-0}" = 1 ] && command -v prometheus >/dev/null 2>&1 && all+=(prometheus)
   wait_ready "${all[@]}"
 
@@ -404,6 +432,7 @@ cmd_up() {
   say "  direct     api-1 http://127.0.0.1:$API_PORT$(for n in $(ws_nodes); do printf '   %s http://127.0.0.1:%s' "$n" "$(node_port "$n")"; done)"
   [ "${CHAT_PROMETHEUS:-0}" = 1 ] && say "  prometheus http://127.0.0.1:$PROMETHEUS_PORT/"
   [ "$MAIL_SINK" = 1 ] && say "  mail       smtp://127.0.0.1:$SMTP_PORT   read: http://127.0.0.1:$MAIL_HTTP_PORT/messages?to=<address>"
+  oidc_wanted && say "  oidc       $OIDC_LOCAL_ISSUER (test provider: \"Sign in with $OIDC_LOCAL_LABEL\" signs in as local.user)"
   say "  logs       $(rel "$LOGS")/*.log   (deploy/local/cluster.sh logs -f)"
   say "  demo data  deploy/local/seed-demo.sh"
 }
@@ -415,7 +444,7 @@ cmd_down() {
   stop_nodes nginx prometheus
   [ ${#ws[@]} -gt 0 ] && stop_nodes "${ws[@]}"
   stop_nodes api-1
-  stop_nodes mail
+  stop_nodes mail oidc
   rm -f "$RUN/ws-replicas"
   say "cluster stopped (PostgreSQL, RabbitMQ and Memcached keep running)"
 }
@@ -426,6 +455,7 @@ cmd_status() {
   nodes+=("${ws[@]}" nginx)
   [ -f "$RUN/prometheus.pid" ] && nodes+=(prometheus)
   { [ "$MAIL_SINK" = 1 ] || [ -f "$RUN/mail.pid" ]; } && nodes+=(mail)
+  { oidc_wanted || [ -f "$RUN/oidc.pid" ]; } && nodes+=(oidc)
   printf '%-11s %-8s %-8s %-5s %s\n' NODE PID STATE READY URL
   for node in "${nodes[@]}"; do
     if pid="$(pid_of "$node")"; then state=running; else pid=-; state=stopped; rc=1; fi

@@ -11,6 +11,7 @@ export CHAT_STATE_DIR="$ROOT/.local/e2e"
 export CHAT_HTTP_PORT="${E2E_HTTP_PORT:-18000}" CHAT_HTTPS_PORT="${E2E_HTTPS_PORT:-18443}"
 export CHAT_API_PORT="${E2E_API_PORT:-18080}" CHAT_WS_BASE_PORT="${E2E_WS_BASE_PORT:-18090}"
 export CHAT_SMTP_PORT="${E2E_SMTP_PORT:-18025}" CHAT_MAIL_HTTP_PORT="${E2E_MAIL_HTTP_PORT:-18026}"
+export CHAT_OIDC_PORT="${E2E_OIDC_PORT:-18055}"
 export CHAT_WS_REPLICAS=2 CHAT_PROFILE="${CHAT_PROFILE:-debug}"
 export DATABASE_URL="${E2E_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/chat_e2e}"
 export CHAT_EXCHANGE="e2e.events" CHAT_NODE_PREFIX="e2e-" MEMCACHED_PREFIX="e2e:"
@@ -28,6 +29,13 @@ echo "== flow through nginx: REST sends, WebSocket delivery"
 node --experimental-websocket --no-warnings e2e/cluster/flow.mjs "$BASE" 30
 echo "== HTTPS answers with the self-signed certificate"
 curl -fsSk "https://localhost:$CHAT_HTTPS_PORT/api/openapi.json" -o /dev/null && echo "ok"
+echo "== sign-in with the local OpenID provider (node oidc): offered, and /start redirects to it"
+curl -fsS "$BASE/api/auth/oidc/providers" | grep -q '"name":"local"' || { echo "provider 'local' not offered" >&2; exit 1; }
+start_to="$(curl -sS -o /dev/null -w '%{redirect_url}' "$BASE/api/auth/oidc/local/start")"
+case "$start_to" in
+  "http://127.0.0.1:$CHAT_OIDC_PORT/authorize?"*code_challenge_method=S256*) echo "ok" ;;
+  *) echo "/start redirected to '$start_to'" >&2; exit 1 ;;
+esac
 
 echo "== security headers from nginx, no CORS for a foreign origin (real cluster)"
 headers="$(curl -fsS -D - -o /dev/null "$BASE/api/openapi.json")"

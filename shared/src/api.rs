@@ -54,6 +54,14 @@ pub struct TokensDto {
     pub user: MeDto,
 }
 
+/// A sign-in provider (OpenID Connect) to offer as "Sign in with {label}".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OidcProviderDto {
+    /// The path segment of `/api/auth/oidc/{name}/start`.
+    pub name: String,
+    pub label: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct WsTicketDto {
     pub ticket: String,

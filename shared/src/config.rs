@@ -78,6 +78,33 @@ pub struct Settings {
     pub smtp_url: SecretString,
     /// The From of every mail, e.g. `Chat <no-reply@example.com>`.
     pub mail_from: String,
+    /// OpenID Connect providers offered on the sign-in page (`OIDC_PROVIDERS`), in that order.
+    pub oidc_providers: Vec<OidcProvider>,
+}
+
+/// One OpenID Connect provider: `OIDC_<NAME>_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`, `_LABEL`.
+#[derive(Debug, Clone)]
+pub struct OidcProvider {
+    /// Lowercase `[a-z0-9-]`: the path segment of `/api/auth/oidc/{name}/…`.
+    pub name: String,
+    /// The button text ("Sign in with …").
+    pub label: String,
+    /// Discovery is read from `{issuer}/.well-known/openid-configuration`; id_tokens must name it.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub kind: OidcKind,
+}
+
+/// `OIDC_<NAME>_KIND`: how a provider is spoken to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OidcKind {
+    /// OpenID Connect: discovery, id_token (the default).
+    Oidc,
+    /// GitHub's OAuth 2.0 (no id_token): the issuer is the web address (default
+    /// `https://github.com`), the user and its verified addresses come from `api_url`
+    /// (`OIDC_<NAME>_API_URL`, default `https://api.github.com`).
+    Github { api_url: String },
 }
 
 impl Settings {
@@ -145,6 +172,7 @@ impl Settings {
         let smtp_url = get("SMTP_URL").unwrap_or_else(|| "smtp://127.0.0.1:2525".into());
         check_scheme("SMTP_URL", &smtp_url, &["smtp", "smtps"])?;
         let mail_from = get("MAIL_FROM").unwrap_or_else(|| "Chat <no-reply@localhost>".into());
+        let oidc_providers = oidc_providers(&get)?;
         Ok(Self {
             app_env,
             database_url: database_url.into(),
@@ -171,6 +199,7 @@ impl Settings {
             public_url,
             smtp_url: smtp_url.into(),
             mail_from,
+            oidc_providers,
         })
     }
 
@@ -197,9 +226,66 @@ impl Settings {
             "public_url": self.public_url,
             "smtp_url": redact_url(self.smtp_url.expose_secret()),
             "mail_from": self.mail_from,
+            "oidc_providers": self.oidc_providers.iter().map(|p| serde_json::json!({"name": p.name, "issuer": p.issuer, "client_id": p.client_id})).collect::<Vec<_>>(),
             "jwt_secret": if self.jwt_secret.expose_secret() == DEV_JWT_SECRET { "development default" } else { "set" },
         })
     }
+}
+
+/// `OIDC_PROVIDERS=google,corp` and, per name, `OIDC_GOOGLE_ISSUER` … (the name in upper case,
+/// `-` as `_`). Issuer, client id and client secret are required; the label defaults to the name.
+fn oidc_providers(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<OidcProvider>, ConfigError> {
+    const VAR: &str = "OIDC_PROVIDERS";
+    let mut providers: Vec<OidcProvider> = Vec::new();
+    for name in get(VAR).unwrap_or_default().split(',').map(|n| n.trim().to_ascii_lowercase()).filter(|n| !n.is_empty())
+    {
+        let valid = name.len() <= 32 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            return Err(ConfigError::new(
+                VAR,
+                format!("'{name}' may only contain letters, digits and '-' (32 at most)"),
+            ));
+        }
+        if providers.iter().any(|p| p.name == name) {
+            return Err(ConfigError::new(VAR, format!("'{name}' is listed twice")));
+        }
+        let prefix = format!("OIDC_{}_", name.to_ascii_uppercase().replace('-', "_"));
+        let required = |what: &str| {
+            get(&format!("{prefix}{what}"))
+                .map(|v| v.trim().to_owned())
+                .ok_or_else(|| ConfigError::new(VAR, format!("provider '{name}' needs {prefix}{what}")))
+        };
+        let kind = match get(&format!("{prefix}KIND")).as_deref().map(str::trim) {
+            None | Some("oidc") => OidcKind::Oidc,
+            Some("github") => OidcKind::Github {
+                api_url: get(&format!("{prefix}API_URL"))
+                    .unwrap_or_else(|| "https://api.github.com".into())
+                    .trim()
+                    .trim_end_matches('/')
+                    .to_owned(),
+            },
+            Some(other) => {
+                return Err(ConfigError::new(VAR, format!("{prefix}KIND '{other}' is not one of oidc, github")))
+            }
+        };
+        let issuer = match (&kind, get(&format!("{prefix}ISSUER"))) {
+            (OidcKind::Github { .. }, None) => "https://github.com".to_owned(),
+            _ => required("ISSUER")?,
+        };
+        let issuer = issuer.trim_end_matches('/').to_owned();
+        if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+            return Err(ConfigError::new(VAR, format!("{prefix}ISSUER '{issuer}' is not an http(s) URL")));
+        }
+        providers.push(OidcProvider {
+            label: get(&format!("{prefix}LABEL")).unwrap_or_else(|| name.clone()),
+            client_id: required("CLIENT_ID")?,
+            client_secret: required("CLIENT_SECRET")?.into(),
+            issuer,
+            name,
+            kind,
+        });
+    }
+    Ok(providers)
 }
 
 fn parse<T: std::str::FromStr>(
@@ -294,6 +380,43 @@ mod tests {
         );
         let strong = "x".repeat(48);
         assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &strong)]).is_ok());
+    }
+
+    #[test]
+    fn oidc_providers_are_read_per_name() {
+        assert!(settings(&[]).expect("defaults").oidc_providers.is_empty());
+        let s = settings(&[
+            ("OIDC_PROVIDERS", "google, corp-sso"),
+            ("OIDC_GOOGLE_ISSUER", "https://accounts.google.com/"),
+            ("OIDC_GOOGLE_CLIENT_ID", "id1"),
+            ("OIDC_GOOGLE_CLIENT_SECRET", "secret1"),
+            ("OIDC_GOOGLE_LABEL", "Google"),
+            ("OIDC_CORP_SSO_ISSUER", "https://sso.corp.example/realms/x"),
+            ("OIDC_CORP_SSO_CLIENT_ID", "id2"),
+            ("OIDC_CORP_SSO_CLIENT_SECRET", "secret2"),
+        ])
+        .expect("valid");
+        let names: Vec<&str> = s.oidc_providers.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["google", "corp-sso"]);
+        assert_eq!(s.oidc_providers[0].issuer, "https://accounts.google.com");
+        assert_eq!(s.oidc_providers[0].label, "Google");
+        assert_eq!(s.oidc_providers[1].label, "corp-sso");
+        assert!(!s.redacted().to_string().contains("secret1"));
+        let missing = settings(&[("OIDC_PROVIDERS", "google"), ("OIDC_GOOGLE_ISSUER", "https://accounts.google.com")])
+            .expect_err("no client id");
+        assert_eq!(missing.var, "OIDC_PROVIDERS");
+        assert!(missing.message.contains("OIDC_GOOGLE_CLIENT_ID"), "{}", missing.message);
+        assert!(settings(&[("OIDC_PROVIDERS", "bad name")]).is_err());
+        let gh = settings(&[
+            ("OIDC_PROVIDERS", "github"),
+            ("OIDC_GITHUB_KIND", "github"),
+            ("OIDC_GITHUB_CLIENT_ID", "id"),
+            ("OIDC_GITHUB_CLIENT_SECRET", "secret"),
+        ])
+        .expect("valid");
+        assert_eq!(gh.oidc_providers[0].issuer, "https://github.com");
+        assert_eq!(gh.oidc_providers[0].kind, OidcKind::Github { api_url: "https://api.github.com".into() });
+        assert!(settings(&[("OIDC_PROVIDERS", "x"), ("OIDC_X_KIND", "saml")]).is_err());
     }
 
     #[test]

@@ -27,7 +27,10 @@ fn migrations_apply_to_an_empty_database_and_round_trip() {
     let applied = shared::db::run_migrations(&mut conn).expect("up");
     assert!(!applied.is_empty());
     let tables = table_count(&mut conn);
-    assert_eq!(tables, 17, "every table of the data model");
+    assert_eq!(
+        tables, 20,
+        "every table of the data model (email_tokens, oidc_logins, oidc_identities, oidc_codes included)"
+    );
 
     shared::db::revert_all_migrations(&mut conn).expect("down");
     assert_eq!(table_count(&mut conn), 0, "down.sql removes everything");

@@ -11,6 +11,7 @@ pub mod flood;
 pub mod groups;
 pub mod media;
 pub mod messages;
+pub mod oidc;
 pub mod presence;
 pub mod privacy;
 pub mod reactions;

@@ -39,7 +39,7 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-fn client(req: &HttpRequest, state: &AppState) -> ClientInfo {
+pub(crate) fn client(req: &HttpRequest, state: &AppState) -> ClientInfo {
     ClientInfo {
         ip: client_ip(req, state.settings.trust_forwarded_for),
         user_agent: req

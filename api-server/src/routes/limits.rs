@@ -9,6 +9,12 @@ pub fn auth(state: &AppState) -> Limit {
     Limit { name: "auth", max: state.settings.auth_rate_limit_per_min, window_secs: 60 }
 }
 
+/// OpenID Connect starts and completions per client IP: each start stores a flow, so it is
+/// limited, but more loosely than password attempts (a provider sign-in guesses nothing).
+pub fn oidc(state: &AppState) -> Limit {
+    Limit { name: "oidc", max: state.settings.auth_rate_limit_per_min.saturating_mul(3).max(30), window_secs: 60 }
+}
+
 pub fn send(state: &AppState) -> Limit {
     Limit { name: "send", max: state.settings.send_rate_limit_per_min, window_secs: 60 }
 }

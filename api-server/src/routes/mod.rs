@@ -10,6 +10,7 @@ pub mod health;
 pub mod limits;
 pub mod media;
 pub mod messages;
+pub mod oidc;
 pub mod presence;
 pub mod privacy;
 pub mod search;
@@ -34,6 +35,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(email::reset)
             .service(email::change)
             .service(email::resend)
+            .service(oidc::providers)
+            .service(oidc::complete)
+            .service(oidc::start)
+            .service(oidc::callback)
             .service(sessions::list)
             .service(sessions::revoke_others)
             .service(sessions::revoke)

@@ -29,6 +29,10 @@ const SELF_SCOPED: &[(&str, &str)] = &[
     ("post", "/api/auth/password/reset"),
     ("put", "/api/me/email"),
     ("post", "/api/me/email/verification"),
+    ("get", "/api/auth/oidc/providers"),
+    ("get", "/api/auth/oidc/{provider}/start"),
+    ("get", "/api/auth/oidc/{provider}/callback"),
+    ("post", "/api/auth/oidc/complete"),
     ("get", "/api/sessions"),
     ("post", "/api/auth/login/second-factor"),
     ("post", "/api/me/2fa"),
@@ -172,6 +176,7 @@ fn body_for(schema: &str) -> Value {
         "ForgotRequest" => json!({"email": "intruder@example.com"}),
         "ResetRequest" => json!({"token": "intruder", "password": "password123"}),
         "ChangeEmailRequest" => json!({"email": "intruder@example.com", "password": "password123"}),
+        "CompleteRequest" => json!({"code": "intruder"}),
         other => panic!("authz matrix: give a valid body for request schema {other}"),
     }
 }
@@ -264,6 +269,7 @@ async fn every_route_denies_outsiders_and_anonymous_callers_without_leaking_or_c
 
     for (verb, path, schema) in operations(&app).await {
         let public = path.starts_with("/api/auth/") && verb == "post" && path != "/api/auth/ws-ticket"
+            || path.starts_with("/api/auth/oidc/")
             || !path.starts_with("/api/")
             || path == "/api/openapi.json";
         let body = schema.as_deref().map(body_for);

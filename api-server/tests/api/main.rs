@@ -9,6 +9,7 @@ mod groups;
 mod helpers;
 mod media;
 mod messages;
+mod oidc;
 mod ops;
 mod outbox;
 mod privacy;

@@ -149,6 +149,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    oidc_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Int8,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oidc_identities (provider, subject) {
+        provider -> Text,
+        subject -> Text,
+        user_id -> Int8,
+        email -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oidc_logins (state_hash) {
+        state_hash -> Text,
+        provider -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        redirect_after -> Nullable<Text>,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> Int8,
         routing_key -> Text,
@@ -250,6 +281,8 @@ diesel::joinable!(invites -> users (created_by));
 diesel::joinable!(messages -> attachments (attachment_id));
 diesel::joinable!(messages -> conversations (conversation_id));
 diesel::joinable!(messages -> users (sender_id));
+diesel::joinable!(oidc_codes -> users (user_id));
+diesel::joinable!(oidc_identities -> users (user_id));
 diesel::joinable!(reactions -> messages (message_id));
 diesel::joinable!(reactions -> users (user_id));
 diesel::joinable!(recovery_codes -> users (user_id));
@@ -268,6 +301,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     groups,
     invites,
     messages,
+    oidc_codes,
+    oidc_identities,
+    oidc_logins,
     outbox,
     reactions,
     recovery_codes,

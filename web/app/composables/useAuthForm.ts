@@ -1,3 +1,5 @@
+import type { MfaChallengeDto } from '~/utils/twoFactor'
+
 // State and submit flow shared by the sign-in and sign-up forms: busy flag, per-field and
 // general errors, and on success the `?redirect=` target (same-site paths only). An action that
 // resolves to `false` stays on the page (another step follows, e.g. the second factor).
@@ -24,4 +26,12 @@ export function useAuthForm() {
   }
 
   return { route, fields, error, busy, submit }
+}
+
+/**
+ * A second-factor challenge handed from the /oidc page (a provider sign-in of an account with
+ * two-factor authentication on) to the sign-in page, which shows its code step.
+ */
+export function usePendingChallenge() {
+  return useState<MfaChallengeDto | null>('pending-mfa-challenge', () => null)
 }

@@ -93,6 +93,17 @@ export const useAuthStore = defineStore('auth', {
       return null
     },
 
+    /**
+     * Finishes a sign-in with an OpenID Connect provider: the one-time code of the /oidc page.
+     * Answers like `login`: a challenge when two-factor authentication is on, else null.
+     */
+    async completeOidc(code: string): Promise<MfaChallengeDto | null> {
+      const body = await apiRequest<TokensDto | MfaChallengeDto>('POST', '/auth/oidc/complete', { code }, { anonymous: true })
+      if (isMfaChallenge(body)) return body
+      this.accept(body)
+      return null
+    },
+
     /** Second step of a sign-in: the challenge's token plus an app code or a recovery code. */
     async loginSecondFactor(mfaToken: string, proof: SecondFactorProof) {
       this.accept(await apiRequest<TokensDto>('POST', '/auth/login/second-factor', { mfa_token: mfaToken, ...proof }, { anonymous: true }))

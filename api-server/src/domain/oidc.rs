@@ -1,0 +1,679 @@
+//! Sign-in with OpenID Connect providers (authorization code flow with PKCE).
+//!
+//! Lifecycle of one sign-in:
+//! 1. [`start`]: a random `state`, `nonce` and PKCE verifier; the flow is stored under the hash
+//!    of `state` (10 minutes, single use) and `state` also goes into a cookie of this browser;
+//!    the browser is sent to the provider's authorization endpoint.
+//! 2. [`callback`]: the provider sends the browser back with `code` and `state`. `state` must
+//!    equal the cookie (so a sign-in started elsewhere cannot be completed in this browser) and
+//!    name a stored, unexpired flow of this provider, which is deleted. The code is exchanged at
+//!    the token endpoint with the client secret and the PKCE verifier. The id_token must be
+//!    RS256-signed by a key of the provider's JWKS (by `kid`), name the provider as `iss` and our
+//!    client as `aud`, be unexpired, and carry the flow's `nonce`.
+//! 3. The account: the one linked to (provider, `sub`); else the account whose *verified*
+//!    address equals the provider's address, only when the provider says `email_verified`
+//!    (then linked); else a new account (username from `preferred_username` or the address,
+//!    made unique; the address is kept when no other account has it, verified if the provider
+//!    verified it). A suspended account is refused.
+//! 4. A one-time code (60 s, stored hashed) is handed to the web client in the redirect to
+//!    `{PUBLIC_URL}/oidc?code=…`; [`complete`] trades it for the same answer as a password login,
+//!    including the second step when two-factor authentication is on.
+//!
+//! GitHub speaks OAuth 2.0 without OpenID Connect (`OIDC_<NAME>_KIND=github`): no discovery, no
+//! id_token, no nonce. Steps 1-2 are the same (state cookie, single-use flow, PKCE); the code buys
+//! an access token, and the identity is GitHub's numeric user id from `GET {api}/user` (`login`
+//! as the username hint), the address the *primary* one of `GET {api}/user/emails` with its
+//! `verified` flag. The TLS connection to GitHub's API stands in for the id_token signature.
+//!
+//! Any failure of steps 2-3 becomes `{PUBLIC_URL}/oidc?error=<code>` (never an error page).
+//!
+//! Concurrency model: discovery documents and JWKS are cached per provider in one
+//! `Mutex<HashMap>` (held only to read or replace an entry, never across a request). Discovery is
+//! kept an hour; a JWKS until an id_token names a `kid` it lacks, then it is fetched again (at
+//! most every 10 seconds per provider, so forged tokens cannot make us hammer the provider).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::Utc;
+use diesel::{Connection, PgConnection};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use shared::api::OidcProviderDto;
+use shared::auth::{self, AUD_MFA, MFA_TTL_SECS};
+use shared::config::{OidcKind, OidcProvider};
+use shared::models::oidc::{self, Identity, PendingLogin};
+use shared::models::user::{NewUser, User};
+use shared::{db, Error};
+
+use crate::domain::auth::{sign_in, suspended, ClientInfo, LoginOutcome};
+use crate::domain::validate::{Username, DISPLAY_NAME_MAX, USERNAME_MAX};
+use crate::state::AppState;
+use shared::api::SecondFactorDto;
+
+/// How long a started sign-in may take at the provider.
+pub const FLOW_TTL_SECS: i64 = 600;
+/// How long the web client has to trade the one-time code.
+pub const CODE_TTL_SECS: i64 = 60;
+/// The cookie that binds `state` to the browser that started the sign-in.
+pub const STATE_COOKIE: &str = "chat_oidc_state";
+const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
+const JWKS_MIN_REFETCH: Duration = Duration::from_secs(10);
+const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
+/// Clock skew allowed on `exp`.
+const LEEWAY_SECS: u64 = 60;
+/// What accounts made by a sign-in have instead of a password hash: never a valid PHC string,
+/// so a password login of such an account always fails.
+const NO_PASSWORD: &str = "!oidc-no-password";
+
+#[derive(Debug, Clone, Deserialize)]
+struct Metadata {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    jwks_uri: String,
+}
+
+#[derive(Default)]
+struct Cached {
+    metadata: Option<(Metadata, Instant)>,
+    jwks: Option<(JwkSet, Instant)>,
+}
+
+/// HTTP client and per-provider caches (one per process, in [`AppState`]).
+pub struct Clients {
+    http: reqwest::Client,
+    cache: Mutex<HashMap<String, Cached>>,
+}
+
+impl Clients {
+    pub fn new() -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(HTTP_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("chat-api-server")
+            .build()?;
+        Ok(Self { http, cache: Mutex::default() })
+    }
+
+    fn cached<T>(&self, provider: &str, read: impl FnOnce(&Cached) -> Option<T>) -> Option<T> {
+        self.cache.lock().ok().and_then(|c| c.get(provider).and_then(read))
+    }
+
+    fn update(&self, provider: &str, write: impl FnOnce(&mut Cached)) {
+        if let Ok(mut c) = self.cache.lock() {
+            write(c.entry(provider.to_owned()).or_default());
+        }
+    }
+
+    async fn metadata(&self, provider: &OidcProvider) -> Result<Metadata, Error> {
+        let fresh =
+            |c: &Cached| c.metadata.as_ref().filter(|(_, at)| at.elapsed() < DISCOVERY_TTL).map(|(m, _)| m.clone());
+        if let Some(m) = self.cached(&provider.name, fresh) {
+            return Ok(m);
+        }
+        let url = format!("{}/.well-known/openid-configuration", provider.issuer);
+        let metadata: Metadata = self.get_json(&url).await?;
+        // OpenID Connect Discovery 4.3: the document must be about the configured issuer.
+        if metadata.issuer.trim_end_matches('/') != provider.issuer {
+            return Err(provider_unavailable(anyhow::anyhow!(
+                "discovery of {} names issuer {}",
+                provider.issuer,
+                metadata.issuer
+            )));
+        }
+        self.update(&provider.name, |c| c.metadata = Some((metadata.clone(), Instant::now())));
+        Ok(metadata)
+    }
+
+    /// The key for `kid`, fetching the JWKS when it is not known (yet).
+    async fn key(&self, provider: &OidcProvider, jwks_uri: &str, kid: &str) -> Result<DecodingKey, Error> {
+        let find = |c: &Cached| c.jwks.as_ref().and_then(|(set, _)| set.find(kid).cloned());
+        if let Some(jwk) = self.cached(&provider.name, find) {
+            return DecodingKey::from_jwk(&jwk).map_err(|_| bad_token("the signing key is unusable"));
+        }
+        let recent = |c: &Cached| c.jwks.as_ref().map(|(_, at)| at.elapsed() < JWKS_MIN_REFETCH);
+        if self.cached(&provider.name, recent) == Some(true) {
+            return Err(bad_token("the id_token names an unknown key"));
+        }
+        let set: JwkSet = self.get_json(jwks_uri).await?;
+        let jwk = set.find(kid).cloned();
+        self.update(&provider.name, |c| c.jwks = Some((set, Instant::now())));
+        let jwk = jwk.ok_or_else(|| bad_token("the id_token names an unknown key"))?;
+        DecodingKey::from_jwk(&jwk).map_err(|_| bad_token("the signing key is unusable"))
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, Error> {
+        let res = self.http.get(url).send().await.map_err(|e| provider_unavailable(e.into()))?;
+        if !res.status().is_success() {
+            return Err(provider_unavailable(anyhow::anyhow!("GET {url}: {}", res.status())));
+        }
+        res.json().await.map_err(|e| provider_unavailable(e.into()))
+    }
+}
+
+fn provider_unavailable(source: anyhow::Error) -> Error {
+    tracing::warn!(error = %source, "OpenID provider unreachable or misbehaving");
+    Error::new(shared::error::Kind::Unavailable, "provider_unavailable", "the sign-in provider could not be reached")
+}
+
+fn bad_token(why: &str) -> Error {
+    Error::unauthorized("invalid_id_token", format!("the provider's answer was refused: {why}"))
+}
+
+fn provider<'a>(state: &'a AppState, name: &str) -> Result<&'a OidcProvider, Error> {
+    state
+        .settings
+        .oidc_providers
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| Error::not_found("unknown_provider", "no such sign-in provider"))
+}
+
+pub fn providers(state: &AppState) -> Vec<OidcProviderDto> {
+    state
+        .settings
+        .oidc_providers
+        .iter()
+        .map(|p| OidcProviderDto { name: p.name.clone(), label: p.label.clone() })
+        .collect()
+}
+
+fn redirect_uri(state: &AppState, provider: &OidcProvider) -> String {
+    format!("{}/api/auth/oidc/{}/callback", state.settings.public_url, provider.name)
+}
+
+/// Percent-encoding of everything outside the unreserved set (RFC 3986).
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A started sign-in: where to send the browser, and the `state` for its cookie.
+pub struct Started {
+    pub authorize_url: String,
+    pub state: String,
+}
+
+/// A path of this site to go to after the sign-in (`?redirect=` of the sign-in page), or nothing:
+/// never another origin (`//host`, `/\host`, a scheme) nor control characters.
+pub fn safe_redirect(raw: Option<&str>) -> Option<String> {
+    let r = raw?.trim();
+    let ok = r.starts_with('/')
+        && !r.starts_with("//")
+        && !r.contains('\\')
+        && r.len() <= 512
+        && !r.chars().any(char::is_control);
+    ok.then(|| r.to_owned())
+}
+
+pub async fn start(state: &AppState, provider_name: &str, redirect_after: Option<&str>) -> Result<Started, Error> {
+    let provider = provider(state, provider_name)?;
+    let (authorization_endpoint, scope) = match provider.kind {
+        OidcKind::Oidc => (state.oidc.metadata(provider).await?.authorization_endpoint, "openid email profile"),
+        OidcKind::Github { .. } => (format!("{}/login/oauth/authorize", provider.issuer), "read:user user:email"),
+    };
+    let (state_token, nonce, verifier) = (auth::new_opaque_token(), auth::new_opaque_token(), auth::new_opaque_token());
+    let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let login = PendingLogin {
+        state_hash: auth::hash_token(&state_token),
+        provider: provider.name.clone(),
+        nonce: nonce.clone(),
+        pkce_verifier: verifier,
+        redirect_after: safe_redirect(redirect_after),
+        expires_at: Utc::now() + chrono::Duration::seconds(FLOW_TTL_SECS),
+    };
+    db::run(&state.pool, move |conn| Ok(PendingLogin::insert(conn, &login)?)).await?;
+    let params = [
+        ("response_type", "code"),
+        ("client_id", provider.client_id.as_str()),
+        ("redirect_uri", &redirect_uri(state, provider)),
+        ("scope", scope),
+        ("state", &state_token),
+        ("nonce", &nonce),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    let sep = if authorization_endpoint.contains('?') { '&' } else { '?' };
+    tracing::info!(provider = provider.name, "OpenID Connect sign-in started");
+    Ok(Started { authorize_url: format!("{authorization_endpoint}{sep}{}", query.join("&")), state: state_token })
+}
+
+/// What the provider sent the browser back with.
+#[derive(Debug, Default, Deserialize)]
+pub struct CallbackParams {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Steps 2-3: the address of the web client page to send the browser to (`?code=` or `?error=`).
+pub async fn callback(state: &AppState, provider_name: &str, params: CallbackParams, cookie: Option<String>) -> String {
+    let page = format!("{}/oidc", state.settings.public_url);
+    match finish(state, provider_name, params, cookie).await {
+        Ok((code, None)) => format!("{page}?code={}", encode(&code)),
+        Ok((code, Some(after))) => format!("{page}?code={}&redirect={}", encode(&code), encode(&after)),
+        Err(e) => {
+            if e.status() >= 500 && e.code == "internal" {
+                tracing::error!(error = ?e, provider = provider_name, "OpenID Connect sign-in failed");
+            } else {
+                tracing::info!(code = %e.code, provider = provider_name, "OpenID Connect sign-in refused");
+            }
+            let code = if e.code == "internal" { "server_error" } else { &e.code };
+            format!("{page}?error={}", encode(code))
+        }
+    }
+}
+
+/// Claims read from the id_token (iss, aud and exp are checked by the validation).
+#[derive(Debug, Deserialize)]
+struct IdClaims {
+    sub: String,
+    nonce: Option<String>,
+    email: Option<String>,
+    #[serde(default, deserialize_with = "bool_or_string")]
+    email_verified: bool,
+    preferred_username: Option<String>,
+    name: Option<String>,
+}
+
+/// Some providers send `"email_verified": "true"`.
+fn bool_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum B {
+        Bool(bool),
+        Str(String),
+    }
+    Ok(match Option::<B>::deserialize(d)? {
+        Some(B::Bool(b)) => b,
+        Some(B::Str(s)) => s.eq_ignore_ascii_case("true"),
+        None => false,
+    })
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    id_token: Option<String>,
+}
+
+async fn finish(
+    state: &AppState,
+    provider_name: &str,
+    params: CallbackParams,
+    cookie: Option<String>,
+) -> Result<(String, Option<String>), Error> {
+    let provider = provider(state, provider_name)?;
+    let mismatch = || Error::bad_request("state_mismatch", "this sign-in was not started in this browser");
+    let state_token = params.state.filter(|s| !s.is_empty()).ok_or_else(mismatch)?;
+    if cookie.as_deref() != Some(state_token.as_str()) {
+        return Err(mismatch());
+    }
+    let hash = auth::hash_token(&state_token);
+    let login = db::run(&state.pool, move |conn| Ok(PendingLogin::take(conn, &hash)?))
+        .await?
+        .ok_or_else(|| Error::bad_request("state_unknown", "this sign-in was already used or never started"))?;
+    if login.provider != provider.name {
+        return Err(mismatch());
+    }
+    if login.expires_at < Utc::now() {
+        return Err(Error::bad_request("state_expired", "the sign-in took too long; start again"));
+    }
+    if let Some(error) = params.error {
+        tracing::info!(provider = provider.name, error, "the provider refused the sign-in");
+        return Err(Error::forbidden("provider_error", "the provider did not sign you in"));
+    }
+    let code = params.code.filter(|c| !c.is_empty()).ok_or_else(|| bad_token("no code"))?;
+    let claims = match &provider.kind {
+        OidcKind::Oidc => {
+            let metadata = state.oidc.metadata(provider).await?;
+            let id_token = exchange(state, provider, &metadata.token_endpoint, &code, &login.pkce_verifier).await?;
+            validate(state, provider, &metadata, &id_token, &login.nonce).await?
+        }
+        OidcKind::Github { api_url } => github_claims(state, provider, api_url, &code, &login.pkce_verifier).await?,
+    };
+    let provider_name = provider.name.clone();
+    let user =
+        db::run(&state.pool, move |conn| conn.transaction(|conn| account(conn, &provider_name, &claims))).await?;
+    if user.suspended_at.is_some() {
+        return Err(suspended());
+    }
+    let code = auth::new_opaque_token();
+    let code_hash = auth::hash_token(&code);
+    let user_id = user.id;
+    let expires = Utc::now() + chrono::Duration::seconds(CODE_TTL_SECS);
+    db::run(&state.pool, move |conn| Ok(oidc::insert_code(conn, &code_hash, user_id, expires)?)).await?;
+    tracing::info!(user_id, provider = provider.name, "OpenID Connect sign-in accepted");
+    Ok((code, safe_redirect(login.redirect_after.as_deref())))
+}
+
+/// POSTs the code (with the client secret and the PKCE verifier) to a token endpoint.
+async fn post_code(
+    state: &AppState,
+    provider: &OidcProvider,
+    token_endpoint: &str,
+    code: &str,
+    verifier: &str,
+) -> Result<reqwest::Response, Error> {
+    let redirect = redirect_uri(state, provider);
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect.as_str()),
+        ("client_id", provider.client_id.as_str()),
+        ("client_secret", provider.client_secret.expose_secret()),
+        ("code_verifier", verifier),
+    ];
+    let body = form.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&");
+    state
+        .oidc
+        .http
+        .post(token_endpoint)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| provider_unavailable(e.into()))
+}
+
+fn exchange_failed() -> Error {
+    Error::unauthorized("code_exchange_failed", "the provider did not accept the sign-in code")
+}
+
+async fn exchange(
+    state: &AppState,
+    provider: &OidcProvider,
+    token_endpoint: &str,
+    code: &str,
+    verifier: &str,
+) -> Result<String, Error> {
+    let res = post_code(state, provider, token_endpoint, code, verifier).await?;
+    if !res.status().is_success() {
+        let status = res.status();
+        let text: String = res.text().await.unwrap_or_default().chars().take(300).collect();
+        tracing::info!(provider = provider.name, %status, answer = text, "the provider refused the code");
+        return Err(exchange_failed());
+    }
+    let answer: TokenAnswer = res.json().await.map_err(|_| bad_token("the token answer is not JSON"))?;
+    answer.id_token.ok_or_else(|| bad_token("the token answer has no id_token"))
+}
+
+async fn validate(
+    state: &AppState,
+    provider: &OidcProvider,
+    metadata: &Metadata,
+    id_token: &str,
+    nonce: &str,
+) -> Result<IdClaims, Error> {
+    let header = jsonwebtoken::decode_header(id_token).map_err(|_| bad_token("the id_token is malformed"))?;
+    if header.alg != Algorithm::RS256 {
+        return Err(bad_token("the id_token is not RS256"));
+    }
+    let kid = header.kid.ok_or_else(|| bad_token("the id_token names no key"))?;
+    let key = state.oidc.key(provider, &metadata.jwks_uri, &kid).await?;
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_issuer(&accepted_issuers(&provider.issuer, &metadata.issuer));
+    validation.set_audience(&[provider.client_id.as_str()]);
+    validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    validation.leeway = LEEWAY_SECS;
+    let data = jsonwebtoken::decode::<IdClaims>(id_token, &key, &validation).map_err(|e| {
+        use jsonwebtoken::errors::ErrorKind;
+        match e.kind() {
+            ErrorKind::ExpiredSignature => Error::unauthorized("id_token_expired", "the provider's answer has expired"),
+            ErrorKind::InvalidAudience => bad_token("it is for another client"),
+            ErrorKind::InvalidIssuer => bad_token("it is from another issuer"),
+            ErrorKind::InvalidSignature => bad_token("the signature is wrong"),
+            _ => bad_token("it is not a valid id_token"),
+        }
+    })?;
+    if data.claims.nonce.as_deref() != Some(nonce) {
+        return Err(Error::unauthorized("nonce_mismatch", "the provider's answer is not for this sign-in"));
+    }
+    Ok(data.claims)
+}
+
+#[derive(Deserialize)]
+struct GithubToken {
+    access_token: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GithubUser {
+    /// A number at GitHub; kept as text (the subject).
+    id: serde_json::Value,
+    login: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GithubEmail {
+    email: String,
+    #[serde(default)]
+    primary: bool,
+    #[serde(default)]
+    verified: bool,
+}
+
+/// GitHub: code -> access token -> user and primary address, as the claims an id_token would give.
+async fn github_claims(
+    state: &AppState,
+    provider: &OidcProvider,
+    api_url: &str,
+    code: &str,
+    verifier: &str,
+) -> Result<IdClaims, Error> {
+    let token_endpoint = format!("{}/login/oauth/access_token", provider.issuer);
+    let res = post_code(state, provider, &token_endpoint, code, verifier).await?;
+    // GitHub answers a refused code with 200 and {"error": …}.
+    let answer: GithubToken = res.json().await.map_err(|_| exchange_failed())?;
+    let Some(token) = answer.access_token.filter(|t| !t.is_empty()) else {
+        tracing::info!(provider = provider.name, error = answer.error, "GitHub refused the code");
+        return Err(exchange_failed());
+    };
+    let user: GithubUser = github_get(state, api_url, "/user", &token).await?;
+    let emails: Vec<GithubEmail> = github_get(state, api_url, "/user/emails", &token).await?;
+    let sub = match user.id {
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::String(s) if !s.is_empty() => s,
+        _ => return Err(bad_token("GitHub gave no user id")),
+    };
+    let primary = emails.into_iter().find(|e| e.primary);
+    Ok(IdClaims {
+        sub,
+        nonce: None,
+        email_verified: primary.as_ref().is_some_and(|e| e.verified),
+        email: primary.map(|e| e.email),
+        preferred_username: Some(user.login),
+        name: user.name,
+    })
+}
+
+async fn github_get<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    api_url: &str,
+    path: &str,
+    token: &str,
+) -> Result<T, Error> {
+    let res = state
+        .oidc
+        .http
+        .get(format!("{api_url}{path}"))
+        .bearer_auth(token)
+        .header("accept", "application/vnd.github+json")
+        .send()
+        .await
+        .map_err(|e| provider_unavailable(e.into()))?;
+    if !res.status().is_success() {
+        return Err(bad_token("GitHub did not describe the user"));
+    }
+    res.json().await.map_err(|_| bad_token("GitHub did not describe the user"))
+}
+
+/// The `iss` values an id_token of this provider may carry: the configured issuer and the one of
+/// its discovery document (the same up to a trailing slash); for Google also the scheme-less
+/// `accounts.google.com`, which its documentation says id_tokens may carry.
+fn accepted_issuers(configured: &str, discovered: &str) -> Vec<String> {
+    let mut issuers = vec![configured.to_owned(), discovered.to_owned()];
+    if configured == "https://accounts.google.com" {
+        issuers.push("accounts.google.com".to_owned());
+    }
+    issuers.dedup();
+    issuers
+}
+
+/// Step 3: the account for these claims (found, linked by verified address, or created).
+fn account(conn: &mut PgConnection, provider: &str, claims: &IdClaims) -> Result<User, Error> {
+    if let Some(identity) = Identity::find(conn, provider, &claims.sub)? {
+        return Ok(User::find(conn, identity.user_id)?);
+    }
+    let email = claims.email.as_deref().map(str::trim).filter(|e| e.contains('@') && e.len() <= 254);
+    let holder = match email {
+        Some(email) => User::find_by_email(conn, email)?,
+        None => None,
+    };
+    if let Some(holder) = holder.as_ref().filter(|h| claims.email_verified && h.email_verified_at.is_some()) {
+        Identity::link(conn, provider, &claims.sub, holder.id, email)?;
+        tracing::info!(
+            user_id = holder.id,
+            provider,
+            "OpenID identity linked to the account with that verified address"
+        );
+        return Ok(User::find(conn, holder.id)?);
+    }
+    let username = free_username(conn, claims)?;
+    let display_name: String = claims
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && !n.chars().any(char::is_control))
+        .unwrap_or(&username)
+        .chars()
+        .take(DISPLAY_NAME_MAX)
+        .collect();
+    // The address only when no account has it (unverified ones included: it stays theirs).
+    let own_email = email.filter(|_| holder.is_none());
+    let new =
+        NewUser { username: &username, display_name: &display_name, password_hash: NO_PASSWORD, email: own_email };
+    let user = User::insert(conn, &new)?;
+    if let (Some(own), true) = (own_email, claims.email_verified) {
+        User::verify_email(conn, user.id, own)?;
+    }
+    Identity::link(conn, provider, &claims.sub, user.id, email)?;
+    tracing::info!(user_id = user.id, provider, "account created by an OpenID Connect sign-in");
+    Ok(User::find(conn, user.id)?)
+}
+
+/// A free username from `preferred_username`, else the address's local part, else `user`.
+fn free_username(conn: &mut PgConnection, claims: &IdClaims) -> Result<String, Error> {
+    let source = claims
+        .preferred_username
+        .as_deref()
+        .or_else(|| claims.email.as_deref().and_then(|e| e.split('@').next()))
+        .unwrap_or("user");
+    let base = username_base(source);
+    for attempt in 0..20 {
+        let candidate = if attempt == 0 {
+            base.clone()
+        } else {
+            let suffix = format!("_{}", rand::random_range(1000..100_000u32));
+            let keep = USERNAME_MAX - suffix.len();
+            format!("{}{suffix}", base.chars().take(keep).collect::<String>())
+        };
+        if Username::parse(&candidate).is_ok() && User::find_by_username(conn, &candidate)?.is_none() {
+            return Ok(candidate);
+        }
+    }
+    Err(Error::internal(anyhow::anyhow!("no free username for {base}")))
+}
+
+/// Lowercase `[a-z0-9_.]`, 3 to 24 characters (room for a suffix).
+fn username_base(source: &str) -> String {
+    let cleaned: String = source
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_' { c } else { '_' })
+        .take(24)
+        .collect();
+    let cleaned = cleaned.trim_matches(|c| c == '_' || c == '.').to_owned();
+    if cleaned.len() < 3 {
+        format!("user{cleaned}")
+    } else {
+        cleaned
+    }
+}
+
+/// Trades a one-time code from the callback for a login answer.
+pub async fn complete(state: &AppState, code: &str, client: ClientInfo) -> Result<LoginOutcome, Error> {
+    let hash = auth::hash_token(code);
+    let taken = db::run(&state.pool, move |conn| Ok(oidc::take_code(conn, &hash)?)).await?;
+    let invalid = || Error::unauthorized("invalid_oidc_code", "this sign-in code is unknown or was already used");
+    let (user_id, expires_at) = taken.ok_or_else(invalid)?;
+    if expires_at < Utc::now() {
+        return Err(Error::unauthorized("oidc_code_expired", "the sign-in code has expired; sign in again"));
+    }
+    let user = db::run(&state.pool, move |conn| Ok(User::find(conn, user_id)?)).await?;
+    if user.suspended_at.is_some() {
+        return Err(suspended());
+    }
+    if user.two_factor {
+        let mfa_token = state.keys.issue(user.id, AUD_MFA, MFA_TTL_SECS);
+        return Ok(LoginOutcome::SecondFactor(SecondFactorDto { mfa_token, expires_in: MFA_TTL_SECS }));
+    }
+    Ok(LoginOutcome::Tokens(Box::new(sign_in(state, &user, client).await?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_made_valid() {
+        assert_eq!(username_base("Alice.Smith"), "alice.smith");
+        assert_eq!(username_base("jo"), "userjo");
+        assert_eq!(username_base("Zoë Ünal+tag"), "zo___nal_tag");
+        assert_eq!(username_base(&"x".repeat(40)).len(), 24);
+        assert!(Username::parse(&username_base("__")).is_ok());
+    }
+
+    #[test]
+    fn only_paths_of_this_site_are_kept_as_redirects() {
+        assert_eq!(safe_redirect(Some("/invite/abc?x=1")).as_deref(), Some("/invite/abc?x=1"));
+        for bad in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/a\nb", ""] {
+            assert_eq!(safe_redirect(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(safe_redirect(None), None);
+    }
+
+    #[test]
+    fn issuers_are_the_configured_one_and_googles_scheme_less_form() {
+        assert_eq!(
+            accepted_issuers("https://sso.example/realms/x", "https://sso.example/realms/x"),
+            ["https://sso.example/realms/x"]
+        );
+        assert_eq!(
+            accepted_issuers("https://accounts.google.com", "https://accounts.google.com"),
+            ["https://accounts.google.com", "accounts.google.com"]
+        );
+    }
+
+    #[test]
+    fn email_verified_may_be_a_string() {
+        let c: IdClaims = serde_json::from_str(r#"{"sub":"s","email_verified":"true"}"#).expect("claims");
+        assert!(c.email_verified);
+        let c: IdClaims = serde_json::from_str(r#"{"sub":"s"}"#).expect("claims");
+        assert!(!c.email_verified);
+    }
+}

@@ -1,0 +1,3 @@
+DROP TABLE oidc_codes;
+DROP TABLE oidc_identities;
+DROP TABLE oidc_logins;
