@@ -25,26 +25,32 @@ COPY shared/Cargo.toml shared/Cargo.toml
 COPY api-server/Cargo.toml api-server/Cargo.toml
 COPY ws-server/Cargo.toml ws-server/Cargo.toml
 COPY e2e/loadgen/Cargo.toml e2e/loadgen/Cargo.toml
-RUN mkdir -p shared/src api-server/src ws-server/src e2e/loadgen/src \
+COPY e2e/smtp-sink/Cargo.toml e2e/smtp-sink/Cargo.toml
+COPY e2e/oidc-provider/Cargo.toml e2e/oidc-provider/Cargo.toml
+RUN mkdir -p shared/src api-server/src ws-server/src e2e/loadgen/src e2e/smtp-sink/src e2e/oidc-provider/src \
  && touch shared/src/lib.rs \
  && echo 'fn main() {}' > api-server/src/main.rs \
  && echo 'fn main() {}' > ws-server/src/main.rs \
- && echo 'fn main() {}' > e2e/loadgen/src/main.rs
+ && echo 'fn main() {}' > e2e/loadgen/src/main.rs \
+ && for c in smtp-sink oidc-provider; do touch e2e/$c/src/lib.rs && echo 'fn main() {}' > e2e/$c/src/main.rs; done
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     cargo build --release --locked -p "${BIN}" \
- && rm -rf shared/src api-server/src ws-server/src e2e/loadgen/src
+ && rm -rf shared/src api-server/src ws-server/src e2e/loadgen/src e2e/smtp-sink/src e2e/oidc-provider/src
 
 # 2. The real sources (migrations are embedded at compile time by the api-server).
 COPY shared shared
 COPY api-server api-server
 COPY ws-server ws-server
 COPY e2e/loadgen e2e/loadgen
+COPY e2e/smtp-sink e2e/smtp-sink
+COPY e2e/oidc-provider e2e/oidc-provider
 COPY migrations migrations
 # COPY keeps the files' old mtimes: touch them so cargo rebuilds the workspace crates over the
 # dummy ones compiled above.
-RUN find shared api-server ws-server e2e/loadgen -name '*.rs' -exec touch {} + \
- && touch shared/Cargo.toml api-server/Cargo.toml ws-server/Cargo.toml e2e/loadgen/Cargo.toml
+RUN find shared api-server ws-server e2e/loadgen e2e/smtp-sink e2e/oidc-provider -name '*.rs' -exec touch {} + \
+ && touch shared/Cargo.toml api-server/Cargo.toml ws-server/Cargo.toml e2e/loadgen/Cargo.toml \
+    e2e/smtp-sink/Cargo.toml e2e/oidc-provider/Cargo.toml
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     cargo build --release --locked -p "${BIN}" \
