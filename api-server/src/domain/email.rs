@@ -97,6 +97,21 @@ fn reset_mail(public_url: &str, to: &str, username: &str, token: &str) -> Mail {
     }
 }
 
+/// To the old, verified address when it is replaced: if the owner did not do it, they learn of it
+/// from the address the attacker just took away (and no link: nothing to steal from this mail).
+fn address_changed_mail(to: &str, username: &str, new_address: &str) -> Mail {
+    Mail {
+        to: to.to_owned(),
+        subject: "Your email address was changed".into(),
+        body: format!(
+            "Hello {username},\r\n\r\nthe email address of your chat account was changed to {new_address}; \
+             mail goes there from now on.\r\nIf you did not do this, sign in, change your password and sign out \
+             your other devices in Settings, or ask an administrator for help.\r\n"
+        ),
+        kind: "address_changed",
+    }
+}
+
 /// `PUT /me/email`: a new address (unverified until its link is opened); needs the password.
 pub async fn change(state: &AppState, me: i64, address: Email, password: String) -> Result<MeDto, Error> {
     let user = db::run(&state.pool, move |conn| Ok(User::find(conn, me)?)).await?;
@@ -108,11 +123,11 @@ pub async fn change(state: &AppState, me: i64, address: Email, password: String)
         return Err(Error::forbidden("invalid_password", "the password is wrong"));
     }
     let public_url = state.settings.public_url.clone();
-    let (user, mail) = db::run(&state.pool, move |conn| {
+    let (user, mails) = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let current = User::find(conn, me)?;
             if current.email.as_deref() == Some(address.as_str()) && current.email_verified_at.is_some() {
-                return Ok((current, None)); // the same, verified address: nothing to do
+                return Ok((current, Vec::new())); // the same, verified address: nothing to do
             }
             let user = User::set_email(conn, me, address.as_str()).map_err(|e| match e {
                 DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => email_taken(),
@@ -120,13 +135,20 @@ pub async fn change(state: &AppState, me: i64, address: Email, password: String)
             })?;
             // Reset links went to the old address: they must not outlive it.
             EmailToken::spend_all(conn, me, PURPOSE_RESET)?;
-            let mail = issue_verification(conn, &public_url, &user, address.as_str())?;
-            Ok((user, Some(mail)))
+            let mut mails = vec![issue_verification(conn, &public_url, &user, address.as_str())?];
+            if let Some(old) = current.email.filter(|_| current.email_verified_at.is_some()) {
+                if !old.eq_ignore_ascii_case(address.as_str()) {
+                    mails.push(address_changed_mail(&old, &user.username, address.as_str()));
+                }
+            }
+            Ok((user, mails))
         })
     })
     .await?;
-    if let Some(mail) = mail {
+    if !mails.is_empty() {
         tracing::info!(user_id = me, "email address changed");
+    }
+    for mail in mails {
         state.mailer.send_later(mail);
     }
     Ok((&user).into())

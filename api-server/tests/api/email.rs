@@ -283,6 +283,12 @@ async fn changing_the_address_needs_the_password_and_makes_older_links_useless()
     assert_eq!(app.request(reqwest::Method::PUT, "/api/me/email", Some(&mia.token), Some(body)).await.status, 200);
     let reply = app.post("/api/auth/password/reset", None, json!({"token": reset, "password": "new-password-1"})).await;
     assert_eq!(reply.code(), "invalid_token");
+    // The old, verified address is told, without any link.
+    let mails = sink.wait_for("mia@example.com", 2, WAIT).await;
+    assert_eq!(mails[1].subject, "Your email address was changed", "{mails:?}");
+    assert!(mails[1].body.contains("mia@other.example") && !mails[1].body.contains("token="), "{}", mails[1].body);
+    let told = |to: &str| sink.messages_to(to).iter().any(|m| m.subject == "Your email address was changed");
+    assert!(!told("lea@example.com"), "an unverified old address is not told");
     let max = app.register("max").await;
     let reply = app.post("/api/me/email/verification", Some(&max.token), json!({})).await;
     assert_eq!((reply.status.as_u16(), reply.code()), (409, "no_email"));
