@@ -3,8 +3,12 @@
 //! *Lifecycle*: one [`Mailer`] per process, built at start (a bad `SMTP_URL` or `MAIL_FROM`
 //! stops the start); each send opens its own SMTP connection.
 //! *Concurrency model*: [`Mailer::send_later`] spawns a task and returns at once: a request never
-//! waits for the mail server and never fails because of it. A failure is logged (kind and error,
-//! never the address's token or the link) and counted in `chat_mail_sent_total{outcome}`.
+//! waits for the mail server and never fails because of it.
+//! *Failures*: a connection error, a timeout or a transient (4xx) answer is tried again after
+//! [`RETRY_DELAYS`] (about a minute in all: a mail server restart or a greylisting pause passes);
+//! a permanent (5xx) answer or a bad address is not. What finally fails is logged (kind and error,
+//! never the token or the link) and counted in `chat_mail_sent_total{outcome="failed"}`; it is
+//! not kept across a restart of the process (the user asks again: resend / forgot).
 //! *Backpressure*: at most [`MAX_IN_FLIGHT`] sends at once; past that a mail is dropped and
 //! logged (the per-address rate limits keep this far away in practice).
 
@@ -21,6 +25,8 @@ use tokio::sync::Semaphore;
 
 pub const MAX_IN_FLIGHT: usize = 64;
 const SEND_TIMEOUT: Duration = Duration::from_secs(20);
+/// Waits before the 2nd, 3rd and 4th attempt.
+pub const RETRY_DELAYS: [Duration; 3] = [Duration::from_secs(1), Duration::from_secs(10), Duration::from_secs(45)];
 
 /// A plain-text mail.
 #[derive(Debug, Clone)]
@@ -64,9 +70,9 @@ impl Mailer {
         let this = self.clone();
         tokio::spawn(async move {
             let kind = mail.kind;
-            let outcome = match this.send(mail).await {
-                Ok(()) => {
-                    tracing::info!(kind, "mail sent");
+            let outcome = match this.send_with_retries(mail).await {
+                Ok(attempts) => {
+                    tracing::info!(kind, attempts, "mail sent");
                     "sent"
                 }
                 Err(e) => {
@@ -79,16 +85,35 @@ impl Mailer {
         });
     }
 
-    async fn send(&self, mail: Mail) -> anyhow::Result<()> {
+    /// How many attempts it took, or the last error.
+    async fn send_with_retries(&self, mail: Mail) -> anyhow::Result<usize> {
+        let kind = mail.kind;
+        let message = self.message(mail)?;
+        let mut delays = RETRY_DELAYS.iter();
+        let mut attempt = 1;
+        loop {
+            match self.transport.send(message.clone()).await {
+                Ok(_) => return Ok(attempt),
+                Err(e) => match delays.next() {
+                    Some(delay) if !e.is_permanent() => {
+                        tracing::warn!(kind, attempt, error = %e, "mail not sent yet: trying again");
+                        tokio::time::sleep(*delay).await;
+                        attempt += 1;
+                    }
+                    _ => return Err(anyhow::Error::new(e).context(format!("SMTP, after {attempt} attempt(s)"))),
+                },
+            }
+        }
+    }
+
+    fn message(&self, mail: Mail) -> anyhow::Result<Message> {
         let to: Mailbox = mail.to.parse().context("recipient is not an address")?;
-        let message = Message::builder()
+        Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject)
             .header(ContentType::TEXT_PLAIN)
             .body(mail.body)
-            .context("building the message")?;
-        self.transport.send(message).await.context("SMTP")?;
-        Ok(())
+            .context("building the message")
     }
 }

@@ -295,6 +295,19 @@ async fn changing_the_address_needs_the_password_and_makes_older_links_useless()
 }
 
 #[tokio::test]
+async fn a_mail_server_that_comes_back_gets_the_mail_on_a_later_attempt() {
+    // A free port with nothing on it yet: the first attempt is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = spawn_app_with(&[("SMTP_URL", url.as_str()), ("PUBLIC_URL", "https://chat.example")]).await;
+    register_with_email(&app, "olga", "olga@example.com").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let sink = MailSink::start(&format!("127.0.0.1:{port}"), "127.0.0.1:0").await.expect("sink on that port");
+    let mail = one_mail(&sink, "olga@example.com").await;
+    token_in(&mail, "verify-email");
+}
+
+#[tokio::test]
 async fn a_mail_server_that_is_down_never_fails_the_request() {
     // Nothing listens on port 9 of localhost.
     let app = spawn_app_with(&[("SMTP_URL", "smtp://127.0.0.1:9")]).await;
