@@ -122,10 +122,15 @@ pub async fn login(
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
         .map_err(|e| Error::internal(anyhow::anyhow!("verify task: {e}")))?;
-    let user = match user {
-        Some(user) if ok => user,
-        _ => return Err(invalid()),
-    };
+    match user {
+        Some(user) if ok => proven(state, &user, client).await,
+        _ => Err(invalid()),
+    }
+}
+
+/// After a first factor (a password or an OpenID provider): refused when suspended, the
+/// second-factor step when the account has it on, else a new session.
+pub(crate) async fn proven(state: &AppState, user: &User, client: ClientInfo) -> Result<LoginOutcome, Error> {
     if user.suspended_at.is_some() {
         return Err(suspended());
     }
@@ -133,7 +138,7 @@ pub async fn login(
         let mfa_token = state.keys.issue(user.id, AUD_MFA, MFA_TTL_SECS);
         return Ok(LoginOutcome::SecondFactor(SecondFactorDto { mfa_token, expires_in: MFA_TTL_SECS }));
     }
-    Ok(LoginOutcome::Tokens(Box::new(sign_in(state, &user, client).await?)))
+    Ok(LoginOutcome::Tokens(Box::new(sign_in(state, user, client).await?)))
 }
 
 pub(crate) fn suspended() -> Error {

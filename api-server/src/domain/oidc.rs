@@ -46,16 +46,15 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use shared::api::OidcProviderDto;
-use shared::auth::{self, AUD_MFA, MFA_TTL_SECS};
+use shared::auth;
 use shared::config::{OidcKind, OidcProvider};
 use shared::models::oidc::{self, Identity, PendingLogin};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
 
-use crate::domain::auth::{sign_in, suspended, ClientInfo, LoginOutcome};
+use crate::domain::auth::{proven, suspended, ClientInfo, LoginOutcome};
 use crate::domain::validate::{Username, DISPLAY_NAME_MAX, USERNAME_MAX};
 use crate::state::AppState;
-use shared::api::SecondFactorDto;
 
 /// How long a started sign-in may take at the provider.
 pub const FLOW_TTL_SECS: i64 = 600;
@@ -625,14 +624,7 @@ pub async fn complete(state: &AppState, code: &str, client: ClientInfo) -> Resul
         return Err(Error::unauthorized("oidc_code_expired", "the sign-in code has expired; sign in again"));
     }
     let user = db::run(&state.pool, move |conn| Ok(User::find(conn, user_id)?)).await?;
-    if user.suspended_at.is_some() {
-        return Err(suspended());
-    }
-    if user.two_factor {
-        let mfa_token = state.keys.issue(user.id, AUD_MFA, MFA_TTL_SECS);
-        return Ok(LoginOutcome::SecondFactor(SecondFactorDto { mfa_token, expires_in: MFA_TTL_SECS }));
-    }
-    Ok(LoginOutcome::Tokens(Box::new(sign_in(state, &user, client).await?)))
+    proven(state, &user, client).await
 }
 
 #[cfg(test)]
