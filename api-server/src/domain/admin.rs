@@ -64,7 +64,7 @@ pub(crate) fn suspend_in_transaction(conn: &mut PgConnection, target: i64, reaso
         return Ok(user);
     }
     let mut user = User::set_suspended(conn, target, Some(reason))?;
-    let (version, sessions) = sessions::end_every_session_in(conn, target, "suspended")?;
+    let (version, sessions) = sessions::end_every_session(conn, target, "suspended")?;
     user.token_version = version;
     tracing::info!(user_id = target, sessions, "user suspended");
     Ok(user)

@@ -15,7 +15,7 @@
 //!   the same time. Only verified addresses get a reset mail (a mistyped, unverified address
 //!   must not let a stranger take the account over).
 //! - A reset sets the password and ends every session of the account
-//!   ([`sessions::end_every_session_in`]): refresh tokens revoked, access tokens refused,
+//!   ([`sessions::end_every_session`]): refresh tokens revoked, access tokens refused,
 //!   sockets closed. Other reset tokens of the account are spent with it.
 //!
 //! Mails leave through [`crate::mail::Mailer::send_later`], after the commit, off the request.
@@ -234,7 +234,7 @@ pub async fn reset(state: &AppState, token: String, password: Password) -> Resul
                     EmailToken::spend(conn, &auth::hash_token(&token), PURPOSE_RESET)?.ok_or_else(invalid_token)?;
                 User::set_password(conn, spent.user_id, &hash)?;
                 EmailToken::spend_all(conn, spent.user_id, PURPOSE_RESET)?;
-                let (version, _) = sessions::end_every_session_in(conn, spent.user_id, "password_reset")?;
+                let (version, _) = sessions::end_every_session(conn, spent.user_id, "password_reset")?;
                 Ok::<_, Error>((spent.user_id, version))
             })?;
             token_gate::publish(&cache, user, version);

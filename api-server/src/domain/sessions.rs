@@ -50,20 +50,12 @@ pub fn revoke_others(conn: &mut PgConnection, cache: &Cache, me: i64, current: O
     Ok(others.len())
 }
 
-/// Signs the user out everywhere: revokes every refresh token, refuses every access token issued
-/// so far and announces `session.revoked` (no session list: every socket closes). Runs in its own
-/// transaction and publishes the new token version after the commit. Returns how many sessions
-/// were live.
-pub fn end_every_session(conn: &mut PgConnection, cache: &Cache, user: i64, reason: &str) -> Result<usize, Error> {
-    let (version, sessions) = conn.transaction(|conn| end_every_session_in(conn, user, reason))?;
-    token_gate::publish(cache, user, version);
-    Ok(sessions)
-}
-
-/// The steps of [`end_every_session`] inside the caller's transaction; the caller publishes the
+/// Signs the user out everywhere (suspension, password reset), inside the caller's transaction:
+/// revokes every refresh token, refuses every access token issued so far and announces
+/// `session.revoked` with no session list (every socket closes). The caller publishes the
 /// returned token version with [`token_gate::publish`] once it committed. Returns (new token
 /// version, live sessions ended).
-pub(crate) fn end_every_session_in(conn: &mut PgConnection, user: i64, reason: &str) -> Result<(i32, usize), Error> {
+pub(crate) fn end_every_session(conn: &mut PgConnection, user: i64, reason: &str) -> Result<(i32, usize), Error> {
     let sessions = RefreshToken::revoke_all(conn, user)?;
     let version = User::bump_token_version(conn, user)?;
     events::to_user(conn, user, &Event::SessionRevoked { user_id: user, reason: reason.into(), sessions: None })?;

@@ -20,16 +20,22 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(&[]).await
+}
+
+/// The app offering the test provider as `local`, with `extra` settings.
+async fn setup_with(extra: &[(&str, &str)]) -> Setup {
     let provider = oidc_provider::spawn(Config::new("chat-test", "test-secret")).await.expect("provider starts");
-    let app = spawn_app_with(&[
+    let mut vars = vec![
         ("OIDC_PROVIDERS", "local"),
-        ("OIDC_LOCAL_ISSUER", &provider.issuer),
+        ("OIDC_LOCAL_ISSUER", provider.issuer.as_str()),
         ("OIDC_LOCAL_CLIENT_ID", "chat-test"),
         ("OIDC_LOCAL_CLIENT_SECRET", "test-secret"),
         ("OIDC_LOCAL_LABEL", "Local OIDC"),
         ("PUBLIC_URL", PUBLIC_URL),
-    ])
-    .await;
+    ];
+    vars.extend_from_slice(extra);
+    let app = spawn_app_with(&vars).await;
     Setup { app, provider }
 }
 
@@ -52,7 +58,12 @@ struct Flow {
 
 impl Setup {
     async fn start(&self) -> Flow {
-        let res = self.app.client.get(self.app.url("/api/auth/oidc/local/start")).send().await.expect("start");
+        self.start_at("/api/auth/oidc/local/start").await
+    }
+
+    /// `GET` of a start URL (any provider, any query): the redirect and the state cookie.
+    async fn start_at(&self, path: &str) -> Flow {
+        let res = self.app.client.get(self.app.url(path)).send().await.expect("start");
         let authorize = location(&res);
         let cookie = res
             .headers()
@@ -320,15 +331,7 @@ async fn a_suspended_account_is_refused() {
 
 #[tokio::test]
 async fn starts_are_rate_limited_per_address() {
-    let provider = oidc_provider::spawn(Config::new("chat-test", "test-secret")).await.expect("provider starts");
-    let app = spawn_app_with(&[
-        ("OIDC_PROVIDERS", "local"),
-        ("OIDC_LOCAL_ISSUER", &provider.issuer),
-        ("OIDC_LOCAL_CLIENT_ID", "chat-test"),
-        ("OIDC_LOCAL_CLIENT_SECRET", "test-secret"),
-        ("AUTH_RATE_LIMIT_PER_MIN", "5"),
-    ])
-    .await;
+    let Setup { app, provider } = setup_with(&[("AUTH_RATE_LIMIT_PER_MIN", "5")]).await;
     // 3 x the password budget, at least 30.
     for i in 0..30 {
         let res = app.client.get(app.url("/api/auth/oidc/local/start")).send().await.expect("start");
@@ -346,15 +349,7 @@ async fn a_path_to_return_to_survives_the_round_trip_and_other_origins_are_dropp
         [("/invite/abc", Some("%2Finvite%2Fabc")), ("https://evil.example/", None), ("//evil.example", None)]
     {
         let url = format!("/api/auth/oidc/local/start?redirect={}", oidc_provider::encode(asked));
-        let res = s.app.client.get(s.app.url(&url)).send().await.expect("start");
-        let cookie = res
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("chat_oidc_state="))
-            .map(|c| c.split(';').next().unwrap_or_default().to_owned());
-        let flow = Flow { authorize: location(&res), cookie };
+        let flow = s.start_at(&url).await;
         let back = s.authorize(&flow, "r-1|r1@example.com|true", None).await;
         let page = s.callback(&back, flow.cookie.as_deref()).await;
         assert!(query(&page, "code").is_some(), "{page}");
@@ -401,16 +396,7 @@ async fn setup_github() -> Setup {
 
 impl Setup {
     async fn sign_in_at(&self, provider: &str, hint: &str) -> String {
-        let res =
-            self.app.client.get(self.app.url(&format!("/api/auth/oidc/{provider}/start"))).send().await.expect("start");
-        let cookie = res
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("chat_oidc_state="))
-            .map(|c| c.split(';').next().unwrap_or_default().to_owned());
-        let flow = Flow { authorize: location(&res), cookie };
+        let flow = self.start_at(&format!("/api/auth/oidc/{provider}/start")).await;
         assert!(
             flow.authorize.starts_with(&format!("{}/login/oauth/authorize?", self.provider.issuer)),
             "{}",

@@ -225,27 +225,17 @@ mod tests {
 
         let client = reqwest::Client::new();
         let base = format!("http://{}", sink.http_addr());
-        let list: serde_json::Value = client
-            .get(format!("{base}/messages?to=ann%40example.com"))
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let get_json = |path: &str| {
+            let request = client.get(format!("{base}{path}"));
+            async move { request.send().await.expect("get").json::<serde_json::Value>().await.expect("json") }
+        };
+        let list = get_json("/messages?to=ann%40example.com").await;
         assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
         assert_eq!(list[0]["subject"], "Verify");
         assert_eq!(list[0]["body"], ".hello\r\n");
         assert_eq!(list[0]["to"][1], "bob@example.com");
         assert!(list[0]["received_at"].is_string());
-        let none: serde_json::Value = client
-            .get(format!("{base}/messages?to=carl@example.com"))
-            .send()
-            .await
-            .expect("get")
-            .json()
-            .await
-            .expect("json");
+        let none = get_json("/messages?to=carl@example.com").await;
         assert_eq!(none, serde_json::json!([]));
 
         let deleted = client.delete(format!("{base}/messages")).send().await.expect("delete");
