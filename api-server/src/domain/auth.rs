@@ -115,7 +115,11 @@ pub async fn login(
 ) -> Result<LoginOutcome, Error> {
     let invalid = || Error::unauthorized("invalid_credentials", "wrong username or password");
     let name = username.to_lowercase();
-    let user = db::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &name)?)).await?;
+    // PostgreSQL text cannot hold NUL: such a name matches nobody and must not reach the query.
+    let user = match name.contains('\0') {
+        true => None,
+        false => db::run(&state.pool, move |conn| Ok(User::find_by_username(conn, &name)?)).await?,
+    };
     // Verify against a dummy hash when the user does not exist: the same time either way.
     let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| auth::dummy_password_hash().to_owned());
     let password = password.to_owned();

@@ -36,6 +36,7 @@ async fn bad_inputs_get_4xx_json_and_change_nothing() {
         (Method::POST, "/api/auth/register", false, Body::Json(json!({"username": "shortpw", "password": "short"})), 422, "validation_failed"),
         (Method::POST, "/api/auth/register", false, Body::Json(json!({"username": "longpw", "password": long})), 422, "validation_failed"),
         (Method::POST, "/api/auth/register", false, Body::Json(json!({"username": "nuls", "password": "pass\u{0}word123"})), 422, "validation_failed"),
+        (Method::POST, "/api/auth/login", false, Body::Json(json!({"username": "nul\u{0}name", "password": "password123"})), 401, "invalid_credentials"),
         (Method::POST, "/api/auth/register", false, Body::Json(json!({"username": "bell", "password": "password123", "display_name": "a\u{7}b"})), 422, "validation_failed"),
         (Method::POST, "/api/auth/register", false, Body::Json(json!({"username": "huge", "password": "password123", "display_name": huge})), 413, "payload_too_large"),
         (Method::POST, "/api/auth/register", false, Body::Json(json!(["an", "array"])), 422, "validation_failed"),
