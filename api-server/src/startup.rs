@@ -40,6 +40,9 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = db::build_pool(settings.database_url.expose_secret(), settings.database_pool_size);
         migrate(&pool).await?;
+        if settings.demo_data {
+            seed_demo(&pool).await?;
+        }
         let cache = Cache::new(&settings.memcached_url, &settings.cache_prefix);
         let state = AppState {
             keys: TokenKeys::new(&settings.jwt_secret),
@@ -116,6 +119,20 @@ impl Application {
 
 /// Applies pending migrations, waiting up to 60 s for PostgreSQL. An advisory lock keeps
 /// replicas that start together from migrating at the same time.
+/// `DEMO_DATA`: the demo users and chats, on a database without users (see [`crate::demo`]).
+async fn seed_demo(pool: &PgPool) -> anyhow::Result<()> {
+    let hash = crate::demo::password_hash().await?;
+    match db::run(pool, move |conn| crate::demo::seed_if_empty(conn, &hash)).await? {
+        Some(seeded) => tracing::info!(
+            users = ?crate::demo::USERS.map(|(name, _)| name),
+            group_id = seeded.group,
+            "demo data created (DEMO_DATA=false turns it off); their password is in the README"
+        ),
+        None => tracing::debug!("demo data: the database has users already, nothing to do"),
+    }
+    Ok(())
+}
+
 async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<()> {

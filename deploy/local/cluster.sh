@@ -17,6 +17,8 @@
 #   ALLOWED_ORIGINS  http(s) origins of the nginx ports on localhost and 127.0.0.1
 #   PUBLIC_URL       where browsers reach the web client (links in emails, OIDC redirects)
 #   LOG_FORMAT=json  RUST_LOG=info  MEDIA_DIR=.local/media  (JWT_SECRET etc. pass through)
+#   DEMO_DATA=true   a database without users gets the demo users alice, bob and carol (password
+#                    password123) with a direct chat and a group; false: start empty
 #   CHAT_HTTP_PORT=8000 CHAT_HTTPS_PORT=8443   nginx ports
 #   CHAT_API_PORT=8080                         api-server port (node api-1)
 #   CHAT_WS_REPLICAS=2 CHAT_WS_BASE_PORT=8090  ws-<i> listens on base+i: ws-1 8091, ws-2 8092 ...
@@ -82,6 +84,8 @@ export SMTP_URL="${SMTP_URL:-smtp://127.0.0.1:$SMTP_PORT}"
 export LOG_FORMAT="${LOG_FORMAT:-json}"
 export RUST_LOG="${RUST_LOG:-info}"
 export MEDIA_DIR="${MEDIA_DIR:-$LOCAL/media}"
+# A new database gets the demo users alice, bob and carol and their chats (api-server, once).
+export DEMO_DATA="${DEMO_DATA:-true}"
 # Sign-in with OpenID Connect: the local test provider unless real providers are configured.
 export OIDC_PROVIDERS="${OIDC_PROVIDERS:-local}"
 [ "$OIDC_PROVIDERS" = none ] && OIDC_PROVIDERS=""
@@ -434,7 +438,9 @@ cmd_up() {
   [ "$MAIL_SINK" = 1 ] && say "  mail       smtp://127.0.0.1:$SMTP_PORT   read: http://127.0.0.1:$MAIL_HTTP_PORT/messages?to=<address>"
   oidc_wanted && say "  oidc       $OIDC_LOCAL_ISSUER (test provider: \"Sign in with $OIDC_LOCAL_LABEL\" signs in as local.user)"
   say "  logs       $(rel "$LOGS")/*.log   (deploy/local/cluster.sh logs -f)"
-  say "  demo data  deploy/local/seed-demo.sh"
+  case "$DEMO_DATA" in
+    true | 1 | yes | on) say "  demo users alice, bob, carol - password password123 (made once, on a new database; DEMO_DATA=false: none)" ;;
+  esac
 }
 
 cmd_down() {

@@ -80,6 +80,9 @@ pub struct Settings {
     pub mail_from: String,
     /// OpenID Connect providers offered on the sign-in page (`OIDC_PROVIDERS`), in that order.
     pub oidc_providers: Vec<OidcProvider>,
+    /// `DEMO_DATA`: an api-server that finds a database without users creates the demo users
+    /// alice, bob and carol with a direct chat and a group. Never in production.
+    pub demo_data: bool,
 }
 
 /// One OpenID Connect provider: `OIDC_<NAME>_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`, `_LABEL`.
@@ -173,6 +176,13 @@ impl Settings {
         check_scheme("SMTP_URL", &smtp_url, &["smtp", "smtps"])?;
         let mail_from = get("MAIL_FROM").unwrap_or_else(|| "Chat <no-reply@localhost>".into());
         let oidc_providers = oidc_providers(&get)?;
+        let demo_data = flag(&get, "DEMO_DATA", false)?;
+        if demo_data && app_env == AppEnv::Production {
+            return Err(ConfigError::new(
+                "DEMO_DATA",
+                "demo users with a known password cannot be made when APP_ENV=production",
+            ));
+        }
         Ok(Self {
             app_env,
             database_url: database_url.into(),
@@ -200,6 +210,7 @@ impl Settings {
             smtp_url: smtp_url.into(),
             mail_from,
             oidc_providers,
+            demo_data,
         })
     }
 
@@ -227,6 +238,7 @@ impl Settings {
             "smtp_url": redact_url(self.smtp_url.expose_secret()),
             "mail_from": self.mail_from,
             "oidc_providers": self.oidc_providers.iter().map(|p| serde_json::json!({"name": p.name, "issuer": p.issuer, "client_id": p.client_id})).collect::<Vec<_>>(),
+            "demo_data": self.demo_data,
             "jwt_secret": if self.jwt_secret.expose_secret() == DEV_JWT_SECRET { "development default" } else { "set" },
         })
     }
@@ -299,6 +311,16 @@ fn parse<T: std::str::FromStr>(
         Some(raw) => {
             raw.trim().parse().map_err(|_| ConfigError::new(var, format!("'{raw}' is not valid (expected {expected})")))
         }
+    }
+}
+
+/// `true`/`false`, also `1`/`0`, `yes`/`no`, `on`/`off` (what people type in a shell).
+fn flag(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match get(var).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes" | "on") => Ok(true),
+        Some("false" | "0" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::new(var, format!("'{other}' is not valid (expected true or false)"))),
     }
 }
 

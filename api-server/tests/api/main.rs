@@ -4,6 +4,7 @@ mod auth;
 mod authz;
 mod bad_input;
 mod broker;
+mod demo;
 mod email;
 mod groups;
 mod helpers;

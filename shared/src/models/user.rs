@@ -73,6 +73,11 @@ impl User {
         diesel::insert_into(users::table).values(new).returning(User::as_returning()).get_result(conn)
     }
 
+    /// Whether the database has any account at all.
+    pub fn any(conn: &mut PgConnection) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(users::table.select(users::id))).get_result(conn)
+    }
+
     pub fn exists(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(users::table.find(id))).get_result(conn)
     }
