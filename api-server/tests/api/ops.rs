@@ -108,3 +108,22 @@ async fn openapi_document_covers_the_routes_with_error_responses() {
     }
     assert!(doc.body["components"]["schemas"]["ErrorBody"].is_object());
 }
+
+#[tokio::test]
+async fn the_openapi_command_prints_the_served_document_without_any_service_or_setting() {
+    let app = spawn_app().await;
+    let served = app.get("/api/openapi.json", None).await;
+    // No database, broker or cache reachable, and a configuration the server would refuse:
+    // the document is built from the code alone (the web client's types are generated from it).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_api-server"))
+        .arg("openapi")
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+        .env("AMQP_URL", "amqp://guest:guest@127.0.0.1:1/%2f")
+        .env("APP_ENV", "production")
+        .env_remove("JWT_SECRET")
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(printed, served.body);
+}
