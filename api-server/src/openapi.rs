@@ -1,10 +1,13 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/api/openapi.json`.
 
+mod answers;
+
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes;
+use answers::CompleteAnswers;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,7 +43,7 @@ use crate::routes;
         shared::events::Event, shared::events::ClientEvent,
         crate::domain::media::UploadKind, crate::domain::reports::ReportFilter,
     )),
-    modifiers(&BearerAuth, &CommonErrors),
+    modifiers(&BearerAuth, &CommonErrors, &CompleteAnswers),
 )]
 pub struct ApiDoc;
 

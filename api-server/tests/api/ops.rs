@@ -127,3 +127,45 @@ async fn the_openapi_command_prints_the_served_document_without_any_service_or_s
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
     assert_eq!(printed, served.body);
 }
+
+/// The properties a schema of the document requires (its own and those of its `allOf` parts).
+fn required_properties(doc: &serde_json::Value, schema: &str) -> Vec<String> {
+    let schema = &doc["components"]["schemas"][schema];
+    let Some(parts) = schema["allOf"].as_array() else {
+        return required_properties_of(schema);
+    };
+    parts
+        .iter()
+        .flat_map(|part| match part["$ref"].as_str() {
+            Some(r) => required_properties(doc, r.trim_start_matches("#/components/schemas/")),
+            None => required_properties_of(part),
+        })
+        .collect()
+}
+
+fn required_properties_of(schema: &serde_json::Value) -> Vec<String> {
+    let required = schema["required"].as_array().cloned().unwrap_or_default();
+    required.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+}
+
+#[tokio::test]
+async fn the_openapi_document_requires_what_answers_always_carry_and_only_that() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    let ann = app.register("ann").await;
+    let me = app.get("/api/me", Some(&ann.token)).await.body;
+    // Every field of an answer is written, null or not: the web client's generated types must
+    // not make them optional (`avatar_id?:`), nor leave out one the answer always has.
+    let required = required_properties(&doc, "MeDto");
+    let mut written: Vec<String> = me.as_object().expect("object").keys().cloned().collect();
+    written.sort();
+    let mut listed = required.clone();
+    listed.sort();
+    assert_eq!(listed, written, "MeDto: required properties vs. the fields GET /api/me writes");
+    // Fields left out when empty stay optional; request bodies keep their optional fields.
+    assert!(!required_properties(&doc, "MessageDto").contains(&"attachment".to_owned()));
+    assert!(required_properties(&doc, "MessageDto").contains(&"reactions".to_owned()));
+    assert!(!required_properties(&doc, "ReactionDto").contains(&"me".to_owned()));
+    assert!(!required_properties(&doc, "ErrorDetail").contains(&"fields".to_owned()));
+    assert_eq!(required_properties(&doc, "RegisterRequest"), ["username", "password"]);
+}
