@@ -169,3 +169,42 @@ async fn the_openapi_document_requires_what_answers_always_carry_and_only_that()
     assert!(!required_properties(&doc, "ErrorDetail").contains(&"fields".to_owned()));
     assert_eq!(required_properties(&doc, "RegisterRequest"), ["username", "password"]);
 }
+
+/// The values a property of a component schema may take, when the document lists them.
+fn property_values(doc: &serde_json::Value, schema: &str, property: &str) -> Vec<String> {
+    let schemas = &doc["components"]["schemas"];
+    let mut prop = &schemas[schema]["properties"][property];
+    if prop.is_null() {
+        // MeDto: its own properties are in the second part of its allOf.
+        prop = &schemas[schema]["allOf"][1]["properties"][property];
+    }
+    // Nullable references come as oneOf [null, $ref].
+    let reference = prop["$ref"]
+        .as_str()
+        .or_else(|| prop["oneOf"].as_array().and_then(|v| v.iter().find_map(|p| p["$ref"].as_str())));
+    let values = match reference {
+        Some(r) => &schemas[r.trim_start_matches("#/components/schemas/")]["enum"],
+        None => &prop["enum"],
+    };
+    values.as_array().map(|v| v.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_closed_sets_of_values_the_database_allows() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    // The same sets as the CHECK constraints of the migrations: clients switch on them.
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("MeDto", "role", &["user", "admin"]),
+        ("AdminUserDto", "role", &["user", "admin"]),
+        ("GroupDto", "my_role", &["owner", "admin", "member"]),
+        ("GroupMemberDto", "role", &["owner", "admin", "member"]),
+        ("ConversationDto", "kind", &["direct", "channel"]),
+        ("MessageDto", "kind", &["text", "image", "file", "voice", "system"]),
+        ("ReportDto", "resolution", &["dismissed", "message_deleted", "user_suspended"]),
+        ("AbuseFlagDto", "kind", &["repeated_messages", "new_chats"]),
+    ];
+    for (schema, property, values) in cases {
+        assert_eq!(property_values(&doc, schema, property), *values, "{schema}.{property}");
+    }
+}
