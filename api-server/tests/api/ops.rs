@@ -208,3 +208,22 @@ async fn the_openapi_document_lists_the_closed_sets_of_values_the_database_allow
         assert_eq!(property_values(&doc, schema, property), *values, "{schema}.{property}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_names_every_operation_once() {
+    let app = spawn_app().await;
+    let doc = app.get("/api/openapi.json", None).await.body;
+    // OpenAPI requires unique operationIds; generated clients key their operations by them.
+    let mut ids: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            ids.push((id.to_owned(), format!("{method} {path}")));
+        }
+    }
+    ids.sort();
+    let twice: Vec<_> = ids.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| (&w[0], &w[1])).collect();
+    assert!(twice.is_empty(), "operationIds used twice: {twice:?}");
+    // Ids nobody else uses stay the handler's name.
+    assert!(ids.iter().any(|(id, op)| id == "register" && op == "post /api/auth/register"));
+}
