@@ -1,6 +1,6 @@
 // The tab's one real-time connection, wired to the stores: every server event lands here.
 
-import type { MessageDto, ServerEvent } from '~/utils/types'
+import type { MessageDto, ServerEvent, WsTicketDto } from '~/utils/types'
 import { ChatSocket, type SocketStatus } from '~/utils/socket'
 import { api } from '~/composables/useApi'
 import { conversationTitle, directPeerIds } from '~/utils/sidebar'
@@ -136,7 +136,7 @@ export function useSocket() {
   const ui = useUiStore()
   if (!socket) {
     socket = new ChatSocket({
-      ticket: async () => (await api.post<{ ticket: string }>('/auth/ws-ticket')).ticket,
+      ticket: async () => (await api.post<WsTicketDto>('/auth/ws-ticket')).ticket,
       url: wsUrl,
       onEvent,
       onStatus: (s: SocketStatus) => {

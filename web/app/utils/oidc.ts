@@ -1,13 +1,7 @@
-// Sign-in with OpenID Connect providers: the API's shapes and the pure helpers of the buttons
+// Sign-in with OpenID Connect providers: the pure helpers of the buttons
 // and of the /oidc page the API redirects back to (`?code=` or `?error=`).
 
 import { ApiError, describeError } from './apiError'
-
-/** GET /auth/oidc/providers */
-export interface OidcProviderDto {
-  name: string
-  label: string
-}
 
 /** A path of this site to open after signing in, or null (never another origin). */
 export function safeRedirect(value: unknown): string | null {

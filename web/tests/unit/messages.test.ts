@@ -127,7 +127,7 @@ function conv(extra: Partial<ConversationDto> = {}): ConversationDto {
     group_id: null,
     group_name: null,
     name: null,
-    peer: { id: PEER, username: 'bob', display_name: 'Bob', avatar_id: null, alias: null },
+    peer: { id: PEER, username: 'bob', display_name: 'Bob', avatar_id: null, alias: null, status_emoji: null },
     last_seq: 0,
     last_message_at: null,
     last_message: null,
