@@ -47,7 +47,7 @@ export function useSessions() {
 
   /** Signs that device out. */
   function signOut(id: string) {
-    return act(id, () => api.del<void>(`/sessions/${id}`))
+    return act(id, () => api.del<undefined>(`/sessions/${id}`))
   }
 
   /** Signs out every device but this one; returns how many. */

@@ -95,7 +95,7 @@ function onEvent(e: ServerEvent) {
       if (d.group_id) void useGroupsStore().refreshIfLoaded(d.group_id)
       if (d.reason === 'member_removed' && d.user_id === me && d.group_id) {
         // I was removed: its channels disappear from the sidebar.
-        delete useGroupsStore().byId[d.group_id]
+        useGroupsStore().forget(d.group_id)
       }
       // Retention changed, or the server deleted old messages and moved my cleared_seq past them.
       if (d.reason === 'retention' && d.conversation_id) void useConversationsStore().refreshCleared(d.conversation_id).catch(() => {})

@@ -2,10 +2,9 @@
 // and its QR code), the confirmation that shows the recovery codes once, and turning it off.
 
 import QRCode from 'qrcode'
-import type { MeDto } from '~/utils/types'
+import type { MeDto, EnrolmentDto, RecoveryCodesDto } from '~/utils/types'
 import { api, apiRequest } from '~/composables/useApi'
 import type { SecondFactorProof } from '~/utils/twoFactor'
-import type { EnrolmentDto, RecoveryCodesDto } from '~/utils/types'
 
 export function useTwoFactor() {
   const auth = useAuthStore()
@@ -62,7 +61,7 @@ export function useTwoFactor() {
 
   function disable(proof: SecondFactorProof) {
     return withBusy(async () => {
-      await apiRequest<void>('DELETE', '/me/2fa', proof)
+      await apiRequest<undefined>('DELETE', '/me/2fa', proof)
       recoveryCodes.value = []
       await syncUser(false)
     })

@@ -30,7 +30,7 @@ const PICTOGRAPHIC = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u
  * server, no ASCII at all (so keycaps such as 1️⃣ are refused too).
  */
 export function isSingleEmoji(s: string): boolean {
-  if (/[\x00-\x7f]/.test(s)) return false
+  if ([...s].some((c) => c.charCodeAt(0) < 0x80)) return false
   const parts = graphemes(s)
   return parts.length === 1 && PICTOGRAPHIC.test(parts[0]!)
 }

@@ -16,7 +16,7 @@ import {
   unreadCount,
   type ChatMessage,
 } from '../../app/utils/messages'
-import type { ConversationDto, MessageDto, ReceiptDto } from '../../app/utils/types'
+import type { ConversationDto, ReceiptDto } from '../../app/utils/types'
 import { message as msg, PEER } from './fixtures'
 
 const ME = 1
