@@ -62,6 +62,9 @@ else
   skip "shellcheck (not installed: apt-get install shellcheck)"
 fi
 
+# --- the web build's decisions (stand-ins for node and npm; the real build runs in make test) --
+run_lines bash deploy/local/web-build-test.sh
+
 # --- python helpers ---------------------------------------------------------------------------
 check "check_metrics.py --self-test (PromQL name extraction)" python3 deploy/check_metrics.py --self-test
 check "csp_hashes.py --self-test (inline script hashes for the CSP)" python3 deploy/nginx/csp_hashes.py --self-test

@@ -6,8 +6,9 @@
 #
 # 1. installs Chromium with apt when /usr/bin/chromium is missing (never a Playwright browser
 #    download: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1);
-# 2. `npm ci` in web/ and e2e/playwright/ when node_modules is missing or older than the lockfile;
-# 3. `npm run generate` in web/ (the site nginx serves: web/.output/public);
+# 2. deploy/local/web-build.sh: the site nginx serves (web/.output/public), built when missing or
+#    older than web/ (npm ci in web/ when needed, then npm run generate);
+# 3. `npm ci` in e2e/playwright/ when node_modules is missing or older than the lockfile;
 # 4. `deploy/local/cluster.sh up` (idempotent; it also re-renders nginx for the new build, whose
 #    inline-script CSP hash changes with every build);
 # 5. runs the specs against CHAT_URL (default http://localhost:$CHAT_HTTP_PORT);
@@ -42,29 +43,19 @@ if [ ! -x "$CHROMIUM" ]; then
     die "$CHROMIUM not found; install Debian's chromium (sudo apt-get install -y chromium)"
   fi
 fi
-command -v node >/dev/null 2>&1 || die "node not found (Node.js 20.19+ is needed)"
+# --- 2. the site nginx serves (first: it also checks node and npm) ---------------------------
+"$ROOT/deploy/local/web-build.sh" || die "the web client could not be built (above)"
+# Built: the `cluster.sh up` below (and the failover spec's) need not look again.
+export CHAT_SKIP_WEB_BUILD=1
 
-# --- 2. npm ci where needed ------------------------------------------------------------------
-npm_ci_if_needed() { # DIR
-  local dir="$1" stamp="$1/node_modules/.package-lock.json"
-  if [ ! -d "$dir/node_modules" ] || [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then
-    say "npm ci in ${dir#"$ROOT"/}"
-    (cd "$dir" && npm ci --no-audit --no-fund)
-  else
-    say "${dir#"$ROOT"/}: node_modules up to date"
-  fi
-}
-npm_ci_if_needed "$ROOT/web"
-npm_ci_if_needed "$ROOT/e2e/playwright"
-
-# --- 3. build the site -----------------------------------------------------------------------
-say "npm run generate in web/"
-mkdir -p "$ROOT/.local"
-(cd web && npm run generate >"$ROOT/.local/web-generate.log" 2>&1) || {
-  tail -40 "$ROOT/.local/web-generate.log" >&2
-  die "web build failed (log: .local/web-generate.log)"
-}
-test -f web/.output/public/index.html || die "web/.output/public/index.html missing after the build"
+# --- 3. the specs' npm packages --------------------------------------------------------------
+stamp="e2e/playwright/node_modules/.package-lock.json"
+if [ ! -f "$stamp" ] || [ e2e/playwright/package-lock.json -nt "$stamp" ]; then
+  say "npm ci in e2e/playwright"
+  (cd e2e/playwright && npm ci --no-audit --no-fund)
+else
+  say "e2e/playwright: node_modules up to date"
+fi
 
 # --- 4. the cluster --------------------------------------------------------------------------
 # Stopped afterwards only if none of its processes ran before (a partly running cluster is

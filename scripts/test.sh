@@ -25,12 +25,10 @@ e2e/schemathesis.sh
 step "end to end: the native local cluster (api-server, 2 ws-server, nginx) on test ports"
 e2e/cluster/check.sh
 
-step "web client: unit tests (Vitest)"
-(
-  cd web
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then npm ci --no-audit --no-fund; fi
-  npm run test:unit
-)
+step "web client: API types up to date, type check (vue-tsc), lint (ESLint), unit tests (Vitest)"
+deploy/local/web-build.sh --deps
+web/scripts/api-types.sh --check
+(cd web && npm run typecheck && npm run lint && npm run test:unit)
 
 step "web client: Playwright in Chromium against a cluster on test ports"
 CHAT_STATE_DIR="$PWD/.local/e2e-web" CHAT_HTTP_PORT=18100 CHAT_HTTPS_PORT=18543 CHAT_API_PORT=18180 \

@@ -10,7 +10,8 @@ export default defineNuxtConfig({
   ssr: false,
   telemetry: false,
   devtools: { enabled: false },
-  modules: ['@pinia/nuxt'],
+  // @nuxt/eslint writes .nuxt/eslint.config.mjs (the rules for this project's files) for eslint.config.mjs.
+  modules: ['@pinia/nuxt', '@nuxt/eslint'],
   css: ['~/assets/css/main.css'],
   app: {
     head: {

@@ -1,8 +1,21 @@
+use api_server::cli::{self, Command};
 use api_server::startup::Application;
 use shared::config::Settings;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match Command::parse(&args) {
+        Ok(command) => command,
+        Err(usage) => {
+            eprintln!("{usage}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    // The document depends on the code only: no setting is read, so it works anywhere.
+    if command == Command::OpenApi {
+        return cli::print_openapi();
+    }
     let settings = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
@@ -10,9 +23,8 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(code) = api_server::cli::run(&settings, &args).await {
-        return code;
+    if let Command::Admin { grant, username } = command {
+        return cli::set_role(&settings, &username, grant).await;
     }
     shared::telemetry::init("api-server", &settings.node_id, settings.log_format);
     tracing::info!(config = %settings.redacted(), "api-server starting");

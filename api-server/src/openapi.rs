@@ -1,10 +1,15 @@
 //! The OpenAPI document, generated from the handlers' annotations, at `/api/openapi.json`.
 
+mod answers;
+mod operation_ids;
+
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes;
+use answers::CompleteAnswers;
+use operation_ids::UniqueOperationIds;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,7 +45,7 @@ use crate::routes;
         shared::events::Event, shared::events::ClientEvent,
         crate::domain::media::UploadKind, crate::domain::reports::ReportFilter,
     )),
-    modifiers(&BearerAuth, &CommonErrors),
+    modifiers(&BearerAuth, &CommonErrors, &CompleteAnswers, &UniqueOperationIds),
 )]
 pub struct ApiDoc;
 

@@ -36,6 +36,9 @@
 #   CHAT_PROFILE=release                       cargo profile of the binaries (tests use debug: the
 #                                              test build already made them)
 #   CHAT_SKIP_BUILD=1                          use the binaries in target/<profile> as they are
+#   CHAT_SKIP_WEB_BUILD=1                      serve web/.output/public as it is (by default `up`
+#                                              runs deploy/local/web-build.sh: npm ci + npm run
+#                                              generate when the build is missing or older than web/)
 #   CHAT_SKIP_SERVICES=1                       do not run services.sh nor create the database
 #                                              (services and database already there)
 #   CHAT_PROMETHEUS=1                          also run Prometheus on 127.0.0.1:9090
@@ -260,6 +263,18 @@ ensure_cert() {
   chmod 600 "$TLS/key.pem"
 }
 
+# The web client, built when missing or stale. Without a recent enough Node.js (exit status 3)
+# nginx serves deploy/local/placeholder, which says how to install it; other failures stop `up`.
+build_web() {
+  local rc=0
+  bash "$ROOT/deploy/local/web-build.sh" || rc=$?
+  case "$rc" in
+    0) ;;
+    3) warn "the web client is not built (see above): nginx serves $(rel "$(web_root)")/" ;;
+    *) die "deploy/local/web-build.sh failed" ;;
+  esac
+}
+
 web_root() {
   if [ -f "$ROOT/web/.output/public/index.html" ]; then
     echo "$ROOT/web/.output/public"
@@ -394,6 +409,7 @@ cmd_up() {
       (cd "$ROOT" && cargo build "${flag[@]}" "${missing[@]}") || die "cargo build failed"
     fi
   fi
+  [ "${CHAT_SKIP_WEB_BUILD:-0}" = 1 ] || build_web
   ensure_cert
 
   echo "$WS_REPLICAS" >"$RUN/ws-replicas"

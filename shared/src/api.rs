@@ -29,6 +29,7 @@ pub struct UserDto {
 pub struct MeDto {
     #[serde(flatten)]
     pub user: UserDto,
+    #[schema(value_type = AccountRole)]
     pub role: String,
     /// Do not disturb: the web client shows no notifications until then (null: off).
     pub dnd_until: Option<DateTime<Utc>>,
@@ -82,7 +83,7 @@ pub struct MessageDto {
     pub seq: i64,
     pub sender_id: i64,
     pub client_id: Uuid,
-    /// text | image | file | voice | system
+    #[schema(value_type = MessageKind)]
     pub kind: String,
     /// Empty when deleted (the tombstone keeps id, seq, sender and times).
     pub body: String,
@@ -198,7 +199,7 @@ pub struct PeerDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ConversationDto {
     pub id: i64,
-    /// direct | channel
+    #[schema(value_type = ConversationKind)]
     pub kind: String,
     pub group_id: Option<i64>,
     pub group_name: Option<String>,
@@ -230,7 +231,7 @@ pub struct ChannelDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GroupMemberDto {
     pub user: UserDto,
-    /// owner | admin | member
+    #[schema(value_type = GroupRole)]
     pub role: String,
     pub joined_at: DateTime<Utc>,
 }
@@ -244,6 +245,7 @@ pub struct GroupDto {
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
     /// My role in the group.
+    #[schema(value_type = GroupRole)]
     pub my_role: String,
     pub channels: Vec<ChannelDto>,
     pub members: Vec<GroupMemberDto>,
@@ -270,7 +272,7 @@ pub struct Page<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AdminUserDto {
     pub user: UserDto,
-    /// user | admin
+    #[schema(value_type = AccountRole)]
     pub role: String,
     pub suspended_at: Option<DateTime<Utc>>,
     pub suspension_reason: Option<String>,
@@ -298,7 +300,7 @@ pub struct ReportDto {
     pub sender: AdminUserDto,
     pub reporter: UserDto,
     pub resolved_at: Option<DateTime<Utc>>,
-    /// dismissed | message_deleted | user_suspended
+    #[schema(value_type = Option<ReportResolution>)]
     pub resolution: Option<String>,
 }
 
@@ -322,7 +324,7 @@ pub struct SessionDto {
 pub struct AbuseFlagDto {
     pub id: i64,
     pub user: AdminUserDto,
-    /// repeated_messages | new_chats
+    #[schema(value_type = AbuseFlagKind)]
     pub kind: String,
     pub detail: String,
     pub limited_until: DateTime<Utc>,
@@ -349,4 +351,61 @@ pub struct EnrolmentDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RecoveryCodesDto {
     pub recovery_codes: Vec<String>,
+}
+
+// The closed sets of values some `String` fields take: the CHECK constraints of their columns.
+// They exist for the OpenAPI document (`#[schema(value_type = ...)]`), so that clients generated
+// from it can switch on them; the fields stay strings, read from the database as they are.
+
+/// What an account may do: `admin`s moderate (reports, suspensions, `/admin` routes).
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AccountRole {
+    User,
+    Admin,
+}
+
+/// A member's role in a group: owner > admin > member.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum GroupRole {
+    Owner,
+    Admin,
+    Member,
+}
+
+/// A direct chat (two members) or a channel of a group.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ConversationKind {
+    Direct,
+    Channel,
+}
+
+/// `system` messages are written by the server (member added, channel renamed, ...).
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum MessageKind {
+    Text,
+    Image,
+    File,
+    Voice,
+    System,
+}
+
+/// How an administrator closed a report.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum ReportResolution {
+    Dismissed,
+    MessageDeleted,
+    UserSuspended,
+}
+
+/// Why flood control paused an account.
+#[derive(Debug, Clone, Copy, ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AbuseFlagKind {
+    RepeatedMessages,
+    NewChats,
 }

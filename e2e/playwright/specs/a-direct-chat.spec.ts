@@ -45,6 +45,11 @@ test('two users register and chat: ticks, typing, presence', async ({ browser, r
   await expect(first.getByTestId('tick')).toHaveAttribute('data-state', 'delivered')
   const bobRow = b.getByTestId('conversation-list').getByRole('listitem').filter({ hasText: 'Alice' })
   await expect(bobRow.getByTestId('unread-badge')).toContainText('1')
+  // A sidebar row is as tall as its link: the chat's menu button floats over it (it used to
+  // sit below it, in the flow, leaving a blank band under every row).
+  const aliceRow = a.getByTestId('conversation-list').getByRole('listitem').filter({ hasText: 'Bob' })
+  const [row, link] = await Promise.all([aliceRow.boundingBox(), aliceRow.getByRole('link').boundingBox()])
+  expect(row!.height).toBe(link!.height)
 
   // Bob opens the chat: read (blue ticks) on Alice's side.
   await bobRow.getByRole('link').click()

@@ -1,4 +1,4 @@
-import type { MfaChallengeDto } from '~/utils/twoFactor'
+import type { SecondFactorDto } from '~/utils/types'
 
 // State and submit flow shared by the sign-in and sign-up forms: busy flag, per-field and
 // general errors, and on success the `?redirect=` target (same-site paths only). An action that
@@ -33,5 +33,5 @@ export function useAuthForm() {
  * two-factor authentication on) to the sign-in page, which shows its code step.
  */
 export function usePendingChallenge() {
-  return useState<MfaChallengeDto | null>('pending-mfa-challenge', () => null)
+  return useState<SecondFactorDto | null>('pending-mfa-challenge', () => null)
 }

@@ -3,7 +3,7 @@
 // already gone). Signing a device out makes the server refuse my access token once; the API
 // client refreshes and retries, so this page carries on.
 
-import type { SessionDto } from '~/utils/types'
+import type { RevokedOthers, SessionDto } from '~/utils/types'
 import { api } from '~/composables/useApi'
 import { currentFirst } from '~/utils/sessions'
 
@@ -47,12 +47,12 @@ export function useSessions() {
 
   /** Signs that device out. */
   function signOut(id: string) {
-    return act(id, () => api.del<void>(`/sessions/${id}`))
+    return act(id, () => api.del<undefined>(`/sessions/${id}`))
   }
 
   /** Signs out every device but this one; returns how many. */
   async function signOutOthers(): Promise<number> {
-    return (await act('others', () => api.del<{ revoked: number }>('/sessions'))).revoked
+    return (await act('others', () => api.del<RevokedOthers>('/sessions'))).revoked
   }
 
   return { sessions, others, loaded, loading, busy, load, signOut, signOutOthers }

@@ -1,6 +1,6 @@
 // The tab's one real-time connection, wired to the stores: every server event lands here.
 
-import type { MessageDto, ServerEvent } from '~/utils/types'
+import type { MessageDto, ServerEvent, WsTicketDto } from '~/utils/types'
 import { ChatSocket, type SocketStatus } from '~/utils/socket'
 import { api } from '~/composables/useApi'
 import { conversationTitle, directPeerIds } from '~/utils/sidebar'
@@ -95,7 +95,7 @@ function onEvent(e: ServerEvent) {
       if (d.group_id) void useGroupsStore().refreshIfLoaded(d.group_id)
       if (d.reason === 'member_removed' && d.user_id === me && d.group_id) {
         // I was removed: its channels disappear from the sidebar.
-        delete useGroupsStore().byId[d.group_id]
+        useGroupsStore().forget(d.group_id)
       }
       // Retention changed, or the server deleted old messages and moved my cleared_seq past them.
       if (d.reason === 'retention' && d.conversation_id) void useConversationsStore().refreshCleared(d.conversation_id).catch(() => {})
@@ -136,7 +136,7 @@ export function useSocket() {
   const ui = useUiStore()
   if (!socket) {
     socket = new ChatSocket({
-      ticket: async () => (await api.post<{ ticket: string }>('/auth/ws-ticket')).ticket,
+      ticket: async () => (await api.post<WsTicketDto>('/auth/ws-ticket')).ticket,
       url: wsUrl,
       onEvent,
       onStatus: (s: SocketStatus) => {

@@ -2,15 +2,15 @@
 // and its QR code), the confirmation that shows the recovery codes once, and turning it off.
 
 import QRCode from 'qrcode'
-import type { MeDto } from '~/utils/types'
+import type { MeDto, EnrolmentDto, RecoveryCodesDto } from '~/utils/types'
 import { api, apiRequest } from '~/composables/useApi'
-import type { RecoveryCodesDto, SecondFactorProof, TotpEnrolmentDto } from '~/utils/twoFactor'
+import type { SecondFactorProof } from '~/utils/twoFactor'
 
 export function useTwoFactor() {
   const auth = useAuthStore()
   const enabled = computed(() => auth.user?.two_factor === true)
   /** A started, not yet confirmed enrolment. */
-  const enrolment = ref<TotpEnrolmentDto | null>(null)
+  const enrolment = ref<EnrolmentDto | null>(null)
   /** The QR code of the enrolment's otpauth URI, as SVG markup (rendered here, no data: URL). */
   const qrSvg = ref('')
   /** Shown once, right after confirming. */
@@ -38,7 +38,7 @@ export function useTwoFactor() {
   function start() {
     return withBusy(async () => {
       recoveryCodes.value = []
-      const e = await api.post<TotpEnrolmentDto>('/me/2fa')
+      const e = await api.post<EnrolmentDto>('/me/2fa')
       qrSvg.value = await QRCode.toString(e.otpauth_uri, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' })
       enrolment.value = e
     })
@@ -61,7 +61,7 @@ export function useTwoFactor() {
 
   function disable(proof: SecondFactorProof) {
     return withBusy(async () => {
-      await apiRequest<void>('DELETE', '/me/2fa', proof)
+      await apiRequest<undefined>('DELETE', '/me/2fa', proof)
       recoveryCodes.value = []
       await syncUser(false)
     })

@@ -1,6 +1,6 @@
 // Debounced `GET /api/users?q=` for the search boxes (new chat, new group, contacts, sidebar).
 
-import type { Page, UserDto } from '~/utils/types'
+import type { UserDto, UsersPage } from '~/utils/types'
 import { api } from '~/composables/useApi'
 
 export function useUserSearch(query: Ref<string>, delayMs = 250) {
@@ -20,7 +20,7 @@ export function useUserSearch(query: Ref<string>, delayMs = 250) {
       const mine = ++seq
       searching.value = true
       try {
-        const page = await api.get<Page<UserDto>>('/users', { query: { q: term, limit: 20 } })
+        const page = await api.get<UsersPage>('/users', { query: { q: term, limit: 20 } })
         // Only the newest query's answer counts (answers may arrive out of order).
         if (mine === seq) {
           results.value = page.items.filter((u) => u.id !== useAuthStore().myId)

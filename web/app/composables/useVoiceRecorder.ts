@@ -36,7 +36,7 @@ export function useVoiceRecorder(onRecorded: (audio: Blob, mimeType: string) => 
       mic = await navigator.mediaDevices.getUserMedia({ audio: true })
     } catch (e) {
       if (mine === attempt) state.value = 'idle'
-      throw new Error(microphoneError(e))
+      throw new Error(microphoneError(e), { cause: e })
     }
     const release = () => mic.getTracks().forEach((t) => t.stop())
     // Cancelled (or unmounted) while the browser asked for permission.

@@ -3,7 +3,7 @@
 // remembers such an answer so the page can say so.
 
 import { defineStore } from 'pinia'
-import type { AbuseFlagDto, AdminUserDto, AfterPage, BeforePage, ReportDto } from '~/utils/types'
+import type { AbuseFlagsPage, AdminUsersPage, ReportsPage } from '~/utils/types'
 import { api } from '~/composables/useApi'
 import { ApiError } from '~/utils/apiError'
 import { appendPage, applyDecision, applyUser, withSender, type Decision, type ReportStatus } from '~/utils/admin'
@@ -57,7 +57,7 @@ export const useAdminStore = defineStore('admin', {
       this.reportsLoading = true
       try {
         const page = await this.guard(() =>
-          api.get<AfterPage<ReportDto>>('/admin/reports', {
+          api.get<ReportsPage>('/admin/reports', {
             query: { status: this.reportStatus, after: more ? this.reportsNext : undefined, limit: PAGE_SIZE },
           }),
         )
@@ -92,7 +92,7 @@ export const useAdminStore = defineStore('admin', {
       this.usersLoading = true
       try {
         const page = await this.guard(() =>
-          api.get<AfterPage<AdminUserDto>>('/admin/users', {
+          api.get<AdminUsersPage>('/admin/users', {
             query: {
               q: this.userQuery.trim().replace(/^@/, '') || undefined,
               suspended: this.suspendedOnly ? 'true' : undefined,
@@ -119,7 +119,7 @@ export const useAdminStore = defineStore('admin', {
       this.flagsLoading = true
       try {
         const page = await this.guard(() =>
-          api.get<BeforePage<AbuseFlagDto>>('/admin/flags', { query: { before: more ? this.flagsNext : undefined, limit: PAGE_SIZE } }),
+          api.get<AbuseFlagsPage>('/admin/flags', { query: { before: more ? this.flagsNext : undefined, limit: PAGE_SIZE } }),
         )
         if (seq !== flagsSeq) return
         this.flags = more ? appendPage(this.flags, page.items, (f) => f.id) : page.items

@@ -13,11 +13,11 @@
 // always read the newest token from localStorage right before using it.
 
 import { defineStore } from 'pinia'
-import type { MeDto, TokensDto } from '~/utils/types'
+import type { MeDto, SecondFactorDto, TokensDto } from '~/utils/types'
 import { ApiError } from '~/utils/apiError'
 import { apiRequest } from '~/composables/useApi'
 import { forgetMedia } from '~/composables/useMedia'
-import { isMfaChallenge, type MfaChallengeDto, type SecondFactorProof } from '~/utils/twoFactor'
+import { isMfaChallenge, type SecondFactorProof } from '~/utils/twoFactor'
 
 export const REFRESH_KEY = 'chat.refresh_token'
 /** Refresh this long before the access token expires. */
@@ -86,8 +86,8 @@ export const useAuthStore = defineStore('auth', {
      * Signs in with the password. With two-factor authentication on, the API answers 202 with
      * a challenge instead of tokens: that is returned (no session yet) for loginSecondFactor.
      */
-    async login(username: string, password: string): Promise<MfaChallengeDto | null> {
-      const body = await apiRequest<TokensDto | MfaChallengeDto>('POST', '/auth/login', { username, password }, { anonymous: true })
+    async login(username: string, password: string): Promise<SecondFactorDto | null> {
+      const body = await apiRequest<TokensDto | SecondFactorDto>('POST', '/auth/login', { username, password }, { anonymous: true })
       if (isMfaChallenge(body)) return body
       this.accept(body)
       return null
@@ -97,8 +97,8 @@ export const useAuthStore = defineStore('auth', {
      * Finishes a sign-in with an OpenID Connect provider: the one-time code of the /oidc page.
      * Answers like `login`: a challenge when two-factor authentication is on, else null.
      */
-    async completeOidc(code: string): Promise<MfaChallengeDto | null> {
-      const body = await apiRequest<TokensDto | MfaChallengeDto>('POST', '/auth/oidc/complete', { code }, { anonymous: true })
+    async completeOidc(code: string): Promise<SecondFactorDto | null> {
+      const body = await apiRequest<TokensDto | SecondFactorDto>('POST', '/auth/oidc/complete', { code }, { anonymous: true })
       if (isMfaChallenge(body)) return body
       this.accept(body)
       return null

@@ -2,10 +2,9 @@
 // socket events and by the flag actions (pin, archive, mute, clear, delete for me).
 
 import { defineStore } from 'pinia'
-import type { ConversationDto, Page } from '~/utils/types'
+import type { ConversationDto, ConversationsPage, MessageDto } from '~/utils/types'
 import { api } from '~/composables/useApi'
 import { applyNewMessage, unreadCount } from '~/utils/messages'
-import type { MessageDto } from '~/utils/types'
 import { sortConversations } from '~/utils/sidebar'
 
 export type MuteChoice = '1h' | '8h' | 'forever'
@@ -28,7 +27,7 @@ export const useConversationsStore = defineStore('conversations', {
         const all: ConversationDto[] = []
         let cursor: string | null = null
         do {
-          const page: Page<ConversationDto> = await api.get('/conversations', { query: { limit: 200, cursor } })
+          const page: ConversationsPage = await api.get('/conversations', { query: { limit: 200, cursor } })
           all.push(...page.items)
           cursor = page.next_cursor
         } while (cursor)

@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia'
 import type { ChannelDto, GroupDto, InviteDto, Role } from '~/utils/types'
 import { api } from '~/composables/useApi'
+import { withoutKey } from '~/utils/records'
 
 export const useGroupsStore = defineStore('groups', {
   state: () => ({
@@ -16,9 +17,13 @@ export const useGroupsStore = defineStore('groups', {
         useUsersStore().remember(g.members.map((m) => m.user))
         return g
       } catch {
-        delete this.byId[id]
+        this.forget(id)
         return null
       }
+    },
+    /** A group I left or was removed from: its members and channels are no longer mine to see. */
+    forget(id: number) {
+      this.byId = withoutKey(this.byId, id)
     },
     /** Refetch only the groups already loaded (after a conversation.updated event). */
     async refreshIfLoaded(id: number) {
@@ -45,7 +50,7 @@ export const useGroupsStore = defineStore('groups', {
     },
     async leave(id: number) {
       await api.post(`/groups/${id}/leave`)
-      delete this.byId[id]
+      this.forget(id)
       await useConversationsStore().fetchAll()
     },
     async createChannel(id: number, name: string): Promise<ChannelDto> {

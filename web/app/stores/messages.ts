@@ -2,6 +2,7 @@
 // The list logic (merge, dedupe, gaps, optimistic replace) lives in utils/messages.ts.
 
 import { defineStore } from 'pinia'
+import { withoutKey } from '~/utils/records'
 import type { AttachmentDto, ConversationDto, MediaKind, MessageDto, MessagesPage, ReceiptDto, ReportReceiptDto } from '~/utils/types'
 import { api } from '~/composables/useApi'
 import { describeError, isSendLimitedError } from '~/utils/apiError'
@@ -289,8 +290,8 @@ export const useMessagesStore = defineStore('messages', {
     },
 
     forget(cid: number) {
-      delete this.convs[cid]
-      delete this.receipts[cid]
+      this.convs = withoutKey(this.convs, cid)
+      this.receipts = withoutKey(this.receipts, cid)
     },
 
     reset() {

@@ -1,6 +1,6 @@
 // The API's error body `{"error":{"code","message","fields"}}` as a typed exception.
 
-import type { FieldError } from './types'
+import type { ErrorBody, FieldError } from './types'
 
 export class ApiError extends Error {
   constructor(
@@ -39,7 +39,8 @@ export async function errorFromResponse(res: Response): Promise<ApiError> {
   let message = res.statusText || 'Request failed'
   let fields: FieldError[] = []
   try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string; fields?: FieldError[] } }
+    // The documented body, read defensively: a proxy in between may answer anything.
+    const body = (await res.json()) as { error?: Partial<ErrorBody['error']> } | null
     if (body?.error) {
       code = body.error.code ?? code
       message = body.error.message ?? message

@@ -48,6 +48,7 @@ export function optimisticMessage(input: {
     edited_at: null,
     deleted_at: null,
     created_at: (input.now ?? new Date()).toISOString(),
+    reactions: [],
     local: { state: 'sending' },
   }
 }
@@ -106,8 +107,8 @@ export function applyUpdate(list: ChatMessage[], m: MessageDto): ChatMessage[] {
 }
 
 /** Reactions compared by emoji and who reacted (the `me` flag of REST answers is ignored). */
-export function sameReactions(a: ReactionDto[] | undefined, b: ReactionDto[] | undefined): boolean {
-  const key = (list: ReactionDto[] | undefined) => (list ?? []).map((r) => `${r.emoji}:${r.user_ids.join(',')}`).join('|')
+export function sameReactions(a: ReactionDto[], b: ReactionDto[]): boolean {
+  const key = (list: ReactionDto[]) => list.map((r) => `${r.emoji}:${r.user_ids.join(',')}`).join('|')
   return key(a) === key(b)
 }
 

@@ -1,19 +1,18 @@
-// Sign-in with OpenID Connect providers: the API's shapes and the pure helpers of the buttons
+// Sign-in with OpenID Connect providers: the pure helpers of the buttons
 // and of the /oidc page the API redirects back to (`?code=` or `?error=`).
 
 import { ApiError, describeError } from './apiError'
 
-/** GET /auth/oidc/providers */
-export interface OidcProviderDto {
-  name: string
-  label: string
+/** C0 control characters (U+0000 to U+001F): never part of a path we send a browser to. */
+function hasControlCharacter(s: string): boolean {
+  return [...s].some((c) => c.charCodeAt(0) < 0x20)
 }
 
 /** A path of this site to open after signing in, or null (never another origin). */
 export function safeRedirect(value: unknown): string | null {
   const v = Array.isArray(value) ? value[0] : value
   if (typeof v !== 'string') return null
-  return v.startsWith('/') && !v.startsWith('//') && !v.includes('\\') && !/[\u0000-\u001f]/.test(v) ? v : null
+  return v.startsWith('/') && !v.startsWith('//') && !v.includes('\\') && !hasControlCharacter(v) ? v : null
 }
 
 /**

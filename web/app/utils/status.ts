@@ -30,7 +30,7 @@ const PICTOGRAPHIC = /\p{Extended_Pictographic}|\p{Regional_Indicator}/u
  * server, no ASCII at all (so keycaps such as 1️⃣ are refused too).
  */
 export function isSingleEmoji(s: string): boolean {
-  if (/[\x00-\x7f]/.test(s)) return false
+  if ([...s].some((c) => c.charCodeAt(0) < 0x80)) return false
   const parts = graphemes(s)
   return parts.length === 1 && PICTOGRAPHIC.test(parts[0]!)
 }
@@ -59,13 +59,10 @@ export function statusLine(u: Partial<StatusFields> | null | undefined): string 
 }
 
 /**
- * A direct peer's status for the sidebar: the conversation's peer carries `status_emoji` (from
- * servers that include it); anything it lacks comes from what I last fetched of that user.
+ * A direct peer's status for the sidebar: the conversation's peer carries `status_emoji`; the
+ * text comes from what I last fetched of that user.
  */
 export function peerStatus(peer: PeerDto | null | undefined, cached: Partial<StatusFields> | undefined): Partial<StatusFields> | undefined {
   if (!peer) return undefined
-  return {
-    status_emoji: peer.status_emoji !== undefined ? peer.status_emoji : cached?.status_emoji,
-    status_text: cached?.status_text,
-  }
+  return { status_emoji: peer.status_emoji, status_text: cached?.status_text }
 }

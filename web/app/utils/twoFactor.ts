@@ -1,31 +1,14 @@
-// Two-factor authentication (TOTP): the API's shapes and the pure helpers of the sign-in step
-// and the settings section.
+// Two-factor authentication (TOTP): the pure helpers of the sign-in step and the settings
+// section.
 
 import { ApiError, describeError } from './apiError'
-
-/** 202 answer of POST /auth/login when the account has two-factor authentication on. */
-export interface MfaChallengeDto {
-  mfa_token: string
-  /** Seconds the token stays valid. */
-  expires_in: number
-}
-
-/** POST /me/2fa: the secret of a new (not yet confirmed) enrolment. */
-export interface TotpEnrolmentDto {
-  secret: string
-  otpauth_uri: string
-}
-
-/** POST /me/2fa/confirm: the recovery codes, shown once. */
-export interface RecoveryCodesDto {
-  recovery_codes: string[]
-}
+import type { SecondFactorDto } from './types'
 
 /** What proves the second factor: a code of the authenticator app or a recovery code. */
 export type SecondFactorProof = { code: string } | { recovery_code: string }
 
 /** Whether a 2xx answer of the login is the second-factor challenge (202) rather than tokens. */
-export function isMfaChallenge(body: unknown): body is MfaChallengeDto {
+export function isMfaChallenge(body: unknown): body is SecondFactorDto {
   return typeof body === 'object' && body !== null && 'mfa_token' in body
 }
 

@@ -1,295 +1,91 @@
-// Wire types of the REST API and the socket (mirrors shared/src/api.rs and shared/src/events.rs).
+// The REST and socket types the code uses, named after the schemas of the API's OpenAPI document.
+// They are generated, not written here: ~/types/api.gen.ts comes from web/openapi.json, which
+// comes from the api-server's code (web/scripts/api-types.sh; `make test` fails when stale). A
+// change of a DTO or an event therefore shows up here as a type error wherever the web depends
+// on it. Add a name below when the code needs another schema.
 
-export interface UserDto {
-  id: number
-  username: string
-  display_name: string
-  bio: string
-  avatar_id: number | null
-  /** Null when that user hides their last seen from me (privacy), or was never seen. */
-  last_seen_at: string | null
-  created_at: string
-  /** Custom status (up to 80 characters), or null. */
-  status_text: string | null
-  /** One emoji shown with the status and next to the name, or null. */
-  status_emoji: string | null
-}
+import type { components } from '../types/api.gen'
 
-export interface MeDto extends UserDto {
-  role: 'user' | 'admin'
-  /** Do not disturb until then (no browser notifications), or null. */
-  dnd_until: string | null
-  /** Two-factor authentication (TOTP) is on. */
-  two_factor: boolean
-  /** My address, if I gave one (only I see it). */
-  email: string | null
-  /** A link mailed to `email` was opened. */
-  email_verified: boolean
-}
+type Schemas = components['schemas']
 
+// --- users and accounts ---------------------------------------------------------------------
+export type UserDto = Schemas['UserDto']
+/** The signed-in user (`GET /me`). */
+export type MeDto = Schemas['MeDto']
+export type AccountRole = Schemas['AccountRole']
+export type TokensDto = Schemas['TokensDto']
+export type ContactDto = Schemas['ContactDto']
 /** Who may see or do something: everyone, the people the user added to their contacts, nobody. */
-export type Audience = 'everyone' | 'contacts' | 'nobody'
-
+export type Audience = Schemas['Audience']
 /** My privacy settings (`GET`/`PUT /me/privacy`; PUT takes any subset, answers the whole). */
-export interface PrivacyDto {
-  /** Who sees that I am online and when I was last seen. */
-  last_seen: Audience
-  /** Off: nobody sees when I read, and I do not see it of others either. */
-  read_receipts: boolean
-  /** Who can start a direct chat with me. */
-  direct_messages: Audience
-  /** Who can add me to a group. */
-  group_adds: Audience
-}
-
-export interface TokensDto {
-  access_token: string
-  refresh_token: string
-  token_type: string
-  expires_in: number
-  user: MeDto
-}
-
-export interface ContactDto {
-  user: UserDto
-  alias: string | null
-  created_at: string
-}
-
-export interface MessageDto {
-  id: number
-  conversation_id: number
-  seq: number
-  sender_id: number
-  client_id: string
-  kind: string
-  body: string
-  attachment_id: number | null
-  reply_to_id: number | null
-  edited_at: string | null
-  deleted_at: string | null
-  created_at: string
-  /** Absent in messages from older servers. */
-  reactions?: ReactionDto[]
-  /** The media of an image, file or voice message (absent on tombstones and sidebar previews). */
-  attachment?: AttachmentDto
-}
-
-export type MediaKind = 'image' | 'file' | 'voice'
-
-/** An upload (`POST /media`): what the server found in the bytes. */
-export interface AttachmentDto {
-  id: number
-  /** Sniffed from the content, e.g. image/png, audio/webm, application/octet-stream. */
-  content_type: string
-  size: number
-  /** Files only. */
-  file_name: string | null
-  /** Images, as displayed. */
-  width: number | null
-  height: number | null
-  /** Voice notes. */
-  duration_ms: number | null
-  has_thumbnail: boolean
-}
-
-/** One emoji on a message; `me` is only set in REST answers, so the UI uses `user_ids`. */
-export interface ReactionDto {
-  emoji: string
-  count: number
-  user_ids: number[]
-  me?: boolean
-}
-
-export interface ReceiptDto {
-  conversation_id: number
-  user_id: number
-  delivered_seq: number
-  read_seq: number
-}
-
-export interface PeerDto {
-  id: number
-  username: string
-  display_name: string
-  avatar_id: number | null
-  alias: string | null
-  /** The peer's status emoji, shown beside the name (absent from older servers). */
-  status_emoji?: string | null
-}
-
-export interface ConversationDto {
-  id: number
-  kind: 'direct' | 'channel'
-  group_id: number | null
-  group_name: string | null
-  name: string | null
-  peer: PeerDto | null
-  last_seq: number
-  last_message_at: string | null
-  last_message: MessageDto | null
-  unread_count: number
-  last_read_seq: number
-  last_delivered_seq: number
-  cleared_seq: number
-  pinned: boolean
-  archived: boolean
-  muted_until: string | null
-  /** Disappearing messages: kept this many days (1-365), or null (kept). */
-  retention_days: number | null
-}
-
-export interface ChannelDto {
-  id: number
-  name: string
-  last_seq: number
-}
-
-export type Role = 'owner' | 'admin' | 'member'
-
-export interface GroupMemberDto {
-  user: UserDto
-  role: Role
-  joined_at: string
-}
-
-export interface GroupDto {
-  id: number
-  name: string
-  description: string
-  avatar_id: number | null
-  created_by: number
-  created_at: string
-  my_role: Role
-  channels: ChannelDto[]
-  members: GroupMemberDto[]
-}
-
-export interface InviteDto {
-  id: number
-  group_id: number
-  token: string
-  expires_at: string | null
-  max_uses: number | null
-}
-
-export interface Page<T> {
-  items: T[]
-  next_cursor: string | null
-}
-
-export interface MessagesPage {
-  items: MessageDto[]
-  has_more: boolean
-}
-
-export interface FieldError {
-  field: string
-  message: string
-}
-
-/** A user as administrators see them (`/admin/users`, report senders). */
-export interface AdminUserDto {
-  user: UserDto
-  role: 'user' | 'admin'
-  suspended_at: string | null
-  suspension_reason: string | null
-  /** Flood control: no sending until then, or null. */
-  send_limited_until: string | null
-}
-
-export type AbuseFlagKind = 'repeated_messages' | 'new_chats'
-
-/** An account flood control paused (`/admin/flags`), newest first. */
-export interface AbuseFlagDto {
-  id: number
-  user: AdminUserDto
-  kind: AbuseFlagKind
-  detail: string
-  limited_until: string
-  created_at: string
-}
-
-/** Pages of the flags: pass `next_before` as `before`; null on the last page. */
-export interface BeforePage<T> {
-  items: T[]
-  next_before: number | null
-}
-
-/** What the reporter gets back (`POST /messages/{id}/report`). */
-export interface ReportReceiptDto {
-  id: number
-  message_id: number
-  reason: string
-  created_at: string
-}
-
-export type ReportResolution = 'dismissed' | 'message_deleted' | 'user_suspended'
-
-/** A report in the administrators' queue. */
-export interface ReportDto {
-  id: number
-  reason: string
-  created_at: string
-  /** The message as it is now (a tombstone once deleted). */
-  message: MessageDto
-  sender: AdminUserDto
-  reporter: UserDto
-  resolved_at: string | null
-  resolution: ReportResolution | null
-}
-
+export type PrivacyDto = Schemas['PrivacyDto']
 /** One of my signed-in devices (`/sessions`): a refresh-token family. */
-export interface SessionDto {
-  id: string
-  /** The browser or app, as its User-Agent said at the last refresh. */
-  user_agent: string | null
-  ip: string | null
-  signed_in_at: string
-  /** The last refresh (every ~15 minutes while the app is open). */
-  last_active_at: string
-  /** The session making the request: this browser. */
-  current: boolean
-}
+export type SessionDto = Schemas['SessionDto']
+/** `DELETE /sessions`: how many other devices were signed out. */
+export type RevokedOthers = Schemas['RevokedOthers']
+/** 202 answer of `POST /auth/login` (and `/auth/oidc/complete`) when two-factor authentication is on. */
+export type SecondFactorDto = Schemas['SecondFactorDto']
+/** `POST /me/2fa`: the secret of a new (not yet confirmed) enrolment. */
+export type EnrolmentDto = Schemas['EnrolmentDto']
+/** `POST /me/2fa/confirm`: the recovery codes, shown once. */
+export type RecoveryCodesDto = Schemas['RecoveryCodesDto']
+/** `GET /auth/oidc/providers` */
+export type OidcProviderDto = Schemas['OidcProviderDto']
 
-/** Pages of the admin lists: pass `next_after` as `after`; null on the last page. */
-export interface AfterPage<T> {
-  items: T[]
-  next_after: number | null
-}
+// --- conversations and messages -------------------------------------------------------------
+export type ConversationDto = Schemas['ConversationDto']
+export type PeerDto = Schemas['PeerDto']
+export type MessageDto = Schemas['MessageDto']
+export type MessageKind = Schemas['MessageKind']
+/** An upload (`POST /media`): what the server found in the bytes. */
+export type AttachmentDto = Schemas['AttachmentDto']
+/** What an upload is for (`POST /media`, field `kind`). */
+export type MediaKind = Schemas['UploadKind']
+/** One emoji on a message; `me` is only set in REST answers, so the UI uses `user_ids`. */
+export type ReactionDto = Schemas['ReactionDto']
+export type ReceiptDto = Schemas['ReceiptDto']
+export type MessagesPage = Schemas['MessagesPage']
+export type ConversationsPage = Schemas['Page_ConversationDto']
+export type UsersPage = Schemas['Page_UserDto']
+export type SearchHit = Schemas['SearchHit']
+export type SearchPage = Schemas['SearchPage']
 
-export interface TypingEvent {
-  conversation_id: number
-  user_id: number
-  active: boolean
-}
+// --- groups ---------------------------------------------------------------------------------
+export type GroupDto = Schemas['GroupDto']
+export type GroupMemberDto = Schemas['GroupMemberDto']
+export type ChannelDto = Schemas['ChannelDto']
+export type Role = Schemas['GroupRole']
+export type InviteDto = Schemas['InviteDto']
 
+// --- reports and administration -------------------------------------------------------------
+/** A user as administrators see them (`/admin/users`, report senders). */
+export type AdminUserDto = Schemas['AdminUserDto']
+export type AdminUsersPage = Schemas['AdminUsersPage']
+/** What the reporter gets back (`POST /messages/{id}/report`). */
+export type ReportReceiptDto = Schemas['ReportReceiptDto']
+/** A report in the administrators' queue. */
+export type ReportDto = Schemas['ReportDto']
+export type ReportsPage = Schemas['ReportsPage']
+export type ReportResolution = Schemas['ReportResolution']
+/** An account flood control paused (`/admin/flags`), newest first. */
+export type AbuseFlagDto = Schemas['AbuseFlagDto']
+export type AbuseFlagsPage = Schemas['AbuseFlagsPage']
+export type AbuseFlagKind = Schemas['AbuseFlagKind']
+
+// --- errors ---------------------------------------------------------------------------------
+export type ErrorBody = Schemas['ErrorBody']
+export type FieldError = Schemas['FieldError']
+
+// --- the socket -----------------------------------------------------------------------------
+/**
+ * What the server sends on the socket: the document's `Event` without `privacy.updated`, which
+ * only travels between the ws nodes (they never forward it).
+ */
+export type ServerEvent = Exclude<Schemas['Event'], { type: 'privacy.updated' }>
+export type ClientEvent = Schemas['ClientEvent']
+/** `POST /auth/ws-ticket`: the single-use ticket of the socket's address. */
+export type WsTicketDto = Schemas['WsTicketDto']
+export type TypingEvent = Schemas['TypingEvent']
 /** A user hiding their last seen from me always comes as `online: false, last_seen_at: null`. */
-export interface PresenceEvent {
-  user_id: number
-  online: boolean
-  last_seen_at: string | null
-}
-
-export interface ConversationUpdated {
-  conversation_id: number | null
-  group_id: number | null
-  reason: 'created' | 'renamed' | 'deleted' | 'member_added' | 'member_removed' | 'role_changed' | 'flags' | 'retention'
-  user_id: number | null
-}
-
-export type ServerEvent =
-  | { type: 'ready'; data: { session_id: string; heartbeat_ms: number } }
-  | { type: 'message.new'; data: MessageDto }
-  | { type: 'message.updated'; data: MessageDto }
-  | { type: 'receipt'; data: ReceiptDto }
-  | { type: 'typing'; data: TypingEvent }
-  | { type: 'presence'; data: PresenceEvent }
-  | { type: 'conversation.updated'; data: ConversationUpdated }
-  | { type: 'resync'; data: { reason: string } }
-  | { type: 'error'; data: { code: string; message: string } }
-
-export type ClientEvent =
-  | { type: 'heartbeat' }
-  | { type: 'typing'; data: { conversation_id: number; active: boolean } }
-  | { type: 'presence.subscribe'; data: { user_ids: number[] } }
+export type PresenceEvent = Schemas['PresenceEvent']
+export type ConversationUpdated = Schemas['ConversationUpdated']

@@ -1,5 +1,7 @@
 // Typing indicators, both directions.
 
+import { withoutKey } from './records'
+
 /** How long a received "typing" stays visible without a new event. */
 export const TYPING_TTL_MS = 5_000
 /** Minimum gap between two `active: true` sends while the user keeps typing. */
@@ -16,9 +18,8 @@ export function applyTyping(
   now: number,
   ttl = TYPING_TTL_MS,
 ): TypingMap {
-  const users = { ...(state[ev.conversation_id] ?? {}) }
-  if (ev.active) users[ev.user_id] = now + ttl
-  else delete users[ev.user_id]
+  const current = state[ev.conversation_id] ?? {}
+  const users = ev.active ? { ...current, [ev.user_id]: now + ttl } : withoutKey(current, ev.user_id)
   return { ...state, [ev.conversation_id]: users }
 }
 

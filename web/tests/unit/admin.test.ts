@@ -36,6 +36,7 @@ const msg = (id: number, extra: Partial<MessageDto> = {}): MessageDto => ({
   edited_at: null,
   deleted_at: null,
   created_at: '2026-01-01T00:00:00Z',
+  reactions: [],
   ...extra,
 })
 

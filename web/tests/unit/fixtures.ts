@@ -18,6 +18,7 @@ export function message(seq: number, extra: Partial<MessageDto> = {}): MessageDt
     edited_at: null,
     deleted_at: null,
     created_at: '2026-01-01T10:00:00Z',
+    reactions: [],
     ...extra,
   }
 }

@@ -105,7 +105,7 @@ describe('watermark posting', () => {
 function c(id: number, extra: Partial<ConversationDto>): ConversationDto {
   return {
     id, kind: 'direct', group_id: null, group_name: null, name: null,
-    peer: { id: id * 10, username: `user${id}`, display_name: `User ${id}`, avatar_id: null, alias: null },
+    peer: { id: id * 10, username: `user${id}`, display_name: `User ${id}`, avatar_id: null, alias: null, status_emoji: null },
     last_seq: 0, last_message_at: null, last_message: null, unread_count: 0, last_read_seq: 0,
     last_delivered_seq: 0, cleared_seq: 0, pinned: false, archived: false, muted_until: null, retention_days: null, ...extra,
   }
@@ -149,7 +149,7 @@ describe('day separators', () => {
 describe('notifications', () => {
   const now = Date.parse('2026-11-23T12:00:00Z')
   const base = { hidden: true, myId: 1, permitted: true, conversation: { muted_until: null }, dndUntil: null, now }
-  const m = { sender_id: 2, kind: 'text' }
+  const m = { sender_id: 2, kind: 'text' as const }
 
   it('notifies for others while hidden, permitted, not muted and not in DND', () => {
     expect(shouldNotify(m, base)).toBe(true)

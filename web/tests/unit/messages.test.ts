@@ -16,7 +16,7 @@ import {
   unreadCount,
   type ChatMessage,
 } from '../../app/utils/messages'
-import type { ConversationDto, MessageDto, ReceiptDto } from '../../app/utils/types'
+import type { ConversationDto, ReceiptDto } from '../../app/utils/types'
 import { message as msg, PEER } from './fixtures'
 
 const ME = 1
@@ -127,7 +127,7 @@ function conv(extra: Partial<ConversationDto> = {}): ConversationDto {
     group_id: null,
     group_name: null,
     name: null,
-    peer: { id: PEER, username: 'bob', display_name: 'Bob', avatar_id: null, alias: null },
+    peer: { id: PEER, username: 'bob', display_name: 'Bob', avatar_id: null, alias: null, status_emoji: null },
     last_seq: 0,
     last_message_at: null,
     last_message: null,

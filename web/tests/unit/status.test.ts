@@ -43,12 +43,12 @@ describe('custom status', () => {
     expect(statusLine(undefined)).toBe('')
   })
 
-  it('takes the peer emoji from the conversation when present, the rest from the cache', () => {
-    const peer = { id: 2, username: 'ben', display_name: 'Ben', avatar_id: null, alias: null }
-    const cached = { status_emoji: '🌴', status_text: 'On holiday' }
-    expect(peerStatus(peer, cached)).toEqual(cached)
-    expect(peerStatus(peer, undefined)).toEqual({ status_emoji: undefined, status_text: undefined })
-    expect(statusLine(peerStatus(peer, undefined))).toBe('')
+  it('takes the peer emoji from the conversation, the text from the cache', () => {
+    const peer = { id: 2, username: 'ben', display_name: 'Ben', avatar_id: null, alias: null, status_emoji: '🌴' }
+    const cached = { status_emoji: '🏠', status_text: 'On holiday' }
+    expect(peerStatus(peer, cached)).toEqual({ status_emoji: '🌴', status_text: 'On holiday' })
+    expect(peerStatus(peer, undefined)).toEqual({ status_emoji: '🌴', status_text: undefined })
+    expect(statusLine(peerStatus({ ...peer, status_emoji: null }, undefined))).toBe('')
     expect(peerStatus({ ...peer, status_emoji: null }, cached)).toEqual({ status_emoji: null, status_text: 'On holiday' })
     expect(statusLine(peerStatus({ ...peer, status_emoji: '🏠' }, undefined))).toBe('🏠')
     expect(peerStatus(null, cached)).toBeUndefined()
