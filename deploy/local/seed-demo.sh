@@ -8,7 +8,8 @@
 #
 # Re-running is safe: existing users log in instead (409 on register), and the direct-chat
 # messages use fixed client_ids, so the API answers 200 instead of storing them twice. Each run
-# adds one more demo group. An endpoint the API does not have yet (404/405/501) is reported and
+# adds one more demo group, unless CHAT_SEED_ONCE=1 (docker-compose.dev.yml's `seed`): then a
+# run that finds alice already registered stops there. An endpoint the API does not have yet (404/405/501) is reported and
 # the steps that need it are skipped; any other failure stops the script with the API's answer.
 set -euo pipefail
 
@@ -98,6 +99,7 @@ login_or_register() { # USERNAME DISPLAY_NAME
   case "$STATUS" in
     200 | 201) say "registered $user" ;;
     409)
+      if [ "${CHAT_SEED_ONCE:-0}" = 1 ]; then say "demo data already there (CHAT_SEED_ONCE=1): nothing to do"; exit 0; fi
       api POST /auth/login "" "$(json_obj username "$user" password "$PASSWORD")"
       if missing_endpoint "POST /api/auth/login"; then return 1; fi
       [ "$STATUS" = 200 ] || fail_call "login of $user (already registered with another password?)"
