@@ -40,7 +40,7 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let pool = db::build_pool(settings.database_url.expose_secret(), settings.database_pool_size);
         migrate(&pool).await?;
-        let cache = Cache::new(&settings.memcached_url, &settings.cache_prefix);
+        let cache = Cache::with_client(&settings.memcached_url, &settings.cache_prefix, settings.memcached_client);
         let state = AppState {
             keys: TokenKeys::new(&settings.jwt_secret),
             limiter: Arc::new(RateLimiter::new(cache.clone())),
