@@ -302,6 +302,14 @@ mod tests {
         /// The crate's ASCII `add` says Ok even when the key existed: refused, never a false "stored".
         #[test]
         fn the_crate_with_the_ascii_protocol_refuses_add() {
+            // Why: the crate itself says Ok to an add that stored nothing.
+            let addr = crate::testing::host_port(&crate::testing::services().memcached_url, "127.0.0.1:11211");
+            let raw = memcache::Client::connect(format!("memcache://{addr}?protocol=ascii")).expect("connect");
+            let key = format!("cachetest-{}:raw", uuid::Uuid::new_v4().simple());
+            raw.set(&key, "first", 60).expect("set");
+            assert!(raw.add(&key, "second", 60).is_ok(), "the pitfall: Ok although the key exists");
+            assert_eq!(raw.get::<String>(&key).expect("get").as_deref(), Some("first"), "nothing was stored");
+
             let c = cache(CacheClient::CrateAscii);
             assert!(c.add("k", "v", 60).is_err());
             every_command_but_add(&c);
