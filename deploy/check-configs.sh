@@ -102,20 +102,23 @@ else
 fi
 
 # --- docker compose ---------------------------------------------------------------------------
-# Validated on a copy whose env_file points at a temporary env file: once with the values of
-# .env.example (must pass), once with an empty one (must be refused: the secrets are ${VAR:?}).
-# docker-compose v1 predates the top-level `name` of the compose spec: its copy has no `name`
+# Production (docker-compose.yml) is validated on a copy whose env_file points at a temporary
+# env file: once with the values of .env.example (must pass), once with an empty one (must be
+# refused: the secrets are ${VAR:?}). Development (docker-compose.yml + docker-compose.dev.yml)
+# with the values of .env.dev.example (must pass).
+# docker-compose v1 predates the top-level `name` of the compose spec: its copies have no `name`
 # (check_compose.py checks the name itself).
 cp .env.example "$TMP/full.env"
+cp .env.dev.example "$TMP/dev.env"
 : >"$TMP/empty.env"
-compose_copy() { # ENV_FILE OUT STRIP_NAME
+compose_copy() { # SOURCE ENV_FILE OUT STRIP_NAME
   python3 - "$@" <<'EOF'
 import sys, yaml
-env_file, out, strip_name = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-doc = yaml.safe_load(open("docker-compose.yml"))
+source, env_file, out, strip_name = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+doc = yaml.safe_load(open(source))
 if strip_name:
     doc.pop("name", None)
-for svc in doc["services"].values():
+for svc in (doc.get("services") or {}).values():
     if "env_file" in svc:
         svc["env_file"] = [env_file]
 yaml.safe_dump(doc, open(out, "w"), sort_keys=False)
@@ -125,10 +128,14 @@ compose_validate() { # LABEL COMMAND... (the compose command, without -f / --env
   local label=$1; shift
   local strip=0
   [ "$1" = docker-compose ] && strip=1
-  compose_copy "$TMP/full.env" "$TMP/compose-full.yml" "$strip"
-  compose_copy "$TMP/empty.env" "$TMP/compose-empty.yml" "$strip"
-  check "$label config -q (compose spec; values of .env.example)" \
+  compose_copy docker-compose.yml "$TMP/full.env" "$TMP/compose-full.yml" "$strip"
+  compose_copy docker-compose.yml "$TMP/empty.env" "$TMP/compose-empty.yml" "$strip"
+  compose_copy docker-compose.yml "$TMP/dev.env" "$TMP/compose-dev-base.yml" "$strip"
+  compose_copy docker-compose.dev.yml "$TMP/dev.env" "$TMP/compose-dev.yml" "$strip"
+  check "$label config -q (production: docker-compose.yml; values of .env.example)" \
     "$@" --project-directory "$ROOT" --env-file "$TMP/full.env" -f "$TMP/compose-full.yml" config -q
+  check "$label config -q (development: + docker-compose.dev.yml; values of .env.dev.example)" \
+    "$@" --project-directory "$ROOT" --env-file "$TMP/dev.env" -f "$TMP/compose-dev-base.yml" -f "$TMP/compose-dev.yml" config -q
   if "$@" --project-directory "$ROOT" --env-file "$TMP/empty.env" -f "$TMP/compose-empty.yml" config -q >"$TMP/refused" 2>&1; then
     bad "$label config accepted a setup without the secrets of .env"
   elif grep -q 'JWT_SECRET\|POSTGRES_PASSWORD\|RABBITMQ_DEFAULT_PASS\|GRAFANA_ADMIN_PASSWORD' "$TMP/refused"; then

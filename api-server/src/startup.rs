@@ -43,7 +43,7 @@ impl Application {
         if settings.demo_data {
             seed_demo(&pool).await?;
         }
-        let cache = Cache::new(&settings.memcached_url, &settings.cache_prefix);
+        let cache = Cache::with_client(&settings.memcached_url, &settings.cache_prefix, settings.memcached_client);
         let state = AppState {
             keys: TokenKeys::new(&settings.jwt_secret),
             limiter: Arc::new(RateLimiter::new(cache.clone())),

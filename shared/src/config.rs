@@ -43,7 +43,10 @@ pub struct Settings {
     pub database_url: SecretString,
     pub database_pool_size: u32,
     pub amqp_url: SecretString,
+    /// One Memcached server or several, comma-separated.
     pub memcached_url: String,
+    /// Which client talks to Memcached (`MEMCACHED_CLIENT`).
+    pub memcached_client: crate::cache::CacheClient,
     pub jwt_secret: SecretString,
     pub api_addr: SocketAddr,
     pub ws_addr: SocketAddr,
@@ -155,7 +158,13 @@ impl Settings {
         let amqp_url = get("AMQP_URL").unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
         check_scheme("AMQP_URL", &amqp_url, &["amqp", "amqps"])?;
         let memcached_url = get("MEMCACHED_URL").unwrap_or_else(|| "memcache://127.0.0.1:11211".into());
-        check_scheme("MEMCACHED_URL", &memcached_url, &["memcache", "memcache+udp", "memcache+tls"])?;
+        // Several servers: comma-separated; after the first, `host:port` alone is enough.
+        for (i, server) in memcached_url.split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
+            if i == 0 || server.contains("://") {
+                check_scheme("MEMCACHED_URL", server, &["memcache", "memcache+udp", "memcache+tls"])?;
+            }
+        }
+        let memcached_client = memcached_client(&get)?;
         let node_id = get("NODE_ID").unwrap_or_else(default_node_id);
         if !node_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') || node_id.len() > 64 {
             return Err(ConfigError::new(
@@ -189,6 +198,7 @@ impl Settings {
             database_pool_size: parse(&get, "DATABASE_POOL_SIZE", 16u32, "a number of connections")?,
             amqp_url: amqp_url.into(),
             memcached_url,
+            memcached_client,
             jwt_secret: jwt_secret.into(),
             api_addr: parse(&get, "API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)), "host:port")?,
             ws_addr: parse(&get, "WS_ADDR", SocketAddr::from(([127, 0, 0, 1], 8090)), "host:port")?,
@@ -222,6 +232,7 @@ impl Settings {
             "database_pool_size": self.database_pool_size,
             "amqp_url": redact_url(self.amqp_url.expose_secret()),
             "memcached_url": redact_url(&self.memcached_url),
+            "memcached_client": format!("{:?}", self.memcached_client),
             "api_addr": self.api_addr.to_string(),
             "ws_addr": self.ws_addr.to_string(),
             "node_id": self.node_id,
@@ -298,6 +309,21 @@ fn oidc_providers(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<OidcProvi
         });
     }
     Ok(providers)
+}
+
+/// `MEMCACHED_CLIENT=own|crate-binary|crate-ascii` (the crate only in builds with the
+/// `memcache-crate` feature).
+fn memcached_client(get: &impl Fn(&str) -> Option<String>) -> Result<crate::cache::CacheClient, ConfigError> {
+    const VAR: &str = "MEMCACHED_CLIENT";
+    let Some(raw) = get(VAR) else { return Ok(crate::cache::CacheClient::Own) };
+    let client: crate::cache::CacheClient = raw
+        .trim()
+        .parse()
+        .map_err(|()| ConfigError::new(VAR, format!("'{raw}' is not one of own, crate-binary, crate-ascii")))?;
+    if !client.available() {
+        return Err(ConfigError::new(VAR, format!("'{raw}' needs a build with the shared/memcache-crate feature")));
+    }
+    Ok(client)
 }
 
 fn parse<T: std::str::FromStr>(
@@ -381,6 +407,8 @@ mod tests {
             ("APP_ENV", "staging"),
             ("DATABASE_URL", "mysql://x@y/z"),
             ("AMQP_URL", "localhost:5672"),
+            ("MEMCACHED_URL", "127.0.0.1:11211"),
+            ("MEMCACHED_CLIENT", "libmemcached"),
             ("NODE_ID", "node 1"),
             ("JWT_SECRET", "short"),
         ];

@@ -57,7 +57,7 @@ impl Application {
 
     pub async fn build_with(settings: Settings, tuning: Tuning) -> anyhow::Result<Self> {
         let pool = db::build_pool(settings.database_url.expose_secret(), settings.database_pool_size);
-        let cache = Cache::new(&settings.memcached_url, &settings.cache_prefix);
+        let cache = Cache::with_client(&settings.memcached_url, &settings.cache_prefix, settings.memcached_client);
         let hub = Arc::new(Hub::default());
         let publisher = Publisher::new(&settings.exchange);
         let presence =

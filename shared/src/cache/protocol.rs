@@ -165,7 +165,7 @@ impl Connection {
     }
 }
 
-fn check_key(key: &str) -> Result<(), ProtocolError> {
+pub(super) fn check_key(key: &str) -> Result<(), ProtocolError> {
     let ok = !key.is_empty() && key.len() <= 250 && key.bytes().all(|b| b > b' ' && b != 0x7f);
     if ok {
         Ok(())

@@ -5,9 +5,11 @@
 //! name and its own Memcached key prefix. Service URLs come from `TEST_DATABASE_URL` (an admin
 //! URL; the database part is replaced), `TEST_AMQP_URL`, `TEST_MEMCACHED_URL`; when unset the
 //! local defaults are used, and when nothing listens there and a Docker engine answers,
-//! containers are started (see [`services`]). Otherwise the test fails with a message saying
-//! how to start the services: no test is ever skipped.
+//! containers are started with testcontainers and reused by every test process (see
+//! [`services`] and `containers.rs`). Otherwise the test fails with a message saying how to
+//! start the services: no test is ever skipped.
 
+mod containers;
 pub mod media;
 mod proxy;
 mod services;
