@@ -124,15 +124,13 @@ impl Settings {
             }
         };
         let jwt_secret = match (get("JWT_SECRET"), app_env) {
-            (Some(s), _) if s == DEV_JWT_SECRET && app_env == AppEnv::Production => {
-                return Err(ConfigError::new(
-                    "JWT_SECRET",
-                    "the development default cannot be used when APP_ENV=production",
-                ))
-            }
             (Some(s), _) if s.len() < 32 => {
                 return Err(ConfigError::new("JWT_SECRET", "must be at least 32 bytes long"))
             }
+            (Some(s), AppEnv::Production) => match crate::jwt_secret::production_problem(&s) {
+                Some(problem) => return Err(ConfigError::new("JWT_SECRET", format!("{problem} (APP_ENV=production)"))),
+                None => s,
+            },
             (Some(s), _) => s,
             (None, AppEnv::Production) => {
                 return Err(ConfigError::new(
@@ -378,8 +376,46 @@ mod tests {
             settings(&[("APP_ENV", "production"), ("JWT_SECRET", DEV_JWT_SECRET)]).expect_err("dev secret").var,
             "JWT_SECRET"
         );
-        let strong = "x".repeat(48);
-        assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &strong)]).is_ok());
+        assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &random_secret())]).is_ok());
+    }
+
+    /// 32 random bytes as hex, as `openssl rand -hex 32` makes them (never a literal: every
+    /// `JWT_SECRET` value written in the repository must be refused, see `jwt_secret`).
+    fn random_secret() -> String {
+        (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
+    }
+
+    #[test]
+    fn production_refuses_secrets_published_in_the_repository_or_easy_to_guess() {
+        let env_example = include_str!("../../.env.example");
+        let published = env_example
+            .lines()
+            .find_map(|l| l.strip_prefix("JWT_SECRET="))
+            .expect(".env.example has a JWT_SECRET line");
+        let guessable = [
+            published.to_owned(),
+            "test-secret-test-secret-test-secret-0000".to_owned(),
+            "x".repeat(48),
+            "ab".repeat(24),
+            "passwordpasswordpasswordpassword".to_owned(),
+            "0123456789012345678901234567890123456789".to_owned(),
+        ];
+        for secret in &guessable {
+            let err = settings(&[("APP_ENV", "production"), ("JWT_SECRET", secret)]).expect_err(secret);
+            assert_eq!(err.var, "JWT_SECRET", "{secret}");
+            let line = err.to_string();
+            assert!(!line.contains('\n') && !line.contains(secret.as_str()), "one line, secret not echoed: {line}");
+            // Development keeps working with them (tests and the local cluster use such values).
+            assert!(settings(&[("JWT_SECRET", secret)]).is_ok(), "{secret}");
+        }
+        for _ in 0..20 {
+            assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &random_secret())]).is_ok());
+        }
+        let base64ish: String = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            (0..32).map(|_| rand::random::<u8>()).collect::<Vec<u8>>(),
+        );
+        assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &base64ish)]).is_ok());
     }
 
     #[test]
