@@ -18,7 +18,7 @@ use shared::Error;
 
 use crate::domain::users::user_not_found;
 use crate::domain::validate::{self, Checks};
-use crate::domain::{events, privacy};
+use crate::domain::{events, media, privacy};
 
 pub const MAX_INITIAL_MEMBERS: usize = 200;
 pub const MAX_CHANNELS: usize = 50;
@@ -151,6 +151,9 @@ pub fn update(conn: &mut PgConnection, me: i64, group_id: i64, update: GroupUpda
     checks.finish()?;
     conn.transaction(|conn| {
         require_role(conn, group_id, me, Role::Admin, "edit the group")?;
+        if let Some(Some(avatar)) = changes.avatar_id {
+            media::require_own_image(conn, me, "avatar_id", avatar)?;
+        }
         if changes.name.is_some() || changes.description.is_some() || changes.avatar_id.is_some() {
             Group::update(conn, group_id, &changes)?;
             events::to_group(conn, group_id, &events::updated(None, Some(group_id), UpdateReason::Renamed, None))?;

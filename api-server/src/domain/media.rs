@@ -182,6 +182,15 @@ pub fn check_fits(attachment: &Attachment, message_kind: &str) -> Result<(), Err
     }
 }
 
+/// An avatar (of a user or a group) must be an image the caller uploaded: an unknown id used to
+/// reach the foreign key (500), and someone else's upload would have been shown as mine.
+pub fn require_own_image(conn: &mut PgConnection, me: i64, field: &str, id: i64) -> Result<(), Error> {
+    match Attachment::find(conn, id)? {
+        Some(a) if a.owner_id == me && a.width.is_some() => Ok(()),
+        _ => Err(Error::invalid(field, "no such image upload of yours")),
+    }
+}
+
 /// Fills `attachment` of the messages that carry one (tombstones keep none).
 pub fn attach(conn: &mut PgConnection, items: &mut [MessageDto]) -> Result<(), Error> {
     let ids: Vec<i64> = items.iter().filter(|m| m.deleted_at.is_none()).filter_map(|m| m.attachment_id).collect();
