@@ -10,6 +10,7 @@ use diesel::{Connection, PgConnection};
 use shared::api::{ChannelDto, GroupDto, GroupMemberDto, InviteDto};
 use shared::auth;
 use shared::events::UpdateReason;
+use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{Group, GroupChanges, GroupMember, Invite, Role};
 use shared::models::privacy::Approach;
@@ -45,6 +46,15 @@ fn require_role(
         return Err(forbidden(what));
     }
     Ok(member)
+}
+
+/// A block either way between me and `user_id`: neither may put the other into a group (other
+/// admins still may; invite links too, as they are the invited user's own choice).
+fn require_no_block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+    if Block::between(conn, me, user_id)? {
+        return Err(Error::forbidden("blocked", "a block between you and this user prevents adding them to a group"));
+    }
+    Ok(())
 }
 
 pub struct NewGroup {
@@ -85,6 +95,7 @@ pub fn create(conn: &mut PgConnection, me: i64, input: NewGroup) -> Result<Group
         for id in input.member_ids.iter().copied().filter(|id| *id != me) {
             let user =
                 existing_user(conn, id).map_err(|_| Error::invalid("member_ids", format!("no such user: {id}")))?;
+            require_no_block(conn, me, id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
             if GroupMember::add(conn, group.id, id, Role::Member)? {
                 members.push(id);
@@ -186,6 +197,7 @@ pub fn add_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64)
         require_role(conn, group_id, me, Role::Admin, "add members")?;
         let user = existing_user(conn, user_id)?;
         if GroupMember::find(conn, group_id, user_id)?.is_none() {
+            require_no_block(conn, me, user_id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
         }
         join(conn, group_id, user_id)?;

@@ -84,7 +84,8 @@ pub async fn blocked(state: web::Data<AppState>, user: AuthUser) -> Result<HttpR
     Ok(respond(StatusCode::OK, &items))
 }
 
-/// Block a user: no direct chat between us can be opened or written to (code `blocked`).
+/// Block a user: no direct chat between us can be opened or written to, no message in it edited
+/// or reacted to, no typing shown, and neither of us can add the other to a group (code `blocked`).
 #[utoipa::path(put, path = "/api/blocks/{user_id}", tag = "contacts", security(("bearer" = [])), params(("user_id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[put("/blocks/{user_id}")]

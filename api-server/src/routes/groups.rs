@@ -52,7 +52,8 @@ pub struct InviteRequest {
 
 /// Create a group (I am its owner) with a `general` channel.
 #[utoipa::path(post, path = "/api/groups", tag = "groups", security(("bearer" = [])), request_body = CreateGroupRequest, responses(
-    (status = 201, body = GroupDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    (status = 201, body = GroupDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, description = "blocked | group_add_not_allowed (a member named)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/groups")]
 pub async fn create(
     state: web::Data<AppState>,

@@ -3,6 +3,7 @@ mod admin;
 mod auth;
 mod authz;
 mod bad_input;
+mod blocks;
 mod broker;
 mod email;
 mod groups;
