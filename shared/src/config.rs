@@ -64,6 +64,11 @@ pub struct Settings {
     pub auth_rate_limit_per_min: u64,
     /// Messages a user may send per minute.
     pub send_rate_limit_per_min: u64,
+    /// Searches per user per minute (each one reads the search index).
+    pub search_rate_limit_per_min: u64,
+    /// Block, unblock and privacy-setting changes per user per minute (each one makes every ws
+    /// node re-evaluate who may see whom).
+    pub privacy_rate_limit_per_min: u64,
     /// Flood control: the same (near-identical) text sent more often than this in 10 minutes,
     /// or more new direct chats than `flood_new_chats_per_hour` in an hour, puts a 15-minute
     /// send limit on the account.
@@ -191,6 +196,8 @@ impl Settings {
             trust_forwarded_for: parse(&get, "TRUST_FORWARDED_FOR", true, "true or false")?,
             auth_rate_limit_per_min: parse(&get, "AUTH_RATE_LIMIT_PER_MIN", 10u64, "a number per minute")?,
             send_rate_limit_per_min: parse(&get, "SEND_RATE_LIMIT_PER_MIN", 300u64, "a number per minute")?,
+            search_rate_limit_per_min: parse(&get, "SEARCH_RATE_LIMIT_PER_MIN", 60u64, "a number per minute")?,
+            privacy_rate_limit_per_min: parse(&get, "PRIVACY_RATE_LIMIT_PER_MIN", 30u64, "a number per minute")?,
             flood_repeat_max: parse(&get, "FLOOD_REPEAT_MAX", 8u64, "a number of repeats per 10 minutes")?,
             flood_new_chats_per_hour: parse(&get, "FLOOD_NEW_CHATS_PER_HOUR", 30u64, "a number per hour")?,
             retention_sweep: Duration::from_millis(parse(&get, "RETENTION_SWEEP_MS", 60_000u64, "milliseconds")?),
@@ -218,6 +225,8 @@ impl Settings {
             "heartbeat_ms": self.heartbeat.as_millis() as u64,
             "auth_rate_limit_per_min": self.auth_rate_limit_per_min,
             "send_rate_limit_per_min": self.send_rate_limit_per_min,
+            "search_rate_limit_per_min": self.search_rate_limit_per_min,
+            "privacy_rate_limit_per_min": self.privacy_rate_limit_per_min,
             "flood_repeat_max": self.flood_repeat_max,
             "flood_new_chats_per_hour": self.flood_new_chats_per_hour,
             "retention_sweep_ms": self.retention_sweep.as_millis() as u64,

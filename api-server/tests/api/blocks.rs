@@ -79,3 +79,39 @@ async fn neither_side_of_a_block_can_add_the_other_to_a_group() {
         app.post(&format!("/api/groups/{theirs}/members/{}", blocker.id), Some(&friend.token), json!({})).await;
     assert_eq!(by_friend.status, 200, "{}", by_friend.body);
 }
+
+/// Each block, unblock or privacy change makes every ws node re-evaluate who may see whom
+/// (`privacy.updated`): a toggling loop was free. Per user: 429 `rate_limited` + Retry-After.
+#[tokio::test]
+async fn blocks_and_privacy_changes_are_rate_limited_per_user() {
+    let app = crate::helpers::spawn_app_with(&[("PRIVACY_RATE_LIMIT_PER_MIN", "3")]).await;
+    let (toggler, target, calm) =
+        (app.register("toggler").await, app.register("target").await, app.register("calm").await);
+    let path = format!("/api/blocks/{}", target.id);
+    assert_eq!(app.put(&path, Some(&toggler.token)).await.status, 204);
+    assert_eq!(app.delete(&path, Some(&toggler.token)).await.status, 204);
+    let privacy = app
+        .request(reqwest::Method::PUT, "/api/me/privacy", Some(&toggler.token), Some(json!({"last_seen": "nobody"})))
+        .await;
+    assert_eq!(privacy.status, 200, "{}", privacy.body);
+
+    let before = (app.count("blocks"), app.count("outbox"));
+    let refused = [
+        app.put(&path, Some(&toggler.token)).await,
+        app.delete(&path, Some(&toggler.token)).await,
+        app.request(
+            reqwest::Method::PUT,
+            "/api/me/privacy",
+            Some(&toggler.token),
+            Some(json!({"last_seen": "everyone"})),
+        )
+        .await,
+    ];
+    for r in &refused {
+        assert_eq!((r.status.as_u16(), r.code()), (429, "rate_limited"), "{}", r.body);
+        assert!(r.headers.contains_key("retry-after"));
+    }
+    assert_eq!((app.count("blocks"), app.count("outbox")), before, "nothing changed, nothing published");
+    assert!(app.count_where("users", &format!("id = {} AND last_seen_visibility = 'nobody'", toggler.id)));
+    assert_eq!(app.put(&format!("/api/blocks/{}", target.id), Some(&calm.token)).await.status, 204, "per user");
+}
