@@ -9,6 +9,7 @@ pub mod email;
 pub mod events;
 pub mod flood;
 pub mod groups;
+pub mod invites;
 pub mod media;
 pub mod messages;
 pub mod oidc;

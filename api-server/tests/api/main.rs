@@ -8,6 +8,7 @@ mod broker;
 mod email;
 mod groups;
 mod helpers;
+mod invites;
 mod media;
 mod messages;
 mod oidc;

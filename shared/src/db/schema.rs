@@ -103,6 +103,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    group_removals (group_id, user_id) {
+        group_id -> Int8,
+        user_id -> Int8,
+        removed_by -> Nullable<Int8>,
+        removed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     groups (id) {
         id -> Int8,
         name -> Text,
@@ -124,6 +133,7 @@ diesel::table! {
         uses -> Int4,
         revoked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        token_seed -> Nullable<Text>,
     }
 }
 
@@ -274,6 +284,7 @@ diesel::joinable!(conversations -> groups (group_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(group_removals -> groups (group_id));
 diesel::joinable!(groups -> attachments (avatar_id));
 diesel::joinable!(groups -> users (created_by));
 diesel::joinable!(invites -> groups (group_id));
@@ -298,6 +309,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversations,
     email_tokens,
     group_members,
+    group_removals,
     groups,
     invites,
     messages,
