@@ -173,6 +173,19 @@ export interface InviteDto {
   max_uses: number | null
 }
 
+/** A live invite link as admins see it (`GET /groups/{id}/invites`). */
+export interface InviteLinkDto {
+  id: number
+  group_id: number
+  /** Null for links made before links could be shown again: they work, but cannot be copied. */
+  token: string | null
+  created_by: UserDto
+  created_at: string
+  expires_at: string | null
+  max_uses: number | null
+  uses: number
+}
+
 export interface Page<T> {
   items: T[]
   next_cursor: string | null
