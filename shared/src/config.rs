@@ -76,6 +76,12 @@ pub struct Settings {
     pub flood_new_chats_per_hour: u64,
     /// How often an api-server looks for messages past their conversation's retention.
     pub retention_sweep: Duration,
+    /// How often an api-server deletes the bytes of media nothing uses any more and `.part`
+    /// files left by interrupted writes (also once at start).
+    pub media_sweep: Duration,
+    /// Memory all image decodes of one api-server may use at once, in MiB (each decode
+    /// reserves what its canvas needs first; more waits, and a bigger image is refused).
+    pub image_decode_memory_mb: u64,
     /// Where browsers reach the web client (no trailing slash): links in emails and the OpenID
     /// Connect redirect address are built from it.
     pub public_url: String,
@@ -201,6 +207,8 @@ impl Settings {
             flood_repeat_max: parse(&get, "FLOOD_REPEAT_MAX", 8u64, "a number of repeats per 10 minutes")?,
             flood_new_chats_per_hour: parse(&get, "FLOOD_NEW_CHATS_PER_HOUR", 30u64, "a number per hour")?,
             retention_sweep: Duration::from_millis(parse(&get, "RETENTION_SWEEP_MS", 60_000u64, "milliseconds")?),
+            media_sweep: Duration::from_millis(parse(&get, "MEDIA_SWEEP_MS", 60_000u64, "milliseconds")?),
+            image_decode_memory_mb: parse(&get, "IMAGE_DECODE_MEMORY_MB", 512u64, "a number of MiB")?,
             public_url,
             smtp_url: smtp_url.into(),
             mail_from,
@@ -230,6 +238,8 @@ impl Settings {
             "flood_repeat_max": self.flood_repeat_max,
             "flood_new_chats_per_hour": self.flood_new_chats_per_hour,
             "retention_sweep_ms": self.retention_sweep.as_millis() as u64,
+            "media_sweep_ms": self.media_sweep.as_millis() as u64,
+            "image_decode_memory_mb": self.image_decode_memory_mb,
             "public_url": self.public_url,
             "smtp_url": redact_url(self.smtp_url.expose_secret()),
             "mail_from": self.mail_from,

@@ -246,14 +246,18 @@ pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), E
                 ));
             }
         }
-        tombstone(conn, &conversation, message_id)
+        tombstone(conn, &conversation, &message)
     })
 }
 
 /// Replaces a message by its tombstone and tells the conversation (inside the caller's
-/// transaction; the caller checked who may do it).
-pub(crate) fn tombstone(conn: &mut PgConnection, conversation: &Conversation, message_id: i64) -> Result<(), Error> {
-    let dto = MessageDto::from(&Message::tombstone(conn, message_id)?);
-    reaction::clear(conn, message_id)?;
+/// transaction; the caller checked who may do it). Its upload goes too when nothing else uses
+/// it: the row now, the bytes by the media sweeper (`media_trash`).
+pub(crate) fn tombstone(conn: &mut PgConnection, conversation: &Conversation, message: &Message) -> Result<(), Error> {
+    let dto = MessageDto::from(&Message::tombstone(conn, message.id)?);
+    reaction::clear(conn, message.id)?;
+    if let Some(upload) = message.attachment_id {
+        Attachment::trash_unreferenced(conn, &[upload])?;
+    }
     events::to_conversation(conn, conversation, &Event::MessageUpdated(dto))
 }

@@ -11,6 +11,7 @@ pub mod flood;
 pub mod groups;
 pub mod invites;
 pub mod media;
+pub mod media_sweep;
 pub mod messages;
 pub mod oidc;
 pub mod presence;

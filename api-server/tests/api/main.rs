@@ -10,6 +10,7 @@ mod groups;
 mod helpers;
 mod invites;
 mod media;
+mod media_cleanup;
 mod messages;
 mod oidc;
 mod ops;

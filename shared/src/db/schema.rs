@@ -138,6 +138,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    media_trash (storage_key) {
+        storage_key -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::Tsvector;
 
@@ -312,6 +319,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_removals,
     groups,
     invites,
+    media_trash,
     messages,
     oidc_codes,
     oidc_identities,
