@@ -35,7 +35,7 @@ use operation_ids::UniqueOperationIds;
         routes::groups::create, routes::groups::get, routes::groups::update, routes::groups::add_member,
         routes::groups::remove_member, routes::groups::set_role, routes::groups::leave,
         routes::groups::create_channel, routes::groups::rename_channel, routes::groups::delete_channel,
-        routes::groups::create_invite, routes::groups::accept_invite,
+        routes::invites::create, routes::invites::list, routes::invites::revoke, routes::invites::accept,
         routes::media::upload, routes::media::download, routes::media::thumbnail, routes::messages::report,
         routes::admin::users, routes::admin::suspend, routes::admin::unsuspend, routes::admin::list_reports,
         routes::admin::resolve_report, routes::admin::abuse_flags,

@@ -19,8 +19,10 @@ use shared::ratelimit::RateLimiter;
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
 
+use crate::domain::media_sweep;
 use crate::http;
 use crate::mail::Mailer;
+use crate::media::decode_budget::DecodeBudget;
 use crate::media::storage::LocalDir;
 use crate::outbox::Relay;
 use crate::state::AppState;
@@ -56,6 +58,7 @@ impl Application {
                     .with_context(|| format!("MEDIA_DIR {} is not a usable directory", settings.media_dir.display()))?,
             ),
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
+            decode_budget: Arc::new(DecodeBudget::new(settings.image_decode_memory_mb)),
             mailer: Mailer::new(&settings)?,
             oidc: Arc::new(crate::domain::oidc::Clients::new().context("OpenID Connect HTTP client")?),
             settings: Arc::new(settings),
@@ -73,7 +76,11 @@ impl Application {
             }
             .run(stopped.clone()),
         );
-        tokio::spawn(sweep_retention(state.clone(), stopped));
+        tokio::spawn(sweep_retention(state.clone(), stopped.clone()));
+        // Once before serving (what a crash left behind), then periodically.
+        let store = state.media.clone();
+        tokio::task::spawn_blocking(move || media_sweep::sweep_partial(store.as_ref())).await?;
+        tokio::spawn(sweep_media(state.clone(), stopped));
 
         let metrics = shared::metrics::install("api-server", &state.settings.node_id);
         shared::metrics::describe("api-server");
@@ -157,6 +164,23 @@ async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         Ok(())
     })
     .await?
+}
+
+/// Empties the media trash and removes stale `.part` files every `MEDIA_SWEEP_MS` until the
+/// relay is told to stop (see `domain::media_sweep`).
+async fn sweep_media(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        let store = state.media.clone();
+        if let Err(e) = db::run(&state.pool, move |conn| media_sweep::empty_trash(conn, store.as_ref())).await {
+            tracing::warn!(error = %e, "media sweep failed; next try at the next period");
+        }
+        let store = state.media.clone();
+        let _ = tokio::task::spawn_blocking(move || media_sweep::sweep_partial(store.as_ref())).await;
+        tokio::select! {
+            _ = tokio::time::sleep(state.settings.media_sweep) => {}
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 /// Deletes messages past their conversation's retention every `RETENTION_SWEEP_MS` until the

@@ -28,6 +28,8 @@ pub struct AppState {
     pub media: Arc<dyn MediaStore>,
     /// Uploads held in memory at once (each up to 25 MiB).
     pub upload_slots: Arc<Semaphore>,
+    /// Memory all image decodes may use at once (`IMAGE_DECODE_MEMORY_MB`).
+    pub decode_budget: Arc<crate::media::decode_budget::DecodeBudget>,
     /// Verification and password-reset mails (sent in the background).
     pub mailer: Mailer,
     /// OpenID Connect: HTTP client, discovery and JWKS caches.

@@ -167,12 +167,23 @@ done
 check "/ws passes Upgrade/Connection/Origin" test "${seen/BAD/}" = "$seen"
 check "/ws spread over both ws replicas ($seen)" test "$(tr ' ' '\n' <<<"$seen" | sort -u | grep -c ws-)" = 2
 
+# Large bodies only on the upload route. (PUT, not the route's POST: PUT is idempotent, so the
+# dropping peer's share is retried and every request gets the live echo upstream's answer.)
 head -c $((26 * 1024 * 1024 + 1)) /dev/zero >"$TMP/big"
-st=$(fetch "$H/api/upload" -X PUT --data-binary @"$TMP/big" -H 'Content-Type: application/octet-stream')
-check "bodies over 26m rejected (413)" test "$st" = 413
+st=$(fetch "$H/api/media" -X PUT --data-binary @"$TMP/big" -H 'Content-Type: application/octet-stream')
+check "uploads over 26m rejected (413)" test "$st" = 413
 head -c $((25 * 1024 * 1024 + 8192)) /dev/zero >"$TMP/ok"
-st=$(fetch "$H/api/upload" -X PUT --data-binary @"$TMP/ok" -H 'Content-Type: application/octet-stream')
-check "a 25 MiB file with its framing accepted" test "$st" = 200
+st=$(fetch "$H/api/media?kind=file" -X PUT --data-binary @"$TMP/ok" -H 'Content-Type: application/octet-stream')
+check "a 25 MiB upload with its framing accepted on /api/media" test "$st" = 200
+check "the upload route is proxied like the rest of /api (request id, prefix kept)" \
+  body_json "d['path'] == '/api/media?kind=file' and len(d['headers'].get('x-request-id', '')) == 32"
+head -c $((64 * 1024 + 1)) /dev/zero | tr '\0' 'x' >"$TMP/json"
+st=$(fetch "$H/api/echo" -X PUT --data-binary @"$TMP/json" -H 'Content-Type: application/json')
+check "bodies over 64k elsewhere rejected (413)" test "$st" = 413
+check "the 413 is the API's JSON error (payload_too_large)" body_json "d['error']['code'] == 'payload_too_large'"
+head -c $((64 * 1024)) /dev/zero | tr '\0' 'x' >"$TMP/json"
+st=$(fetch "$H/api/echo" -X PUT --data-binary @"$TMP/json" -H 'Content-Type: application/json')
+check "a 64 KiB body elsewhere accepted" test "$st" = 200
 
 sleep 0.2
 check "access log: JSON lines with ts, level, service, request_id" python3 - "$TMP/logs/nginx.log" <<'EOF'

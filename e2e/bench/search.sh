@@ -17,7 +17,7 @@ mkdir -p "$STATE"
 cargo build --release -q -p api-server
 psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DB_NAME" -c "CREATE DATABASE $DB_NAME"
 DATABASE_URL="$DB_URL" API_ADDR="127.0.0.1:$PORT" CHAT_EXCHANGE=searchbench.events MEMCACHED_PREFIX=searchbench: \
-  NODE_ID=search-bench AUTH_RATE_LIMIT_PER_MIN=100000 RUST_LOG=warn LOG_FORMAT=json \
+  NODE_ID=search-bench AUTH_RATE_LIMIT_PER_MIN=100000 SEARCH_RATE_LIMIT_PER_MIN=1000000 RUST_LOG=warn LOG_FORMAT=json \
   target/release/api-server >"$STATE/api.log" 2>&1 &
 API_PID=$!
 trap 'kill $API_PID 2>/dev/null || true' EXIT

@@ -261,6 +261,21 @@ pub struct InviteDto {
     pub max_uses: Option<i32>,
 }
 
+/// A live invite link as group admins see it (`GET /groups/{id}/invites`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct InviteLinkDto {
+    pub id: i64,
+    pub group_id: i64,
+    /// The link's token, to copy again; null for links made before links could be shown again
+    /// (or under a previous `JWT_SECRET`): those still work until revoked.
+    pub token: Option<String>,
+    pub created_by: UserDto,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub max_uses: Option<i32>,
+    pub uses: i32,
+}
+
 /// A page of a list: `next_cursor` is passed back as `cursor` for the next page.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {

@@ -67,6 +67,11 @@ pub struct Settings {
     pub auth_rate_limit_per_min: u64,
     /// Messages a user may send per minute.
     pub send_rate_limit_per_min: u64,
+    /// Searches per user per minute (each one reads the search index).
+    pub search_rate_limit_per_min: u64,
+    /// Block, unblock and privacy-setting changes per user per minute (each one makes every ws
+    /// node re-evaluate who may see whom).
+    pub privacy_rate_limit_per_min: u64,
     /// Flood control: the same (near-identical) text sent more often than this in 10 minutes,
     /// or more new direct chats than `flood_new_chats_per_hour` in an hour, puts a 15-minute
     /// send limit on the account.
@@ -74,6 +79,12 @@ pub struct Settings {
     pub flood_new_chats_per_hour: u64,
     /// How often an api-server looks for messages past their conversation's retention.
     pub retention_sweep: Duration,
+    /// How often an api-server deletes the bytes of media nothing uses any more and `.part`
+    /// files left by interrupted writes (also once at start).
+    pub media_sweep: Duration,
+    /// Memory all image decodes of one api-server may use at once, in MiB (each decode
+    /// reserves what its canvas needs first; more waits, and a bigger image is refused).
+    pub image_decode_memory_mb: u64,
     /// Where browsers reach the web client (no trailing slash): links in emails and the OpenID
     /// Connect redirect address are built from it.
     pub public_url: String,
@@ -130,15 +141,13 @@ impl Settings {
             }
         };
         let jwt_secret = match (get("JWT_SECRET"), app_env) {
-            (Some(s), _) if s == DEV_JWT_SECRET && app_env == AppEnv::Production => {
-                return Err(ConfigError::new(
-                    "JWT_SECRET",
-                    "the development default cannot be used when APP_ENV=production",
-                ))
-            }
             (Some(s), _) if s.len() < 32 => {
                 return Err(ConfigError::new("JWT_SECRET", "must be at least 32 bytes long"))
             }
+            (Some(s), AppEnv::Production) => match crate::jwt_secret::production_problem(&s) {
+                Some(problem) => return Err(ConfigError::new("JWT_SECRET", format!("{problem} (APP_ENV=production)"))),
+                None => s,
+            },
             (Some(s), _) => s,
             (None, AppEnv::Production) => {
                 return Err(ConfigError::new(
@@ -213,9 +222,13 @@ impl Settings {
             trust_forwarded_for: parse(&get, "TRUST_FORWARDED_FOR", true, "true or false")?,
             auth_rate_limit_per_min: parse(&get, "AUTH_RATE_LIMIT_PER_MIN", 10u64, "a number per minute")?,
             send_rate_limit_per_min: parse(&get, "SEND_RATE_LIMIT_PER_MIN", 300u64, "a number per minute")?,
+            search_rate_limit_per_min: parse(&get, "SEARCH_RATE_LIMIT_PER_MIN", 60u64, "a number per minute")?,
+            privacy_rate_limit_per_min: parse(&get, "PRIVACY_RATE_LIMIT_PER_MIN", 30u64, "a number per minute")?,
             flood_repeat_max: parse(&get, "FLOOD_REPEAT_MAX", 8u64, "a number of repeats per 10 minutes")?,
             flood_new_chats_per_hour: parse(&get, "FLOOD_NEW_CHATS_PER_HOUR", 30u64, "a number per hour")?,
             retention_sweep: Duration::from_millis(parse(&get, "RETENTION_SWEEP_MS", 60_000u64, "milliseconds")?),
+            media_sweep: Duration::from_millis(parse(&get, "MEDIA_SWEEP_MS", 60_000u64, "milliseconds")?),
+            image_decode_memory_mb: parse(&get, "IMAGE_DECODE_MEMORY_MB", 512u64, "a number of MiB")?,
             public_url,
             smtp_url: smtp_url.into(),
             mail_from,
@@ -242,9 +255,13 @@ impl Settings {
             "heartbeat_ms": self.heartbeat.as_millis() as u64,
             "auth_rate_limit_per_min": self.auth_rate_limit_per_min,
             "send_rate_limit_per_min": self.send_rate_limit_per_min,
+            "search_rate_limit_per_min": self.search_rate_limit_per_min,
+            "privacy_rate_limit_per_min": self.privacy_rate_limit_per_min,
             "flood_repeat_max": self.flood_repeat_max,
             "flood_new_chats_per_hour": self.flood_new_chats_per_hour,
             "retention_sweep_ms": self.retention_sweep.as_millis() as u64,
+            "media_sweep_ms": self.media_sweep.as_millis() as u64,
+            "image_decode_memory_mb": self.image_decode_memory_mb,
             "public_url": self.public_url,
             "smtp_url": redact_url(self.smtp_url.expose_secret()),
             "mail_from": self.mail_from,
@@ -428,8 +445,46 @@ mod tests {
             settings(&[("APP_ENV", "production"), ("JWT_SECRET", DEV_JWT_SECRET)]).expect_err("dev secret").var,
             "JWT_SECRET"
         );
-        let strong = "x".repeat(48);
-        assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &strong)]).is_ok());
+        assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &random_secret())]).is_ok());
+    }
+
+    /// 32 random bytes as hex, as `openssl rand -hex 32` makes them (never a literal: every
+    /// `JWT_SECRET` value written in the repository must be refused, see `jwt_secret`).
+    fn random_secret() -> String {
+        (0..32).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
+    }
+
+    #[test]
+    fn production_refuses_secrets_published_in_the_repository_or_easy_to_guess() {
+        let env_example = include_str!("../../.env.example");
+        let published = env_example
+            .lines()
+            .find_map(|l| l.strip_prefix("JWT_SECRET="))
+            .expect(".env.example has a JWT_SECRET line");
+        let guessable = [
+            published.to_owned(),
+            "test-secret-test-secret-test-secret-0000".to_owned(),
+            "x".repeat(48),
+            "ab".repeat(24),
+            "passwordpasswordpasswordpassword".to_owned(),
+            "0123456789012345678901234567890123456789".to_owned(),
+        ];
+        for secret in &guessable {
+            let err = settings(&[("APP_ENV", "production"), ("JWT_SECRET", secret)]).expect_err(secret);
+            assert_eq!(err.var, "JWT_SECRET", "{secret}");
+            let line = err.to_string();
+            assert!(!line.contains('\n') && !line.contains(secret.as_str()), "one line, secret not echoed: {line}");
+            // Development keeps working with them (tests and the local cluster use such values).
+            assert!(settings(&[("JWT_SECRET", secret)]).is_ok(), "{secret}");
+        }
+        for _ in 0..20 {
+            assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &random_secret())]).is_ok());
+        }
+        let base64ish: String = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            (0..32).map(|_| rand::random::<u8>()).collect::<Vec<u8>>(),
+        );
+        assert!(settings(&[("APP_ENV", "production"), ("JWT_SECRET", &base64ish)]).is_ok());
     }
 
     #[test]

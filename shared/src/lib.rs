@@ -10,6 +10,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod invite_links;
+pub mod jwt_secret;
 pub mod metrics;
 pub mod models;
 pub mod presence;

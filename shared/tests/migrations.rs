@@ -28,8 +28,8 @@ fn migrations_apply_to_an_empty_database_and_round_trip() {
     assert!(!applied.is_empty());
     let tables = table_count(&mut conn);
     assert_eq!(
-        tables, 20,
-        "every table of the data model (email_tokens, oidc_logins, oidc_identities, oidc_codes included)"
+        tables, 22,
+        "every table of the data model (email_tokens, oidc_logins, oidc_identities, oidc_codes, group_removals, media_trash included)"
     );
 
     shared::db::revert_all_migrations(&mut conn).expect("down");

@@ -2,7 +2,9 @@
 //! and rare words, with filters and cursors, when windows are far smaller than conversations.
 
 use diesel::prelude::*;
-use shared::models::search::{all_matching_ids, matching_ids_windowed, Filters};
+use shared::models::search::{
+    all_matching_ids, explain_all_matching, has_word_to_find, matching_ids_windowed, Filters,
+};
 use shared::testing::TestDatabase;
 
 fn exec(conn: &mut PgConnection, sql: &str) {
@@ -62,4 +64,51 @@ fn windowed_search_matches_the_gin_plan_exactly() {
         }
     }
     assert!(checked > 500, "only {checked} pages compared");
+}
+
+/// Rows of `messages` each plan reads, from `EXPLAIN ANALYZE`: a query with a word to find reads
+/// about its matches; one of only excluded words (refused by the API) reads every message.
+#[test]
+fn a_query_with_a_word_to_find_reads_only_its_matches() {
+    let db = TestDatabase::new();
+    let mut conn = db.connect();
+    exec(&mut conn, "INSERT INTO users (id, username, display_name, password_hash) VALUES (1, 'reader', 'R', 'x'), (2, 'writer', 'W', 'x')");
+    exec(&mut conn, "INSERT INTO conversations (id, kind, direct_low, direct_high) VALUES (1, 'direct', 1, 2)");
+    exec(&mut conn, "INSERT INTO conversation_members (conversation_id, user_id) VALUES (1, 1), (1, 2)");
+    exec(
+        &mut conn,
+        "INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body) \
+         SELECT 1, i, 2, gen_random_uuid(), 'text', CASE WHEN i % 1000 = 0 THEN 'common rare' ELSE 'common words' END \
+         FROM generate_series(1, 5000) i",
+    );
+    exec(&mut conn, "ANALYZE messages");
+    assert!(has_word_to_find(&mut conn, "rare -words").expect("check"));
+    assert!(!has_word_to_find(&mut conn, "-zz").expect("check"));
+    let read = |conn: &mut PgConnection, q: &str| -> i64 {
+        let plans = explain_all_matching(conn, 1, q, &Filters::default(), 51).expect("explain");
+        messages_rows_read(&plans)
+    };
+    assert_eq!(all_matching_ids(&mut conn, 1, "rare -words", &Filters::default(), 51).expect("search").len(), 5);
+    let bounded = read(&mut conn, "rare -words");
+    assert!(bounded <= 5, "a word to find reads its 5 matches, read {bounded}");
+    let unbounded = read(&mut conn, "-zz");
+    assert!(unbounded >= 5000, "only an excluded word reads everything ({unbounded}): why the API refuses it");
+}
+
+/// Rows of every scan node on `messages` (with their loops) in an `EXPLAIN (ANALYZE, FORMAT JSON)`.
+fn messages_rows_read(plan: &serde_json::Value) -> i64 {
+    let own = if plan["Relation Name"] == "messages" {
+        plan["Actual Rows"].as_f64().unwrap_or(0.0) as i64 * plan["Actual Loops"].as_i64().unwrap_or(1)
+            + plan["Rows Removed by Filter"].as_i64().unwrap_or(0)
+            + plan["Rows Removed by Index Recheck"].as_i64().unwrap_or(0)
+    } else {
+        0
+    };
+    let children: i64 = match (plan.as_array(), plan["Plans"].as_array(), plan.get("Plan")) {
+        (Some(list), _, _) => list.iter().map(messages_rows_read).sum(),
+        (_, _, Some(root)) => messages_rows_read(root),
+        (_, Some(list), _) => list.iter().map(messages_rows_read).sum(),
+        _ => 0,
+    };
+    own + children
 }

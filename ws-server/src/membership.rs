@@ -1,5 +1,6 @@
 //! ws-server's own queries: group membership of the users connected here, what a conversation
-//! is (for typing), `users.last_seen_at`, and the privacy settings presence and receipts obey.
+//! is (for typing), blocks (typing in direct chats), `users.last_seen_at`, and the privacy
+//! settings presence and receipts obey.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
@@ -8,6 +9,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use shared::db::schema::{conversations, group_members, users};
 use shared::db::{self, PgPool};
+use shared::models::contact::Block;
 use shared::models::privacy;
 
 use crate::hub::{Hub, Install};
@@ -146,6 +148,11 @@ pub async fn presence_viewers(pool: &PgPool, target: i64, viewers: Vec<i64>) -> 
         Ok(privacy::last_seen_pairs(conn, &[target], &viewers)?.into_iter().map(|(_, viewer)| viewer).collect())
     })
     .await
+}
+
+/// Whether either user blocked the other.
+pub async fn blocked_between(pool: &PgPool, a: i64, b: i64) -> shared::Result<bool> {
+    db::run(pool, move |conn| Ok(Block::between(conn, a, b)?)).await
 }
 
 /// Whether the user turned read receipts off.

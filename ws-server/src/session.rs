@@ -201,6 +201,7 @@ impl Reader {
         match typing::publish(&self.state, self.user_id, conversation_id, active).await {
             Ok(()) => {}
             Err(e @ TypingError::NotMember(_)) => self.send_error("not_a_member", &e.to_string()),
+            Err(e @ TypingError::Blocked(_)) => self.send_error("blocked", &e.to_string()),
             // Ephemeral: a lost typing event is not worth bothering the client.
             Err(e) => tracing::debug!(user_id = self.user_id, error = %e, "typing dropped"),
         }

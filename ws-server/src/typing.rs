@@ -6,13 +6,15 @@ use std::time::Instant;
 
 use shared::events::{routing, Event, TypingEvent};
 
-use crate::membership::ConversationKind;
+use crate::membership::{self, ConversationKind};
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TypingError {
     #[error("you are not a member of conversation {0}")]
     NotMember(i64),
+    #[error("a block between you and this user prevents typing in conversation {0}")]
+    Blocked(i64),
     #[error("cannot check the conversation: {0}")]
     Database(#[from] shared::Error),
     #[error("typing not published: {0}")]
@@ -58,11 +60,18 @@ pub fn route(kind: ConversationKind, user_id: i64, is_group_member: impl FnOnce(
 }
 
 /// Membership of a channel is group membership (the hub's cache, kept current by membership
-/// events); of a direct chat, being one of its two users.
+/// events); of a direct chat, being one of its two users. A block either way between the two
+/// users of a direct chat stops typing there, as it stops messages (read at each event: a block
+/// must hold at once, and the rate limit above bounds the lookups).
 pub async fn publish(state: &AppState, user_id: i64, conversation_id: i64, active: bool) -> Result<(), TypingError> {
     let kind = state.conversations.kind(conversation_id).await?.ok_or(TypingError::NotMember(conversation_id))?;
     let key =
         route(kind, user_id, |gid| state.hub.is_member(user_id, gid)).ok_or(TypingError::NotMember(conversation_id))?;
+    if let ConversationKind::Direct { low, high } = kind {
+        if membership::blocked_between(&state.pool, low, high).await? {
+            return Err(TypingError::Blocked(conversation_id));
+        }
+    }
     let event = Event::Typing(TypingEvent { conversation_id, user_id, active });
     state.publisher.publish(key, &event).await?;
     Ok(())

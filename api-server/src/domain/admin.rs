@@ -96,8 +96,14 @@ pub fn users(
 ) -> Result<AdminUsersPage, Error> {
     let limit = validate::limit(limit, USERS_PAGE_MAX).map_err(|e| Error::validation(vec![e]))?;
     require_admin(conn, me)?;
-    let prefix = prefix.map(str::trim).filter(|p| !p.is_empty());
-    let rows = User::admin_page(conn, prefix, suspended_only, after, limit + 1)?;
+    let prefix = match prefix.map(str::trim).filter(|p| !p.is_empty()) {
+        // Checked like every text: a NUL used to reach PostgreSQL (500).
+        Some(p) => {
+            Some(validate::text("q", p, 1, validate::SEARCH_QUERY_MAX, false).map_err(|e| Error::validation(vec![e]))?)
+        }
+        None => None,
+    };
+    let rows = User::admin_page(conn, prefix.as_deref(), suspended_only, after, limit + 1)?;
     let (rows, next_after) = validate::keyset_page(rows, limit, |u| u.id);
     Ok(AdminUsersPage { items: rows.iter().map(AdminUserDto::from).collect(), next_after })
 }

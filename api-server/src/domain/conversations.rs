@@ -33,6 +33,15 @@ pub fn blocked() -> Error {
     Error::forbidden("blocked", "a block between you and this user prevents direct messages")
 }
 
+/// In a direct chat, a block either way stops everything that reaches the other user: sends,
+/// edits, reactions (typing: ws-server). Channels are the group's business, not the pair's.
+pub fn require_no_block(conn: &mut PgConnection, conversation: &Conversation, me: i64) -> Result<(), Error> {
+    match conversation.peer_of(me) {
+        Some(peer) if Block::between(conn, me, peer)? => Err(blocked()),
+        _ => Ok(()),
+    }
+}
+
 /// `POST /conversations/direct`: the one direct chat with `peer`, created when missing.
 pub fn open_direct(conn: &mut PgConnection, me: i64, peer: i64) -> Result<(ConversationDto, bool), Error> {
     if peer == me {

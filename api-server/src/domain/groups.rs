@@ -1,24 +1,24 @@
 //! Groups: creation (with a `general` channel), roles and their permissions, members, owner
-//! transfer, channels, invite links.
+//! transfer, channels (invite links: `invites.rs`).
 //!
 //! Permissions: members read and write; admins also add and remove members (not admins or the
 //! owner), manage channels and invites and edit the group; the owner also changes roles and
 //! transfers ownership. Every channel is a conversation whose members are the group's members.
 
-use chrono::{Duration, Utc};
 use diesel::{Connection, PgConnection};
-use shared::api::{ChannelDto, GroupDto, GroupMemberDto, InviteDto};
-use shared::auth;
+use shared::api::{ChannelDto, GroupDto, GroupMemberDto};
 use shared::events::UpdateReason;
+use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
-use shared::models::group::{Group, GroupChanges, GroupMember, Invite, Role};
+use shared::models::group::{Group, GroupChanges, GroupMember, Role};
+use shared::models::group_removal;
 use shared::models::privacy::Approach;
 use shared::models::user::User;
 use shared::Error;
 
 use crate::domain::users::user_not_found;
 use crate::domain::validate::{self, Checks};
-use crate::domain::{events, privacy};
+use crate::domain::{events, media, privacy};
 
 pub const MAX_INITIAL_MEMBERS: usize = 200;
 pub const MAX_CHANNELS: usize = 50;
@@ -33,7 +33,7 @@ fn forbidden(what: &str) -> Error {
 }
 
 /// My membership; 404 for non-members (they learn nothing about the group).
-fn require_role(
+pub(crate) fn require_role(
     conn: &mut PgConnection,
     group_id: i64,
     me: i64,
@@ -45,6 +45,15 @@ fn require_role(
         return Err(forbidden(what));
     }
     Ok(member)
+}
+
+/// A block either way between me and `user_id`: neither may put the other into a group (other
+/// admins still may; invite links too, as they are the invited user's own choice).
+fn require_no_block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+    if Block::between(conn, me, user_id)? {
+        return Err(Error::forbidden("blocked", "a block between you and this user prevents adding them to a group"));
+    }
+    Ok(())
 }
 
 pub struct NewGroup {
@@ -85,6 +94,7 @@ pub fn create(conn: &mut PgConnection, me: i64, input: NewGroup) -> Result<Group
         for id in input.member_ids.iter().copied().filter(|id| *id != me) {
             let user =
                 existing_user(conn, id).map_err(|_| Error::invalid("member_ids", format!("no such user: {id}")))?;
+            require_no_block(conn, me, id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
             if GroupMember::add(conn, group.id, id, Role::Member)? {
                 members.push(id);
@@ -107,7 +117,7 @@ pub fn get(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<GroupDto, 
     dto(conn, group_id, me)
 }
 
-fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<GroupDto, Error> {
+pub(crate) fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<GroupDto, Error> {
     let group = Group::find(conn, group_id).map_err(|_| not_found())?;
     let members = GroupMember::list(conn, group_id)?;
     let my_role = members.iter().find(|(m, _)| m.user_id == me).map(|(m, _)| m.role.clone()).ok_or_else(not_found)?;
@@ -151,6 +161,9 @@ pub fn update(conn: &mut PgConnection, me: i64, group_id: i64, update: GroupUpda
     checks.finish()?;
     conn.transaction(|conn| {
         require_role(conn, group_id, me, Role::Admin, "edit the group")?;
+        if let Some(Some(avatar)) = changes.avatar_id {
+            media::require_own_image(conn, me, "avatar_id", avatar)?;
+        }
         if changes.name.is_some() || changes.description.is_some() || changes.avatar_id.is_some() {
             Group::update(conn, group_id, &changes)?;
             events::to_group(conn, group_id, &events::updated(None, Some(group_id), UpdateReason::Renamed, None))?;
@@ -160,7 +173,7 @@ pub fn update(conn: &mut PgConnection, me: i64, group_id: i64, update: GroupUpda
 }
 
 /// Joins `user_id` to the group and all its channels; `false` when already a member.
-fn join(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<bool, Error> {
+pub(crate) fn join(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<bool, Error> {
     if GroupMember::count(conn, group_id)? >= MAX_MEMBERS {
         return Err(Error::conflict("group_full", format!("a group has at most {MAX_MEMBERS} members")));
     }
@@ -183,8 +196,11 @@ pub fn add_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64)
         require_role(conn, group_id, me, Role::Admin, "add members")?;
         let user = existing_user(conn, user_id)?;
         if GroupMember::find(conn, group_id, user_id)?.is_none() {
+            require_no_block(conn, me, user_id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
         }
+        // An admin letting a removed member back in lifts the removal.
+        group_removal::clear(conn, group_id, user_id)?;
         join(conn, group_id, user_id)?;
         dto(conn, group_id, me)
     })
@@ -201,6 +217,7 @@ pub fn remove_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i
         if target.role() >= mine.role() {
             return Err(forbidden("remove a member of equal or higher role"));
         }
+        group_removal::record(conn, group_id, user_id, me)?;
         part(conn, group_id, user_id)
     })
 }
@@ -318,50 +335,5 @@ pub fn delete_channel(conn: &mut PgConnection, me: i64, group_id: i64, channel_i
             &events::updated(Some(channel_id), Some(group_id), UpdateReason::Deleted, None),
         )?;
         Ok(())
-    })
-}
-
-pub fn create_invite(
-    conn: &mut PgConnection,
-    me: i64,
-    group_id: i64,
-    expires_in_secs: Option<i64>,
-    max_uses: Option<i32>,
-) -> Result<InviteDto, Error> {
-    if let Some(secs) = expires_in_secs {
-        if !(60..=30 * 24 * 3600).contains(&secs) {
-            return Err(Error::invalid("expires_in_secs", "must be between 60 and 2592000 (30 days)"));
-        }
-    }
-    if max_uses.is_some_and(|m| !(1..=10_000).contains(&m)) {
-        return Err(Error::invalid("max_uses", "must be between 1 and 10000"));
-    }
-    conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "create invite links")?;
-        let token = auth::new_opaque_token();
-        let expires_at = expires_in_secs.map(|s| Utc::now() + Duration::seconds(s));
-        let invite = Invite::create(conn, group_id, &auth::hash_token(&token), me, expires_at, max_uses)?;
-        Ok(InviteDto { id: invite.id, group_id, token, expires_at, max_uses })
-    })
-}
-
-/// Joins the invite's group. Already a member: the group, and the invite is not used up.
-pub fn accept_invite(conn: &mut PgConnection, me: i64, token: &str) -> Result<GroupDto, Error> {
-    conn.transaction(|conn| {
-        let invite = Invite::find_for_update(conn, &auth::hash_token(token))?
-            .ok_or_else(|| Error::not_found("invite_not_found", "this invite link is not valid"))?;
-        if GroupMember::find(conn, invite.group_id, me)?.is_some() {
-            return dto(conn, invite.group_id, me);
-        }
-        if !invite.usable(Utc::now()) {
-            return Err(Error::new(
-                shared::error::Kind::Gone,
-                "invite_expired",
-                "this invite link has expired or is used up",
-            ));
-        }
-        Invite::count_use(conn, invite.id)?;
-        join(conn, invite.group_id, me)?;
-        dto(conn, invite.group_id, me)
     })
 }

@@ -4,6 +4,7 @@
 //! a conversation where a message carries it.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use diesel::PgConnection;
 use shared::api::{AttachmentDto, MessageDto};
@@ -12,6 +13,7 @@ use shared::models::attachment::{Attachment, NewAttachment};
 use shared::Error;
 use uuid::Uuid;
 
+use crate::media::decode_budget::{BudgetError, DecodeBudget};
 use crate::media::sniff::sniff;
 use crate::media::storage::MediaStore;
 use crate::media::{images, voice, MediaError};
@@ -71,22 +73,63 @@ pub struct Inspected {
     pub thumbnail: Option<(Vec<u8>, &'static str)>,
 }
 
-/// What the bytes are, checked against `kind`. CPU-bound (images are decoded): call it off
-/// the async threads.
-pub fn inspect(kind: UploadKind, bytes: &[u8]) -> Result<Inspected, Error> {
+fn check_size(kind: UploadKind, bytes: &[u8]) -> Result<(), Error> {
     if bytes.is_empty() {
         return Err(Error::new(ErrorKind::Validation, "invalid_media", "the file is empty"));
     }
     if bytes.len() > kind.max_bytes() {
         return Err(too_large(kind));
     }
+    Ok(())
+}
+
+/// How long an image waits for decode memory before the upload is answered 503.
+const DECODE_WAIT: Duration = Duration::from_secs(30);
+
+fn busy() -> Error {
+    Error {
+        retry_after: Some(5),
+        ..Error::new(ErrorKind::Unavailable, "uploads_busy", "too many uploads at once, retry shortly")
+    }
+}
+
+/// [`inspect`] off the async threads. An image first reserves the memory its decode needs from
+/// the process's [`DecodeBudget`] (read from its header) and decodes within it.
+pub async fn inspect_within(
+    budget: &DecodeBudget,
+    kind: UploadKind,
+    bytes: Vec<u8>,
+) -> Result<(Vec<u8>, Inspected), Error> {
+    check_size(kind, &bytes)?;
+    let reservation = match kind {
+        UploadKind::Image => {
+            let need = images::decode_need(&bytes, sniff(&bytes)).map_err(refused)?;
+            Some(budget.reserve(need, DECODE_WAIT).await.map_err(|e| match e {
+                BudgetError::TooLarge { .. } => refused(MediaError::Invalid(format!("the image is too large: {e}"))),
+                BudgetError::Busy => busy(),
+            })?)
+        }
+        _ => None,
+    };
+    let max_alloc = reservation.as_ref().map_or(images::ALLOC_MAX, |r| r.bytes);
+    let inspected = tokio::task::spawn_blocking(move || inspect(kind, &bytes, max_alloc).map(|i| (bytes, i)))
+        .await
+        .map_err(Error::internal)?;
+    drop(reservation);
+    inspected
+}
+
+/// What the bytes are, checked against `kind`; an image decodes within `max_alloc` bytes.
+/// CPU-bound (images are decoded): call it off the async threads.
+pub fn inspect(kind: UploadKind, bytes: &[u8], max_alloc: u64) -> Result<Inspected, Error> {
+    check_size(kind, bytes)?;
     let format = sniff(bytes);
     let plain =
         Inspected { content_type: format.mime(), width: None, height: None, duration_ms: None, thumbnail: None };
     match kind {
         UploadKind::File => Ok(plain),
         UploadKind::Image => {
-            let picture = images::inspect(bytes, format).map_err(refused)?;
+            let picture = images::inspect(bytes, format, max_alloc).map_err(refused)?;
             Ok(Inspected {
                 width: Some(picture.width as i32),
                 height: Some(picture.height as i32),
@@ -182,6 +225,15 @@ pub fn check_fits(attachment: &Attachment, message_kind: &str) -> Result<(), Err
     }
 }
 
+/// An avatar (of a user or a group) must be an image the caller uploaded: an unknown id used to
+/// reach the foreign key (500), and someone else's upload would have been shown as mine.
+pub fn require_own_image(conn: &mut PgConnection, me: i64, field: &str, id: i64) -> Result<(), Error> {
+    match Attachment::find(conn, id)? {
+        Some(a) if a.owner_id == me && a.width.is_some() => Ok(()),
+        _ => Err(Error::invalid(field, "no such image upload of yours")),
+    }
+}
+
 /// Fills `attachment` of the messages that carry one (tombstones keep none).
 pub fn attach(conn: &mut PgConnection, items: &mut [MessageDto]) -> Result<(), Error> {
     let ids: Vec<i64> = items.iter().filter(|m| m.deleted_at.is_none()).filter_map(|m| m.attachment_id).collect();
@@ -212,14 +264,15 @@ mod tests {
 
     #[test]
     fn kinds_are_checked_by_content() {
-        let err = inspect(UploadKind::Image, b"<svg onload=alert(1)>").expect_err("svg is not an image here");
+        let err = inspect(UploadKind::Image, b"<svg onload=alert(1)>", images::ALLOC_MAX)
+            .expect_err("svg is not an image here");
         assert_eq!((err.status(), err.code.as_ref()), (415, "unsupported_media"));
-        let err = inspect(UploadKind::Voice, b"\x89PNG\r\n\x1a\n").expect_err("png is not audio");
+        let err = inspect(UploadKind::Voice, b"\x89PNG\r\n\x1a\n", images::ALLOC_MAX).expect_err("png is not audio");
         assert_eq!(err.status(), 415);
-        let err = inspect(UploadKind::Voice, b"RIFF\0\0\0\0WAVE").expect_err("no samples");
+        let err = inspect(UploadKind::Voice, b"RIFF\0\0\0\0WAVE", images::ALLOC_MAX).expect_err("no samples");
         assert_eq!((err.status(), err.code.as_ref()), (422, "invalid_media"));
-        let file = inspect(UploadKind::File, b"<svg onload=alert(1)>").expect("any file");
+        let file = inspect(UploadKind::File, b"<svg onload=alert(1)>", images::ALLOC_MAX).expect("any file");
         assert_eq!(file.content_type, "application/octet-stream");
-        assert_eq!(inspect(UploadKind::File, b"").expect_err("empty").code, "invalid_media");
+        assert_eq!(inspect(UploadKind::File, b"", images::ALLOC_MAX).expect_err("empty").code, "invalid_media");
     }
 }

@@ -11,7 +11,6 @@ use serde::Serialize;
 use shared::api::MessageDto;
 use shared::events::Event;
 use shared::models::attachment::Attachment;
-use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{GroupMember, Role};
 use shared::models::message::{Message, NewMessage, Window};
@@ -20,7 +19,7 @@ use shared::Error;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::conversations::{blocked, require_member};
+use crate::domain::conversations::{require_member, require_no_block};
 use crate::domain::validate::{self, Checks};
 use crate::domain::{events, flood, media, reactions};
 
@@ -107,11 +106,7 @@ fn send_in_transaction(
     // No look-up of `client_id` first: a retry hits the unique key at the insert, which rolls
     // the whole transaction back (the seq included, so no gap) and `send` answers with the
     // stored message. Saves a round trip on every first send.
-    if let Some(peer) = conversation.peer_of(me) {
-        if Block::between(conn, me, peer)? {
-            return Err(blocked());
-        }
-    }
+    require_no_block(conn, &conversation, me)?;
     if let Some(reply_to) = input.reply_to_id {
         let ok = Message::find(conn, reply_to).map(|m| m.conversation_id == conversation_id).unwrap_or(false);
         if !ok {
@@ -224,6 +219,7 @@ pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Re
         if message.deleted_at.is_some() {
             return Err(Error::conflict("message_deleted", "a deleted message cannot be edited"));
         }
+        require_no_block(conn, &conversation, me)?;
         let mut dto = MessageDto::from(&Message::edit(conn, message_id, &body)?);
         decorate(conn, std::slice::from_mut(&mut dto), me)?;
         events::to_conversation(conn, &conversation, &Event::MessageUpdated(reactions::for_everyone(&dto)))?;
@@ -250,14 +246,18 @@ pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), E
                 ));
             }
         }
-        tombstone(conn, &conversation, message_id)
+        tombstone(conn, &conversation, &message)
     })
 }
 
 /// Replaces a message by its tombstone and tells the conversation (inside the caller's
-/// transaction; the caller checked who may do it).
-pub(crate) fn tombstone(conn: &mut PgConnection, conversation: &Conversation, message_id: i64) -> Result<(), Error> {
-    let dto = MessageDto::from(&Message::tombstone(conn, message_id)?);
-    reaction::clear(conn, message_id)?;
+/// transaction; the caller checked who may do it). Its upload goes too when nothing else uses
+/// it: the row now, the bytes by the media sweeper (`media_trash`).
+pub(crate) fn tombstone(conn: &mut PgConnection, conversation: &Conversation, message: &Message) -> Result<(), Error> {
+    let dto = MessageDto::from(&Message::tombstone(conn, message.id)?);
+    reaction::clear(conn, message.id)?;
+    if let Some(upload) = message.attachment_id {
+        Attachment::trash_unreferenced(conn, &[upload])?;
+    }
     events::to_conversation(conn, conversation, &Event::MessageUpdated(dto))
 }

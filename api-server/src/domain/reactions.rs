@@ -8,7 +8,7 @@ use shared::models::reaction;
 use shared::Error;
 
 use crate::domain::messages::{self, visible_message};
-use crate::domain::{events, validate};
+use crate::domain::{conversations, events, validate};
 
 /// Distinct emoji one message may carry.
 pub const MAX_EMOJI_PER_MESSAGE: usize = 20;
@@ -23,6 +23,7 @@ pub fn react(conn: &mut PgConnection, me: i64, message_id: i64, emoji: &str, on:
             return Err(Error::conflict("message_deleted", "a deleted message takes no reactions"));
         }
         let changed = if on {
+            conversations::require_no_block(conn, &conversation, me)?;
             let (present, distinct) = reaction::emoji_in_use(conn, message_id, emoji)?;
             if !present && distinct >= MAX_EMOJI_PER_MESSAGE {
                 return Err(Error::invalid("emoji", "this message carries the most different reactions allowed (20)"));

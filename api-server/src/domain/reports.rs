@@ -136,7 +136,7 @@ pub fn resolve(
     let suspended = conn.transaction(|conn| {
         if decision != Decision::Dismiss && message.deleted_at.is_none() {
             let conversation = Conversation::find(conn, message.conversation_id)?;
-            messages::tombstone(conn, &conversation, message.id)?;
+            messages::tombstone(conn, &conversation, &message)?;
         }
         if decision == Decision::SuspendSender {
             if message.sender_id == me {

@@ -21,7 +21,8 @@ pub const PAGE_MAX: i64 = 50;
 /// The query string of `GET /search` (deserialized by the route as it is).
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SearchInput {
-    /// Words to find (web-search syntax: `"exact phrase"`, `-excluded`, `or`); 1-200 characters.
+    /// Words to find (web-search syntax: `"exact phrase"`, `-excluded`, `or`); 1-200 characters, with
+    /// at least one word a message must contain (`-word` alone is refused: 422).
     pub q: String,
     /// Only this conversation.
     pub conversation_id: Option<i64>,
@@ -79,6 +80,12 @@ pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<Se
     }
     checks.finish()?;
     let (Some(q), Some(limit)) = (q, limit) else { return Err(Error::invalid("q", "invalid")) };
+    if !search::has_word_to_find(conn, &q)? {
+        return Err(Error::invalid(
+            "q",
+            "needs a word to find: excluded words (-word) and punctuation alone would match nearly everything",
+        ));
+    }
     let filters = Filters {
         conversation_id: input.conversation_id,
         sender_id: input.sender_id,

@@ -2,12 +2,12 @@
 
 use diesel::PgConnection;
 use shared::api::{MeDto, Page, UserDto};
-use shared::db::schema::attachments;
+use shared::error::FieldError;
 use shared::models::user::{ProfileChanges, User};
 use shared::Error;
 
-use crate::domain::privacy;
 use crate::domain::validate::{self, Checks};
+use crate::domain::{media, privacy};
 
 /// `PATCH /me`: every field optional; `avatar_id: null` removes the avatar.
 #[derive(Debug, Default)]
@@ -53,14 +53,7 @@ pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpda
     };
     checks.finish()?;
     if let Some(Some(avatar)) = changes.avatar_id {
-        use diesel::prelude::*;
-        let mine: bool = diesel::select(diesel::dsl::exists(
-            attachments::table.filter(attachments::id.eq(avatar)).filter(attachments::owner_id.eq(user_id)),
-        ))
-        .get_result(conn)?;
-        if !mine {
-            return Err(Error::invalid("avatar_id", "no such upload of yours"));
-        }
+        media::require_own_image(conn, user_id, "avatar_id", avatar)?;
     }
     if changes.display_name.is_none()
         && changes.bio.is_none()
@@ -85,9 +78,15 @@ pub fn search(
     let mut checks = Checks::default();
     let q = checks.check(validate::text("q", q, 1, validate::SEARCH_QUERY_MAX, false));
     let limit = checks.check(validate::limit(limit, 100));
+    // The cursor is a username: anything else (a NUL used to reach PostgreSQL: 500) is refused.
+    let cursor = cursor.map(|c| {
+        checks
+            .check(validate::Username::parse(c).map_err(|_| FieldError::new("cursor", "is not a cursor of this list")))
+    });
     checks.finish()?;
     let (Some(q), Some(limit)) = (q, limit) else { return Err(Error::invalid("q", "invalid")) };
-    let users = User::search(conn, &q, cursor, limit)?;
+    let cursor = cursor.flatten();
+    let users = User::search(conn, &q, cursor.as_ref().map(validate::Username::as_str), limit)?;
     let next_cursor = if users.len() as i64 == limit { users.last().map(|u| u.username.clone()) } else { None };
     Ok(Page { items: privacy::user_dtos(conn, viewer, &users)?, next_cursor })
 }

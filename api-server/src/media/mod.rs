@@ -1,7 +1,9 @@
 //! Uploaded media, independent of HTTP and the database: what the bytes really are
 //! ([`sniff`]), what they hold ([`images`]: dimensions and a thumbnail; [`voice`]: duration),
-//! and where they are kept ([`storage`]).
+//! and where they are kept ([`storage`]); the memory decoding may use per process
+//! ([`decode_budget`]).
 
+pub mod decode_budget;
 pub mod images;
 pub mod sniff;
 pub mod storage;

@@ -5,6 +5,7 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 pub trait MediaStore: Send + Sync {
     /// Stores `bytes` under `key`, whole or not at all.
@@ -13,6 +14,9 @@ pub trait MediaStore: Send + Sync {
     fn get(&self, key: &str) -> io::Result<Vec<u8>>;
     /// Succeeds when nothing is stored under `key`.
     fn delete(&self, key: &str) -> io::Result<()>;
+    /// Removes what writes interrupted by a crash left behind, if older than `older_than` (a
+    /// younger one may be a write still going on). Returns how many.
+    fn sweep_partial(&self, older_than: Duration) -> io::Result<usize>;
 }
 
 /// A directory (`MEDIA_DIR`): `<root>/<first two characters of the key>/<key>`.
@@ -59,6 +63,24 @@ impl MediaStore for LocalDir {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,
         }
+    }
+
+    /// `.<key>.part` files (see `put`) in the key directories, by modification time.
+    fn sweep_partial(&self, older_than: Duration) -> io::Result<usize> {
+        let cutoff = SystemTime::now().checked_sub(older_than).unwrap_or(SystemTime::UNIX_EPOCH);
+        let mut removed = 0;
+        for dir in fs::read_dir(&self.root)?.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir())) {
+            for entry in fs::read_dir(dir.path())?.flatten() {
+                let name = entry.file_name();
+                let name = name.to_string_lossy();
+                let partial = name.starts_with('.') && name.ends_with(".part");
+                let stale = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < cutoff);
+                if partial && stale && fs::remove_file(entry.path()).is_ok() {
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
     }
 }
 

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::AuthUser;
 use crate::domain::contacts;
 use crate::http::{no_content, respond, Json};
+use crate::routes::limits;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -84,22 +85,27 @@ pub async fn blocked(state: web::Data<AppState>, user: AuthUser) -> Result<HttpR
     Ok(respond(StatusCode::OK, &items))
 }
 
-/// Block a user: no direct chat between us can be opened or written to (code `blocked`).
+/// Block a user: no direct chat between us can be opened or written to, no message in it edited
+/// or reacted to, no typing shown, and neither of us can add the other to a group (code `blocked`).
 #[utoipa::path(put, path = "/api/blocks/{user_id}", tag = "contacts", security(("bearer" = [])), params(("user_id" = i64, Path)),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 429, description = "rate_limited (blocks, unblocks and privacy changes per user)", body = ErrorBody)))]
 #[put("/blocks/{user_id}")]
 pub async fn block(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
     let id = path.into_inner();
+    limits::check(&state, limits::privacy(&state), user.id.to_string()).await?;
     db::run(&state.pool, move |conn| contacts::block(conn, user.id, id)).await?;
     Ok(no_content())
 }
 
 /// Unblock a user (idempotent).
 #[utoipa::path(delete, path = "/api/blocks/{user_id}", tag = "contacts", security(("bearer" = [])), params(("user_id" = i64, Path)),
-    responses((status = 204), (status = 401, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody),
+    (status = 429, description = "rate_limited (blocks, unblocks and privacy changes per user)", body = ErrorBody)))]
 #[delete("/blocks/{user_id}")]
 pub async fn unblock(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
     let id = path.into_inner();
+    limits::check(&state, limits::privacy(&state), user.id.to_string()).await?;
     db::run(&state.pool, move |conn| contacts::unblock(conn, user.id, id)).await?;
     Ok(no_content())
 }

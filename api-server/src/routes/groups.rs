@@ -1,9 +1,9 @@
-//! `/api/groups/*`, `/api/invites/{token}/accept`.
+//! `/api/groups/*` (invite links: `invites.rs`).
 
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use serde::Deserialize;
-use shared::api::{ChannelDto, GroupDto, InviteDto};
+use shared::api::{ChannelDto, GroupDto};
 use shared::error::ErrorBody;
 use shared::{db, Error};
 use utoipa::ToSchema;
@@ -42,17 +42,10 @@ pub struct ChannelRequest {
     pub name: String,
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct InviteRequest {
-    /// 60 s to 30 days; absent: no expiry.
-    pub expires_in_secs: Option<i64>,
-    /// Absent: unlimited.
-    pub max_uses: Option<i32>,
-}
-
 /// Create a group (I am its owner) with a `general` channel.
 #[utoipa::path(post, path = "/api/groups", tag = "groups", security(("bearer" = [])), request_body = CreateGroupRequest, responses(
-    (status = 201, body = GroupDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    (status = 201, body = GroupDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    (status = 403, description = "blocked | group_add_not_allowed (a member named)", body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/groups")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -194,35 +187,4 @@ pub async fn delete_channel(
     let (id, cid) = path.into_inner();
     state.write(move |conn| groups::delete_channel(conn, user.id, id, cid)).await?;
     Ok(no_content())
-}
-
-/// Create an invite link (admins). The token is shown only here.
-#[utoipa::path(post, path = "/api/groups/{id}/invites", tag = "groups", security(("bearer" = [])), params(("id" = i64, Path)),
-    request_body = InviteRequest, responses((status = 201, body = InviteDto), (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-#[post("/groups/{id}/invites")]
-pub async fn create_invite(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    id: web::Path<i64>,
-    body: Json<InviteRequest>,
-) -> Result<HttpResponse, Error> {
-    let (id, b) = (id.into_inner(), body.0);
-    let dto = state.write(move |conn| groups::create_invite(conn, user.id, id, b.expires_in_secs, b.max_uses)).await?;
-    Ok(respond(StatusCode::CREATED, &dto))
-}
-
-/// Join a group with an invite link.
-#[utoipa::path(post, path = "/api/invites/{token}/accept", tag = "groups", security(("bearer" = [])), params(("token" = String, Path)),
-    responses((status = 200, body = GroupDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
-    (status = 409, body = ErrorBody), (status = 410, description = "invite_expired", body = ErrorBody)))]
-#[post("/invites/{token}/accept")]
-pub async fn accept_invite(
-    state: web::Data<AppState>,
-    user: AuthUser,
-    token: web::Path<String>,
-) -> Result<HttpResponse, Error> {
-    let token = token.into_inner();
-    let dto = state.write(move |conn| groups::accept_invite(conn, user.id, &token)).await?;
-    Ok(respond(StatusCode::OK, &dto))
 }

@@ -19,6 +19,15 @@ pub fn send(state: &AppState) -> Limit {
     Limit { name: "send", max: state.settings.send_rate_limit_per_min, window_secs: 60 }
 }
 
+pub fn search(state: &AppState) -> Limit {
+    Limit { name: "search", max: state.settings.search_rate_limit_per_min, window_secs: 60 }
+}
+
+/// Blocks, unblocks and privacy changes per user, together.
+pub fn privacy(state: &AppState) -> Limit {
+    Limit { name: "privacy", max: state.settings.privacy_rate_limit_per_min, window_secs: 60 }
+}
+
 /// Uploads per user (each is decoded and stored: far dearer than a message).
 pub fn upload() -> Limit {
     Limit { name: "upload", max: 60, window_secs: 60 }

@@ -71,7 +71,7 @@ pub async fn upload(
             ..Error::new(Kind::Unavailable, "uploads_busy", "too many uploads at once, retry shortly")
         })?;
     let (file_name, bytes) = read_file_part(&mut form, kind).await?;
-    let (bytes, inspected) = web::block(move || media::inspect(kind, &bytes).map(|i| (bytes, i))).await??;
+    let (bytes, inspected) = media::inspect_within(&state.decode_budget, kind, bytes).await?;
     let store = state.media.clone();
     let dto = db::run(&state.pool, move |conn| {
         media::save(store.as_ref(), conn, user.id, file_name.as_deref(), &bytes, &inspected)

@@ -47,7 +47,8 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i6
 /// Add my reaction (one emoji, URL-encoded in the path) to a message I can see. Idempotent.
 #[utoipa::path(put, path = "/api/messages/{id}/reactions/{emoji}", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path), ("emoji" = String, Path)),
-    responses((status = 200, body = MessageDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = MessageDto), (status = 401, body = ErrorBody),
+    (status = 403, description = "blocked (a direct chat with a block either way)", body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[put("/messages/{id}/reactions/{emoji}")]
 pub async fn react(

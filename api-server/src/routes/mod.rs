@@ -7,6 +7,7 @@ pub mod conversations;
 pub mod email;
 pub mod groups;
 pub mod health;
+pub mod invites;
 pub mod limits;
 pub mod media;
 pub mod messages;
@@ -95,8 +96,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(groups::create_channel)
             .service(groups::rename_channel)
             .service(groups::delete_channel)
-            .service(groups::create_invite)
-            .service(groups::accept_invite)
+            .service(invites::create)
+            .service(invites::list)
+            .service(invites::revoke)
+            .service(invites::accept)
             .service(admin::users)
             .service(admin::suspend)
             .service(admin::unsuspend)

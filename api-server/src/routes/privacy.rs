@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::AuthUser;
 use crate::domain::privacy::{self, PrivacyUpdate};
 use crate::http::{respond, Json};
+use crate::routes::limits;
 use crate::state::AppState;
 
 /// Every field optional; the others stay as they are.
@@ -36,13 +37,15 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRespo
 /// see me are told I am offline, and receipts stop showing reads.
 #[utoipa::path(put, path = "/api/me/privacy", tag = "users", security(("bearer" = [])), request_body = PrivacyRequest,
     responses((status = 200, body = PrivacyDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 422, body = ErrorBody)))]
+    (status = 422, body = ErrorBody),
+    (status = 429, description = "rate_limited (blocks, unblocks and privacy changes per user)", body = ErrorBody)))]
 #[put("/me/privacy")]
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
     body: Json<PrivacyRequest>,
 ) -> Result<HttpResponse, Error> {
+    limits::check(&state, limits::privacy(&state), user.id.to_string()).await?;
     let b = body.0;
     let update = PrivacyUpdate {
         last_seen: b.last_seen,

@@ -71,6 +71,7 @@ const TABLES: &[&str] = &[
     "groups",
     "group_members",
     "invites",
+    "group_removals",
     "messages",
     "attachments",
     "reactions",
@@ -91,6 +92,7 @@ struct Fixture {
     report: i64,
     session: String,
     member: i64,
+    invite: i64,
     secrets: Vec<String>,
 }
 
@@ -134,6 +136,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         report: report.body["id"].as_i64().expect("report id"),
         session: app.get("/api/sessions", Some(&owner.token)).await.body[0]["id"].as_str().expect("session").to_owned(),
         member: member.id,
+        invite: invite.body["id"].as_i64().expect("invite id"),
         secrets: vec![
             "secret-direct-body".into(),
             "secret-channel-body".into(),
@@ -212,6 +215,7 @@ fn fill(path: &str, fx: &Fixture, conversation: i64, real: bool) -> String {
         .replace("/api/admin/reports/{id}", &format!("/api/admin/reports/{}", pick(fx.report)))
         .replace("{user_id}", &pick(fx.member))
         .replace("{cid}", &pick(fx.extra_channel))
+        .replace("{invite_id}", &pick(fx.invite))
         .replace("{emoji}", "%F0%9F%91%8D")
 }
 

@@ -147,3 +147,57 @@ async fn bad_messaging_inputs_get_4xx_json_and_change_nothing() {
         assert_eq!(snap(&app), before, "{label} changed the database");
     }
 }
+
+/// PostgreSQL text cannot hold NUL and foreign keys refuse unknown ids: either one reaching the
+/// database used to answer 500. Every text a client can send and every id it can name is
+/// checked first (422 naming the field, or the lookup's 4xx), and nothing changes.
+#[tokio::test]
+async fn nul_characters_and_unknown_or_foreign_ids_get_4xx_never_500() {
+    let app = spawn_app().await;
+    let a = app.register("nul_owner").await;
+    let b = app.register("nul_other").await;
+    app.exec(&format!("UPDATE users SET role = 'admin' WHERE id = {}", a.id));
+    let (group, _channel) = app.group(&a, &[&b]).await;
+    let upload_id = |r: crate::helpers::Reply| r.body["id"].as_i64().unwrap_or_else(|| panic!("upload: {}", r.body));
+    let theirs = upload_id(app.upload(&b, "image", "b.png", &crate::helpers::png(8, 8)).await);
+    let my_file = upload_id(app.upload(&a, "file", "notes.txt", b"just text").await);
+    let group_path = format!("/api/groups/{group}");
+    let tables = ["users", "groups", "group_members", "attachments", "invites", "contacts", "reports", "outbox"];
+    let snap = |app: &TestApp| -> Vec<i64> { tables.iter().map(|t| app.count(t)).collect() };
+    #[rustfmt::skip]
+    let cases: Vec<(Method, String, Option<Value>, u16, &str)> = vec![
+        (Method::GET, "/api/users?q=a&cursor=%00".into(), None, 422, "validation_failed"),
+        (Method::GET, "/api/users?q=a&cursor=a%00b".into(), None, 422, "validation_failed"),
+        (Method::GET, "/api/admin/users?q=%00".into(), None, 422, "validation_failed"),
+        (Method::PATCH, group_path.clone(), Some(json!({"avatar_id": 987_654})), 422, "validation_failed"),
+        (Method::PATCH, group_path.clone(), Some(json!({"avatar_id": theirs})), 422, "validation_failed"),
+        (Method::PATCH, group_path.clone(), Some(json!({"avatar_id": my_file})), 422, "validation_failed"),
+        (Method::PATCH, "/api/me".into(), Some(json!({"avatar_id": my_file})), 422, "validation_failed"),
+        (Method::PATCH, "/api/me".into(), Some(json!({"avatar_id": theirs})), 422, "validation_failed"),
+        (Method::PATCH, "/api/me".into(), Some(json!({"status_text": "a\u{0}b"})), 422, "validation_failed"),
+        (Method::GET, "/api/search?q=a%00b".into(), None, 422, "validation_failed"),
+        (Method::POST, "/api/invites/%00/accept".into(), None, 404, "invite_not_found"),
+        (Method::POST, "/api/contacts".into(), Some(json!({"user_id": b.id, "alias": "x\u{0}"})), 422, "validation_failed"),
+        (Method::POST, "/api/auth/password/forgot".into(), Some(json!({"email": "a\u{0}@example.com"})), 422, "validation_failed"),
+        (Method::POST, "/api/auth/email/verify".into(), Some(json!({"token": "\u{0}"})), 400, "invalid_token"),
+        (Method::POST, "/api/auth/oidc/complete".into(), Some(json!({"code": "\u{0}"})), 401, "invalid_oidc_code"),
+        (Method::POST, format!("/api/admin/users/{}/suspend", b.id), Some(json!({"reason": "\u{0}"})), 422, "validation_failed"),
+    ];
+    let mut wrong = Vec::new();
+    for (method, path, body, status, code) in cases {
+        let before = snap(&app);
+        let r = app.request(method.clone(), &path, Some(&a.token), body.clone()).await;
+        let label = format!("{method} {path} {}", body.map(|b| b.to_string()).unwrap_or_default());
+        if r.status.as_u16() != status || r.code() != code || snap(&app) != before {
+            wrong.push(format!(
+                "{label}: {} {} (expected {status} {code}, database changed: {})",
+                r.status,
+                r.body,
+                snap(&app) != before
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let avatar: Option<i64> = app.get(&group_path, Some(&a.token)).await.body["avatar_id"].as_i64();
+    assert_eq!(avatar, None, "the group kept no avatar");
+}

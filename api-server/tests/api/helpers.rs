@@ -200,6 +200,7 @@ pub const ROUTES: &[&str] = &[
     "/api/groups/{id}/channels",
     "/api/groups/{id}/channels/{cid}",
     "/api/groups/{id}/invites",
+    "/api/groups/{id}/invites/{invite_id}",
     "/api/invites/{token}/accept",
 ];
 

@@ -88,6 +88,24 @@ fn the_binary_refuses_production_with_the_default_secret() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("JWT_SECRET"));
 }
 
+#[test]
+fn the_binary_refuses_production_with_the_secret_from_env_example() {
+    let published = include_str!("../../../.env.example")
+        .lines()
+        .find_map(|l| l.strip_prefix("JWT_SECRET="))
+        .expect(".env.example names a secret");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_api-server"))
+        .env("APP_ENV", "production")
+        .env("JWT_SECRET", published)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("JWT_SECRET") && stderr.contains("published in the repository"), "{stderr}");
+    assert!(!stderr.contains(published), "the secret is not echoed: {stderr}");
+}
+
 #[tokio::test]
 async fn openapi_document_covers_the_routes_with_error_responses() {
     let app = spawn_app().await;

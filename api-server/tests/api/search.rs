@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::helpers::{spawn_app, TestApp, User};
+use crate::helpers::{spawn_app, spawn_app_with, TestApp, User};
 
 async fn search(app: &TestApp, user: &User, query: &str) -> crate::helpers::Reply {
     app.get(&format!("/api/search?{query}"), Some(&user.token)).await
@@ -94,10 +94,43 @@ async fn search_pages_with_a_cursor_and_refuses_bad_input_clearly() {
     }
     assert_eq!(search(&app, &ben, "q=alpha&after=yesterday").await.status, 400);
     // Any text is a valid query: operators and quotes never cause a server error.
-    for odd in ["%22unterminated", "!!!", "a%20%26%20b%20%7C%20(", "%27%3B%20drop%20table%20messages%3B--", "%E2%9C%93"]
-    {
+    for odd in ["%22unterminated", "a%20%26%20b%20%7C%20(", "%27%3B%20drop%20table%20messages%3B--"] {
         let r = search(&app, &ben, &format!("q={odd}")).await;
         assert_eq!(r.status, 200, "{odd}: {}", r.body);
     }
     assert_eq!(app.count("messages"), 5);
+}
+
+/// `-zz` (only an excluded word) matched every message without `zz`: with a filter that keeps
+/// nothing (`sender_id=-1`) both plans read every message in the database. A query needs a word
+/// to find (the GIN index's part of it); `shared/tests/search.rs` shows the rows each reads.
+#[tokio::test]
+async fn a_query_without_a_word_to_find_is_refused() {
+    let app = spawn_app().await;
+    let (anna, ben) = (app.register("anna").await, app.register("ben").await);
+    let dm = app.direct(&anna, &ben).await;
+    app.send(&anna, dm, "alpha beta").await;
+    for q in ["-zz", "!!!", "-alpha%20-beta", "alpha%20or%20-beta", "-%22alpha%20beta%22", "%E2%9C%93"] {
+        let r = search(&app, &ben, &format!("q={q}&sender_id=-1")).await;
+        assert_eq!((r.status.as_u16(), r.code()), (422, "validation_failed"), "{q}: {}", r.body);
+        assert_eq!(r.body["error"]["fields"][0]["field"], "q", "{q}: {}", r.body);
+    }
+    for q in ["alpha%20-beta", "alpha%20or%20gamma", "%22alpha%20beta%22"] {
+        let r = search(&app, &ben, &format!("q={q}")).await;
+        assert_eq!(r.status, 200, "{q}: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn searches_are_rate_limited_per_user() {
+    let app = spawn_app_with(&[("SEARCH_RATE_LIMIT_PER_MIN", "3")]).await;
+    let (anna, ben) = (app.register("anna").await, app.register("ben").await);
+    for _ in 0..3 {
+        assert_eq!(search(&app, &anna, "q=alpha").await.status, 200);
+    }
+    let limited = search(&app, &anna, "q=alpha").await;
+    assert_eq!((limited.status.as_u16(), limited.code()), (429, "rate_limited"), "{}", limited.body);
+    let retry: u64 = limited.headers["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(search(&app, &ben, "q=alpha").await.status, 200, "per user");
 }

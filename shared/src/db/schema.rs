@@ -103,6 +103,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    group_removals (group_id, user_id) {
+        group_id -> Int8,
+        user_id -> Int8,
+        removed_by -> Nullable<Int8>,
+        removed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     groups (id) {
         id -> Int8,
         name -> Text,
@@ -123,6 +132,14 @@ diesel::table! {
         max_uses -> Nullable<Int4>,
         uses -> Int4,
         revoked_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        token_seed -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    media_trash (storage_key) {
+        storage_key -> Text,
         created_at -> Timestamptz,
     }
 }
@@ -274,6 +291,7 @@ diesel::joinable!(conversations -> groups (group_id));
 diesel::joinable!(email_tokens -> users (user_id));
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(group_removals -> groups (group_id));
 diesel::joinable!(groups -> attachments (avatar_id));
 diesel::joinable!(groups -> users (created_by));
 diesel::joinable!(invites -> groups (group_id));
@@ -298,8 +316,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     conversations,
     email_tokens,
     group_members,
+    group_removals,
     groups,
     invites,
+    media_trash,
     messages,
     oidc_codes,
     oidc_identities,

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::api::AttachmentDto;
-use crate::db::schema::{attachments, conversation_members, messages};
+use crate::db::schema::{attachments, conversation_members, groups, messages, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = attachments)]
@@ -49,14 +49,31 @@ impl Attachment {
         attachments::table.filter(attachments::id.eq_any(ids)).select(Attachment::as_select()).load(conn)
     }
 
-    /// Deletes those of `ids` that no message carries any more; returns them (their bytes are
-    /// the caller's to remove, after the commit).
+    /// Deletes those of `ids` that nothing uses any more: no message carries them and no user
+    /// or group shows them as avatar. Returns them (their bytes are the caller's to remove,
+    /// after the commit).
     pub fn delete_unreferenced(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Attachment>> {
-        diesel::delete(attachments::table.filter(attachments::id.eq_any(ids)).filter(diesel::dsl::not(
-            diesel::dsl::exists(messages::table.filter(messages::attachment_id.eq(attachments::id.nullable()))),
-        )))
+        use diesel::dsl::{exists, not};
+        let id = attachments::id.nullable();
+        diesel::delete(
+            attachments::table
+                .filter(attachments::id.eq_any(ids))
+                .filter(not(exists(messages::table.filter(messages::attachment_id.eq(id)))))
+                .filter(not(exists(users::table.filter(users::avatar_id.eq(id)))))
+                .filter(not(exists(groups::table.filter(groups::avatar_id.eq(id))))),
+        )
         .returning(Attachment::as_returning())
         .get_results(conn)
+    }
+
+    /// [`Self::delete_unreferenced`], with the bytes left to the media sweeper: the storage keys
+    /// (file and thumbnail) go to `media_trash` in the caller's transaction.
+    pub fn trash_unreferenced(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<usize> {
+        let gone = Self::delete_unreferenced(conn, ids)?;
+        let keys: Vec<&str> =
+            gone.iter().flat_map(|a| std::iter::once(a.storage_key.as_str()).chain(a.thumb_key.as_deref())).collect();
+        crate::models::media_trash::add(conn, &keys)?;
+        Ok(gone.len())
     }
 
     /// Whether `user` may download it: the uploader, or a member of a conversation where a

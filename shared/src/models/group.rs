@@ -155,27 +155,59 @@ pub struct Invite {
     pub uses: i32,
     pub revoked_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// What the token is derived from (`shared::invite_links`); None for older links.
+    pub token_seed: Option<String>,
+}
+
+/// A new invite link's row: the token itself is never stored.
+pub struct NewInvite<'a> {
+    pub group_id: i64,
+    pub token_hash: &'a str,
+    pub token_seed: &'a str,
+    pub created_by: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub max_uses: Option<i32>,
 }
 
 impl Invite {
-    pub fn create(
-        conn: &mut PgConnection,
-        group_id: i64,
-        token_hash: &str,
-        created_by: i64,
-        expires_at: Option<DateTime<Utc>>,
-        max_uses: Option<i32>,
-    ) -> QueryResult<Invite> {
+    pub fn create(conn: &mut PgConnection, new: &NewInvite) -> QueryResult<Invite> {
         diesel::insert_into(invites::table)
             .values((
-                invites::group_id.eq(group_id),
-                invites::token_hash.eq(token_hash),
-                invites::created_by.eq(created_by),
-                invites::expires_at.eq(expires_at),
-                invites::max_uses.eq(max_uses),
+                invites::group_id.eq(new.group_id),
+                invites::token_hash.eq(new.token_hash),
+                invites::token_seed.eq(new.token_seed),
+                invites::created_by.eq(new.created_by),
+                invites::expires_at.eq(new.expires_at),
+                invites::max_uses.eq(new.max_uses),
             ))
             .returning(Invite::as_returning())
             .get_result(conn)
+    }
+
+    /// The group's links that still let someone in (not revoked, expired or used up), newest
+    /// first, with their creators.
+    pub fn live(conn: &mut PgConnection, group_id: i64, now: DateTime<Utc>) -> QueryResult<Vec<(Invite, User)>> {
+        invites::table
+            .inner_join(users::table.on(users::id.eq(invites::created_by)))
+            .filter(invites::group_id.eq(group_id))
+            .filter(invites::revoked_at.is_null())
+            .filter(invites::expires_at.is_null().or(invites::expires_at.gt(now)))
+            .filter(invites::max_uses.is_null().or(invites::max_uses.gt(invites::uses.nullable())))
+            .order(invites::id.desc())
+            .select((Invite::as_select(), User::as_select()))
+            .load(conn)
+    }
+
+    /// Revokes the group's invite `id` (a revoked one stays revoked at its first time); `false`
+    /// when the group has no such invite.
+    pub fn revoke(conn: &mut PgConnection, group_id: i64, id: i64) -> QueryResult<bool> {
+        let n =
+            diesel::update(invites::table.find(id).filter(invites::group_id.eq(group_id)))
+                .set(invites::revoked_at.eq(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+                >("coalesce(revoked_at, now())")))
+                .execute(conn)?;
+        Ok(n == 1)
     }
 
     pub fn find_for_update(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<Invite>> {

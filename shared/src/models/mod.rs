@@ -6,6 +6,8 @@ pub mod contact;
 pub mod conversation;
 pub mod email_token;
 pub mod group;
+pub mod group_removal;
+pub mod media_trash;
 pub mod message;
 pub mod oidc;
 pub mod outbox;

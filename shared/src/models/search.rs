@@ -131,23 +131,59 @@ pub fn all_matching_ids(
     f: &Filters,
     limit: i64,
 ) -> QueryResult<Vec<i64>> {
-    let all: Vec<Id> = bind(
-        diesel::sql_query(format!(
-            "WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS query), \
-             found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m \
-                                    WHERE {MATCHES} AND ($3::bigint IS NULL OR m.conversation_id = $3)) \
-             SELECT found.id FROM found \
-             JOIN conversation_members cm ON cm.conversation_id = found.conversation_id AND cm.user_id = $1 \
-             WHERE found.seq > cm.cleared_seq \
-             ORDER BY found.id DESC LIMIT $9"
-        )),
-        user_id,
-        q,
-        f,
-        limit,
-    )
-    .load(conn)?;
+    let all: Vec<Id> = bind(diesel::sql_query(all_matching_sql()), user_id, q, f, limit).load(conn)?;
     Ok(all.into_iter().map(|r| r.id).collect())
+}
+
+/// The GIN plan. It reads every message its query matches, so the query must have a word to
+/// find ([`has_word_to_find`]): `-word` alone matches nearly everything.
+fn all_matching_sql() -> String {
+    format!(
+        "WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS query), \
+         found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m \
+                                WHERE {MATCHES} AND ($3::bigint IS NULL OR m.conversation_id = $3)) \
+         SELECT found.id FROM found \
+         JOIN conversation_members cm ON cm.conversation_id = found.conversation_id AND cm.user_id = $1 \
+         WHERE found.seq > cm.cleared_seq \
+         ORDER BY found.id DESC LIMIT $9"
+    )
+}
+
+#[derive(Debug, QueryableByName)]
+struct Indexable {
+    #[diesel(sql_type = Bool)]
+    ok: bool,
+}
+
+/// Whether `q` names a word a message must contain: the part of the query the GIN index can
+/// answer (`querytree`) is neither empty (punctuation only) nor `T` (only excluded words, or an
+/// `or` with an excluded branch), which would read every message.
+pub fn has_word_to_find(conn: &mut PgConnection, q: &str) -> QueryResult<bool> {
+    let row: Indexable =
+        diesel::sql_query("SELECT querytree(websearch_to_tsquery('simple', $1)) NOT IN ('', 'T') AS ok")
+            .bind::<Text, _>(q)
+            .get_result(conn)?;
+    Ok(row.ok)
+}
+
+#[derive(Debug, QueryableByName)]
+struct Explained {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    plan: String,
+}
+
+/// `EXPLAIN (ANALYZE, FORMAT JSON)` of the GIN plan (it runs the query): what a search reads,
+/// for tests and for an operator looking at a slow search.
+pub fn explain_all_matching(
+    conn: &mut PgConnection,
+    user_id: i64,
+    q: &str,
+    f: &Filters,
+    limit: i64,
+) -> QueryResult<serde_json::Value> {
+    let sql = format!("EXPLAIN (ANALYZE, FORMAT JSON) {}", all_matching_sql());
+    let row: Explained = bind(diesel::sql_query(sql), user_id, q, f, limit).get_result(conn)?;
+    serde_json::from_str(&row.plan).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
 }
 
 /// Binds $1-$9 of both plans.

@@ -1,7 +1,7 @@
 // Groups I opened (members, roles, channels) and their management actions.
 
 import { defineStore } from 'pinia'
-import type { ChannelDto, GroupDto, InviteDto, Role } from '~/utils/types'
+import type { ChannelDto, GroupDto, InviteDto, InviteLinkDto, Role } from '~/utils/types'
 import { api } from '~/composables/useApi'
 import { withoutKey } from '~/utils/records'
 
@@ -72,6 +72,13 @@ export const useGroupsStore = defineStore('groups', {
         expires_in_secs: expiresInSecs ?? undefined,
         max_uses: maxUses ?? undefined,
       })
+    },
+    /** Live invite links of a group (admins), newest first. */
+    listInvites(id: number): Promise<InviteLinkDto[]> {
+      return api.get<InviteLinkDto[]>(`/groups/${id}/invites`)
+    },
+    async revokeInvite(id: number, inviteId: number) {
+      await api.del(`/groups/${id}/invites/${inviteId}`)
     },
     async acceptInvite(token: string): Promise<GroupDto> {
       const g = await api.post<GroupDto>(`/invites/${encodeURIComponent(token)}/accept`)

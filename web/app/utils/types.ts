@@ -56,6 +56,8 @@ export type GroupMemberDto = Schemas['GroupMemberDto']
 export type ChannelDto = Schemas['ChannelDto']
 export type Role = Schemas['GroupRole']
 export type InviteDto = Schemas['InviteDto']
+/** A live invite link as admins see it (`GET /groups/{id}/invites`); `token` null for old links. */
+export type InviteLinkDto = Schemas['InviteLinkDto']
 
 // --- reports and administration -------------------------------------------------------------
 /** A user as administrators see them (`/admin/users`, report senders). */

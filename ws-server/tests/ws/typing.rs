@@ -72,3 +72,32 @@ async fn typing_from_a_non_member_is_refused_and_a_flood_is_cut_to_the_rate_limi
     // 5 at once, plus what refills (5/s) while the server works through the burst.
     assert!((5..=9).contains(&received), "a burst of 20 is cut to about 5, got {received}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_in_a_direct_chat_with_a_block_either_way_is_refused_and_not_published() {
+    let c = Cluster::start(1).await;
+    let [blocker, blocked] = c.users(&["blocker", "blocked"])[..] else { unreachable!() };
+    let direct = c.direct(blocker, blocked);
+    c.exec(&format!("INSERT INTO blocks (blocker_id, blocked_id) VALUES ({blocker}, {blocked})"));
+    let mut blocker0 = c.connect(0, blocker).await;
+    let mut blocked0 = c.connect(0, blocked).await;
+
+    blocked0.typing(direct, true).await;
+    let refused = blocked0.event(WAIT).await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["data"]["code"].as_str()),
+        (Some("error"), Some("blocked")),
+        "{refused}"
+    );
+    blocker0.typing(direct, true).await;
+    assert_eq!(blocker0.event(WAIT).await["data"]["code"], "blocked");
+    // Nothing was published: neither side sees the other typing.
+    blocker0.quiet(QUIET).await;
+    blocked0.quiet(QUIET).await;
+
+    // Unblocked: typing flows again.
+    c.exec(&format!("DELETE FROM blocks WHERE blocker_id = {blocker}"));
+    blocked0.typing(direct, true).await;
+    let t = blocker0.event(WAIT).await;
+    assert_eq!((t["type"].as_str(), t["data"]["user_id"].as_i64()), (Some("typing"), Some(blocked)), "{t}");
+}
