@@ -3,8 +3,9 @@
 //! Declares the exclusive, auto-delete queue `ws.<node_id>` (named, never server-named, so a
 //! reconnect declares the same one), binds every key the hub wants, consumes with manual acks
 //! and a prefetch window, and runs the binder (the hub's dirty keys -> queue.bind/unbind, in
-//! order, on its own channel). Three channels: consume, control (bindings), publish (typing
-//! and presence, no confirms).
+//! order, on its own channel). Two channels: consume, control (bindings). This connection never
+//! publishes (typing and presence go through [`crate::publisher`]'s own connection): RabbitMQ
+//! stops reading from a publishing connection under a memory alarm, acks included.
 //!
 //! Connection lost: sockets stay open; the node reconnects with [`Backoff`], declares the queue
 //! again (the old one died with the connection), re-binds everything wanted, and sends
@@ -33,7 +34,6 @@ use crate::close;
 use crate::hub::{Audience, BindOp, Frame, Hub};
 use crate::membership::{self, Conversations};
 use crate::presence::Presence;
-use crate::publisher::Publisher;
 
 const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
 pub const RESYNC_REASON: &str = "broker_reconnected";
@@ -45,7 +45,6 @@ pub struct Consumer {
     pub prefetch: u16,
     pub status: BrokerStatus,
     pub hub: Arc<Hub>,
-    pub publisher: Publisher,
     pub conversations: Arc<Conversations>,
     pub pool: PgPool,
     pub presence: Presence,
@@ -54,7 +53,6 @@ pub struct Consumer {
 struct Link {
     conn: Connection,
     control: Channel,
-    publish: Channel,
     deliveries: lapin::Consumer,
 }
 
@@ -84,14 +82,13 @@ impl Consumer {
                         _ => "timed out".into(),
                     };
                     tracing::warn!(error, queue = self.queue_name(), "cannot set up the node queue, retrying");
-                    if !pause(&mut backoff, &mut shutdown).await {
+                    if !backoff.pause(&mut shutdown).await {
                         return;
                     }
                     continue;
                 }
             };
             self.status.set(true);
-            self.publisher.set(Some(link.publish.clone()));
             if connected_before {
                 metrics::counter!(shared::metrics::BROKER_RECONNECTS).increment(1);
                 let told = self.hub.broadcast(&Frame::from_event(&Event::Resync { reason: RESYNC_REASON.into() }));
@@ -103,14 +100,13 @@ impl Consumer {
             backoff.reset();
             let ended = self.serve(&mut link, &mut shutdown).await;
             self.status.set(false);
-            self.publisher.set(None);
             self.hub.clear_bindings();
             let _ = tokio::time::timeout(Duration::from_secs(1), link.conn.close(200, "bye".into())).await;
             match ended {
                 Ended::Shutdown => return,
                 Ended::Lost(reason) => {
                     tracing::warn!(reason, "lost RabbitMQ, reconnecting (sockets stay open)");
-                    if !pause(&mut backoff, &mut shutdown).await {
+                    if !backoff.pause(&mut shutdown).await {
                         return;
                     }
                 }
@@ -139,8 +135,7 @@ impl Consumer {
                 FieldTable::default(),
             )
             .await?;
-        let publish = conn.create_channel().await?;
-        Ok(Link { conn, control, publish, deliveries })
+        Ok(Link { conn, control, deliveries })
     }
 
     async fn serve(&self, link: &mut Link, shutdown: &mut watch::Receiver<bool>) -> Ended {
@@ -281,14 +276,6 @@ impl Consumer {
                 tracing::warn!(user_id, error = %e, "cannot re-read group memberships");
             }
         });
-    }
-}
-
-/// Waits out one backoff step; `false` when shutting down.
-async fn pause(backoff: &mut Backoff, shutdown: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(backoff.next_delay()) => !*shutdown.borrow(),
-        _ = shutdown.changed() => false,
     }
 }
 

@@ -83,12 +83,20 @@ impl Application {
             prefetch: state.tuning.prefetch,
             status: state.broker.clone(),
             hub: hub.clone(),
-            publisher: state.publisher.clone(),
             conversations: state.conversations.clone(),
             pool: state.pool.clone(),
             presence: presence.clone(),
         };
-        let tasks = vec![tokio::spawn(consumer.run(stopped.clone())), tokio::spawn(presence.run(stopped))];
+        let publishing = state.publisher.clone().run(
+            state.settings.amqp_url.expose_secret().to_owned(),
+            format!("ws.{}.publish", state.settings.node_id),
+            stopped.clone(),
+        );
+        let tasks = vec![
+            tokio::spawn(consumer.run(stopped.clone())),
+            tokio::spawn(publishing),
+            tokio::spawn(presence.run(stopped)),
+        ];
         let metrics = shared::metrics::install("ws-server", &state.settings.node_id);
         shared::metrics::describe("ws-server");
         let listener = listen(state.settings.ws_addr, state.tuning.socket_send_buffer)

@@ -19,8 +19,7 @@ fn message_seqs(events: &[(String, Event)]) -> Vec<i64> {
 
 #[tokio::test]
 async fn sends_succeed_while_the_broker_is_away_and_are_published_when_it_returns() {
-    let services = shared::testing::services();
-    let proxy = BrokerProxy::start(&services.amqp_url).await;
+    let proxy = BrokerProxy::start().await;
     let app = spawn_app_with(&[("AMQP_URL", &proxy.url())]).await;
     let a = app.register("ann").await;
     let b = app.register("bob").await;

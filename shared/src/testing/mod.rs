@@ -8,6 +8,8 @@
 //! containers are started (see [`services`]). Otherwise the test fails with a message saying
 //! how to start the services: no test is ever skipped.
 
+pub mod amqp_frames;
+mod broker_proxy;
 pub mod media;
 mod proxy;
 mod services;
@@ -16,6 +18,7 @@ use std::collections::HashMap;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+pub use broker_proxy::BrokerProxy;
 pub use proxy::{host_port, TcpProxy};
 pub use services::{services, Services};
 

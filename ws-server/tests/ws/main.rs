@@ -1,6 +1,7 @@
 //! ws-server integration tests against the real PostgreSQL, RabbitMQ and Memcached: in-process
 //! nodes for speed, real processes for signals and crashes.
 
+mod broker;
 mod delivery;
 mod flood;
 mod helpers;
