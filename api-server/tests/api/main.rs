@@ -11,6 +11,7 @@ mod media;
 mod messages;
 mod oidc;
 mod ops;
+mod ordering;
 mod outbox;
 mod privacy;
 mod reactions;

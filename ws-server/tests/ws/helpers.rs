@@ -186,6 +186,11 @@ impl Cluster {
         diesel::sql_query(sql).get_result::<Id>(&mut *db).unwrap_or_else(|e| panic!("{sql}: {e}")).id
     }
 
+    /// The id of the first outbox row matching `condition` (rows written by api-servers).
+    pub fn outbox_id(&self, condition: &str) -> i64 {
+        self.insert(&format!("SELECT id FROM outbox WHERE {condition} ORDER BY id LIMIT 1"))
+    }
+
     pub fn user(&self, name: &str) -> i64 {
         self.insert(&format!(
             "INSERT INTO users (username, display_name, password_hash) VALUES ('user_{name}', '{name}', 'x') RETURNING id"

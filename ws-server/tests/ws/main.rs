@@ -6,6 +6,7 @@ mod delivery;
 mod flood;
 mod helpers;
 mod ops;
+mod ordering;
 mod presence;
 mod privacy;
 mod process;
