@@ -1,8 +1,8 @@
 //! The node's broker connection: broker -> hub.
 //!
-//! Declares the exclusive, auto-delete queue `ws.<node_id>` (named, never server-named, so a
-//! reconnect declares the same one), binds every key the hub wants, consumes with manual acks
-//! and a prefetch window, and runs the binder (the hub's dirty keys -> queue.bind/unbind, in
+//! Declares the node's queues ([`crate::queue`]: `ws.<node_id>`, named, never server-named, so
+//! a reconnect declares the same one, bounded, and its overflow notices), binds every key the
+//! hub wants, consumes with manual acks and a prefetch window, and runs the binder (the hub's dirty keys -> queue.bind/unbind, in
 //! order, on its own channel). Two channels: consume, control (bindings). This connection never
 //! publishes (typing and presence go through [`crate::publisher`]'s own connection): RabbitMQ
 //! stops reading from a publishing connection under a memory alarm, acks included.
@@ -21,7 +21,7 @@ use actix_ws::CloseCode;
 use bytestring::ByteString;
 use futures_util::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection};
 use shared::api::ReceiptDto;
@@ -34,6 +34,7 @@ use crate::close;
 use crate::hub::{Audience, BindOp, Frame, Hub};
 use crate::membership::{self, Conversations};
 use crate::presence::Presence;
+use crate::queue::{NodeQueues, OverflowResync, OVERFLOW_REASON};
 
 const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
 pub const RESYNC_REASON: &str = "broker_reconnected";
@@ -43,6 +44,7 @@ pub struct Consumer {
     pub exchange: String,
     pub node_id: String,
     pub prefetch: u16,
+    pub queue_max_length: u32,
     pub status: BrokerStatus,
     pub hub: Arc<Hub>,
     pub conversations: Arc<Conversations>,
@@ -54,6 +56,8 @@ struct Link {
     conn: Connection,
     control: Channel,
     deliveries: lapin::Consumer,
+    /// Notices of events the node queue dropped (see [`crate::queue`]).
+    overflow: lapin::Consumer,
 }
 
 enum Ended {
@@ -62,8 +66,12 @@ enum Ended {
 }
 
 impl Consumer {
+    fn queues(&self) -> NodeQueues {
+        NodeQueues::new(&self.node_id)
+    }
+
     pub fn queue_name(&self) -> String {
-        format!("ws.{}", self.node_id)
+        self.queues().events
     }
 
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
@@ -115,12 +123,11 @@ impl Consumer {
     }
 
     async fn connect(&self) -> lapin::Result<Link> {
-        let queue = self.queue_name();
-        let conn = broker::connect(&self.amqp_url, &queue).await?;
+        let queues = self.queues();
+        let conn = broker::connect(&self.amqp_url, &queues.events).await?;
         let control = conn.create_channel().await?;
         broker::declare_exchange(&control, &self.exchange).await?;
-        let options = QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() };
-        control.queue_declare(queue.as_str().into(), options, FieldTable::default()).await?;
+        queues.declare(&control, self.queue_max_length).await?;
         for key in self.hub.reset_bindings() {
             self.bind(&control, BindOp::Bind(key)).await?;
         }
@@ -129,25 +136,46 @@ impl Consumer {
         consume.basic_qos(self.prefetch, BasicQosOptions::default()).await?;
         let deliveries = consume
             .basic_consume(
-                queue.as_str().into(),
-                queue.as_str().into(),
+                queues.events.as_str().into(),
+                queues.events.as_str().into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),
             )
             .await?;
-        Ok(Link { conn, control, deliveries })
+        let overflow = consume
+            .basic_consume(
+                queues.overflow.as_str().into(),
+                queues.overflow.as_str().into(),
+                BasicConsumeOptions { no_ack: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await?;
+        Ok(Link { conn, control, deliveries, overflow })
     }
 
     async fn serve(&self, link: &mut Link, shutdown: &mut watch::Receiver<bool>) -> Ended {
         let binder = self.binder(link.control.clone());
         tokio::pin!(binder);
         let mut check = tokio::time::interval(Duration::from_secs(1));
+        let mut overflow = OverflowResync::default();
         loop {
             tokio::select! {
                 delivery = link.deliveries.next() => match delivery {
                     Some(Ok(delivery)) => self.handle(delivery).await,
                     Some(Err(e)) => return Ended::Lost(e.to_string()),
                     None => return Ended::Lost("the broker cancelled the consumer".into()),
+                },
+                notice = link.overflow.next() => match notice {
+                    Some(Ok(_)) => {
+                        metrics::counter!(shared::metrics::WS_DROPPED, "reason" => OVERFLOW_REASON).increment(1);
+                        overflow.notice();
+                    }
+                    Some(Err(e)) => return Ended::Lost(e.to_string()),
+                    None => return Ended::Lost("the broker cancelled the overflow consumer".into()),
+                },
+                _ = overflow.due() => {
+                    let told = self.hub.broadcast(&Frame::from_event(&Event::Resync { reason: OVERFLOW_REASON.into() }));
+                    tracing::warn!(sessions = told, queue = self.queue_name(), "node queue overflowed: sockets told to resync");
                 },
                 e = &mut binder => return Ended::Lost(format!("binding failed: {e}")),
                 _ = check.tick() => if !link.conn.status().connected() {

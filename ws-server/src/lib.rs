@@ -13,6 +13,7 @@ pub mod hub;
 pub mod membership;
 pub mod presence;
 pub mod publisher;
+pub mod queue;
 pub mod routes;
 pub mod session;
 pub mod shutdown;

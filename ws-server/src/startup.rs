@@ -81,6 +81,7 @@ impl Application {
             exchange: state.settings.exchange.clone(),
             node_id: state.settings.node_id.clone(),
             prefetch: state.tuning.prefetch,
+            queue_max_length: state.tuning.queue_max_length,
             status: state.broker.clone(),
             hub: hub.clone(),
             conversations: state.conversations.clone(),
