@@ -8,10 +8,12 @@
 //! stops reading from a publishing connection under a memory alarm, acks included.
 //!
 //! Connection lost: sockets stay open; the node reconnects with [`Backoff`], declares the queue
-//! again (the old one died with the connection), re-binds everything wanted, and sends
-//! `resync {reason: "broker_reconnected"}` to every ready socket: events published meanwhile
-//! went nowhere, clients catch up through REST. Nothing accumulates while the broker is away
-//! (dirty keys are a set; ephemeral publishes fail fast and are dropped).
+//! again (the old one died with the connection), re-binds everything wanted, re-reads from
+//! PostgreSQL what the events published meanwhile would have changed ([`crate::reload`]:
+//! memberships, ended sessions closed with 4001, privacy), binds what that changed, and only
+//! then consumes and sends `resync {reason: "broker_reconnected"}` to every ready socket:
+//! clients catch up through REST. Nothing accumulates while the broker is away (dirty keys are
+//! a set; ephemeral publishes fail fast and are dropped).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,9 +34,10 @@ use tokio::sync::watch;
 
 use crate::close;
 use crate::hub::{Audience, BindOp, Frame, Hub};
-use crate::membership::{self, Conversations};
+use crate::membership::{self, Conversations, LoadError};
 use crate::presence::Presence;
 use crate::queue::{NodeQueues, OverflowResync, OVERFLOW_REASON};
+use crate::reload;
 
 const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
 pub const RESYNC_REASON: &str = "broker_reconnected";
@@ -63,6 +66,14 @@ struct Link {
 enum Ended {
     Shutdown,
     Lost(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+enum SetupError {
+    #[error(transparent)]
+    Broker(#[from] lapin::Error),
+    #[error("reloading the local users' state: {0}")]
+    Reload(#[from] LoadError),
 }
 
 impl Consumer {
@@ -122,7 +133,7 @@ impl Consumer {
         }
     }
 
-    async fn connect(&self) -> lapin::Result<Link> {
+    async fn connect(&self) -> Result<Link, SetupError> {
         let queues = self.queues();
         let conn = broker::connect(&self.amqp_url, &queues.events).await?;
         let control = conn.create_channel().await?;
@@ -130,6 +141,14 @@ impl Consumer {
         queues.declare(&control, self.queue_max_length).await?;
         for key in self.hub.reset_bindings() {
             self.bind(&control, BindOp::Bind(key)).await?;
+        }
+        // Bound first, so a change committed after this read arrives as an event.
+        let reloaded = reload::after_reconnect(&self.hub, &self.pool, &self.presence).await?;
+        if reloaded.users > 0 {
+            tracing::info!(users = reloaded.users, closed = reloaded.closed, "local users' state re-read");
+        }
+        for op in self.hub.plan_bindings() {
+            self.bind(&control, op).await?;
         }
         self.hub.finish_round();
         let consume = conn.create_channel().await?;

@@ -14,6 +14,7 @@ pub mod membership;
 pub mod presence;
 pub mod publisher;
 pub mod queue;
+pub mod reload;
 pub mod routes;
 pub mod session;
 pub mod shutdown;
