@@ -284,3 +284,51 @@ async fn spawn_process(env: shared::testing::TestEnv, vars: &[(&str, &str)]) -> 
     wait_ready(&app).await;
     (child, app)
 }
+
+/// Set for the child run of [`a_test_process_that_panics_mid_publish_exits_at_once`].
+const PANIC_CHILD: &str = "CHAT_TEST_PANIC_MID_PUBLISH";
+
+/// Does nothing unless run as that test's child: panics while the relay awaits a confirm.
+#[tokio::test]
+async fn panics_while_the_relay_awaits_a_confirm() {
+    if std::env::var_os(PANIC_CHILD).is_none() {
+        return;
+    }
+    let proxy = BrokerProxy::start().await;
+    let app = spawn_app_with(&[("AMQP_URL", &proxy.url())]).await;
+    let a = app.register("gil").await;
+    let b = app.register("hal").await;
+    let dm = app.direct(&a, &b).await;
+    wait_relay_connected(&app).await;
+    proxy.set_alarm(true);
+    assert_eq!(app.send(&a, dm, "never confirmed").await.status, 201);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    panic!("planned: the relay is awaiting a confirm");
+}
+
+#[test]
+fn a_test_process_that_panics_mid_publish_exits_at_once() {
+    let started = std::time::Instant::now();
+    let log = std::env::temp_dir().join(format!("panic-mid-publish-{}.log", uuid::Uuid::new_v4()));
+    let mut child = Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["--exact", "outbox::panics_while_the_relay_awaits_a_confirm", "--nocapture"])
+        .env(PANIC_CHILD, "1")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("child test process");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(40) {
+            let _ = child.kill();
+            panic!("the panicking test process still runs after 40 s (its runtime waits on the relay)");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    assert!(!status.success() && output.contains("planned: the relay is awaiting a confirm"), "{output}");
+    assert!(started.elapsed() < Duration::from_secs(25), "exited after {:?}", started.elapsed());
+}
