@@ -126,7 +126,7 @@ impl Relay {
     /// ends with this call: a relay without a broker leaves the publishing to another.
     async fn serve(&self, conn: &Connection, channel: &Channel, shutdown: &mut watch::Receiver<bool>) -> Ended {
         let mut session: Option<Session> = None;
-        let mut leading = false;
+        let (mut leading, mut db_trouble) = (false, false);
         let mut last_housekeeping: Option<Instant> = None;
         loop {
             if last_housekeeping.is_none_or(|at| at.elapsed() > HOUSEKEEPING_EVERY) {
@@ -134,7 +134,7 @@ impl Relay {
                 self.housekeeping().await;
             }
             if !leading {
-                leading = self.try_lead(&mut session).await;
+                leading = self.try_lead(&mut session, &mut db_trouble).await;
             }
             if let (true, Some(leader)) = (leading, session.as_ref()) {
                 match self.drain(channel, leader).await {
@@ -167,25 +167,29 @@ impl Relay {
     }
 
     /// Opens the session if needed and tries for the lock; whether this relay now leads.
-    async fn try_lead(&self, session: &mut Option<Session>) -> bool {
-        if session.is_none() {
-            match Session::open(self.database_url.clone()).await {
-                Ok(s) => *session = Some(s),
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox relay cannot open its database session");
-                    return false;
+    /// Database trouble is logged once per episode (`trouble`), not at every poll.
+    async fn try_lead(&self, session: &mut Option<Session>, trouble: &mut bool) -> bool {
+        let attempt = async {
+            if session.is_none() {
+                *session = Some(Session::open(self.database_url.clone()).await?);
+            }
+            match session.as_ref() {
+                Some(s) => s.try_lead().await,
+                None => Ok(false),
+            }
+        };
+        match attempt.await {
+            Ok(leads) => {
+                *trouble = false;
+                if leads {
+                    tracing::info!(node_id = %self.node_id, "outbox relay leads");
                 }
+                leads
             }
-        }
-        let Some(s) = session.as_ref() else { return false };
-        match s.try_lead().await {
-            Ok(true) => {
-                tracing::info!(node_id = %self.node_id, "outbox relay leads");
-                true
-            }
-            Ok(false) => false,
             Err(e) => {
-                tracing::warn!(error = %e, "outbox relay cannot ask for leadership");
+                if !std::mem::replace(trouble, true) {
+                    tracing::warn!(error = %e, "outbox relay cannot reach its database session, retrying");
+                }
                 *session = None;
                 false
             }

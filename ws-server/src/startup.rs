@@ -24,6 +24,7 @@ use crate::hub::Hub;
 use crate::membership::Conversations;
 use crate::presence::Presence;
 use crate::publisher::Publisher;
+use crate::route::Router;
 use crate::shutdown::{self, ShutdownHandle};
 use crate::state::AppState;
 
@@ -84,9 +85,14 @@ impl Application {
             queue_max_length: state.tuning.queue_max_length,
             status: state.broker.clone(),
             hub: hub.clone(),
-            conversations: state.conversations.clone(),
             pool: state.pool.clone(),
             presence: presence.clone(),
+            router: Router {
+                hub: hub.clone(),
+                conversations: state.conversations.clone(),
+                pool: state.pool.clone(),
+                presence: presence.clone(),
+            },
         };
         let publishing = state.publisher.clone().run(
             state.settings.amqp_url.expose_secret().to_owned(),
