@@ -353,6 +353,7 @@ mod tests {
         assert_eq!(s.api_addr.port(), 8080);
         assert_eq!(s.exchange, "chat.events");
         assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.outbox_confirm_timeout, Duration::from_secs(10));
     }
 
     #[test]
@@ -361,6 +362,7 @@ mod tests {
             ("API_ADDR", "not-an-address"),
             ("WS_ADDR", "127.0.0.1"),
             ("HEARTBEAT_MS", "soon"),
+            ("OUTBOX_CONFIRM_TIMEOUT_MS", "-1"),
             ("LOG_FORMAT", "xml"),
             ("APP_ENV", "staging"),
             ("DATABASE_URL", "mysql://x@y/z"),

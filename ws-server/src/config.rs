@@ -104,6 +104,8 @@ mod tests {
         assert_eq!(t.presence_refresh(), Duration::from_secs(10));
         let t = Tuning::from_lookup(|k| (k == "PRESENCE_TTL_MS").then(|| "3000".into())).expect("valid");
         assert_eq!(t.presence_ttl, Duration::from_secs(3));
+        let t = Tuning::from_lookup(|k| (k == "WS_QUEUE_MAX_LENGTH").then(|| "5".into())).expect("valid");
+        assert_eq!((Tuning::default().queue_max_length, t.queue_max_length), (20_000, 100), "at least 100");
         let err = Tuning::from_lookup(|k| (k == "WS_OUTBOUND_QUEUE").then(|| "many".into())).expect_err("invalid");
         assert_eq!(err.var, "WS_OUTBOUND_QUEUE");
     }
