@@ -15,7 +15,9 @@
 //! while something local needs it (`user.<uid>`: a session of uid; `group.<gid>`: a local user
 //! who is a member; `presence.*`: always); changes mark keys dirty and wake the binder, which
 //! reconciles wanted against bound in order ([`Hub::plan_bindings`]). After a broker reconnect
-//! [`Hub::reset_bindings`] forgets what was bound and everything wanted is bound again.
+//! [`Hub::reset_bindings`] forgets what was bound and everything wanted is bound again, then
+//! `crate::reload` installs what PostgreSQL says now ([`Hub::install_groups`],
+//! [`Hub::close_sessions`]) before anything is delivered.
 //!
 //! # Backpressure
 //! Fan-out never waits for a client: each session has a bounded queue and the hub only
