@@ -1,84 +1,90 @@
-//! The outbox relay: publishes committed outbox rows to RabbitMQ.
+//! The outbox relay: publishes committed outbox rows to RabbitMQ, in id order, one relay at a
+//! time.
 //!
-//! *Concurrency model*: one relay task per api-server process. Each batch is claimed with
-//! `FOR UPDATE SKIP LOCKED` inside a transaction, published on a confirm-mode channel, and marked
-//! published only after every confirm arrived, still in that transaction; so several processes
-//! relay together without publishing a row twice while all is well, and a process killed
-//! anywhere in between leaves its rows to be published by the next relay (at-least-once).
+//! *Concurrency model*: every api-server runs a relay; one of them, the leader, publishes.
+//! Leadership is a session-level advisory lock on a PostgreSQL connection of its own
+//! ([`leader::Session`]); the other relays stand by and try for it every `OUTBOX_POLL_MS`, so
+//! when the leader dies another takes over within a poll. The leader publishes the oldest
+//! pending rows in id order on one confirm-mode channel. Transactions that must be seen in
+//! order (a member's removal, then a message of that group) allocate their outbox ids in commit
+//! order (they lock the same conversation rows first, see `domain::groups` and
+//! `domain::messages`), so the broker sees the removal before any message committed after it.
 //!
-//! *Lifecycle*: connect (backoff with jitter, forever) -> drain on wake-up (a local commit) or
-//! every `OUTBOX_POLL_MS` (commits of other processes) -> on a broker error, reconnect.
+//! *Lifecycle*: connect to RabbitMQ (backoff with jitter, forever) -> lead or stand by -> as
+//! leader, on wake-up (a local commit) or every poll: read a batch (a plain SELECT, no
+//! transaction), publish it, await its confirms at most `OUTBOX_CONFIRM_TIMEOUT_MS`, mark it
+//! published (a short transaction of its own). No database transaction is open while the
+//! broker is awaited. A broker error or a confirm timeout leaves the rows pending and gives up
+//! leadership (another relay may reach the broker) before reconnecting. A crash between the
+//! publish and the mark publishes those rows again: at-least-once, clients dedupe by seq.
 //! `BrokerStatus` says whether it is connected, for /readyz.
+
+mod leader;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use lapin::{Channel, Confirmation};
+use lapin::{Channel, Confirmation, Connection};
 use shared::broker::{self, Backoff, BrokerStatus};
 use shared::db::PgPool;
 use shared::models::outbox::OutboxRow;
 use tokio::sync::{watch, Notify};
 
-const BATCH: i64 = 500;
+use self::leader::Session;
 
-type TxManager = AnsiTransactionManager;
+const BATCH: i64 = 500;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Relay {
     pub pool: PgPool,
+    /// For the leadership session (a connection outside the pool).
+    pub database_url: String,
     pub amqp_url: String,
     pub exchange: String,
     pub node_id: String,
     pub poll: Duration,
+    pub confirm_timeout: Duration,
     pub status: BrokerStatus,
     pub wakeup: Arc<Notify>,
 }
 
 #[derive(Debug, thiserror::Error)]
-enum RelayError {
+pub enum RelayError {
     #[error("database: {0}")]
     Db(#[from] diesel::result::Error),
+    #[error("database connection: {0}")]
+    Connect(#[from] diesel::ConnectionError),
     #[error("database pool: {0}")]
     Pool(#[from] r2d2::Error),
     #[error("broker: {0}")]
     Broker(#[from] lapin::Error),
     #[error("broker refused a message")]
     Nacked,
+    #[error("no confirm from the broker in time")]
+    ConfirmTimeout,
+    #[error("connecting to the broker timed out")]
+    ConnectTimeout,
     #[error("relay task failed: {0}")]
     Join(String),
+}
+
+/// Why serving a broker connection ended.
+enum Ended {
+    Shutdown,
+    Lost(String),
 }
 
 impl Relay {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
         let mut connected_before = false;
-        let mut last_housekeeping = Instant::now() - Duration::from_secs(3600);
         while !*shutdown.borrow() {
-            let connection = tokio::time::timeout(
-                Duration::from_secs(10),
-                broker::connect(&self.amqp_url, &format!("outbox-relay {}", self.node_id)),
-            )
-            .await;
-            let conn = match connection {
-                Ok(Ok(conn)) => conn,
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "outbox relay cannot reach RabbitMQ, retrying");
-                    if sleep_or_shutdown(backoff.next_delay(), &mut shutdown).await {
-                        return;
-                    }
-                    continue;
-                }
-                Err(_) => {
-                    tracing::warn!("outbox relay: connecting to RabbitMQ timed out, retrying");
-                    continue;
-                }
-            };
-            let channel = match broker::publisher_channel(&conn, &self.exchange).await {
-                Ok(ch) => ch,
+            let (conn, channel) = match self.connect().await {
+                Ok(link) => link,
                 Err(e) => {
-                    tracing::warn!(error = %e, "outbox relay cannot open a channel, retrying");
-                    let _ = conn.close(200, "retry".into()).await;
-                    if sleep_or_shutdown(backoff.next_delay(), &mut shutdown).await {
+                    tracing::warn!(error = %e, "outbox relay cannot reach RabbitMQ, retrying");
+                    if !backoff.pause(&mut shutdown).await {
                         return;
                     }
                     continue;
@@ -91,77 +97,118 @@ impl Relay {
             backoff.reset();
             self.status.set(true);
             tracing::info!(exchange = %self.exchange, "outbox relay connected to RabbitMQ");
-
-            loop {
-                if last_housekeeping.elapsed() > Duration::from_secs(5) {
-                    last_housekeeping = Instant::now();
-                    self.housekeeping().await;
-                }
-                match self.drain(&channel).await {
-                    Ok(n) if n as i64 == BATCH => continue,
-                    Ok(_) => {}
-                    Err(RelayError::Broker(e)) => {
-                        tracing::warn!(error = %e, "outbox relay lost RabbitMQ, reconnecting");
-                        break;
+            let ended = self.serve(&conn, &channel, &mut shutdown).await;
+            self.status.set(false);
+            let _ = tokio::time::timeout(Duration::from_secs(1), conn.close(200, "bye".into())).await;
+            match ended {
+                Ended::Shutdown => return,
+                Ended::Lost(reason) => {
+                    tracing::warn!(reason, "outbox relay lost RabbitMQ, reconnecting");
+                    if !backoff.pause(&mut shutdown).await {
+                        return;
                     }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "outbox relay could not publish, retrying");
-                        if sleep_or_shutdown(Duration::from_secs(1), &mut shutdown).await {
-                            break;
-                        }
-                    }
-                }
-                if !conn.status().connected() {
-                    tracing::warn!("outbox relay: RabbitMQ connection closed, reconnecting");
-                    break;
-                }
-                tokio::select! {
-                    _ = self.wakeup.notified() => {}
-                    _ = tokio::time::sleep(self.poll) => {}
-                    _ = shutdown.changed() => break,
                 }
             }
-            self.status.set(false);
-            let _ = conn.close(200, "bye".into()).await;
         }
     }
 
-    /// Publishes pending rows, one batch; returns how many.
-    ///
-    /// The claim's transaction stays open on the checked-out connection while the batch is
-    /// published and confirmed on the async side (no `block_on` in a blocking thread, so a
-    /// shutting-down runtime never waits on a confirm it can no longer drive); then the rows
-    /// are marked and the transaction commits. A connection dropped mid-way is discarded by the
-    /// pool (open transaction) and PostgreSQL rolls the claim back.
-    async fn drain(&self, channel: &Channel) -> Result<usize, RelayError> {
-        let pool = self.pool.clone();
-        let (conn, rows) = blocking(move || {
-            let mut conn = pool.get()?;
-            TxManager::begin_transaction(&mut *conn)?;
-            let rows = OutboxRow::claim_pending(&mut conn, BATCH)?;
-            Ok((conn, rows))
-        })
-        .await?;
-        let published = publish_all(channel, &self.exchange, &rows).await;
-        let count = rows.len();
-        blocking(move || {
-            let mut conn = conn;
-            match published {
-                Ok(()) => {
-                    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-                    if !ids.is_empty() {
-                        OutboxRow::mark_published(&mut conn, &ids)?;
+    async fn connect(&self) -> Result<(Connection, Channel), RelayError> {
+        let name = format!("outbox-relay {}", self.node_id);
+        let setup = async {
+            let conn = broker::connect(&self.amqp_url, &name).await?;
+            let channel = broker::publisher_channel(&conn, &self.exchange).await?;
+            Ok::<_, lapin::Error>((conn, channel))
+        };
+        Ok(tokio::time::timeout(CONNECT_TIMEOUT, setup).await.map_err(|_| RelayError::ConnectTimeout)??)
+    }
+
+    /// Stands by or leads on this broker connection until it fails. Leadership (the session)
+    /// ends with this call: a relay without a broker leaves the publishing to another.
+    async fn serve(&self, conn: &Connection, channel: &Channel, shutdown: &mut watch::Receiver<bool>) -> Ended {
+        let mut session: Option<Session> = None;
+        let (mut leading, mut db_trouble) = (false, false);
+        let mut last_housekeeping: Option<Instant> = None;
+        loop {
+            if last_housekeeping.is_none_or(|at| at.elapsed() > HOUSEKEEPING_EVERY) {
+                last_housekeeping = Some(Instant::now());
+                self.housekeeping().await;
+            }
+            if !leading {
+                leading = self.try_lead(&mut session, &mut db_trouble).await;
+            }
+            if let (true, Some(leader)) = (leading, session.as_ref()) {
+                match self.drain(channel, leader).await {
+                    Ok(n) if n as i64 == BATCH => continue,
+                    Ok(_) => {}
+                    Err(e @ (RelayError::Broker(_) | RelayError::ConfirmTimeout)) => return Ended::Lost(e.to_string()),
+                    Err(RelayError::Nacked) => tracing::warn!("the broker refused an outbox batch, retrying"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox relay lost its database session, standing by");
+                        (session, leading) = (None, false);
                     }
-                    TxManager::commit_transaction(&mut *conn)?;
-                    Ok(count)
-                }
-                Err(e) => {
-                    let _ = TxManager::rollback_transaction(&mut *conn);
-                    Err(e)
                 }
             }
-        })
-        .await
+            if !conn.status().connected() {
+                return Ended::Lost("connection closed".into());
+            }
+            // Only the leader acts on local commits; a standby just tries again next poll.
+            let woken = async {
+                match leading {
+                    true => self.wakeup.notified().await,
+                    false => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = woken => {}
+                _ = tokio::time::sleep(self.poll) => {}
+                _ = shutdown.changed() => return Ended::Shutdown,
+            }
+        }
+    }
+
+    /// Opens the session if needed and tries for the lock; whether this relay now leads.
+    /// Database trouble is logged once per episode (`trouble`), not at every poll.
+    async fn try_lead(&self, session: &mut Option<Session>, trouble: &mut bool) -> bool {
+        let attempt = async {
+            if session.is_none() {
+                *session = Some(Session::open(self.database_url.clone()).await?);
+            }
+            match session.as_ref() {
+                Some(s) => s.try_lead().await,
+                None => Ok(false),
+            }
+        };
+        match attempt.await {
+            Ok(leads) => {
+                *trouble = false;
+                if leads {
+                    tracing::info!(node_id = %self.node_id, "outbox relay leads");
+                }
+                leads
+            }
+            Err(e) => {
+                if !std::mem::replace(trouble, true) {
+                    tracing::warn!(error = %e, "outbox relay cannot reach its database session, retrying");
+                }
+                *session = None;
+                false
+            }
+        }
+    }
+
+    /// Publishes the oldest pending rows, one batch; returns how many.
+    async fn drain(&self, channel: &Channel, leader: &Session) -> Result<usize, RelayError> {
+        let rows = leader.pending(BATCH).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        tokio::time::timeout(self.confirm_timeout, publish_all(channel, &self.exchange, &rows))
+            .await
+            .map_err(|_| RelayError::ConfirmTimeout)??;
+        let count = rows.len();
+        leader.mark_published(rows.into_iter().map(|r| r.id).collect()).await?;
+        tracing::debug!(count, "outbox rows published");
+        Ok(count)
     }
 
     /// The pending gauge, and pruning rows published long ago.
@@ -179,7 +226,7 @@ impl Relay {
     }
 }
 
-/// Publishes the batch, then waits for the confirms: one round trip per batch.
+/// Publishes the batch in order, then waits for the confirms: one round trip per batch.
 async fn publish_all(channel: &Channel, exchange: &str, rows: &[OutboxRow]) -> Result<(), RelayError> {
     let mut confirms = Vec::with_capacity(rows.len());
     for row in rows {
@@ -190,22 +237,5 @@ async fn publish_all(channel: &Channel, exchange: &str, rows: &[OutboxRow]) -> R
             return Err(RelayError::Nacked);
         }
     }
-    if !rows.is_empty() {
-        tracing::debug!(count = rows.len(), "outbox rows published");
-    }
     Ok(())
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, RelayError> + Send + 'static,
-) -> Result<T, RelayError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| RelayError::Join(e.to_string()))?
-}
-
-/// Sleeps; true when shutdown was asked meanwhile.
-async fn sleep_or_shutdown(d: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(d) => *shutdown.borrow(),
-        _ = shutdown.changed() => true,
-    }
 }

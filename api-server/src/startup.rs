@@ -67,10 +67,12 @@ impl Application {
         let relay = tokio::spawn(
             Relay {
                 pool,
+                database_url: state.settings.database_url.expose_secret().to_owned(),
                 amqp_url: state.settings.amqp_url.expose_secret().to_owned(),
                 exchange: state.settings.exchange.clone(),
                 node_id: state.settings.node_id.clone(),
                 poll: state.settings.outbox_poll,
+                confirm_timeout: state.settings.outbox_confirm_timeout,
                 status: state.broker.clone(),
                 wakeup: state.outbox_wakeup.clone(),
             }

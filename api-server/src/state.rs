@@ -38,7 +38,7 @@ pub struct AppState {
 
 impl AppState {
     /// Runs a writing domain function, then wakes the local outbox relay so the events it
-    /// committed are published at once (other processes' relays poll).
+    /// committed are published at once if it leads (else the leader finds them when it polls).
     pub async fn write<T, F>(&self, f: F) -> shared::Result<T>
     where
         F: FnOnce(&mut diesel::PgConnection) -> shared::Result<T> + Send + 'static,

@@ -4,9 +4,13 @@
 // missed with `after_seq`. Every message sent, before, during and after each fault, must be
 // held exactly once, in order.
 //
+// Each step prints `failover: PASS <step>` or, when it cannot run here (the broker or database
+// restart needs local control of the service), `failover: SKIPPED <step>: <why>`. Exit 0: every
+// step ran and passed; 3: the steps that ran passed, some were skipped; 1: a failure.
+//
 // Usage: node --experimental-websocket failover.mjs <nginx-base> <ws-1 url> <ws-2 url> <state-dir> <api url>
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { postgresControl, rabbitControl, stepLog } from './faults.mjs';
 import { apiClient, failWith } from './lib.mjs';
 
 const [base, ws1, ws2, stateDir, apiDirect] = process.argv.slice(2);
@@ -15,22 +19,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.log(`failover: ${msg}`);
 const fail = failWith('failover');
 const api = apiClient(base);
-
-/** `stop` / `start` of the local PostgreSQL cluster on port 5432, or null if we cannot. */
-function postgresControl() {
-  let clusters;
-  try {
-    clusters = execFileSync('pg_lsclusters', ['--no-header'], { encoding: 'utf8' });
-  } catch {
-    return null;
-  }
-  const line = clusters.split('\n').map((l) => l.trim().split(/\s+/)).find((f) => f[2] === '5432' && f[3] === 'online');
-  const user = process.getuid?.();
-  if (!line || (user !== 0 && process.env.USER !== 'postgres')) return null;
-  const [version, name] = line;
-  return (action) =>
-    execFileSync('pg_ctlcluster', [version, name, action, ...(action === 'stop' ? ['-m', 'fast'] : [])], { stdio: 'ignore', timeout: 60_000 });
-}
+const steps = stepLog('failover');
 
 
 /** A client that holds messages by seq, reconnects to the given replicas and catches up. */
@@ -133,29 +122,33 @@ await send(15, 'while-reconnecting');
 await bobClient.reconnecting;
 await send(5, 'after');
 await settle(bobClient, 'after the crash');
-log(`replica crash: ${sent} sent, all held, reconnected ${bobClient.connects - 1} time(s)`);
+steps.passed('replica crash', `${sent} sent, all held, reconnected ${bobClient.connects - 1} time(s)`);
 
 // 2. RabbitMQ restarts mid-stream: sends keep being accepted (outbox), the node reconnects,
 // re-binds and sends resync; the client catches up.
-const rabbit = (cmd) => execFileSync('rabbitmqctl', [cmd], { stdio: 'ignore', timeout: 60_000 });
-rabbit('stop_app');
-log('RabbitMQ stopped');
-try {
-  await send(10, 'broker-down');
-} finally {
-  rabbit('start_app');
-  log('RabbitMQ started');
+const rabbit = rabbitControl();
+if (rabbit.run) {
+  rabbit.run('stop_app');
+  log('RabbitMQ stopped');
+  try {
+    await send(10, 'broker-down');
+  } finally {
+    rabbit.run('start_app');
+    log('RabbitMQ started');
+  }
+  await send(5, 'broker-back');
+  await settle(bobClient, 'after the broker restart');
+  steps.passed('broker restart', `${sent} sent, all held`);
+} else {
+  steps.skipped('broker restart', rabbit.skip);
 }
-await send(5, 'broker-back');
-await settle(bobClient, 'after the broker restart');
-log(`broker restart: ${sent} sent, all held`);
 
 // 3. PostgreSQL restarts: while it is down the api answers 503 JSON `database_unavailable`
 // with Retry-After (never a 500), readyz says which dependency is down; once it is back the
 // same processes recover without a restart, and the client still holds every message.
 const postgres = postgresControl();
-if (postgres) {
-  postgres('stop');
+if (postgres.run) {
+  postgres.run('stop');
   log('PostgreSQL stopped');
   try {
     const res = await fetch(`${base}/api/conversations/${dm.id}/messages`, {
@@ -172,7 +165,7 @@ if (postgres) {
     if (ready.status !== 503 || !/postgres/i.test(readyBody)) fail(`readyz while PostgreSQL is down: ${ready.status} ${readyBody}`);
     log('api answered 503 database_unavailable with Retry-After; readyz names postgres');
   } finally {
-    postgres('start');
+    postgres.run('start');
     log('PostgreSQL started');
   }
   const deadline = Date.now() + 30_000;
@@ -184,12 +177,12 @@ if (postgres) {
   }
   await send(10, 'database-back');
   await settle(bobClient, 'after the database restart');
-  log(`database restart: ${sent} sent, all held, no process restarted`);
+  steps.passed('database restart', `${sent} sent, all held, no process restarted`);
 } else {
-  log('skip PostgreSQL restart (needs a local pg_ctlcluster cluster on port 5432 and root or postgres)');
+  steps.skipped('database restart', postgres.skip);
 }
 bobClient.close();
 const result = { sent, held: bobClient.held.size, duplicates_deduped: bobClient.duplicates, reconnects: bobClient.connects - 1, resyncs: bobClient.resyncs };
 if (bobClient.held.size !== sent) fail(`held ${bobClient.held.size} of ${sent}`);
-console.log(JSON.stringify({ failover: 'ok', ...result }));
-process.exit(0);
+console.log(JSON.stringify({ ...steps.summary(), ...result }));
+process.exit(steps.exitCode());

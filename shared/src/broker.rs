@@ -12,6 +12,7 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareO
 use lapin::types::{AMQPValue, FieldArray, FieldTable, LongLongInt};
 use lapin::Confirmation;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use tokio::sync::watch;
 
 /// Header carrying the publish time (ms since the epoch) for the delivery latency metric.
 pub const PUBLISHED_AT_HEADER: &str = "x-published-at-ms";
@@ -137,6 +138,14 @@ impl Backoff {
         self.attempt = self.attempt.saturating_add(1);
         let jitter: f64 = rand::random::<f64>() * 0.5 + 0.5;
         exp.mul_f64(jitter)
+    }
+
+    /// Waits out the next delay; `false` when `shutdown` was asked meanwhile.
+    pub async fn pause(&mut self, shutdown: &mut watch::Receiver<bool>) -> bool {
+        tokio::select! {
+            _ = tokio::time::sleep(self.next_delay()) => !*shutdown.borrow(),
+            _ = shutdown.changed() => false,
+        }
     }
 }
 

@@ -59,8 +59,11 @@ pub struct Settings {
     /// Prefix of every Memcached key; tests use their own to stay isolated.
     pub cache_prefix: String,
     pub heartbeat: Duration,
-    /// How often the outbox relay polls for rows it was not woken for.
+    /// How often the outbox relay polls for rows it was not woken for (and a standby relay
+    /// tries to become the leader).
     pub outbox_poll: Duration,
+    /// How long the relay waits for the broker's confirms of a batch before it reconnects.
+    pub outbox_confirm_timeout: Duration,
     /// Requests behind a proxy in this list may set the client IP with X-Forwarded-For.
     pub trust_forwarded_for: bool,
     /// Login and register attempts per client IP per minute.
@@ -219,6 +222,9 @@ impl Settings {
             cache_prefix: get("MEMCACHED_PREFIX").unwrap_or_default(),
             heartbeat: Duration::from_millis(parse(&get, "HEARTBEAT_MS", 10_000u64, "milliseconds")?),
             outbox_poll: Duration::from_millis(parse(&get, "OUTBOX_POLL_MS", 500u64, "milliseconds")?),
+            outbox_confirm_timeout: Duration::from_millis(
+                parse(&get, "OUTBOX_CONFIRM_TIMEOUT_MS", 10_000u64, "milliseconds")?.max(100),
+            ),
             trust_forwarded_for: parse(&get, "TRUST_FORWARDED_FOR", true, "true or false")?,
             auth_rate_limit_per_min: parse(&get, "AUTH_RATE_LIMIT_PER_MIN", 10u64, "a number per minute")?,
             send_rate_limit_per_min: parse(&get, "SEND_RATE_LIMIT_PER_MIN", 300u64, "a number per minute")?,
@@ -412,6 +418,7 @@ mod tests {
         assert_eq!(s.api_addr.port(), 8080);
         assert_eq!(s.exchange, "chat.events");
         assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.outbox_confirm_timeout, Duration::from_secs(10));
     }
 
     #[test]
@@ -420,6 +427,7 @@ mod tests {
             ("API_ADDR", "not-an-address"),
             ("WS_ADDR", "127.0.0.1"),
             ("HEARTBEAT_MS", "soon"),
+            ("OUTBOX_CONFIRM_TIMEOUT_MS", "-1"),
             ("LOG_FORMAT", "xml"),
             ("APP_ENV", "staging"),
             ("DATABASE_URL", "mysql://x@y/z"),

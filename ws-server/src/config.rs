@@ -13,6 +13,9 @@ pub struct Tuning {
     pub max_frame_bytes: usize,
     /// Unacked deliveries the broker may push to this node (basic.qos).
     pub prefetch: u16,
+    /// Events the node queue holds at most (`x-max-length`); beyond, the oldest are dropped
+    /// and every socket of the node is told to resync.
+    pub queue_max_length: u32,
     /// How long a node vouches for a connected user in Memcached (refreshed every third).
     pub presence_ttl: Duration,
     /// How often watched users are re-read, to notice entries of crashed nodes running out.
@@ -38,6 +41,7 @@ impl Default for Tuning {
             outbound_queue: 256,
             max_frame_bytes: 32 * 1024,
             prefetch: 500,
+            queue_max_length: 20_000,
             presence_ttl: Duration::from_millis(shared::presence::DEFAULT_TTL_MS as u64),
             presence_sweep: Duration::from_secs(2),
             offline_grace: Duration::from_secs(2),
@@ -51,8 +55,8 @@ impl Default for Tuning {
 }
 
 impl Tuning {
-    /// `WS_OUTBOUND_QUEUE`, `WS_MAX_FRAME_BYTES`, `WS_SOCKET_SEND_BUFFER`, `PRESENCE_TTL_MS`,
-    /// `PRESENCE_SWEEP_MS`.
+    /// `WS_OUTBOUND_QUEUE`, `WS_MAX_FRAME_BYTES`, `WS_SOCKET_SEND_BUFFER`, `WS_QUEUE_MAX_LENGTH`,
+    /// `PRESENCE_TTL_MS`, `PRESENCE_SWEEP_MS`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -63,6 +67,8 @@ impl Tuning {
         Ok(Self {
             outbound_queue: number(&lookup, "WS_OUTBOUND_QUEUE", d.outbound_queue as u64)?.max(1) as usize,
             max_frame_bytes: number(&lookup, "WS_MAX_FRAME_BYTES", d.max_frame_bytes as u64)?.max(1024) as usize,
+            queue_max_length: number(&lookup, "WS_QUEUE_MAX_LENGTH", u64::from(d.queue_max_length))?
+                .clamp(100, u64::from(u32::MAX)) as u32,
             presence_ttl: Duration::from_millis(number(&lookup, "PRESENCE_TTL_MS", ms(d.presence_ttl))?.max(1000)),
             presence_sweep: Duration::from_millis(number(&lookup, "PRESENCE_SWEEP_MS", ms(d.presence_sweep))?.max(100)),
             socket_send_buffer: number(&lookup, "WS_SOCKET_SEND_BUFFER", u64::from(d.socket_send_buffer))?
@@ -98,6 +104,8 @@ mod tests {
         assert_eq!(t.presence_refresh(), Duration::from_secs(10));
         let t = Tuning::from_lookup(|k| (k == "PRESENCE_TTL_MS").then(|| "3000".into())).expect("valid");
         assert_eq!(t.presence_ttl, Duration::from_secs(3));
+        let t = Tuning::from_lookup(|k| (k == "WS_QUEUE_MAX_LENGTH").then(|| "5".into())).expect("valid");
+        assert_eq!((Tuning::default().queue_max_length, t.queue_max_length), (20_000, 100), "at least 100");
         let err = Tuning::from_lookup(|k| (k == "WS_OUTBOUND_QUEUE").then(|| "many".into())).expect_err("invalid");
         assert_eq!(err.var, "WS_OUTBOUND_QUEUE");
     }

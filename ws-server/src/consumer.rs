@@ -1,39 +1,40 @@
-//! The node's broker connection: broker -> hub.
+//! The node's broker connection: broker -> [`crate::route`] -> hub.
 //!
-//! Declares the exclusive, auto-delete queue `ws.<node_id>` (named, never server-named, so a
-//! reconnect declares the same one), binds every key the hub wants, consumes with manual acks
-//! and a prefetch window, and runs the binder (the hub's dirty keys -> queue.bind/unbind, in
-//! order, on its own channel). Three channels: consume, control (bindings), publish (typing
-//! and presence, no confirms).
+//! Declares the node's queues ([`crate::queue`]: `ws.<node_id>`, named, never server-named, so
+//! a reconnect declares the same one, bounded, and its overflow notices), binds every key the
+//! hub wants, consumes with manual acks and a prefetch window, and runs the binder (the hub's
+//! dirty keys -> queue.bind/unbind, in order, on its own channel). Two channels: consume,
+//! control (bindings). This connection never
+//! publishes (typing and presence go through [`crate::publisher`]'s own connection): RabbitMQ
+//! stops reading from a publishing connection under a memory alarm, acks included.
 //!
 //! Connection lost: sockets stay open; the node reconnects with [`Backoff`], declares the queue
-//! again (the old one died with the connection), re-binds everything wanted, and sends
-//! `resync {reason: "broker_reconnected"}` to every ready socket: events published meanwhile
-//! went nowhere, clients catch up through REST. Nothing accumulates while the broker is away
-//! (dirty keys are a set; ephemeral publishes fail fast and are dropped).
+//! again (the old one died with the connection), re-binds everything wanted, re-reads from
+//! PostgreSQL what the events published meanwhile would have changed ([`crate::reload`]:
+//! memberships, ended sessions closed with 4001, privacy), binds what that changed, and only
+//! then consumes and sends `resync {reason: "broker_reconnected"}` to every ready socket:
+//! clients catch up through REST. Nothing accumulates while the broker is away (dirty keys are
+//! a set; ephemeral publishes fail fast and are dropped).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::web::Bytes;
-use actix_ws::CloseCode;
-use bytestring::ByteString;
 use futures_util::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions, QueueDeclareOptions};
-use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, Connection};
-use shared::api::ReceiptDto;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions};
+use lapin::types::FieldTable;
+use lapin::{Channel, Connection};
 use shared::broker::{self, Backoff, BrokerStatus};
 use shared::db::PgPool;
-use shared::events::{routing, ConversationUpdated, Event, UpdateReason};
+use shared::events::Event;
 use tokio::sync::watch;
 
-use crate::close;
-use crate::hub::{Audience, BindOp, Frame, Hub};
-use crate::membership::{self, Conversations};
+use crate::hub::{BindOp, Frame, Hub};
+use crate::membership::LoadError;
 use crate::presence::Presence;
-use crate::publisher::Publisher;
+use crate::queue::{NodeQueues, OverflowResync, OVERFLOW_REASON};
+use crate::reload;
+use crate::route::Router;
 
 const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
 pub const RESYNC_REASON: &str = "broker_reconnected";
@@ -43,19 +44,20 @@ pub struct Consumer {
     pub exchange: String,
     pub node_id: String,
     pub prefetch: u16,
+    pub queue_max_length: u32,
     pub status: BrokerStatus,
     pub hub: Arc<Hub>,
-    pub publisher: Publisher,
-    pub conversations: Arc<Conversations>,
     pub pool: PgPool,
     pub presence: Presence,
+    pub router: Router,
 }
 
 struct Link {
     conn: Connection,
     control: Channel,
-    publish: Channel,
     deliveries: lapin::Consumer,
+    /// Notices of events the node queue dropped (see [`crate::queue`]).
+    overflow: lapin::Consumer,
 }
 
 enum Ended {
@@ -63,9 +65,21 @@ enum Ended {
     Lost(String),
 }
 
+#[derive(Debug, thiserror::Error)]
+enum SetupError {
+    #[error(transparent)]
+    Broker(#[from] lapin::Error),
+    #[error("reloading the local users' state: {0}")]
+    Reload(#[from] LoadError),
+}
+
 impl Consumer {
+    fn queues(&self) -> NodeQueues {
+        NodeQueues::new(&self.node_id)
+    }
+
     pub fn queue_name(&self) -> String {
-        format!("ws.{}", self.node_id)
+        self.queues().events
     }
 
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
@@ -84,14 +98,13 @@ impl Consumer {
                         _ => "timed out".into(),
                     };
                     tracing::warn!(error, queue = self.queue_name(), "cannot set up the node queue, retrying");
-                    if !pause(&mut backoff, &mut shutdown).await {
+                    if !backoff.pause(&mut shutdown).await {
                         return;
                     }
                     continue;
                 }
             };
             self.status.set(true);
-            self.publisher.set(Some(link.publish.clone()));
             if connected_before {
                 metrics::counter!(shared::metrics::BROKER_RECONNECTS).increment(1);
                 let told = self.hub.broadcast(&Frame::from_event(&Event::Resync { reason: RESYNC_REASON.into() }));
@@ -103,14 +116,13 @@ impl Consumer {
             backoff.reset();
             let ended = self.serve(&mut link, &mut shutdown).await;
             self.status.set(false);
-            self.publisher.set(None);
             self.hub.clear_bindings();
             let _ = tokio::time::timeout(Duration::from_secs(1), link.conn.close(200, "bye".into())).await;
             match ended {
                 Ended::Shutdown => return,
                 Ended::Lost(reason) => {
                     tracing::warn!(reason, "lost RabbitMQ, reconnecting (sockets stay open)");
-                    if !pause(&mut backoff, &mut shutdown).await {
+                    if !backoff.pause(&mut shutdown).await {
                         return;
                     }
                 }
@@ -118,41 +130,68 @@ impl Consumer {
         }
     }
 
-    async fn connect(&self) -> lapin::Result<Link> {
-        let queue = self.queue_name();
-        let conn = broker::connect(&self.amqp_url, &queue).await?;
+    async fn connect(&self) -> Result<Link, SetupError> {
+        let queues = self.queues();
+        let conn = broker::connect(&self.amqp_url, &queues.events).await?;
         let control = conn.create_channel().await?;
         broker::declare_exchange(&control, &self.exchange).await?;
-        let options = QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() };
-        control.queue_declare(queue.as_str().into(), options, FieldTable::default()).await?;
+        queues.declare(&control, self.queue_max_length).await?;
         for key in self.hub.reset_bindings() {
             self.bind(&control, BindOp::Bind(key)).await?;
+        }
+        // Bound first, so a change committed after this read arrives as an event.
+        let reloaded = reload::after_reconnect(&self.hub, &self.pool, &self.presence).await?;
+        if reloaded.users > 0 {
+            tracing::info!(users = reloaded.users, closed = reloaded.closed, "local users' state re-read");
+        }
+        for op in self.hub.plan_bindings() {
+            self.bind(&control, op).await?;
         }
         self.hub.finish_round();
         let consume = conn.create_channel().await?;
         consume.basic_qos(self.prefetch, BasicQosOptions::default()).await?;
         let deliveries = consume
             .basic_consume(
-                queue.as_str().into(),
-                queue.as_str().into(),
+                queues.events.as_str().into(),
+                queues.events.as_str().into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),
             )
             .await?;
-        let publish = conn.create_channel().await?;
-        Ok(Link { conn, control, publish, deliveries })
+        let overflow = consume
+            .basic_consume(
+                queues.overflow.as_str().into(),
+                queues.overflow.as_str().into(),
+                BasicConsumeOptions { no_ack: true, ..Default::default() },
+                FieldTable::default(),
+            )
+            .await?;
+        Ok(Link { conn, control, deliveries, overflow })
     }
 
     async fn serve(&self, link: &mut Link, shutdown: &mut watch::Receiver<bool>) -> Ended {
         let binder = self.binder(link.control.clone());
         tokio::pin!(binder);
         let mut check = tokio::time::interval(Duration::from_secs(1));
+        let mut overflow = OverflowResync::default();
         loop {
             tokio::select! {
                 delivery = link.deliveries.next() => match delivery {
                     Some(Ok(delivery)) => self.handle(delivery).await,
                     Some(Err(e)) => return Ended::Lost(e.to_string()),
                     None => return Ended::Lost("the broker cancelled the consumer".into()),
+                },
+                notice = link.overflow.next() => match notice {
+                    Some(Ok(_)) => {
+                        metrics::counter!(shared::metrics::WS_DROPPED, "reason" => OVERFLOW_REASON).increment(1);
+                        overflow.notice();
+                    }
+                    Some(Err(e)) => return Ended::Lost(e.to_string()),
+                    None => return Ended::Lost("the broker cancelled the overflow consumer".into()),
+                },
+                _ = overflow.due() => {
+                    let told = self.hub.broadcast(&Frame::from_event(&Event::Resync { reason: OVERFLOW_REASON.into() }));
+                    tracing::warn!(sessions = told, queue = self.queue_name(), "node queue overflowed: sockets told to resync");
                 },
                 e = &mut binder => return Ended::Lost(format!("binding failed: {e}")),
                 _ = check.tick() => if !link.conn.status().connected() {
@@ -202,134 +241,11 @@ impl Consumer {
 
     async fn handle(&self, delivery: Delivery) {
         let Delivery { routing_key, properties, data, acker, .. } = delivery;
-        self.route(routing_key.as_str(), &properties, data);
+        self.router.route(routing_key.as_str(), &properties, data);
         // Failing acks mean the channel is gone: the stream reports it next, the broker redelivers
         // to nobody (the queue dies with the connection) and clients resync.
         if let Err(e) = acker.ack(BasicAckOptions::default()).await {
             tracing::debug!(error = %e, "ack failed");
         }
-    }
-
-    /// Fans one event out to the local sessions it is for, then applies what it says about
-    /// membership. Unknown event types are forwarded unchanged.
-    fn route(&self, routing_key: &str, properties: &BasicProperties, data: Vec<u8>) {
-        let Ok(text) = ByteString::try_from(Bytes::from(data)) else {
-            tracing::warn!(routing_key, "dropped a non-UTF-8 event");
-            return;
-        };
-        let event: Option<Event> = serde_json::from_str(&text).ok();
-        let frame = Frame { text, published_at_ms: broker::published_at_ms(properties) };
-        let audiences: Vec<Audience> =
-            std::iter::once(routing_key.to_owned()).chain(cc_keys(properties)).filter_map(|k| audience(&k)).collect();
-        match &event {
-            Some(Event::Presence(p)) => {
-                self.hub.deliver_presence(p.user_id, p.online, || frame.clone());
-            }
-            Some(Event::Typing(t)) => {
-                self.hub.deliver(&audiences, &frame, Some(t.user_id));
-            }
-            Some(Event::Receipt(r)) => {
-                self.hub.deliver_receipt(&audiences, &frame, r.user_id, || Frame {
-                    published_at_ms: frame.published_at_ms,
-                    ..Frame::from_event(&Event::Receipt(ReceiptDto { read_seq: 0, ..r.clone() }))
-                });
-            }
-            // For the nodes only.
-            Some(Event::PrivacyUpdated { .. }) => {}
-            _ => {
-                self.hub.deliver(&audiences, &frame, None);
-            }
-        }
-        match &event {
-            Some(Event::ConversationUpdated(update)) => self.on_conversation_updated(update),
-            Some(Event::SessionRevoked { user_id, sessions, .. }) => {
-                let code = CloseCode::Other(close::SESSION_REVOKED);
-                let closed = self.hub.close_user(*user_id, sessions.as_deref(), code, "session revoked");
-                tracing::info!(user_id, closed, "sessions revoked: sockets closed");
-            }
-            Some(Event::PrivacyUpdated { user_id, read_receipts }) => {
-                self.hub.set_hides_reads(*user_id, !read_receipts);
-                self.presence.visibility_changed(*user_id);
-            }
-            _ => {}
-        }
-    }
-
-    /// Delivered first, applied second: a removed member still hears of its own removal.
-    fn on_conversation_updated(&self, u: &ConversationUpdated) {
-        match (u.reason, u.group_id, u.user_id, u.conversation_id) {
-            (UpdateReason::MemberAdded, Some(gid), Some(uid), _) => self.membership_changed(gid, uid, true),
-            (UpdateReason::MemberRemoved, Some(gid), Some(uid), _) => self.membership_changed(gid, uid, false),
-            (UpdateReason::Deleted, Some(gid), _, None) => {
-                self.hub.drop_group(gid);
-                self.conversations.forget_group(gid);
-            }
-            (UpdateReason::Deleted, _, _, Some(cid)) => self.conversations.forget(cid),
-            _ => {}
-        }
-    }
-
-    /// Applied at once (a removed member stops receiving with the next event), then re-read
-    /// from PostgreSQL in the background to correct any reordering of events.
-    fn membership_changed(&self, group_id: i64, user_id: i64, member: bool) {
-        if !self.hub.apply_membership(group_id, user_id, member) {
-            return;
-        }
-        let (hub, pool) = (self.hub.clone(), self.pool.clone());
-        tokio::spawn(async move {
-            if let Err(e) = membership::load_groups(&hub, &pool, user_id).await {
-                tracing::warn!(user_id, error = %e, "cannot re-read group memberships");
-            }
-        });
-    }
-}
-
-/// Waits out one backoff step; `false` when shutting down.
-async fn pause(backoff: &mut Backoff, shutdown: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(backoff.next_delay()) => !*shutdown.borrow(),
-        _ = shutdown.changed() => false,
-    }
-}
-
-fn audience(key: &str) -> Option<Audience> {
-    match routing::parse(key)? {
-        ("user", id) => Some(Audience::User(id)),
-        ("group", id) => Some(Audience::Group(id)),
-        ("presence", id) => Some(Audience::Watchers(id)),
-        _ => None,
-    }
-}
-
-/// RabbitMQ's `CC` header: the extra routing keys of a direct-chat event (`user.<b>`).
-fn cc_keys(properties: &BasicProperties) -> Vec<String> {
-    let Some(AMQPValue::FieldArray(cc)) = properties.headers().as_ref().and_then(|h| h.inner().get("CC")) else {
-        return Vec::new();
-    };
-    cc.as_slice()
-        .iter()
-        .filter_map(|v| match v {
-            AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
-            AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
-            _ => None,
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use lapin::types::FieldArray;
-
-    #[test]
-    fn cc_header_adds_audiences() {
-        let mut headers = FieldTable::default();
-        let cc = vec![AMQPValue::LongString("user.7".into())];
-        headers.insert("CC".into(), AMQPValue::FieldArray(FieldArray::from(cc)));
-        let props = BasicProperties::default().with_headers(headers);
-        assert_eq!(cc_keys(&props), vec!["user.7".to_owned()]);
-        assert_eq!(audience("user.7"), Some(Audience::User(7)));
-        assert_eq!(audience("group.3"), Some(Audience::Group(3)));
-        assert_eq!(audience("presence.*"), None);
     }
 }

@@ -15,7 +15,9 @@
 //! while something local needs it (`user.<uid>`: a session of uid; `group.<gid>`: a local user
 //! who is a member; `presence.*`: always); changes mark keys dirty and wake the binder, which
 //! reconciles wanted against bound in order ([`Hub::plan_bindings`]). After a broker reconnect
-//! [`Hub::reset_bindings`] forgets what was bound and everything wanted is bound again.
+//! [`Hub::reset_bindings`] forgets what was bound and everything wanted is bound again, then
+//! `crate::reload` installs what PostgreSQL says now ([`Hub::install_groups`],
+//! [`Hub::close_sessions`]) before anything is delivered.
 //!
 //! # Backpressure
 //! Fan-out never waits for a client: each session has a bounded queue and the hub only
@@ -92,6 +94,15 @@ pub enum Install {
     Gone,
 }
 
+/// A session as the reload after a broker reconnect sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub user_id: i64,
+    pub device: Option<uuid::Uuid>,
+    pub token_version: Option<i32>,
+}
+
 /// Returned when a session leaves.
 #[derive(Debug, Clone, Copy)]
 pub struct Departure {
@@ -104,6 +115,8 @@ struct SessionEntry {
     user_id: i64,
     /// The signed-in device (refresh-token family) whose ticket opened it.
     device: Option<uuid::Uuid>,
+    /// The user's token version when the socket was set up (None: not read yet).
+    token_version: Option<i32>,
     tx: mpsc::Sender<Outbound>,
     closer: Closer,
     ready: bool,
@@ -179,6 +192,7 @@ impl Hub {
         let entry = SessionEntry {
             user_id,
             device,
+            token_version: None,
             tx,
             closer,
             ready: false,
@@ -236,6 +250,32 @@ impl Hub {
     pub fn send_to(&self, id: SessionId, item: Outbound) -> bool {
         let s = self.lock();
         s.sessions.get(&id).is_some_and(|e| push(e, item))
+    }
+
+    /// Remembers the user's token version read when the session was set up.
+    pub fn set_token_version(&self, id: SessionId, version: i32) {
+        if let Some(entry) = self.lock().sessions.get_mut(&id) {
+            entry.token_version = Some(version);
+        }
+    }
+
+    pub fn sessions(&self) -> Vec<SessionInfo> {
+        let s = self.lock();
+        s.sessions
+            .iter()
+            .map(|(&id, e)| SessionInfo { id, user_id: e.user_id, device: e.device, token_version: e.token_version })
+            .collect()
+    }
+
+    /// Closes these sessions with `code`. Returns how many were still open.
+    pub fn close_sessions(&self, ids: &[SessionId], code: CloseCode, description: &str) -> usize {
+        let s = self.lock();
+        ids.iter().filter_map(|id| s.sessions.get(id)).filter(|e| e.closer.close(code, description)).count()
+    }
+
+    /// Every local user with its membership generation (see [`Hub::install_groups`]).
+    pub fn local_users(&self) -> Vec<(i64, u64)> {
+        self.lock().users.iter().map(|(&uid, u)| (uid, u.generation)).collect()
     }
 
     pub fn has_user(&self, user_id: i64) -> bool {
@@ -372,6 +412,16 @@ impl Hub {
 
     pub fn watched_users(&self) -> Vec<i64> {
         self.lock().watchers.keys().copied().collect()
+    }
+
+    /// Every user some session here asked to follow (seen or hidden).
+    pub fn followed_users(&self) -> Vec<i64> {
+        let s = self.lock();
+        let mut users: Vec<i64> =
+            s.sessions.values().flat_map(|e| e.watching.keys().chain(e.hidden.iter()).copied()).collect();
+        users.sort_unstable();
+        users.dedup();
+        users
     }
 
     /// The users of the sessions here that asked to follow `user_id` (seen or hidden).

@@ -2,9 +2,10 @@
 //! bindings for the users connected here, presence in Memcached.
 //!
 //! Map: `routes/ws` (upgrade checks) -> `session` (one socket) <-> `hub` (routing keys ->
-//! sessions, bindings, membership cache) <- `consumer` (broker -> hub, reconnects, re-binds);
-//! `presence` and `typing` publish ephemeral events through `publisher`; `membership` holds the
-//! SQL; `shutdown` closes every socket with 1012 on SIGTERM.
+//! sessions, bindings, membership cache) <- `route` (one event -> sessions) <- `consumer` (the
+//! node queues of `queue`, reconnects, re-binds, `reload` after a reconnect); `presence` and
+//! `typing` publish ephemeral events through `publisher` (a connection of its own);
+//! `membership` holds the SQL; `shutdown` closes every socket with 1012 on SIGTERM.
 
 pub mod close;
 pub mod config;
@@ -13,6 +14,9 @@ pub mod hub;
 pub mod membership;
 pub mod presence;
 pub mod publisher;
+pub mod queue;
+pub mod reload;
+pub mod route;
 pub mod routes;
 pub mod session;
 pub mod shutdown;

@@ -241,7 +241,6 @@ impl Presence {
         DateTime::from_timestamp_millis(ms).unwrap_or_else(Utc::now)
     }
 
-    /// Current presence of `ids` for a `presence.subscribe` answer.
     /// Who may see `user_id`'s presence changed (privacy settings, contacts, blocks): re-checks
     /// the sessions here that follow it, in the background.
     pub fn visibility_changed(&self, user_id: i64) {
@@ -251,23 +250,44 @@ impl Presence {
         }
         let this = self.clone();
         tokio::spawn(async move {
-            let allowed = match membership::presence_viewers(&this.inner.pool, user_id, followers).await {
-                Ok(allowed) => allowed,
-                Err(e) => {
-                    tracing::warn!(user_id, error = %e, "cannot re-check who may see a user's presence");
-                    return;
-                }
-            };
-            let hidden =
-                Frame::from_event(&Event::Presence(PresenceEvent { user_id, online: false, last_seen_at: None }));
-            if this.inner.hub.refollow(user_id, &allowed, &hidden) {
-                if let Some(now) = this.current(&[user_id]).await.pop() {
-                    this.inner.hub.deliver_presence(user_id, now.online, || Frame::from_event(&Event::Presence(now)));
-                }
+            match membership::presence_viewers(&this.inner.pool, user_id, followers).await {
+                Ok(allowed) => this.apply_visibility(user_id, &allowed).await,
+                Err(e) => tracing::warn!(user_id, error = %e, "cannot re-check who may see a user's presence"),
             }
         });
     }
 
+    /// Re-checks who may see every followed user (after a broker outage, when the
+    /// `privacy.updated` events published meanwhile were lost).
+    pub async fn recheck_visibility(&self) -> shared::Result<()> {
+        let hub = &self.inner.hub;
+        let targets = hub.followed_users();
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let viewers: Vec<i64> = hub.local_users().into_iter().map(|(uid, _)| uid).collect();
+        let mut allowed: HashMap<i64, HashSet<i64>> = HashMap::new();
+        for (target, viewer) in membership::presence_pairs(&self.inner.pool, targets.clone(), viewers).await? {
+            allowed.entry(target).or_default().insert(viewer);
+        }
+        for target in targets {
+            self.apply_visibility(target, &allowed.remove(&target).unwrap_or_default()).await;
+        }
+        Ok(())
+    }
+
+    /// Sessions of users not in `allowed` stop following `user_id` (told "offline, never seen");
+    /// those now allowed follow it again and get its current state.
+    async fn apply_visibility(&self, user_id: i64, allowed: &HashSet<i64>) {
+        let hidden = Frame::from_event(&Event::Presence(PresenceEvent { user_id, online: false, last_seen_at: None }));
+        if self.inner.hub.refollow(user_id, allowed, &hidden) {
+            if let Some(now) = self.current(&[user_id]).await.pop() {
+                self.inner.hub.deliver_presence(user_id, now.online, || Frame::from_event(&Event::Presence(now)));
+            }
+        }
+    }
+
+    /// Current presence of `ids` for a `presence.subscribe` answer.
     pub async fn current(&self, ids: &[i64]) -> Vec<PresenceEvent> {
         let (cache, list) = (self.inner.cache.clone(), ids.to_vec());
         let online = tokio::task::spawn_blocking(move || presence::online_many(&cache, &list, now_ms()))

@@ -34,7 +34,7 @@ use shared::metrics::{WS_DELIVERIES, WS_DELIVERY_LATENCY, WS_DROPPED};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::close::{Closer, HEARTBEAT_TIMEOUT};
+use crate::close::{Closer, HEARTBEAT_TIMEOUT, SESSION_REVOKED};
 use crate::hub::{Frame, Outbound, SessionId};
 use crate::membership::{self, LoadError};
 use crate::state::AppState;
@@ -59,7 +59,7 @@ async fn run(state: AppState, admitted: Admitted, stream: MessageStream, tx: mps
     let setup = tokio::select! {
         // Boxed (here and for each client frame below): the states of these rarely-live futures
         // would otherwise stay inside every idle session's task (3.8 KiB instead of 2.4 KiB).
-        r = Box::pin(establish(&state, user_id)) => r,
+        r = Box::pin(establish(&state, id, user_id)) => r,
         _ = closer.closed() => return,
     };
     if let Err(e) = setup {
@@ -85,6 +85,8 @@ enum SetupError {
     Unbound,
     #[error(transparent)]
     Membership(#[from] LoadError),
+    #[error("the account no longer exists")]
+    NoUser,
 }
 
 impl SetupError {
@@ -92,12 +94,13 @@ impl SetupError {
         match self {
             SetupError::Unbound => CloseCode::Again,
             SetupError::Membership(_) => CloseCode::Error,
+            SetupError::NoUser => CloseCode::Other(SESSION_REVOKED),
         }
     }
 }
 
 /// Bindings for the user, then the user's groups, then theirs: `ready` promises all of them.
-async fn establish(state: &AppState, user_id: i64) -> Result<(), SetupError> {
+async fn establish(state: &AppState, id: SessionId, user_id: i64) -> Result<(), SetupError> {
     let (hub, wait) = (&state.hub, state.tuning.bind_timeout);
     let base = [routing::user(user_id), routing::PRESENCE_ALL.to_owned()];
     if !hub.wait_bound(&base, wait).await {
@@ -110,9 +113,12 @@ async fn establish(state: &AppState, user_id: i64) -> Result<(), SetupError> {
     if !hub.wait_bound(&hub.keys_of(user_id), wait).await {
         return Err(SetupError::Unbound);
     }
-    // After `presence.*` is bound: a later change of the setting arrives as an event.
-    let hides = membership::hides_reads(&state.pool, user_id).await.map_err(LoadError::from)?;
-    hub.set_hides_reads(user_id, hides);
+    // After `presence.*` and `user.<uid>` are bound: later changes arrive as events (and a
+    // reconnect compares the token version read here with the current one).
+    let settings = membership::user_settings(&state.pool, user_id).await.map_err(LoadError::from)?;
+    let settings = settings.ok_or(SetupError::NoUser)?;
+    hub.set_hides_reads(user_id, settings.hides_reads);
+    hub.set_token_version(id, settings.token_version);
     Ok(())
 }
 

@@ -24,6 +24,7 @@ use crate::hub::Hub;
 use crate::membership::Conversations;
 use crate::presence::Presence;
 use crate::publisher::Publisher;
+use crate::route::Router;
 use crate::shutdown::{self, ShutdownHandle};
 use crate::state::AppState;
 
@@ -81,14 +82,28 @@ impl Application {
             exchange: state.settings.exchange.clone(),
             node_id: state.settings.node_id.clone(),
             prefetch: state.tuning.prefetch,
+            queue_max_length: state.tuning.queue_max_length,
             status: state.broker.clone(),
             hub: hub.clone(),
-            publisher: state.publisher.clone(),
-            conversations: state.conversations.clone(),
             pool: state.pool.clone(),
             presence: presence.clone(),
+            router: Router {
+                hub: hub.clone(),
+                conversations: state.conversations.clone(),
+                pool: state.pool.clone(),
+                presence: presence.clone(),
+            },
         };
-        let tasks = vec![tokio::spawn(consumer.run(stopped.clone())), tokio::spawn(presence.run(stopped))];
+        let publishing = state.publisher.clone().run(
+            state.settings.amqp_url.expose_secret().to_owned(),
+            format!("ws.{}.publish", state.settings.node_id),
+            stopped.clone(),
+        );
+        let tasks = vec![
+            tokio::spawn(consumer.run(stopped.clone())),
+            tokio::spawn(publishing),
+            tokio::spawn(presence.run(stopped)),
+        ];
         let metrics = shared::metrics::install("ws-server", &state.settings.node_id);
         shared::metrics::describe("ws-server");
         let listener = listen(state.settings.ws_addr, state.tuning.socket_send_buffer)

@@ -174,6 +174,8 @@ pub fn update(conn: &mut PgConnection, me: i64, group_id: i64, update: GroupUpda
 
 /// Joins `user_id` to the group and all its channels; `false` when already a member.
 pub(crate) fn join(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<bool, Error> {
+    // First: sends in the group's channels commit wholly before or after this (outbox order).
+    Conversation::lock_group_channels(conn, group_id)?;
     if GroupMember::count(conn, group_id)? >= MAX_MEMBERS {
         return Err(Error::conflict("group_full", format!("a group has at most {MAX_MEMBERS} members")));
     }
@@ -186,6 +188,9 @@ pub(crate) fn join(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Resu
 }
 
 fn part(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<(), Error> {
+    // First: a message committed after this gets a later outbox id, so the ws nodes drop the
+    // member before they see it.
+    Conversation::lock_group_channels(conn, group_id)?;
     Member::leave_group_channels(conn, group_id, user_id)?;
     GroupMember::remove(conn, group_id, user_id)?;
     events::membership_changed(conn, group_id, user_id, UpdateReason::MemberRemoved)

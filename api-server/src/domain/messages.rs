@@ -1,12 +1,14 @@
 //! Sending, reading, editing and deleting messages.
 //!
-//! A send is one transaction: membership (and block) check, `seq` from the conversation row
-//! (its lock queues concurrent senders, so seqs are gap-free), the message, the sender's
-//! watermarks, and the `message.new` outbox row. A retry with the same `client_id` returns the
-//! stored message and writes nothing.
+//! A send is one transaction: `seq` from the conversation row (its lock queues concurrent
+//! senders, so seqs are gap-free, and membership changes of the group, which lock every
+//! channel first), then the membership (and block) check, which so sees any removal that
+//! committed first, the message, the sender's watermarks, and the `message.new` outbox row,
+//! whose id therefore follows the removal's. A retry with the same `client_id` returns the
+//! stored message and writes nothing (the rollback returns the seq too).
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, OptionalExtension, PgConnection};
 use serde::Serialize;
 use shared::api::MessageDto;
 use shared::events::Event;
@@ -19,7 +21,7 @@ use shared::Error;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::domain::conversations::{require_member, require_no_block};
+use crate::domain::conversations::{not_found, require_member, require_no_block};
 use crate::domain::validate::{self, Checks};
 use crate::domain::{events, flood, media, reactions};
 
@@ -101,6 +103,8 @@ fn send_in_transaction(
     input: &SendInput,
     body: &str,
 ) -> Result<Sent, Error> {
+    // The lock first, the membership check after it (module doc).
+    let (seq, at) = Conversation::next_seq(conn, conversation_id).optional()?.ok_or_else(not_found)?;
     let (conversation, _member) = require_member(conn, conversation_id, me)?;
     flood::check(conn, me)?;
     // No look-up of `client_id` first: a retry hits the unique key at the insert, which rolls
@@ -123,7 +127,6 @@ fn send_in_transaction(
         }
         None => None,
     };
-    let (seq, at) = Conversation::next_seq(conn, conversation_id)?;
     let new = NewMessage {
         conversation_id,
         seq,
@@ -195,13 +198,17 @@ pub(crate) fn message_not_found() -> Error {
     Error::not_found("message_not_found", "no such message")
 }
 
-/// The message and its conversation, when I am a member of it (404 otherwise).
+/// The message and its conversation, when I am a member of it (404 otherwise). Inside a
+/// transaction, the conversation is held ([`Conversation::hold`]) before membership is read:
+/// an edit, deletion or reaction commits wholly before or after a membership change of the
+/// group, and its `message.updated` takes its outbox id in that order.
 pub(crate) fn visible_message(
     conn: &mut PgConnection,
     me: i64,
     message_id: i64,
 ) -> Result<(Message, Conversation), Error> {
     let message = Message::find(conn, message_id).map_err(|_| message_not_found())?;
+    Conversation::hold(conn, message.conversation_id)?.ok_or_else(message_not_found)?;
     let (conversation, member) = require_member(conn, message.conversation_id, me).map_err(|_| message_not_found())?;
     if message.seq <= member.cleared_seq {
         return Err(message_not_found());

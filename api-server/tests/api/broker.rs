@@ -10,7 +10,6 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, QueueBindOptions, Que
 use lapin::types::FieldTable;
 use shared::config::Settings;
 use shared::events::Event;
-use shared::testing::{host_port, TcpProxy};
 use tokio::sync::mpsc;
 
 pub struct TestConsumer {
@@ -80,19 +79,4 @@ impl TestConsumer {
     }
 }
 
-/// A proxy in front of RabbitMQ that the test can cut and restore.
-pub struct BrokerProxy(TcpProxy);
-
-impl BrokerProxy {
-    pub async fn start(amqp_url: &str) -> Self {
-        Self(TcpProxy::start(host_port(amqp_url, "127.0.0.1:5672")).await)
-    }
-
-    pub fn url(&self) -> String {
-        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.0.port)
-    }
-
-    pub fn set_up(&self, up: bool) {
-        self.0.set_up(up);
-    }
-}
+pub use shared::testing::BrokerProxy;

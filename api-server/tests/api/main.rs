@@ -15,6 +15,7 @@ mod media_cleanup;
 mod messages;
 mod oidc;
 mod ops;
+mod ordering;
 mod outbox;
 mod privacy;
 mod reactions;

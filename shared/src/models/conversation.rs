@@ -107,7 +107,8 @@ impl Conversation {
     }
 
     /// Allocates the next seq (locks the row until commit: senders of one conversation queue
-    /// here, which is what makes seqs gap-free and monotonic).
+    /// here, which is what makes seqs gap-free and monotonic, and so does a membership change
+    /// of its group, see [`Self::lock_group_channels`]).
     pub fn next_seq(conn: &mut PgConnection, id: i64) -> QueryResult<(i64, DateTime<Utc>)> {
         diesel::update(conversations::table.find(id))
             .set((
@@ -116,6 +117,27 @@ impl Conversation {
             ))
             .returning((conversations::last_seq, conversations::last_message_at.assume_not_null()))
             .get_result(conn)
+    }
+
+    /// Locks every channel of a group, in id order (two of these never deadlock), before a
+    /// membership change of the group writes anything. A send ([`Self::next_seq`]) or a change
+    /// to a message ([`Self::hold`]) in any of them then commits wholly before or after the
+    /// membership change, and takes its outbox ids before or after it: the relay publishes in
+    /// id order, so the ws nodes apply the change and the message in commit order.
+    pub fn lock_group_channels(conn: &mut PgConnection, group_id: i64) -> QueryResult<Vec<i64>> {
+        conversations::table
+            .filter(conversations::group_id.eq(group_id))
+            .order(conversations::id)
+            .select(conversations::id)
+            .for_update()
+            .load(conn)
+    }
+
+    /// Holds the conversation against [`Self::lock_group_channels`] (only: `FOR KEY SHARE`
+    /// does not conflict with sends or other holders) until the transaction ends. `None`: no
+    /// such conversation.
+    pub fn hold(conn: &mut PgConnection, id: i64) -> QueryResult<Option<i64>> {
+        conversations::table.find(id).select(conversations::id).for_key_share().first(conn).optional()
     }
 
     pub fn create_channel(conn: &mut PgConnection, group_id: i64, name: &str) -> QueryResult<Conversation> {

@@ -27,27 +27,28 @@ impl OutboxRow {
         }
     }
 
-    /// The oldest unpublished rows, locked; rows another relay holds are skipped.
-    pub fn claim_pending(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    /// The oldest unpublished rows, in id order. A plain read: only the leading relay
+    /// publishes, so nothing needs locking, and no transaction stays open while it publishes.
+    pub fn pending(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
         outbox::table
             .filter(outbox::published_at.is_null())
             .order(outbox::id)
             .limit(limit)
-            .for_update()
-            .skip_locked()
             .select(OutboxRow::as_select())
             .load(conn)
     }
 
-    /// Marks rows published, inside the relay's claim transaction. Its commit does not wait
-    /// for the WAL flush (`synchronous_commit` off for this transaction only): a mark lost in a
-    /// crash only publishes those rows again (at-least-once; clients dedupe by seq), and the
-    /// relay then adds no fsync of its own next to every send's.
+    /// Marks rows published, after their confirms, in a short transaction of its own. Its
+    /// commit does not wait for the WAL flush (`synchronous_commit` off for this transaction
+    /// only): a mark lost in a crash only publishes those rows again (at-least-once; clients
+    /// dedupe by seq), and the relay then adds no fsync of its own next to every send's.
     pub fn mark_published(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<usize> {
-        diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(conn)?;
-        diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-            .set(outbox::published_at.eq(diesel::dsl::now))
-            .execute(conn)
+        conn.transaction(|conn| {
+            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(conn)?;
+            diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+                .set(outbox::published_at.eq(diesel::dsl::now))
+                .execute(conn)
+        })
     }
 
     pub fn count_pending(conn: &mut PgConnection) -> QueryResult<i64> {

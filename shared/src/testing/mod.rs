@@ -9,6 +9,8 @@
 //! [`services`] and `containers.rs`). Otherwise the test fails with a message saying how to
 //! start the services: no test is ever skipped.
 
+pub mod amqp_frames;
+mod broker_proxy;
 mod containers;
 pub mod media;
 mod proxy;
@@ -18,6 +20,7 @@ use std::collections::HashMap;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+pub use broker_proxy::BrokerProxy;
 pub use proxy::{host_port, TcpProxy};
 pub use services::{services, Services};
 

@@ -82,8 +82,8 @@ impl Cluster {
         for node in &started {
             wait_ready(node.port).await;
         }
-        let amqp = env.settings.amqp_url.expose_secret().to_owned();
-        let broker = broker::connect(&amqp, "ws-test-publisher").await.expect("broker");
+        // The real broker, even when the nodes go through a proxy.
+        let broker = broker::connect(&shared::testing::services().amqp_url, "ws-test-publisher").await.expect("broker");
         let channel = broker::publisher_channel(&broker, &env.settings.exchange).await.expect("channel");
         let db = Mutex::new(env.db.connect());
         let keys = TokenKeys::new(&env.settings.jwt_secret);
@@ -184,6 +184,11 @@ impl Cluster {
         }
         let mut db = self.db.lock().expect("db");
         diesel::sql_query(sql).get_result::<Id>(&mut *db).unwrap_or_else(|e| panic!("{sql}: {e}")).id
+    }
+
+    /// The id of the first outbox row matching `condition` (rows written by api-servers).
+    pub fn outbox_id(&self, condition: &str) -> i64 {
+        self.insert(&format!("SELECT id FROM outbox WHERE {condition} ORDER BY id LIMIT 1"))
     }
 
     pub fn user(&self, name: &str) -> i64 {
@@ -366,6 +371,21 @@ impl Client {
                 return v;
             }
         }
+    }
+
+    /// The `seq`s of up to `n` events of `kind` (others skipped), until `timeout` or a close.
+    pub async fn seqs_of(&mut self, kind: &str, n: usize, timeout: Duration) -> Vec<i64> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut seqs = Vec::new();
+        while seqs.len() < n {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.recv(left).await {
+                Some(Incoming::Event(e)) if e["type"] == kind => seqs.extend(e["data"]["seq"].as_i64()),
+                Some(Incoming::Event(_)) => {}
+                _ => break,
+            }
+        }
+        seqs
     }
 
     /// Asserts nothing (but pings) arrives for `duration`.

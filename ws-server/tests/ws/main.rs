@@ -1,10 +1,12 @@
 //! ws-server integration tests against the real PostgreSQL, RabbitMQ and Memcached: in-process
 //! nodes for speed, real processes for signals and crashes.
 
+mod broker;
 mod delivery;
 mod flood;
 mod helpers;
 mod ops;
+mod ordering;
 mod presence;
 mod privacy;
 mod process;

@@ -1,7 +1,12 @@
-//! ws-server health, readiness, metrics.
+//! ws-server health, readiness, metrics; what a node without its broker queue answers.
 
+use std::process::Command;
+
+use shared::auth::{TokenKeys, AUD_WS};
 use shared::testing::TestEnv;
 use ws_server::startup::Application;
+
+use crate::helpers::{open, ORIGIN};
 
 async fn spawn(extra: &[(&str, &str)]) -> (String, TestEnv) {
     let env = TestEnv::new(extra);
@@ -50,4 +55,57 @@ async fn metrics_have_the_ws_names() {
     {
         assert!(text.contains(name), "{name} missing");
     }
+}
+
+#[tokio::test]
+async fn an_upgrade_is_refused_with_503_broker_unavailable_while_the_broker_is_down() {
+    let (address, env) = spawn(&[("AMQP_URL", "amqp://guest:guest@127.0.0.1:1/%2f")]).await;
+    let ticket = TokenKeys::new(&env.settings.jwt_secret).issue(1, AUD_WS, 30);
+    let url = format!("{}/ws?ticket={ticket}", address.replace("http://", "ws://"));
+    let refused = open(&url, Some(ORIGIN)).await.err().expect("refused");
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert_eq!(refused.body["error"]["code"], "broker_unavailable");
+}
+
+/// Client connections RabbitMQ lists under exactly this name.
+fn broker_connections_named(name: &str) -> usize {
+    let out = Command::new("rabbitmqctl").args(["-q", "list_connections", "client_properties"]).output();
+    let out = out.expect("rabbitmqctl");
+    String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains(&format!("\"{name}\""))).count()
+}
+
+#[tokio::test]
+async fn a_second_node_with_the_same_node_id_on_one_broker_stays_not_ready() {
+    let (first, env) = spawn(&[]).await;
+    assert_eq!(wait_status(&first, 200).await, 200, "the first node is ready");
+    // Same NODE_ID, same broker and exchange: another cluster configured like this one.
+    let twin = Application::build(env.settings.clone()).await.expect("ws-server builds");
+    let twin = format!("http://127.0.0.1:{}", twin_port(twin));
+    for _ in 0..10 {
+        let (status, body) = readyz(&twin).await;
+        assert_eq!((status, body["checks"]["rabbitmq"].as_str()), (503, Some("down")), "ws.<NODE_ID> is taken");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    assert_eq!(readyz(&first).await.0, 200, "the first node keeps its queue");
+    let queue = format!("ws.{}", env.settings.node_id);
+    assert_eq!(broker_connections_named(&queue), 1, "the twin's refused attempts leave no connection behind");
+}
+
+fn twin_port(app: Application) -> u16 {
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    port
+}
+
+/// Polls `/readyz` until it answers `status` (at most 5 s); returns the last status.
+async fn wait_status(address: &str, status: u16) -> u16 {
+    let mut last = 0;
+    for _ in 0..50 {
+        last = readyz(address).await.0;
+        if last == status {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    last
 }
