@@ -60,8 +60,16 @@ pub struct Settings {
     pub outbox_poll: Duration,
     /// Requests behind a proxy in this list may set the client IP with X-Forwarded-For.
     pub trust_forwarded_for: bool,
-    /// Login and register attempts per client IP per minute.
+    /// Login and register attempts per client IP (an IPv6 client: per /64) per minute.
     pub auth_rate_limit_per_min: u64,
+    /// Failed logins per account (from any address) per 15 minutes; more are answered 429 until
+    /// the window ends, so a distributed guess is bounded and the owner is locked out for at
+    /// most 15 minutes at a time.
+    pub login_failures_per_account: u64,
+    /// Second-factor attempts (login and turning it off) per account per 5 minutes.
+    pub second_factor_attempts_per_account: u64,
+    /// WebSocket tickets a user may get per minute.
+    pub ws_tickets_per_min: u64,
     /// Messages a user may send per minute.
     pub send_rate_limit_per_min: u64,
     /// Flood control: the same (near-identical) text sent more often than this in 10 minutes,
@@ -192,6 +200,14 @@ impl Settings {
             outbox_poll: Duration::from_millis(parse(&get, "OUTBOX_POLL_MS", 500u64, "milliseconds")?),
             trust_forwarded_for: parse(&get, "TRUST_FORWARDED_FOR", true, "true or false")?,
             auth_rate_limit_per_min: parse(&get, "AUTH_RATE_LIMIT_PER_MIN", 10u64, "a number per minute")?,
+            login_failures_per_account: parse(&get, "LOGIN_FAILURES_PER_ACCOUNT", 10u64, "a number per 15 minutes")?,
+            second_factor_attempts_per_account: parse(
+                &get,
+                "SECOND_FACTOR_ATTEMPTS_PER_ACCOUNT",
+                5u64,
+                "a number per 5 minutes",
+            )?,
+            ws_tickets_per_min: parse(&get, "WS_TICKETS_PER_MIN", 60u64, "a number per minute")?,
             send_rate_limit_per_min: parse(&get, "SEND_RATE_LIMIT_PER_MIN", 300u64, "a number per minute")?,
             flood_repeat_max: parse(&get, "FLOOD_REPEAT_MAX", 8u64, "a number of repeats per 10 minutes")?,
             flood_new_chats_per_hour: parse(&get, "FLOOD_NEW_CHATS_PER_HOUR", 30u64, "a number per hour")?,
@@ -219,6 +235,9 @@ impl Settings {
             "exchange": self.exchange,
             "heartbeat_ms": self.heartbeat.as_millis() as u64,
             "auth_rate_limit_per_min": self.auth_rate_limit_per_min,
+            "login_failures_per_account": self.login_failures_per_account,
+            "second_factor_attempts_per_account": self.second_factor_attempts_per_account,
+            "ws_tickets_per_min": self.ws_tickets_per_min,
             "send_rate_limit_per_min": self.send_rate_limit_per_min,
             "flood_repeat_max": self.flood_repeat_max,
             "flood_new_chats_per_hour": self.flood_new_chats_per_hour,

@@ -4,7 +4,8 @@
 //! Map: `routes/ws` (upgrade checks) -> `session` (one socket) <-> `hub` (routing keys ->
 //! sessions, bindings, membership cache) <- `consumer` (broker -> hub, reconnects, re-binds);
 //! `presence` and `typing` publish ephemeral events through `publisher`; `membership` holds the
-//! SQL; `shutdown` closes every socket with 1012 on SIGTERM.
+//! SQL; `ticket` checks a ticket and its session; `revalidate` closes sockets whose session ended
+//! unannounced; `shutdown` closes every socket with 1012 on SIGTERM.
 
 pub mod close;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod hub;
 pub mod membership;
 pub mod presence;
 pub mod publisher;
+pub mod revalidate;
 pub mod routes;
 pub mod session;
 pub mod shutdown;

@@ -88,7 +88,13 @@ impl Application {
             pool: state.pool.clone(),
             presence: presence.clone(),
         };
-        let tasks = vec![tokio::spawn(consumer.run(stopped.clone())), tokio::spawn(presence.run(stopped))];
+        let revalidate =
+            crate::revalidate::run(hub.clone(), state.pool.clone(), state.tuning.session_check, stopped.clone());
+        let tasks = vec![
+            tokio::spawn(consumer.run(stopped.clone())),
+            tokio::spawn(presence.run(stopped)),
+            tokio::spawn(revalidate),
+        ];
         let metrics = shared::metrics::install("ws-server", &state.settings.node_id);
         shared::metrics::describe("ws-server");
         let listener = listen(state.settings.ws_addr, state.tuning.socket_send_buffer)

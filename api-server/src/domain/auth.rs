@@ -13,8 +13,9 @@ use shared::models::refresh_token::{NewRefreshToken, RefreshToken};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
 
-use crate::domain::email;
 use crate::domain::validate::{self, Checks, Email, Password, Username};
+use crate::domain::{email, sessions};
+use crate::routes::limits;
 use crate::state::AppState;
 
 pub const REFRESH_TTL_DAYS: i64 = 30;
@@ -115,6 +116,9 @@ pub async fn login(
 ) -> Result<LoginOutcome, Error> {
     let invalid = || Error::unauthorized("invalid_credentials", "wrong username or password");
     let name = username.to_lowercase();
+    // Failures are counted per name whether or not an account has it (no existence oracle).
+    let (limit, account) = (limits::login_failures(state), account_subject(&name));
+    limits::ensure_left(state, limit, account.clone()).await?;
     // PostgreSQL text cannot hold NUL: such a name matches nobody and must not reach the query.
     let user = match name.contains('\0') {
         true => None,
@@ -128,8 +132,17 @@ pub async fn login(
         .map_err(|e| Error::internal(anyhow::anyhow!("verify task: {e}")))?;
     match user {
         Some(user) if ok => proven(state, &user, client).await,
-        _ => Err(invalid()),
+        _ => {
+            limits::record(state, limit, account).await;
+            Err(invalid())
+        }
     }
+}
+
+/// What the account's failed password checks are counted under: its name, lower-cased and
+/// hashed (any text makes one valid Memcached key, and no two names share one).
+pub(crate) fn account_subject(username: &str) -> String {
+    format!("acct:{}", auth::hash_token(&username.to_lowercase()))
 }
 
 /// After a first factor (a password or an OpenID provider): refused when suspended, the
@@ -170,15 +183,19 @@ pub async fn refresh(state: &AppState, presented: String, client: ClientInfo) ->
     }
 }
 
-/// Revokes the session the token belongs to. Unknown tokens are ignored (logout is idempotent).
+/// Signs the session of this refresh token out, like signing a device out: its tokens revoked,
+/// access tokens refused, `session.revoked` announced so its sockets close on every node.
+/// Unknown tokens are ignored (logout is idempotent).
 pub async fn logout(state: &AppState, presented: String) -> Result<(), Error> {
-    db::run(&state.pool, move |conn| {
-        if let Some(token) = RefreshToken::find_for_update(conn, &auth::hash_token(&presented))? {
-            RefreshToken::revoke_family(conn, token.family_id)?;
-        }
-        Ok(())
-    })
-    .await
+    let cache = state.cache.clone();
+    state
+        .write(move |conn| {
+            if let Some(token) = RefreshToken::find_by_hash(conn, &auth::hash_token(&presented))? {
+                sessions::end(conn, &cache, token.user_id, &[token.family_id])?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 enum Rotation {

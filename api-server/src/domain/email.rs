@@ -33,7 +33,7 @@ use crate::domain::sessions;
 use crate::domain::validate::{Email, Password};
 use crate::mail::Mail;
 use crate::state::AppState;
-use crate::token_gate;
+use shared::token_gate;
 
 pub const VERIFY_TTL_HOURS: i64 = 24;
 pub const RESET_TTL_MINUTES: i64 = 60;

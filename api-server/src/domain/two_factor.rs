@@ -11,16 +11,14 @@ use shared::auth::{TokenError, AUD_MFA};
 use shared::error::Kind;
 use shared::models::two_factor;
 use shared::models::user::User;
-use shared::ratelimit::Limit;
 use shared::{db, totp, Error};
 
 use crate::domain::auth::{sign_in, suspended, ClientInfo};
+use crate::routes::limits;
 use crate::state::AppState;
 
 pub const ISSUER: &str = "Chat";
 const RECOVERY_CODES: usize = 10;
-/// Second-factor attempts per account (login and turning it off) per 5 minutes.
-const ATTEMPTS: Limit = Limit { name: "second_factor", max: 5, window_secs: 300 };
 
 /// The proof offered: a code from the app, or a recovery code.
 #[derive(Debug, Clone)]
@@ -58,8 +56,9 @@ fn check(conn: &mut PgConnection, user_id: i64, proof: &Proof) -> Result<(), Err
     ok.then_some(()).ok_or_else(wrong_code)
 }
 
+/// Second-factor attempts per account (`SECOND_FACTOR_ATTEMPTS_PER_ACCOUNT` per 5 minutes).
 async fn limit_attempts(state: &AppState, user_id: i64) -> Result<(), Error> {
-    crate::routes::limits::check(state, ATTEMPTS, user_id.to_string()).await
+    limits::check(state, limits::second_factor(state), user_id.to_string()).await
 }
 
 /// Step two of a login: the token from step one plus a proof.

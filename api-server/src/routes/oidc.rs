@@ -56,7 +56,7 @@ pub async fn start(
     query: web::Query<StartQuery>,
 ) -> HttpResponse {
     let ip = client_ip(&req, state.settings.trust_forwarded_for);
-    let started = match limits::check(&state, limits::oidc(&state), ip).await {
+    let started = match limits::check_address(&state, limits::oidc(&state), &ip).await {
         Ok(()) => domain::start(&state, &provider, query.redirect.as_deref()).await,
         Err(e) => Err(e),
     };
@@ -140,7 +140,7 @@ pub async fn complete(
     body: Json<CompleteRequest>,
 ) -> Result<HttpResponse, Error> {
     let client = client(&req, &state);
-    limits::check(&state, limits::oidc(&state), client.ip.clone()).await?;
+    limits::check_address(&state, limits::oidc(&state), &client.ip).await?;
     match domain::complete(&state, &body.0.code, client).await? {
         LoginOutcome::Tokens(tokens) => Ok(respond(StatusCode::OK, &tokens)),
         LoginOutcome::SecondFactor(next) => Ok(respond(StatusCode::ACCEPTED, &next)),

@@ -140,6 +140,71 @@ async fn login_and_register_are_rate_limited_per_ip() {
     assert_eq!(app.count("users"), 0);
 }
 
+#[tokio::test]
+async fn guesses_at_one_account_from_many_addresses_are_bounded_per_account() {
+    let app = spawn_app_with(&[("LOGIN_FAILURES_PER_ACCOUNT", "3")]).await;
+    let victim = app.register("victim").await;
+    app.register("bystander").await;
+    let login = |ip: String, username: &str, password: &str| {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({"username": username, "password": password}))
+            .send()
+    };
+    for i in 0..3 {
+        let r = login(format!("198.51.100.{i}"), "victim", "wrong-password").await.expect("answer");
+        assert_eq!(r.status(), 401);
+    }
+    // A fourth address: the account's budget is spent, whatever the password.
+    for password in ["wrong-password", "password123"] {
+        let r = login("203.0.113.7".into(), "VICTIM", password).await.expect("answer");
+        assert_eq!(r.status(), 429, "{password}");
+        let retry: u64 = r.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+        assert!((1..=900).contains(&retry), "the account is free again within 15 minutes: {retry}");
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "rate_limited");
+    }
+    // Other accounts are not affected; unknown names are counted the same way (no oracle).
+    assert_eq!(login("203.0.113.7".into(), "bystander", "password123").await.expect("answer").status(), 200);
+    for i in 0..4 {
+        let r = login(format!("192.0.2.{i}"), "nobody_here", "wrong-password").await.expect("answer");
+        assert_eq!(r.status(), if i < 3 { 401 } else { 429 });
+    }
+    assert_eq!(app.get("/api/me", Some(&victim.token)).await.status, 200, "signed-in devices are untouched");
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_limited_by_their_64_bit_prefix() {
+    let app = spawn_app_with(&[("AUTH_RATE_LIMIT_PER_MIN", "3")]).await;
+    let login = |ip: &'static str, n: usize| {
+        app.client
+            .post(app.url("/api/auth/login"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({"username": format!("user_{n}"), "password": "password123"}))
+            .send()
+    };
+    let same_prefix = ["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:aaaa::3", "2001:db8:1:2:ffff:1:2:3"];
+    for (n, ip) in same_prefix.iter().enumerate() {
+        let status = login(ip, n).await.expect("answer").status();
+        assert_eq!(status, if n < 3 { 401 } else { 429 }, "{ip}: one /64 shares one budget");
+    }
+    assert_eq!(login("2001:db8:1:3::1", 9).await.expect("answer").status(), 401, "another /64");
+}
+
+#[tokio::test]
+async fn ws_tickets_are_capped_per_user_per_minute() {
+    let app = spawn_app_with(&[("WS_TICKETS_PER_MIN", "3")]).await;
+    let (ann, bob) = (app.register("ann").await, app.register("bob").await);
+    for _ in 0..3 {
+        assert_eq!(app.post("/api/auth/ws-ticket", Some(&ann.token), json!({})).await.status, 200);
+    }
+    let limited = app.post("/api/auth/ws-ticket", Some(&ann.token), json!({})).await;
+    assert_eq!((limited.status.as_u16(), limited.code()), (429, "rate_limited"));
+    assert!(limited.headers.get("retry-after").is_some());
+    assert_eq!(app.post("/api/auth/ws-ticket", Some(&bob.token), json!({})).await.status, 200, "per user");
+}
+
 fn base64_url(s: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s)

@@ -1,5 +1,7 @@
 //! Refresh tokens: opaque, stored hashed, rotated on every use, grouped in families (a login).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -35,6 +37,15 @@ pub struct NewRefreshToken<'a> {
 impl RefreshToken {
     pub fn insert(conn: &mut PgConnection, new: &NewRefreshToken) -> QueryResult<RefreshToken> {
         diesel::insert_into(refresh_tokens::table).values(new).returning(RefreshToken::as_returning()).get_result(conn)
+    }
+
+    /// The token with this hash.
+    pub fn find_by_hash(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<RefreshToken>> {
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .select(RefreshToken::as_select())
+            .first(conn)
+            .optional()
     }
 
     /// The token with this hash, locked for the rotation.
@@ -113,6 +124,31 @@ impl RefreshToken {
             .select(refresh_tokens::family_id)
             .distinct()
             .load(conn)
+    }
+
+    /// Whether the session (family) is one of the user's and still has a live token.
+    pub fn family_is_live(conn: &mut PgConnection, user_id: i64, family_id: Uuid) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            refresh_tokens::table
+                .filter(refresh_tokens::user_id.eq(user_id))
+                .filter(refresh_tokens::family_id.eq(family_id))
+                .filter(refresh_tokens::revoked_at.is_null())
+                .filter(refresh_tokens::expires_at.gt(diesel::dsl::now)),
+        ))
+        .get_result(conn)
+    }
+
+    /// Which of these (user, session) pairs are still live.
+    pub fn live_among(conn: &mut PgConnection, sessions: &[(i64, Uuid)]) -> QueryResult<HashSet<(i64, Uuid)>> {
+        let families: Vec<Uuid> = sessions.iter().map(|(_, f)| *f).collect();
+        let live: Vec<(i64, Uuid)> = refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq_any(&families))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(diesel::dsl::now))
+            .select((refresh_tokens::user_id, refresh_tokens::family_id))
+            .distinct()
+            .load(conn)?;
+        Ok(live.into_iter().collect())
     }
 
     /// Revokes these sessions of the user (others' ids are ignored); how many tokens ended.

@@ -9,5 +9,6 @@ mod presence;
 mod privacy;
 mod process;
 mod resilience;
+mod sessions;
 mod typing;
 mod upgrade;
