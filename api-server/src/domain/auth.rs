@@ -2,13 +2,22 @@
 //!
 //! A session is a refresh-token *family*. Every refresh replaces the presented token with a new
 //! one in the same family; presenting a token that was already replaced means it was copied, so
-//! the whole family is revoked (the thief and the owner both have to log in again).
+//! the whole family is revoked (the thief and the owner both have to log in again) — except
+//! once within [`REPLAY_GRACE_SECS`] of the rotation, when the answer was most likely lost (a
+//! dropped connection, two tabs refreshing at once): that replay gets the same pair again. The
+//! successor is derived from the presented token with the server's key
+//! ([`shared::auth::TokenKeys::successor`]), so nothing usable is stored to answer it.
+//!
+//! Concurrency: every change to a user's sessions (refresh, logout, sign-out, password reset,
+//! suspension) locks the user's row first ([`User::lock`]), so a rotation can never insert a new
+//! token behind the back of a revocation running at the same time (READ COMMITTED would let the
+//! revocation miss the row inserted by a rotation that held the old token's lock).
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
 use shared::api::{SecondFactorDto, TokensDto};
-use shared::auth::{self, SessionRef, ACCESS_TTL_SECS, AUD_API, AUD_MFA, MFA_TTL_SECS};
+use shared::auth::{self, SessionRef, TokenKeys, ACCESS_TTL_SECS, AUD_API, AUD_MFA, MFA_TTL_SECS};
 use shared::models::refresh_token::{NewRefreshToken, RefreshToken};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
@@ -19,6 +28,8 @@ use crate::routes::limits;
 use crate::state::AppState;
 
 pub const REFRESH_TTL_DAYS: i64 = 30;
+/// How long after a rotation the spent token may be presented once more and get the same pair.
+pub const REPLAY_GRACE_SECS: i64 = 10;
 
 /// Where a session was started from (shown in the sessions list).
 #[derive(Debug, Clone)]
@@ -170,9 +181,13 @@ pub(crate) async fn sign_in(state: &AppState, user: &User, client: ClientInfo) -
 }
 
 pub async fn refresh(state: &AppState, presented: String, client: ClientInfo) -> Result<TokensDto, Error> {
-    let outcome = db::run(&state.pool, move |conn| conn.transaction(|conn| rotate(conn, &presented, &client))).await?;
+    let keys = state.keys.clone();
+    let outcome =
+        db::run(&state.pool, move |conn| conn.transaction(|conn| rotate(conn, &keys, &presented, &client))).await?;
     match outcome {
-        Rotation::Rotated { user, refresh_token, family } => Ok(tokens(state, &user, refresh_token, family)),
+        Rotation::Rotated { user, refresh_token, family, rotated_at } => {
+            Ok(tokens_of_rotation(state, &user, refresh_token, family, rotated_at))
+        }
         Rotation::Reused => {
             tracing::warn!("refresh token reuse detected: family revoked");
             Err(Error::unauthorized("refresh_token_reused", "this refresh token was already used; log in again"))
@@ -203,19 +218,25 @@ enum Rotation {
         user: Box<User>,
         refresh_token: String,
         family: uuid::Uuid,
+        rotated_at: DateTime<Utc>,
     },
     /// Committed: the family is revoked. The caller answers 401.
     Reused,
     Invalid,
 }
 
-fn rotate(conn: &mut PgConnection, presented: &str, client: &ClientInfo) -> Result<Rotation, Error> {
-    let Some(old) = RefreshToken::find_for_update(conn, &auth::hash_token(presented))? else {
+fn rotate(conn: &mut PgConnection, keys: &TokenKeys, presented: &str, client: &ClientInfo) -> Result<Rotation, Error> {
+    let hash = auth::hash_token(presented);
+    let Some(found) = RefreshToken::find_by_hash(conn, &hash)? else {
+        return Ok(Rotation::Invalid);
+    };
+    // The user's row before the token's, in the order every revocation takes them.
+    User::lock(conn, found.user_id)?;
+    let Some(old) = RefreshToken::find_for_update(conn, &hash)? else {
         return Ok(Rotation::Invalid);
     };
     if old.replaced_by.is_some() {
-        RefreshToken::revoke_family(conn, old.family_id)?;
-        return Ok(Rotation::Reused);
+        return replayed(conn, keys, presented, &old);
     }
     if !old.is_active(Utc::now()) {
         return Ok(Rotation::Invalid);
@@ -225,11 +246,34 @@ fn rotate(conn: &mut PgConnection, presented: &str, client: &ClientInfo) -> Resu
         RefreshToken::revoke_family(conn, old.family_id)?;
         return Ok(Rotation::Invalid);
     }
-    let token = auth::new_opaque_token();
-    let hash = auth::hash_token(&token);
-    let new = RefreshToken::insert(conn, &new_token(old.user_id, old.family_id, &hash, client))?;
-    RefreshToken::mark_replaced(conn, old.id, new.id)?;
-    Ok(Rotation::Rotated { user: Box::new(user), refresh_token: token, family: old.family_id })
+    let token = keys.successor(presented);
+    let new = RefreshToken::insert(conn, &new_token(old.user_id, old.family_id, &auth::hash_token(&token), client))?;
+    let rotated_at = RefreshToken::mark_replaced(conn, old.id, new.id)?;
+    Ok(Rotation::Rotated { user: Box::new(user), refresh_token: token, family: old.family_id, rotated_at })
+}
+
+/// A spent token again: the same successor once within the grace window while that successor
+/// is still the session's live token; otherwise it was copied and the family is revoked.
+fn replayed(conn: &mut PgConnection, keys: &TokenKeys, presented: &str, old: &RefreshToken) -> Result<Rotation, Error> {
+    let forgiven = match (old.revoked_at, old.replay_answered_at, old.replaced_by) {
+        (Some(rotated_at), None, Some(successor_id))
+            if Utc::now() - rotated_at <= Duration::seconds(REPLAY_GRACE_SECS) =>
+        {
+            let token = keys.successor(presented);
+            RefreshToken::find(conn, successor_id)?
+                .filter(|s| s.is_active(Utc::now()) && s.token_hash == auth::hash_token(&token))
+                .map(|_| (token, rotated_at))
+        }
+        _ => None,
+    };
+    let Some((refresh_token, rotated_at)) = forgiven else {
+        RefreshToken::revoke_family(conn, old.family_id)?;
+        return Ok(Rotation::Reused);
+    };
+    RefreshToken::mark_replay_answered(conn, old.id)?;
+    let user = User::find(conn, old.user_id)?;
+    tracing::info!(user_id = user.id, "refresh token replayed within the grace window: same pair again");
+    Ok(Rotation::Rotated { user: Box::new(user), refresh_token, family: old.family_id, rotated_at })
 }
 
 /// A new session (family); returns the opaque refresh token and the family.
@@ -259,8 +303,28 @@ fn new_token<'a>(
 
 fn tokens(state: &AppState, user: &User, refresh_token: String, family: uuid::Uuid) -> TokensDto {
     let session = SessionRef { version: user.token_version, id: Some(family) };
+    let access_token = state.keys.issue_for(user.id, AUD_API, ACCESS_TTL_SECS, session);
+    tokens_dto(user, access_token, refresh_token)
+}
+
+/// The pair of a rotation: the access token is issued at the rotation's time with an id derived
+/// from the refresh token, so a forgiven replay repeats it byte for byte.
+fn tokens_of_rotation(
+    state: &AppState,
+    user: &User,
+    refresh_token: String,
+    family: uuid::Uuid,
+    rotated_at: DateTime<Utc>,
+) -> TokensDto {
+    let session = SessionRef { version: user.token_version, id: Some(family) };
+    let jti = auth::derived_id(&refresh_token);
+    let access_token = state.keys.issue_at(user.id, AUD_API, ACCESS_TTL_SECS, session, rotated_at.timestamp(), jti);
+    tokens_dto(user, access_token, refresh_token)
+}
+
+fn tokens_dto(user: &User, access_token: String, refresh_token: String) -> TokensDto {
     TokensDto {
-        access_token: state.keys.issue_for(user.id, AUD_API, ACCESS_TTL_SECS, session),
+        access_token,
         refresh_token,
         token_type: "Bearer".into(),
         expires_in: ACCESS_TTL_SECS,

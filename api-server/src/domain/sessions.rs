@@ -57,6 +57,7 @@ pub fn revoke_others(conn: &mut PgConnection, cache: &Cache, me: i64, current: O
 /// returned token version with [`token_gate::publish`] once it committed. Returns (new token
 /// version, live sessions ended).
 pub(crate) fn end_every_session(conn: &mut PgConnection, user: i64, reason: &str) -> Result<(i32, usize), Error> {
+    User::lock(conn, user)?;
     let sessions = RefreshToken::revoke_all(conn, user)?;
     let version = User::bump_token_version(conn, user)?;
     events::to_user(conn, user, &Event::SessionRevoked { user_id: user, reason: reason.into(), sessions: None })?;
@@ -67,6 +68,8 @@ pub(crate) fn end_every_session(conn: &mut PgConnection, user: i64, reason: &str
 /// Signs these sessions of mine out (logout, device sign-out). `false` when none was live.
 pub(crate) fn end(conn: &mut PgConnection, cache: &Cache, me: i64, sessions: &[Uuid]) -> Result<bool, Error> {
     let version = conn.transaction(|conn| {
+        // Before the tokens, as a refresh takes them (see `domain::auth`).
+        User::lock(conn, me)?;
         if RefreshToken::revoke_families(conn, me, sessions)? == 0 {
             return Ok::<_, Error>(None);
         }

@@ -60,7 +60,9 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     let second_token = first.body["refresh_token"].as_str().expect("rotated").to_owned();
     assert_ne!(second_token, user.refresh);
 
-    // The spent token comes back (stolen copy): 401, and the family is revoked.
+    // The spent token comes back (stolen copy) after the few seconds a lost answer is forgiven
+    // in: 401, and the family is revoked.
+    app.exec("UPDATE refresh_tokens SET revoked_at = revoked_at - interval '1 minute' WHERE replaced_by IS NOT NULL");
     let reuse = app.post("/api/auth/refresh", None, json!({"refresh_token": user.refresh})).await;
     assert_eq!((reuse.status.as_u16(), reuse.code()), (401, "refresh_token_reused"));
     let after = app.post("/api/auth/refresh", None, json!({"refresh_token": second_token})).await;
@@ -70,6 +72,87 @@ async fn refresh_rotates_and_reuse_revokes_the_whole_family() {
     let login = app.post("/api/auth/login", None, json!({"username": "dave", "password": "password123"})).await;
     let other = login.body["refresh_token"].as_str().expect("token").to_owned();
     assert_eq!(app.post("/api/auth/refresh", None, json!({"refresh_token": other})).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_refresh_token_reused_right_after_its_rotation_gets_the_same_pair_once() {
+    let app = spawn_app().await;
+    let user = app.register("dana").await;
+    let refresh = |token: String| app.post("/api/auth/refresh", None, json!({"refresh_token": token}));
+    let first = refresh(user.refresh.clone()).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+
+    // The answer was lost (or a second tab raced): the same token again within seconds.
+    let again = refresh(user.refresh.clone()).await;
+    assert_eq!(again.status, 200, "a lost answer is forgiven once: {}", again.body);
+    assert_eq!(again.body["refresh_token"], first.body["refresh_token"], "the same successor");
+    assert_eq!(again.body["access_token"], first.body["access_token"], "the same access token");
+    assert_eq!(app.get("/api/me", again.body["access_token"].as_str()).await.status, 200);
+    // No usable token is stored in clear: the successor exists only as its hash.
+    let successor = first.body["refresh_token"].as_str().expect("token").to_owned();
+    assert!(!app.count_where("refresh_tokens", &format!("token_hash = '{successor}'")));
+
+    // A second reuse is theft after all: the family is revoked, the successor with it.
+    let third = refresh(user.refresh.clone()).await;
+    assert_eq!((third.status.as_u16(), third.code()), (401, "refresh_token_reused"));
+    assert_eq!(refresh(successor).await.status, 401, "the family is revoked");
+}
+
+#[tokio::test]
+async fn a_refresh_racing_a_sign_out_or_reset_leaves_no_live_token_in_the_family() {
+    let app = spawn_app().await;
+    let user = app.register("rita").await;
+    let live = |family: &str| app.count(&format!("refresh_tokens WHERE family_id = '{family}' AND revoked_at IS NULL"));
+    for round in 0..12 {
+        // A device refreshing over and over (a loop of rotations) while it is signed out...
+        let device = app.login(&user).await;
+        let access = device.body["access_token"].as_str().expect("access").to_owned();
+        let list = app.get("/api/sessions", Some(&access)).await;
+        let family = list.body.as_array().expect("sessions").iter().find(|s| s["current"] == true).expect("current")
+            ["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let spinning = refresh_until_refused(&app, device.body["refresh_token"].as_str().expect("refresh"));
+        let sign_out = async {
+            tokio::time::sleep(std::time::Duration::from_millis(15)).await;
+            app.delete(&format!("/api/sessions/{family}"), Some(&access)).await
+        };
+        let (_, out) = tokio::join!(spinning, sign_out);
+        assert_eq!(live(&family), 0, "round {round}: a refresh token outlived the sign-out");
+        assert_eq!(out.status, 204, "{}", out.body);
+
+        // ...or while the password is reset (every session ends).
+        let device = app.login(&user).await;
+        let token = format!("reset-{round}-0123456789abcdef0123456789");
+        app.exec(&format!(
+            "INSERT INTO email_tokens (user_id, purpose, email, token_hash, expires_at) \
+             VALUES ({}, 'reset', 'rita@example.com', '{}', now() + interval '1 hour')",
+            user.id,
+            shared::auth::hash_token(&token)
+        ));
+        let spinning = refresh_until_refused(&app, device.body["refresh_token"].as_str().expect("refresh"));
+        let reset = app.post("/api/auth/password/reset", None, json!({"token": token, "password": "password123"}));
+        let (_, reset) = tokio::join!(spinning, reset);
+        assert_eq!(
+            app.count(&format!("refresh_tokens WHERE user_id = {} AND revoked_at IS NULL", user.id)),
+            0,
+            "round {round}: a refresh token outlived the password reset"
+        );
+        assert_eq!(reset.status, 204, "{}", reset.body);
+    }
+}
+
+/// Rotates the token again and again until the server refuses (or 300 rotations).
+async fn refresh_until_refused(app: &crate::helpers::TestApp, first: &str) {
+    let mut token = first.to_owned();
+    for _ in 0..300 {
+        let reply = app.post("/api/auth/refresh", None, json!({"refresh_token": token})).await;
+        match reply.body["refresh_token"].as_str() {
+            Some(next) if reply.status == 200 => token = next.to_owned(),
+            _ => return,
+        }
+    }
 }
 
 #[tokio::test]

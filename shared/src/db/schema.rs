@@ -221,6 +221,7 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
         created_at -> Timestamptz,
+        replay_answered_at -> Nullable<Timestamptz>,
     }
 }
 

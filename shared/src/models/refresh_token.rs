@@ -21,6 +21,8 @@ pub struct RefreshToken {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When a replay of this (rotated) token was answered with its successor again: once only.
+    pub replay_answered_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -48,6 +50,10 @@ impl RefreshToken {
             .optional()
     }
 
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<RefreshToken>> {
+        refresh_tokens::table.find(id).select(RefreshToken::as_select()).first(conn).optional()
+    }
+
     /// The token with this hash, locked for the rotation.
     pub fn find_for_update(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<RefreshToken>> {
         refresh_tokens::table
@@ -62,9 +68,19 @@ impl RefreshToken {
         self.revoked_at.is_none() && self.replaced_by.is_none() && self.expires_at > now
     }
 
-    pub fn mark_replaced(conn: &mut PgConnection, id: i64, by: i64) -> QueryResult<usize> {
-        diesel::update(refresh_tokens::table.find(id))
+    /// Spends the token for its successor `by`; returns when (kept as its `revoked_at`).
+    pub fn mark_replaced(conn: &mut PgConnection, id: i64, by: i64) -> QueryResult<DateTime<Utc>> {
+        let at: Option<DateTime<Utc>> = diesel::update(refresh_tokens::table.find(id))
             .set((refresh_tokens::replaced_by.eq(by), refresh_tokens::revoked_at.eq(diesel::dsl::now)))
+            .returning(refresh_tokens::revoked_at)
+            .get_result(conn)?;
+        Ok(at.unwrap_or_else(Utc::now))
+    }
+
+    /// Records that a replay of this rotated token was answered (it is, once).
+    pub fn mark_replay_answered(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+        diesel::update(refresh_tokens::table.find(id))
+            .set(refresh_tokens::replay_answered_at.eq(diesel::dsl::now))
             .execute(conn)
     }
 

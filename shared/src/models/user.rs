@@ -145,6 +145,13 @@ impl User {
 
     /// Refuses every access token issued so far (their sessions refresh if still valid).
     /// Returns the new version.
+    /// Locks the account's row until the transaction ends: every change to the user's sessions
+    /// (refresh, logout, sign-out, reset, suspension) takes it first, so they happen one at a time
+    /// (a refresh cannot slip a new token past a revocation under READ COMMITTED).
+    pub fn lock(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+        users::table.find(id).select(users::id).for_no_key_update().first::<i64>(conn).map(|_| ())
+    }
+
     pub fn bump_token_version(conn: &mut PgConnection, id: i64) -> QueryResult<i32> {
         diesel::update(users::table.find(id))
             .set(users::token_version.eq(users::token_version + 1))
