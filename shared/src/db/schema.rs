@@ -154,6 +154,7 @@ diesel::table! {
         user_id -> Int8,
         expires_at -> Timestamptz,
         created_at -> Timestamptz,
+        binding_hash -> Nullable<Text>,
     }
 }
 
