@@ -146,6 +146,12 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
     Ok(hash.to_string())
 }
 
+/// Whether the account has a password at all (one made by a provider sign-in has none: its
+/// hash field holds a marker that is no PHC string).
+pub fn has_password(phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok()
+}
+
 pub fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
@@ -223,6 +229,8 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a phc string"));
+        assert!(has_password(&h));
+        assert!(!has_password("!oidc-no-password"));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use shared::models::user::{NewUser, User};
 use shared::{db, Error};
 
 use crate::domain::validate::{self, Checks, Email, Password, Username};
-use crate::domain::{email, sessions};
+use crate::domain::{email, reauth, sessions};
 use crate::routes::limits;
 use crate::state::AppState;
 
@@ -137,10 +137,7 @@ pub async fn login(
     };
     // Verify against a dummy hash when the user does not exist: the same time either way.
     let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| auth::dummy_password_hash().to_owned());
-    let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(|e| Error::internal(anyhow::anyhow!("verify task: {e}")))?;
+    let ok = reauth::password_matches(password.to_owned(), hash).await?;
     match user {
         Some(user) if ok => proven(state, &user, client).await,
         _ => {

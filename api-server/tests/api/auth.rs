@@ -21,7 +21,10 @@ async fn register_returns_tokens_and_the_user_without_secrets() {
     assert_eq!(reply.body["token_type"], "Bearer");
     assert_eq!(reply.body["expires_in"], 900);
     let text = reply.body.to_string();
-    assert!(!text.contains("password") && !text.contains("argon2"), "{text}");
+    assert!(!text.contains("password123") && !text.contains("argon2"), "{text}");
+    let user = reply.body["user"].as_object().expect("user");
+    assert!(user.keys().all(|k| k == "has_password" || !k.contains("password")), "{text}");
+    assert_eq!(user["has_password"], true);
 }
 
 #[tokio::test]

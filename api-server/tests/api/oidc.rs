@@ -340,6 +340,27 @@ async fn a_one_time_code_completes_only_in_the_browser_that_started_the_sign_in(
 }
 
 #[tokio::test]
+async fn an_account_without_a_password_changes_two_factor_only_right_after_signing_in() {
+    let s = setup().await;
+    let hint = "np-1|np@example.com|true|nopass";
+    let first = s.login(hint).await;
+    let token = first.body["access_token"].as_str().expect("token").to_owned();
+    let enrol = s.app.post("/api/me/2fa", Some(&token), json!({})).await;
+    let secret = enrol.body["secret"].as_str().expect("secret").to_owned();
+    let code = || totp::code_at(&secret, totp::step_of(chrono::Utc::now().timestamp())).expect("code");
+    // The session began 10 minutes ago: no password to ask for, so a fresh sign-in is.
+    let user_id = first.body["user"]["id"].as_i64().expect("id");
+    s.app.exec(&format!(
+        "UPDATE refresh_tokens SET created_at = created_at - interval '10 minutes' WHERE user_id = {user_id}"
+    ));
+    let stale = s.app.post("/api/me/2fa/confirm", Some(&token), json!({"code": code()})).await;
+    assert_eq!((stale.status.as_u16(), stale.code()), (403, "recent_sign_in_required"), "{}", stale.body);
+    let fresh = s.login(hint).await;
+    let token = fresh.body["access_token"].as_str().expect("token");
+    assert_eq!(s.app.post("/api/me/2fa/confirm", Some(token), json!({"code": code()})).await.status, 200);
+}
+
+#[tokio::test]
 async fn unknown_providers_are_refused_with_a_redirect() {
     let s = setup().await;
     let res = s.app.client.get(s.app.url("/api/auth/oidc/nope/start")).send().await.expect("start");

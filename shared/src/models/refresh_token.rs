@@ -167,6 +167,19 @@ impl RefreshToken {
         Ok(live.into_iter().collect())
     }
 
+    /// When the session began (its first token), if it is one of the user's.
+    pub fn session_started(
+        conn: &mut PgConnection,
+        user_id: i64,
+        family_id: Uuid,
+    ) -> QueryResult<Option<DateTime<Utc>>> {
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .select(diesel::dsl::min(refresh_tokens::created_at))
+            .first(conn)
+    }
+
     /// Revokes these sessions of the user (others' ids are ignored); how many tokens ended.
     pub fn revoke_families(conn: &mut PgConnection, user_id: i64, families: &[Uuid]) -> QueryResult<usize> {
         diesel::update(

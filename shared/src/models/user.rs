@@ -280,6 +280,7 @@ impl From<&User> for MeDto {
             two_factor: u.two_factor,
             email: u.email.clone(),
             email_verified: u.email.is_some() && u.email_verified_at.is_some(),
+            has_password: crate::auth::has_password(&u.password_hash),
         }
     }
 }

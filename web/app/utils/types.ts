@@ -25,6 +25,8 @@ export interface MeDto extends UserDto {
   email: string | null
   /** A link mailed to `email` was opened. */
   email_verified: boolean
+  /** The account has a password (one made by a provider sign-in has none). Absent: assume so. */
+  has_password?: boolean
 }
 
 /** Who may see or do something: everyone, the people the user added to their contacts, nobody. */
