@@ -17,6 +17,7 @@ psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $DB WITH 
 DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" API_ADDR="127.0.0.1:$PORT" NODE_ID=schemathesis \
   CHAT_EXCHANGE=schemathesis.events MEMCACHED_PREFIX=schemathesis: RUST_LOG=warn \
   AUTH_RATE_LIMIT_PER_MIN=1000000 SEND_RATE_LIMIT_PER_MIN=1000000 FLOOD_REPEAT_MAX=1000000 FLOOD_NEW_CHATS_PER_HOUR=1000000 \
+  LOGIN_FAILURES_PER_ACCOUNT=1000000 WS_TICKETS_PER_MIN=1000000 \
   target/debug/api-server > "${TMPDIR:-/tmp}/schemathesis-api.log" 2>&1 &
 api=$!
 trap 'kill $api 2>/dev/null || true' EXIT

@@ -9,13 +9,15 @@ use shared::auth::{Claims, TokenError, AUD_API};
 use shared::Error;
 
 use crate::state::AppState;
-use crate::token_gate;
+use shared::token_gate;
 
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
     pub id: i64,
     /// The session (refresh-token family) the access token was issued to.
     pub session: Option<uuid::Uuid>,
+    /// The user's token version the access token carries (current: it was just checked).
+    pub version: i32,
 }
 
 impl FromRequest for AuthUser {
@@ -31,7 +33,7 @@ impl FromRequest for AuthUser {
                 .await
                 .map_err(|e| Error::internal(anyhow::anyhow!("token check task: {e}")))??;
             if current {
-                Ok(AuthUser { id, session })
+                Ok(AuthUser { id, session, version })
             } else {
                 Err(Error::unauthorized("session_revoked", "this session has ended; log in again"))
             }

@@ -13,4 +13,3 @@ pub mod outbox;
 pub mod routes;
 pub mod startup;
 pub mod state;
-pub mod token_gate;

@@ -42,6 +42,14 @@ pub struct MeDto {
     /// A link mailed to `email` was opened.
     #[serde(default)]
     pub email_verified: bool,
+    /// The account has a password (one made by a provider sign-in has none: changing two-factor
+    /// authentication then needs a fresh sign-in instead).
+    #[serde(default = "yes")]
+    pub has_password: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

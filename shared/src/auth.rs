@@ -6,6 +6,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use hmac::{Hmac, Mac};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
@@ -64,17 +65,28 @@ pub enum TokenError {
     Invalid,
 }
 
-/// HS256 keys derived from `JWT_SECRET`.
+/// HS256 keys derived from `JWT_SECRET`, and the key refresh-token successors are derived with.
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    successor: [u8; 32],
 }
 
 impl TokenKeys {
     pub fn new(secret: &SecretString) -> Self {
         let bytes = secret.expose_secret().as_bytes();
-        Self { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) }
+        let successor = hmac_sha256(bytes, b"chat refresh-token successor key");
+        Self { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes), successor }
+    }
+
+    /// The refresh token that replaces `presented` when it is rotated: HMAC-SHA256 of it under a
+    /// key derived from `JWT_SECRET`, not random. Only its hash is stored, like any refresh token;
+    /// deriving it again is how a replay of `presented` within the grace window gets the same
+    /// successor without a usable token ever being stored. As unguessable as a random token to
+    /// anyone without the secret (who could forge access tokens anyway).
+    pub fn successor(&self, presented: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac_sha256(&self.successor, presented.as_bytes()))
     }
 
     pub fn issue(&self, user_id: i64, audience: &str, ttl_secs: i64) -> String {
@@ -84,13 +96,26 @@ impl TokenKeys {
     /// A token that also names its session and the user's token version.
     pub fn issue_for(&self, user_id: i64, audience: &str, ttl_secs: i64, session: SessionRef) -> String {
         let now = chrono::Utc::now().timestamp();
+        self.issue_at(user_id, audience, ttl_secs, session, now, uuid::Uuid::new_v4().to_string())
+    }
+
+    /// A token issued at `iat` with id `jti`: the same inputs give the same token, byte for byte.
+    pub fn issue_at(
+        &self,
+        user_id: i64,
+        audience: &str,
+        ttl_secs: i64,
+        session: SessionRef,
+        iat: i64,
+        jti: String,
+    ) -> String {
         let claims = Claims {
             sub: user_id.to_string(),
             iss: ISSUER.into(),
             aud: audience.into(),
-            exp: now + ttl_secs,
-            iat: now,
-            jti: uuid::Uuid::new_v4().to_string(),
+            exp: iat + ttl_secs,
+            iat,
+            jti,
             ver: session.version,
             sid: session.id,
         };
@@ -121,6 +146,12 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
     Ok(hash.to_string())
 }
 
+/// Whether the account has a password at all (one made by a provider sign-in has none: its
+/// hash field holds a marker that is no PHC string).
+pub fn has_password(phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok()
+}
+
 pub fn verify_password(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
@@ -140,6 +171,20 @@ pub fn new_opaque_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A token id derived from an opaque token (under its own label, so it is not the stored hash).
+pub fn derived_id(token: &str) -> String {
+    let digest = Sha256::digest([b"token id\0".as_slice(), token.as_bytes()].concat());
+    let bytes: [u8; 16] = digest[..16].try_into().unwrap_or_default();
+    uuid::Uuid::from_bytes(bytes).to_string()
+}
+
+fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC takes a key of any length.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 /// How an opaque token is stored: hex SHA-256 (tokens are random, so no salt is needed).
@@ -184,6 +229,21 @@ mod tests {
         assert!(verify_password("correct horse", &h));
         assert!(!verify_password("wrong", &h));
         assert!(!verify_password("x", "not a phc string"));
+        assert!(has_password(&h));
+        assert!(!has_password("!oidc-no-password"));
+    }
+
+    #[test]
+    fn successors_are_derived_with_the_secret_and_look_like_random_tokens() {
+        let k = keys("a-secret-that-is-long-enough-for-tests-000");
+        let t = new_opaque_token();
+        assert_eq!(k.successor(&t), k.successor(&t), "derived again: the same");
+        assert_ne!(k.successor(&t), k.successor(&new_opaque_token()));
+        assert_ne!(k.successor(&t), keys("another-secret-that-is-long-enough-0000").successor(&t));
+        assert_eq!(k.successor(&t).len(), 43);
+        assert_ne!(derived_id(&t), hash_token(&t));
+        let same = |jti: &str| k.issue_at(1, AUD_API, 60, SessionRef::default(), 1_000, jti.into());
+        assert_eq!(same(&derived_id(&t)), same(&derived_id(&t)));
     }
 
     #[test]

@@ -66,8 +66,16 @@ pub struct Settings {
     pub outbox_confirm_timeout: Duration,
     /// Requests behind a proxy in this list may set the client IP with X-Forwarded-For.
     pub trust_forwarded_for: bool,
-    /// Login and register attempts per client IP per minute.
+    /// Login and register attempts per client IP (an IPv6 client: per /64) per minute.
     pub auth_rate_limit_per_min: u64,
+    /// Failed logins per account (from any address) per 15 minutes; more are answered 429 until
+    /// the window ends, so a distributed guess is bounded and the owner is locked out for at
+    /// most 15 minutes at a time.
+    pub login_failures_per_account: u64,
+    /// Second-factor attempts (login and turning it off) per account per 5 minutes.
+    pub second_factor_attempts_per_account: u64,
+    /// WebSocket tickets a user may get per minute.
+    pub ws_tickets_per_min: u64,
     /// Messages a user may send per minute.
     pub send_rate_limit_per_min: u64,
     /// Searches per user per minute (each one reads the search index).
@@ -227,6 +235,14 @@ impl Settings {
             ),
             trust_forwarded_for: parse(&get, "TRUST_FORWARDED_FOR", true, "true or false")?,
             auth_rate_limit_per_min: parse(&get, "AUTH_RATE_LIMIT_PER_MIN", 10u64, "a number per minute")?,
+            login_failures_per_account: parse(&get, "LOGIN_FAILURES_PER_ACCOUNT", 10u64, "a number per 15 minutes")?,
+            second_factor_attempts_per_account: parse(
+                &get,
+                "SECOND_FACTOR_ATTEMPTS_PER_ACCOUNT",
+                5u64,
+                "a number per 5 minutes",
+            )?,
+            ws_tickets_per_min: parse(&get, "WS_TICKETS_PER_MIN", 60u64, "a number per minute")?,
             send_rate_limit_per_min: parse(&get, "SEND_RATE_LIMIT_PER_MIN", 300u64, "a number per minute")?,
             search_rate_limit_per_min: parse(&get, "SEARCH_RATE_LIMIT_PER_MIN", 60u64, "a number per minute")?,
             privacy_rate_limit_per_min: parse(&get, "PRIVACY_RATE_LIMIT_PER_MIN", 30u64, "a number per minute")?,
@@ -260,6 +276,9 @@ impl Settings {
             "exchange": self.exchange,
             "heartbeat_ms": self.heartbeat.as_millis() as u64,
             "auth_rate_limit_per_min": self.auth_rate_limit_per_min,
+            "login_failures_per_account": self.login_failures_per_account,
+            "second_factor_attempts_per_account": self.second_factor_attempts_per_account,
+            "ws_tickets_per_min": self.ws_tickets_per_min,
             "send_rate_limit_per_min": self.send_rate_limit_per_min,
             "search_rate_limit_per_min": self.search_rate_limit_per_min,
             "privacy_rate_limit_per_min": self.privacy_rate_limit_per_min,

@@ -18,6 +18,7 @@ pub mod presence;
 pub mod ratelimit;
 pub mod readiness;
 pub mod telemetry;
+pub mod token_gate;
 pub mod totp;
 #[cfg(feature = "http")]
 pub mod web;

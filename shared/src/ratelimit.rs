@@ -30,24 +30,41 @@ impl RateLimiter {
     /// Counts one hit of `subject` against `limit`. `Err(seconds)` when over the limit: the
     /// caller answers 429 with `Retry-After: seconds`. Blocking (Memcached).
     pub fn hit(&self, limit: Limit, subject: &str) -> Result<(), u64> {
-        let now = chrono::Utc::now().timestamp().max(0) as u64;
-        let window = now / limit.window_secs;
-        let retry_after = (window + 1) * limit.window_secs - now;
-        let key = format!("rl:{}:{}:{}", limit.name, subject, window);
-        // Memcached keys may not hold spaces or control characters, and are at most 250 bytes.
-        let key: String = key.chars().map(|c| if c.is_ascii_graphic() { c } else { '_' }).take(200).collect();
-        let count = match self.cache.incr(&key, 1, (limit.window_secs + 1) as u32) {
-            Ok(count) => count,
-            Err(_) => self.hit_locally(key, window),
-        };
+        let (count, retry_after) = self.add(limit, subject, 1);
         if count > limit.max {
-            Err(retry_after.max(1))
+            Err(retry_after)
         } else {
             Ok(())
         }
     }
 
-    fn hit_locally(&self, key: String, window: u64) -> u64 {
+    /// Whether one more hit would still be within the limit, without counting it (for limits
+    /// that count only failures). `Err(seconds)` when not. Blocking (Memcached).
+    pub fn peek(&self, limit: Limit, subject: &str) -> Result<(), u64> {
+        let (count, retry_after) = self.add(limit, subject, 0);
+        if count >= limit.max {
+            Err(retry_after)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Adds `by` to the window's counter: (count now, seconds until the window ends).
+    fn add(&self, limit: Limit, subject: &str, by: u64) -> (u64, u64) {
+        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let window = now / limit.window_secs;
+        let retry_after = ((window + 1) * limit.window_secs - now).max(1);
+        let key = format!("rl:{}:{}:{}", limit.name, subject, window);
+        // Memcached keys may not hold spaces or control characters, and are at most 250 bytes.
+        let key: String = key.chars().map(|c| if c.is_ascii_graphic() { c } else { '_' }).take(200).collect();
+        let count = match self.cache.incr(&key, by, (limit.window_secs + 1) as u32) {
+            Ok(count) => count,
+            Err(_) => self.add_locally(key, window, by),
+        };
+        (count, retry_after)
+    }
+
+    fn add_locally(&self, key: String, window: u64, by: u64) -> u64 {
         let Ok(mut map) = self.local.lock() else { return 0 };
         if map.len() > 100_000 {
             // Old windows are never read again.
@@ -55,7 +72,7 @@ impl RateLimiter {
             map.retain(|k, _| k.ends_with(&suffix));
         }
         let count = map.entry(key).or_insert(0);
-        *count += 1;
+        *count += by;
         *count
     }
 }
@@ -75,5 +92,18 @@ mod tests {
         let retry = limiter.hit(limit, "ip").expect_err("fourth hit is over the limit");
         assert!((1..=60).contains(&retry));
         assert!(limiter.hit(limit, "other-ip").is_ok(), "subjects are counted apart");
+    }
+
+    #[test]
+    fn peeking_does_not_count() {
+        let limiter = RateLimiter::new(Cache::new("memcache://127.0.0.1:1", "t:"));
+        let limit = Limit { name: "failures", max: 2, window_secs: 60 };
+        for _ in 0..5 {
+            assert!(limiter.peek(limit, "acct").is_ok());
+        }
+        limiter.hit(limit, "acct").expect("first");
+        assert!(limiter.peek(limit, "acct").is_ok(), "one left");
+        limiter.hit(limit, "acct").expect("second");
+        assert!(limiter.peek(limit, "acct").is_err(), "used up");
     }
 }

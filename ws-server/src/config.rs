@@ -33,6 +33,12 @@ pub struct Tuning {
     pub close_timeout: Duration,
     /// Kernel send buffer of each socket (bytes; the kernel doubles it).
     pub socket_send_buffer: u32,
+    /// How often every open socket's session is checked to still be live (a socket whose session
+    /// ended while this node missed the `session.revoked` event is closed with 4001). At most an
+    /// access token's lifetime, so a socket never outlives what its session could still do.
+    pub session_check: Duration,
+    /// Sockets one user may hold on this node; one more is refused with 429 `too_many_sockets`.
+    pub max_sockets_per_user: usize,
 }
 
 impl Default for Tuning {
@@ -50,13 +56,15 @@ impl Default for Tuning {
             bind_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(10),
             socket_send_buffer: 128 * 1024,
+            session_check: Duration::from_secs(shared::auth::ACCESS_TTL_SECS as u64),
+            max_sockets_per_user: 20,
         }
     }
 }
 
 impl Tuning {
     /// `WS_OUTBOUND_QUEUE`, `WS_MAX_FRAME_BYTES`, `WS_SOCKET_SEND_BUFFER`, `WS_QUEUE_MAX_LENGTH`,
-    /// `PRESENCE_TTL_MS`, `PRESENCE_SWEEP_MS`.
+    /// `PRESENCE_TTL_MS`, `PRESENCE_SWEEP_MS`, `WS_SESSION_CHECK_MS`, `WS_MAX_SOCKETS_PER_USER`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
     }
@@ -73,6 +81,12 @@ impl Tuning {
             presence_sweep: Duration::from_millis(number(&lookup, "PRESENCE_SWEEP_MS", ms(d.presence_sweep))?.max(100)),
             socket_send_buffer: number(&lookup, "WS_SOCKET_SEND_BUFFER", u64::from(d.socket_send_buffer))?
                 .clamp(4096, 16 << 20) as u32,
+            // Never longer than an access token lives (the point of the check), never a busy loop.
+            session_check: Duration::from_millis(
+                number(&lookup, "WS_SESSION_CHECK_MS", ms(d.session_check))?.clamp(100, ms(d.session_check)),
+            ),
+            max_sockets_per_user: number(&lookup, "WS_MAX_SOCKETS_PER_USER", d.max_sockets_per_user as u64)?.max(1)
+                as usize,
             ..d
         })
     }
@@ -108,5 +122,8 @@ mod tests {
         assert_eq!((Tuning::default().queue_max_length, t.queue_max_length), (20_000, 100), "at least 100");
         let err = Tuning::from_lookup(|k| (k == "WS_OUTBOUND_QUEUE").then(|| "many".into())).expect_err("invalid");
         assert_eq!(err.var, "WS_OUTBOUND_QUEUE");
+        assert_eq!(t.session_check, Duration::from_secs(15 * 60), "an access token's lifetime");
+        let t = Tuning::from_lookup(|k| (k == "WS_SESSION_CHECK_MS").then(|| "3600000".into())).expect("valid");
+        assert_eq!(t.session_check, Duration::from_secs(15 * 60), "never longer");
     }
 }

@@ -94,13 +94,13 @@ pub enum Install {
     Gone,
 }
 
-/// A session as the reload after a broker reconnect sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionInfo {
-    pub id: SessionId,
-    pub user_id: i64,
-    pub device: Option<uuid::Uuid>,
-    pub token_version: Option<i32>,
+/// Why a socket is not let in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("this node is shutting down, connect to another one")]
+    ShuttingDown,
+    #[error("too many open connections for this user (at most {0} per node); close one first")]
+    TooManySockets(usize),
 }
 
 /// Returned when a session leaves.
@@ -114,9 +114,7 @@ pub struct Departure {
 struct SessionEntry {
     user_id: i64,
     /// The signed-in device (refresh-token family) whose ticket opened it.
-    device: Option<uuid::Uuid>,
-    /// The user's token version when the socket was set up (None: not read yet).
-    token_version: Option<i32>,
+    device: uuid::Uuid,
     tx: mpsc::Sender<Outbound>,
     closer: Closer,
     ready: bool,
@@ -175,24 +173,27 @@ impl Hub {
 
     // ---- sessions -------------------------------------------------------------------------
 
-    /// `None` while shutting down.
+    /// Refused while shutting down, or when the user holds `max_per_user` sessions here.
     pub fn register(
         &self,
         user_id: i64,
-        device: Option<uuid::Uuid>,
+        device: uuid::Uuid,
         tx: mpsc::Sender<Outbound>,
         closer: Closer,
-    ) -> Option<SessionId> {
+        max_per_user: usize,
+    ) -> Result<SessionId, Refused> {
         let mut guard = self.lock();
         let s = &mut *guard;
         if s.shutting_down {
-            return None;
+            return Err(Refused::ShuttingDown);
+        }
+        if s.users.get(&user_id).is_some_and(|u| u.sessions.len() >= max_per_user) {
+            return Err(Refused::TooManySockets(max_per_user));
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let entry = SessionEntry {
             user_id,
             device,
-            token_version: None,
             tx,
             closer,
             ready: false,
@@ -207,7 +208,7 @@ impl Hub {
             self.dirty.notify_one();
         }
         s.update_gauges();
-        Some(id)
+        Ok(id)
     }
 
     pub fn unregister(&self, id: SessionId) -> Option<Departure> {
@@ -252,27 +253,6 @@ impl Hub {
         s.sessions.get(&id).is_some_and(|e| push(e, item))
     }
 
-    /// Remembers the user's token version read when the session was set up.
-    pub fn set_token_version(&self, id: SessionId, version: i32) {
-        if let Some(entry) = self.lock().sessions.get_mut(&id) {
-            entry.token_version = Some(version);
-        }
-    }
-
-    pub fn sessions(&self) -> Vec<SessionInfo> {
-        let s = self.lock();
-        s.sessions
-            .iter()
-            .map(|(&id, e)| SessionInfo { id, user_id: e.user_id, device: e.device, token_version: e.token_version })
-            .collect()
-    }
-
-    /// Closes these sessions with `code`. Returns how many were still open.
-    pub fn close_sessions(&self, ids: &[SessionId], code: CloseCode, description: &str) -> usize {
-        let s = self.lock();
-        ids.iter().filter_map(|id| s.sessions.get(id)).filter(|e| e.closer.close(code, description)).count()
-    }
-
     /// Every local user with its membership generation (see [`Hub::install_groups`]).
     pub fn local_users(&self) -> Vec<(i64, u64)> {
         self.lock().users.iter().map(|(&uid, u)| (uid, u.generation)).collect()
@@ -306,9 +286,16 @@ impl Hub {
         let ids = s.users.get(&user_id).map(|u| u.sessions.iter().copied().collect::<Vec<_>>()).unwrap_or_default();
         ids.iter()
             .filter_map(|id| s.sessions.get(id))
-            .filter(|e| devices.is_none_or(|list| e.device.is_some_and(|d| list.contains(&d))))
+            .filter(|e| devices.is_none_or(|list| list.contains(&e.device)))
             .filter(|e| e.closer.close(code, description))
             .count()
+    }
+
+    /// Every (user, device) with a socket here, once each (for the periodic session check).
+    pub fn devices(&self) -> Vec<(i64, uuid::Uuid)> {
+        let s = self.lock();
+        let unique: HashSet<(i64, uuid::Uuid)> = s.sessions.values().map(|e| (e.user_id, e.device)).collect();
+        unique.into_iter().collect()
     }
 
     // ---- fan-out --------------------------------------------------------------------------
@@ -743,7 +730,7 @@ mod tests {
     fn session(hub: &Hub, user_id: i64, capacity: usize) -> (SessionId, mpsc::Receiver<Outbound>, Closer) {
         let (tx, rx) = mpsc::channel(capacity);
         let closer = Closer::default();
-        let id = hub.register(user_id, None, tx, closer.clone()).expect("registered");
+        let id = hub.register(user_id, uuid::Uuid::new_v4(), tx, closer.clone(), 8).expect("registered");
         (id, rx, closer)
     }
 
@@ -777,6 +764,23 @@ mod tests {
         ops.sort_by_key(|op| format!("{op:?}"));
         assert_eq!(ops, vec![BindOp::Unbind("group.7".into()), BindOp::Unbind("user.1".into())]);
         assert!(!hub.all_bound(&["user.1".into()]), "unbinding keys leave the bound set at once");
+    }
+
+    #[test]
+    fn sockets_per_user_are_capped_and_a_leaving_one_makes_room() {
+        let hub = Hub::default();
+        let register = |user| {
+            let (tx, _rx) = mpsc::channel(1);
+            hub.register(user, uuid::Uuid::new_v4(), tx, Closer::default(), 2)
+        };
+        let first = register(1).expect("first");
+        register(1).expect("second");
+        assert_eq!(register(1), Err(Refused::TooManySockets(2)));
+        assert!(register(2).is_ok(), "per user");
+        hub.unregister(first);
+        assert!(register(1).is_ok());
+        hub.shutdown(CloseCode::Restart, "bye");
+        assert_eq!(register(3), Err(Refused::ShuttingDown));
     }
 
     #[test]

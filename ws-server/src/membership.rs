@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use shared::db::schema::{conversations, group_members, refresh_tokens, users};
+use shared::db::schema::{conversations, group_members, users};
 use shared::db::{self, PgPool};
 use shared::models::contact::Block;
 use shared::models::privacy;
@@ -160,16 +160,13 @@ pub async fn blocked_between(pool: &PgPool, a: i64, b: i64) -> shared::Result<bo
 pub struct UserSettings {
     /// The user turned read receipts off.
     pub hides_reads: bool,
-    /// Access tokens older than this were refused (sessions ended), see `api-server`'s token gate.
-    pub token_version: i32,
 }
 
 /// `None`: no such user.
 pub async fn user_settings(pool: &PgPool, user_id: i64) -> shared::Result<Option<UserSettings>> {
     db::run(pool, move |conn| {
-        let row: Option<(bool, i32)> =
-            users::table.find(user_id).select((users::read_receipts, users::token_version)).first(conn).optional()?;
-        Ok(row.map(|(read_receipts, token_version)| UserSettings { hides_reads: !read_receipts, token_version }))
+        let row: Option<bool> = users::table.find(user_id).select(users::read_receipts).first(conn).optional()?;
+        Ok(row.map(|read_receipts| UserSettings { hides_reads: !read_receipts }))
     })
     .await
 }
@@ -179,14 +176,12 @@ pub async fn user_settings(pool: &PgPool, user_id: i64) -> shared::Result<Option
 pub struct Reread {
     /// Groups of each user (users in no group are missing).
     pub groups: HashMap<i64, HashSet<i64>>,
-    /// Of the devices asked about, those whose refresh-token family is still live.
-    pub live_devices: HashSet<uuid::Uuid>,
     /// Each existing user's settings.
     pub settings: HashMap<i64, UserSettings>,
 }
 
-/// Reads groups and settings of `users`, and which of `devices` are still signed in.
-pub async fn reread(pool: &PgPool, users: Vec<i64>, devices: Vec<uuid::Uuid>) -> shared::Result<Reread> {
+/// Reads groups and settings of `users`.
+pub async fn reread(pool: &PgPool, users: Vec<i64>) -> shared::Result<Reread> {
     db::run(pool, move |conn| {
         let mut groups: HashMap<i64, HashSet<i64>> = HashMap::new();
         let rows: Vec<(i64, i64)> = group_members::table
@@ -196,25 +191,13 @@ pub async fn reread(pool: &PgPool, users: Vec<i64>, devices: Vec<uuid::Uuid>) ->
         for (user, group) in rows {
             groups.entry(user).or_default().insert(group);
         }
-        let live_devices: Vec<uuid::Uuid> = refresh_tokens::table
-            .filter(refresh_tokens::family_id.eq_any(&devices))
-            .filter(refresh_tokens::revoked_at.is_null())
-            .filter(refresh_tokens::expires_at.gt(diesel::dsl::now))
-            .select(refresh_tokens::family_id)
-            .distinct()
-            .load(conn)?;
-        let settings: Vec<(i64, bool, i32)> = users::table
-            .filter(users::id.eq_any(&users))
-            .select((users::id, users::read_receipts, users::token_version))
-            .load(conn)?;
+        let settings: Vec<(i64, bool)> =
+            users::table.filter(users::id.eq_any(&users)).select((users::id, users::read_receipts)).load(conn)?;
         Ok(Reread {
             groups,
-            live_devices: live_devices.into_iter().collect(),
             settings: settings
                 .into_iter()
-                .map(|(id, read_receipts, token_version)| {
-                    (id, UserSettings { hides_reads: !read_receipts, token_version })
-                })
+                .map(|(id, read_receipts)| (id, UserSettings { hides_reads: !read_receipts }))
                 .collect(),
         })
     })

@@ -7,9 +7,13 @@
 //! queue and a [`Closer`]; the hub holds the queue's sender and the same `Closer`.
 //!
 //! # Lifecycle
-//! upgrade (ticket and Origin checked) -> register in the hub -> `user.<uid>` and `presence.*`
-//! bound -> the user's groups loaded (unless another socket of the user already did) -> their
-//! `group.<gid>` keys bound -> `ready {session_id, heartbeat_ms}` -> presence join -> read loop.
+//! upgrade (ticket and Origin checked) -> [`admit`]: registered in the hub (within the user's
+//! socket cap) -> handshake -> [`start`] -> `user.<uid>` and `presence.*` bound -> the session
+//! checked once more (a sign-out that happened before the binding is not missed: either it is
+//! seen now or its `session.revoked` arrives) -> the user's groups loaded (unless another socket
+//! of the user already did) -> their `group.<gid>` keys bound -> `ready {session_id,
+//! heartbeat_ms}` -> presence join -> read loop. [`crate::revalidate`] re-checks the session
+//! periodically until the socket closes.
 //! Any side may close: the first reason wins ([`crate::close`] lists the codes); the reader
 //! then unregisters (dropping bindings nobody else needs) and the writer sends the close frame.
 //!
@@ -35,31 +39,46 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::close::{Closer, HEARTBEAT_TIMEOUT, SESSION_REVOKED};
-use crate::hub::{Frame, Outbound, SessionId};
+use crate::hub::{Frame, Outbound, Refused, SessionId};
 use crate::membership::{self, LoadError};
+use crate::revalidate;
 use crate::state::AppState;
 use crate::ticket::Admitted;
 use crate::typing::{self, RateLimit, TypingError};
 
-/// Starts the reader and writer of an upgraded socket.
-pub fn start(state: AppState, admitted: Admitted, session: Session, stream: MessageStream) {
-    let (tx, rx) = mpsc::channel(state.tuning.outbound_queue);
-    let closer = Closer::default();
-    actix_web::rt::spawn(write_loop(session, rx, closer.clone(), state.tuning.close_timeout));
-    actix_web::rt::spawn(run(state, admitted, stream, tx, closer));
+/// A socket let in before its handshake: registered in the hub (so it counts against the
+/// user's cap) with its queue. Dropped without [`start`], it leaves the hub again.
+pub struct Admission {
+    registration: Registration,
+    admitted: Admitted,
+    tx: mpsc::Sender<Outbound>,
+    rx: mpsc::Receiver<Outbound>,
 }
 
-async fn run(state: AppState, admitted: Admitted, stream: MessageStream, tx: mpsc::Sender<Outbound>, closer: Closer) {
+/// Registers a socket of a redeemed ticket; refused while shutting down or over the cap.
+pub fn admit(state: &AppState, admitted: Admitted) -> Result<Admission, Refused> {
+    let (tx, rx) = mpsc::channel(state.tuning.outbound_queue);
+    let closer = Closer::default();
+    let max = state.tuning.max_sockets_per_user;
+    let id = state.hub.register(admitted.user_id, admitted.session, tx.clone(), closer.clone(), max)?;
+    Ok(Admission { registration: Registration { state: state.clone(), id, closer }, admitted, tx, rx })
+}
+
+/// Starts the reader and writer of an upgraded socket.
+pub fn start(admission: Admission, session: Session, stream: MessageStream) {
+    let Admission { registration, admitted, tx, rx } = admission;
+    let close_timeout = registration.state.tuning.close_timeout;
+    actix_web::rt::spawn(write_loop(session, rx, registration.closer.clone(), close_timeout));
+    actix_web::rt::spawn(run(registration, admitted, stream, tx));
+}
+
+async fn run(registration: Registration, admitted: Admitted, stream: MessageStream, tx: mpsc::Sender<Outbound>) {
     let Admitted { user_id, session: device } = admitted;
-    let Some(id) = state.hub.register(user_id, device, tx.clone(), closer.clone()) else {
-        closer.close(CloseCode::Restart, "server restarting");
-        return;
-    };
-    let _registration = Registration { state: state.clone(), id, closer: closer.clone() };
+    let (state, id, closer) = (registration.state.clone(), registration.id, registration.closer.clone());
     let setup = tokio::select! {
         // Boxed (here and for each client frame below): the states of these rarely-live futures
         // would otherwise stay inside every idle session's task (3.8 KiB instead of 2.4 KiB).
-        r = Box::pin(establish(&state, id, user_id)) => r,
+        r = Box::pin(establish(&state, user_id, device)) => r,
         _ = closer.closed() => return,
     };
     if let Err(e) = setup {
@@ -77,12 +96,17 @@ async fn run(state: AppState, admitted: Admitted, stream: MessageStream, tx: mps
     tracing::debug!(user_id, session_id, "socket ready");
     let typing = RateLimit::per_second(state.tuning.typing_per_second);
     Reader { state, id, user_id, closer, typing, tx }.read(stream).await;
+    // `registration` leaves the hub here (or at any return above).
 }
 
 #[derive(Debug, thiserror::Error)]
 enum SetupError {
     #[error("the broker bindings of this connection are not in place")]
     Unbound,
+    #[error("session revoked")]
+    Revoked,
+    #[error("checking the session failed: {0}")]
+    Check(shared::Error),
     #[error(transparent)]
     Membership(#[from] LoadError),
     #[error("the account no longer exists")]
@@ -93,18 +117,23 @@ impl SetupError {
     fn close_code(&self) -> CloseCode {
         match self {
             SetupError::Unbound => CloseCode::Again,
-            SetupError::Membership(_) => CloseCode::Error,
-            SetupError::NoUser => CloseCode::Other(SESSION_REVOKED),
+            SetupError::Revoked | SetupError::NoUser => CloseCode::Other(SESSION_REVOKED),
+            SetupError::Check(_) | SetupError::Membership(_) => CloseCode::Error,
         }
     }
 }
 
 /// Bindings for the user, then the user's groups, then theirs: `ready` promises all of them.
-async fn establish(state: &AppState, id: SessionId, user_id: i64) -> Result<(), SetupError> {
+async fn establish(state: &AppState, user_id: i64, device: uuid::Uuid) -> Result<(), SetupError> {
     let (hub, wait) = (&state.hub, state.tuning.bind_timeout);
     let base = [routing::user(user_id), routing::PRESENCE_ALL.to_owned()];
     if !hub.wait_bound(&base, wait).await {
         return Err(SetupError::Unbound);
+    }
+    // Checked after `user.<uid>` is bound: a sign-out committed since the ticket was redeemed is
+    // either seen here or announced on that key.
+    if !revalidate::is_live(&state.pool, user_id, device).await.map_err(SetupError::Check)? {
+        return Err(SetupError::Revoked);
     }
     // Loaded after `user.<uid>` is bound, so no membership event can fall between the two.
     if !matches!(hub.membership_generation(user_id), Some((_, true))) {
@@ -113,12 +142,10 @@ async fn establish(state: &AppState, id: SessionId, user_id: i64) -> Result<(), 
     if !hub.wait_bound(&hub.keys_of(user_id), wait).await {
         return Err(SetupError::Unbound);
     }
-    // After `presence.*` and `user.<uid>` are bound: later changes arrive as events (and a
-    // reconnect compares the token version read here with the current one).
+    // After `presence.*` and `user.<uid>` are bound: later changes arrive as events.
     let settings = membership::user_settings(&state.pool, user_id).await.map_err(LoadError::from)?;
     let settings = settings.ok_or(SetupError::NoUser)?;
     hub.set_hides_reads(user_id, settings.hides_reads);
-    hub.set_token_version(id, settings.token_version);
     Ok(())
 }
 

@@ -99,10 +99,13 @@ impl Application {
             format!("ws.{}.publish", state.settings.node_id),
             stopped.clone(),
         );
+        let revalidate =
+            crate::revalidate::run(hub.clone(), state.pool.clone(), state.tuning.session_check, stopped.clone());
         let tasks = vec![
             tokio::spawn(consumer.run(stopped.clone())),
             tokio::spawn(publishing),
             tokio::spawn(presence.run(stopped)),
+            tokio::spawn(revalidate),
         ];
         let metrics = shared::metrics::install("ws-server", &state.settings.node_id);
         shared::metrics::describe("ws-server");

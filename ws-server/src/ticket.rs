@@ -1,5 +1,10 @@
 //! WebSocket tickets: a JWT (aud `ws`, 30 s) issued by api-server, good for one connection.
 //!
+//! A ticket names the session (refresh-token family) it was minted for and the user's token
+//! version at that moment. It is refused when the session has ended or the version is no longer
+//! current (logout, a device signed out, a password reset, a suspension since it was minted),
+//! through the same gate api-server applies to access tokens ([`shared::token_gate`]).
+//!
 //! Single use is enforced cluster-wide with Memcached `add wst:<jti>`. When Memcached is
 //! unreachable the node falls back to a local set of used ids: a replay of the same ticket on
 //! *another* node within its 30 s lifetime is then possible (accepted degradation).
@@ -9,6 +14,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use shared::auth::{TokenError, AUD_WS};
+use shared::token_gate;
 
 use crate::state::AppState;
 
@@ -22,12 +28,14 @@ pub enum TicketError {
     Missing,
     #[error("the ticket has expired")]
     Expired,
-    #[error("the ticket is not valid")]
+    #[error("the ticket is not valid, or its session has ended")]
     Invalid,
     #[error("the ticket was already used")]
     Reused,
     #[error("too many connections right now, retry shortly")]
     Overloaded,
+    #[error("the session of this ticket cannot be checked right now, retry shortly")]
+    Unverifiable,
 }
 
 /// Who a redeemed ticket lets in.
@@ -35,7 +43,7 @@ pub enum TicketError {
 pub struct Admitted {
     pub user_id: i64,
     /// The session (signed-in device) the ticket was issued to.
-    pub session: Option<uuid::Uuid>,
+    pub session: uuid::Uuid,
 }
 
 /// Checks the ticket and uses it up.
@@ -46,8 +54,20 @@ pub async fn redeem(state: &AppState, ticket: Option<&str>) -> Result<Admitted, 
         TokenError::Invalid => TicketError::Invalid,
     })?;
     let user_id = claims.user_id().ok_or(TicketError::Invalid)?;
+    // Every ticket api-server mints names its session: one without is not ours.
+    let session = claims.sid.ok_or(TicketError::Invalid)?;
     if claims.jti.is_empty() {
         return Err(TicketError::Invalid);
+    }
+    let (cache, pool, version) = (state.cache.clone(), state.pool.clone(), claims.ver);
+    match tokio::task::spawn_blocking(move || token_gate::admits(&cache, &pool, user_id, version, session)).await {
+        Ok(Ok(true)) => {}
+        Ok(Ok(false)) => return Err(TicketError::Invalid),
+        Ok(Err(e)) => {
+            tracing::warn!(user_id, error = %e, "ticket's session could not be checked");
+            return Err(TicketError::Unverifiable);
+        }
+        Err(_) => return Err(TicketError::Unverifiable),
     }
     let (cache, key) = (state.cache.clone(), format!("wst:{}", claims.jti));
     let fresh = match tokio::task::spawn_blocking(move || cache.add(&key, "1", REMEMBER.as_secs() as u32)).await {
@@ -55,7 +75,7 @@ pub async fn redeem(state: &AppState, ticket: Option<&str>) -> Result<Admitted, 
         _ => state.used_tickets.insert(&claims.jti).ok_or(TicketError::Overloaded)?,
     };
     if fresh {
-        Ok(Admitted { user_id, session: claims.sid })
+        Ok(Admitted { user_id, session })
     } else {
         Err(TicketError::Reused)
     }

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::domain::sessions;
 use crate::domain::validate;
-use crate::token_gate;
+use shared::token_gate;
 
 pub const ROLE_ADMIN: &str = "admin";
 pub const ROLE_USER: &str = "user";

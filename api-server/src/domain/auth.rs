@@ -2,22 +2,34 @@
 //!
 //! A session is a refresh-token *family*. Every refresh replaces the presented token with a new
 //! one in the same family; presenting a token that was already replaced means it was copied, so
-//! the whole family is revoked (the thief and the owner both have to log in again).
+//! the whole family is revoked (the thief and the owner both have to log in again) — except
+//! once within [`REPLAY_GRACE_SECS`] of the rotation, when the answer was most likely lost (a
+//! dropped connection, two tabs refreshing at once): that replay gets the same pair again. The
+//! successor is derived from the presented token with the server's key
+//! ([`shared::auth::TokenKeys::successor`]), so nothing usable is stored to answer it.
+//!
+//! Concurrency: every change to a user's sessions (refresh, logout, sign-out, password reset,
+//! suspension) locks the user's row first ([`User::lock`]), so a rotation can never insert a new
+//! token behind the back of a revocation running at the same time (READ COMMITTED would let the
+//! revocation miss the row inserted by a rotation that held the old token's lock).
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
 use shared::api::{SecondFactorDto, TokensDto};
-use shared::auth::{self, SessionRef, ACCESS_TTL_SECS, AUD_API, AUD_MFA, MFA_TTL_SECS};
+use shared::auth::{self, SessionRef, TokenKeys, ACCESS_TTL_SECS, AUD_API, AUD_MFA, MFA_TTL_SECS};
 use shared::models::refresh_token::{NewRefreshToken, RefreshToken};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
 
-use crate::domain::email;
 use crate::domain::validate::{self, Checks, Email, Password, Username};
+use crate::domain::{email, reauth, sessions};
+use crate::routes::limits;
 use crate::state::AppState;
 
 pub const REFRESH_TTL_DAYS: i64 = 30;
+/// How long after a rotation the spent token may be presented once more and get the same pair.
+pub const REPLAY_GRACE_SECS: i64 = 10;
 
 /// Where a session was started from (shown in the sessions list).
 #[derive(Debug, Clone)]
@@ -115,6 +127,9 @@ pub async fn login(
 ) -> Result<LoginOutcome, Error> {
     let invalid = || Error::unauthorized("invalid_credentials", "wrong username or password");
     let name = username.to_lowercase();
+    // Failures are counted per name whether or not an account has it (no existence oracle).
+    let (limit, account) = (limits::login_failures(state), account_subject(&name));
+    limits::ensure_left(state, limit, account.clone()).await?;
     // PostgreSQL text cannot hold NUL: such a name matches nobody and must not reach the query.
     let user = match name.contains('\0') {
         true => None,
@@ -122,14 +137,20 @@ pub async fn login(
     };
     // Verify against a dummy hash when the user does not exist: the same time either way.
     let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| auth::dummy_password_hash().to_owned());
-    let password = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(|e| Error::internal(anyhow::anyhow!("verify task: {e}")))?;
+    let ok = reauth::password_matches(password.to_owned(), hash).await?;
     match user {
         Some(user) if ok => proven(state, &user, client).await,
-        _ => Err(invalid()),
+        _ => {
+            limits::record(state, limit, account).await;
+            Err(invalid())
+        }
     }
+}
+
+/// What the account's failed password checks are counted under: its name, lower-cased and
+/// hashed (any text makes one valid Memcached key, and no two names share one).
+pub(crate) fn account_subject(username: &str) -> String {
+    format!("acct:{}", auth::hash_token(&username.to_lowercase()))
 }
 
 /// After a first factor (a password or an OpenID provider): refused when suspended, the
@@ -157,9 +178,13 @@ pub(crate) async fn sign_in(state: &AppState, user: &User, client: ClientInfo) -
 }
 
 pub async fn refresh(state: &AppState, presented: String, client: ClientInfo) -> Result<TokensDto, Error> {
-    let outcome = db::run(&state.pool, move |conn| conn.transaction(|conn| rotate(conn, &presented, &client))).await?;
+    let keys = state.keys.clone();
+    let outcome =
+        db::run(&state.pool, move |conn| conn.transaction(|conn| rotate(conn, &keys, &presented, &client))).await?;
     match outcome {
-        Rotation::Rotated { user, refresh_token, family } => Ok(tokens(state, &user, refresh_token, family)),
+        Rotation::Rotated { user, refresh_token, family, rotated_at } => {
+            Ok(tokens_of_rotation(state, &user, refresh_token, family, rotated_at))
+        }
         Rotation::Reused => {
             tracing::warn!("refresh token reuse detected: family revoked");
             Err(Error::unauthorized("refresh_token_reused", "this refresh token was already used; log in again"))
@@ -170,15 +195,19 @@ pub async fn refresh(state: &AppState, presented: String, client: ClientInfo) ->
     }
 }
 
-/// Revokes the session the token belongs to. Unknown tokens are ignored (logout is idempotent).
+/// Signs the session of this refresh token out, like signing a device out: its tokens revoked,
+/// access tokens refused, `session.revoked` announced so its sockets close on every node.
+/// Unknown tokens are ignored (logout is idempotent).
 pub async fn logout(state: &AppState, presented: String) -> Result<(), Error> {
-    db::run(&state.pool, move |conn| {
-        if let Some(token) = RefreshToken::find_for_update(conn, &auth::hash_token(&presented))? {
-            RefreshToken::revoke_family(conn, token.family_id)?;
-        }
-        Ok(())
-    })
-    .await
+    let cache = state.cache.clone();
+    state
+        .write(move |conn| {
+            if let Some(token) = RefreshToken::find_by_hash(conn, &auth::hash_token(&presented))? {
+                sessions::end(conn, &cache, token.user_id, &[token.family_id])?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 enum Rotation {
@@ -186,19 +215,25 @@ enum Rotation {
         user: Box<User>,
         refresh_token: String,
         family: uuid::Uuid,
+        rotated_at: DateTime<Utc>,
     },
     /// Committed: the family is revoked. The caller answers 401.
     Reused,
     Invalid,
 }
 
-fn rotate(conn: &mut PgConnection, presented: &str, client: &ClientInfo) -> Result<Rotation, Error> {
-    let Some(old) = RefreshToken::find_for_update(conn, &auth::hash_token(presented))? else {
+fn rotate(conn: &mut PgConnection, keys: &TokenKeys, presented: &str, client: &ClientInfo) -> Result<Rotation, Error> {
+    let hash = auth::hash_token(presented);
+    let Some(found) = RefreshToken::find_by_hash(conn, &hash)? else {
+        return Ok(Rotation::Invalid);
+    };
+    // The user's row before the token's, in the order every revocation takes them.
+    User::lock(conn, found.user_id)?;
+    let Some(old) = RefreshToken::find_for_update(conn, &hash)? else {
         return Ok(Rotation::Invalid);
     };
     if old.replaced_by.is_some() {
-        RefreshToken::revoke_family(conn, old.family_id)?;
-        return Ok(Rotation::Reused);
+        return replayed(conn, keys, presented, &old);
     }
     if !old.is_active(Utc::now()) {
         return Ok(Rotation::Invalid);
@@ -208,11 +243,34 @@ fn rotate(conn: &mut PgConnection, presented: &str, client: &ClientInfo) -> Resu
         RefreshToken::revoke_family(conn, old.family_id)?;
         return Ok(Rotation::Invalid);
     }
-    let token = auth::new_opaque_token();
-    let hash = auth::hash_token(&token);
-    let new = RefreshToken::insert(conn, &new_token(old.user_id, old.family_id, &hash, client))?;
-    RefreshToken::mark_replaced(conn, old.id, new.id)?;
-    Ok(Rotation::Rotated { user: Box::new(user), refresh_token: token, family: old.family_id })
+    let token = keys.successor(presented);
+    let new = RefreshToken::insert(conn, &new_token(old.user_id, old.family_id, &auth::hash_token(&token), client))?;
+    let rotated_at = RefreshToken::mark_replaced(conn, old.id, new.id)?;
+    Ok(Rotation::Rotated { user: Box::new(user), refresh_token: token, family: old.family_id, rotated_at })
+}
+
+/// A spent token again: the same successor once within the grace window while that successor
+/// is still the session's live token; otherwise it was copied and the family is revoked.
+fn replayed(conn: &mut PgConnection, keys: &TokenKeys, presented: &str, old: &RefreshToken) -> Result<Rotation, Error> {
+    let forgiven = match (old.revoked_at, old.replay_answered_at, old.replaced_by) {
+        (Some(rotated_at), None, Some(successor_id))
+            if Utc::now() - rotated_at <= Duration::seconds(REPLAY_GRACE_SECS) =>
+        {
+            let token = keys.successor(presented);
+            RefreshToken::find(conn, successor_id)?
+                .filter(|s| s.is_active(Utc::now()) && s.token_hash == auth::hash_token(&token))
+                .map(|_| (token, rotated_at))
+        }
+        _ => None,
+    };
+    let Some((refresh_token, rotated_at)) = forgiven else {
+        RefreshToken::revoke_family(conn, old.family_id)?;
+        return Ok(Rotation::Reused);
+    };
+    RefreshToken::mark_replay_answered(conn, old.id)?;
+    let user = User::find(conn, old.user_id)?;
+    tracing::info!(user_id = user.id, "refresh token replayed within the grace window: same pair again");
+    Ok(Rotation::Rotated { user: Box::new(user), refresh_token, family: old.family_id, rotated_at })
 }
 
 /// A new session (family); returns the opaque refresh token and the family.
@@ -242,8 +300,28 @@ fn new_token<'a>(
 
 fn tokens(state: &AppState, user: &User, refresh_token: String, family: uuid::Uuid) -> TokensDto {
     let session = SessionRef { version: user.token_version, id: Some(family) };
+    let access_token = state.keys.issue_for(user.id, AUD_API, ACCESS_TTL_SECS, session);
+    tokens_dto(user, access_token, refresh_token)
+}
+
+/// The pair of a rotation: the access token is issued at the rotation's time with an id derived
+/// from the refresh token, so a forgiven replay repeats it byte for byte.
+fn tokens_of_rotation(
+    state: &AppState,
+    user: &User,
+    refresh_token: String,
+    family: uuid::Uuid,
+    rotated_at: DateTime<Utc>,
+) -> TokensDto {
+    let session = SessionRef { version: user.token_version, id: Some(family) };
+    let jti = auth::derived_id(&refresh_token);
+    let access_token = state.keys.issue_at(user.id, AUD_API, ACCESS_TTL_SECS, session, rotated_at.timestamp(), jti);
+    tokens_dto(user, access_token, refresh_token)
+}
+
+fn tokens_dto(user: &User, access_token: String, refresh_token: String) -> TokensDto {
     TokensDto {
-        access_token: state.keys.issue_for(user.id, AUD_API, ACCESS_TTL_SECS, session),
+        access_token,
         refresh_token,
         token_type: "Bearer".into(),
         expires_in: ACCESS_TTL_SECS,

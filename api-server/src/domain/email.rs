@@ -29,11 +29,11 @@ use shared::models::email_token::{EmailToken, NewEmailToken, PURPOSE_RESET, PURP
 use shared::models::user::User;
 use shared::{db, Error};
 
-use crate::domain::sessions;
 use crate::domain::validate::{Email, Password};
+use crate::domain::{reauth, sessions};
 use crate::mail::Mail;
 use crate::state::AppState;
-use crate::token_gate;
+use shared::token_gate;
 
 pub const VERIFY_TTL_HOURS: i64 = 24;
 pub const RESET_TTL_MINUTES: i64 = 60;
@@ -115,11 +115,7 @@ fn address_changed_mail(to: &str, username: &str, new_address: &str) -> Mail {
 /// `PUT /me/email`: a new address (unverified until its link is opened); needs the password.
 pub async fn change(state: &AppState, me: i64, address: Email, password: String) -> Result<MeDto, Error> {
     let user = db::run(&state.pool, move |conn| Ok(User::find(conn, me)?)).await?;
-    let hash = user.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(|e| Error::internal(anyhow::anyhow!("verify task: {e}")))?;
-    if !ok {
+    if !reauth::password_matches(password, user.password_hash).await? {
         return Err(Error::forbidden("invalid_password", "the password is wrong"));
     }
     let public_url = state.settings.public_url.clone();

@@ -17,6 +17,7 @@ pub mod oidc;
 pub mod presence;
 pub mod privacy;
 pub mod reactions;
+pub mod reauth;
 pub mod receipts;
 pub mod reports;
 pub mod retention;

@@ -16,8 +16,12 @@
 //!    made unique; the address is kept when no other account has it, verified if the provider
 //!    verified it). A suspended account is refused.
 //! 4. A one-time code (60 s, stored hashed) is handed to the web client in the redirect to
-//!    `{PUBLIC_URL}/oidc?code=…`; [`complete`] trades it for the same answer as a password login,
-//!    including the second step when two-factor authentication is on.
+//!    `{PUBLIC_URL}/oidc?code=…`, and bound to this browser: the same answer sets a random
+//!    value in a cookie ([`BINDING_COOKIE`]) whose hash is stored with the code. [`complete`]
+//!    trades the code for the same answer as a password login (including the second step when
+//!    two-factor authentication is on) only with that cookie, so an attacker's code opened in a
+//!    victim's browser (login CSRF: the victim silently working in the attacker's account) or a
+//!    victim's leaked code used elsewhere signs nobody in. A refused browser does not spend it.
 //!
 //! GitHub speaks OAuth 2.0 without OpenID Connect (`OIDC_<NAME>_KIND=github`): no discovery, no
 //! id_token, no nonce. Steps 1-2 are the same (state cookie, single-use flow, PKCE); the code buys
@@ -48,7 +52,7 @@ use sha2::{Digest, Sha256};
 use shared::api::OidcProviderDto;
 use shared::auth;
 use shared::config::{OidcKind, OidcProvider};
-use shared::models::oidc::{self, Identity, PendingLogin};
+use shared::models::oidc::{self, CodeTaken, Identity, PendingLogin};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
 
@@ -62,6 +66,8 @@ pub const FLOW_TTL_SECS: i64 = 600;
 pub const CODE_TTL_SECS: i64 = 60;
 /// The cookie that binds `state` to the browser that started the sign-in.
 pub const STATE_COOKIE: &str = "chat_oidc_state";
+/// The cookie that binds the one-time code to the browser the callback answered.
+pub const BINDING_COOKIE: &str = "chat_oidc_binding";
 const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
 const JWKS_MIN_REFETCH: Duration = Duration::from_secs(10);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -257,12 +263,29 @@ pub struct CallbackParams {
     pub error: Option<String>,
 }
 
-/// Steps 2-3: the address of the web client page to send the browser to (`?code=` or `?error=`).
-pub async fn callback(state: &AppState, provider_name: &str, params: CallbackParams, cookie: Option<String>) -> String {
+/// Where the callback sends the browser, and the value of its binding cookie when a code was
+/// issued.
+pub struct Landing {
+    pub page: String,
+    pub binding: Option<String>,
+}
+
+/// Steps 2-3: the web client page to send the browser to (`?code=` or `?error=`).
+pub async fn callback(
+    state: &AppState,
+    provider_name: &str,
+    params: CallbackParams,
+    cookie: Option<String>,
+) -> Landing {
     let page = format!("{}/oidc", state.settings.public_url);
     match finish(state, provider_name, params, cookie).await {
-        Ok((code, None)) => format!("{page}?code={}", encode(&code)),
-        Ok((code, Some(after))) => format!("{page}?code={}&redirect={}", encode(&code), encode(&after)),
+        Ok(Finished { code, binding, redirect_after }) => {
+            let page = match redirect_after {
+                None => format!("{page}?code={}", encode(&code)),
+                Some(after) => format!("{page}?code={}&redirect={}", encode(&code), encode(&after)),
+            };
+            Landing { page, binding: Some(binding) }
+        }
         Err(e) => {
             if e.status() >= 500 && e.code == "internal" {
                 tracing::error!(error = ?e, provider = provider_name, "OpenID Connect sign-in failed");
@@ -270,9 +293,16 @@ pub async fn callback(state: &AppState, provider_name: &str, params: CallbackPar
                 tracing::info!(code = %e.code, provider = provider_name, "OpenID Connect sign-in refused");
             }
             let code = if e.code == "internal" { "server_error" } else { &e.code };
-            format!("{page}?error={}", encode(code))
+            Landing { page: format!("{page}?error={}", encode(code)), binding: None }
         }
     }
+}
+
+/// A finished flow: the one-time code, the browser binding it needs, the path to open after.
+struct Finished {
+    code: String,
+    binding: String,
+    redirect_after: Option<String>,
 }
 
 /// Claims read from the id_token (iss, aud and exp are checked by the validation).
@@ -312,7 +342,7 @@ async fn finish(
     provider_name: &str,
     params: CallbackParams,
     cookie: Option<String>,
-) -> Result<(String, Option<String>), Error> {
+) -> Result<Finished, Error> {
     let provider = provider(state, provider_name)?;
     let mismatch = || Error::bad_request("state_mismatch", "this sign-in was not started in this browser");
     let state_token = params.state.filter(|s| !s.is_empty()).ok_or_else(mismatch)?;
@@ -348,13 +378,13 @@ async fn finish(
     if user.suspended_at.is_some() {
         return Err(suspended());
     }
-    let code = auth::new_opaque_token();
-    let code_hash = auth::hash_token(&code);
+    let (code, binding) = (auth::new_opaque_token(), auth::new_opaque_token());
+    let (code_hash, binding_hash) = (auth::hash_token(&code), auth::hash_token(&binding));
     let user_id = user.id;
     let expires = Utc::now() + chrono::Duration::seconds(CODE_TTL_SECS);
-    db::run(&state.pool, move |conn| Ok(oidc::insert_code(conn, &code_hash, user_id, expires)?)).await?;
+    db::run(&state.pool, move |conn| Ok(oidc::insert_code(conn, &code_hash, &binding_hash, user_id, expires)?)).await?;
     tracing::info!(user_id, provider = provider.name, "OpenID Connect sign-in accepted");
-    Ok((code, safe_redirect(login.redirect_after.as_deref())))
+    Ok(Finished { code, binding, redirect_after: safe_redirect(login.redirect_after.as_deref()) })
 }
 
 /// POSTs the code (with the client secret and the PKCE verifier) to a token endpoint.
@@ -614,12 +644,29 @@ fn username_base(source: &str) -> String {
     }
 }
 
-/// Trades a one-time code from the callback for a login answer.
-pub async fn complete(state: &AppState, code: &str, client: ClientInfo) -> Result<LoginOutcome, Error> {
-    let hash = auth::hash_token(code);
-    let taken = db::run(&state.pool, move |conn| Ok(oidc::take_code(conn, &hash)?)).await?;
-    let invalid = || Error::unauthorized("invalid_oidc_code", "this sign-in code is unknown or was already used");
-    let (user_id, expires_at) = taken.ok_or_else(invalid)?;
+/// Trades a one-time code from the callback for a login answer, in the browser holding its
+/// binding cookie (`binding`).
+pub async fn complete(
+    state: &AppState,
+    code: &str,
+    binding: Option<&str>,
+    client: ClientInfo,
+) -> Result<LoginOutcome, Error> {
+    let (hash, binding_hash) = (auth::hash_token(code), binding.map(auth::hash_token));
+    let taken = db::run(&state.pool, move |conn| Ok(oidc::take_code(conn, &hash, binding_hash.as_deref())?)).await?;
+    let (user_id, expires_at) = match taken {
+        CodeTaken::Taken { user_id, expires_at } => (user_id, expires_at),
+        CodeTaken::OtherBrowser => {
+            tracing::warn!("OpenID Connect code presented by another browser than the one it was issued to");
+            return Err(Error::unauthorized(
+                "oidc_browser_mismatch",
+                "this sign-in was not finished in this browser; start it here",
+            ));
+        }
+        CodeTaken::Unknown => {
+            return Err(Error::unauthorized("invalid_oidc_code", "this sign-in code is unknown or was already used"))
+        }
+    };
     if expires_at < Utc::now() {
         return Err(Error::unauthorized("oidc_code_expired", "the sign-in code has expired; sign in again"));
     }

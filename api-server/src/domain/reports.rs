@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::domain::messages::{self, visible_message};
 use crate::domain::{admin, media, validate};
-use crate::token_gate;
+use shared::token_gate;
 
 pub const PAGE_MAX: i64 = 100;
 

@@ -1,8 +1,9 @@
 //! My signed-in devices (refresh-token families): list them, sign one out, or every other.
 //!
-//! Signing a device out revokes its refresh tokens, bumps my token version (every access
-//! token is refused on its next request; my other devices refresh once, transparently) and
-//! announces `session.revoked` naming the session, so the ws nodes close that device's sockets.
+//! Signing a device out (or logging out: the same [`end`]) revokes its refresh tokens, bumps my
+//! token version (every access token and WebSocket ticket issued so far is refused; my other
+//! devices refresh once, transparently) and announces `session.revoked` naming the session, so
+//! the ws nodes close that device's sockets.
 //!
 //! [`end_every_session`] does the same for all of a user's devices at once (suspension,
 //! password reset).
@@ -17,7 +18,7 @@ use shared::Error;
 use uuid::Uuid;
 
 use crate::domain::events;
-use crate::token_gate;
+use shared::token_gate;
 
 pub fn list(conn: &mut PgConnection, me: i64, current: Option<Uuid>) -> Result<Vec<SessionDto>, Error> {
     Ok(RefreshToken::sessions(conn, me)?
@@ -56,6 +57,7 @@ pub fn revoke_others(conn: &mut PgConnection, cache: &Cache, me: i64, current: O
 /// returned token version with [`token_gate::publish`] once it committed. Returns (new token
 /// version, live sessions ended).
 pub(crate) fn end_every_session(conn: &mut PgConnection, user: i64, reason: &str) -> Result<(i32, usize), Error> {
+    User::lock(conn, user)?;
     let sessions = RefreshToken::revoke_all(conn, user)?;
     let version = User::bump_token_version(conn, user)?;
     events::to_user(conn, user, &Event::SessionRevoked { user_id: user, reason: reason.into(), sessions: None })?;
@@ -63,9 +65,11 @@ pub(crate) fn end_every_session(conn: &mut PgConnection, user: i64, reason: &str
     Ok((version, sessions))
 }
 
-/// `false` when none of `sessions` was live.
-fn end(conn: &mut PgConnection, cache: &Cache, me: i64, sessions: &[Uuid]) -> Result<bool, Error> {
+/// Signs these sessions of mine out (logout, device sign-out). `false` when none was live.
+pub(crate) fn end(conn: &mut PgConnection, cache: &Cache, me: i64, sessions: &[Uuid]) -> Result<bool, Error> {
     let version = conn.transaction(|conn| {
+        // Before the tokens, as a refresh takes them (see `domain::auth`).
+        User::lock(conn, me)?;
         if RefreshToken::revoke_families(conn, me, sessions)? == 0 {
             return Ok::<_, Error>(None);
         }

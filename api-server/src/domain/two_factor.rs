@@ -1,7 +1,9 @@
 //! Two-factor authentication with TOTP (RFC 6238): enrol (a secret shown as a QR code),
 //! confirm with a first code (which turns it on and gives ten single-use recovery codes),
 //! log in in two steps, turn it off with a code. A code is accepted once (the last accepted
-//! time step is stored) and attempts are rate limited per account.
+//! time step is stored) and attempts are rate limited per account. Turning it on or off also
+//! needs the password (or, without one, a fresh sign-in: [`crate::domain::reauth`]), so a stolen
+//! access token can neither lock the owner out with the thief's app nor remove the second factor.
 
 use chrono::Utc;
 use diesel::{Connection, PgConnection};
@@ -11,16 +13,15 @@ use shared::auth::{TokenError, AUD_MFA};
 use shared::error::Kind;
 use shared::models::two_factor;
 use shared::models::user::User;
-use shared::ratelimit::Limit;
 use shared::{db, totp, Error};
 
 use crate::domain::auth::{sign_in, suspended, ClientInfo};
+use crate::domain::reauth;
+use crate::routes::limits;
 use crate::state::AppState;
 
 pub const ISSUER: &str = "Chat";
 const RECOVERY_CODES: usize = 10;
-/// Second-factor attempts per account (login and turning it off) per 5 minutes.
-const ATTEMPTS: Limit = Limit { name: "second_factor", max: 5, window_secs: 300 };
 
 /// The proof offered: a code from the app, or a recovery code.
 #[derive(Debug, Clone)]
@@ -58,8 +59,9 @@ fn check(conn: &mut PgConnection, user_id: i64, proof: &Proof) -> Result<(), Err
     ok.then_some(()).ok_or_else(wrong_code)
 }
 
+/// Second-factor attempts per account (`SECOND_FACTOR_ATTEMPTS_PER_ACCOUNT` per 5 minutes).
 async fn limit_attempts(state: &AppState, user_id: i64) -> Result<(), Error> {
-    crate::routes::limits::check(state, ATTEMPTS, user_id.to_string()).await
+    limits::check(state, limits::second_factor(state), user_id.to_string()).await
 }
 
 /// Step two of a login: the token from step one plus a proof.
@@ -102,8 +104,21 @@ pub fn enrol(conn: &mut PgConnection, me: i64) -> Result<EnrolmentDto, Error> {
     Ok(EnrolmentDto { otpauth_uri: totp::otpauth_uri(&secret, &user.username, ISSUER), secret })
 }
 
+/// Who asks, and what proves it is the owner (see [`reauth::confirm_owner`]).
+pub struct Owner {
+    pub id: i64,
+    pub session: Option<uuid::Uuid>,
+    pub password: Option<String>,
+}
+
 /// Turns it on with a first code from the app; answers the recovery codes (shown once).
-pub fn confirm(conn: &mut PgConnection, me: i64, code: &str) -> Result<RecoveryCodesDto, Error> {
+pub async fn confirm(state: &AppState, owner: Owner, code: String) -> Result<RecoveryCodesDto, Error> {
+    let me = owner.id;
+    reauth::confirm_owner(state, me, owner.session, owner.password).await?;
+    db::run(&state.pool, move |conn| activate(conn, me, &code)).await
+}
+
+fn activate(conn: &mut PgConnection, me: i64, code: &str) -> Result<RecoveryCodesDto, Error> {
     conn.transaction(|conn| {
         let (active, pending, _) = two_factor::state(conn, me)?;
         if active.is_some() {
@@ -122,7 +137,9 @@ pub fn confirm(conn: &mut PgConnection, me: i64, code: &str) -> Result<RecoveryC
 }
 
 /// Turns it off; needs a current code or a recovery code.
-pub async fn disable(state: &AppState, me: i64, proof: Proof) -> Result<(), Error> {
+pub async fn disable(state: &AppState, owner: Owner, proof: Proof) -> Result<(), Error> {
+    let me = owner.id;
+    reauth::confirm_owner(state, me, owner.session, owner.password).await?;
     limit_attempts(state, me).await?;
     db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {

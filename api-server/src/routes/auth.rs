@@ -61,7 +61,7 @@ pub async fn register(
     body: Json<RegisterRequest>,
 ) -> Result<HttpResponse, Error> {
     let client = client(&req, &state);
-    limits::check(&state, limits::auth(&state), client.ip.clone()).await?;
+    limits::check_address(&state, limits::auth(&state), &client.ip).await?;
     let b = body.0;
     let input = Registration::parse(&b.username, &b.password, b.display_name.as_deref(), b.email.as_deref())?;
     let tokens = domain::register(&state, input, client).await?;
@@ -73,7 +73,8 @@ pub async fn register(
     (status = 200, body = TokensDto),
     (status = 202, description = "the password is right; two-factor authentication is on: finish with /auth/login/second-factor", body = SecondFactorDto),
     (status = 400, body = ErrorBody), (status = 401, description = "invalid_credentials", body = ErrorBody),
-    (status = 403, description = "account_suspended", body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    (status = 403, description = "account_suspended", body = ErrorBody), (status = 422, body = ErrorBody),
+    (status = 429, description = "rate_limited: attempts from this address (an IPv6 /64), or this account's failed logins (LOGIN_FAILURES_PER_ACCOUNT per 15 minutes)", body = ErrorBody)))]
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
@@ -81,7 +82,7 @@ pub async fn login(
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, Error> {
     let client = client(&req, &state);
-    limits::check(&state, limits::auth(&state), client.ip.clone()).await?;
+    limits::check_address(&state, limits::auth(&state), &client.ip).await?;
     match domain::login(&state, &body.0.username, &body.0.password, client).await? {
         LoginOutcome::Tokens(tokens) => Ok(respond(StatusCode::OK, &tokens)),
         LoginOutcome::SecondFactor(next) => Ok(respond(StatusCode::ACCEPTED, &next)),
@@ -111,7 +112,7 @@ pub async fn second_factor(
     body: Json<SecondFactorRequest>,
 ) -> Result<HttpResponse, Error> {
     let client = client(&req, &state);
-    limits::check(&state, limits::auth(&state), client.ip.clone()).await?;
+    limits::check_address(&state, limits::auth(&state), &client.ip).await?;
     let b = body.0;
     let proof = Proof::parse(b.code, b.recovery_code)?;
     let tokens = two_factor::finish_login(&state, &b.mfa_token, proof, client).await?;
@@ -133,7 +134,7 @@ pub async fn refresh(
     Ok(respond(StatusCode::OK, &tokens))
 }
 
-/// End the session of this refresh token.
+/// End the session of this refresh token: its tokens stop working and its sockets close (4001).
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest, responses(
     (status = 204), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[post("/auth/logout")]
@@ -142,13 +143,17 @@ pub async fn logout(state: web::Data<AppState>, body: Json<RefreshRequest>) -> R
     Ok(no_content())
 }
 
-/// A single-use ticket for `GET /ws?ticket=…` (valid 30 s).
+/// A single-use ticket for `GET /ws?ticket=…` (valid 30 s), good only while this session lasts;
+/// `WS_TICKETS_PER_MIN` per user (429 `rate_limited` beyond).
 #[utoipa::path(post, path = "/api/auth/ws-ticket", tag = "auth", security(("bearer" = [])), responses(
-    (status = 200, body = WsTicketDto), (status = 401, body = ErrorBody)))]
+    (status = 200, body = WsTicketDto), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/auth/ws-ticket")]
 pub async fn ws_ticket(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, Error> {
-    // The ticket names the session, so signing that device out closes its sockets.
-    let session = SessionRef { version: 0, id: user.session };
+    limits::check(&state, limits::ws_ticket(&state), user.id.to_string()).await?;
+    // The ticket names the session and the token version, so a socket cannot be opened with it
+    // once that device is signed out (or every session ended), and signing out closes its sockets.
+    let id = user.session.ok_or_else(|| Error::unauthorized("invalid_token", "this access token names no session"))?;
+    let session = SessionRef { version: user.version, id: Some(id) };
     let ticket = state.keys.issue_for(user.id, AUD_WS, WS_TICKET_TTL_SECS, session);
     Ok(respond(StatusCode::OK, &WsTicketDto { ticket, expires_in: WS_TICKET_TTL_SECS }))
 }

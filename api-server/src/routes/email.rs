@@ -95,7 +95,7 @@ pub async fn verify(
     req: HttpRequest,
     body: Json<TokenRequest>,
 ) -> Result<HttpResponse, Error> {
-    limits::check(&state, limits::auth(&state), client_ip(&req, state.settings.trust_forwarded_for)).await?;
+    limits::check_address(&state, limits::auth(&state), &client_ip(&req, state.settings.trust_forwarded_for)).await?;
     email::verify(&state, body.0.token).await?;
     Ok(no_content())
 }
@@ -121,7 +121,7 @@ pub async fn forgot(
     req: HttpRequest,
     body: Json<ForgotRequest>,
 ) -> Result<HttpResponse, Error> {
-    limits::check(&state, limits::auth(&state), client_ip(&req, state.settings.trust_forwarded_for)).await?;
+    limits::check_address(&state, limits::auth(&state), &client_ip(&req, state.settings.trust_forwarded_for)).await?;
     let address = parse_email(&body.0.email)?;
     limit_address(&state, address.as_str()).await?;
     email::forgot(&state, address);
@@ -148,7 +148,7 @@ pub async fn reset(
     req: HttpRequest,
     body: Json<ResetRequest>,
 ) -> Result<HttpResponse, Error> {
-    limits::check(&state, limits::auth(&state), client_ip(&req, state.settings.trust_forwarded_for)).await?;
+    limits::check_address(&state, limits::auth(&state), &client_ip(&req, state.settings.trust_forwarded_for)).await?;
     let b = body.0;
     let mut checks = Checks::default();
     let password = checks.check(Password::parse(&b.password));

@@ -13,13 +13,15 @@ use shared::Error;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::auth::LoginOutcome;
-use crate::domain::oidc::{self as domain, CallbackParams, FLOW_TTL_SECS, STATE_COOKIE};
+use crate::domain::oidc::{self as domain, CallbackParams, BINDING_COOKIE, CODE_TTL_SECS, FLOW_TTL_SECS, STATE_COOKIE};
 use crate::http::{client_ip, respond, Json};
 use crate::routes::auth::client;
 use crate::routes::limits;
 use crate::state::AppState;
 
 const COOKIE_PATH: &str = "/api/auth/oidc/";
+/// Where the binding cookie is sent: only to the call that needs it.
+const COMPLETE_PATH: &str = "/api/auth/oidc/complete";
 
 fn found(to: &str) -> HttpResponse {
     HttpResponse::Found()
@@ -56,7 +58,7 @@ pub async fn start(
     query: web::Query<StartQuery>,
 ) -> HttpResponse {
     let ip = client_ip(&req, state.settings.trust_forwarded_for);
-    let started = match limits::check(&state, limits::oidc(&state), ip).await {
+    let started = match limits::check_address(&state, limits::oidc(&state), &ip).await {
         Ok(()) => domain::start(&state, &provider, query.redirect.as_deref()).await,
         Err(e) => Err(e),
     };
@@ -111,12 +113,22 @@ pub async fn callback(
     let q = query.into_inner();
     let cookie = req.cookie(STATE_COOKIE).map(|c| c.value().to_owned());
     let params = CallbackParams { code: q.code, state: q.state, error: q.error };
-    let to = domain::callback(&state, &provider, params, cookie).await;
-    let mut res = found(&to);
+    let landing = domain::callback(&state, &provider, params, cookie).await;
+    let mut res = found(&landing.page);
     // The flow is over either way: the cookie goes.
     let mut gone = Cookie::build(STATE_COOKIE, "").path(COOKIE_PATH).http_only(true).finish();
     gone.make_removal();
     let _ = res.add_cookie(&gone);
+    if let Some(binding) = landing.binding {
+        let cookie = Cookie::build(BINDING_COOKIE, binding)
+            .path(COMPLETE_PATH)
+            .http_only(true)
+            .secure(state.settings.public_url.starts_with("https://"))
+            .same_site(SameSite::Lax)
+            .max_age(actix_web::cookie::time::Duration::seconds(CODE_TTL_SECS))
+            .finish();
+        let _ = res.add_cookie(&cookie);
+    }
     res
 }
 
@@ -127,11 +139,12 @@ pub struct CompleteRequest {
 }
 
 /// Trade the one-time code of a finished provider sign-in for tokens, exactly like a password
-/// login (202 and the second step when two-factor authentication is on).
+/// login (202 and the second step when two-factor authentication is on). Only in the browser the
+/// callback answered: it holds the code's binding cookie (`chat_oidc_binding`, HttpOnly).
 #[utoipa::path(post, path = "/api/auth/oidc/complete", tag = "auth", request_body = CompleteRequest, responses(
     (status = 200, body = TokensDto),
     (status = 202, description = "two-factor authentication is on: finish with /auth/login/second-factor", body = SecondFactorDto),
-    (status = 401, description = "invalid_oidc_code (unknown or used) or oidc_code_expired", body = ErrorBody),
+    (status = 401, description = "invalid_oidc_code (unknown or used), oidc_code_expired, or oidc_browser_mismatch (not the browser the sign-in finished in)", body = ErrorBody),
     (status = 403, description = "account_suspended", body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/auth/oidc/complete")]
 pub async fn complete(
@@ -140,9 +153,15 @@ pub async fn complete(
     body: Json<CompleteRequest>,
 ) -> Result<HttpResponse, Error> {
     let client = client(&req, &state);
-    limits::check(&state, limits::oidc(&state), client.ip.clone()).await?;
-    match domain::complete(&state, &body.0.code, client).await? {
-        LoginOutcome::Tokens(tokens) => Ok(respond(StatusCode::OK, &tokens)),
-        LoginOutcome::SecondFactor(next) => Ok(respond(StatusCode::ACCEPTED, &next)),
-    }
+    limits::check_address(&state, limits::oidc(&state), &client.ip).await?;
+    let binding = req.cookie(BINDING_COOKIE).map(|c| c.value().to_owned());
+    let mut res = match domain::complete(&state, &body.0.code, binding.as_deref(), client).await? {
+        LoginOutcome::Tokens(tokens) => respond(StatusCode::OK, &tokens),
+        LoginOutcome::SecondFactor(next) => respond(StatusCode::ACCEPTED, &next),
+    };
+    // Spent with its code.
+    let mut gone = Cookie::build(BINDING_COOKIE, "").path(COMPLETE_PATH).http_only(true).finish();
+    gone.make_removal();
+    let _ = res.add_cookie(&gone);
+    Ok(res)
 }

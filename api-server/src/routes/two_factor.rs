@@ -9,7 +9,7 @@ use shared::{db, Error};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::domain::two_factor::{self, Proof};
+use crate::domain::two_factor::{self, Owner, Proof};
 use crate::http::{no_content, respond, Json};
 use crate::state::AppState;
 
@@ -27,20 +27,25 @@ pub async fn enrol(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRes
 pub struct ConfirmRequest {
     /// The code the app shows now.
     pub code: String,
+    /// The account's password (an account without one: omit it, and sign in at most 5 minutes
+    /// before).
+    pub password: Option<String>,
 }
 
-/// Turn it on with a first code; answers ten recovery codes, shown this once.
+/// Turn it on with a first code and the password; answers ten recovery codes, shown this once.
 #[utoipa::path(post, path = "/api/me/2fa/confirm", tag = "users", security(("bearer" = [])), request_body = ConfirmRequest,
-    responses((status = 200, body = RecoveryCodesDto), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody),
-    (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = RecoveryCodesDto), (status = 401, body = ErrorBody),
+    (status = 403, description = "invalid_password, or recent_sign_in_required (an account without a password)", body = ErrorBody),
+    (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/me/2fa/confirm")]
 pub async fn confirm(
     state: web::Data<AppState>,
     user: AuthUser,
     body: Json<ConfirmRequest>,
 ) -> Result<HttpResponse, Error> {
-    let code = body.0.code;
-    let dto = db::run(&state.pool, move |conn| two_factor::confirm(conn, user.id, &code)).await?;
+    let b = body.0;
+    let owner = Owner { id: user.id, session: user.session, password: b.password };
+    let dto = two_factor::confirm(&state, owner, b.code).await?;
     Ok(respond(StatusCode::OK, &dto))
 }
 
@@ -48,12 +53,16 @@ pub async fn confirm(
 pub struct DisableRequest {
     pub code: Option<String>,
     pub recovery_code: Option<String>,
+    /// The account's password (an account without one: omit it, and sign in at most 5 minutes
+    /// before).
+    pub password: Option<String>,
 }
 
-/// Turn it off; needs a current code or a recovery code.
+/// Turn it off; needs the password and a current code or a recovery code.
 #[utoipa::path(delete, path = "/api/me/2fa", tag = "users", security(("bearer" = [])), request_body = DisableRequest,
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
-    (status = 429, body = ErrorBody)))]
+    responses((status = 204), (status = 401, body = ErrorBody),
+    (status = 403, description = "invalid_password, or recent_sign_in_required (an account without a password)", body = ErrorBody),
+    (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[delete("/me/2fa")]
 pub async fn disable(
     state: web::Data<AppState>,
@@ -61,6 +70,8 @@ pub async fn disable(
     body: Json<DisableRequest>,
 ) -> Result<HttpResponse, Error> {
     let b = body.0;
-    two_factor::disable(&state, user.id, Proof::parse(b.code, b.recovery_code)?).await?;
+    let proof = Proof::parse(b.code, b.recovery_code)?;
+    let owner = Owner { id: user.id, session: user.session, password: b.password };
+    two_factor::disable(&state, owner, proof).await?;
     Ok(no_content())
 }

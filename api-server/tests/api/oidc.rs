@@ -17,6 +17,18 @@ const PUBLIC_URL: &str = "http://localhost:8000";
 struct Setup {
     app: TestApp,
     provider: Running,
+    /// The cookie this "browser" holds after its last callback (the one-time code's binding).
+    binding: std::sync::Mutex<Option<String>>,
+}
+
+impl Setup {
+    fn new(app: TestApp, provider: Running) -> Self {
+        Self { app, provider, binding: std::sync::Mutex::default() }
+    }
+
+    fn binding(&self) -> Option<String> {
+        self.binding.lock().expect("binding").clone()
+    }
 }
 
 async fn setup() -> Setup {
@@ -36,7 +48,7 @@ async fn setup_with(extra: &[(&str, &str)]) -> Setup {
     ];
     vars.extend_from_slice(extra);
     let app = spawn_app_with(&vars).await;
-    Setup { app, provider }
+    Setup::new(app, provider)
 }
 
 /// `?a=1&b=2` of a URL, decoded enough for the tokens used here (base64url, codes).
@@ -93,6 +105,16 @@ impl Setup {
             req = req.header(COOKIE, c);
         }
         let res = req.send().await.expect("callback");
+        let binding = res
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("chat_oidc_binding=") && !c.starts_with("chat_oidc_binding=;"))
+            .map(|c| c.split(';').next().unwrap_or_default().to_owned());
+        if binding.is_some() {
+            *self.binding.lock().expect("binding") = binding;
+        }
         location(&res)
     }
 
@@ -103,8 +125,21 @@ impl Setup {
         self.callback(&back, flow.cookie.as_deref()).await
     }
 
+    /// `POST /complete` from this browser (with its cookie).
     async fn complete(&self, code: &str) -> Reply {
-        self.app.post("/api/auth/oidc/complete", None, json!({"code": code})).await
+        self.complete_in(code, self.binding().as_deref()).await
+    }
+
+    /// `POST /complete` from a browser holding `cookie`.
+    async fn complete_in(&self, code: &str, cookie: Option<&str>) -> Reply {
+        let mut req = self.app.client.post(self.app.url("/api/auth/oidc/complete")).json(&json!({"code": code}));
+        if let Some(c) = cookie {
+            req = req.header(COOKIE, c);
+        }
+        let res = req.send().await.expect("complete");
+        let (status, headers) = (res.status(), res.headers().clone());
+        let body = res.json().await.unwrap_or(serde_json::Value::Null);
+        Reply { status, body, headers }
     }
 
     /// Signs in and trades the code; returns the login answer.
@@ -284,6 +319,48 @@ async fn the_one_time_code_works_once_and_briefly() {
 }
 
 #[tokio::test]
+async fn a_one_time_code_completes_only_in_the_browser_that_started_the_sign_in() {
+    let s = setup().await;
+    // An attacker signs in as themself and sends the victim's browser to /oidc?code=… (login
+    // CSRF: the victim would be working in the attacker's account without noticing).
+    let page = s.sign_in("atk|attacker@example.com|true|attacker", None).await;
+    let code = query(&page, "code").expect("code");
+    let binding = s.binding().expect("the callback binds the code to this browser");
+    let state_cookie = s.start().await.cookie.expect("a state cookie");
+    for cookie in [None, Some("chat_oidc_binding=forged"), Some(state_cookie.as_str())] {
+        let reply = s.complete_in(&code, cookie).await;
+        assert_eq!((reply.status.as_u16(), reply.code()), (401, "oidc_browser_mismatch"), "{cookie:?}");
+        assert!(reply.body.get("access_token").is_none());
+    }
+    assert_eq!(s.app.count("refresh_tokens"), 0, "no session for the other browsers");
+    // The browser that started it still completes it (the refusals did not spend the code).
+    let done = s.complete_in(&code, Some(&binding)).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(!s.app.count_where("oidc_codes", "binding_hash IS NULL"), "codes are stored with their binding");
+}
+
+#[tokio::test]
+async fn an_account_without_a_password_changes_two_factor_only_right_after_signing_in() {
+    let s = setup().await;
+    let hint = "np-1|np@example.com|true|nopass";
+    let first = s.login(hint).await;
+    let token = first.body["access_token"].as_str().expect("token").to_owned();
+    let enrol = s.app.post("/api/me/2fa", Some(&token), json!({})).await;
+    let secret = enrol.body["secret"].as_str().expect("secret").to_owned();
+    let code = || totp::code_at(&secret, totp::step_of(chrono::Utc::now().timestamp())).expect("code");
+    // The session began 10 minutes ago: no password to ask for, so a fresh sign-in is.
+    let user_id = first.body["user"]["id"].as_i64().expect("id");
+    s.app.exec(&format!(
+        "UPDATE refresh_tokens SET created_at = created_at - interval '10 minutes' WHERE user_id = {user_id}"
+    ));
+    let stale = s.app.post("/api/me/2fa/confirm", Some(&token), json!({"code": code()})).await;
+    assert_eq!((stale.status.as_u16(), stale.code()), (403, "recent_sign_in_required"), "{}", stale.body);
+    let fresh = s.login(hint).await;
+    let token = fresh.body["access_token"].as_str().expect("token");
+    assert_eq!(s.app.post("/api/me/2fa/confirm", Some(token), json!({"code": code()})).await.status, 200);
+}
+
+#[tokio::test]
 async fn unknown_providers_are_refused_with_a_redirect() {
     let s = setup().await;
     let res = s.app.client.get(s.app.url("/api/auth/oidc/nope/start")).send().await.expect("start");
@@ -331,7 +408,7 @@ async fn a_suspended_account_is_refused() {
 
 #[tokio::test]
 async fn starts_are_rate_limited_per_address() {
-    let Setup { app, provider } = setup_with(&[("AUTH_RATE_LIMIT_PER_MIN", "5")]).await;
+    let Setup { app, provider, .. } = setup_with(&[("AUTH_RATE_LIMIT_PER_MIN", "5")]).await;
     // 3 x the password budget, at least 30.
     for i in 0..30 {
         let res = app.client.get(app.url("/api/auth/oidc/local/start")).send().await.expect("start");
@@ -391,7 +468,7 @@ async fn setup_github() -> Setup {
         ("OIDC_GH_BAD_CLIENT_SECRET", "wrong-secret"),
     ])
     .await;
-    Setup { app, provider }
+    Setup::new(app, provider)
 }
 
 impl Setup {

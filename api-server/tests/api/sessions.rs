@@ -71,3 +71,29 @@ async fn i_see_my_devices_and_sign_one_or_all_others_out() {
     assert_eq!(app.get("/api/sessions", Some(&token)).await.body.as_array().map(Vec::len), Some(1));
     assert_eq!(app.get("/api/me", Some(&ben.token)).await.status, 200, "other users are untouched");
 }
+
+#[tokio::test]
+async fn logout_signs_its_session_out_like_a_device_sign_out() {
+    let app = spawn_app().await;
+    let anna = app.register("anna").await;
+    let phone = app.login(&anna).await;
+    let phone_token = phone.body["access_token"].as_str().expect("token").to_owned();
+    let phone_id = current_id(&app.get("/api/sessions", Some(&phone_token)).await.body);
+
+    let mut consumer = TestConsumer::new(&app.settings, &[routing::user(anna.id)]).await;
+    let refresh = phone.body["refresh_token"].as_str().expect("refresh");
+    assert_eq!(app.post("/api/auth/logout", None, json!({"refresh_token": refresh})).await.status, 204);
+
+    // The ws nodes are told to close that session's sockets; its access token stops at once.
+    let events = consumer.take(1, Duration::from_secs(5)).await;
+    match &events[0].1 {
+        Event::SessionRevoked { sessions: Some(ids), .. } => {
+            assert_eq!(ids.iter().map(|u| u.to_string()).collect::<Vec<_>>(), vec![phone_id])
+        }
+        other => panic!("expected session.revoked for the phone, got {other:?}"),
+    }
+    assert_eq!(app.get("/api/me", Some(&phone_token)).await.code(), "session_revoked");
+    assert_eq!(app.post("/api/auth/refresh", None, json!({"refresh_token": refresh})).await.status, 401);
+    let renewed = app.post("/api/auth/refresh", None, json!({"refresh_token": anna.refresh})).await;
+    assert_eq!(renewed.status, 200, "the other device carries on: {}", renewed.body);
+}

@@ -17,7 +17,8 @@ async fn turn_on(app: &TestApp, user: &User) -> (String, Vec<String>) {
     let enrol = app.post("/api/me/2fa", Some(&user.token), json!({})).await;
     assert_eq!(enrol.status, 200, "{}", enrol.body);
     let secret = enrol.body["secret"].as_str().expect("secret").to_owned();
-    let confirmed = app.post("/api/me/2fa/confirm", Some(&user.token), json!({"code": code(&secret, 0)})).await;
+    let body = json!({"code": code(&secret, 0), "password": "password123"});
+    let confirmed = app.post("/api/me/2fa/confirm", Some(&user.token), body).await;
     assert_eq!(confirmed.status, 200, "{}", confirmed.body);
     let codes = confirmed.body["recovery_codes"]
         .as_array()
@@ -36,17 +37,20 @@ async fn second_step(app: &TestApp, body: Value) -> crate::helpers::Reply {
 async fn login_needs_a_fresh_code_or_an_unused_recovery_code() {
     let app = spawn_app().await;
     let anna = app.register("anna").await;
-    let early = app.post("/api/me/2fa/confirm", Some(&anna.token), json!({"code": "123456"})).await;
+    let early =
+        app.post("/api/me/2fa/confirm", Some(&anna.token), json!({"code": "123456", "password": "password123"})).await;
     assert_eq!((early.status.as_u16(), early.code()), (409, "no_enrolment"));
 
     let enrol = app.post("/api/me/2fa", Some(&anna.token), json!({})).await;
     let secret = enrol.body["secret"].as_str().expect("secret").to_owned();
     assert!(enrol.body["otpauth_uri"].as_str().expect("uri").starts_with("otpauth://totp/Chat:anna?secret="));
-    let wrong = app.post("/api/me/2fa/confirm", Some(&anna.token), json!({"code": "abcdef"})).await;
+    let wrong =
+        app.post("/api/me/2fa/confirm", Some(&anna.token), json!({"code": "abcdef", "password": "password123"})).await;
     assert_eq!((wrong.status.as_u16(), wrong.code()), (422, "invalid_code"));
     assert_eq!(app.get("/api/me", Some(&anna.token)).await.body["two_factor"], false, "nothing changed yet");
 
-    let confirmed = app.post("/api/me/2fa/confirm", Some(&anna.token), json!({"code": code(&secret, 0)})).await;
+    let body = json!({"code": code(&secret, 0), "password": "password123"});
+    let confirmed = app.post("/api/me/2fa/confirm", Some(&anna.token), body).await;
     let recovery: Vec<String> = confirmed.body["recovery_codes"]
         .as_array()
         .expect("codes")
@@ -102,10 +106,34 @@ async fn turning_it_off_needs_a_second_factor() {
     let bob = app.register("bob").await;
     let (_secret, recovery) = turn_on(&app, &bob).await;
     let off = |body: Value| app.request(reqwest::Method::DELETE, "/api/me/2fa", Some(&bob.token), Some(body));
-    assert_eq!(off(json!({"code": "999999x"})).await.code(), "invalid_code");
-    assert_eq!(off(json!({})).await.status, 422);
-    assert_eq!(off(json!({"recovery_code": recovery[0]})).await.status, 204);
+    assert_eq!(off(json!({"code": "999999x", "password": "password123"})).await.code(), "invalid_code");
+    assert_eq!(off(json!({"password": "password123"})).await.status, 422);
+    assert_eq!(off(json!({"recovery_code": recovery[0], "password": "password123"})).await.status, 204);
     assert_eq!(app.get("/api/me", Some(&bob.token)).await.body["two_factor"], false);
     assert_eq!(app.login(&bob).await.status, 200, "one step again");
     assert_eq!(app.count(&format!("recovery_codes WHERE user_id = {}", bob.id)), 0);
+}
+
+#[tokio::test]
+async fn turning_it_on_or_off_needs_the_password() {
+    let app = spawn_app().await;
+    let cleo = app.register("cleo").await;
+    let enrol = app.post("/api/me/2fa", Some(&cleo.token), json!({})).await;
+    let secret = enrol.body["secret"].as_str().expect("secret").to_owned();
+
+    // A stolen access token alone cannot turn it on (and lock the owner out with the thief's app).
+    for body in [json!({"code": code(&secret, 0)}), json!({"code": code(&secret, 0), "password": "not-the-password"})] {
+        let reply = app.post("/api/me/2fa/confirm", Some(&cleo.token), body).await;
+        assert_eq!((reply.status.as_u16(), reply.code()), (403, "invalid_password"), "{}", reply.body);
+    }
+    assert_eq!(app.get("/api/me", Some(&cleo.token)).await.body["two_factor"], false, "still off");
+    let body = json!({"code": code(&secret, 0), "password": "password123"});
+    assert_eq!(app.post("/api/me/2fa/confirm", Some(&cleo.token), body).await.status, 200);
+
+    // Nor turn it off with a code read over the owner's shoulder.
+    let off = |body: Value| app.request(reqwest::Method::DELETE, "/api/me/2fa", Some(&cleo.token), Some(body));
+    let reply = off(json!({"code": code(&secret, 1)})).await;
+    assert_eq!((reply.status.as_u16(), reply.code()), (403, "invalid_password"), "{}", reply.body);
+    assert_eq!(app.get("/api/me", Some(&cleo.token)).await.body["two_factor"], true, "still on");
+    assert_eq!(off(json!({"code": code(&secret, 1), "password": "password123"})).await.status, 204);
 }

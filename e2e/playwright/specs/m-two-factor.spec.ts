@@ -1,5 +1,5 @@
 // Two-factor authentication (TOTP): a user turns it on in the settings (QR code, secret, a code
-// of the "app" — computed here with RFC 6238), gets 10 recovery codes, then signs in through the
+// of the "app" — computed here with RFC 6238 — and the password), gets 10 recovery codes, then signs in through the
 // form with the second step: a wrong code is refused, the next code signs in; another browser
 // signs in with a recovery code and turns two-factor authentication off with another one.
 import { expect, test, type Browser, type Page } from '@playwright/test'
@@ -40,7 +40,11 @@ test('turn two-factor authentication on, sign in with a code and with a recovery
   expect(secret).toMatch(/^[A-Z2-7]{16,}$/)
   await section.screenshot({ path: screenshotPath('two-factor.png') })
 
+  // The password too: a borrowed session must not turn it on.
   await section.getByLabel('Authentication code').fill(totpCode(secret))
+  await section.getByRole('button', { name: 'Confirm' }).click()
+  await expect(section.getByRole('alert')).toContainText('Enter your password')
+  await section.getByLabel('Your password').fill(PASSWORD)
   await section.getByRole('button', { name: 'Confirm' }).click()
   const codesBox = section.getByTestId('recovery-codes')
   await expect(codesBox).toBeVisible()
@@ -85,6 +89,7 @@ test('turn two-factor authentication on, sign in with a code and with a recovery
   await expect(offSection.getByTestId('two-factor-state')).toContainText('On')
   await offSection.getByRole('button', { name: 'Use a recovery code' }).click()
   await offSection.getByLabel('Recovery code').fill(codes[1]!)
+  await offSection.getByLabel('Your password').fill(PASSWORD)
   await offSection.getByRole('button', { name: 'Turn off' }).click()
   await expect(offSection.getByTestId('two-factor-state')).toContainText('Off')
   await expect(offSection.getByRole('button', { name: 'Turn on' })).toBeVisible()

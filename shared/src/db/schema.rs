@@ -171,6 +171,7 @@ diesel::table! {
         user_id -> Int8,
         expires_at -> Timestamptz,
         created_at -> Timestamptz,
+        binding_hash -> Nullable<Text>,
     }
 }
 
@@ -238,6 +239,7 @@ diesel::table! {
         user_agent -> Nullable<Text>,
         ip -> Nullable<Text>,
         created_at -> Timestamptz,
+        replay_answered_at -> Nullable<Timestamptz>,
     }
 }
 

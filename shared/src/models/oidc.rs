@@ -1,7 +1,8 @@
 //! OpenID Connect sign-in: pending flows (`oidc_logins`), linked identities
 //! (`oidc_identities`) and the one-time codes handed to the web client (`oidc_codes`).
 //! Flows and codes are found by the SHA-256 of their random secret and deleted when used, so a
-//! second use finds nothing.
+//! second use finds nothing; a code is also bound to the browser that finished the flow (the
+//! SHA-256 of a random value in that browser's cookie).
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -81,9 +82,11 @@ impl Identity {
     }
 }
 
+/// Stores a one-time code bound to a browser (the hash of the value in its cookie).
 pub fn insert_code(
     conn: &mut PgConnection,
     code_hash: &str,
+    binding_hash: &str,
     user_id: i64,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -91,6 +94,7 @@ pub fn insert_code(
     diesel::insert_into(oidc_codes::table)
         .values((
             oidc_codes::code_hash.eq(code_hash),
+            oidc_codes::binding_hash.eq(binding_hash),
             oidc_codes::user_id.eq(user_id),
             oidc_codes::expires_at.eq(expires_at),
         ))
@@ -98,10 +102,29 @@ pub fn insert_code(
     Ok(())
 }
 
-/// Takes a one-time code out: (user id, expires at), or None when unknown or already used.
-pub fn take_code(conn: &mut PgConnection, code_hash: &str) -> QueryResult<Option<(i64, DateTime<Utc>)>> {
-    diesel::delete(oidc_codes::table.find(code_hash))
-        .returning((oidc_codes::user_id, oidc_codes::expires_at))
-        .get_result(conn)
-        .optional()
+/// What presenting a one-time code found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeTaken {
+    /// Taken out (used up): the user it signs in, and until when it was good.
+    Taken { user_id: i64, expires_at: DateTime<Utc> },
+    /// The code exists but is bound to another browser: left in place for that browser.
+    OtherBrowser,
+    /// Unknown or already used.
+    Unknown,
+}
+
+/// Takes a one-time code out if it is bound to `binding_hash` (the presenting browser's).
+pub fn take_code(conn: &mut PgConnection, code_hash: &str, binding_hash: Option<&str>) -> QueryResult<CodeTaken> {
+    if let Some(binding) = binding_hash {
+        let taken: Option<(i64, DateTime<Utc>)> =
+            diesel::delete(oidc_codes::table.find(code_hash).filter(oidc_codes::binding_hash.eq(binding)))
+                .returning((oidc_codes::user_id, oidc_codes::expires_at))
+                .get_result(conn)
+                .optional()?;
+        if let Some((user_id, expires_at)) = taken {
+            return Ok(CodeTaken::Taken { user_id, expires_at });
+        }
+    }
+    let exists = diesel::select(diesel::dsl::exists(oidc_codes::table.find(code_hash))).get_result(conn)?;
+    Ok(if exists { CodeTaken::OtherBrowser } else { CodeTaken::Unknown })
 }

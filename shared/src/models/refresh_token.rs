@@ -1,5 +1,7 @@
 //! Refresh tokens: opaque, stored hashed, rotated on every use, grouped in families (a login).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -19,6 +21,8 @@ pub struct RefreshToken {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When a replay of this (rotated) token was answered with its successor again: once only.
+    pub replay_answered_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable)]
@@ -37,6 +41,19 @@ impl RefreshToken {
         diesel::insert_into(refresh_tokens::table).values(new).returning(RefreshToken::as_returning()).get_result(conn)
     }
 
+    /// The token with this hash.
+    pub fn find_by_hash(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<RefreshToken>> {
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .select(RefreshToken::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<RefreshToken>> {
+        refresh_tokens::table.find(id).select(RefreshToken::as_select()).first(conn).optional()
+    }
+
     /// The token with this hash, locked for the rotation.
     pub fn find_for_update(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<RefreshToken>> {
         refresh_tokens::table
@@ -51,9 +68,19 @@ impl RefreshToken {
         self.revoked_at.is_none() && self.replaced_by.is_none() && self.expires_at > now
     }
 
-    pub fn mark_replaced(conn: &mut PgConnection, id: i64, by: i64) -> QueryResult<usize> {
-        diesel::update(refresh_tokens::table.find(id))
+    /// Spends the token for its successor `by`; returns when (kept as its `revoked_at`).
+    pub fn mark_replaced(conn: &mut PgConnection, id: i64, by: i64) -> QueryResult<DateTime<Utc>> {
+        let at: Option<DateTime<Utc>> = diesel::update(refresh_tokens::table.find(id))
             .set((refresh_tokens::replaced_by.eq(by), refresh_tokens::revoked_at.eq(diesel::dsl::now)))
+            .returning(refresh_tokens::revoked_at)
+            .get_result(conn)?;
+        Ok(at.unwrap_or_else(Utc::now))
+    }
+
+    /// Records that a replay of this rotated token was answered (it is, once).
+    pub fn mark_replay_answered(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+        diesel::update(refresh_tokens::table.find(id))
+            .set(refresh_tokens::replay_answered_at.eq(diesel::dsl::now))
             .execute(conn)
     }
 
@@ -113,6 +140,44 @@ impl RefreshToken {
             .select(refresh_tokens::family_id)
             .distinct()
             .load(conn)
+    }
+
+    /// Whether the session (family) is one of the user's and still has a live token.
+    pub fn family_is_live(conn: &mut PgConnection, user_id: i64, family_id: Uuid) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            refresh_tokens::table
+                .filter(refresh_tokens::user_id.eq(user_id))
+                .filter(refresh_tokens::family_id.eq(family_id))
+                .filter(refresh_tokens::revoked_at.is_null())
+                .filter(refresh_tokens::expires_at.gt(diesel::dsl::now)),
+        ))
+        .get_result(conn)
+    }
+
+    /// Which of these (user, session) pairs are still live.
+    pub fn live_among(conn: &mut PgConnection, sessions: &[(i64, Uuid)]) -> QueryResult<HashSet<(i64, Uuid)>> {
+        let families: Vec<Uuid> = sessions.iter().map(|(_, f)| *f).collect();
+        let live: Vec<(i64, Uuid)> = refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq_any(&families))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(diesel::dsl::now))
+            .select((refresh_tokens::user_id, refresh_tokens::family_id))
+            .distinct()
+            .load(conn)?;
+        Ok(live.into_iter().collect())
+    }
+
+    /// When the session began (its first token), if it is one of the user's.
+    pub fn session_started(
+        conn: &mut PgConnection,
+        user_id: i64,
+        family_id: Uuid,
+    ) -> QueryResult<Option<DateTime<Utc>>> {
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .select(diesel::dsl::min(refresh_tokens::created_at))
+            .first(conn)
     }
 
     /// Revokes these sessions of the user (others' ids are ignored); how many tokens ended.

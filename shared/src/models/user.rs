@@ -150,6 +150,13 @@ impl User {
 
     /// Refuses every access token issued so far (their sessions refresh if still valid).
     /// Returns the new version.
+    /// Locks the account's row until the transaction ends: every change to the user's sessions
+    /// (refresh, logout, sign-out, reset, suspension) takes it first, so they happen one at a time
+    /// (a refresh cannot slip a new token past a revocation under READ COMMITTED).
+    pub fn lock(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
+        users::table.find(id).select(users::id).for_no_key_update().first::<i64>(conn).map(|_| ())
+    }
+
     pub fn bump_token_version(conn: &mut PgConnection, id: i64) -> QueryResult<i32> {
         diesel::update(users::table.find(id))
             .set(users::token_version.eq(users::token_version + 1))
@@ -278,6 +285,7 @@ impl From<&User> for MeDto {
             two_factor: u.two_factor,
             email: u.email.clone(),
             email_verified: u.email.is_some() && u.email_verified_at.is_some(),
+            has_password: crate::auth::has_password(&u.password_hash),
         }
     }
 }

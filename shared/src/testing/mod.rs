@@ -140,6 +140,8 @@ pub fn test_settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
         ("JWT_SECRET".into(), "test-secret-test-secret-test-secret-0000".into()),
         // Tests register many users from one address; the rate-limit tests lower these.
         ("AUTH_RATE_LIMIT_PER_MIN".into(), "100000".into()),
+        ("LOGIN_FAILURES_PER_ACCOUNT".into(), "100000".into()),
+        ("WS_TICKETS_PER_MIN".into(), "100000".into()),
         ("SEND_RATE_LIMIT_PER_MIN".into(), "100000".into()),
         // Tests send numbered, otherwise identical texts; the flood-control test lowers these.
         ("FLOOD_REPEAT_MAX".into(), "100000".into()),

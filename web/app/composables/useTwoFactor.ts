@@ -9,6 +9,8 @@ import type { SecondFactorProof } from '~/utils/twoFactor'
 export function useTwoFactor() {
   const auth = useAuthStore()
   const enabled = computed(() => auth.user?.two_factor === true)
+  /** Turning it on or off asks for the password, unless the account has none. */
+  const hasPassword = computed(() => auth.user?.has_password !== false)
   /** A started, not yet confirmed enrolment. */
   const enrolment = ref<EnrolmentDto | null>(null)
   /** The QR code of the enrolment's otpauth URI, as SVG markup (rendered here, no data: URL). */
@@ -44,9 +46,10 @@ export function useTwoFactor() {
     })
   }
 
-  function confirm(code: string) {
+  /** `owner`: the password (see `ownerProof`). */
+  function confirm(code: string, owner: { password?: string }) {
     return withBusy(async () => {
-      const res = await api.post<RecoveryCodesDto>('/me/2fa/confirm', { code })
+      const res = await api.post<RecoveryCodesDto>('/me/2fa/confirm', { code, ...owner })
       recoveryCodes.value = res.recovery_codes
       enrolment.value = null
       qrSvg.value = ''
@@ -59,13 +62,13 @@ export function useTwoFactor() {
     qrSvg.value = ''
   }
 
-  function disable(proof: SecondFactorProof) {
+  function disable(proof: SecondFactorProof, owner: { password?: string }) {
     return withBusy(async () => {
-      await apiRequest<undefined>('DELETE', '/me/2fa', proof)
+      await apiRequest<undefined>('DELETE', '/me/2fa', { ...proof, ...owner })
       recoveryCodes.value = []
       await syncUser(false)
     })
   }
 
-  return { enabled, enrolment, qrSvg, recoveryCodes, busy, start, confirm, cancel, disable }
+  return { enabled, hasPassword, enrolment, qrSvg, recoveryCodes, busy, start, confirm, cancel, disable }
 }

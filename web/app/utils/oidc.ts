@@ -51,6 +51,7 @@ const MESSAGES: Record<string, string> = {
   provider_unavailable: 'The sign-in provider cannot be reached right now. Try again in a moment.',
   rate_limited: 'Too many sign-in attempts. Wait a minute and try again.',
   invalid_oidc_code: 'This sign-in was already completed or is invalid. Please start again.',
+  oidc_browser_mismatch: 'This sign-in was not started in this browser. Please start it here.',
   oidc_code_expired: 'The sign-in took too long to complete. Please start again.',
   missing_code: 'The sign-in did not complete. Please start again.',
 }

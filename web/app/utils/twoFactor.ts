@@ -7,6 +7,14 @@ import type { SecondFactorDto } from './types'
 /** What proves the second factor: a code of the authenticator app or a recovery code. */
 export type SecondFactorProof = { code: string } | { recovery_code: string }
 
+/**
+ * What proves it is the owner before two-factor authentication is turned on or off: the
+ * password, or nothing for an account without one (the server then wants a recent sign-in).
+ */
+export function ownerProof(password: string, hasPassword: boolean): { password?: string } {
+  return hasPassword ? { password } : {}
+}
+
 /** Whether a 2xx answer of the login is the second-factor challenge (202) rather than tokens. */
 export function isMfaChallenge(body: unknown): body is SecondFactorDto {
   return typeof body === 'object' && body !== null && 'mfa_token' in body
@@ -43,6 +51,10 @@ export function twoFactorError(e: unknown, recovery = false): string {
     if (e.code === 'no_enrolment') return 'The setup expired. Start again with "Turn on".'
     if (e.code === 'two_factor_on') return 'Two-factor authentication is already on.'
     if (e.code === 'two_factor_off') return 'Two-factor authentication is already off.'
+    if (e.code === 'invalid_password') return 'The password is wrong.'
+    if (e.code === 'recent_sign_in_required') {
+      return 'For your safety, sign out and sign in again, then change this within 5 minutes.'
+    }
   }
   return describeError(e)
 }

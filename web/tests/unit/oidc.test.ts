@@ -33,7 +33,7 @@ describe('OpenID Connect sign-in helpers', () => {
     const codes = [
       'state_mismatch', 'state_unknown', 'state_expired', 'provider_error', 'code_exchange_failed', 'invalid_id_token',
       'id_token_expired', 'nonce_mismatch', 'account_suspended', 'unknown_provider', 'provider_unavailable', 'rate_limited',
-      'invalid_oidc_code', 'oidc_code_expired', 'missing_code',
+      'invalid_oidc_code', 'oidc_code_expired', 'oidc_browser_mismatch', 'missing_code',
     ]
     for (const code of codes) {
       const message = oidcErrorMessage(code)
@@ -47,5 +47,6 @@ describe('OpenID Connect sign-in helpers', () => {
   it('explains a refused completion', () => {
     expect(oidcErrorMessage(new ApiError(401, 'invalid_oidc_code', 'x'))).toContain('already completed')
     expect(oidcErrorMessage(new ApiError(403, 'account_suspended', 'x'))).toContain('suspended')
+    expect(oidcErrorMessage(new ApiError(401, 'oidc_browser_mismatch', 'x'))).toContain('not started in this browser')
   })
 })

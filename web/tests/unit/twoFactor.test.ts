@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../app/utils/apiError'
-import { formatSecret, isMfaChallenge, mfaRestart, proofReady, secondFactorProof, twoFactorError } from '../../app/utils/twoFactor'
+import { formatSecret, isMfaChallenge, mfaRestart, ownerProof, proofReady, secondFactorProof, twoFactorError } from '../../app/utils/twoFactor'
 
 describe('two-factor helpers', () => {
   it('tells the 202 challenge from tokens', () => {
@@ -37,5 +37,12 @@ describe('two-factor helpers', () => {
     expect(mfaRestart(invalid)).toBe(false)
     expect(twoFactorError(expired)).toMatch(/password again/)
     expect(twoFactorError(new ApiError(429, 'rate_limited', 'slow down', [], 42))).toBe('Too many requests; try again in 42 s.')
+    expect(twoFactorError(new ApiError(403, 'invalid_password', 'x'))).toBe('The password is wrong.')
+    expect(twoFactorError(new ApiError(403, 'recent_sign_in_required', 'x'))).toMatch(/sign in again/)
+  })
+
+  it('sends the password only for an account that has one', () => {
+    expect(ownerProof('secret pw', true)).toEqual({ password: 'secret pw' })
+    expect(ownerProof('', false)).toEqual({})
   })
 })

@@ -3,14 +3,18 @@
 //! Refusals are plain HTTP answers with the usual JSON error body: 403 `origin_not_allowed`
 //! (an `Origin` header that is not in `ALLOWED_ORIGINS`; a request *without* Origin is allowed,
 //! since only browsers send it and browsers always do), 401 `invalid_ticket` (missing, expired,
-//! reused, wrong audience or signature), 503 `broker_unavailable` (this node cannot deliver
-//! right now; another replica may).
+//! reused, wrong audience or signature, its session ended or its token version is old), 429
+//! `too_many_sockets` (the user holds `WS_MAX_SOCKETS_PER_USER` on this node already), 503
+//! `broker_unavailable` (this node cannot deliver right now; another replica may),
+//! `database_unavailable` (the ticket's session cannot be checked) or `shutting_down`.
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use shared::error::{Error, Kind};
 
+use crate::hub::Refused;
+use crate::session;
 use crate::state::AppState;
 use crate::ticket::{self, TicketError};
 
@@ -22,6 +26,8 @@ pub enum UpgradeError {
     Ticket(#[from] TicketError),
     #[error("this node is not connected to the message broker, retry shortly")]
     BrokerDown,
+    #[error(transparent)]
+    Admission(#[from] Refused),
 }
 
 impl From<UpgradeError> for Error {
@@ -32,9 +38,18 @@ impl From<UpgradeError> for Error {
             UpgradeError::Ticket(TicketError::Overloaded) => {
                 Error { retry_after: Some(1), ..Error::new(Kind::Unavailable, "overloaded", message) }
             }
+            UpgradeError::Ticket(TicketError::Unverifiable) => {
+                Error { retry_after: Some(2), ..Error::new(Kind::Unavailable, "database_unavailable", message) }
+            }
             UpgradeError::Ticket(_) => Error::unauthorized("invalid_ticket", message),
             UpgradeError::BrokerDown => {
                 Error { retry_after: Some(2), ..Error::new(Kind::Unavailable, "broker_unavailable", message) }
+            }
+            UpgradeError::Admission(Refused::TooManySockets(_)) => {
+                Error { retry_after: Some(5), ..Error::new(Kind::RateLimited, "too_many_sockets", message) }
+            }
+            UpgradeError::Admission(Refused::ShuttingDown) => {
+                Error { retry_after: Some(1), ..Error::new(Kind::Unavailable, "shutting_down", message) }
             }
         }
     }
@@ -58,8 +73,11 @@ pub async fn upgrade(
     let query = web::Query::<TicketQuery>::from_query(req.query_string()).ok();
     let ticket = query.as_ref().and_then(|q| q.ticket.as_deref());
     let admitted = ticket::redeem(&state, ticket).await.map_err(|e| Error::from(UpgradeError::from(e)))?;
-    let (response, session, stream) = actix_ws::handle(&req, body)?;
-    crate::session::start(state.get_ref().clone(), admitted, session, stream);
+    // Counted against the user's cap before the handshake, so two racing upgrades cannot both
+    // take the last place; dropped unstarted (a failed handshake), it gives the place back.
+    let admission = session::admit(&state, admitted).map_err(|e| Error::from(UpgradeError::from(e)))?;
+    let (response, socket, stream) = actix_ws::handle(&req, body)?;
+    session::start(admission, socket, stream);
     Ok(response)
 }
 

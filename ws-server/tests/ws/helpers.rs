@@ -116,8 +116,46 @@ impl Cluster {
         proc
     }
 
+    /// A ticket like api-server mints: naming a live session of the user (a new one) and the
+    /// user's current token version.
     pub fn ticket(&self, user_id: i64) -> String {
-        self.keys.issue(user_id, AUD_WS, 30)
+        let device = self.session(user_id);
+        self.ticket_for(user_id, device)
+    }
+
+    /// A ticket of this signed-in device (session), which must exist (see [`Cluster::session`]).
+    pub fn ticket_for(&self, user_id: i64, device: uuid::Uuid) -> String {
+        let version = self.token_version(user_id);
+        self.keys.issue_for(user_id, AUD_WS, 30, shared::auth::SessionRef { version, id: Some(device) })
+    }
+
+    /// A new live session (refresh-token family) of the user, as a login makes.
+    pub fn session(&self, user_id: i64) -> uuid::Uuid {
+        let device = uuid::Uuid::new_v4();
+        self.add_session(user_id, device);
+        device
+    }
+
+    /// Makes `device` a live session of the user unless it is one already.
+    fn add_session(&self, user_id: i64, device: uuid::Uuid) {
+        self.exec(&format!(
+            "INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) \
+             SELECT {user_id}, '{device}', md5(random()::text) || '{device}', now() + interval '30 days' \
+             WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens WHERE family_id = '{device}')"
+        ));
+    }
+
+    pub fn token_version(&self, user_id: i64) -> i32 {
+        #[derive(QueryableByName)]
+        struct Version {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            token_version: i32,
+        }
+        let mut db = self.db.lock().expect("db");
+        diesel::sql_query(format!("SELECT token_version FROM users WHERE id = {user_id}"))
+            .get_result::<Version>(&mut *db)
+            .expect("user")
+            .token_version
     }
 
     pub fn keys(&self) -> &TokenKeys {
@@ -134,9 +172,15 @@ impl Cluster {
     }
 
     /// Connects with a ticket naming the signed-in device (session) and waits for `ready`.
+    /// A device named for the first time becomes a live session of the user.
     pub async fn connect_device(&self, node: usize, user_id: i64, device: Option<uuid::Uuid>) -> Client {
-        let session = shared::auth::SessionRef { version: 0, id: device };
-        let ticket = self.keys.issue_for(user_id, AUD_WS, 30, session);
+        let ticket = match device {
+            Some(device) => {
+                self.add_session(user_id, device);
+                self.ticket_for(user_id, device)
+            }
+            None => self.ticket(user_id),
+        };
         let mut client = open(&self.url(node, &ticket), Some(ORIGIN)).await.expect("upgrade");
         let ready = client.event(WAIT).await;
         assert_eq!(ready["type"], "ready", "{ready}");

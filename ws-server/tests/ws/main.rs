@@ -11,5 +11,6 @@ mod presence;
 mod privacy;
 mod process;
 mod resilience;
+mod sessions;
 mod typing;
 mod upgrade;

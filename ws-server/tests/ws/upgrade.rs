@@ -32,6 +32,60 @@ async fn missing_expired_reused_or_foreign_tickets_are_refused_with_401_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tickets_of_an_ended_session_an_older_token_version_or_no_session_are_refused() {
+    let c = Cluster::start(1).await;
+    let uid = c.user("alice");
+    let url = |ticket: &str| c.url(0, ticket);
+    let (laptop, phone) = (c.session(uid), c.session(uid));
+    let before_bump = c.ticket_for(uid, phone);
+
+    // Every token issued before a version bump (a sign-out, reset, suspension) is old. (Bumped
+    // here before anything cached the version: api-server also rewrites the cached one.)
+    c.exec(&format!("UPDATE users SET token_version = token_version + 1 WHERE id = {uid}"));
+    assert_invalid_ticket(open(&url(&before_bump), Some(ORIGIN)).await, "older token version");
+    // The laptop signed out (its refresh-token family revoked): its current tickets are refused.
+    c.exec(&format!("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = '{laptop}'"));
+    assert_invalid_ticket(open(&url(&c.ticket_for(uid, laptop)), Some(ORIGIN)).await, "ended session");
+    let unnamed = c.keys().issue(uid, AUD_WS, 30);
+    assert_invalid_ticket(open(&url(&unnamed), Some(ORIGIN)).await, "no session");
+    let unknown = c.keys().issue_for(
+        uid,
+        AUD_WS,
+        30,
+        shared::auth::SessionRef { version: c.token_version(uid), id: Some(uuid::Uuid::new_v4()) },
+    );
+    assert_invalid_ticket(open(&url(&unknown), Some(ORIGIN)).await, "unknown session");
+    let other_user = c.user("mallory");
+    let foreign = c.keys().issue_for(
+        other_user,
+        AUD_WS,
+        30,
+        shared::auth::SessionRef { version: c.token_version(other_user), id: Some(phone) },
+    );
+    assert_invalid_ticket(open(&url(&foreign), Some(ORIGIN)).await, "another user's session");
+
+    let mut fresh = open(&url(&c.ticket_for(uid, phone)), Some(ORIGIN)).await.expect("a current ticket connects");
+    assert_eq!(fresh.event(WAIT).await["type"], "ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_per_user_are_capped_with_a_429_json_refusal() {
+    let tuning = ws_server::config::Tuning::from_lookup(|k| (k == "WS_MAX_SOCKETS_PER_USER").then(|| "2".into()))
+        .expect("tuning");
+    let c = Cluster::start_with(1, &[], tuning).await;
+    let (alice, bob) = (c.user("alice"), c.user("bob"));
+    let first = c.connect(0, alice).await;
+    let _second = c.connect(0, alice).await;
+    let refused = open(&c.url(0, &c.ticket(alice)), Some(ORIGIN)).await.err().expect("a third socket is refused");
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert_eq!(refused.body["error"]["code"], "too_many_sockets", "{}", refused.body);
+    let _bob = c.connect(0, bob).await; // other users are not affected
+    first.close().await;
+    let mut again = open(&c.url(0, &c.ticket(alice)), Some(ORIGIN)).await.expect("room again after a close");
+    assert_eq!(again.event(WAIT).await["type"], "ready");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_foreign_origin_is_refused_with_403_while_a_listed_or_absent_one_connects() {
     let c = Cluster::start(1).await;
     let uid = c.user("alice");

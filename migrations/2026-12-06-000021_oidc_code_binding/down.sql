@@ -1,0 +1,1 @@
+ALTER TABLE oidc_codes DROP COLUMN binding_hash;
