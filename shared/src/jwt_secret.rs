@@ -16,6 +16,7 @@ pub const REPOSITORY_SECRETS: &[&str] = &[
     crate::config::DEV_JWT_SECRET,
     "change-me-to-64-hex-chars-from-openssl-rand-hex-32",
     "test-secret-test-secret-test-secret-0000",
+    "dev-only-compose-jwt-secret-0123456789abcdef", // .env.dev.example (docker-compose.dev.yml)
 ];
 
 /// Estimated bits a production secret needs.

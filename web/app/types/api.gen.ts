@@ -169,7 +169,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** End the session of this refresh token. */
+        /** End the session of this refresh token: its tokens stop working and its sockets close (4001). */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -188,7 +188,8 @@ export interface paths {
         put?: never;
         /**
          * Trade the one-time code of a finished provider sign-in for tokens, exactly like a password
-         *     login (202 and the second step when two-factor authentication is on).
+         *     login (202 and the second step when two-factor authentication is on). Only in the browser the
+         *     callback answered: it holds the code's binding cookie (`chat_oidc_binding`, HttpOnly).
          */
         post: operations["complete"];
         delete?: never;
@@ -340,7 +341,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A single-use ticket for `GET /ws?ticket=…` (valid 30 s). */
+        /**
+         * A single-use ticket for `GET /ws?ticket=…` (valid 30 s), good only while this session lasts;
+         *     `WS_TICKETS_PER_MIN` per user (429 `rate_limited` beyond).
+         */
         post: operations["ws_ticket"];
         delete?: never;
         options?: never;
@@ -373,7 +377,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Block a user: no direct chat between us can be opened or written to (code `blocked`). */
+        /**
+         * Block a user: no direct chat between us can be opened or written to, no message in it edited
+         *     or reacted to, no typing shown, and neither of us can add the other to a group (code `blocked`).
+         */
         put: operations["block"];
         post?: never;
         /** Unblock a user (idempotent). */
@@ -608,7 +615,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Create a group (I am its owner) with a `general` channel. */
-        post: operations["create"];
+        post: operations["groups_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -675,11 +682,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * The group's live invite links (not revoked, expired or used up), newest first, each with its
+         *     token to copy again (admins).
+         */
+        get: operations["groups_invites_list"];
+        put?: never;
+        /** Create an invite link (admins). Admins can copy it again from the list of live links. */
+        post: operations["groups_invites_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/groups/{id}/invites/{invite_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         get?: never;
         put?: never;
-        /** Create an invite link (admins). The token is shown only here. */
-        post: operations["create_invite"];
-        delete?: never;
+        post?: never;
+        /** Revoke an invite link (admins): it stops working at once. Idempotent. */
+        delete: operations["groups_invites_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -731,7 +759,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Join a group with an invite link. */
-        post: operations["accept_invite"];
+        post: operations["accept"];
         delete?: never;
         options?: never;
         head?: never;
@@ -770,7 +798,7 @@ export interface paths {
          *     QR code). Nothing changes for logins until it is confirmed.
          */
         post: operations["enrol"];
-        /** Turn it off; needs a current code or a recovery code. */
+        /** Turn it off; needs the password and a current code or a recovery code. */
         delete: operations["disable"];
         options?: never;
         head?: never;
@@ -786,7 +814,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Turn it on with a first code; answers ten recovery codes, shown this once. */
+        /** Turn it on with a first code and the password; answers ten recovery codes, shown this once. */
         post: operations["confirm"];
         delete?: never;
         options?: never;
@@ -1029,7 +1057,7 @@ export interface paths {
          * Sign one of my sessions out: its refresh token stops working, its sockets close (4001) and
          *     its access token is refused at once.
          */
-        delete: operations["revoke"];
+        delete: operations["sessions_revoke"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1244,6 +1272,11 @@ export interface components {
         ConfirmRequest: {
             /** @description The code the app shows now. */
             code: string;
+            /**
+             * @description The account's password (an account without one: omit it, and sign in at most 5 minutes
+             *     before).
+             */
+            password?: string | null;
         };
         ContactDto: {
             alias: string | null;
@@ -1320,6 +1353,11 @@ export interface components {
         };
         DisableRequest: {
             code?: string | null;
+            /**
+             * @description The account's password (an account without one: omit it, and sign in at most 5 minutes
+             *     before).
+             */
+            password?: string | null;
             recovery_code?: string | null;
         };
         EditRequest: {
@@ -1469,6 +1507,27 @@ export interface components {
             /** @description Shown once, at creation; only its hash is stored. */
             token: string;
         };
+        /** @description A live invite link as group admins see it (`GET /groups/{id}/invites`). */
+        InviteLinkDto: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: components["schemas"]["UserDto"];
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: int64 */
+            group_id: number;
+            /** Format: int64 */
+            id: number;
+            /** Format: int32 */
+            max_uses: number | null;
+            /**
+             * @description The link's token, to copy again; null for links made before links could be shown again
+             *     (or under a previous `JWT_SECRET`): those still work until revoked.
+             */
+            token: string | null;
+            /** Format: int32 */
+            uses: number;
+        };
         InviteRequest: {
             /**
              * Format: int64
@@ -1496,6 +1555,11 @@ export interface components {
             email: string | null;
             /** @description A link mailed to `email` was opened. */
             email_verified: boolean;
+            /**
+             * @description The account has a password (one made by a provider sign-in has none: changing two-factor
+             *     authentication then needs a fresh sign-in instead).
+             */
+            has_password: boolean;
             role: components["schemas"]["AccountRole"];
             /** @description Logging in needs a code from an authenticator app (or a recovery code). */
             two_factor: boolean;
@@ -2560,6 +2624,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description rate_limited: attempts from this address (an IPv6 /64), or this account's failed logins (LOGIN_FAILURES_PER_ACCOUNT per 15 minutes) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2775,7 +2840,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description invalid_oidc_code (unknown or used) or oidc_code_expired */
+            /** @description invalid_oidc_code (unknown or used), oidc_code_expired, or oidc_browser_mismatch (not the browser the sign-in finished in) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3320,6 +3385,14 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description database unavailable, retry */
             503: {
                 headers: {
@@ -3426,6 +3499,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description rate_limited (blocks, unblocks and privacy changes per user) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description database unavailable, retry */
             503: {
                 headers: {
@@ -3473,6 +3555,15 @@ export interface operations {
             };
             /** @description not found (or not visible to you) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited (blocks, unblocks and privacy changes per user) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4860,7 +4951,7 @@ export interface operations {
             };
         };
     };
-    create: {
+    groups_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -4890,6 +4981,15 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description blocked | group_add_not_allowed (a member named) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5355,7 +5455,72 @@ export interface operations {
             };
         };
     };
-    create_invite: {
+    groups_invites_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteLinkDto"][];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description insufficient_role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description group_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    groups_invites_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -5430,6 +5595,70 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    groups_invites_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+                invite_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description insufficient_role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description group_not_found | invite_not_found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5745,7 +5974,7 @@ export interface operations {
             };
         };
     };
-    accept_invite: {
+    accept: {
         parameters: {
             query?: never;
             header?: never;
@@ -5781,6 +6010,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description removed_from_group (an admin removed me after the link was made) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5797,7 +6035,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description invite_expired */
+            /** @description invite_expired | invite_revoked */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -6025,6 +6263,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description invalid_password, or recent_sign_in_required (an account without a password) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6116,6 +6363,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description invalid_password, or recent_sign_in_required (an account without a password) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6143,6 +6399,14 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6424,6 +6688,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited (blocks, unblocks and privacy changes per user) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6846,6 +7119,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description blocked (a direct chat with a block either way) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7104,7 +7386,10 @@ export interface operations {
     find: {
         parameters: {
             query: {
-                /** @description Words to find (web-search syntax: `"exact phrase"`, `-excluded`, `or`); 1-200 characters. */
+                /**
+                 * @description Words to find (web-search syntax: `"exact phrase"`, `-excluded`, `or`); 1-200 characters, with
+                 *     at least one word a message must contain (`-word` alone is refused: 422).
+                 */
                 q: string;
                 /** @description Only this conversation. */
                 conversation_id?: number | null;
@@ -7152,6 +7437,15 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description rate_limited (searches per user) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7260,7 +7554,7 @@ export interface operations {
             };
         };
     };
-    revoke: {
+    sessions_revoke: {
         parameters: {
             query?: never;
             header?: never;
