@@ -2,6 +2,7 @@
 
 mod answers;
 mod operation_ids;
+pub mod route_index;
 
 use actix_web::{get, HttpResponse};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};

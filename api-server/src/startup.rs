@@ -135,7 +135,7 @@ async fn seed_demo(pool: &PgPool) -> anyhow::Result<()> {
         Some(seeded) => tracing::info!(
             users = ?crate::demo::USERS.map(|(name, _)| name),
             group_id = seeded.group,
-            "demo data created (DEMO_DATA=false turns it off); their password is in the README"
+            "demo data created (DEMO_DATA=false turns it off); their password is in the README and docs/configuration.md"
         ),
         None => tracing::debug!("demo data: the database has users already, nothing to do"),
     }

@@ -560,4 +560,38 @@ mod tests {
         assert!(!text.contains(&"s".repeat(40)), "{text}");
         assert!(text.contains("amqp://guest:***@mq:5672/%2f"), "{text}");
     }
+
+    #[test]
+    fn demo_data_is_a_flag_refused_in_production() {
+        assert!(!settings(&[]).expect("defaults").demo_data);
+        assert!(settings(&[("DEMO_DATA", "1")]).expect("on").demo_data);
+        assert_eq!(settings(&[("DEMO_DATA", "maybe")]).expect_err("not a flag").var, "DEMO_DATA");
+    }
+
+    /// docs/configuration.md lists exactly what `Settings` reads (the provider variables once,
+    /// as `OIDC_<NAME>_…`).
+    #[test]
+    fn docs_list_every_variable() {
+        use crate::testing::docs::{configuration_doc, documented_variables, variables_read};
+        let provider = |kind| {
+            [
+                ("OIDC_PROVIDERS", "x"),
+                ("OIDC_X_ISSUER", "https://x.example"),
+                ("OIDC_X_CLIENT_ID", "id"),
+                ("OIDC_X_CLIENT_SECRET", "secret"),
+                ("OIDC_X_KIND", kind),
+            ]
+        };
+        let mut read = variables_read(&provider("oidc"), |get| drop(Settings::from_lookup(get)));
+        read.extend(variables_read(&provider("github"), |get| drop(Settings::from_lookup(get))));
+        let read: std::collections::BTreeSet<String> =
+            read.into_iter().map(|name| name.replace("OIDC_X_", "OIDC_<NAME>_")).collect();
+        let mut documented = documented_variables(&configuration_doc(), "Every server process");
+        // Read by tracing-subscriber's `EnvFilter` (crate::telemetry), not through `Settings`.
+        documented.remove("RUST_LOG");
+        let missing: Vec<_> = read.difference(&documented).collect();
+        let stale: Vec<_> = documented.difference(&read).collect();
+        assert!(missing.is_empty(), "read by shared::config but not in docs/configuration.md: {missing:?}");
+        assert!(stale.is_empty(), "in docs/configuration.md but not read by shared::config: {stale:?}");
+    }
 }

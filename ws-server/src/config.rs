@@ -126,4 +126,13 @@ mod tests {
         let t = Tuning::from_lookup(|k| (k == "WS_SESSION_CHECK_MS").then(|| "3600000".into())).expect("valid");
         assert_eq!(t.session_check, Duration::from_secs(15 * 60), "never longer");
     }
+
+    /// docs/configuration.md lists exactly what `Tuning` reads, in its ws-server section.
+    #[test]
+    fn docs_list_every_variable() {
+        use shared::testing::docs::{configuration_doc, documented_variables, variables_read};
+        let read = variables_read(&[], |get| drop(Tuning::from_lookup(get)));
+        let documented = documented_variables(&configuration_doc(), "ws-server only");
+        assert_eq!(read, documented, "docs/configuration.md (ws-server only) against ws-server/src/config.rs");
+    }
 }

@@ -12,6 +12,7 @@
 pub mod amqp_frames;
 mod broker_proxy;
 mod containers;
+pub mod docs;
 pub mod media;
 mod proxy;
 mod services;
