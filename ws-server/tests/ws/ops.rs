@@ -87,8 +87,12 @@ async fn a_second_node_with_the_same_node_id_on_one_broker_stays_not_ready() {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
     assert_eq!(readyz(&first).await.0, 200, "the first node keeps its queue");
+    // The twin keeps retrying, so one of its attempts may be open at any sampled moment: a leak
+    // shows as a count that never gets back to the first node's one connection.
     let queue = format!("ws.{}", env.settings.node_id);
-    assert_eq!(broker_connections_named(&queue), 1, "the twin's refused attempts leave no connection behind");
+    let samples: Vec<usize> = (0..5).map(|_| broker_connections_named(&queue)).collect();
+    assert_eq!(samples.iter().min(), Some(&1), "the twin's refused attempts leave no connection behind: {samples:?}");
+    assert!(samples.iter().all(|n| *n <= 2), "at most one attempt open at a time: {samples:?}");
 }
 
 fn twin_port(app: Application) -> u16 {
