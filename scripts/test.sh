@@ -5,6 +5,16 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# The harness starts PostgreSQL, RabbitMQ and Memcached with testcontainers when they are not
+# reachable and a Docker engine answers; test processes share them by name (one per service).
+# They are removed when the run ends. Without a Docker engine this does nothing.
+stop_test_containers() {
+  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+    docker rm -f chat-test-postgres chat-test-rabbitmq chat-test-memcached >/dev/null 2>&1 || true
+  fi
+}
+trap stop_test_containers EXIT
+
 step "services and test tools"
 deploy/local/services.sh
 deploy/local/test-tools.sh
