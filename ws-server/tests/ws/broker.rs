@@ -67,10 +67,11 @@ async fn an_overfilled_node_queue_drops_its_oldest_events_and_tells_every_socket
     assert_eq!(other.event_of("resync", WAIT).await["data"]["reason"], "queue_overflow", "every socket of the node");
 }
 
-/// Waits until the node's `/readyz` answers `status`.
+/// Waits until the node's `/readyz` answers `status` (30 s at most: a loaded CI machine can take
+/// seconds to schedule the node's reconnect loop).
 async fn wait_readyz(c: &Cluster, status: u16) {
     let url = format!("http://127.0.0.1:{}/readyz", c.nodes[0].port);
-    for _ in 0..200 {
+    for _ in 0..600 {
         if reqwest::get(&url).await.is_ok_and(|r| r.status() == status) {
             return;
         }
