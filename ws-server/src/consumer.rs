@@ -36,6 +36,8 @@ use crate::queue::{NodeQueues, OverflowResync, OVERFLOW_REASON};
 use crate::reload;
 use crate::route::Router;
 
+/// How long one ack may take before the serve loop moves on (see `handle`).
+const ACK_TIMEOUT: Duration = Duration::from_secs(2);
 const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
 pub const RESYNC_REASON: &str = "broker_reconnected";
 
@@ -243,9 +245,13 @@ impl Consumer {
         let Delivery { routing_key, properties, data, acker, .. } = delivery;
         self.router.route(routing_key.as_str(), &properties, data);
         // Failing acks mean the channel is gone: the stream reports it next, the broker redelivers
-        // to nobody (the queue dies with the connection) and clients resync.
-        if let Err(e) = acker.ack(BasicAckOptions::default()).await {
-            tracing::debug!(error = %e, "ack failed");
+        // to nobody (the queue dies with the connection) and clients resync. Bounded: an ack
+        // caught by a connection that died under it can stay pending forever, and the serve loop
+        // would then never see the loss nor reconnect.
+        match tokio::time::timeout(ACK_TIMEOUT, acker.ack(BasicAckOptions::default())).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::debug!(error = %e, "ack failed"),
+            Err(_) => tracing::warn!("an ack did not complete in time: the connection is checked next"),
         }
     }
 }
