@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Validate the deployment and observability configuration without running the cluster.
 # Prints one line per check ("ok   ..." / "FAIL ..." / "skip ..."), exits non-zero if any
-# check failed. Needs: python3 + PyYAML, promtool, nginx, openssl, curl, envsubst. Optional:
+# check failed. Needs: python3 + PyYAML (and venv: the Kubernetes schema validator is installed
+# from PyPI into .local/k8s-venv once), promtool, nginx, openssl, curl, envsubst, kubectl. Optional:
 # the shellcheck linter, and docker-compose (v1) or `docker compose` (v2) for the compose schema.
 #
 # Usage: deploy/check-configs.sh [--quick]    (--quick: nginx render + `nginx -t` only, no
@@ -156,6 +157,11 @@ run_lines python3 deploy/check_compose.py
 
 # --- observability files ----------------------------------------------------------------------
 run_lines python3 deploy/check_observability.py
+
+# --- kubernetes -------------------------------------------------------------------------------
+# Every overlay of deploy/k8s rendered (kubectl kustomize), validated against the Kubernetes
+# schemas, checked by deploy/check_k8s.py; the web pod's nginx served on a loopback port.
+run_lines bash deploy/k8s/check.sh
 
 echo
 if [ "$FAILED" -gt 0 ]; then
