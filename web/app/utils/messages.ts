@@ -49,6 +49,7 @@ export function optimisticMessage(input: {
     deleted_at: null,
     created_at: (input.now ?? new Date()).toISOString(),
     reactions: [],
+    change_version: 0,
     local: { state: 'sending' },
   }
 }
