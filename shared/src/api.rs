@@ -106,6 +106,11 @@ pub struct MessageDto {
     /// The media of an image, file or voice message (absent on tombstones).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<AttachmentDto>,
+    /// The conversation's change version of this message's last edit, deletion or reaction
+    /// change (0: never changed). A client that holds every change up to `v - 1` of the
+    /// conversation holds every change up to `v` once it applied this one.
+    #[serde(default)]
+    pub change_version: i64,
 }
 
 /// An upload (`POST /media`): what the server found in the bytes, never what the client said.
@@ -227,6 +232,10 @@ pub struct ConversationDto {
     pub muted_until: Option<DateTime<Utc>>,
     /// Disappearing messages: kept this many days (null: kept).
     pub retention_days: Option<i32>,
+    /// The latest change version of the conversation's messages (edits, deletions, reactions):
+    /// a client holding less asks `GET /conversations/{id}/messages?changed_since=<what it holds>`.
+    #[serde(default)]
+    pub change_version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

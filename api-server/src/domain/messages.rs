@@ -6,6 +6,18 @@
 //! committed first, the message, the sender's watermarks, and the `message.new` outbox row,
 //! whose id therefore follows the removal's. A retry with the same `client_id` returns the
 //! stored message and writes nothing (the rollback returns the seq too).
+//!
+//! A change to a stored message (edit, deletion by anyone, reaction: `reactions.rs`, a
+//! moderator's deletion: `reports.rs`) takes the same lock first: [`visible_message`] holds the
+//! conversation row `FOR NO KEY UPDATE`, then reads the message again. From there the changes
+//! and sends of a conversation run one at a time, so a change bumps the conversation's
+//! `change_version` (`shared::models::change_version::record`: an UPDATE of the row it already
+//! holds, so no lock upgrade and no new wait) and versions commit in version order, which is
+//! what lets a client that was away ask "changed since `v`" ([`crate::domain::message_changes`]).
+//! Every lock a change takes after that (the message row, its reactions, its upload) is taken
+//! under the conversation's, the order a send uses too (the row, then the replied-to message's
+//! key share): no cycle, no deadlock. Outbox ids of the sends and changes of a conversation,
+//! and of a membership change of its group, follow their commit order.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, OptionalExtension, PgConnection};
@@ -13,6 +25,7 @@ use serde::Serialize;
 use shared::api::MessageDto;
 use shared::events::Event;
 use shared::models::attachment::Attachment;
+use shared::models::change_version;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{GroupMember, Role};
 use shared::models::message::{Message, NewMessage, Window};
@@ -44,10 +57,14 @@ pub enum Sent {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessagesPage {
-    /// Ascending by seq.
+    /// Ascending by seq (with `changed_since`: by `change_version`).
     pub items: Vec<MessageDto>,
     /// More messages exist beyond this page in the direction asked.
     pub has_more: bool,
+    /// With `changed_since`: the version to ask from next (the last item's while `has_more`,
+    /// else the conversation's). Otherwise: the conversation's change version when the page
+    /// was read; the items reflect every change up to it.
+    pub change_version: i64,
 }
 
 const RACE: &str = "client_id_race";
@@ -170,7 +187,7 @@ pub fn history(
         (None, Some(a)) => Window::After(a),
         (None, None) => Window::Latest,
     };
-    let (_conversation, member) = require_member(conn, conversation_id, me)?;
+    let (conversation, member) = require_member(conn, conversation_id, me)?;
     let mut rows = Message::page(conn, conversation_id, member.cleared_seq, window, limit + 1)?;
     let has_more = rows.len() as i64 > limit;
     if has_more {
@@ -185,7 +202,7 @@ pub fn history(
     }
     let mut items: Vec<MessageDto> = rows.iter().map(MessageDto::from).collect();
     decorate(conn, &mut items, me)?;
-    Ok(MessagesPage { items, has_more })
+    Ok(MessagesPage { items, has_more, change_version: conversation.change_version })
 }
 
 /// What a stored message shows besides its row: reactions (with my `me` flags) and media.
@@ -201,14 +218,17 @@ pub(crate) fn message_not_found() -> Error {
 /// The message and its conversation, when I am a member of it (404 otherwise). Inside a
 /// transaction, the conversation is held ([`Conversation::hold`]) before membership is read:
 /// an edit, deletion or reaction commits wholly before or after a membership change of the
-/// group, and its `message.updated` takes its outbox id in that order.
+/// group and the other changes and sends of the conversation, and its `message.updated` takes
+/// its outbox id in that order. The message is read again under the hold: no other change of
+/// it is in flight then, so what the caller checks (deleted?) stays true until it commits.
 pub(crate) fn visible_message(
     conn: &mut PgConnection,
     me: i64,
     message_id: i64,
 ) -> Result<(Message, Conversation), Error> {
-    let message = Message::find(conn, message_id).map_err(|_| message_not_found())?;
-    Conversation::hold(conn, message.conversation_id)?.ok_or_else(message_not_found)?;
+    let found = Message::find(conn, message_id).map_err(|_| message_not_found())?;
+    Conversation::hold(conn, found.conversation_id)?.ok_or_else(message_not_found)?;
+    let message = Message::find(conn, message_id).optional()?.ok_or_else(message_not_found)?;
     let (conversation, member) = require_member(conn, message.conversation_id, me).map_err(|_| message_not_found())?;
     if message.seq <= member.cleared_seq {
         return Err(message_not_found());
@@ -227,6 +247,7 @@ pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Re
             return Err(Error::conflict("message_deleted", "a deleted message cannot be edited"));
         }
         require_no_block(conn, &conversation, me)?;
+        change_version::record(conn, &message)?;
         let mut dto = MessageDto::from(&Message::edit(conn, message_id, &body)?);
         decorate(conn, std::slice::from_mut(&mut dto), me)?;
         events::to_conversation(conn, &conversation, &Event::MessageUpdated(reactions::for_everyone(&dto)))?;
@@ -259,8 +280,10 @@ pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), E
 
 /// Replaces a message by its tombstone and tells the conversation (inside the caller's
 /// transaction; the caller checked who may do it). Its upload goes too when nothing else uses
-/// it: the row now, the bytes by the media sweeper (`media_trash`).
+/// it: the row now, the bytes by the media sweeper (`media_trash`). The change version is
+/// bumped first: its UPDATE locks the conversation row before the message's (module doc).
 pub(crate) fn tombstone(conn: &mut PgConnection, conversation: &Conversation, message: &Message) -> Result<(), Error> {
+    change_version::record(conn, message)?;
     let dto = MessageDto::from(&Message::tombstone(conn, message.id)?);
     reaction::clear(conn, message.id)?;
     if let Some(upload) = message.attachment_id {

@@ -4,7 +4,7 @@
 use diesel::{Connection, PgConnection};
 use shared::api::MessageDto;
 use shared::events::Event;
-use shared::models::reaction;
+use shared::models::{change_version, reaction};
 use shared::Error;
 
 use crate::domain::messages::{self, visible_message};
@@ -33,6 +33,9 @@ pub fn react(conn: &mut PgConnection, me: i64, message_id: i64, emoji: &str, on:
             reaction::remove(conn, message_id, me, emoji)?
         };
         let mut dto = MessageDto::from(&message);
+        if changed {
+            dto.change_version = change_version::record(conn, &message)?;
+        }
         messages::decorate(conn, std::slice::from_mut(&mut dto), me)?;
         if changed {
             events::to_conversation(conn, &conversation, &Event::MessageUpdated(for_everyone(&dto)))?;

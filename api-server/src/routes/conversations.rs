@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::domain::conversations::{self, Flag};
 use crate::domain::flood;
 use crate::domain::messages::{self, MessagesPage, SendInput, Sent};
-use crate::domain::{receipts, retention};
+use crate::domain::{message_changes, receipts, retention};
 use crate::http::{no_content, respond, Json};
 use crate::routes::limits;
 use crate::state::AppState;
@@ -36,6 +36,10 @@ pub struct DirectRequest {
 pub struct HistoryQuery {
     pub before_seq: Option<i64>,
     pub after_seq: Option<i64>,
+    /// The messages edited, deleted or re-reacted after this change version (alone: not with
+    /// `before_seq` / `after_seq`), ascending by `change_version`; continue from the answer's
+    /// `change_version` while `has_more`.
+    pub changed_since: Option<i64>,
     /// 1-100, default 50.
     pub limit: Option<i64>,
 }
@@ -114,7 +118,8 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>)
     Ok(respond(StatusCode::OK, &dto))
 }
 
-/// History: `after_seq` (what follows), `before_seq` (the page before), or the newest.
+/// History: `after_seq` (what follows), `before_seq` (the page before), or the newest; or,
+/// with `changed_since`, the messages changed since a change version (a client catching up).
 #[utoipa::path(get, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path), HistoryQuery), responses(
     (status = 200, body = MessagesPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -127,9 +132,14 @@ pub async fn history(
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, Error> {
     let (id, q) = (id.into_inner(), query.into_inner());
-    let page =
-        db::run(&state.pool, move |conn| messages::history(conn, user.id, id, q.before_seq, q.after_seq, q.limit))
-            .await?;
+    let page = db::run(&state.pool, move |conn| match q.changed_since {
+        None => messages::history(conn, user.id, id, q.before_seq, q.after_seq, q.limit),
+        Some(since) if q.before_seq.is_none() && q.after_seq.is_none() => {
+            message_changes::since(conn, user.id, id, since, q.limit)
+        }
+        Some(_) => Err(message_changes::not_with_a_window()),
+    })
+    .await?;
     Ok(respond(StatusCode::OK, &page))
 }
 

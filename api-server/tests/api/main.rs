@@ -19,6 +19,7 @@ mod ordering;
 mod outbox;
 mod privacy;
 mod reactions;
+mod resync;
 mod retention;
 mod search;
 mod sessions;

@@ -77,6 +77,7 @@ diesel::table! {
         last_message_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         retention_days -> Nullable<Int4>,
+        change_version -> Int8,
     }
 }
 
@@ -162,6 +163,7 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         search_tsv -> Nullable<Tsvector>,
+        change_version -> Int8,
     }
 }
 

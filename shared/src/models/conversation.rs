@@ -20,6 +20,8 @@ pub struct Conversation {
     pub created_at: DateTime<Utc>,
     /// Messages older than this many days are deleted (None: kept).
     pub retention_days: Option<i32>,
+    /// Bumped by every change to one of its messages ([`crate::models::change_version`]).
+    pub change_version: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -133,11 +135,14 @@ impl Conversation {
             .load(conn)
     }
 
-    /// Holds the conversation against [`Self::lock_group_channels`] (only: `FOR KEY SHARE`
-    /// does not conflict with sends or other holders) until the transaction ends. `None`: no
+    /// Holds the conversation for a change to one of its messages until the transaction ends:
+    /// `FOR NO KEY UPDATE`, the lock a send's [`Self::next_seq`] takes, so the changes and sends
+    /// of a conversation queue here before they lock anything else (the change then bumps
+    /// `change_version` on this row: see [`crate::models::change_version`]), and a membership
+    /// change ([`Self::lock_group_channels`]) commits wholly before or after them. `None`: no
     /// such conversation.
     pub fn hold(conn: &mut PgConnection, id: i64) -> QueryResult<Option<i64>> {
-        conversations::table.find(id).select(conversations::id).for_key_share().first(conn).optional()
+        conversations::table.find(id).select(conversations::id).for_no_key_update().first(conn).optional()
     }
 
     pub fn create_channel(conn: &mut PgConnection, group_id: i64, name: &str) -> QueryResult<Conversation> {

@@ -22,6 +22,9 @@ pub struct Message {
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Its conversation's change version at its last edit, deletion or reaction change (0:
+    /// never changed); see [`crate::models::change_version`].
+    pub change_version: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -157,6 +160,7 @@ impl From<&Message> for MessageDto {
             created_at: m.created_at,
             reactions: Vec::new(),
             attachment: None,
+            change_version: m.change_version,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod abuse;
 pub mod attachment;
+pub mod change_version;
 pub mod contact;
 pub mod conversation;
 pub mod email_token;

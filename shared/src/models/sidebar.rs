@@ -40,6 +40,8 @@ pub struct SidebarRow {
     #[diesel(sql_type = Nullable<diesel::sql_types::Integer>)]
     retention_days: Option<i32>,
     #[diesel(sql_type = BigInt)]
+    change_version: i64,
+    #[diesel(sql_type = BigInt)]
     unread_count: i64,
     #[diesel(sql_type = Nullable<BigInt>)]
     peer_id: Option<i64>,
@@ -75,19 +77,22 @@ pub struct SidebarRow {
     m_deleted_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     m_created_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    m_change_version: Option<i64>,
 }
 
 const SIDEBAR_SQL: &str = r#"
 SELECT c.id, c.kind, c.group_id, g.name AS group_name, c.name, c.last_seq, c.last_message_at,
        cm.last_read_seq, cm.last_delivered_seq, cm.cleared_seq,
        cm.pinned_at IS NOT NULL AS pinned, cm.archived_at IS NOT NULL AS archived, cm.muted_until,
-       c.retention_days,
+       c.retention_days, c.change_version,
        GREATEST(c.last_seq - GREATEST(cm.last_read_seq, cm.cleared_seq), 0) AS unread_count,
        p.id AS peer_id, p.username AS peer_username, p.display_name AS peer_display_name,
        p.avatar_id AS peer_avatar_id, ct.alias AS peer_alias, p.status_emoji AS peer_status_emoji,
        m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, m.client_id AS m_client_id, m.kind AS m_kind,
        m.body AS m_body, m.attachment_id AS m_attachment_id, m.reply_to_id AS m_reply_to_id,
-       m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at, m.created_at AS m_created_at
+       m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at, m.created_at AS m_created_at,
+       m.change_version AS m_change_version
 FROM conversation_members cm
 JOIN conversations c ON c.id = cm.conversation_id
 LEFT JOIN groups g ON g.id = c.group_id
@@ -153,6 +158,7 @@ impl SidebarRow {
                 // The sidebar preview shows no reactions.
                 reactions: Vec::new(),
                 attachment: None,
+                change_version: self.m_change_version.unwrap_or_default(),
             }),
             _ => None,
         };
@@ -174,6 +180,7 @@ impl SidebarRow {
             archived: self.archived,
             muted_until: self.muted_until,
             retention_days: self.retention_days,
+            change_version: self.change_version,
         }
     }
 }

@@ -159,6 +159,7 @@ export function useSocket() {
     start: () => socket!.start(),
     stop: () => socket!.stop(),
     nudge: () => socket!.nudge(),
+    offline: () => socket!.offline(),
     sendTyping: (conversationId: number, active: boolean) =>
       socket!.send({ type: 'typing', data: { conversation_id: conversationId, active } }),
     syncPresence,

@@ -1,11 +1,12 @@
-// Starts and stops the socket with the session; reconnects at once when the tab or network returns.
+// Starts and stops the socket with the session; drops it when the network goes, and reconnects
+// at once when the tab or network returns.
 
 import { REFRESH_KEY } from '~/stores/auth'
 
 export default defineNuxtPlugin(() => {
   const auth = useAuthStore()
   const ui = useUiStore()
-  const { start, stop, nudge, syncPresence } = useSocket()
+  const { start, stop, nudge, offline, syncPresence } = useSocket()
   const router = useRouter()
 
   ui.loadTheme()
@@ -16,6 +17,7 @@ export default defineNuxtPlugin(() => {
     if (document.visibilityState === 'visible') nudge()
   })
   window.addEventListener('online', () => nudge())
+  window.addEventListener('offline', () => offline())
 
   // Logout (or a failed refresh) in another tab removes the shared refresh token: follow it.
   window.addEventListener('storage', (e) => {

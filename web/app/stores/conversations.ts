@@ -33,6 +33,9 @@ export const useConversationsStore = defineStore('conversations', {
         } while (cursor)
         this.list = all
         this.loaded = true
+        // What I cleared on another device, or retention deleted, while this list was away.
+        const messages = useMessagesStore()
+        for (const c of all) messages.dropThrough(c.id, c.cleared_seq)
         return all
       } finally {
         this.loading = false

@@ -1,5 +1,6 @@
 // Message lists of the conversations I opened, receipts, and the sends in flight.
-// The list logic (merge, dedupe, gaps, optimistic replace) lives in utils/messages.ts.
+// The list logic (merge, dedupe, gaps, optimistic replace) lives in utils/messages.ts; which
+// changes (edits, deletions, reactions) a list holds, in utils/changes.ts.
 
 import { defineStore } from 'pinia'
 import { withoutKey } from '~/utils/records'
@@ -19,6 +20,7 @@ import {
   setLocalState,
   type ChatMessage,
 } from '~/utils/messages'
+import { appliedChange, caughtUpTo, changesToMerge, heardOf, missesChanges, NO_CHANGES, type ChangeWatermark } from '~/utils/changes'
 import { uuid } from '~/utils/uuid'
 import { WatermarkPoster } from '~/utils/watermark'
 
@@ -32,12 +34,15 @@ export interface ConversationMessages {
   /** The newest page was loaded: from here on the list is kept gap-free. */
   loaded: boolean
   loadingOlder: boolean
+  /** The changes to stored messages this list holds (utils/changes.ts). */
+  changes: ChangeWatermark
 }
 
 // Not reactive state: helpers keyed by conversation.
 const delivered = new Map<number, WatermarkPoster>()
 const read = new Map<number, WatermarkPoster>()
 const fetchingAfter = new Map<number, Promise<void>>()
+const fetchingChanges = new Map<number, Promise<void>>()
 
 function poster(map: Map<number, WatermarkPoster>, cid: number, field: 'delivered_seq' | 'read_seq'): WatermarkPoster {
   let p = map.get(cid)
@@ -62,7 +67,9 @@ export const useMessagesStore = defineStore('messages', {
   },
   actions: {
     ensure(cid: number): ConversationMessages {
-      if (!this.convs[cid]) this.convs[cid] = { items: [], hasMoreBefore: false, loaded: false, loadingOlder: false }
+      if (!this.convs[cid]) {
+        this.convs[cid] = { items: [], hasMoreBefore: false, loaded: false, loadingOlder: false, changes: NO_CHANGES }
+      }
       return this.convs[cid]!
     },
 
@@ -72,18 +79,25 @@ export const useMessagesStore = defineStore('messages', {
       if (next !== st.items) st.items = next
     },
 
-    /** Open a conversation: the newest page the first time, the missing tail afterwards. */
+    /**
+     * Open a conversation: the newest page the first time, the missing tail and the changes the
+     * sidebar says were made (edits, deletions, reactions) afterwards.
+     */
     async open(cid: number) {
       const st = this.ensure(cid)
+      const c = useConversationsStore().byId(cid)
+      if (c) st.changes = heardOf(st.changes, c.change_version)
       if (st.loaded) {
-        await this.fetchAfter(cid, maxSeq(st.items))
+        await Promise.all([this.fetchAfter(cid, maxSeq(st.items)), this.fetchChanges(cid)])
       } else {
         const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { limit: PAGE_SIZE } })
         this.merge(cid, page.items)
         st.hasMoreBefore = page.has_more
         st.loaded = true
+        // The page reflects every change up to its version; one heard of meanwhile is fetched.
+        st.changes = caughtUpTo(st.changes, page.change_version)
+        void this.fetchChanges(cid).catch(() => {})
         // Anything that arrived while the first page was in flight is merged; fill the rest.
-        const c = useConversationsStore().byId(cid)
         if (c && c.last_seq > maxSeq(st.items)) await this.fetchAfter(cid, maxSeq(st.items))
       }
       void this.loadReceipts(cid)
@@ -126,6 +140,47 @@ export const useMessagesStore = defineStore('messages', {
       return p
     },
 
+    /**
+     * The changes of a loaded list it missed (`changed_since`), page by page until it holds the
+     * highest version heard of (one run at a time per chat; a run re-checks before it ends).
+     */
+    fetchChanges(cid: number): Promise<void> {
+      const running = fetchingChanges.get(cid)
+      if (running) return running
+      const run = async () => {
+        const st = this.convs[cid]
+        let more = st?.loaded === true && missesChanges(st.changes)
+        while (st && more) {
+          const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, {
+            query: { changed_since: st.changes.applied, limit: CATCH_UP_PAGE },
+          })
+          this.applyChanges(cid, page.items)
+          const before = st.changes.applied
+          st.changes = caughtUpTo(st.changes, page.change_version)
+          // Again for a full page, or a change heard of meanwhile; never without progress.
+          more = st.changes.applied > before && (page.has_more || missesChanges(st.changes))
+        }
+      }
+      const p = run().finally(() => {
+        if (fetchingChanges.get(cid) === p) fetchingChanges.delete(cid)
+      })
+      fetchingChanges.set(cid, p)
+      return p
+    },
+
+    /** Merges a `changed_since` page: tombstones, edits and reactions of the messages held. */
+    applyChanges(cid: number, changed: MessageDto[]) {
+      const st = this.convs[cid]
+      if (!st) return
+      const known = maxSeq(st.items)
+      const merged = changesToMerge(st.items, changed)
+      this.merge(cid, merged)
+      const conversations = useConversationsStore()
+      for (const m of merged) conversations.onMessageUpdated(m)
+      // A changed message newer than the list: the messages before it are fetched too.
+      if (merged.some((m) => detectGap(known, m.seq))) void this.fetchAfter(cid, known).catch(() => {})
+    },
+
     /** A `message.new` from the socket (only loaded lists keep messages; the sidebar has the rest). */
     receive(m: MessageDto) {
       const st = this.convs[m.conversation_id]
@@ -136,12 +191,16 @@ export const useMessagesStore = defineStore('messages', {
       if (gap) void this.fetchAfter(m.conversation_id, gap.afterSeq).catch(() => {})
     },
 
+    /** A changed message: `message.updated` from the socket, or the answer to my own change. */
     update(m: MessageDto) {
       const st = this.convs[m.conversation_id]
       if (!st) return
       const next = applyUpdate(st.items, m)
       if (next !== st.items) st.items = next
       else if (st.loaded && m.seq > maxSeq(st.items)) this.receive(m)
+      // Before the first page, a change is only heard of: the page may have been read before it.
+      st.changes = st.loaded ? appliedChange(st.changes, m.change_version) : heardOf(st.changes, m.change_version)
+      if (st.loaded && missesChanges(st.changes)) void this.fetchChanges(m.conversation_id).catch(() => {})
     },
 
     /** Text, or a media message when `media` names an upload (made with useMedia().upload). */
@@ -266,7 +325,9 @@ export const useMessagesStore = defineStore('messages', {
 
     /**
      * After (re)connecting: fetch what each loaded conversation misses (its last_seq from the
-     * sidebar vs. the newest seq we hold), acknowledge delivery of everything, refresh ticks.
+     * sidebar vs. the newest seq we hold; its change_version vs. the changes we hold),
+     * acknowledge delivery of everything, refresh ticks. (`fetchAll` dropped what the sidebar's
+     * cleared_seq ends.)
      */
     async catchUp(list: ConversationDto[]) {
       const jobs: Promise<void>[] = []
@@ -276,6 +337,8 @@ export const useMessagesStore = defineStore('messages', {
         if (!st?.loaded) continue
         const known = maxSeq(st.items)
         if (c.last_seq > known) jobs.push(this.fetchAfter(c.id, known))
+        st.changes = heardOf(st.changes, c.change_version)
+        if (missesChanges(st.changes)) jobs.push(this.fetchChanges(c.id))
         jobs.push(this.loadReceipts(c.id))
       }
       await Promise.allSettled(jobs)
@@ -299,6 +362,7 @@ export const useMessagesStore = defineStore('messages', {
       delivered.clear()
       read.clear()
       fetchingAfter.clear()
+      fetchingChanges.clear()
       this.$reset()
     },
   },

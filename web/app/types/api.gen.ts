@@ -520,7 +520,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** History: `after_seq` (what follows), `before_seq` (the page before), or the newest. */
+        /**
+         * History: `after_seq` (what follows), `before_seq` (the page before), or the newest; or,
+         *     with `changed_since`, the messages changed since a change version (a client catching up).
+         */
         get: operations["history"];
         put?: never;
         /** Send a message: 201 when stored, 200 when this client_id was sent before. */
@@ -1287,6 +1290,12 @@ export interface components {
         /** @description One row of the sidebar (`GET /conversations`) and the body of `GET /conversations/{id}`. */
         ConversationDto: {
             archived: boolean;
+            /**
+             * Format: int64
+             * @description The latest change version of the conversation's messages (edits, deletions, reactions):
+             *     a client holding less asks `GET /conversations/{id}/messages?changed_since=<what it holds>`.
+             */
+            change_version: number;
             /** Format: int64 */
             cleared_seq: number;
             /** Format: int64 */
@@ -1570,6 +1579,13 @@ export interface components {
             attachment_id: number | null;
             /** @description Empty when deleted (the tombstone keeps id, seq, sender and times). */
             body: string;
+            /**
+             * Format: int64
+             * @description The conversation's change version of this message's last edit, deletion or reaction
+             *     change (0: never changed). A client that holds every change up to `v - 1` of the
+             *     conversation holds every change up to `v` once it applied this one.
+             */
+            change_version: number;
             /** Format: uuid */
             client_id: string;
             /** Format: int64 */
@@ -1598,9 +1614,16 @@ export interface components {
          */
         MessageKind: "text" | "image" | "file" | "voice" | "system";
         MessagesPage: {
+            /**
+             * Format: int64
+             * @description With `changed_since`: the version to ask from next (the last item's while `has_more`,
+             *     else the conversation's). Otherwise: the conversation's change version when the page
+             *     was read; the items reflect every change up to it.
+             */
+            change_version: number;
             /** @description More messages exist beyond this page in the direction asked. */
             has_more: boolean;
-            /** @description Ascending by seq. */
+            /** @description Ascending by seq (with `changed_since`: by `change_version`). */
             items: components["schemas"]["MessageDto"][];
         };
         MuteRequest: {
@@ -1620,6 +1643,12 @@ export interface components {
         Page_ConversationDto: {
             items: {
                 archived: boolean;
+                /**
+                 * Format: int64
+                 * @description The latest change version of the conversation's messages (edits, deletions, reactions):
+                 *     a client holding less asks `GET /conversations/{id}/messages?changed_since=<what it holds>`.
+                 */
+                change_version: number;
                 /** Format: int64 */
                 cleared_seq: number;
                 /** Format: int64 */
@@ -4291,6 +4320,12 @@ export interface operations {
             query?: {
                 before_seq?: number | null;
                 after_seq?: number | null;
+                /**
+                 * @description The messages edited, deleted or re-reacted after this change version (alone: not with
+                 *     `before_seq` / `after_seq`), ascending by `change_version`; continue from the answer's
+                 *     `change_version` while `has_more`.
+                 */
+                changed_since?: number | null;
                 /** @description 1-100, default 50. */
                 limit?: number | null;
             };

@@ -49,6 +49,7 @@ export function optimisticMessage(input: {
     deleted_at: null,
     created_at: (input.now ?? new Date()).toISOString(),
     reactions: [],
+    change_version: 0,
     local: { state: 'sending' },
   }
 }
@@ -57,8 +58,11 @@ function time(s: string | null): number {
   return s ? Date.parse(s) : 0
 }
 
-/** Whether `b` is a later version of the same stored message than `a` (edit or delete). */
+/** Whether `b` is a later version of the same stored message than `a` (edit, delete, reactions). */
 export function isNewerVersion(a: MessageDto, b: MessageDto): boolean {
+  // The server's change version orders its states of a message; equal versions differ only by
+  // my optimistic tombstone (shown before the server's own arrives).
+  if (a.change_version !== b.change_version) return b.change_version > a.change_version
   if (!a.deleted_at && b.deleted_at) return true
   if (a.deleted_at && !b.deleted_at) return false
   return time(b.edited_at) > time(a.edited_at)
@@ -100,6 +104,8 @@ export function applyUpdate(list: ChatMessage[], m: MessageDto): ChatMessage[] {
   const i = list.findIndex((x) => !isPending(x) && x.id === m.id)
   if (i < 0) return list
   const old = list[i]!
+  // A late copy of an older state (an event redelivered after a catch-up) changes nothing.
+  if (m.change_version < old.change_version) return list
   if (!isNewerVersion(old, m) && old.body === m.body && sameReactions(old.reactions, m.reactions)) return list
   const next = list.slice()
   next[i] = { ...m }

@@ -92,6 +92,21 @@ export class ChatSocket {
     void this.connect()
   }
 
+  /**
+   * The browser went offline: close the socket now and retry with backoff (`nudge` on `online`
+   * reconnects at once). Left alone, a socket across a lost network can look open for minutes
+   * while nothing reaches it; the catch-up after the next `ready` fills what it missed.
+   */
+  offline(): void {
+    const ws = this.ws
+    if (!this.running || !ws) return
+    this.ws = null
+    this.generation++
+    this.clearTimers()
+    if (ws.readyState <= WebSocket.OPEN) ws.close(1000, 'offline')
+    this.scheduleRetry(false)
+  }
+
   send(e: ClientEvent): boolean {
     if (this.status !== 'open' || !this.ws) return false
     this.ws.send(JSON.stringify(e))

@@ -37,6 +37,7 @@ const msg = (id: number, extra: Partial<MessageDto> = {}): MessageDto => ({
   deleted_at: null,
   created_at: '2026-01-01T00:00:00Z',
   reactions: [],
+  change_version: 0,
   ...extra,
 })
 

@@ -19,6 +19,7 @@ export function message(seq: number, extra: Partial<MessageDto> = {}): MessageDt
     deleted_at: null,
     created_at: '2026-01-01T10:00:00Z',
     reactions: [],
+    change_version: 0,
     ...extra,
   }
 }

@@ -107,7 +107,7 @@ function c(id: number, extra: Partial<ConversationDto>): ConversationDto {
     id, kind: 'direct', group_id: null, group_name: null, name: null,
     peer: { id: id * 10, username: `user${id}`, display_name: `User ${id}`, avatar_id: null, alias: null, status_emoji: null },
     last_seq: 0, last_message_at: null, last_message: null, unread_count: 0, last_read_seq: 0,
-    last_delivered_seq: 0, cleared_seq: 0, pinned: false, archived: false, muted_until: null, retention_days: null, ...extra,
+    last_delivered_seq: 0, cleared_seq: 0, pinned: false, archived: false, muted_until: null, retention_days: null, change_version: 0, ...extra,
   }
 }
 

@@ -138,6 +138,7 @@ function conv(extra: Partial<ConversationDto> = {}): ConversationDto {
     pinned: false,
     archived: false,
     muted_until: null,
+    change_version: 0,
     retention_days: null,
     ...extra,
   }

@@ -152,6 +152,28 @@ describe('ChatSocket', () => {
     expect(socket.state).toBe('idle')
   })
 
+  it('drops the socket when the browser goes offline and comes back at once when nudged', async () => {
+    const { socket, statuses, tickets } = setup()
+    socket.start()
+    await vi.advanceTimersByTimeAsync(0)
+    const first = last()
+    first.serverSends(ready)
+    socket.offline()
+    expect(first.readyState).toBe(FakeWebSocket.CLOSED)
+    expect(socket.state).toBe('reconnecting')
+    expect(first.sent).toEqual([])
+    // Back online: at once, not after the backoff.
+    socket.nudge()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(tickets()).toBe(2)
+    last().serverSends(ready)
+    expect(statuses).toEqual(['connecting', 'open', 'reconnecting', 'open'])
+    // Offline while idle or stopped does nothing.
+    socket.stop()
+    socket.offline()
+    expect(socket.state).toBe('idle')
+  })
+
   it('comes back with backoff after 4001 when the session survived the check', async () => {
     const sessionEnded = vi.fn(async () => {})
     const { socket, tickets } = setup(sessionEnded)

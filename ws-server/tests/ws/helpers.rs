@@ -317,6 +317,7 @@ pub fn message(conversation_id: i64, seq: i64, sender_id: i64, body: &str) -> Ev
         created_at: chrono::Utc::now(),
         reactions: Vec::new(),
         attachment: None,
+        change_version: 0,
     })
 }
 
