@@ -5,8 +5,9 @@
 //! sessions, bindings, membership cache) <- `route` (one event -> sessions) <- `consumer` (the
 //! node queues of `queue`, reconnects, re-binds, `reload` after a reconnect); `presence` and
 //! `typing` publish ephemeral events through `publisher` (a connection of its own);
-//! `membership` holds the SQL; `ticket` checks a ticket and its session; `revalidate` closes
-//! sockets whose session ended unannounced; `shutdown` closes every socket with 1012 on SIGTERM.
+//! `membership` asks PostgreSQL (the SQL is in `shared::models`); `ticket` checks a ticket and
+//! its session; `revalidate` closes sockets whose session ended unannounced; `shutdown` closes
+//! every socket with 1012 on SIGTERM.
 
 pub mod close;
 pub mod config;
