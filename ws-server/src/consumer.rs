@@ -120,6 +120,11 @@ impl Consumer {
         Ok(())
     }
 
+    /// Tells every ready socket to catch up through REST; returns how many were told.
+    fn resync(&self, reason: &str) -> usize {
+        Frame::from_event(&Event::Resync { reason: reason.into() }).map_or(0, |frame| self.hub.broadcast(&frame))
+    }
+
     async fn handle(&self, delivery: Delivery) {
         let Delivery { routing_key, properties, data, acker, .. } = delivery;
         self.router.route(routing_key.as_str(), &properties, data);
@@ -195,7 +200,7 @@ impl Connected for Consumer {
                     None => return Ended::Lost("the broker cancelled the overflow consumer".into()),
                 },
                 _ = overflow.due() => {
-                    let told = self.hub.broadcast(&Frame::from_event(&Event::Resync { reason: OVERFLOW_REASON.into() }));
+                    let told = self.resync(OVERFLOW_REASON);
                     tracing::warn!(sessions = told, queue = self.queue_name(), "node queue overflowed: sockets told to resync");
                 },
                 e = &mut binder => return Ended::Lost(format!("binding failed: {e}")),
@@ -214,7 +219,7 @@ impl Connected for Consumer {
     /// After a broker outage: every socket catches up through REST.
     fn on_connected(&self, _link: &Link, again: bool) {
         if again {
-            let told = self.hub.broadcast(&Frame::from_event(&Event::Resync { reason: RESYNC_REASON.into() }));
+            let told = self.resync(RESYNC_REASON);
             tracing::info!(sessions = told, "sockets told to resync");
         }
     }

@@ -32,6 +32,8 @@ pub enum PublishError {
     TimedOut,
     #[error("broker error: {0}")]
     Broker(#[from] lapin::Error),
+    #[error("the event could not be serialized: {0}")]
+    Encode(#[from] serde_json::Error),
 }
 
 /// The channel of the publishing connection, while connected.
@@ -58,7 +60,7 @@ impl Publisher {
 
     pub async fn publish(&self, routing_key: String, event: &Event) -> Result<(), PublishError> {
         let channel = self.channel().ok_or(PublishError::NotConnected)?;
-        let payload = serde_json::to_vec(event).unwrap_or_default();
+        let payload = serde_json::to_vec(event)?;
         let msg = Outgoing { routing_key, cc: Vec::new(), payload };
         // Not in confirm mode: the returned confirm resolves at once.
         let publish = async { broker::publish(&channel, &self.exchange, &msg, false).await?.await };

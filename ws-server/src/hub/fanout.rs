@@ -39,17 +39,18 @@ impl Hub {
     }
 
     /// Delivers a `receipt` of `reader`: sessions of users who hide their own reads (and so see
-    /// nobody's) get `without_read` instead, built once if needed.
+    /// nobody's) get `without_read` instead, built once if needed (nothing if it cannot be).
     pub fn deliver_receipt(
         &self,
         audiences: &[Audience],
         frame: &Frame,
         reader: i64,
-        without_read: impl FnOnce() -> Frame,
+        without_read: impl FnOnce() -> Option<Frame>,
     ) -> usize {
         let s = self.lock();
         let mut make = Some(without_read);
-        let mut redacted: Option<Frame> = None;
+        // Built at most once; if it cannot be, those sessions get nothing (never the reads).
+        let mut redacted: Option<Option<Frame>> = None;
         let mut told = 0;
         for entry in s.targets(audiences, None).into_iter().filter_map(|id| s.sessions.get(&id)) {
             if !entry.ready {
@@ -57,7 +58,8 @@ impl Hub {
             }
             let hides = entry.user_id != reader && s.users.get(&entry.user_id).is_some_and(|u| u.hides_reads);
             let f = if hides {
-                redacted.get_or_insert_with(|| make.take().map(|m| m()).unwrap_or(frame.clone()))
+                let Some(f) = redacted.get_or_insert_with(|| make.take().and_then(|m| m())) else { continue };
+                f
             } else {
                 frame
             };
@@ -180,10 +182,11 @@ mod tests {
         ready(&hub, b, &mut rb);
         hub.set_hides_reads(2, true);
         let redacted = || Frame::from_event(&Event::Resync { reason: "redacted".into() });
+        let unbuildable = || None;
         let to_both = [Audience::User(1), Audience::User(2)];
         assert_eq!(hub.deliver_receipt(&to_both, &frame(), 1, redacted), 2);
         let text = |rx: &mut mpsc::Receiver<Outbound>| match rx.try_recv() {
-            Ok(Outbound::Event(f)) => f.text.to_string(),
+            Ok(Outbound::Event(f)) => f.text().to_string(),
             _ => String::new(),
         };
         assert!(!text(&mut ra).contains("redacted"), "the reader sees its own");
@@ -191,5 +194,7 @@ mod tests {
         assert_eq!(hub.deliver_receipt(&to_both, &frame(), 2, redacted), 2);
         assert!(!text(&mut rb).contains("redacted"), "its own reads are never hidden from it");
         assert!(!text(&mut ra).contains("redacted"));
+        assert_eq!(hub.deliver_receipt(&to_both, &frame(), 1, unbuildable), 1, "no reads instead of the reads");
+        assert!(!text(&mut ra).is_empty() && text(&mut rb).is_empty());
     }
 }

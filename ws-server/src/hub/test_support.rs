@@ -17,7 +17,7 @@ pub fn session(hub: &Hub, user_id: i64, capacity: usize) -> (SessionId, mpsc::Re
 
 /// Marks the session ready and takes its `ready` frame off the queue.
 pub fn ready(hub: &Hub, id: SessionId, rx: &mut mpsc::Receiver<Outbound>) {
-    assert!(hub.mark_ready(id, &Frame::from_event(&Event::Resync { reason: "r".into() })));
+    assert!(hub.mark_ready(id, &frame()));
     assert!(rx.try_recv().is_ok());
 }
 
@@ -27,5 +27,10 @@ pub fn tx_of(hub: &Hub, id: SessionId) -> mpsc::Sender<Outbound> {
 }
 
 pub fn frame() -> Frame {
-    Frame::from_event(&Event::Resync { reason: "x".into() })
+    Frame::from_event(&Event::Resync { reason: "x".into() }).expect("frame")
+}
+
+/// For the lazily built frames of presence and receipts.
+pub fn some_frame() -> Option<Frame> {
+    Some(frame())
 }

@@ -62,10 +62,10 @@ impl Hub {
     }
 
     /// Applies a change of who may see `user_id`'s presence: sessions of users not in `allowed`
-    /// stop following it and get `hidden_frame` (offline, never seen); sessions of users now in
-    /// `allowed` follow it again, their next presence event for it unsent. Returns whether any
-    /// session started following (then the caller sends the current state).
-    pub fn refollow(&self, user_id: i64, allowed: &HashSet<i64>, hidden_frame: &Frame) -> bool {
+    /// stop following it and get `hidden_frame` if there is one (offline, never seen); sessions
+    /// of users now in `allowed` follow it again, their next presence event for it unsent.
+    /// Returns whether any session started following (then the caller sends the current state).
+    pub fn refollow(&self, user_id: i64, allowed: &HashSet<i64>, hidden_frame: Option<&Frame>) -> bool {
         let mut guard = self.lock();
         let s = &mut *guard;
         let (mut shown, mut hidden) = (Vec::new(), Vec::new());
@@ -76,7 +76,9 @@ impl Hub {
                 shown.push(id);
             } else if !may && entry.watching.remove(&user_id).is_some() {
                 entry.hidden.insert(user_id);
-                entry.push(Outbound::Event(hidden_frame.clone()));
+                if let Some(f) = hidden_frame {
+                    entry.push(Outbound::Event(f.clone()));
+                }
                 hidden.push(id);
             }
         }
@@ -91,7 +93,7 @@ impl Hub {
 
     /// Sends a presence change to the watchers of `user_id` that were not already told this
     /// state. Returns how many were told, and whether one of them had been told "online".
-    pub fn deliver_presence(&self, user_id: i64, online: bool, frame: impl FnOnce() -> Frame) -> (usize, bool) {
+    pub fn deliver_presence(&self, user_id: i64, online: bool, frame: impl FnOnce() -> Option<Frame>) -> (usize, bool) {
         let mut guard = self.lock();
         let s = &mut *guard;
         let Some(ids) = s.watchers.get(&user_id) else { return (0, false) };
@@ -108,7 +110,7 @@ impl Hub {
             was_online |= *state == Some(true);
             *state = Some(online);
             if built.is_none() {
-                built = make.take().map(|f| f());
+                built = make.take().and_then(|f| f());
             }
             if let Some(f) = &built {
                 told += usize::from(entry.push(Outbound::Event(f.clone())));
@@ -153,7 +155,7 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::test_support::{frame, ready, session, tx_of};
+    use crate::hub::test_support::{frame, ready, session, some_frame, tx_of};
 
     #[test]
     fn presence_is_sent_once_per_state() {
@@ -161,9 +163,9 @@ mod tests {
         let (a, mut ra, _) = session(&hub, 1, 8);
         ready(&hub, a, &mut ra);
         hub.watch(a, &[2], &[]);
-        assert_eq!(hub.deliver_presence(2, true, frame), (1, false));
-        assert_eq!(hub.deliver_presence(2, true, frame), (0, false), "no repeat");
-        assert_eq!(hub.deliver_presence(2, false, frame), (1, true));
+        assert_eq!(hub.deliver_presence(2, true, some_frame), (1, false));
+        assert_eq!(hub.deliver_presence(2, true, some_frame), (0, false), "no repeat");
+        assert_eq!(hub.deliver_presence(2, false, some_frame), (1, true));
         assert!(ra.try_recv().is_ok() && ra.try_recv().is_ok());
         let spare = tx_of(&hub, a);
         hub.answer_presence(a, vec![(2, true, frame())], spare.try_reserve_many(1).expect("room"));
@@ -180,13 +182,13 @@ mod tests {
         hub.watch(a, &[2], &[]);
         hub.watch(b, &[], &[2]);
         assert_eq!(hub.followers_of(2), vec![1, 3]);
-        assert_eq!(hub.deliver_presence(2, true, frame), (1, false), "only the allowed viewer hears");
+        assert_eq!(hub.deliver_presence(2, true, some_frame), (1, false), "only the allowed viewer hears");
         assert!(ra.try_recv().is_ok() && rb.try_recv().is_err());
         // User 2 now lets 3 see it, not 1.
-        assert!(hub.refollow(2, &HashSet::from([3]), &frame()), "someone started following");
+        assert!(hub.refollow(2, &HashSet::from([3]), Some(&frame())), "someone started following");
         assert!(ra.try_recv().is_ok(), "1 is told 'offline, never seen'");
-        assert_eq!(hub.deliver_presence(2, true, frame), (1, false), "3 hears the current state, 1 nothing");
+        assert_eq!(hub.deliver_presence(2, true, some_frame), (1, false), "3 hears the current state, 1 nothing");
         assert!(rb.try_recv().is_ok() && ra.try_recv().is_err());
-        assert!(!hub.refollow(2, &HashSet::from([3]), &frame()), "nothing changes twice");
+        assert!(!hub.refollow(2, &HashSet::from([3]), Some(&frame())), "nothing changes twice");
     }
 }
