@@ -17,7 +17,8 @@
 //! broker is awaited. A broker error or a confirm timeout leaves the rows pending and gives up
 //! leadership (another relay may reach the broker) before reconnecting. A crash between the
 //! publish and the mark publishes those rows again: at-least-once, clients dedupe by seq.
-//! `BrokerStatus` says whether it is connected, for /readyz.
+//! The connection is kept by `shared::broker::run_connected` (backoff, the `BrokerStatus` that
+//! /readyz reads, the reconnect metric, the logs).
 
 mod leader;
 
@@ -25,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lapin::{Channel, Confirmation, Connection};
-use shared::broker::{self, Backoff, BrokerStatus};
+use shared::broker::{self, BrokerStatus, Connected, Ended, Reconnect};
 use shared::db::PgPool;
 use shared::models::outbox::OutboxRow;
 use tokio::sync::{watch, Notify};
@@ -63,63 +64,19 @@ pub enum RelayError {
     Nacked,
     #[error("no confirm from the broker in time")]
     ConfirmTimeout,
-    #[error("connecting to the broker timed out")]
-    ConnectTimeout,
     #[error("relay task failed: {0}")]
     Join(String),
 }
 
-/// Why serving a broker connection ended.
-enum Ended {
-    Shutdown,
-    Lost(String),
-}
-
 impl Relay {
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
-        let mut connected_before = false;
-        while !*shutdown.borrow() {
-            let (conn, channel) = match self.connect().await {
-                Ok(link) => link,
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox relay cannot reach RabbitMQ, retrying");
-                    if !backoff.pause(&mut shutdown).await {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            if connected_before {
-                metrics::counter!(shared::metrics::BROKER_RECONNECTS).increment(1);
-            }
-            connected_before = true;
-            backoff.reset();
-            self.status.set(true);
-            tracing::info!(exchange = %self.exchange, "outbox relay connected to RabbitMQ");
-            let ended = self.serve(&conn, &channel, &mut shutdown).await;
-            self.status.set(false);
-            let _ = tokio::time::timeout(Duration::from_secs(1), conn.close(200, "bye".into())).await;
-            match ended {
-                Ended::Shutdown => return,
-                Ended::Lost(reason) => {
-                    tracing::warn!(reason, "outbox relay lost RabbitMQ, reconnecting");
-                    if !backoff.pause(&mut shutdown).await {
-                        return;
-                    }
-                }
-            }
-        }
+    /// Keeps a broker connection (`shared::broker::run_connected`) and leads or stands by on it.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let reconnect = Reconnect::new(self.connection_name(), self.status.clone(), CONNECT_TIMEOUT);
+        broker::run_connected(&self, reconnect, shutdown).await;
     }
 
-    async fn connect(&self) -> Result<(Connection, Channel), RelayError> {
-        let name = format!("outbox-relay {}", self.node_id);
-        let setup = async {
-            let conn = broker::connect(&self.amqp_url, &name).await?;
-            let channel = broker::publisher_channel(&conn, &self.exchange).await?;
-            Ok::<_, lapin::Error>((conn, channel))
-        };
-        Ok(tokio::time::timeout(CONNECT_TIMEOUT, setup).await.map_err(|_| RelayError::ConnectTimeout)??)
+    fn connection_name(&self) -> String {
+        format!("outbox-relay {}", self.node_id)
     }
 
     /// Stands by or leads on this broker connection until it fails. Leadership (the session)
@@ -223,6 +180,25 @@ impl Relay {
         if let Ok(Ok(pending)) = result {
             metrics::gauge!(shared::metrics::OUTBOX_PENDING).set(pending as f64);
         }
+    }
+}
+
+impl Connected for Relay {
+    type Link = (Connection, Channel);
+    type Error = lapin::Error;
+
+    async fn connect(&self) -> lapin::Result<(Connection, Channel)> {
+        let conn = broker::connect(&self.amqp_url, &self.connection_name()).await?;
+        let channel = broker::publisher_channel(&conn, &self.exchange).await?;
+        Ok((conn, channel))
+    }
+
+    async fn serve(&self, (conn, channel): &mut (Connection, Channel), shutdown: &mut watch::Receiver<bool>) -> Ended {
+        Relay::serve(self, conn, channel, shutdown).await
+    }
+
+    fn connection((conn, _): &(Connection, Channel)) -> &Connection {
+        conn
     }
 }
 

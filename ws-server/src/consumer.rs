@@ -8,9 +8,9 @@
 //! publishes (typing and presence go through [`crate::publisher`]'s own connection): RabbitMQ
 //! stops reading from a publishing connection under a memory alarm, acks included.
 //!
-//! Connection lost: sockets stay open; the node reconnects with [`Backoff`], declares the queue
-//! again (the old one died with the connection), re-binds everything wanted, re-reads from
-//! PostgreSQL what the events published meanwhile would have changed ([`crate::reload`]:
+//! Connection lost: sockets stay open; the node reconnects ([`broker::run_connected`]: backoff,
+//! `/readyz` status, reconnect metric, logs), declares the queue again (the old one died with
+//! the connection), re-binds everything wanted, re-reads from PostgreSQL what the events published meanwhile would have changed ([`crate::reload`]:
 //! memberships, ended sessions closed with 4001, privacy), binds what that changed, and only
 //! then consumes and sends `resync {reason: "broker_reconnected"}` to every ready socket:
 //! clients catch up through REST. Nothing accumulates while the broker is away (dirty keys are
@@ -24,7 +24,7 @@ use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueBindOptions};
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection};
-use shared::broker::{self, Backoff, BrokerStatus};
+use shared::broker::{self, BrokerStatus, Connected, Ended, Reconnect};
 use shared::db::PgPool;
 use shared::events::Event;
 use tokio::sync::watch;
@@ -54,7 +54,7 @@ pub struct Consumer {
     pub router: Router,
 }
 
-struct Link {
+pub struct Link {
     conn: Connection,
     control: Channel,
     deliveries: lapin::Consumer,
@@ -62,13 +62,8 @@ struct Link {
     overflow: lapin::Consumer,
 }
 
-enum Ended {
-    Shutdown,
-    Lost(String),
-}
-
 #[derive(Debug, thiserror::Error)]
-enum SetupError {
+pub enum SetupError {
     #[error(transparent)]
     Broker(#[from] lapin::Error),
     #[error("reloading the local users' state: {0}")]
@@ -84,53 +79,72 @@ impl Consumer {
         self.queues().events
     }
 
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
-        let mut connected_before = false;
+    /// Keeps the node's queue consumed (`shared::broker::run_connected`) until `shutdown`.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let reconnect = Reconnect::new(self.queue_name(), self.status.clone(), SETUP_TIMEOUT);
+        broker::run_connected(&self, reconnect, shutdown).await;
+    }
+
+    /// Applies the hub's binding changes in order, forever; returns the error that stops it.
+    async fn binder(&self, control: Channel) -> lapin::Error {
         loop {
-            let attempt = tokio::select! {
-                r = tokio::time::timeout(SETUP_TIMEOUT, self.connect()) => r,
-                _ = shutdown.changed() => return,
-            };
-            let mut link = match attempt {
-                Ok(Ok(link)) => link,
-                failed => {
-                    let error = match failed {
-                        Ok(Err(e)) => e.to_string(),
-                        _ => "timed out".into(),
-                    };
-                    tracing::warn!(error, queue = self.queue_name(), "cannot set up the node queue, retrying");
-                    if !backoff.pause(&mut shutdown).await {
-                        return;
-                    }
-                    continue;
-                }
-            };
-            self.status.set(true);
-            if connected_before {
-                metrics::counter!(shared::metrics::BROKER_RECONNECTS).increment(1);
-                let told = self.hub.broadcast(&Frame::from_event(&Event::Resync { reason: RESYNC_REASON.into() }));
-                tracing::info!(sessions = told, "reconnected to RabbitMQ, sockets told to resync");
-            } else {
-                tracing::info!(queue = self.queue_name(), "connected to RabbitMQ");
-            }
-            connected_before = true;
-            backoff.reset();
-            let ended = self.serve(&mut link, &mut shutdown).await;
-            self.status.set(false);
-            self.hub.clear_bindings();
-            let _ = tokio::time::timeout(Duration::from_secs(1), link.conn.close(200, "bye".into())).await;
-            match ended {
-                Ended::Shutdown => return,
-                Ended::Lost(reason) => {
-                    tracing::warn!(reason, "lost RabbitMQ, reconnecting (sockets stay open)");
-                    if !backoff.pause(&mut shutdown).await {
-                        return;
-                    }
+            self.hub.bindings_changed().await;
+            for op in self.hub.plan_bindings() {
+                if let Err(e) = self.bind(&control, op).await {
+                    return e;
                 }
             }
+            self.hub.finish_round();
         }
     }
+
+    async fn bind(&self, control: &Channel, op: BindOp) -> lapin::Result<()> {
+        let (queue, exchange) = (self.queue_name(), self.exchange.as_str());
+        match op {
+            BindOp::Bind(key) => {
+                control
+                    .queue_bind(
+                        queue.as_str().into(),
+                        exchange.into(),
+                        key.as_str().into(),
+                        QueueBindOptions::default(),
+                        FieldTable::default(),
+                    )
+                    .await?;
+                self.hub.mark_bound(&key);
+            }
+            BindOp::Unbind(key) => {
+                control
+                    .queue_unbind(queue.as_str().into(), exchange.into(), key.as_str().into(), FieldTable::default())
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells every ready socket to catch up through REST; returns how many were told.
+    fn resync(&self, reason: &str) -> usize {
+        Frame::from_event(&Event::Resync { reason: reason.into() }).map_or(0, |frame| self.hub.broadcast(&frame))
+    }
+
+    async fn handle(&self, delivery: Delivery) {
+        let Delivery { routing_key, properties, data, acker, .. } = delivery;
+        self.router.route(routing_key.as_str(), &properties, data);
+        // Failing acks mean the channel is gone: the stream reports it next, the broker redelivers
+        // to nobody (the queue dies with the connection) and clients resync. Bounded: an ack
+        // caught by a connection that died under it can stay pending forever, and the serve loop
+        // would then never see the loss nor reconnect.
+        match tokio::time::timeout(ACK_TIMEOUT, acker.ack(BasicAckOptions::default())).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::debug!(error = %e, "ack failed"),
+            Err(_) => tracing::warn!("an ack did not complete in time: the connection is checked next"),
+        }
+    }
+}
+
+impl Connected for Consumer {
+    type Link = Link;
+    type Error = SetupError;
 
     async fn connect(&self) -> Result<Link, SetupError> {
         let queues = self.queues();
@@ -192,7 +206,7 @@ impl Consumer {
                     None => return Ended::Lost("the broker cancelled the overflow consumer".into()),
                 },
                 _ = overflow.due() => {
-                    let told = self.hub.broadcast(&Frame::from_event(&Event::Resync { reason: OVERFLOW_REASON.into() }));
+                    let told = self.resync(OVERFLOW_REASON);
                     tracing::warn!(sessions = told, queue = self.queue_name(), "node queue overflowed: sockets told to resync");
                 },
                 e = &mut binder => return Ended::Lost(format!("binding failed: {e}")),
@@ -204,54 +218,20 @@ impl Consumer {
         }
     }
 
-    /// Applies the hub's binding changes in order, forever; returns the error that stops it.
-    async fn binder(&self, control: Channel) -> lapin::Error {
-        loop {
-            self.hub.bindings_changed().await;
-            for op in self.hub.plan_bindings() {
-                if let Err(e) = self.bind(&control, op).await {
-                    return e;
-                }
-            }
-            self.hub.finish_round();
+    fn connection(link: &Link) -> &Connection {
+        &link.conn
+    }
+
+    /// After a broker outage: every socket catches up through REST.
+    fn on_connected(&self, _link: &Link, again: bool) {
+        if again {
+            let told = self.resync(RESYNC_REASON);
+            tracing::info!(sessions = told, "sockets told to resync");
         }
     }
 
-    async fn bind(&self, control: &Channel, op: BindOp) -> lapin::Result<()> {
-        let (queue, exchange) = (self.queue_name(), self.exchange.as_str());
-        match op {
-            BindOp::Bind(key) => {
-                control
-                    .queue_bind(
-                        queue.as_str().into(),
-                        exchange.into(),
-                        key.as_str().into(),
-                        QueueBindOptions::default(),
-                        FieldTable::default(),
-                    )
-                    .await?;
-                self.hub.mark_bound(&key);
-            }
-            BindOp::Unbind(key) => {
-                control
-                    .queue_unbind(queue.as_str().into(), exchange.into(), key.as_str().into(), FieldTable::default())
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-
-    async fn handle(&self, delivery: Delivery) {
-        let Delivery { routing_key, properties, data, acker, .. } = delivery;
-        self.router.route(routing_key.as_str(), &properties, data);
-        // Failing acks mean the channel is gone: the stream reports it next, the broker redelivers
-        // to nobody (the queue dies with the connection) and clients resync. Bounded: an ack
-        // caught by a connection that died under it can stay pending forever, and the serve loop
-        // would then never see the loss nor reconnect.
-        match tokio::time::timeout(ACK_TIMEOUT, acker.ack(BasicAckOptions::default())).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::debug!(error = %e, "ack failed"),
-            Err(_) => tracing::warn!("an ack did not complete in time: the connection is checked next"),
-        }
+    /// Nothing is bound any more (the queue died with the connection).
+    fn on_lost(&self) {
+        self.hub.clear_bindings();
     }
 }

@@ -1,12 +1,17 @@
 //! ws-server: the WebSocket edge. One exclusive queue per node on the `chat.events` exchange,
 //! bindings for the users connected here, presence in Memcached.
 //!
-//! Map: `routes/ws` (upgrade checks) -> `session` (one socket) <-> `hub` (routing keys ->
-//! sessions, bindings, membership cache) <- `route` (one event -> sessions) <- `consumer` (the
-//! node queues of `queue`, reconnects, re-binds, `reload` after a reconnect); `presence` and
-//! `typing` publish ephemeral events through `publisher` (a connection of its own);
-//! `membership` holds the SQL; `ticket` checks a ticket and its session; `revalidate` closes
-//! sockets whose session ended unannounced; `shutdown` closes every socket with 1012 on SIGTERM.
+//! Map, top down; a file uses only files below it, never one that uses it back
+//! (`tests/ws/layering.rs` checks it):
+//! - `startup` wires everything; `shutdown` closes every socket with 1012 on SIGTERM.
+//! - `routes/` (`ws`: upgrade checks; `health`) -> `session` (one socket) -> `typing`, which
+//!   reach the node through `state`; `ticket` checks a ticket and its session.
+//! - `consumer` (the node queues of `queue`, reconnects, re-binds) -> `reload` (after a
+//!   reconnect) and `route` (one event -> sessions) -> `revalidate` (closes sockets whose
+//!   session ended unannounced) and `presence`, which publishes through `publisher` (a
+//!   connection of its own), as `typing` does.
+//! - `membership` (PostgreSQL, through `shared::models`) -> `hub` (routing keys -> sessions,
+//!   bindings, membership cache) -> `close` (close codes, the first reason wins).
 
 pub mod close;
 pub mod config;

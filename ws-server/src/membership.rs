@@ -1,29 +1,24 @@
-//! ws-server's own queries: group membership of the users connected here, what a conversation
-//! is (for typing), blocks (typing in direct chats), `users.last_seen_at`, the privacy settings
-//! presence and receipts obey, and what the node re-reads after a broker outage ([`reread`]).
+//! What ws-server asks PostgreSQL, off the async workers: group membership of the users
+//! connected here, what a conversation is (for typing), blocks (typing in direct chats),
+//! `users.last_seen_at`, the privacy settings presence and receipts obey, and what the node
+//! re-reads after a broker outage ([`reread`]). The SQL itself lives in `shared::models`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use shared::db::schema::{conversations, group_members, users};
 use shared::db::{self, PgPool};
 use shared::models::contact::Block;
+use shared::models::conversation::{Conversation, ConversationKind};
+use shared::models::group::GroupMember;
 use shared::models::privacy;
+use shared::models::user::User;
 
 use crate::hub::{Hub, Install};
 
 /// Groups whose channels' events `user_id` may receive.
 pub async fn groups_of(pool: &PgPool, user_id: i64) -> shared::Result<HashSet<i64>> {
-    db::run(pool, move |conn| {
-        let ids: Vec<i64> = group_members::table
-            .filter(group_members::user_id.eq(user_id))
-            .select(group_members::group_id)
-            .load(conn)?;
-        Ok(ids.into_iter().collect())
-    })
-    .await
+    db::run(pool, move |conn| Ok(GroupMember::group_ids_of(conn, user_id)?.into_iter().collect())).await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,23 +43,6 @@ pub async fn load_groups(hub: &Hub, pool: &PgPool, user_id: i64) -> Result<(), L
     Err(LoadError::Contended(user_id))
 }
 
-/// What a conversation is; immutable once created (only deletion changes it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConversationKind {
-    Direct { low: i64, high: i64 },
-    Channel { group_id: i64 },
-}
-
-impl ConversationKind {
-    fn from_row(kind: &str, group_id: Option<i64>, low: Option<i64>, high: Option<i64>) -> Option<Self> {
-        match (kind, group_id, low, high) {
-            ("direct", _, Some(low), Some(high)) => Some(Self::Direct { low, high }),
-            ("channel", Some(group_id), _, _) => Some(Self::Channel { group_id }),
-            _ => None,
-        }
-    }
-}
-
 /// Per-node cache of [`ConversationKind`]s. Bounded: cleared when full (refilling is one
 /// primary-key lookup per conversation).
 pub struct Conversations {
@@ -87,20 +65,7 @@ impl Conversations {
         if let Some(kind) = self.cached(id) {
             return Ok(Some(kind));
         }
-        let row = db::run(&self.pool, move |conn| {
-            Ok(conversations::table
-                .find(id)
-                .select((
-                    conversations::kind,
-                    conversations::group_id,
-                    conversations::direct_low,
-                    conversations::direct_high,
-                ))
-                .first::<(String, Option<i64>, Option<i64>, Option<i64>)>(conn)
-                .optional()?)
-        })
-        .await?;
-        let kind = row.and_then(|(kind, group, low, high)| ConversationKind::from_row(&kind, group, low, high));
+        let kind = db::run(&self.pool, move |conn| Ok(Conversation::kind_of(conn, id)?)).await?;
         if let (Some(kind), Ok(mut cache)) = (kind, self.cache.lock()) {
             if cache.len() >= CONVERSATION_CACHE_MAX {
                 cache.clear();
@@ -129,12 +94,7 @@ pub async fn last_seen_of(pool: &PgPool, ids: Vec<i64>) -> shared::Result<HashMa
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    db::run(pool, move |conn| {
-        let rows: Vec<(i64, Option<DateTime<Utc>>)> =
-            users::table.filter(users::id.eq_any(ids)).select((users::id, users::last_seen_at)).load(conn)?;
-        Ok(rows.into_iter().collect())
-    })
-    .await
+    db::run(pool, move |conn| Ok(User::last_seen_many(conn, &ids)?.into_iter().collect())).await
 }
 
 /// Of `targets`, the users whose presence `viewer` may see.
@@ -164,11 +124,8 @@ pub struct UserSettings {
 
 /// `None`: no such user.
 pub async fn user_settings(pool: &PgPool, user_id: i64) -> shared::Result<Option<UserSettings>> {
-    db::run(pool, move |conn| {
-        let row: Option<bool> = users::table.find(user_id).select(users::read_receipts).first(conn).optional()?;
-        Ok(row.map(|read_receipts| UserSettings { hides_reads: !read_receipts }))
-    })
-    .await
+    db::run(pool, move |conn| Ok(privacy::reads_hidden(conn, user_id)?.map(|hides_reads| UserSettings { hides_reads })))
+        .await
 }
 
 /// The state of the users connected here, read again after a broker outage.
@@ -176,30 +133,18 @@ pub async fn user_settings(pool: &PgPool, user_id: i64) -> shared::Result<Option
 pub struct Reread {
     /// Groups of each user (users in no group are missing).
     pub groups: HashMap<i64, HashSet<i64>>,
-    /// Each existing user's settings.
-    pub settings: HashMap<i64, UserSettings>,
+    /// The users who keep their read receipts to themselves.
+    pub hiding_reads: HashSet<i64>,
 }
 
 /// Reads groups and settings of `users`.
 pub async fn reread(pool: &PgPool, users: Vec<i64>) -> shared::Result<Reread> {
     db::run(pool, move |conn| {
         let mut groups: HashMap<i64, HashSet<i64>> = HashMap::new();
-        let rows: Vec<(i64, i64)> = group_members::table
-            .filter(group_members::user_id.eq_any(&users))
-            .select((group_members::user_id, group_members::group_id))
-            .load(conn)?;
-        for (user, group) in rows {
+        for (user, group) in GroupMember::memberships_of(conn, &users)? {
             groups.entry(user).or_default().insert(group);
         }
-        let settings: Vec<(i64, bool)> =
-            users::table.filter(users::id.eq_any(&users)).select((users::id, users::read_receipts)).load(conn)?;
-        Ok(Reread {
-            groups,
-            settings: settings
-                .into_iter()
-                .map(|(id, read_receipts)| (id, UserSettings { hides_reads: !read_receipts }))
-                .collect(),
-        })
+        Ok(Reread { groups, hiding_reads: privacy::hiding_reads(conn, &users)? })
     })
     .await
 }
@@ -216,30 +161,5 @@ pub async fn presence_pairs(
 
 /// Moves `last_seen_at` forward to `at` (never back: several nodes may report one offline).
 pub async fn record_last_seen(pool: &PgPool, user_id: i64, at: DateTime<Utc>) -> shared::Result<()> {
-    db::run(pool, move |conn| {
-        diesel::update(users::table.find(user_id))
-            .filter(users::last_seen_at.is_null().or(users::last_seen_at.lt(at)))
-            .set(users::last_seen_at.eq(at))
-            .execute(conn)?;
-        Ok(())
-    })
-    .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn conversation_kinds_from_rows() {
-        assert_eq!(
-            ConversationKind::from_row("direct", None, Some(1), Some(2)),
-            Some(ConversationKind::Direct { low: 1, high: 2 })
-        );
-        assert_eq!(
-            ConversationKind::from_row("channel", Some(4), None, None),
-            Some(ConversationKind::Channel { group_id: 4 })
-        );
-        assert_eq!(ConversationKind::from_row("direct", None, None, Some(2)), None);
-    }
+    db::run(pool, move |conn| Ok(User::advance_last_seen(conn, user_id, at).map(|_| ())?)).await
 }

@@ -280,7 +280,7 @@ impl Presence {
     /// those now allowed follow it again and get its current state.
     async fn apply_visibility(&self, user_id: i64, allowed: &HashSet<i64>) {
         let hidden = Frame::from_event(&Event::Presence(PresenceEvent { user_id, online: false, last_seen_at: None }));
-        if self.inner.hub.refollow(user_id, allowed, &hidden) {
+        if self.inner.hub.refollow(user_id, allowed, hidden.as_ref()) {
             if let Some(now) = self.current(&[user_id]).await.pop() {
                 self.inner.hub.deliver_presence(user_id, now.online, || Frame::from_event(&Event::Presence(now)));
             }

@@ -5,8 +5,8 @@
 //! Its own AMQP connection (`ws.<node_id>.publish`), apart from the consumer's: RabbitMQ blocks
 //! connections that publish while a memory or disk alarm is on, and a blocked connection is
 //! not read any more, acks included, so sharing it would stall delivery to every socket here.
-//! [`Publisher::run`] connects, installs the channel, and reconnects with backoff when the
-//! connection or channel dies.
+//! [`Publisher::run`] connects, installs the channel, and reconnects
+//! ([`broker::run_connected`]) when the connection or channel dies.
 //!
 //! # Backpressure
 //! A publish waits at most [`PUBLISH_TIMEOUT`] (a blocked connection stops taking frames once
@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lapin::{Channel, Connection};
-use shared::broker::{self, Backoff, Outgoing};
+use shared::broker::{self, BrokerStatus, Connected, Ended, Outgoing, Reconnect};
 use shared::events::Event;
 use tokio::sync::watch;
 
@@ -32,6 +32,8 @@ pub enum PublishError {
     TimedOut,
     #[error("broker error: {0}")]
     Broker(#[from] lapin::Error),
+    #[error("the event could not be serialized: {0}")]
+    Encode(#[from] serde_json::Error),
 }
 
 /// The channel of the publishing connection, while connected.
@@ -58,7 +60,7 @@ impl Publisher {
 
     pub async fn publish(&self, routing_key: String, event: &Event) -> Result<(), PublishError> {
         let channel = self.channel().ok_or(PublishError::NotConnected)?;
-        let payload = serde_json::to_vec(event).unwrap_or_default();
+        let payload = serde_json::to_vec(event)?;
         let msg = Outgoing { routing_key, cc: Vec::new(), payload };
         // Not in confirm mode: the returned confirm resolves at once.
         let publish = async { broker::publish(&channel, &self.exchange, &msg, false).await?.await };
@@ -66,52 +68,56 @@ impl Publisher {
         Ok(())
     }
 
-    /// Keeps the publishing connection up until `shutdown`.
-    pub async fn run(self, amqp_url: String, name: String, mut shutdown: watch::Receiver<bool>) {
-        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
-        loop {
-            let attempt = tokio::select! {
-                r = tokio::time::timeout(SETUP_TIMEOUT, self.connect(&amqp_url, &name)) => r,
-                _ = shutdown.changed() => return,
-            };
-            match attempt {
-                Ok(Ok((conn, channel))) => {
-                    backoff.reset();
-                    self.set(Some(channel.clone()));
-                    let stopping = self.serve(&conn, &channel, &mut shutdown).await;
-                    self.set(None);
-                    let _ = tokio::time::timeout(Duration::from_secs(1), conn.close(200, "bye".into())).await;
-                    if stopping {
-                        return;
-                    }
-                    tracing::warn!(connection = name, "lost the publishing connection to RabbitMQ, reconnecting");
-                }
-                Ok(Err(e)) => tracing::warn!(error = %e, connection = name, "cannot connect to publish, retrying"),
-                Err(_) => tracing::warn!(connection = name, "connecting to publish timed out, retrying"),
-            }
-            if !backoff.pause(&mut shutdown).await {
-                return;
-            }
-        }
+    /// Keeps the publishing connection up (`shared::broker::run_connected`) until `shutdown`.
+    /// Not counted as a reconnect of the node: the consumer's connection counts its outages.
+    pub async fn run(self, amqp_url: String, name: String, shutdown: watch::Receiver<bool>) {
+        let reconnect =
+            Reconnect { counted: false, ..Reconnect::new(name.clone(), BrokerStatus::default(), SETUP_TIMEOUT) };
+        let owner = Owner { publisher: self, amqp_url, name };
+        broker::run_connected(&owner, reconnect, shutdown).await;
     }
+}
 
-    async fn connect(&self, amqp_url: &str, name: &str) -> lapin::Result<(Connection, Channel)> {
-        let conn = broker::connect(amqp_url, name).await?;
+/// The publishing connection's owner: connects, installs the channel while connected.
+struct Owner {
+    publisher: Publisher,
+    amqp_url: String,
+    name: String,
+}
+
+impl Connected for Owner {
+    type Link = (Connection, Channel);
+    type Error = lapin::Error;
+
+    async fn connect(&self) -> lapin::Result<(Connection, Channel)> {
+        let conn = broker::connect(&self.amqp_url, &self.name).await?;
         let channel = conn.create_channel().await?;
-        broker::declare_exchange(&channel, &self.exchange).await?;
+        broker::declare_exchange(&channel, &self.publisher.exchange).await?;
         Ok((conn, channel))
     }
 
-    /// Watches the connection; `true` when stopping, `false` when it died.
-    async fn serve(&self, conn: &Connection, channel: &Channel, shutdown: &mut watch::Receiver<bool>) -> bool {
+    /// Watches the connection and the channel.
+    async fn serve(&self, (conn, channel): &mut (Connection, Channel), shutdown: &mut watch::Receiver<bool>) -> Ended {
         let mut check = tokio::time::interval(CHECK_EVERY);
         loop {
             tokio::select! {
                 _ = check.tick() => if !conn.status().connected() || !channel.status().connected() {
-                    return false;
+                    return Ended::Lost("the publishing connection or channel closed".into());
                 },
-                _ = shutdown.changed() => return true,
+                _ = shutdown.changed() => return Ended::Shutdown,
             }
         }
+    }
+
+    fn connection((conn, _): &(Connection, Channel)) -> &Connection {
+        conn
+    }
+
+    fn on_connected(&self, (_, channel): &(Connection, Channel), _again: bool) {
+        self.publisher.set(Some(channel.clone()));
+    }
+
+    fn on_lost(&self) {
+        self.publisher.set(None);
     }
 }

@@ -36,8 +36,7 @@ pub async fn after_reconnect(hub: &Hub, pool: &PgPool, presence: &Presence) -> R
         if hub.install_groups(user_id, generation, groups) == Install::Stale {
             membership::load_groups(hub, pool, user_id).await?;
         }
-        let hides = now.settings.get(&user_id).is_some_and(|s| s.hides_reads);
-        hub.set_hides_reads(user_id, hides);
+        hub.set_hides_reads(user_id, now.hiding_reads.contains(&user_id));
     }
     presence.recheck_visibility().await?;
     Ok(Reloaded { users: users.len(), closed })

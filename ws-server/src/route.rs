@@ -13,6 +13,7 @@ use shared::api::ReceiptDto;
 use shared::broker;
 use shared::db::PgPool;
 use shared::events::{routing, ConversationUpdated, Event, UpdateReason};
+use shared::metrics::WS_DROPPED;
 
 use crate::close;
 use crate::hub::{Audience, Frame, Hub};
@@ -35,20 +36,24 @@ impl Router {
             return;
         };
         let event: Option<Event> = serde_json::from_str(&text).ok();
-        let frame = Frame { text, published_at_ms: broker::published_at_ms(properties) };
+        let Some(frame) = Frame::received(text, broker::published_at_ms(properties)) else {
+            metrics::counter!(WS_DROPPED, "reason" => "empty_event").increment(1);
+            tracing::warn!(routing_key, "dropped an empty event");
+            return;
+        };
         let audiences: Vec<Audience> =
             std::iter::once(routing_key.to_owned()).chain(cc_keys(properties)).filter_map(|k| audience(&k)).collect();
         match &event {
             Some(Event::Presence(p)) => {
-                self.hub.deliver_presence(p.user_id, p.online, || frame.clone());
+                self.hub.deliver_presence(p.user_id, p.online, || Some(frame.clone()));
             }
             Some(Event::Typing(t)) => {
                 self.hub.deliver(&audiences, &frame, Some(t.user_id));
             }
             Some(Event::Receipt(r)) => {
-                self.hub.deliver_receipt(&audiences, &frame, r.user_id, || Frame {
-                    published_at_ms: frame.published_at_ms,
-                    ..Frame::from_event(&Event::Receipt(ReceiptDto { read_seq: 0, ..r.clone() }))
+                self.hub.deliver_receipt(&audiences, &frame, r.user_id, || {
+                    let without_read = Event::Receipt(ReceiptDto { read_seq: 0, ..r.clone() });
+                    Some(Frame::from_event(&without_read)?.published_at(frame.published_at_ms()))
                 });
             }
             // For the nodes only.

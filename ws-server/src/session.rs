@@ -89,7 +89,11 @@ async fn run(registration: Registration, admitted: Admitted, stream: MessageStre
     let session_id = uuid::Uuid::new_v4().to_string();
     let ready =
         Event::Ready { session_id: session_id.clone(), heartbeat_ms: state.settings.heartbeat.as_millis() as u64 };
-    if !state.hub.mark_ready(id, &Frame::from_event(&ready)) {
+    let Some(ready) = Frame::from_event(&ready) else {
+        closer.close(CloseCode::Error, "internal error");
+        return;
+    };
+    if !state.hub.mark_ready(id, &ready) {
         return;
     }
     state.presence.joined(user_id);
@@ -256,7 +260,10 @@ impl Reader {
         self.state.hub.watch(self.id, &shown, &hidden);
         let mut answers = self.state.presence.current(&shown).await;
         answers.extend(hidden.iter().map(|&user_id| PresenceEvent { user_id, online: false, last_seen_at: None }));
-        let mut frames = answers.into_iter().map(|p| (p.user_id, p.online, Frame::from_event(&Event::Presence(p))));
+        let mut frames = answers.into_iter().filter_map(|p| {
+            let (user_id, online) = (p.user_id, p.online);
+            Frame::from_event(&Event::Presence(p)).map(|frame| (user_id, online, frame))
+        });
         // Up to 500 answers do not fit the queue at once: wait for room, chunk by chunk (this
         // only delays this client's own requests).
         loop {
@@ -275,7 +282,9 @@ impl Reader {
 
     fn send_error(&self, code: &str, message: &str) {
         let event = Event::Error { code: code.to_owned(), message: message.to_owned() };
-        self.state.hub.send_to(self.id, Outbound::Event(Frame::from_event(&event)));
+        if let Some(frame) = Frame::from_event(&event) {
+            self.state.hub.send_to(self.id, Outbound::Event(frame));
+        }
     }
 }
 
@@ -352,9 +361,10 @@ async fn write_loop(mut session: Session, mut rx: mpsc::Receiver<Outbound>, clos
 async fn write(session: &mut Session, item: Outbound) -> Result<(), Closed> {
     match item {
         Outbound::Event(frame) => {
-            session.text(frame.text).await?;
+            let published_at_ms = frame.published_at_ms();
+            session.text(frame.into_text()).await?;
             metrics::counter!(WS_DELIVERIES).increment(1);
-            if let Some(at) = frame.published_at_ms {
+            if let Some(at) = published_at_ms {
                 metrics::histogram!(WS_DELIVERY_LATENCY).record((now_ms() - at).max(0) as f64 / 1000.0);
             }
             Ok(())

@@ -27,6 +27,7 @@ use crate::publisher::Publisher;
 use crate::route::Router;
 use crate::shutdown::{self, ShutdownHandle};
 use crate::state::AppState;
+use crate::ticket::Tickets;
 
 /// How long closing sockets get before the HTTP server drops them.
 const SHUTDOWN_TIMEOUT_SECS: u64 = 5;
@@ -64,7 +65,7 @@ impl Application {
         let presence =
             Presence::new(cache.clone(), pool.clone(), hub.clone(), publisher.clone(), &settings.node_id, &tuning);
         let state = AppState {
-            keys: TokenKeys::new(&settings.jwt_secret),
+            tickets: Arc::new(Tickets::new(TokenKeys::new(&settings.jwt_secret), cache.clone(), pool.clone())),
             cache,
             conversations: Arc::new(Conversations::new(pool.clone())),
             pool,
@@ -72,7 +73,6 @@ impl Application {
             hub: hub.clone(),
             presence: presence.clone(),
             publisher,
-            used_tickets: Arc::default(),
             tuning: Arc::new(tuning),
             settings: Arc::new(settings),
         };

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use shared::auth::TokenKeys;
 use shared::broker::BrokerStatus;
 use shared::cache::Cache;
 use shared::config::Settings;
@@ -13,7 +12,7 @@ use crate::hub::Hub;
 use crate::membership::Conversations;
 use crate::presence::Presence;
 use crate::publisher::Publisher;
-use crate::ticket::UsedTickets;
+use crate::ticket::Tickets;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -21,13 +20,11 @@ pub struct AppState {
     pub tuning: Arc<Tuning>,
     pub pool: PgPool,
     pub cache: Cache,
-    pub keys: TokenKeys,
     /// Up while the node's consumer holds a broker connection with its queue declared.
     pub broker: BrokerStatus,
     pub hub: Arc<Hub>,
     pub presence: Presence,
     pub publisher: Publisher,
     pub conversations: Arc<Conversations>,
-    /// Ticket ids used on this node while Memcached was unreachable.
-    pub used_tickets: Arc<UsedTickets>,
+    pub tickets: Arc<Tickets>,
 }

@@ -13,10 +13,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use shared::auth::{TokenError, AUD_WS};
+use shared::auth::{TokenError, TokenKeys, AUD_WS};
+use shared::cache::Cache;
+use shared::db::PgPool;
 use shared::token_gate;
-
-use crate::state::AppState;
 
 /// How long a used id is remembered (covers the ticket's lifetime plus the verifier's leeway).
 const REMEMBER: Duration = Duration::from_secs(60);
@@ -46,38 +46,54 @@ pub struct Admitted {
     pub session: uuid::Uuid,
 }
 
-/// Checks the ticket and uses it up.
-pub async fn redeem(state: &AppState, ticket: Option<&str>) -> Result<Admitted, TicketError> {
-    let ticket = ticket.filter(|t| !t.is_empty()).ok_or(TicketError::Missing)?;
-    let claims = state.keys.verify(ticket, AUD_WS).map_err(|e| match e {
-        TokenError::Expired => TicketError::Expired,
-        TokenError::Invalid => TicketError::Invalid,
-    })?;
-    let user_id = claims.user_id().ok_or(TicketError::Invalid)?;
-    // Every ticket api-server mints names its session: one without is not ours.
-    let session = claims.sid.ok_or(TicketError::Invalid)?;
-    if claims.jti.is_empty() {
-        return Err(TicketError::Invalid);
+/// What redeeming a ticket needs: the keys that verify it, the stores its session is checked
+/// in, and where its single use is recorded.
+pub struct Tickets {
+    keys: TokenKeys,
+    cache: Cache,
+    pool: PgPool,
+    /// Ticket ids used on this node while Memcached was unreachable.
+    used: UsedTickets,
+}
+
+impl Tickets {
+    pub fn new(keys: TokenKeys, cache: Cache, pool: PgPool) -> Self {
+        Self { keys, cache, pool, used: UsedTickets::default() }
     }
-    let (cache, pool, version) = (state.cache.clone(), state.pool.clone(), claims.ver);
-    match tokio::task::spawn_blocking(move || token_gate::admits(&cache, &pool, user_id, version, session)).await {
-        Ok(Ok(true)) => {}
-        Ok(Ok(false)) => return Err(TicketError::Invalid),
-        Ok(Err(e)) => {
-            tracing::warn!(user_id, error = %e, "ticket's session could not be checked");
-            return Err(TicketError::Unverifiable);
+
+    /// Checks the ticket and uses it up.
+    pub async fn redeem(&self, ticket: Option<&str>) -> Result<Admitted, TicketError> {
+        let ticket = ticket.filter(|t| !t.is_empty()).ok_or(TicketError::Missing)?;
+        let claims = self.keys.verify(ticket, AUD_WS).map_err(|e| match e {
+            TokenError::Expired => TicketError::Expired,
+            TokenError::Invalid => TicketError::Invalid,
+        })?;
+        let user_id = claims.user_id().ok_or(TicketError::Invalid)?;
+        // Every ticket api-server mints names its session: one without is not ours.
+        let session = claims.sid.ok_or(TicketError::Invalid)?;
+        if claims.jti.is_empty() {
+            return Err(TicketError::Invalid);
         }
-        Err(_) => return Err(TicketError::Unverifiable),
-    }
-    let (cache, key) = (state.cache.clone(), format!("wst:{}", claims.jti));
-    let fresh = match tokio::task::spawn_blocking(move || cache.add(&key, "1", REMEMBER.as_secs() as u32)).await {
-        Ok(Ok(fresh)) => fresh,
-        _ => state.used_tickets.insert(&claims.jti).ok_or(TicketError::Overloaded)?,
-    };
-    if fresh {
-        Ok(Admitted { user_id, session })
-    } else {
-        Err(TicketError::Reused)
+        let (cache, pool, version) = (self.cache.clone(), self.pool.clone(), claims.ver);
+        match tokio::task::spawn_blocking(move || token_gate::admits(&cache, &pool, user_id, version, session)).await {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => return Err(TicketError::Invalid),
+            Ok(Err(e)) => {
+                tracing::warn!(user_id, error = %e, "ticket's session could not be checked");
+                return Err(TicketError::Unverifiable);
+            }
+            Err(_) => return Err(TicketError::Unverifiable),
+        }
+        let (cache, key) = (self.cache.clone(), format!("wst:{}", claims.jti));
+        let fresh = match tokio::task::spawn_blocking(move || cache.add(&key, "1", REMEMBER.as_secs() as u32)).await {
+            Ok(Ok(fresh)) => fresh,
+            _ => self.used.insert(&claims.jti).ok_or(TicketError::Overloaded)?,
+        };
+        if fresh {
+            Ok(Admitted { user_id, session })
+        } else {
+            Err(TicketError::Reused)
+        }
     }
 }
 

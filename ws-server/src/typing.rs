@@ -5,8 +5,9 @@
 use std::time::Instant;
 
 use shared::events::{routing, Event, TypingEvent};
+use shared::models::conversation::ConversationKind;
 
-use crate::membership::{self, ConversationKind};
+use crate::membership;
 use crate::state::AppState;
 
 #[derive(Debug, thiserror::Error)]

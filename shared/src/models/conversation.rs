@@ -290,3 +290,56 @@ impl Member {
         diesel::update(conversation_members::table.find((conversation_id, user_id))).set(changes).execute(conn)
     }
 }
+
+/// What a conversation is, as far as routing its events goes; immutable once created (only
+/// deletion changes it), so ws-server caches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversationKind {
+    Direct { low: i64, high: i64 },
+    Channel { group_id: i64 },
+}
+
+impl ConversationKind {
+    fn from_row(kind: &str, group_id: Option<i64>, low: Option<i64>, high: Option<i64>) -> Option<Self> {
+        match (kind, group_id, low, high) {
+            (Conversation::DIRECT, _, Some(low), Some(high)) => Some(Self::Direct { low, high }),
+            (Conversation::CHANNEL, Some(group_id), _, _) => Some(Self::Channel { group_id }),
+            _ => None,
+        }
+    }
+}
+
+impl Conversation {
+    /// The kind of conversation `id`; `None` when there is none (or its row makes no sense).
+    pub fn kind_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ConversationKind>> {
+        let row = conversations::table
+            .find(id)
+            .select((
+                conversations::kind,
+                conversations::group_id,
+                conversations::direct_low,
+                conversations::direct_high,
+            ))
+            .first::<(String, Option<i64>, Option<i64>, Option<i64>)>(conn)
+            .optional()?;
+        Ok(row.and_then(|(kind, group, low, high)| ConversationKind::from_row(&kind, group, low, high)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversation_kinds_from_rows() {
+        assert_eq!(
+            ConversationKind::from_row("direct", None, Some(1), Some(2)),
+            Some(ConversationKind::Direct { low: 1, high: 2 })
+        );
+        assert_eq!(
+            ConversationKind::from_row("channel", Some(4), None, None),
+            Some(ConversationKind::Channel { group_id: 4 })
+        );
+        assert_eq!(ConversationKind::from_row("direct", None, None, Some(2)), None);
+    }
+}

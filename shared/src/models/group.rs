@@ -229,3 +229,18 @@ impl Invite {
             && self.max_uses.is_none_or(|m| self.uses < m)
     }
 }
+
+impl GroupMember {
+    /// The groups `user_id` is a member of (whose channels' events the user may receive).
+    pub fn group_ids_of(conn: &mut PgConnection, user_id: i64) -> QueryResult<Vec<i64>> {
+        group_members::table.filter(group_members::user_id.eq(user_id)).select(group_members::group_id).load(conn)
+    }
+
+    /// Every (user_id, group_id) membership of `user_ids`.
+    pub fn memberships_of(conn: &mut PgConnection, user_ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+        group_members::table
+            .filter(group_members::user_id.eq_any(user_ids))
+            .select((group_members::user_id, group_members::group_id))
+            .load(conn)
+    }
+}

@@ -134,3 +134,9 @@ pub fn hiding_reads(conn: &mut PgConnection, user_ids: &[i64]) -> QueryResult<Ha
         .load(conn)?;
     Ok(ids.into_iter().collect())
 }
+
+/// Whether `user_id` keeps their read receipts to themselves; `None`: no such user.
+pub fn reads_hidden(conn: &mut PgConnection, user_id: i64) -> QueryResult<Option<bool>> {
+    let read_receipts: Option<bool> = users::table.find(user_id).select(users::read_receipts).first(conn).optional()?;
+    Ok(read_receipts.map(|on| !on))
+}

@@ -296,3 +296,14 @@ impl User {
         users::table.filter(users::id.eq_any(ids)).select((users::id, users::last_seen_at)).load(conn)
     }
 }
+
+impl User {
+    /// Moves `last_seen_at` forward to `at`, never back (several ws nodes may report one
+    /// user offline, in any order).
+    pub fn advance_last_seen(conn: &mut PgConnection, id: i64, at: DateTime<Utc>) -> QueryResult<usize> {
+        diesel::update(users::table.find(id))
+            .filter(users::last_seen_at.is_null().or(users::last_seen_at.lt(at)))
+            .set(users::last_seen_at.eq(at))
+            .execute(conn)
+    }
+}

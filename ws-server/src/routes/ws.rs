@@ -16,7 +16,7 @@ use shared::error::{Error, Kind};
 use crate::hub::Refused;
 use crate::session;
 use crate::state::AppState;
-use crate::ticket::{self, TicketError};
+use crate::ticket::TicketError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpgradeError {
@@ -72,7 +72,7 @@ pub async fn upgrade(
     }
     let query = web::Query::<TicketQuery>::from_query(req.query_string()).ok();
     let ticket = query.as_ref().and_then(|q| q.ticket.as_deref());
-    let admitted = ticket::redeem(&state, ticket).await.map_err(|e| Error::from(UpgradeError::from(e)))?;
+    let admitted = state.tickets.redeem(ticket).await.map_err(|e| Error::from(UpgradeError::from(e)))?;
     // Counted against the user's cap before the handshake, so two racing upgrades cannot both
     // take the last place; dropped unstarted (a failed handshake), it gives the place back.
     let admission = session::admit(&state, admitted).map_err(|e| Error::from(UpgradeError::from(e)))?;

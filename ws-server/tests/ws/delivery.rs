@@ -2,7 +2,7 @@
 
 use shared::events::routing;
 
-use crate::helpers::{message, Cluster, QUIET, WAIT};
+use crate::helpers::{message, metric, Cluster, QUIET, WAIT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_comes_after_the_bindings_so_an_event_published_right_after_it_arrives() {
@@ -157,4 +157,19 @@ async fn signing_one_device_out_closes_only_that_devices_sockets() {
     assert_eq!(laptop_1.close_code(WAIT).await, Some(4001));
     c.publish(&routing::user(alice), &[], &message(1, 1, alice, "phone still here")).await;
     assert_eq!(phone_0.event_of("message.new", WAIT).await["data"]["body"], "phone still here");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_broker_message_never_reaches_a_socket_as_an_empty_frame() {
+    let c = Cluster::start(1).await;
+    let alice = c.user("alice");
+    let mut client = c.connect(0, alice).await;
+
+    c.publish_raw(&routing::user(alice), b"").await;
+    c.publish(&routing::user(alice), &[], &message(1, 1, alice, "after the empty one")).await;
+
+    // The test client parses every text frame as JSON: an empty frame would fail here.
+    assert_eq!(client.event(WAIT).await["data"]["body"], "after the empty one");
+    client.quiet(QUIET).await;
+    assert_eq!(metric(&c.metrics(0).await, "chat_ws_dropped_total", r#"reason="empty_event""#), 1.0);
 }

@@ -194,6 +194,12 @@ impl Cluster {
         broker::publish_confirmed(&self.channel, &self.env.settings.exchange, &msg).await.expect("published");
     }
 
+    /// Publishes `payload` as it is (a broken publisher), confirmed.
+    pub async fn publish_raw(&self, key: &str, payload: &[u8]) {
+        let msg = Outgoing { routing_key: key.into(), cc: vec![], payload: payload.to_vec() };
+        broker::publish_confirmed(&self.channel, &self.env.settings.exchange, &msg).await.expect("published");
+    }
+
     /// Publishes without waiting for each confirm (many events at once).
     pub async fn publish_many(&self, key: &str, events: &[Event]) {
         let mut confirms = Vec::new();

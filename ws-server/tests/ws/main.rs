@@ -5,6 +5,7 @@ mod broker;
 mod delivery;
 mod flood;
 mod helpers;
+mod layering;
 mod ops;
 mod ordering;
 mod presence;

@@ -1,18 +1,20 @@
 //! RabbitMQ topology and publishing, shared by the outbox relay and ws-server.
 //!
 //! One durable topic exchange (`chat.events` unless configured); persistent messages, publisher
-//! confirms. Reconnection is done by the owners of a connection (relay, consumer) with
-//! [`Backoff`], so each can re-declare what it needs and tell its clients.
+//! confirms. Every owner of a connection (relay, ws consumer, ws publisher) keeps it up with the
+//! one loop of [`reconnect`]: it says what to set up on a connection and how to serve it, the
+//! loop owns the backoff, the status flag, the reconnect metric and the logs.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+mod backoff;
+mod reconnect;
+
+pub use backoff::Backoff;
+pub use reconnect::{run_connected, BrokerStatus, Connected, Ended, Reconnect};
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::{AMQPValue, FieldArray, FieldTable, LongLongInt};
 use lapin::Confirmation;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
-use tokio::sync::watch;
 
 /// Header carrying the publish time (ms since the epoch) for the delivery latency metric.
 pub const PUBLISHED_AT_HEADER: &str = "x-published-at-ms";
@@ -23,19 +25,6 @@ pub struct Outgoing {
     pub routing_key: String,
     pub cc: Vec<String>,
     pub payload: Vec<u8>,
-}
-
-/// Whether the owner of a broker connection is currently connected (for /readyz).
-#[derive(Debug, Clone, Default)]
-pub struct BrokerStatus(Arc<AtomicBool>);
-
-impl BrokerStatus {
-    pub fn set(&self, up: bool) {
-        self.0.store(up, Ordering::Relaxed);
-    }
-    pub fn is_up(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
 }
 
 pub async fn connect(url: &str, name: &str) -> lapin::Result<Connection> {
@@ -116,52 +105,4 @@ pub fn published_at_ms(props: &BasicProperties) -> Option<LongLongInt> {
 
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-/// Exponential backoff with full jitter, capped.
-#[derive(Debug, Clone)]
-pub struct Backoff {
-    base: Duration,
-    max: Duration,
-    attempt: u32,
-}
-
-impl Backoff {
-    pub fn new(base: Duration, max: Duration) -> Self {
-        Self { base, max, attempt: 0 }
-    }
-    pub fn reset(&mut self) {
-        self.attempt = 0;
-    }
-    pub fn next_delay(&mut self) -> Duration {
-        let exp = self.base.saturating_mul(1u32 << self.attempt.min(16)).min(self.max);
-        self.attempt = self.attempt.saturating_add(1);
-        let jitter: f64 = rand::random::<f64>() * 0.5 + 0.5;
-        exp.mul_f64(jitter)
-    }
-
-    /// Waits out the next delay; `false` when `shutdown` was asked meanwhile.
-    pub async fn pause(&mut self, shutdown: &mut watch::Receiver<bool>) -> bool {
-        tokio::select! {
-            _ = tokio::time::sleep(self.next_delay()) => !*shutdown.borrow(),
-            _ = shutdown.changed() => false,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let mut b = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
-        let first = b.next_delay();
-        assert!(first <= Duration::from_millis(100));
-        for _ in 0..20 {
-            assert!(b.next_delay() <= Duration::from_secs(2));
-        }
-        b.reset();
-        assert!(b.next_delay() <= Duration::from_millis(100));
-    }
 }
