@@ -20,6 +20,8 @@ export CHAT_EXCHANGE="e2e.events" CHAT_NODE_PREFIX="e2e-" MEMCACHED_PREFIX="e2e:
 export AUTH_RATE_LIMIT_PER_MIN=1000
 # The scenarios send numbered, otherwise identical texts: flood control would pause them.
 export FLOOD_REPEAT_MAX=1000000 FLOOD_NEW_CHATS_PER_HOUR=1000000
+# The idle scenario opens 200 sockets for 4 users: far beyond what one person's devices need.
+export WS_MAX_SOCKETS_PER_USER=100000 WS_TICKETS_PER_MIN=100000
 BASE="http://localhost:$CHAT_HTTP_PORT"
 
 cluster() { deploy/local/cluster.sh "$@"; }
