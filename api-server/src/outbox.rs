@@ -19,6 +19,7 @@
 //! publish and the mark publishes those rows again: at-least-once, clients dedupe by seq.
 //! `BrokerStatus` says whether it is connected, for /readyz.
 
+mod error;
 mod leader;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use shared::db::PgPool;
 use shared::models::outbox::OutboxRow;
 use tokio::sync::{watch, Notify};
 
+pub use self::error::RelayError;
 use self::leader::Session;
 
 const BATCH: i64 = 500;
@@ -47,26 +49,6 @@ pub struct Relay {
     pub confirm_timeout: Duration,
     pub status: BrokerStatus,
     pub wakeup: Arc<Notify>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RelayError {
-    #[error("database: {0}")]
-    Db(#[from] diesel::result::Error),
-    #[error("database connection: {0}")]
-    Connect(#[from] diesel::ConnectionError),
-    #[error("database pool: {0}")]
-    Pool(#[from] r2d2::Error),
-    #[error("broker: {0}")]
-    Broker(#[from] lapin::Error),
-    #[error("broker refused a message")]
-    Nacked,
-    #[error("no confirm from the broker in time")]
-    ConfirmTimeout,
-    #[error("connecting to the broker timed out")]
-    ConnectTimeout,
-    #[error("relay task failed: {0}")]
-    Join(String),
 }
 
 /// Why serving a broker connection ended.

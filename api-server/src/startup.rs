@@ -18,13 +18,16 @@ use shared::db::{self, PgPool};
 use shared::ratelimit::RateLimiter;
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
+use utoipa::OpenApi;
 
 use crate::domain::media_sweep;
 use crate::http;
 use crate::mail::Mailer;
 use crate::media::decode_budget::DecodeBudget;
 use crate::media::storage::LocalDir;
+use crate::openapi::Document;
 use crate::outbox::Relay;
+use crate::routes::ApiDoc;
 use crate::state::AppState;
 
 /// Uploads read into memory at once per process (each at most 25 MiB).
@@ -60,7 +63,7 @@ impl Application {
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             decode_budget: Arc::new(DecodeBudget::new(settings.image_decode_memory_mb)),
             mailer: Mailer::new(&settings)?,
-            oidc: Arc::new(crate::domain::oidc::Clients::new().context("OpenID Connect HTTP client")?),
+            oidc: Arc::new(crate::oidc_client::Clients::new().context("OpenID Connect HTTP client")?),
             settings: Arc::new(settings),
         };
         let (stop_relay, stopped) = watch::channel(false);
@@ -90,12 +93,14 @@ impl Application {
             .with_context(|| format!("cannot listen on API_ADDR={}", state.settings.api_addr))?;
         let port = listener.local_addr()?.port();
         let app_state = state.clone();
+        let document = web::Data::new(Document(ApiDoc::openapi()));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(http::json_error_body))
                 .wrap(from_fn(http::observe))
                 .app_data(web::Data::new(app_state.clone()))
                 .app_data(web::Data::new(metrics.clone()))
+                .app_data(document.clone())
                 .app_data(web::PayloadConfig::new(http::JSON_LIMIT))
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))
                 .app_data(web::PathConfig::default().error_handler(http::path_error))

@@ -33,7 +33,7 @@ pub struct AppState {
     /// Verification and password-reset mails (sent in the background).
     pub mailer: Mailer,
     /// OpenID Connect: HTTP client, discovery and JWKS caches.
-    pub oidc: Arc<crate::domain::oidc::Clients>,
+    pub oidc: Arc<crate::oidc_client::Clients>,
 }
 
 impl AppState {

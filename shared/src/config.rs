@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-/// The secret used when `JWT_SECRET` is unset. Accepted only outside production.
-pub const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0000";
+pub use crate::jwt_secret::DEV_JWT_SECRET;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {

@@ -24,7 +24,7 @@ use shared::{db, Error};
 
 use crate::domain::validate::{self, Checks, Email, Password, Username};
 use crate::domain::{email, reauth, sessions};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 pub const REFRESH_TTL_DAYS: i64 = 30;
@@ -128,7 +128,7 @@ pub async fn login(
     let invalid = || Error::unauthorized("invalid_credentials", "wrong username or password");
     let name = username.to_lowercase();
     // Failures are counted per name whether or not an account has it (no existence oracle).
-    let (limit, account) = (limits::login_failures(state), account_subject(&name));
+    let (limit, account) = (limits::login_failures(state), limits::account_subject(&name));
     limits::ensure_left(state, limit, account.clone()).await?;
     // PostgreSQL text cannot hold NUL: such a name matches nobody and must not reach the query.
     let user = match name.contains('\0') {
@@ -145,12 +145,6 @@ pub async fn login(
             Err(invalid())
         }
     }
-}
-
-/// What the account's failed password checks are counted under: its name, lower-cased and
-/// hashed (any text makes one valid Memcached key, and no two names share one).
-pub(crate) fn account_subject(username: &str) -> String {
-    format!("acct:{}", auth::hash_token(&username.to_lowercase()))
 }
 
 /// After a first factor (a password or an OpenID provider): refused when suspended, the

@@ -22,8 +22,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::conversations::{not_found, require_member, require_no_block};
+use crate::domain::message_view::{decorate, for_everyone, visible_message};
 use crate::domain::validate::{self, Checks};
-use crate::domain::{events, flood, media, reactions};
+use crate::domain::{events, flood, media};
 
 pub const HISTORY_MAX: i64 = 100;
 
@@ -188,34 +189,6 @@ pub fn history(
     Ok(MessagesPage { items, has_more })
 }
 
-/// What a stored message shows besides its row: reactions (with my `me` flags) and media.
-pub(crate) fn decorate(conn: &mut PgConnection, items: &mut [MessageDto], me: i64) -> Result<(), Error> {
-    reactions::attach(conn, items, Some(me))?;
-    media::attach(conn, items)
-}
-
-pub(crate) fn message_not_found() -> Error {
-    Error::not_found("message_not_found", "no such message")
-}
-
-/// The message and its conversation, when I am a member of it (404 otherwise). Inside a
-/// transaction, the conversation is held ([`Conversation::hold`]) before membership is read:
-/// an edit, deletion or reaction commits wholly before or after a membership change of the
-/// group, and its `message.updated` takes its outbox id in that order.
-pub(crate) fn visible_message(
-    conn: &mut PgConnection,
-    me: i64,
-    message_id: i64,
-) -> Result<(Message, Conversation), Error> {
-    let message = Message::find(conn, message_id).map_err(|_| message_not_found())?;
-    Conversation::hold(conn, message.conversation_id)?.ok_or_else(message_not_found)?;
-    let (conversation, member) = require_member(conn, message.conversation_id, me).map_err(|_| message_not_found())?;
-    if message.seq <= member.cleared_seq {
-        return Err(message_not_found());
-    }
-    Ok((message, conversation))
-}
-
 pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Result<MessageDto, Error> {
     let body = validate::text("body", body, 1, validate::MESSAGE_MAX, true).map_err(|e| Error::validation(vec![e]))?;
     conn.transaction(|conn| {
@@ -229,7 +202,7 @@ pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Re
         require_no_block(conn, &conversation, me)?;
         let mut dto = MessageDto::from(&Message::edit(conn, message_id, &body)?);
         decorate(conn, std::slice::from_mut(&mut dto), me)?;
-        events::to_conversation(conn, &conversation, &Event::MessageUpdated(reactions::for_everyone(&dto)))?;
+        events::to_conversation(conn, &conversation, &Event::MessageUpdated(for_everyone(&dto)))?;
         Ok(dto)
     })
 }

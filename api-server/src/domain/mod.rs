@@ -12,6 +12,7 @@ pub mod groups;
 pub mod invites;
 pub mod media;
 pub mod media_sweep;
+pub mod message_view;
 pub mod messages;
 pub mod oidc;
 pub mod presence;

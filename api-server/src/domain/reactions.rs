@@ -7,7 +7,7 @@ use shared::events::Event;
 use shared::models::reaction;
 use shared::Error;
 
-use crate::domain::messages::{self, visible_message};
+use crate::domain::message_view::{decorate, for_everyone, visible_message};
 use crate::domain::{conversations, events, validate};
 
 /// Distinct emoji one message may carry.
@@ -33,28 +33,10 @@ pub fn react(conn: &mut PgConnection, me: i64, message_id: i64, emoji: &str, on:
             reaction::remove(conn, message_id, me, emoji)?
         };
         let mut dto = MessageDto::from(&message);
-        messages::decorate(conn, std::slice::from_mut(&mut dto), me)?;
+        decorate(conn, std::slice::from_mut(&mut dto), me)?;
         if changed {
             events::to_conversation(conn, &conversation, &Event::MessageUpdated(for_everyone(&dto)))?;
         }
         Ok(dto)
     })
-}
-
-/// Fills `reactions` of these messages (`viewer` sets the `me` flags; None for events).
-pub fn attach(conn: &mut PgConnection, messages: &mut [MessageDto], viewer: Option<i64>) -> Result<(), Error> {
-    let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
-    let mut found = reaction::for_messages(conn, &ids, viewer)?;
-    for m in messages {
-        m.reactions = found.remove(&m.id).unwrap_or_default();
-    }
-    Ok(())
-}
-
-/// The copy of a message announced to the whole conversation: one event serves every member,
-/// so it carries no per-viewer `me` flags.
-pub fn for_everyone(message: &MessageDto) -> MessageDto {
-    let mut copy = message.clone();
-    copy.reactions.iter_mut().for_each(|r| r.me = None);
-    copy
 }

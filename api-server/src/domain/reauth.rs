@@ -14,8 +14,7 @@ use shared::models::user::User;
 use shared::{db, Error};
 use uuid::Uuid;
 
-use crate::domain::auth::account_subject;
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 /// How recent a sign-in stands in for the password of an account that has none.
@@ -42,7 +41,7 @@ pub async fn confirm_owner(
             .then_some(())
             .ok_or_else(|| Error::forbidden("recent_sign_in_required", "sign in again, then retry within 5 minutes"));
     }
-    let (limit, subject) = (limits::login_failures(state), account_subject(&user.username));
+    let (limit, subject) = (limits::login_failures(state), limits::account_subject(&user.username));
     limits::ensure_left(state, limit, subject.clone()).await?;
     if password_matches(password.unwrap_or_default(), user.password_hash).await? {
         Ok(())

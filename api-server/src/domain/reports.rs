@@ -15,7 +15,8 @@ use shared::models::user::User;
 use shared::Error;
 use utoipa::ToSchema;
 
-use crate::domain::messages::{self, visible_message};
+use crate::domain::message_view::visible_message;
+use crate::domain::messages;
 use crate::domain::{admin, media, validate};
 use shared::token_gate;
 

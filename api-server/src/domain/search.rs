@@ -12,7 +12,7 @@ use shared::models::search::{self, Filters};
 use shared::Error;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::messages;
+use crate::domain::message_view;
 use crate::domain::validate::{self, Checks};
 
 pub const QUERY_MAX: usize = 200;
@@ -99,7 +99,7 @@ pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<Se
     ids.truncate(limit as usize);
     let stored: HashMap<i64, Message> = Message::by_ids(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
     let mut messages: Vec<MessageDto> = ids.iter().filter_map(|id| stored.get(id)).map(MessageDto::from).collect();
-    messages::decorate(conn, &mut messages, me)?;
+    message_view::decorate(conn, &mut messages, me)?;
     let mut snippets = search::snippets(conn, &q, &ids)?;
     let items = messages
         .into_iter()

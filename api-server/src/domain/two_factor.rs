@@ -17,7 +17,7 @@ use shared::{db, totp, Error};
 
 use crate::domain::auth::{sign_in, suspended, ClientInfo};
 use crate::domain::reauth;
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 pub const ISSUER: &str = "Chat";

@@ -11,7 +11,7 @@ use diesel::sql_types::Bool;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use shared::models::outbox::OutboxRow;
 
-use super::RelayError;
+use super::error::RelayError;
 
 /// Names "the outbox relay" among the advisory locks of a database ("outbox" in ASCII).
 const RELAY_LOCK: i64 = 0x6f75_7462_6f78;

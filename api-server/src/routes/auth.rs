@@ -13,7 +13,7 @@ use crate::auth::AuthUser;
 use crate::domain::auth::{self as domain, ClientInfo, LoginOutcome, Registration};
 use crate::domain::two_factor::{self, Proof};
 use crate::http::{client_ip, no_content, respond, Json};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]

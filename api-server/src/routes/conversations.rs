@@ -16,7 +16,7 @@ use crate::domain::flood;
 use crate::domain::messages::{self, MessagesPage, SendInput, Sent};
 use crate::domain::{receipts, retention};
 use crate::http::{no_content, respond, Json};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]

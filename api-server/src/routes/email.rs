@@ -15,7 +15,7 @@ use crate::auth::AuthUser;
 use crate::domain::email;
 use crate::domain::validate::{Checks, Email, Password};
 use crate::http::{client_ip, no_content, respond, Json};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 /// Mails (verification or reset) to one address per hour, whoever asks: nobody can flood an

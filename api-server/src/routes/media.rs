@@ -16,8 +16,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::domain::media::{self, UploadKind};
 use crate::http::respond;
+use crate::limits;
 use crate::media::sniff::sniff;
-use crate::routes::limits;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]

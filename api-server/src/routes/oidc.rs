@@ -15,8 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::domain::auth::LoginOutcome;
 use crate::domain::oidc::{self as domain, CallbackParams, BINDING_COOKIE, CODE_TTL_SECS, FLOW_TTL_SECS, STATE_COOKIE};
 use crate::http::{client_ip, respond, Json};
+use crate::limits;
 use crate::routes::auth::client;
-use crate::routes::limits;
 use crate::state::AppState;
 
 const COOKIE_PATH: &str = "/api/auth/oidc/";

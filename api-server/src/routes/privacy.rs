@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::AuthUser;
 use crate::domain::privacy::{self, PrivacyUpdate};
 use crate::http::{respond, Json};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 /// Every field optional; the others stay as they are.

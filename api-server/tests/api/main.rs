@@ -1,5 +1,6 @@
 //! api-server black-box tests against real PostgreSQL, RabbitMQ and Memcached.
 mod admin;
+mod architecture;
 mod auth;
 mod authz;
 mod bad_input;

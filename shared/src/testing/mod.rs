@@ -12,6 +12,7 @@
 pub mod amqp_frames;
 mod broker_proxy;
 mod containers;
+pub mod import_graph;
 pub mod media;
 mod proxy;
 mod services;

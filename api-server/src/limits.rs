@@ -83,6 +83,12 @@ pub async fn record(state: &AppState, limit: Limit, subject: String) {
     let _ = tokio::task::spawn_blocking(move || limiter.hit(limit, &subject)).await;
 }
 
+/// What the account's failed password checks are counted under: its name, lower-cased and
+/// hashed (any text makes one valid Memcached key, and no two names share one).
+pub fn account_subject(username: &str) -> String {
+    format!("acct:{}", shared::auth::hash_token(&username.to_lowercase()))
+}
+
 /// What a per-address limit counts: the address, or for IPv6 its /64 prefix (one subscriber's
 /// network: an attacker owns all 2^64 addresses of it, so per address would bound nothing).
 /// IPv4-mapped IPv6 addresses count as their IPv4 address.
