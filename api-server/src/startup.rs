@@ -15,6 +15,7 @@ use shared::broker::BrokerStatus;
 use shared::cache::Cache;
 use shared::config::Settings;
 use shared::db::{self, PgPool};
+use shared::models::outbox::Writer;
 use shared::ratelimit::RateLimiter;
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
@@ -26,7 +27,8 @@ use crate::mail::Mailer;
 use crate::media::decode_budget::DecodeBudget;
 use crate::media::storage::LocalDir;
 use crate::openapi::Document;
-use crate::outbox::Relay;
+use crate::outbox::listen::Listening;
+use crate::outbox::{self, Relay};
 use crate::routes::ApiDoc;
 use crate::state::AppState;
 
@@ -55,7 +57,7 @@ impl Application {
             cache,
             pool: pool.clone(),
             broker: BrokerStatus::default(),
-            outbox_wakeup: Arc::new(Notify::new()),
+            outbox: Writer::new(pool.clone(), Arc::new(Notify::new())),
             media: Arc::new(
                 LocalDir::new(&settings.media_dir)
                     .with_context(|| format!("MEDIA_DIR {} is not a usable directory", settings.media_dir.display()))?,
@@ -67,6 +69,13 @@ impl Application {
             settings: Arc::new(settings),
         };
         let (stop_relay, stopped) = watch::channel(false);
+        let listening = Listening::default();
+        tokio::spawn(outbox::listen::run(
+            state.settings.database_url.expose_secret().to_owned(),
+            state.outbox.wakeup(),
+            listening.clone(),
+            stopped.clone(),
+        ));
         let relay = tokio::spawn(
             Relay {
                 pool,
@@ -75,9 +84,11 @@ impl Application {
                 exchange: state.settings.exchange.clone(),
                 node_id: state.settings.node_id.clone(),
                 poll: state.settings.outbox_poll,
+                safety_poll: state.settings.outbox_safety_poll,
+                listening,
                 confirm_timeout: state.settings.outbox_confirm_timeout,
                 status: state.broker.clone(),
-                wakeup: state.outbox_wakeup.clone(),
+                wakeup: state.outbox.wakeup(),
             }
             .run(stopped.clone()),
         );
@@ -136,7 +147,7 @@ impl Application {
 /// `DEMO_DATA`: the demo users and chats, on a database without users (see [`crate::demo`]).
 async fn seed_demo(pool: &PgPool) -> anyhow::Result<()> {
     let hash = crate::demo::password_hash().await?;
-    match db::run(pool, move |conn| crate::demo::seed_if_empty(conn, &hash)).await? {
+    match Writer::new(pool.clone(), Arc::default()).write(move |conn| crate::demo::seed_if_empty(conn, &hash)).await? {
         Some(seeded) => tracing::info!(
             users = ?crate::demo::USERS.map(|(name, _)| name),
             group_id = seeded.group,

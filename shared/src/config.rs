@@ -58,9 +58,11 @@ pub struct Settings {
     /// Prefix of every Memcached key; tests use their own to stay isolated.
     pub cache_prefix: String,
     pub heartbeat: Duration,
-    /// How often the outbox relay polls for rows it was not woken for (and a standby relay
-    /// tries to become the leader).
+    /// How often a standby relay tries to become the leader, and how often the leading relay
+    /// polls for rows while its `LISTEN` connection is down.
     pub outbox_poll: Duration,
+    /// How often the leading relay polls while it listens (a safety net: commits wake it).
+    pub outbox_safety_poll: Duration,
     /// How long the relay waits for the broker's confirms of a batch before it reconnects.
     pub outbox_confirm_timeout: Duration,
     /// Requests behind a proxy in this list may set the client IP with X-Forwarded-For.
@@ -229,6 +231,7 @@ impl Settings {
             cache_prefix: get("MEMCACHED_PREFIX").unwrap_or_default(),
             heartbeat: Duration::from_millis(parse(&get, "HEARTBEAT_MS", 10_000u64, "milliseconds")?),
             outbox_poll: Duration::from_millis(parse(&get, "OUTBOX_POLL_MS", 500u64, "milliseconds")?),
+            outbox_safety_poll: Duration::from_millis(parse(&get, "OUTBOX_SAFETY_POLL_MS", 5000u64, "milliseconds")?),
             outbox_confirm_timeout: Duration::from_millis(
                 parse(&get, "OUTBOX_CONFIRM_TIMEOUT_MS", 10_000u64, "milliseconds")?.max(100),
             ),

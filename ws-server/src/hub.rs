@@ -33,7 +33,7 @@ use std::time::Duration;
 use actix_web::web::Bytes;
 use actix_ws::CloseCode;
 use bytestring::ByteString;
-use shared::events::{routing, Event};
+use shared::events::{Event, RoutingKey, PRESENCE_ALL};
 use shared::metrics::{PRESENCE_ONLINE, WS_CONNECTIONS, WS_DROPPED};
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::mpsc::PermitIterator;
@@ -204,7 +204,7 @@ impl Hub {
         let user = s.users.entry(user_id).or_default();
         user.sessions.insert(id);
         if user.sessions.len() == 1 {
-            s.dirty.insert(routing::user(user_id));
+            s.dirty.insert(RoutingKey::User(user_id).to_string());
             self.dirty.notify_one();
         }
         s.update_gauges();
@@ -232,7 +232,7 @@ impl Hub {
                     s.unlink(gid, user_id);
                 }
             }
-            s.dirty.insert(routing::user(user_id));
+            s.dirty.insert(RoutingKey::User(user_id).to_string());
             self.dirty.notify_one();
         }
         s.update_gauges();
@@ -560,7 +560,7 @@ impl Hub {
                 }
             }
         }
-        s.dirty.insert(routing::group(group_id));
+        s.dirty.insert(RoutingKey::Group(group_id).to_string());
         self.dirty.notify_one();
     }
 
@@ -571,9 +571,9 @@ impl Hub {
     /// The keys a session of `user_id` needs before it is ready.
     pub fn keys_of(&self, user_id: i64) -> Vec<String> {
         let s = self.lock();
-        let mut keys = vec![routing::user(user_id), routing::PRESENCE_ALL.to_owned()];
+        let mut keys = vec![RoutingKey::User(user_id).to_string(), PRESENCE_ALL.to_owned()];
         if let Some(groups) = s.users.get(&user_id).and_then(|u| u.groups.as_ref()) {
-            keys.extend(groups.iter().map(|&gid| routing::group(gid)));
+            keys.extend(groups.iter().map(|&gid| RoutingKey::Group(gid).to_string()));
         }
         keys
     }
@@ -621,9 +621,9 @@ impl Hub {
         let mut s = self.lock();
         s.bound.clear();
         s.dirty.clear();
-        let mut keys = vec![routing::PRESENCE_ALL.to_owned()];
-        keys.extend(s.users.keys().map(|&uid| routing::user(uid)));
-        keys.extend(s.group_users.keys().map(|&gid| routing::group(gid)));
+        let mut keys = vec![PRESENCE_ALL.to_owned()];
+        keys.extend(s.users.keys().map(|&uid| RoutingKey::User(uid).to_string()));
+        keys.extend(s.group_users.keys().map(|&gid| RoutingKey::Group(gid).to_string()));
         keys
     }
 
@@ -659,10 +659,10 @@ impl Hub {
 
 impl State {
     fn wants(&self, key: &str) -> bool {
-        match routing::parse(key) {
-            Some(("user", id)) => self.users.contains_key(&id),
-            Some(("group", id)) => self.group_users.contains_key(&id),
-            _ => key == routing::PRESENCE_ALL,
+        match RoutingKey::parse(key) {
+            Some(RoutingKey::User(id)) => self.users.contains_key(&id),
+            Some(RoutingKey::Group(id)) => self.group_users.contains_key(&id),
+            _ => key == PRESENCE_ALL,
         }
     }
 
@@ -679,7 +679,7 @@ impl State {
         let members = self.group_users.entry(group_id).or_default();
         members.insert(user_id);
         if members.len() == 1 {
-            self.dirty.insert(routing::group(group_id));
+            self.dirty.insert(RoutingKey::Group(group_id).to_string());
         }
     }
 
@@ -688,7 +688,7 @@ impl State {
             members.remove(&user_id);
             if members.is_empty() {
                 self.group_users.remove(&group_id);
-                self.dirty.insert(routing::group(group_id));
+                self.dirty.insert(RoutingKey::Group(group_id).to_string());
             }
         }
     }

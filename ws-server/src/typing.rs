@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use shared::events::{routing, Event, TypingEvent};
+use shared::events::{Event, RoutingKey, TypingEvent};
 
 use crate::membership::{self, ConversationKind};
 use crate::state::AppState;
@@ -52,9 +52,11 @@ impl RateLimit {
 /// Where `user_id`'s typing in a conversation of `kind` goes, if they are a member.
 pub fn route(kind: ConversationKind, user_id: i64, is_group_member: impl FnOnce(i64) -> bool) -> Option<String> {
     match kind {
-        ConversationKind::Direct { low, high } if user_id == low => Some(routing::user(high)),
-        ConversationKind::Direct { low, high } if user_id == high => Some(routing::user(low)),
-        ConversationKind::Channel { group_id } if is_group_member(group_id) => Some(routing::group(group_id)),
+        ConversationKind::Direct { low, high } if user_id == low => Some(RoutingKey::User(high).to_string()),
+        ConversationKind::Direct { low, high } if user_id == high => Some(RoutingKey::User(low).to_string()),
+        ConversationKind::Channel { group_id } if is_group_member(group_id) => {
+            Some(RoutingKey::Group(group_id).to_string())
+        }
         _ => None,
     }
 }

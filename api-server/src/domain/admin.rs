@@ -5,13 +5,14 @@
 //! the ws nodes close the user's sockets. All in one transaction; the new token version
 //! reaches the cache right after the commit.
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use serde::Serialize;
 use std::collections::HashMap;
 
 use shared::api::{AbuseFlagDto, AdminUserDto};
 use shared::cache::Cache;
 use shared::models::abuse::AbuseFlag;
+use shared::models::outbox::Outbox;
 use shared::models::user::User;
 use shared::Error;
 use utoipa::ToSchema;
@@ -40,7 +41,7 @@ fn user_not_found() -> Error {
 
 /// Suspends `target`, ending their sessions and sockets at once. Idempotent.
 pub fn suspend(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     cache: &Cache,
     me: i64,
     target: i64,
@@ -58,7 +59,7 @@ pub fn suspend(
 
 /// The steps of a suspension, inside the caller's transaction (also used when resolving a
 /// report).
-pub(crate) fn suspend_in_transaction(conn: &mut PgConnection, target: i64, reason: &str) -> Result<User, Error> {
+pub(crate) fn suspend_in_transaction(conn: &mut Outbox<'_>, target: i64, reason: &str) -> Result<User, Error> {
     let user = User::find(conn, target).map_err(|_| user_not_found())?;
     if user.suspended_at.is_some() {
         return Ok(user);

@@ -1,8 +1,9 @@
 //! My contacts (with aliases) and my blocks.
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use shared::api::{ContactDto, UserDto};
 use shared::models::contact::{Block, Contact};
+use shared::models::outbox::Outbox;
 use shared::models::user::User;
 use shared::Error;
 
@@ -42,7 +43,7 @@ pub fn list(conn: &mut PgConnection, me: i64) -> Result<Vec<ContactDto>, Error> 
 }
 
 /// Adds a contact, or sets the alias when it is one already.
-pub fn add(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
+pub fn add(conn: &mut Outbox<'_>, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
     let alias = parse_alias(alias)?;
     let user = existing_other_user(conn, me, user_id)?;
     conn.transaction(|conn| {
@@ -59,14 +60,14 @@ pub fn rename(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str
     dto(conn, me, &contact, &user)
 }
 
-pub fn remove(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+pub fn remove(conn: &mut Outbox<'_>, me: i64, user_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| match Contact::delete(conn, me, user_id)? {
         0 => Err(contact_not_found()),
         _ => privacy::contacts_changed(conn, me),
     })
 }
 
-pub fn block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+pub fn block(conn: &mut Outbox<'_>, me: i64, user_id: i64) -> Result<(), Error> {
     existing_other_user(conn, me, user_id)?;
     conn.transaction(|conn| {
         Block::add(conn, me, user_id)?;
@@ -74,7 +75,7 @@ pub fn block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error
     })
 }
 
-pub fn unblock(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+pub fn unblock(conn: &mut Outbox<'_>, me: i64, user_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
         Block::remove(conn, me, user_id)?;
         blocks_changed(conn, me)
@@ -91,7 +92,7 @@ fn contact_not_found() -> Error {
 }
 
 /// A block hides my presence from the blocked user, whatever my setting.
-fn blocks_changed(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
+fn blocks_changed(conn: &mut Outbox<'_>, me: i64) -> Result<(), Error> {
     let settings = shared::models::privacy::of(conn, me)?;
     privacy::announce(conn, me, settings.read_receipts)
 }

@@ -2,11 +2,12 @@
 //! (pin, archive, mute, clear history, delete for me).
 
 use chrono::{DateTime, TimeZone, Utc};
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use shared::api::ConversationDto;
 use shared::events::UpdateReason;
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, FlagChanges, Member};
+use shared::models::outbox::Outbox;
 use shared::models::privacy::Approach;
 use shared::models::sidebar;
 use shared::models::user::User;
@@ -43,7 +44,7 @@ pub fn require_no_block(conn: &mut PgConnection, conversation: &Conversation, me
 }
 
 /// `POST /conversations/direct`: the one direct chat with `peer`, created when missing.
-pub fn open_direct(conn: &mut PgConnection, me: i64, peer: i64) -> Result<(ConversationDto, bool), Error> {
+pub fn open_direct(conn: &mut Outbox<'_>, me: i64, peer: i64) -> Result<(ConversationDto, bool), Error> {
     if peer == me {
         return Err(Error::invalid("user_id", "cannot be yourself"));
     }
@@ -109,7 +110,7 @@ pub fn forever() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).single().unwrap_or_else(Utc::now)
 }
 
-pub fn set_flag(conn: &mut PgConnection, me: i64, conversation_id: i64, flag: Flag) -> Result<ConversationDto, Error> {
+pub fn set_flag(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, flag: Flag) -> Result<ConversationDto, Error> {
     conn.transaction(|conn| {
         let (conversation, member) = require_member(conn, conversation_id, me)?;
         let now = Some(Utc::now());

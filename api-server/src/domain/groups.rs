@@ -5,13 +5,14 @@
 //! owner), manage channels and invites and edit the group; the owner also changes roles and
 //! transfers ownership. Every channel is a conversation whose members are the group's members.
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use shared::api::{ChannelDto, GroupDto, GroupMemberDto};
 use shared::events::UpdateReason;
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{Group, GroupChanges, GroupMember, Role};
 use shared::models::group_removal;
+use shared::models::outbox::Outbox;
 use shared::models::privacy::Approach;
 use shared::models::user::User;
 use shared::Error;
@@ -74,7 +75,7 @@ fn existing_user(conn: &mut PgConnection, id: i64) -> Result<User, Error> {
     Ok(user)
 }
 
-pub fn create(conn: &mut PgConnection, me: i64, input: NewGroup) -> Result<GroupDto, Error> {
+pub fn create(conn: &mut Outbox<'_>, me: i64, input: NewGroup) -> Result<GroupDto, Error> {
     let mut checks = Checks::default();
     let name = checks.check(validate::text("name", &input.name, 1, validate::GROUP_NAME_MAX, false));
     let description = match &input.description {
@@ -149,7 +150,7 @@ pub struct GroupUpdate {
     pub avatar_id: Option<Option<i64>>,
 }
 
-pub fn update(conn: &mut PgConnection, me: i64, group_id: i64, update: GroupUpdate) -> Result<GroupDto, Error> {
+pub fn update(conn: &mut Outbox<'_>, me: i64, group_id: i64, update: GroupUpdate) -> Result<GroupDto, Error> {
     let mut checks = Checks::default();
     let changes = GroupChanges {
         name: update.name.and_then(|n| checks.check(validate::text("name", &n, 1, validate::GROUP_NAME_MAX, false))),
@@ -173,7 +174,7 @@ pub fn update(conn: &mut PgConnection, me: i64, group_id: i64, update: GroupUpda
 }
 
 /// Joins `user_id` to the group and all its channels; `false` when already a member.
-pub(crate) fn join(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<bool, Error> {
+pub(crate) fn join(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result<bool, Error> {
     // First: sends in the group's channels commit wholly before or after this (outbox order).
     Conversation::lock_group_channels(conn, group_id)?;
     if GroupMember::count(conn, group_id)? >= MAX_MEMBERS {
@@ -187,7 +188,7 @@ pub(crate) fn join(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Resu
     Ok(true)
 }
 
-fn part(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<(), Error> {
+fn part(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result<(), Error> {
     // First: a message committed after this gets a later outbox id, so the ws nodes drop the
     // member before they see it.
     Conversation::lock_group_channels(conn, group_id)?;
@@ -196,7 +197,7 @@ fn part(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<(), Erro
     events::membership_changed(conn, group_id, user_id, UpdateReason::MemberRemoved)
 }
 
-pub fn add_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64) -> Result<GroupDto, Error> {
+pub fn add_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64) -> Result<GroupDto, Error> {
     conn.transaction(|conn| {
         require_role(conn, group_id, me, Role::Admin, "add members")?;
         let user = existing_user(conn, user_id)?;
@@ -211,7 +212,7 @@ pub fn add_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64)
     })
 }
 
-pub fn remove_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64) -> Result<(), Error> {
+pub fn remove_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64) -> Result<(), Error> {
     if user_id == me {
         return leave(conn, me, group_id);
     }
@@ -227,7 +228,7 @@ pub fn remove_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i
     })
 }
 
-pub fn leave(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<(), Error> {
+pub fn leave(conn: &mut Outbox<'_>, me: i64, group_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
         let mine = require_role(conn, group_id, me, Role::Member, "leave")?;
         if mine.role() == Role::Owner {
@@ -247,7 +248,7 @@ pub fn leave(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<(), Erro
 }
 
 /// The owner sets a member's role; `owner` transfers ownership (the old owner becomes admin).
-pub fn set_role(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64, role: &str) -> Result<GroupDto, Error> {
+pub fn set_role(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64, role: &str) -> Result<GroupDto, Error> {
     let role = Role::parse(role).ok_or_else(|| Error::invalid("role", "must be one of owner, admin, member"))?;
     conn.transaction(|conn| {
         require_role(conn, group_id, me, Role::Owner, "change roles")?;
@@ -270,7 +271,7 @@ pub fn set_role(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64, r
     })
 }
 
-pub fn create_channel(conn: &mut PgConnection, me: i64, group_id: i64, name: &str) -> Result<ChannelDto, Error> {
+pub fn create_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, name: &str) -> Result<ChannelDto, Error> {
     let name = parse_channel_name(name)?;
     conn.transaction(|conn| {
         require_role(conn, group_id, me, Role::Admin, "create channels")?;
@@ -300,7 +301,7 @@ fn channel_of(conn: &mut PgConnection, group_id: i64, channel_id: i64) -> Result
 }
 
 pub fn rename_channel(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     me: i64,
     group_id: i64,
     channel_id: i64,
@@ -326,7 +327,7 @@ pub fn rename_channel(
     })
 }
 
-pub fn delete_channel(conn: &mut PgConnection, me: i64, group_id: i64, channel_id: i64) -> Result<(), Error> {
+pub fn delete_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, channel_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
         require_role(conn, group_id, me, Role::Admin, "delete channels")?;
         channel_of(conn, group_id, channel_id)?;

@@ -11,6 +11,7 @@ use shared::error::Kind;
 use shared::invite_links::InviteLinks;
 use shared::models::group::{GroupMember, Invite, NewInvite, Role};
 use shared::models::group_removal;
+use shared::models::outbox::Outbox;
 use shared::Error;
 
 use crate::domain::groups::{dto, join, require_role};
@@ -96,7 +97,7 @@ fn gone(code: &'static str, message: &str) -> Error {
 }
 
 /// Joins the invite's group. Already a member: the group, and the invite is not used up.
-pub fn accept(conn: &mut PgConnection, me: i64, token: &str) -> Result<GroupDto, Error> {
+pub fn accept(conn: &mut Outbox<'_>, me: i64, token: &str) -> Result<GroupDto, Error> {
     conn.transaction(|conn| {
         let invite = Invite::find_for_update(conn, &auth::hash_token(token))?.ok_or_else(not_found)?;
         if GroupMember::find(conn, invite.group_id, me)?.is_some() {

@@ -8,7 +8,7 @@
 //! stored message and writes nothing (the rollback returns the seq too).
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::{Connection, OptionalExtension, PgConnection};
+use diesel::{OptionalExtension, PgConnection};
 use serde::Serialize;
 use shared::api::MessageDto;
 use shared::events::Event;
@@ -16,6 +16,7 @@ use shared::models::attachment::Attachment;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{GroupMember, Role};
 use shared::models::message::{Message, NewMessage, Window};
+use shared::models::outbox::Outbox;
 use shared::models::reaction;
 use shared::Error;
 use utoipa::ToSchema;
@@ -53,7 +54,7 @@ pub struct MessagesPage {
 
 const RACE: &str = "client_id_race";
 
-pub fn send(conn: &mut PgConnection, me: i64, conversation_id: i64, input: SendInput) -> Result<Sent, Error> {
+pub fn send(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, input: SendInput) -> Result<Sent, Error> {
     let body = check_send(&input)?;
     match conn.transaction(|conn| send_in_transaction(conn, me, conversation_id, &input, &body)) {
         // A retry (or a concurrent twin) of a stored send: answer with the stored message.
@@ -98,7 +99,7 @@ fn existing(conn: &mut PgConnection, me: i64, conversation_id: i64, client_id: U
 }
 
 fn send_in_transaction(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     me: i64,
     conversation_id: i64,
     input: &SendInput,
@@ -189,7 +190,7 @@ pub fn history(
     Ok(MessagesPage { items, has_more })
 }
 
-pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Result<MessageDto, Error> {
+pub fn edit(conn: &mut Outbox<'_>, me: i64, message_id: i64, body: &str) -> Result<MessageDto, Error> {
     let body = validate::text("body", body, 1, validate::MESSAGE_MAX, true).map_err(|e| Error::validation(vec![e]))?;
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
@@ -208,7 +209,7 @@ pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Re
 }
 
 /// The author, or an admin/owner of the group, deletes a message (tombstone). Idempotent.
-pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), Error> {
+pub fn delete(conn: &mut Outbox<'_>, me: i64, message_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
         if message.deleted_at.is_some() {
@@ -233,7 +234,7 @@ pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), E
 /// Replaces a message by its tombstone and tells the conversation (inside the caller's
 /// transaction; the caller checked who may do it). Its upload goes too when nothing else uses
 /// it: the row now, the bytes by the media sweeper (`media_trash`).
-pub(crate) fn tombstone(conn: &mut PgConnection, conversation: &Conversation, message: &Message) -> Result<(), Error> {
+pub(crate) fn tombstone(conn: &mut Outbox<'_>, conversation: &Conversation, message: &Message) -> Result<(), Error> {
     let dto = MessageDto::from(&Message::tombstone(conn, message.id)?);
     reaction::clear(conn, message.id)?;
     if let Some(upload) = message.attachment_id {

@@ -1,9 +1,9 @@
 //! Emoji reactions on messages: add / remove mine, aggregated per emoji, pushed to the
 //! conversation as `message.updated`.
 
-use diesel::{Connection, PgConnection};
 use shared::api::MessageDto;
 use shared::events::Event;
+use shared::models::outbox::Outbox;
 use shared::models::reaction;
 use shared::Error;
 
@@ -15,7 +15,7 @@ pub const MAX_EMOJI_PER_MESSAGE: usize = 20;
 
 /// Adds (`on`) or removes my `emoji` on a message I can see; idempotent. Returns the message
 /// with its reactions (with my `me` flags); announces a change to the conversation.
-pub fn react(conn: &mut PgConnection, me: i64, message_id: i64, emoji: &str, on: bool) -> Result<MessageDto, Error> {
+pub fn react(conn: &mut Outbox<'_>, me: i64, message_id: i64, emoji: &str, on: bool) -> Result<MessageDto, Error> {
     validate::emoji("emoji", emoji).map_err(|e| Error::validation(vec![e]))?;
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;

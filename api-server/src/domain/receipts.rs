@@ -1,9 +1,10 @@
 //! Delivered/read watermarks per member. They only move forward; read implies delivered.
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use shared::api::ReceiptDto;
 use shared::events::Event;
 use shared::models::conversation::Member;
+use shared::models::outbox::Outbox;
 use shared::models::privacy;
 use shared::Error;
 
@@ -21,7 +22,7 @@ fn dto(m: &Member) -> ReceiptDto {
 
 /// Moves my watermarks; publishes a `receipt` event when one of them moved.
 pub fn update(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     me: i64,
     conversation_id: i64,
     delivered_seq: Option<i64>,

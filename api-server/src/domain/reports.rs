@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use shared::api::{AdminUserDto, MessageDto, ReportDto, ReportReceiptDto, UserDto};
 use shared::cache::Cache;
 use shared::models::conversation::Conversation;
 use shared::models::message::Message;
+use shared::models::outbox::Outbox;
 use shared::models::report::{Report, Status};
 use shared::models::user::User;
 use shared::Error;
@@ -124,7 +125,7 @@ impl Decision {
 }
 
 pub fn resolve(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     cache: &Cache,
     me: i64,
     report_id: i64,

@@ -6,13 +6,14 @@
 
 use std::collections::BTreeMap;
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use shared::api::ConversationDto;
 use shared::events::UpdateReason;
 use shared::models::attachment::Attachment;
 use shared::models::conversation::Conversation;
 use shared::models::group::{GroupMember, Role};
 use shared::models::message::Message;
+use shared::models::outbox::Outbox;
 use shared::Error;
 
 use crate::domain::conversations::{self, require_member};
@@ -24,12 +25,7 @@ pub const MAX_DAYS: i32 = 365;
 const BATCH: i64 = 2_000;
 
 /// Sets (or with `None` removes) the retention of a conversation I am in.
-pub fn set(
-    conn: &mut PgConnection,
-    me: i64,
-    conversation_id: i64,
-    days: Option<i32>,
-) -> Result<ConversationDto, Error> {
+pub fn set(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, days: Option<i32>) -> Result<ConversationDto, Error> {
     if days.is_some_and(|d| !(1..=MAX_DAYS).contains(&d)) {
         return Err(Error::invalid("days", format!("must be between 1 and {MAX_DAYS}, or null to keep messages")));
     }
@@ -51,7 +47,7 @@ pub fn set(
 
 /// One sweep: deletes expired messages in batches until none are left. Only one replica sweeps
 /// at a time (a transaction-scoped advisory lock; the others skip). Returns how many.
-pub fn sweep(conn: &mut PgConnection, store: &dyn MediaStore) -> Result<usize, Error> {
+pub fn sweep(conn: &mut Outbox<'_>, store: &dyn MediaStore) -> Result<usize, Error> {
     let mut total = 0;
     loop {
         let (deleted, orphans) = conn.transaction(|conn| {

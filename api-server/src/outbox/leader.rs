@@ -47,6 +47,10 @@ impl Session {
         self.with(move |conn| Ok(OutboxRow::pending(conn, limit)?)).await
     }
 
+    pub async fn mark_failed(&self, id: i64, failure: String) -> Result<(), RelayError> {
+        self.with(move |conn| Ok(OutboxRow::mark_failed(conn, id, &failure).map(drop)?)).await
+    }
+
     pub async fn mark_published(&self, ids: Vec<i64>) -> Result<(), RelayError> {
         self.with(move |conn| Ok(OutboxRow::mark_published(conn, &ids).map(drop)?)).await
     }

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use shared::api::MessageDto;
 use shared::auth::{TokenKeys, AUD_WS};
 use shared::broker::{self, Outgoing};
-use shared::events::{routing, ConversationUpdated, Event, UpdateReason};
+use shared::events::{ConversationUpdated, Event, RoutingKey, UpdateReason};
 use shared::testing::TestEnv;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
@@ -289,7 +289,7 @@ impl Cluster {
             reason,
             user_id: Some(uid),
         });
-        self.publish(&routing::user(uid), &[], &event).await;
+        self.publish(&RoutingKey::User(uid).to_string(), &[], &event).await;
     }
 }
 
