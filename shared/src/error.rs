@@ -147,7 +147,9 @@ impl From<diesel::result::Error> for Error {
         use diesel::result::{DatabaseErrorKind, Error as D};
         match e {
             D::NotFound => Error::not_found("not_found", "not found"),
-            D::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+            // A connection that broke under the query (or could not send it): the database is
+            // away, not the row.
+            D::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
                 Error::unavailable("database_unavailable", "the database is unavailable, retry shortly", e)
             }
             D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {

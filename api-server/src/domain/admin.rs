@@ -5,7 +5,7 @@
 //! the ws nodes close the user's sockets. All in one transaction; the new token version
 //! reaches the cache right after the commit.
 
-use diesel::PgConnection;
+use diesel::{OptionalExtension, PgConnection};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -60,7 +60,7 @@ pub fn suspend(
 /// The steps of a suspension, inside the caller's transaction (also used when resolving a
 /// report).
 pub(crate) fn suspend_in_transaction(conn: &mut Outbox<'_>, target: i64, reason: &str) -> Result<User, Error> {
-    let user = User::find(conn, target).map_err(|_| user_not_found())?;
+    let user = User::find(conn, target).optional()?.ok_or_else(user_not_found)?;
     if user.suspended_at.is_some() {
         return Ok(user);
     }
@@ -74,7 +74,7 @@ pub(crate) fn suspend_in_transaction(conn: &mut Outbox<'_>, target: i64, reason:
 /// Lifts a suspension: the user may log in again (old sessions stay ended). Idempotent.
 pub fn unsuspend(conn: &mut PgConnection, me: i64, target: i64) -> Result<AdminUserDto, Error> {
     require_admin(conn, me)?;
-    let user = User::find(conn, target).map_err(|_| user_not_found())?;
+    let user = User::find(conn, target).optional()?.ok_or_else(user_not_found)?;
     let user = if user.suspended_at.is_some() { User::set_suspended(conn, target, None)? } else { user };
     tracing::info!(user_id = target, "user reinstated");
     Ok((&user).into())

@@ -1,6 +1,6 @@
 //! My contacts (with aliases) and my blocks.
 
-use diesel::PgConnection;
+use diesel::{OptionalExtension, PgConnection};
 use shared::api::{ContactDto, UserDto};
 use shared::models::contact::{Block, Contact};
 use shared::models::outbox::Outbox;
@@ -8,7 +8,7 @@ use shared::models::user::User;
 use shared::Error;
 
 use crate::domain::privacy;
-use crate::domain::users::user_not_found;
+use crate::domain::users::{active_user, user_not_found};
 use crate::domain::validate;
 
 fn parse_alias(alias: Option<&str>) -> Result<Option<String>, Error> {
@@ -25,11 +25,7 @@ fn existing_other_user(conn: &mut PgConnection, me: i64, other: i64) -> Result<U
     if other == me {
         return Err(Error::invalid("user_id", "cannot be yourself"));
     }
-    let user = User::find(conn, other).map_err(|_| user_not_found())?;
-    if user.suspended_at.is_some() {
-        return Err(user_not_found());
-    }
-    Ok(user)
+    active_user(conn, other)?.ok_or_else(user_not_found)
 }
 
 pub fn list(conn: &mut PgConnection, me: i64) -> Result<Vec<ContactDto>, Error> {
@@ -55,7 +51,7 @@ pub fn add(conn: &mut Outbox<'_>, me: i64, user_id: i64, alias: Option<&str>) ->
 
 pub fn rename(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
     let alias = parse_alias(alias)?;
-    let contact = Contact::set_alias(conn, me, user_id, alias.as_deref()).map_err(|_| contact_not_found())?;
+    let contact = Contact::set_alias(conn, me, user_id, alias.as_deref()).optional()?.ok_or_else(contact_not_found)?;
     let user = User::find(conn, user_id)?;
     dto(conn, me, &contact, &user)
 }

@@ -10,10 +10,9 @@ use shared::models::conversation::{Conversation, FlagChanges, Member};
 use shared::models::outbox::Outbox;
 use shared::models::privacy::Approach;
 use shared::models::sidebar;
-use shared::models::user::User;
 use shared::Error;
 
-use crate::domain::users::user_not_found;
+use crate::domain::users::{active_user, user_not_found};
 use crate::domain::{events, flood, privacy};
 
 pub fn not_found() -> Error {
@@ -49,10 +48,7 @@ pub fn open_direct(conn: &mut Outbox<'_>, me: i64, peer: i64) -> Result<(Convers
         return Err(Error::invalid("user_id", "cannot be yourself"));
     }
     conn.transaction(|conn| {
-        let user = User::find(conn, peer).map_err(|_| user_not_found())?;
-        if user.suspended_at.is_some() {
-            return Err(user_not_found());
-        }
+        let user = active_user(conn, peer)?.ok_or_else(user_not_found)?;
         flood::check(conn, me)?;
         if Block::between(conn, me, peer)? {
             return Err(blocked());

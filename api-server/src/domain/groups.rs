@@ -5,7 +5,7 @@
 //! owner), manage channels and invites and edit the group; the owner also changes roles and
 //! transfers ownership. Every channel is a conversation whose members are the group's members.
 
-use diesel::PgConnection;
+use diesel::{OptionalExtension, PgConnection};
 use shared::api::{ChannelDto, GroupDto, GroupMemberDto};
 use shared::events::UpdateReason;
 use shared::models::contact::Block;
@@ -17,7 +17,7 @@ use shared::models::privacy::Approach;
 use shared::models::user::User;
 use shared::Error;
 
-use crate::domain::users::user_not_found;
+use crate::domain::users::{active_user, user_not_found};
 use crate::domain::validate::{self, Checks};
 use crate::domain::{events, media, privacy};
 
@@ -68,11 +68,7 @@ fn parse_channel_name(name: &str) -> Result<String, Error> {
 }
 
 fn existing_user(conn: &mut PgConnection, id: i64) -> Result<User, Error> {
-    let user = User::find(conn, id).map_err(|_| user_not_found())?;
-    if user.suspended_at.is_some() {
-        return Err(user_not_found());
-    }
-    Ok(user)
+    active_user(conn, id)?.ok_or_else(user_not_found)
 }
 
 pub fn create(conn: &mut Outbox<'_>, me: i64, input: NewGroup) -> Result<GroupDto, Error> {
@@ -94,7 +90,7 @@ pub fn create(conn: &mut Outbox<'_>, me: i64, input: NewGroup) -> Result<GroupDt
         let mut members = vec![me];
         for id in input.member_ids.iter().copied().filter(|id| *id != me) {
             let user =
-                existing_user(conn, id).map_err(|_| Error::invalid("member_ids", format!("no such user: {id}")))?;
+                active_user(conn, id)?.ok_or_else(|| Error::invalid("member_ids", format!("no such user: {id}")))?;
             require_no_block(conn, me, id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
             if GroupMember::add(conn, group.id, id, Role::Member)? {
@@ -119,7 +115,7 @@ pub fn get(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<GroupDto, 
 }
 
 pub(crate) fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<GroupDto, Error> {
-    let group = Group::find(conn, group_id).map_err(|_| not_found())?;
+    let group = Group::find(conn, group_id).optional()?.ok_or_else(not_found)?;
     let members = GroupMember::list(conn, group_id)?;
     let my_role = members.iter().find(|(m, _)| m.user_id == me).map(|(m, _)| m.role.clone()).ok_or_else(not_found)?;
     let users = privacy::user_dtos(conn, me, members.iter().map(|(_, u)| u))?;

@@ -1,14 +1,13 @@
 //! What a stored message shows besides its row (reactions with my `me` flags, media), and
 //! which messages a user may see. Read by sending, history, reactions, reports and search.
 
-use diesel::PgConnection;
+use diesel::{OptionalExtension, PgConnection};
 use shared::api::MessageDto;
-use shared::models::conversation::Conversation;
+use shared::models::conversation::{Conversation, Member};
 use shared::models::message::Message;
 use shared::models::reaction;
 use shared::Error;
 
-use crate::domain::conversations::require_member;
 use crate::domain::media;
 
 /// What a stored message shows besides its row: reactions (with my `me` flags) and media.
@@ -26,9 +25,10 @@ pub fn message_not_found() -> Error {
 /// an edit, deletion or reaction commits wholly before or after a membership change of the
 /// group, and its `message.updated` takes its outbox id in that order.
 pub fn visible_message(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(Message, Conversation), Error> {
-    let message = Message::find(conn, message_id).map_err(|_| message_not_found())?;
+    let message = Message::find(conn, message_id).optional()?.ok_or_else(message_not_found)?;
     Conversation::hold(conn, message.conversation_id)?.ok_or_else(message_not_found)?;
-    let (conversation, member) = require_member(conn, message.conversation_id, me).map_err(|_| message_not_found())?;
+    let (conversation, member) =
+        Member::find_with_conversation(conn, message.conversation_id, me)?.ok_or_else(message_not_found)?;
     if message.seq <= member.cleared_seq {
         return Err(message_not_found());
     }

@@ -114,7 +114,7 @@ fn send_in_transaction(
     // stored message. Saves a round trip on every first send.
     require_no_block(conn, &conversation, me)?;
     if let Some(reply_to) = input.reply_to_id {
-        let ok = Message::find(conn, reply_to).map(|m| m.conversation_id == conversation_id).unwrap_or(false);
+        let ok = Message::find(conn, reply_to).optional()?.is_some_and(|m| m.conversation_id == conversation_id);
         if !ok {
             return Err(Error::invalid("reply_to_id", "no such message in this conversation"));
         }

@@ -1,6 +1,6 @@
 //! Profiles and user search.
 
-use diesel::PgConnection;
+use diesel::{OptionalExtension, PgConnection};
 use shared::api::{MeDto, Page, UserDto};
 use shared::error::FieldError;
 use shared::models::user::{ProfileChanges, User};
@@ -21,15 +21,18 @@ pub struct ProfileUpdate {
     pub status_emoji: Option<String>,
 }
 
+/// The user, unless there is none or they are suspended (a database error is an error, never
+/// "no such user").
+pub fn active_user(conn: &mut PgConnection, user_id: i64) -> Result<Option<User>, Error> {
+    Ok(User::find(conn, user_id).optional()?.filter(|u| u.suspended_at.is_none()))
+}
+
 pub fn me(conn: &mut PgConnection, user_id: i64) -> Result<MeDto, Error> {
-    Ok((&User::find(conn, user_id).map_err(|_| user_not_found())?).into())
+    Ok((&User::find(conn, user_id).optional()?.ok_or_else(user_not_found)?).into())
 }
 
 pub fn get(conn: &mut PgConnection, viewer: i64, user_id: i64) -> Result<UserDto, Error> {
-    let user = User::find(conn, user_id).map_err(|_| user_not_found())?;
-    if user.suspended_at.is_some() {
-        return Err(user_not_found());
-    }
+    let user = active_user(conn, user_id)?.ok_or_else(user_not_found)?;
     privacy::user_dto(conn, viewer, &user)
 }
 

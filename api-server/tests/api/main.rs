@@ -17,6 +17,7 @@ mod messages;
 mod oidc;
 mod ops;
 mod ordering;
+mod outage;
 mod outbox;
 mod privacy;
 mod reactions;
