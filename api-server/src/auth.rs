@@ -29,10 +29,11 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let (state, (id, version, session)) = checked?;
             let (cache, pool) = (state.cache.clone(), state.pool.clone());
-            let current = tokio::task::spawn_blocking(move || token_gate::accepts(&cache, &pool, id, version))
+            let current = shared::telemetry::spawn_blocking(move || token_gate::accepts(&cache, &pool, id, version))
                 .await
                 .map_err(|e| Error::internal(anyhow::anyhow!("token check task: {e}")))??;
             if current {
+                tracing::Span::current().record("user_id", id);
                 Ok(AuthUser { id, session, version })
             } else {
                 Err(Error::unauthorized("session_revoked", "this session has ended; log in again"))

@@ -91,7 +91,7 @@ fn send(conn: &mut Outbox<'_>, from: i64, conversation_id: i64, key: &str, text:
 
 /// The hash of [`PASSWORD`], made on the blocking pool (argon2 takes ~0.1 s).
 pub async fn password_hash() -> Result<String, Error> {
-    tokio::task::spawn_blocking(|| auth::hash_password(PASSWORD))
+    shared::telemetry::spawn_blocking(|| auth::hash_password(PASSWORD))
         .await
         .map_err(|e| Error::internal(anyhow::anyhow!("hash task: {e}")))?
         .map_err(Error::internal)

@@ -35,7 +35,8 @@ pub async fn observe(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let span = tracing::info_span!("request", request_id = %request_id);
+    // `user_id` is filled in by `AuthUser` once the token is checked.
+    let span = tracing::info_span!("request", request_id = %request_id, user_id = tracing::field::Empty);
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let started = Instant::now();

@@ -190,6 +190,7 @@ impl Relay {
 
     /// Publishes the oldest pending rows, one batch; returns how many it read. A row that does
     /// not decode is set aside ([`OutboxRow::mark_failed`]), logged and counted, never published.
+    #[tracing::instrument(name = "relay_batch", skip_all)]
     async fn drain(&self, channel: &Channel, leader: &Session) -> Result<usize, RelayError> {
         let rows = leader.pending(BATCH).await?;
         if rows.is_empty() {

@@ -119,6 +119,7 @@ pub enum LoginOutcome {
     SecondFactor(SecondFactorDto),
 }
 
+#[tracing::instrument(name = "login", skip_all)]
 pub async fn login(
     state: &AppState,
     username: &str,
@@ -149,6 +150,7 @@ pub async fn login(
 
 /// After a first factor (a password or an OpenID provider): refused when suspended, the
 /// second-factor step when the account has it on, else a new session.
+#[tracing::instrument(name = "first_factor_proven", skip_all, fields(user_id = user.id))]
 pub(crate) async fn proven(state: &AppState, user: &User, client: ClientInfo) -> Result<LoginOutcome, Error> {
     if user.suspended_at.is_some() {
         return Err(suspended());
@@ -165,6 +167,7 @@ pub(crate) fn suspended() -> Error {
 }
 
 /// A new session for a user who proved who they are.
+#[tracing::instrument(name = "sign_in", skip_all)]
 pub(crate) async fn sign_in(state: &AppState, user: &User, client: ClientInfo) -> Result<TokensDto, Error> {
     let user_id = user.id;
     let (refresh, family) = db::run(&state.pool, move |conn| start_session(conn, user_id, &client)).await?;
@@ -273,6 +276,7 @@ fn start_session(conn: &mut PgConnection, user_id: i64, client: &ClientInfo) -> 
     let hash = auth::hash_token(&token);
     let family = uuid::Uuid::new_v4();
     RefreshToken::insert(conn, &new_token(user_id, family, &hash, client))?;
+    tracing::debug!(user_id, session = %family, "session started");
     Ok((token, family))
 }
 
@@ -324,7 +328,7 @@ fn tokens_dto(user: &User, access_token: String, refresh_token: String) -> Token
 }
 
 async fn hash_password(password: Password) -> Result<String, Error> {
-    tokio::task::spawn_blocking(move || auth::hash_password(password.as_str()))
+    shared::telemetry::spawn_blocking(move || auth::hash_password(password.as_str()))
         .await
         .map_err(|e| Error::internal(anyhow::anyhow!("hash task: {e}")))?
         .map_err(Error::internal)

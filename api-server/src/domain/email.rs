@@ -34,6 +34,7 @@ use crate::domain::{reauth, sessions};
 use crate::mail::Mail;
 use crate::state::AppState;
 use shared::token_gate;
+use tracing::Instrument;
 
 pub const VERIFY_TTL_HOURS: i64 = 24;
 pub const RESET_TTL_MINUTES: i64 = 60;
@@ -190,35 +191,40 @@ pub async fn verify(state: &AppState, token: String) -> Result<(), Error> {
 /// `POST /auth/password/forgot`: returns at once; see the module docs.
 pub fn forgot(state: &AppState, address: Email) {
     let state = state.clone();
-    tokio::spawn(async move {
-        let public_url = state.settings.public_url.clone();
-        let found = db::run(&state.pool, move |conn| {
-            conn.transaction(|conn| {
-                let Some(user) = User::find_by_email(conn, address.as_str())? else { return Ok(None) };
-                let (Some(email), Some(_)) = (user.email.as_deref(), user.email_verified_at) else { return Ok(None) };
-                if user.suspended_at.is_some() {
-                    return Ok(None);
-                }
-                let token = issue(conn, user.id, PURPOSE_RESET, email, Duration::minutes(RESET_TTL_MINUTES))?;
-                Ok::<_, Error>(Some((user.id, reset_mail(&public_url, email, &user.username, &token))))
+    tokio::spawn(
+        async move {
+            let public_url = state.settings.public_url.clone();
+            let found = db::run(&state.pool, move |conn| {
+                conn.transaction(|conn| {
+                    let Some(user) = User::find_by_email(conn, address.as_str())? else { return Ok(None) };
+                    let (Some(email), Some(_)) = (user.email.as_deref(), user.email_verified_at) else {
+                        return Ok(None);
+                    };
+                    if user.suspended_at.is_some() {
+                        return Ok(None);
+                    }
+                    let token = issue(conn, user.id, PURPOSE_RESET, email, Duration::minutes(RESET_TTL_MINUTES))?;
+                    Ok::<_, Error>(Some((user.id, reset_mail(&public_url, email, &user.username, &token))))
+                })
             })
-        })
-        .await;
-        match found {
-            Ok(Some((user_id, mail))) => {
-                tracing::info!(user_id, "password reset requested");
-                state.mailer.send_later(mail);
+            .await;
+            match found {
+                Ok(Some((user_id, mail))) => {
+                    tracing::info!(user_id, "password reset requested");
+                    state.mailer.send_later(mail);
+                }
+                Ok(None) => tracing::info!("password reset requested for an address without a verified account"),
+                Err(e) => tracing::error!(error = %e, "password reset request failed"),
             }
-            Ok(None) => tracing::info!("password reset requested for an address without a verified account"),
-            Err(e) => tracing::error!(error = %e, "password reset request failed"),
         }
-    });
+        .in_current_span(),
+    );
 }
 
 /// `POST /auth/password/reset`: spends the token, sets the password, signs out every device.
 pub async fn reset(state: &AppState, token: String, password: Password) -> Result<(), Error> {
     let pw = password.as_str().to_owned();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+    let hash = shared::telemetry::spawn_blocking(move || auth::hash_password(&pw))
         .await
         .map_err(|e| Error::internal(anyhow::anyhow!("hash task: {e}")))?
         .map_err(Error::internal)?;

@@ -91,7 +91,7 @@ pub async fn observe<F>(f: F)
 where
     F: FnOnce() -> Result<(), Error> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(f).await {
+    match shared::telemetry::spawn_blocking(f).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "flood control could not count"),
         Err(e) => tracing::warn!(error = %e, "flood control task failed"),

@@ -112,7 +112,7 @@ pub async fn inspect_within(
         _ => None,
     };
     let max_alloc = reservation.as_ref().map_or(images::ALLOC_MAX, |r| r.bytes);
-    let inspected = tokio::task::spawn_blocking(move || inspect(kind, &bytes, max_alloc).map(|i| (bytes, i)))
+    let inspected = shared::telemetry::spawn_blocking(move || inspect(kind, &bytes, max_alloc).map(|i| (bytes, i)))
         .await
         .map_err(Error::internal)?;
     drop(reservation);

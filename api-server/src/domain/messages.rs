@@ -54,6 +54,7 @@ pub struct MessagesPage {
 
 const RACE: &str = "client_id_race";
 
+#[tracing::instrument(name = "send", skip_all, fields(conversation_id = conversation_id))]
 pub fn send(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, input: SendInput) -> Result<Sent, Error> {
     let body = check_send(&input)?;
     match conn.transaction(|conn| send_in_transaction(conn, me, conversation_id, &input, &body)) {
@@ -98,6 +99,7 @@ fn existing(conn: &mut PgConnection, me: i64, conversation_id: i64, client_id: U
     }
 }
 
+#[tracing::instrument(name = "send_transaction", skip_all)]
 fn send_in_transaction(
     conn: &mut Outbox<'_>,
     me: i64,
@@ -146,6 +148,7 @@ fn send_in_transaction(
         }
         other => other.into(),
     })?;
+    tracing::debug!(seq, message_id = message.id, "message stored");
     // My own message is read by me.
     Member::advance(conn, conversation_id, me, seq, seq)?;
     let dto = MessageDto { attachment: attachment.as_ref().map(Into::into), ..MessageDto::from(&message) };

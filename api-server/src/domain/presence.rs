@@ -32,7 +32,7 @@ pub fn parse_ids(raw: &str) -> Result<Vec<i64>, Error> {
 pub async fn lookup(state: &AppState, viewer: i64, ids: Vec<i64>) -> Result<Vec<PresenceEvent>, Error> {
     let cache = state.cache.clone();
     let wanted = ids.clone();
-    let online: HashMap<i64, bool> = tokio::task::spawn_blocking(move || {
+    let online: HashMap<i64, bool> = shared::telemetry::spawn_blocking(move || {
         presence::online_many(&cache, &wanted, shared::broker::now_ms()).unwrap_or_default()
     })
     .await

@@ -53,7 +53,7 @@ pub async fn confirm_owner(
 
 /// argon2 verification, off the async workers.
 pub async fn password_matches(password: String, hash: String) -> Result<bool, Error> {
-    tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+    shared::telemetry::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
         .map_err(|e| Error::internal(anyhow::anyhow!("verify task: {e}")))
 }

@@ -157,7 +157,10 @@ async fn serve(
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header(cache).finish());
     }
     let store = state.media.clone();
-    let bytes = web::block(move || store.get(&key)).await?.map_err(Error::internal)?;
+    let bytes = shared::telemetry::spawn_blocking(move || store.get(&key))
+        .await
+        .map_err(Error::internal)?
+        .map_err(Error::internal)?;
     let content_type = if thumb { sniff(&bytes).mime().to_owned() } else { attachment.content_type.clone() };
     let disposition = if content_type.starts_with("image/") || content_type.starts_with("audio/") {
         "inline".to_owned()

@@ -11,6 +11,7 @@ mod email;
 mod groups;
 mod helpers;
 mod invites;
+mod logs;
 mod media;
 mod media_cleanup;
 mod messages;
