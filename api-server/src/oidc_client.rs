@@ -16,6 +16,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use shared::config::OidcProvider;
+use shared::error::ErrorCode;
 use shared::Error;
 
 const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
@@ -112,11 +113,15 @@ impl Clients {
 
 fn provider_unavailable(source: anyhow::Error) -> Error {
     tracing::warn!(error = %source, "OpenID provider unreachable or misbehaving");
-    Error::new(shared::error::Kind::Unavailable, "provider_unavailable", "the sign-in provider could not be reached")
+    Error::new(
+        shared::error::Kind::Unavailable,
+        ErrorCode::ProviderUnavailable,
+        "the sign-in provider could not be reached",
+    )
 }
 
 pub fn bad_token(why: &str) -> Error {
-    Error::unauthorized("invalid_id_token", format!("the provider's answer was refused: {why}"))
+    Error::unauthorized(ErrorCode::InvalidIdToken, format!("the provider's answer was refused: {why}"))
 }
 
 /// Claims read from the id_token (iss, aud and exp are checked by the validation).
@@ -222,7 +227,7 @@ impl Clients {
             use jsonwebtoken::errors::ErrorKind;
             match e.kind() {
                 ErrorKind::ExpiredSignature => {
-                    Error::unauthorized("id_token_expired", "the provider's answer has expired")
+                    Error::unauthorized(ErrorCode::IdTokenExpired, "the provider's answer has expired")
                 }
                 ErrorKind::InvalidAudience => bad_token("it is for another client"),
                 ErrorKind::InvalidIssuer => bad_token("it is from another issuer"),
@@ -231,7 +236,7 @@ impl Clients {
             }
         })?;
         if data.claims.nonce.as_deref() != Some(nonce) {
-            return Err(Error::unauthorized("nonce_mismatch", "the provider's answer is not for this sign-in"));
+            return Err(Error::unauthorized(ErrorCode::NonceMismatch, "the provider's answer is not for this sign-in"));
         }
         Ok(data.claims)
     }
@@ -293,7 +298,7 @@ impl Clients {
 }
 
 fn exchange_failed() -> Error {
-    Error::unauthorized("code_exchange_failed", "the provider did not accept the sign-in code")
+    Error::unauthorized(ErrorCode::CodeExchangeFailed, "the provider did not accept the sign-in code")
 }
 
 #[derive(Deserialize)]

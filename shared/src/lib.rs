@@ -9,6 +9,7 @@ pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod error_code;
 pub mod events;
 pub mod invite_links;
 pub mod jwt_secret;

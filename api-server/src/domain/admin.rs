@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use shared::api::{AbuseFlagDto, AdminUserDto};
 use shared::cache::Cache;
+use shared::error::ErrorCode;
 use shared::models::abuse::AbuseFlag;
 use shared::models::outbox::Outbox;
 use shared::models::user::User;
@@ -31,12 +32,12 @@ pub const USERS_PAGE_MAX: i64 = 100;
 pub fn require_admin(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
     match User::find(conn, me) {
         Ok(user) if user.role == ROLE_ADMIN && user.suspended_at.is_none() => Ok(()),
-        _ => Err(Error::forbidden("admin_only", "only administrators may do this")),
+        _ => Err(Error::forbidden(ErrorCode::AdminOnly, "only administrators may do this")),
     }
 }
 
 fn user_not_found() -> Error {
-    Error::not_found("user_not_found", "no such user")
+    Error::not_found(ErrorCode::UserNotFound, "no such user")
 }
 
 /// Suspends `target`, ending their sessions and sockets at once. Idempotent.
@@ -50,7 +51,7 @@ pub fn suspend(
     let reason = validate::text("reason", reason, 1, REASON_MAX, true).map_err(|e| Error::validation(vec![e]))?;
     require_admin(conn, me)?;
     if target == me {
-        return Err(Error::conflict("cannot_suspend_self", "an administrator cannot suspend their own account"));
+        return Err(Error::conflict(ErrorCode::CannotSuspendSelf, "an administrator cannot suspend their own account"));
     }
     let user = conn.transaction(|conn| suspend_in_transaction(conn, target, &reason))?;
     token_gate::publish(cache, target, user.token_version);

@@ -18,6 +18,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
 use shared::api::{SecondFactorDto, TokensDto};
 use shared::auth::{self, SessionRef, TokenKeys, ACCESS_TTL_SECS, AUD_API, AUD_MFA, MFA_TTL_SECS};
+use shared::error::ErrorCode;
 use shared::models::refresh_token::{NewRefreshToken, RefreshToken};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
@@ -92,7 +93,7 @@ pub async fn register(state: &AppState, input: Registration, client: ClientInfo)
                     email::email_taken()
                 }
                 DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                    Error::conflict("username_taken", "this username is taken")
+                    Error::conflict(ErrorCode::UsernameTaken, "this username is taken")
                 }
                 other => other.into(),
             })?;
@@ -126,7 +127,7 @@ pub async fn login(
     password: &str,
     client: ClientInfo,
 ) -> Result<LoginOutcome, Error> {
-    let invalid = || Error::unauthorized("invalid_credentials", "wrong username or password");
+    let invalid = || Error::unauthorized(ErrorCode::InvalidCredentials, "wrong username or password");
     let name = username.to_lowercase();
     // Failures are counted per name whether or not an account has it (no existence oracle).
     let (limit, account) = (limits::login_failures(state), limits::account_subject(&name));
@@ -163,7 +164,7 @@ pub(crate) async fn proven(state: &AppState, user: &User, client: ClientInfo) ->
 }
 
 pub(crate) fn suspended() -> Error {
-    Error::forbidden("account_suspended", "this account is suspended")
+    Error::forbidden(ErrorCode::AccountSuspended, "this account is suspended")
 }
 
 /// A new session for a user who proved who they are.
@@ -184,10 +185,10 @@ pub async fn refresh(state: &AppState, presented: String, client: ClientInfo) ->
         }
         Rotation::Reused => {
             tracing::warn!("refresh token reuse detected: family revoked");
-            Err(Error::unauthorized("refresh_token_reused", "this refresh token was already used; log in again"))
+            Err(Error::unauthorized(ErrorCode::RefreshTokenReused, "this refresh token was already used; log in again"))
         }
         Rotation::Invalid => {
-            Err(Error::unauthorized("invalid_refresh_token", "the refresh token is invalid or expired"))
+            Err(Error::unauthorized(ErrorCode::InvalidRefreshToken, "the refresh token is invalid or expired"))
         }
     }
 }

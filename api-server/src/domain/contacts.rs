@@ -2,6 +2,7 @@
 
 use diesel::{OptionalExtension, PgConnection};
 use shared::api::{ContactDto, UserDto};
+use shared::error::ErrorCode;
 use shared::models::contact::{Block, Contact};
 use shared::models::outbox::Outbox;
 use shared::models::user::User;
@@ -84,7 +85,7 @@ pub fn blocked(conn: &mut PgConnection, me: i64) -> Result<Vec<UserDto>, Error> 
 }
 
 fn contact_not_found() -> Error {
-    Error::not_found("contact_not_found", "this user is not in your contacts")
+    Error::not_found(ErrorCode::ContactNotFound, "this user is not in your contacts")
 }
 
 /// A block hides my presence from the blocked user, whatever my setting.

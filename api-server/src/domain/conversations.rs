@@ -4,6 +4,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::PgConnection;
 use shared::api::ConversationDto;
+use shared::error::ErrorCode;
 use shared::events::UpdateReason;
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, FlagChanges, Member};
@@ -16,7 +17,7 @@ use crate::domain::users::{active_user, user_not_found};
 use crate::domain::{events, flood, privacy};
 
 pub fn not_found() -> Error {
-    Error::not_found("conversation_not_found", "no such conversation")
+    Error::not_found(ErrorCode::ConversationNotFound, "no such conversation")
 }
 
 /// The conversation and my membership in it; 404 when I am not a member (whether or not it
@@ -30,7 +31,7 @@ pub fn require_member(
 }
 
 pub fn blocked() -> Error {
-    Error::forbidden("blocked", "a block between you and this user prevents direct messages")
+    Error::forbidden(ErrorCode::Blocked, "a block between you and this user prevents direct messages")
 }
 
 /// In a direct chat, a block either way stops everything that reaches the other user: sends,

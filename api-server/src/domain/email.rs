@@ -25,6 +25,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
 use shared::api::MeDto;
 use shared::auth;
+use shared::error::ErrorCode;
 use shared::models::email_token::{EmailToken, NewEmailToken, PURPOSE_RESET, PURPOSE_VERIFY};
 use shared::models::user::User;
 use shared::{db, Error};
@@ -40,11 +41,11 @@ pub const VERIFY_TTL_HOURS: i64 = 24;
 pub const RESET_TTL_MINUTES: i64 = 60;
 
 pub fn email_taken() -> Error {
-    Error::conflict("email_taken", "another account has this email address")
+    Error::conflict(ErrorCode::EmailTaken, "another account has this email address")
 }
 
 fn invalid_token() -> Error {
-    Error::bad_request("invalid_token", "this link is invalid, expired or was already used")
+    Error::bad_request(ErrorCode::InvalidToken, "this link is invalid, expired or was already used")
 }
 
 /// Stores a new token and returns it (the only time it exists in clear).
@@ -117,7 +118,7 @@ fn address_changed_mail(to: &str, username: &str, new_address: &str) -> Mail {
 pub async fn change(state: &AppState, me: i64, address: Email, password: String) -> Result<MeDto, Error> {
     let user = db::run(&state.pool, move |conn| Ok(User::find(conn, me)?)).await?;
     if !reauth::password_matches(password, user.password_hash).await? {
-        return Err(Error::forbidden("invalid_password", "the password is wrong"));
+        return Err(Error::forbidden(ErrorCode::InvalidPassword, "the password is wrong"));
     }
     let public_url = state.settings.public_url.clone();
     let (user, mails) = db::run(&state.pool, move |conn| {
@@ -158,10 +159,10 @@ pub async fn resend(state: &AppState, me: i64) -> Result<(), Error> {
         conn.transaction(|conn| {
             let user = User::find(conn, me)?;
             let Some(address) = user.email.clone() else {
-                return Err(Error::conflict("no_email", "this account has no email address"));
+                return Err(Error::conflict(ErrorCode::NoEmail, "this account has no email address"));
             };
             if user.email_verified_at.is_some() {
-                return Err(Error::conflict("email_already_verified", "this address is already verified"));
+                return Err(Error::conflict(ErrorCode::EmailAlreadyVerified, "this address is already verified"));
             }
             issue_verification(conn, &public_url, &user, &address)
         })

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use shared::cache::Cache;
 use shared::config::Settings;
 use shared::db::PgPool;
+use shared::error::ErrorCode;
 use shared::error::Kind;
 use shared::models::abuse::AbuseFlag;
 use shared::models::user::User;
@@ -32,7 +33,7 @@ pub fn check(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
             retry_after: Some((until - Utc::now()).num_seconds().max(1) as u64),
             ..Error::new(
                 Kind::RateLimited,
-                "send_limited",
+                ErrorCode::SendLimited,
                 "sending is paused for this account: too many repeated messages or new chats",
             )
         }),

@@ -7,6 +7,7 @@
 
 use diesel::{OptionalExtension, PgConnection};
 use shared::api::{ChannelDto, GroupDto, GroupMemberDto};
+use shared::error::ErrorCode;
 use shared::events::UpdateReason;
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
@@ -26,11 +27,11 @@ pub const MAX_CHANNELS: usize = 50;
 pub const MAX_MEMBERS: i64 = 10_000;
 
 pub fn not_found() -> Error {
-    Error::not_found("group_not_found", "no such group")
+    Error::not_found(ErrorCode::GroupNotFound, "no such group")
 }
 
 fn forbidden(what: &str) -> Error {
-    Error::forbidden("insufficient_role", format!("your role in this group does not allow you to {what}"))
+    Error::forbidden(ErrorCode::InsufficientRole, format!("your role in this group does not allow you to {what}"))
 }
 
 /// My membership; 404 for non-members (they learn nothing about the group).
@@ -52,7 +53,10 @@ pub(crate) fn require_role(
 /// admins still may; invite links too, as they are the invited user's own choice).
 fn require_no_block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
     if Block::between(conn, me, user_id)? {
-        return Err(Error::forbidden("blocked", "a block between you and this user prevents adding them to a group"));
+        return Err(Error::forbidden(
+            ErrorCode::Blocked,
+            "a block between you and this user prevents adding them to a group",
+        ));
     }
     Ok(())
 }
@@ -174,7 +178,7 @@ pub(crate) fn join(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result
     // First: sends in the group's channels commit wholly before or after this (outbox order).
     Conversation::lock_group_channels(conn, group_id)?;
     if GroupMember::count(conn, group_id)? >= MAX_MEMBERS {
-        return Err(Error::conflict("group_full", format!("a group has at most {MAX_MEMBERS} members")));
+        return Err(Error::conflict(ErrorCode::GroupFull, format!("a group has at most {MAX_MEMBERS} members")));
     }
     if !GroupMember::add(conn, group_id, user_id, Role::Member)? {
         return Ok(false);
@@ -215,7 +219,7 @@ pub fn remove_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64
     conn.transaction(|conn| {
         let mine = require_role(conn, group_id, me, Role::Admin, "remove members")?;
         let target = GroupMember::find_for_update(conn, group_id, user_id)?
-            .ok_or_else(|| Error::not_found("member_not_found", "this user is not a member"))?;
+            .ok_or_else(|| Error::not_found(ErrorCode::MemberNotFound, "this user is not a member"))?;
         if target.role() >= mine.role() {
             return Err(forbidden("remove a member of equal or higher role"));
         }
@@ -230,7 +234,7 @@ pub fn leave(conn: &mut Outbox<'_>, me: i64, group_id: i64) -> Result<(), Error>
         if mine.role() == Role::Owner {
             if GroupMember::count(conn, group_id)? > 1 {
                 return Err(Error::conflict(
-                    "owner_must_transfer",
+                    ErrorCode::OwnerMustTransfer,
                     "transfer ownership to another member before leaving",
                 ));
             }
@@ -252,7 +256,7 @@ pub fn set_role(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64, rol
             return Err(Error::invalid("user_id", "transfer ownership to another member instead"));
         }
         GroupMember::find_for_update(conn, group_id, user_id)?
-            .ok_or_else(|| Error::not_found("member_not_found", "this user is not a member"))?;
+            .ok_or_else(|| Error::not_found(ErrorCode::MemberNotFound, "this user is not a member"))?;
         if role == Role::Owner {
             // Demote first: the unique index allows one owner at a time.
             GroupMember::set_role(conn, group_id, me, Role::Admin)?;
@@ -273,10 +277,13 @@ pub fn create_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, name: &str)
         require_role(conn, group_id, me, Role::Admin, "create channels")?;
         let channels = Conversation::channels_of(conn, group_id)?;
         if channels.len() >= MAX_CHANNELS {
-            return Err(Error::conflict("too_many_channels", format!("a group has at most {MAX_CHANNELS} channels")));
+            return Err(Error::conflict(
+                ErrorCode::TooManyChannels,
+                format!("a group has at most {MAX_CHANNELS} channels"),
+            ));
         }
         if channels.iter().any(|c| c.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&name))) {
-            return Err(Error::conflict("channel_name_taken", "a channel with this name exists"));
+            return Err(Error::conflict(ErrorCode::ChannelNameTaken, "a channel with this name exists"));
         }
         let channel = Conversation::create_channel(conn, group_id, &name)?;
         Member::add_group_members_to(conn, group_id, channel.id)?;
@@ -293,7 +300,7 @@ fn channel_of(conn: &mut PgConnection, group_id: i64, channel_id: i64) -> Result
     Conversation::find(conn, channel_id)
         .ok()
         .filter(|c| c.group_id == Some(group_id))
-        .ok_or_else(|| Error::not_found("channel_not_found", "no such channel in this group"))
+        .ok_or_else(|| Error::not_found(ErrorCode::ChannelNotFound, "no such channel in this group"))
 }
 
 pub fn rename_channel(
@@ -311,7 +318,7 @@ pub fn rename_channel(
             .iter()
             .any(|c| c.id != channel_id && c.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&name)));
         if taken {
-            return Err(Error::conflict("channel_name_taken", "a channel with this name exists"));
+            return Err(Error::conflict(ErrorCode::ChannelNameTaken, "a channel with this name exists"));
         }
         Conversation::rename(conn, channel_id, &name)?;
         events::to_group(
@@ -328,7 +335,7 @@ pub fn delete_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, channel_id:
         require_role(conn, group_id, me, Role::Admin, "delete channels")?;
         channel_of(conn, group_id, channel_id)?;
         if Conversation::channels_of(conn, group_id)?.len() <= 1 {
-            return Err(Error::conflict("last_channel", "a group keeps at least one channel"));
+            return Err(Error::conflict(ErrorCode::LastChannel, "a group keeps at least one channel"));
         }
         Conversation::delete(conn, channel_id)?;
         events::to_group(

@@ -7,6 +7,7 @@ use chrono::{Duration, Utc};
 use diesel::{Connection, PgConnection};
 use shared::api::{GroupDto, InviteDto, InviteLinkDto};
 use shared::auth;
+use shared::error::ErrorCode;
 use shared::error::Kind;
 use shared::invite_links::InviteLinks;
 use shared::models::group::{GroupMember, Invite, NewInvite, Role};
@@ -18,7 +19,7 @@ use crate::domain::groups::{dto, join, require_role};
 use crate::domain::privacy;
 
 pub fn not_found() -> Error {
-    Error::not_found("invite_not_found", "this invite link is not valid")
+    Error::not_found(ErrorCode::InviteNotFound, "this invite link is not valid")
 }
 
 pub struct NewLink {
@@ -92,7 +93,7 @@ pub fn revoke(conn: &mut PgConnection, me: i64, group_id: i64, invite_id: i64) -
     })
 }
 
-fn gone(code: &'static str, message: &str) -> Error {
+fn gone(code: ErrorCode, message: &str) -> Error {
     Error::new(Kind::Gone, code, message)
 }
 
@@ -105,16 +106,16 @@ pub fn accept(conn: &mut Outbox<'_>, me: i64, token: &str) -> Result<GroupDto, E
         }
         if group_removal::removed_at(conn, invite.group_id, me)?.is_some_and(|at| invite.created_at <= at) {
             return Err(Error::forbidden(
-                "removed_from_group",
+                ErrorCode::RemovedFromGroup,
                 "an admin removed you from this group after this link was made: ask an admin for a new one",
             ));
         }
         let now = Utc::now();
         if invite.revoked_at.is_some() {
-            return Err(gone("invite_revoked", "an admin revoked this invite link"));
+            return Err(gone(ErrorCode::InviteRevoked, "an admin revoked this invite link"));
         }
         if !invite.usable(now) {
-            return Err(gone("invite_expired", "this invite link has expired or is used up"));
+            return Err(gone(ErrorCode::InviteExpired, "this invite link has expired or is used up"));
         }
         Invite::count_use(conn, invite.id)?;
         join(conn, invite.group_id, me)?;

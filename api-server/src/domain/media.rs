@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use diesel::PgConnection;
 use shared::api::{AttachmentDto, MessageDto};
+use shared::error::ErrorCode;
 use shared::error::Kind as ErrorKind;
 use shared::models::attachment::{Attachment, NewAttachment};
 use shared::Error;
@@ -46,20 +47,20 @@ const FILE_NAME_MAX: usize = 200;
 pub fn too_large(kind: UploadKind) -> Error {
     Error::new(
         ErrorKind::PayloadTooLarge,
-        "media_too_large",
+        ErrorCode::MediaTooLarge,
         format!("uploads of this kind are limited to {} MiB", kind.max_bytes() / (1024 * 1024)),
     )
 }
 
 fn refused(e: MediaError) -> Error {
     match e {
-        MediaError::Unsupported(m) => Error::new(ErrorKind::UnsupportedMediaType, "unsupported_media", m),
-        MediaError::Invalid(m) => Error::new(ErrorKind::Validation, "invalid_media", m),
+        MediaError::Unsupported(m) => Error::new(ErrorKind::UnsupportedMediaType, ErrorCode::UnsupportedMedia, m),
+        MediaError::Invalid(m) => Error::new(ErrorKind::Validation, ErrorCode::InvalidMedia, m),
     }
 }
 
 pub fn not_found() -> Error {
-    Error::not_found("media_not_found", "no such media")
+    Error::not_found(ErrorCode::MediaNotFound, "no such media")
 }
 
 /// An upload checked and inspected, ready to store.
@@ -75,7 +76,7 @@ pub struct Inspected {
 
 fn check_size(kind: UploadKind, bytes: &[u8]) -> Result<(), Error> {
     if bytes.is_empty() {
-        return Err(Error::new(ErrorKind::Validation, "invalid_media", "the file is empty"));
+        return Err(Error::new(ErrorKind::Validation, ErrorCode::InvalidMedia, "the file is empty"));
     }
     if bytes.len() > kind.max_bytes() {
         return Err(too_large(kind));
@@ -89,7 +90,7 @@ const DECODE_WAIT: Duration = Duration::from_secs(30);
 fn busy() -> Error {
     Error {
         retry_after: Some(5),
-        ..Error::new(ErrorKind::Unavailable, "uploads_busy", "too many uploads at once, retry shortly")
+        ..Error::new(ErrorKind::Unavailable, ErrorCode::UploadsBusy, "too many uploads at once, retry shortly")
     }
 }
 
@@ -266,13 +267,13 @@ mod tests {
     fn kinds_are_checked_by_content() {
         let err = inspect(UploadKind::Image, b"<svg onload=alert(1)>", images::ALLOC_MAX)
             .expect_err("svg is not an image here");
-        assert_eq!((err.status(), err.code.as_ref()), (415, "unsupported_media"));
+        assert_eq!((err.status(), err.code.as_str()), (415, "unsupported_media"));
         let err = inspect(UploadKind::Voice, b"\x89PNG\r\n\x1a\n", images::ALLOC_MAX).expect_err("png is not audio");
         assert_eq!(err.status(), 415);
         let err = inspect(UploadKind::Voice, b"RIFF\0\0\0\0WAVE", images::ALLOC_MAX).expect_err("no samples");
-        assert_eq!((err.status(), err.code.as_ref()), (422, "invalid_media"));
+        assert_eq!((err.status(), err.code.as_str()), (422, "invalid_media"));
         let file = inspect(UploadKind::File, b"<svg onload=alert(1)>", images::ALLOC_MAX).expect("any file");
         assert_eq!(file.content_type, "application/octet-stream");
-        assert_eq!(inspect(UploadKind::File, b"", images::ALLOC_MAX).expect_err("empty").code, "invalid_media");
+        assert_eq!(inspect(UploadKind::File, b"", images::ALLOC_MAX).expect_err("empty").code, ErrorCode::InvalidMedia);
     }
 }

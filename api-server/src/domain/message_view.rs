@@ -3,6 +3,7 @@
 
 use diesel::{OptionalExtension, PgConnection};
 use shared::api::MessageDto;
+use shared::error::ErrorCode;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::message::Message;
 use shared::models::reaction;
@@ -17,7 +18,7 @@ pub fn decorate(conn: &mut PgConnection, items: &mut [MessageDto], me: i64) -> R
 }
 
 pub fn message_not_found() -> Error {
-    Error::not_found("message_not_found", "no such message")
+    Error::not_found(ErrorCode::MessageNotFound, "no such message")
 }
 
 /// The message and its conversation, when I am a member of it (404 otherwise). Inside a

@@ -11,6 +11,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{OptionalExtension, PgConnection};
 use serde::Serialize;
 use shared::api::MessageDto;
+use shared::error::ErrorCode;
 use shared::events::Event;
 use shared::models::attachment::Attachment;
 use shared::models::conversation::{Conversation, Member};
@@ -52,7 +53,7 @@ pub struct MessagesPage {
     pub has_more: bool,
 }
 
-const RACE: &str = "client_id_race";
+const RACE: ErrorCode = ErrorCode::ClientIdRace;
 
 #[tracing::instrument(name = "send", skip_all, fields(conversation_id = conversation_id))]
 pub fn send(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, input: SendInput) -> Result<Sent, Error> {
@@ -94,7 +95,7 @@ fn existing(conn: &mut PgConnection, me: i64, conversation_id: i64, client_id: U
             decorate(conn, std::slice::from_mut(&mut dto), me)?;
             Ok(Some(Sent::Existing(dto)))
         }
-        Some(_) => Err(Error::conflict("client_id_reused", "this client_id was used for another conversation")),
+        Some(_) => Err(Error::conflict(ErrorCode::ClientIdReused, "this client_id was used for another conversation")),
         None => Ok(None),
     }
 }
@@ -198,10 +199,10 @@ pub fn edit(conn: &mut Outbox<'_>, me: i64, message_id: i64, body: &str) -> Resu
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
         if message.sender_id != me {
-            return Err(Error::forbidden("not_message_author", "only the author can edit a message"));
+            return Err(Error::forbidden(ErrorCode::NotMessageAuthor, "only the author can edit a message"));
         }
         if message.deleted_at.is_some() {
-            return Err(Error::conflict("message_deleted", "a deleted message cannot be edited"));
+            return Err(Error::conflict(ErrorCode::MessageDeleted, "a deleted message cannot be edited"));
         }
         require_no_block(conn, &conversation, me)?;
         let mut dto = MessageDto::from(&Message::edit(conn, message_id, &body)?);
@@ -225,7 +226,7 @@ pub fn delete(conn: &mut Outbox<'_>, me: i64, message_id: i64) -> Result<(), Err
             };
             if !moderator {
                 return Err(Error::forbidden(
-                    "not_message_author",
+                    ErrorCode::NotMessageAuthor,
                     "only the author or a group admin can delete a message",
                 ));
             }

@@ -43,6 +43,7 @@ use sha2::{Digest, Sha256};
 use shared::api::OidcProviderDto;
 use shared::auth;
 use shared::config::{OidcKind, OidcProvider};
+use shared::error::ErrorCode;
 use shared::models::oidc::{self, CodeTaken, Identity, PendingLogin};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
@@ -70,7 +71,7 @@ fn provider<'a>(state: &'a AppState, name: &str) -> Result<&'a OidcProvider, Err
         .oidc_providers
         .iter()
         .find(|p| p.name == name)
-        .ok_or_else(|| Error::not_found("unknown_provider", "no such sign-in provider"))
+        .ok_or_else(|| Error::not_found(ErrorCode::UnknownProvider, "no such sign-in provider"))
 }
 
 pub fn providers(state: &AppState) -> Vec<OidcProviderDto> {
@@ -169,12 +170,12 @@ pub async fn callback(
             Landing { page, binding: Some(binding) }
         }
         Err(e) => {
-            if e.status() >= 500 && e.code == "internal" {
+            if e.status() >= 500 && e.code == ErrorCode::Internal {
                 tracing::error!(error = ?e, provider = provider_name, "OpenID Connect sign-in failed");
             } else {
                 tracing::info!(code = %e.code, provider = provider_name, "OpenID Connect sign-in refused");
             }
-            let code = if e.code == "internal" { "server_error" } else { &e.code };
+            let code = if e.code == ErrorCode::Internal { "server_error" } else { e.code.as_str() };
             Landing { page: format!("{page}?error={}", encode(code)), binding: None }
         }
     }
@@ -194,7 +195,7 @@ async fn finish(
     cookie: Option<String>,
 ) -> Result<Finished, Error> {
     let provider = provider(state, provider_name)?;
-    let mismatch = || Error::bad_request("state_mismatch", "this sign-in was not started in this browser");
+    let mismatch = || Error::bad_request(ErrorCode::StateMismatch, "this sign-in was not started in this browser");
     let state_token = params.state.filter(|s| !s.is_empty()).ok_or_else(mismatch)?;
     if cookie.as_deref() != Some(state_token.as_str()) {
         return Err(mismatch());
@@ -202,16 +203,16 @@ async fn finish(
     let hash = auth::hash_token(&state_token);
     let login = db::run(&state.pool, move |conn| Ok(PendingLogin::take(conn, &hash)?))
         .await?
-        .ok_or_else(|| Error::bad_request("state_unknown", "this sign-in was already used or never started"))?;
+        .ok_or_else(|| Error::bad_request(ErrorCode::StateUnknown, "this sign-in was already used or never started"))?;
     if login.provider != provider.name {
         return Err(mismatch());
     }
     if login.expires_at < Utc::now() {
-        return Err(Error::bad_request("state_expired", "the sign-in took too long; start again"));
+        return Err(Error::bad_request(ErrorCode::StateExpired, "the sign-in took too long; start again"));
     }
     if let Some(error) = params.error {
         tracing::info!(provider = provider.name, error, "the provider refused the sign-in");
-        return Err(Error::forbidden("provider_error", "the provider did not sign you in"));
+        return Err(Error::forbidden(ErrorCode::ProviderError, "the provider did not sign you in"));
     }
     let code = params.code.filter(|c| !c.is_empty()).ok_or_else(|| bad_token("no code"))?;
     let redirect = redirect_uri(state, provider);
@@ -337,16 +338,19 @@ pub async fn complete(
         CodeTaken::OtherBrowser => {
             tracing::warn!("OpenID Connect code presented by another browser than the one it was issued to");
             return Err(Error::unauthorized(
-                "oidc_browser_mismatch",
+                ErrorCode::OidcBrowserMismatch,
                 "this sign-in was not finished in this browser; start it here",
             ));
         }
         CodeTaken::Unknown => {
-            return Err(Error::unauthorized("invalid_oidc_code", "this sign-in code is unknown or was already used"))
+            return Err(Error::unauthorized(
+                ErrorCode::InvalidOidcCode,
+                "this sign-in code is unknown or was already used",
+            ))
         }
     };
     if expires_at < Utc::now() {
-        return Err(Error::unauthorized("oidc_code_expired", "the sign-in code has expired; sign in again"));
+        return Err(Error::unauthorized(ErrorCode::OidcCodeExpired, "the sign-in code has expired; sign in again"));
     }
     let user = db::run(&state.pool, move |conn| Ok(User::find(conn, user_id)?)).await?;
     proven(state, &user, client).await

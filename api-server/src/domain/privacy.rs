@@ -4,6 +4,7 @@
 
 use diesel::PgConnection;
 use shared::api::{Audience, PrivacyDto, UserDto};
+use shared::error::ErrorCode;
 use shared::events::Event;
 use shared::models::outbox::Outbox;
 use shared::models::privacy::{self, Approach, PrivacyChanges};
@@ -64,11 +65,12 @@ pub fn require(conn: &mut PgConnection, target: &User, actor: i64, approach: App
     }
     let name = &target.display_name;
     Err(match approach {
-        Approach::DirectMessage => {
-            Error::forbidden("direct_messages_not_allowed", format!("{name} does not accept new direct chats from you"))
-        }
+        Approach::DirectMessage => Error::forbidden(
+            ErrorCode::DirectMessagesNotAllowed,
+            format!("{name} does not accept new direct chats from you"),
+        ),
         Approach::AddToGroup => Error::forbidden(
-            "group_add_not_allowed",
+            ErrorCode::GroupAddNotAllowed,
             format!("{name} does not allow being added to groups by you; send an invite link instead"),
         ),
     })

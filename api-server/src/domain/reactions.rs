@@ -2,6 +2,7 @@
 //! conversation as `message.updated`.
 
 use shared::api::MessageDto;
+use shared::error::ErrorCode;
 use shared::events::Event;
 use shared::models::outbox::Outbox;
 use shared::models::reaction;
@@ -20,7 +21,7 @@ pub fn react(conn: &mut Outbox<'_>, me: i64, message_id: i64, emoji: &str, on: b
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
         if message.deleted_at.is_some() {
-            return Err(Error::conflict("message_deleted", "a deleted message takes no reactions"));
+            return Err(Error::conflict(ErrorCode::MessageDeleted, "a deleted message takes no reactions"));
         }
         let changed = if on {
             conversations::require_no_block(conn, &conversation, me)?;

@@ -9,6 +9,7 @@
 
 use chrono::Utc;
 use shared::auth;
+use shared::error::ErrorCode;
 use shared::models::refresh_token::RefreshToken;
 use shared::models::user::User;
 use shared::{db, Error};
@@ -37,9 +38,9 @@ pub async fn confirm_owner(
     .await?;
     if !auth::has_password(&user.password_hash) {
         let recent = started.is_some_and(|at| (Utc::now() - at).num_seconds() <= RECENT_SIGN_IN_SECS);
-        return recent
-            .then_some(())
-            .ok_or_else(|| Error::forbidden("recent_sign_in_required", "sign in again, then retry within 5 minutes"));
+        return recent.then_some(()).ok_or_else(|| {
+            Error::forbidden(ErrorCode::RecentSignInRequired, "sign in again, then retry within 5 minutes")
+        });
     }
     let (limit, subject) = (limits::login_failures(state), limits::account_subject(&user.username));
     limits::ensure_left(state, limit, subject.clone()).await?;
@@ -47,7 +48,7 @@ pub async fn confirm_owner(
         Ok(())
     } else {
         limits::record(state, limit, subject).await;
-        Err(Error::forbidden("invalid_password", "the password is wrong"))
+        Err(Error::forbidden(ErrorCode::InvalidPassword, "the password is wrong"))
     }
 }
 

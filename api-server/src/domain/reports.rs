@@ -8,6 +8,7 @@ use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use shared::api::{AdminUserDto, MessageDto, ReportDto, ReportReceiptDto, UserDto};
 use shared::cache::Cache;
+use shared::error::ErrorCode;
 use shared::models::conversation::Conversation;
 use shared::models::message::Message;
 use shared::models::outbox::Outbox;
@@ -33,7 +34,7 @@ pub fn file(conn: &mut PgConnection, me: i64, message_id: i64, reason: &str) -> 
         return Err(Error::invalid("message_id", "you cannot report your own message"));
     }
     if message.deleted_at.is_some() {
-        return Err(Error::conflict("message_deleted", "this message was deleted already"));
+        return Err(Error::conflict(ErrorCode::MessageDeleted, "this message was deleted already"));
     }
     let report = Report::file(conn, message_id, me, &reason)?;
     tracing::info!(report_id = report.id, message_id, "message reported");
@@ -133,7 +134,7 @@ pub fn resolve(
 ) -> Result<ReportDto, Error> {
     admin::require_admin(conn, me)?;
     let report =
-        Report::find(conn, report_id)?.ok_or_else(|| Error::not_found("report_not_found", "no such report"))?;
+        Report::find(conn, report_id)?.ok_or_else(|| Error::not_found(ErrorCode::ReportNotFound, "no such report"))?;
     let message = Message::find(conn, report.message_id)?;
     let suspended = conn.transaction(|conn| {
         if decision != Decision::Dismiss && message.deleted_at.is_none() {
@@ -143,7 +144,7 @@ pub fn resolve(
         if decision == Decision::SuspendSender {
             if message.sender_id == me {
                 return Err(Error::conflict(
-                    "cannot_suspend_self",
+                    ErrorCode::CannotSuspendSelf,
                     "an administrator cannot suspend their own account",
                 ));
             }
@@ -159,7 +160,7 @@ pub fn resolve(
         token_gate::publish(cache, message.sender_id, version);
     }
     let updated =
-        Report::find(conn, report_id)?.ok_or_else(|| Error::not_found("report_not_found", "no such report"))?;
+        Report::find(conn, report_id)?.ok_or_else(|| Error::not_found(ErrorCode::ReportNotFound, "no such report"))?;
     describe(conn, std::slice::from_ref(&updated))?
         .pop()
         .ok_or_else(|| Error::internal(anyhow::anyhow!("report {report_id} lost its message or users")))

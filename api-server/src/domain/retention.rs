@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use diesel::PgConnection;
 use shared::api::ConversationDto;
+use shared::error::ErrorCode;
 use shared::events::UpdateReason;
 use shared::models::attachment::Attachment;
 use shared::models::conversation::Conversation;
@@ -33,7 +34,10 @@ pub fn set(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, days: Option<i3
         let (conversation, _) = require_member(conn, conversation_id, me)?;
         if let Some(group_id) = conversation.group_id {
             if GroupMember::find(conn, group_id, me)?.is_none_or(|m| m.role() < Role::Admin) {
-                return Err(Error::forbidden("insufficient_role", "only group admins set a channel's retention"));
+                return Err(Error::forbidden(
+                    ErrorCode::InsufficientRole,
+                    "only group admins set a channel's retention",
+                ));
             }
         }
         if conversation.retention_days != days {

@@ -11,6 +11,7 @@
 use diesel::PgConnection;
 use shared::api::SessionDto;
 use shared::cache::Cache;
+use shared::error::ErrorCode;
 use shared::events::Event;
 use shared::models::outbox::Outbox;
 use shared::models::refresh_token::RefreshToken;
@@ -39,7 +40,7 @@ pub fn list(conn: &mut PgConnection, me: i64, current: Option<Uuid>) -> Result<V
 pub fn revoke(conn: &mut Outbox<'_>, cache: &Cache, me: i64, session: Uuid) -> Result<(), Error> {
     end(conn, cache, me, &[session])?
         .then_some(())
-        .ok_or_else(|| Error::not_found("session_not_found", "no such session of yours"))
+        .ok_or_else(|| Error::not_found(ErrorCode::SessionNotFound, "no such session of yours"))
 }
 
 /// Signs out every session of mine but the one making the request. Returns how many.

@@ -2,6 +2,7 @@
 
 use diesel::{OptionalExtension, PgConnection};
 use shared::api::{MeDto, Page, UserDto};
+use shared::error::ErrorCode;
 use shared::error::FieldError;
 use shared::models::user::{ProfileChanges, User};
 use shared::Error;
@@ -95,5 +96,5 @@ pub fn search(
 }
 
 pub fn user_not_found() -> Error {
-    Error::not_found("user_not_found", "no such user")
+    Error::not_found(ErrorCode::UserNotFound, "no such user")
 }

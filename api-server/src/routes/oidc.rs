@@ -9,6 +9,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use shared::api::{OidcProviderDto, SecondFactorDto, TokensDto};
 use shared::error::ErrorBody;
+use shared::error::ErrorCode;
 use shared::Error;
 use utoipa::{IntoParams, ToSchema};
 
@@ -81,10 +82,10 @@ pub async fn start(
 }
 
 fn error_code(e: &Error) -> &str {
-    if e.code == "internal" {
+    if e.code == ErrorCode::Internal {
         "server_error"
     } else {
-        &e.code
+        e.code.as_str()
     }
 }
 
