@@ -8,6 +8,7 @@ pub mod broker;
 pub mod cache;
 pub mod config;
 pub mod db;
+pub mod enums;
 pub mod error;
 pub mod error_code;
 pub mod events;

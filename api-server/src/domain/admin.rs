@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use shared::api::{AbuseFlagDto, AdminUserDto};
 use shared::cache::Cache;
+use shared::enums::AccountRole;
 use shared::error::ErrorCode;
 use shared::models::abuse::AbuseFlag;
 use shared::models::outbox::Outbox;
@@ -22,16 +23,14 @@ use crate::domain::sessions;
 use crate::domain::validate;
 use shared::token_gate;
 
-pub const ROLE_ADMIN: &str = "admin";
-pub const ROLE_USER: &str = "user";
 pub const REASON_MAX: usize = 500;
 pub const USERS_PAGE_MAX: i64 = 100;
 
 /// 403 unless `me` is an admin. Checked before anything else, so a non-admin learns nothing
 /// about the resource named.
 pub fn require_admin(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
-    match User::find(conn, me) {
-        Ok(user) if user.role == ROLE_ADMIN && user.suspended_at.is_none() => Ok(()),
+    match User::find(conn, me).optional()? {
+        Some(user) if user.role == AccountRole::Admin && user.suspended_at.is_none() => Ok(()),
         _ => Err(Error::forbidden(ErrorCode::AdminOnly, "only administrators may do this")),
     }
 }
@@ -136,7 +135,7 @@ pub fn abuse_flags(
             Some(AbuseFlagDto {
                 id: r.id,
                 user: users.get(&r.user_id)?.into(),
-                kind: r.kind.clone(),
+                kind: r.kind,
                 detail: r.detail.clone(),
                 limited_until: r.limited_until,
                 created_at: r.created_at,
@@ -149,6 +148,6 @@ pub fn abuse_flags(
 /// `api-server admin grant|revoke <username>`: the way the first admin is made.
 pub fn set_role(conn: &mut PgConnection, username: &str, admin: bool) -> Result<User, Error> {
     let user = User::find_by_username(conn, &username.to_lowercase())?.ok_or_else(user_not_found)?;
-    User::set_role(conn, user.id, if admin { ROLE_ADMIN } else { ROLE_USER })?;
+    User::set_role(conn, user.id, if admin { AccountRole::Admin } else { AccountRole::User })?;
     Ok(User::find(conn, user.id)?)
 }

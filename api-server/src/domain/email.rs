@@ -26,7 +26,7 @@ use diesel::{Connection, PgConnection};
 use shared::api::MeDto;
 use shared::auth;
 use shared::error::ErrorCode;
-use shared::models::email_token::{EmailToken, NewEmailToken, PURPOSE_RESET, PURPOSE_VERIFY};
+use shared::models::email_token::{EmailPurpose, EmailToken, NewEmailToken};
 use shared::models::user::User;
 use shared::{db, Error};
 
@@ -49,7 +49,13 @@ fn invalid_token() -> Error {
 }
 
 /// Stores a new token and returns it (the only time it exists in clear).
-fn issue(conn: &mut PgConnection, user: i64, purpose: &str, email: &str, ttl: Duration) -> Result<String, Error> {
+fn issue(
+    conn: &mut PgConnection,
+    user: i64,
+    purpose: EmailPurpose,
+    email: &str,
+    ttl: Duration,
+) -> Result<String, Error> {
     let token = auth::new_opaque_token();
     let hash = auth::hash_token(&token);
     EmailToken::insert(
@@ -67,8 +73,8 @@ pub(crate) fn issue_verification(
     user: &User,
     address: &str,
 ) -> Result<Mail, Error> {
-    EmailToken::spend_all(conn, user.id, PURPOSE_VERIFY)?;
-    let token = issue(conn, user.id, PURPOSE_VERIFY, address, Duration::hours(VERIFY_TTL_HOURS))?;
+    EmailToken::spend_all(conn, user.id, EmailPurpose::Verify)?;
+    let token = issue(conn, user.id, EmailPurpose::Verify, address, Duration::hours(VERIFY_TTL_HOURS))?;
     Ok(verification_mail(public_url, address, &user.username, &token))
 }
 
@@ -132,7 +138,7 @@ pub async fn change(state: &AppState, me: i64, address: Email, password: String)
                 other => other.into(),
             })?;
             // Reset links went to the old address: they must not outlive it.
-            EmailToken::spend_all(conn, me, PURPOSE_RESET)?;
+            EmailToken::spend_all(conn, me, EmailPurpose::Reset)?;
             let mut mails = vec![issue_verification(conn, &public_url, &user, address.as_str())?];
             if let Some(old) = current.email.filter(|_| current.email_verified_at.is_some()) {
                 if !old.eq_ignore_ascii_case(address.as_str()) {
@@ -177,10 +183,10 @@ pub async fn verify(state: &AppState, token: String) -> Result<(), Error> {
     let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let spent =
-                EmailToken::spend(conn, &auth::hash_token(&token), PURPOSE_VERIFY)?.ok_or_else(invalid_token)?;
+                EmailToken::spend(conn, &auth::hash_token(&token), EmailPurpose::Verify)?.ok_or_else(invalid_token)?;
             // The account moved to another address since: this link proves nothing now.
             User::verify_email(conn, spent.user_id, &spent.email)?.ok_or_else(invalid_token)?;
-            EmailToken::spend_all(conn, spent.user_id, PURPOSE_VERIFY)?;
+            EmailToken::spend_all(conn, spent.user_id, EmailPurpose::Verify)?;
             Ok(spent.user_id)
         })
     })
@@ -204,7 +210,7 @@ pub fn forgot(state: &AppState, address: Email) {
                     if user.suspended_at.is_some() {
                         return Ok(None);
                     }
-                    let token = issue(conn, user.id, PURPOSE_RESET, email, Duration::minutes(RESET_TTL_MINUTES))?;
+                    let token = issue(conn, user.id, EmailPurpose::Reset, email, Duration::minutes(RESET_TTL_MINUTES))?;
                     Ok::<_, Error>(Some((user.id, reset_mail(&public_url, email, &user.username, &token))))
                 })
             })
@@ -233,10 +239,10 @@ pub async fn reset(state: &AppState, token: String, password: Password) -> Resul
     let user = state
         .write(move |conn| {
             let (user, version) = conn.transaction(|conn| {
-                let spent =
-                    EmailToken::spend(conn, &auth::hash_token(&token), PURPOSE_RESET)?.ok_or_else(invalid_token)?;
+                let spent = EmailToken::spend(conn, &auth::hash_token(&token), EmailPurpose::Reset)?
+                    .ok_or_else(invalid_token)?;
                 User::set_password(conn, spent.user_id, &hash)?;
-                EmailToken::spend_all(conn, spent.user_id, PURPOSE_RESET)?;
+                EmailToken::spend_all(conn, spent.user_id, EmailPurpose::Reset)?;
                 let (version, _) = sessions::end_every_session(conn, spent.user_id, "password_reset")?;
                 Ok::<_, Error>((spent.user_id, version))
             })?;

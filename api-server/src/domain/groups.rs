@@ -7,11 +7,12 @@
 
 use diesel::{OptionalExtension, PgConnection};
 use shared::api::{ChannelDto, GroupDto, GroupMemberDto};
+use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::events::UpdateReason;
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
-use shared::models::group::{Group, GroupChanges, GroupMember, Role};
+use shared::models::group::{Group, GroupChanges, GroupMember};
 use shared::models::group_removal;
 use shared::models::outbox::Outbox;
 use shared::models::privacy::Approach;
@@ -39,11 +40,11 @@ pub(crate) fn require_role(
     conn: &mut PgConnection,
     group_id: i64,
     me: i64,
-    at_least: Role,
+    at_least: GroupRole,
     what: &str,
 ) -> Result<GroupMember, Error> {
     let member = GroupMember::find(conn, group_id, me)?.ok_or_else(not_found)?;
-    if member.role() < at_least {
+    if member.role < at_least {
         return Err(forbidden(what));
     }
     Ok(member)
@@ -90,14 +91,14 @@ pub fn create(conn: &mut Outbox<'_>, me: i64, input: NewGroup) -> Result<GroupDt
     conn.transaction(|conn| {
         let group = Group::create(conn, &name, &description, me)?;
         let general = Conversation::create_channel(conn, group.id, "general")?;
-        GroupMember::add(conn, group.id, me, Role::Owner)?;
+        GroupMember::add(conn, group.id, me, GroupRole::Owner)?;
         let mut members = vec![me];
         for id in input.member_ids.iter().copied().filter(|id| *id != me) {
             let user =
                 active_user(conn, id)?.ok_or_else(|| Error::invalid("member_ids", format!("no such user: {id}")))?;
             require_no_block(conn, me, id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
-            if GroupMember::add(conn, group.id, id, Role::Member)? {
+            if GroupMember::add(conn, group.id, id, GroupRole::Member)? {
                 members.push(id);
             }
         }
@@ -114,14 +115,14 @@ pub fn create(conn: &mut Outbox<'_>, me: i64, input: NewGroup) -> Result<GroupDt
 }
 
 pub fn get(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<GroupDto, Error> {
-    require_role(conn, group_id, me, Role::Member, "read it")?;
+    require_role(conn, group_id, me, GroupRole::Member, "read it")?;
     dto(conn, group_id, me)
 }
 
 pub(crate) fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<GroupDto, Error> {
     let group = Group::find(conn, group_id).optional()?.ok_or_else(not_found)?;
     let members = GroupMember::list(conn, group_id)?;
-    let my_role = members.iter().find(|(m, _)| m.user_id == me).map(|(m, _)| m.role.clone()).ok_or_else(not_found)?;
+    let my_role = members.iter().find(|(m, _)| m.user_id == me).map(|(m, _)| m.role).ok_or_else(not_found)?;
     let users = privacy::user_dtos(conn, me, members.iter().map(|(_, u)| u))?;
     let channels = Conversation::channels_of(conn, group_id)?;
     Ok(GroupDto {
@@ -139,7 +140,7 @@ pub(crate) fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<Gro
         members: members
             .iter()
             .zip(users)
-            .map(|((m, _), user)| GroupMemberDto { user, role: m.role.clone(), joined_at: m.joined_at })
+            .map(|((m, _), user)| GroupMemberDto { user, role: m.role, joined_at: m.joined_at })
             .collect(),
     })
 }
@@ -161,7 +162,7 @@ pub fn update(conn: &mut Outbox<'_>, me: i64, group_id: i64, update: GroupUpdate
     };
     checks.finish()?;
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "edit the group")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "edit the group")?;
         if let Some(Some(avatar)) = changes.avatar_id {
             media::require_own_image(conn, me, "avatar_id", avatar)?;
         }
@@ -180,7 +181,7 @@ pub(crate) fn join(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result
     if GroupMember::count(conn, group_id)? >= MAX_MEMBERS {
         return Err(Error::conflict(ErrorCode::GroupFull, format!("a group has at most {MAX_MEMBERS} members")));
     }
-    if !GroupMember::add(conn, group_id, user_id, Role::Member)? {
+    if !GroupMember::add(conn, group_id, user_id, GroupRole::Member)? {
         return Ok(false);
     }
     Member::join_group_channels(conn, group_id, user_id)?;
@@ -199,7 +200,7 @@ fn part(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result<(), Error>
 
 pub fn add_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64) -> Result<GroupDto, Error> {
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "add members")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "add members")?;
         let user = existing_user(conn, user_id)?;
         if GroupMember::find(conn, group_id, user_id)?.is_none() {
             require_no_block(conn, me, user_id)?;
@@ -217,10 +218,10 @@ pub fn remove_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64
         return leave(conn, me, group_id);
     }
     conn.transaction(|conn| {
-        let mine = require_role(conn, group_id, me, Role::Admin, "remove members")?;
+        let mine = require_role(conn, group_id, me, GroupRole::Admin, "remove members")?;
         let target = GroupMember::find_for_update(conn, group_id, user_id)?
             .ok_or_else(|| Error::not_found(ErrorCode::MemberNotFound, "this user is not a member"))?;
-        if target.role() >= mine.role() {
+        if target.role >= mine.role {
             return Err(forbidden("remove a member of equal or higher role"));
         }
         group_removal::record(conn, group_id, user_id, me)?;
@@ -230,8 +231,8 @@ pub fn remove_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64
 
 pub fn leave(conn: &mut Outbox<'_>, me: i64, group_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
-        let mine = require_role(conn, group_id, me, Role::Member, "leave")?;
-        if mine.role() == Role::Owner {
+        let mine = require_role(conn, group_id, me, GroupRole::Member, "leave")?;
+        if mine.role == GroupRole::Owner {
             if GroupMember::count(conn, group_id)? > 1 {
                 return Err(Error::conflict(
                     ErrorCode::OwnerMustTransfer,
@@ -249,17 +250,17 @@ pub fn leave(conn: &mut Outbox<'_>, me: i64, group_id: i64) -> Result<(), Error>
 
 /// The owner sets a member's role; `owner` transfers ownership (the old owner becomes admin).
 pub fn set_role(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64, role: &str) -> Result<GroupDto, Error> {
-    let role = Role::parse(role).ok_or_else(|| Error::invalid("role", "must be one of owner, admin, member"))?;
+    let role = GroupRole::parse(role).ok_or_else(|| Error::invalid("role", "must be one of owner, admin, member"))?;
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Owner, "change roles")?;
+        require_role(conn, group_id, me, GroupRole::Owner, "change roles")?;
         if user_id == me {
             return Err(Error::invalid("user_id", "transfer ownership to another member instead"));
         }
         GroupMember::find_for_update(conn, group_id, user_id)?
             .ok_or_else(|| Error::not_found(ErrorCode::MemberNotFound, "this user is not a member"))?;
-        if role == Role::Owner {
+        if role == GroupRole::Owner {
             // Demote first: the unique index allows one owner at a time.
-            GroupMember::set_role(conn, group_id, me, Role::Admin)?;
+            GroupMember::set_role(conn, group_id, me, GroupRole::Admin)?;
         }
         GroupMember::set_role(conn, group_id, user_id, role)?;
         events::to_group(
@@ -274,7 +275,7 @@ pub fn set_role(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64, rol
 pub fn create_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, name: &str) -> Result<ChannelDto, Error> {
     let name = parse_channel_name(name)?;
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "create channels")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "create channels")?;
         let channels = Conversation::channels_of(conn, group_id)?;
         if channels.len() >= MAX_CHANNELS {
             return Err(Error::conflict(
@@ -312,7 +313,7 @@ pub fn rename_channel(
 ) -> Result<ChannelDto, Error> {
     let name = parse_channel_name(name)?;
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "rename channels")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "rename channels")?;
         let channel = channel_of(conn, group_id, channel_id)?;
         let taken = Conversation::channels_of(conn, group_id)?
             .iter()
@@ -332,7 +333,7 @@ pub fn rename_channel(
 
 pub fn delete_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, channel_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "delete channels")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "delete channels")?;
         channel_of(conn, group_id, channel_id)?;
         if Conversation::channels_of(conn, group_id)?.len() <= 1 {
             return Err(Error::conflict(ErrorCode::LastChannel, "a group keeps at least one channel"));

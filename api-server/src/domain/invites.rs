@@ -7,10 +7,11 @@ use chrono::{Duration, Utc};
 use diesel::{Connection, PgConnection};
 use shared::api::{GroupDto, InviteDto, InviteLinkDto};
 use shared::auth;
+use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::error::Kind;
 use shared::invite_links::InviteLinks;
-use shared::models::group::{GroupMember, Invite, NewInvite, Role};
+use shared::models::group::{GroupMember, Invite, NewInvite};
 use shared::models::group_removal;
 use shared::models::outbox::Outbox;
 use shared::Error;
@@ -45,7 +46,7 @@ pub fn create(
         return Err(Error::invalid("max_uses", "must be between 1 and 10000"));
     }
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "create invite links")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "create invite links")?;
         let issued = links.issue();
         let expires_at = link.expires_in_secs.map(|s| Utc::now() + Duration::seconds(s));
         let new = NewInvite {
@@ -63,7 +64,7 @@ pub fn create(
 
 /// The group's live links, newest first (admins).
 pub fn list(conn: &mut PgConnection, links: &InviteLinks, me: i64, group_id: i64) -> Result<Vec<InviteLinkDto>, Error> {
-    require_role(conn, group_id, me, Role::Admin, "see invite links")?;
+    require_role(conn, group_id, me, GroupRole::Admin, "see invite links")?;
     let rows = Invite::live(conn, group_id, Utc::now())?;
     let creators = privacy::user_dtos(conn, me, rows.iter().map(|(_, u)| u))?;
     Ok(rows
@@ -85,7 +86,7 @@ pub fn list(conn: &mut PgConnection, links: &InviteLinks, me: i64, group_id: i64
 /// Revokes a link of the group (admins); revoking a revoked one again is fine.
 pub fn revoke(conn: &mut PgConnection, me: i64, group_id: i64, invite_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "revoke invite links")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "revoke invite links")?;
         if !Invite::revoke(conn, group_id, invite_id)? {
             return Err(not_found());
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use diesel::PgConnection;
 use shared::api::{AttachmentDto, MessageDto};
+use shared::enums::MessageKind;
 use shared::error::ErrorCode;
 use shared::error::Kind as ErrorKind;
 use shared::models::attachment::{Attachment, NewAttachment};
@@ -213,10 +214,10 @@ pub fn readable(conn: &mut PgConnection, me: i64, id: i64) -> Result<Attachment,
 
 /// An image message needs an image, a voice message a voice note; a file message takes any
 /// upload. Called when sending, with the sender's own upload.
-pub fn check_fits(attachment: &Attachment, message_kind: &str) -> Result<(), Error> {
+pub fn check_fits(attachment: &Attachment, message_kind: MessageKind) -> Result<(), Error> {
     let fits = match message_kind {
-        "image" => attachment.width.is_some(),
-        "voice" => attachment.duration_ms.is_some(),
+        MessageKind::Image => attachment.width.is_some(),
+        MessageKind::Voice => attachment.duration_ms.is_some(),
         _ => true,
     };
     if fits {

@@ -11,11 +11,12 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{OptionalExtension, PgConnection};
 use serde::Serialize;
 use shared::api::MessageDto;
+use shared::enums::{GroupRole, MessageKind};
 use shared::error::ErrorCode;
 use shared::events::Event;
 use shared::models::attachment::Attachment;
 use shared::models::conversation::{Conversation, Member};
-use shared::models::group::{GroupMember, Role};
+use shared::models::group::GroupMember;
 use shared::models::message::{Message, NewMessage, Window};
 use shared::models::outbox::Outbox;
 use shared::models::reaction;
@@ -57,19 +58,19 @@ const RACE: ErrorCode = ErrorCode::ClientIdRace;
 
 #[tracing::instrument(name = "send", skip_all, fields(conversation_id = conversation_id))]
 pub fn send(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, input: SendInput) -> Result<Sent, Error> {
-    let body = check_send(&input)?;
-    match conn.transaction(|conn| send_in_transaction(conn, me, conversation_id, &input, &body)) {
+    let (kind, body) = check_send(&input)?;
+    match conn.transaction(|conn| send_in_transaction(conn, me, conversation_id, &input, kind, &body)) {
         // A retry (or a concurrent twin) of a stored send: answer with the stored message.
         Err(e) if e.code == RACE => existing(conn, me, conversation_id, input.client_id)?.ok_or(e),
         other => other,
     }
 }
 
-fn check_send(input: &SendInput) -> Result<String, Error> {
+fn check_send(input: &SendInput) -> Result<(MessageKind, String), Error> {
     let mut checks = Checks::default();
-    let (min, needs_attachment) = match input.kind.as_str() {
-        "text" => (1, false),
-        "image" | "file" | "voice" => (0, true),
+    let (kind, min, needs_attachment) = match MessageKind::parse(&input.kind) {
+        Some(MessageKind::Text) => (MessageKind::Text, 1, false),
+        Some(kind @ (MessageKind::Image | MessageKind::File | MessageKind::Voice)) => (kind, 0, true),
         _ => {
             return Err(Error::invalid("kind", "must be one of text, image, file, voice"));
         }
@@ -85,7 +86,7 @@ fn check_send(input: &SendInput) -> Result<String, Error> {
         )));
     }
     checks.finish()?;
-    Ok(body.unwrap_or_default())
+    Ok((kind, body.unwrap_or_default()))
 }
 
 fn existing(conn: &mut PgConnection, me: i64, conversation_id: i64, client_id: Uuid) -> Result<Option<Sent>, Error> {
@@ -106,6 +107,7 @@ fn send_in_transaction(
     me: i64,
     conversation_id: i64,
     input: &SendInput,
+    kind: MessageKind,
     body: &str,
 ) -> Result<Sent, Error> {
     // The lock first, the membership check after it (module doc).
@@ -127,7 +129,7 @@ fn send_in_transaction(
             let upload = Attachment::find(conn, id)?
                 .filter(|a| a.owner_id == me)
                 .ok_or_else(|| Error::invalid("attachment_id", "no such upload of yours"))?;
-            media::check_fits(&upload, &input.kind)?;
+            media::check_fits(&upload, kind)?;
             Some(upload)
         }
         None => None,
@@ -137,7 +139,7 @@ fn send_in_transaction(
         seq,
         sender_id: me,
         client_id: input.client_id,
-        kind: &input.kind,
+        kind,
         body,
         attachment_id: input.attachment_id,
         reply_to_id: input.reply_to_id,
@@ -221,7 +223,7 @@ pub fn delete(conn: &mut Outbox<'_>, me: i64, message_id: i64) -> Result<(), Err
         }
         if message.sender_id != me {
             let moderator = match conversation.group_id {
-                Some(g) => GroupMember::find(conn, g, me)?.is_some_and(|m| m.role() >= Role::Admin),
+                Some(g) => GroupMember::find(conn, g, me)?.is_some_and(|m| m.role >= GroupRole::Admin),
                 None => false,
             };
             if !moderator {

@@ -28,10 +28,10 @@ pub fn get(conn: &mut PgConnection, me: i64) -> Result<PrivacyDto, Error> {
 
 pub fn update(conn: &mut Outbox<'_>, me: i64, update: PrivacyUpdate) -> Result<PrivacyDto, Error> {
     let changes = PrivacyChanges {
-        last_seen_visibility: update.last_seen.map(Audience::as_str),
+        last_seen_visibility: update.last_seen,
         read_receipts: update.read_receipts,
-        direct_messages: update.direct_messages.map(Audience::as_str),
-        group_adds: update.group_adds.map(Audience::as_str),
+        direct_messages: update.direct_messages,
+        group_adds: update.group_adds,
     };
     conn.transaction(|conn| {
         let before = privacy::of(conn, me)?;

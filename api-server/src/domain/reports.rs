@@ -8,6 +8,7 @@ use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use shared::api::{AdminUserDto, MessageDto, ReportDto, ReportReceiptDto, UserDto};
 use shared::cache::Cache;
+use shared::enums::ReportResolution;
 use shared::error::ErrorCode;
 use shared::models::conversation::Conversation;
 use shared::models::message::Message;
@@ -97,7 +98,7 @@ fn describe(conn: &mut PgConnection, rows: &[Report]) -> Result<Vec<ReportDto>, 
                 sender,
                 reporter,
                 resolved_at: r.resolved_at,
-                resolution: r.resolution.clone(),
+                resolution: r.resolution,
             })
         })
         .collect())
@@ -116,11 +117,11 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn resolution(self) -> &'static str {
+    fn resolution(self) -> ReportResolution {
         match self {
-            Decision::Dismiss => "dismissed",
-            Decision::DeleteMessage => "message_deleted",
-            Decision::SuspendSender => "user_suspended",
+            Decision::Dismiss => ReportResolution::Dismissed,
+            Decision::DeleteMessage => ReportResolution::MessageDeleted,
+            Decision::SuspendSender => ReportResolution::UserSuspended,
         }
     }
 }

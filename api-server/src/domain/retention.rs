@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 
 use diesel::PgConnection;
 use shared::api::ConversationDto;
+use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::events::UpdateReason;
 use shared::models::attachment::Attachment;
 use shared::models::conversation::Conversation;
-use shared::models::group::{GroupMember, Role};
+use shared::models::group::GroupMember;
 use shared::models::message::Message;
 use shared::models::outbox::Outbox;
 use shared::Error;
@@ -33,7 +34,7 @@ pub fn set(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, days: Option<i3
     conn.transaction(|conn| {
         let (conversation, _) = require_member(conn, conversation_id, me)?;
         if let Some(group_id) = conversation.group_id {
-            if GroupMember::find(conn, group_id, me)?.is_none_or(|m| m.role() < Role::Admin) {
+            if GroupMember::find(conn, group_id, me)?.is_none_or(|m| m.role < GroupRole::Admin) {
                 return Err(Error::forbidden(
                     ErrorCode::InsufficientRole,
                     "only group admins set a channel's retention",

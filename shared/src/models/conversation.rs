@@ -5,12 +5,13 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable};
 
 use crate::db::schema::{conversation_members, conversations, group_members};
+use crate::enums::ConversationKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = conversations)]
 pub struct Conversation {
     pub id: i64,
-    pub kind: String,
+    pub kind: ConversationKind,
     pub group_id: Option<i64>,
     pub name: Option<String>,
     pub direct_low: Option<i64>,
@@ -59,15 +60,12 @@ impl Conversation {
         .execute(conn)
     }
 
-    pub const DIRECT: &'static str = "direct";
-    pub const CHANNEL: &'static str = "channel";
-
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Conversation> {
         conversations::table.find(id).select(Conversation::as_select()).first(conn)
     }
 
     pub fn is_direct(&self) -> bool {
-        self.kind == Self::DIRECT
+        self.kind == ConversationKind::Direct
     }
 
     /// The other member of a direct chat.
@@ -98,7 +96,7 @@ impl Conversation {
             return Ok((Conversation::find(conn, id)?, true));
         }
         let existing = conversations::table
-            .filter(conversations::kind.eq(Self::DIRECT))
+            .filter(conversations::kind.eq(ConversationKind::Direct))
             .filter(conversations::direct_low.eq(low))
             .filter(conversations::direct_high.eq(high))
             .select(Conversation::as_select())
@@ -143,7 +141,7 @@ impl Conversation {
     pub fn create_channel(conn: &mut PgConnection, group_id: i64, name: &str) -> QueryResult<Conversation> {
         diesel::insert_into(conversations::table)
             .values((
-                conversations::kind.eq(Self::CHANNEL),
+                conversations::kind.eq(ConversationKind::Channel),
                 conversations::group_id.eq(group_id),
                 conversations::name.eq(name),
             ))

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::api::MessageDto;
 use crate::db::schema::messages;
+use crate::enums::MessageKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = messages)]
@@ -15,7 +16,7 @@ pub struct Message {
     pub seq: i64,
     pub sender_id: i64,
     pub client_id: Uuid,
-    pub kind: String,
+    pub kind: MessageKind,
     pub body: String,
     pub attachment_id: Option<i64>,
     pub reply_to_id: Option<i64>,
@@ -31,7 +32,7 @@ pub struct NewMessage<'a> {
     pub seq: i64,
     pub sender_id: i64,
     pub client_id: Uuid,
-    pub kind: &'a str,
+    pub kind: MessageKind,
     pub body: &'a str,
     pub attachment_id: Option<i64>,
     pub reply_to_id: Option<i64>,
@@ -148,7 +149,7 @@ impl From<&Message> for MessageDto {
             seq: m.seq,
             sender_id: m.sender_id,
             client_id: m.client_id,
-            kind: m.kind.clone(),
+            kind: m.kind,
             body: m.body.clone(),
             attachment_id: m.attachment_id,
             reply_to_id: m.reply_to_id,

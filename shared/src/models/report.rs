@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::api::ReportReceiptDto;
 use crate::db::schema::reports;
+use crate::enums::ReportResolution;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = reports)]
@@ -16,7 +17,7 @@ pub struct Report {
     pub created_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolved_by: Option<i64>,
-    pub resolution: Option<String>,
+    pub resolution: Option<ReportResolution>,
 }
 
 /// Which reports a listing shows.
@@ -74,7 +75,7 @@ impl Report {
         conn: &mut PgConnection,
         message_id: i64,
         admin: i64,
-        resolution: &str,
+        resolution: ReportResolution,
     ) -> QueryResult<usize> {
         diesel::update(reports::table.filter(reports::message_id.eq(message_id)).filter(reports::resolved_at.is_null()))
             .set((

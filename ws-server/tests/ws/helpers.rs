@@ -308,7 +308,7 @@ pub fn message(conversation_id: i64, seq: i64, sender_id: i64, body: &str) -> Ev
         seq,
         sender_id,
         client_id: uuid::Uuid::new_v4(),
-        kind: "text".into(),
+        kind: shared::api::MessageKind::Text,
         body: body.into(),
         attachment_id: None,
         reply_to_id: None,
