@@ -65,7 +65,7 @@ impl Mailer {
     pub fn send_later(&self, mail: Mail) {
         let Ok(permit) = self.slots.clone().try_acquire_owned() else {
             tracing::error!(kind = mail.kind, "mail dropped: too many sends in flight");
-            metrics::counter!("chat_mail_sent_total", "kind" => mail.kind, "outcome" => "dropped").increment(1);
+            metrics::counter!(shared::metrics::MAIL_SENT, "kind" => mail.kind, "outcome" => "dropped").increment(1);
             return;
         };
         let this = self.clone();
@@ -82,7 +82,7 @@ impl Mailer {
                         "failed"
                     }
                 };
-                metrics::counter!("chat_mail_sent_total", "kind" => kind, "outcome" => outcome).increment(1);
+                metrics::counter!(shared::metrics::MAIL_SENT, "kind" => kind, "outcome" => outcome).increment(1);
                 drop(permit);
             }
             .in_current_span(),

@@ -128,7 +128,7 @@ impl Relay {
             }
             if let (true, Some(leader)) = (leading, session.as_ref()) {
                 match self.drain(channel, leader).await {
-                    Ok(n) if n as i64 == BATCH => continue,
+                    Ok(n) if shared::num::len_i64(n) == BATCH => continue,
                     Ok(_) => {}
                     Err(e @ (RelayError::Broker(_) | RelayError::ConfirmTimeout)) => return Ended::Lost(e.to_string()),
                     Err(RelayError::Nacked) => tracing::warn!("the broker refused an outbox batch, retrying"),

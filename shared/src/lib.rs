@@ -16,6 +16,7 @@ pub mod invite_links;
 pub mod jwt_secret;
 pub mod metrics;
 pub mod models;
+pub mod num;
 pub mod presence;
 pub mod ratelimit;
 pub mod readiness;

@@ -12,6 +12,8 @@ pub const OUTBOX_PENDING: &str = "chat_outbox_pending";
 /// Outbox rows set aside because they do not decode (never published; see `models::outbox`).
 pub const OUTBOX_FAILED: &str = "chat_outbox_failed_total";
 pub const BROKER_RECONNECTS: &str = "chat_broker_reconnects_total";
+/// Verification and reset mails, by `kind` and `outcome` (sent, failed, dropped).
+pub const MAIL_SENT: &str = "chat_mail_sent_total";
 pub const WS_CONNECTIONS: &str = "chat_ws_connections";
 pub const WS_DELIVERIES: &str = "chat_ws_deliveries_total";
 pub const WS_DROPPED: &str = "chat_ws_dropped_total";

@@ -1,5 +1,6 @@
 //! The two-plan search answers exactly what the plain GIN plan answers, for frequent, medium
 //! and rare words, with filters and cursors, when windows are far smaller than conversations.
+#![expect(clippy::cast_possible_wrap, clippy::cast_possible_truncation, reason = "counts in tests are small")]
 
 use diesel::prelude::*;
 use shared::models::search::{

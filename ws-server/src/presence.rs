@@ -308,7 +308,7 @@ impl Presence {
     }
 
     fn ttl_ms(&self) -> i64 {
-        self.inner.ttl.as_millis() as i64
+        i64::try_from(self.inner.ttl.as_millis()).unwrap_or(i64::MAX)
     }
 
     fn cache_up(&self) {

@@ -88,7 +88,7 @@ async fn run(registration: Registration, admitted: Admitted, stream: MessageStre
     }
     let session_id = uuid::Uuid::new_v4().to_string();
     let ready =
-        Event::Ready { session_id: session_id.clone(), heartbeat_ms: state.settings.heartbeat.as_millis() as u64 };
+        Event::Ready { session_id: session_id.clone(), heartbeat_ms: shared::num::millis(state.settings.heartbeat) };
     if !state.hub.mark_ready(id, &Frame::from_event(&ready)) {
         return;
     }

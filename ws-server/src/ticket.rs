@@ -70,7 +70,11 @@ pub async fn redeem(state: &AppState, ticket: Option<&str>) -> Result<Admitted, 
         Err(_) => return Err(TicketError::Unverifiable),
     }
     let (cache, key) = (state.cache.clone(), format!("wst:{}", claims.jti));
-    let fresh = match tokio::task::spawn_blocking(move || cache.add(&key, "1", REMEMBER.as_secs() as u32)).await {
+    let fresh = match tokio::task::spawn_blocking(move || {
+        cache.add(&key, "1", u32::try_from(REMEMBER.as_secs()).unwrap_or(u32::MAX))
+    })
+    .await
+    {
         Ok(Ok(fresh)) => fresh,
         _ => state.used_tickets.insert(&claims.jti).ok_or(TicketError::Overloaded)?,
     };

@@ -11,6 +11,7 @@ use shared::models::conversation::{Conversation, FlagChanges, Member};
 use shared::models::outbox::Outbox;
 use shared::models::privacy::Approach;
 use shared::models::sidebar;
+use shared::num::len_i64;
 use shared::Error;
 
 use crate::domain::users::{active_user, user_not_found};
@@ -85,7 +86,7 @@ pub fn list(
         }
     };
     let items = sidebar::load(conn, me, None, limit, offset)?;
-    let next_cursor = (items.len() as i64 == limit).then(|| (offset + limit).to_string());
+    let next_cursor = (len_i64(items.len()) == limit).then(|| (offset + limit).to_string());
     Ok(shared::api::Page { items, next_cursor })
 }
 

@@ -31,7 +31,7 @@ const REPEAT_MIN_CHARS: usize = 10;
 pub fn check(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
     match User::send_limit(conn, me)? {
         Some(until) => Err(Error {
-            retry_after: Some((until - Utc::now()).num_seconds().max(1) as u64),
+            retry_after: Some(shared::num::non_negative((until - Utc::now()).num_seconds().max(1))),
             ..Error::new(
                 Kind::RateLimited,
                 ErrorCode::SendLimited,

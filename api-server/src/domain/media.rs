@@ -133,8 +133,8 @@ pub fn inspect(kind: UploadKind, bytes: &[u8], max_alloc: u64) -> Result<Inspect
         UploadKind::Image => {
             let picture = images::inspect(bytes, format, max_alloc).map_err(refused)?;
             Ok(Inspected {
-                width: Some(picture.width as i32),
-                height: Some(picture.height as i32),
+                width: i32::try_from(picture.width).ok(),
+                height: i32::try_from(picture.height).ok(),
                 thumbnail: Some((picture.thumbnail, picture.thumbnail_mime)),
                 ..plain
             })
@@ -147,7 +147,7 @@ pub fn inspect(kind: UploadKind, bytes: &[u8], max_alloc: u64) -> Result<Inspect
                     VOICE_MAX_MS / 60_000
                 ))));
             }
-            Ok(Inspected { duration_ms: Some(ms as i32), ..plain })
+            Ok(Inspected { duration_ms: i32::try_from(ms).ok(), ..plain })
         }
     }
 }
@@ -179,7 +179,7 @@ pub fn save(
         let new = NewAttachment {
             owner_id: owner,
             content_type: inspected.content_type,
-            size: bytes.len() as i64,
+            size: shared::num::len_i64(bytes.len()),
             file_name,
             storage_key: &key,
             thumb_key: thumb_key.as_deref(),

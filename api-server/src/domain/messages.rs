@@ -180,7 +180,7 @@ pub fn history(
     };
     let (_conversation, member) = require_member(conn, conversation_id, me)?;
     let mut rows = Message::page(conn, conversation_id, member.cleared_seq, window, limit + 1)?;
-    let has_more = rows.len() as i64 > limit;
+    let has_more = shared::num::len_i64(rows.len()) > limit;
     if has_more {
         match window {
             Window::After(_) => {

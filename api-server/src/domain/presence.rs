@@ -61,7 +61,7 @@ mod tests {
         assert_eq!(parse_ids("3, 1,3,,2").ok(), Some(vec![3, 1, 2]));
         assert!(parse_ids("").is_err());
         assert!(parse_ids("1,x").is_err());
-        let many: Vec<String> = (0..=MAX_IDS as i64).map(|i| i.to_string()).collect();
+        let many: Vec<String> = (0..=MAX_IDS).map(|i| i.to_string()).collect();
         assert!(parse_ids(&many.join(",")).is_err());
     }
 }

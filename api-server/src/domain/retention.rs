@@ -86,7 +86,7 @@ pub fn sweep(conn: &mut Outbox<'_>, store: &dyn MediaStore) -> Result<usize, Err
             }
         }
         total += deleted;
-        if (deleted as i64) < BATCH {
+        if shared::num::len_i64(deleted) < BATCH {
             if total > 0 {
                 tracing::info!(messages = total, "retention: expired messages deleted");
             }

@@ -95,8 +95,8 @@ pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<Se
         before_id,
     };
     let mut ids = search::matching_ids(conn, me, &q, &filters, limit + 1)?;
-    let more = ids.len() as i64 > limit;
-    ids.truncate(limit as usize);
+    let more = shared::num::len_i64(ids.len()) > limit;
+    ids.truncate(shared::num::limit_usize(limit));
     let stored: HashMap<i64, Message> = Message::by_ids(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
     let mut messages: Vec<MessageDto> = ids.iter().filter_map(|id| stored.get(id)).map(MessageDto::from).collect();
     message_view::decorate(conn, &mut messages, me)?;

@@ -91,7 +91,8 @@ pub fn search(
     let (Some(q), Some(limit)) = (q, limit) else { return Err(Error::invalid("q", "invalid")) };
     let cursor = cursor.flatten();
     let users = User::search(conn, &q, cursor.as_ref().map(validate::Username::as_str), limit)?;
-    let next_cursor = if users.len() as i64 == limit { users.last().map(|u| u.username.clone()) } else { None };
+    let next_cursor =
+        if shared::num::len_i64(users.len()) == limit { users.last().map(|u| u.username.clone()) } else { None };
     Ok(Page { items: privacy::user_dtos(conn, viewer, &users)?, next_cursor })
 }
 

@@ -1,4 +1,6 @@
 //! api-server black-box tests against real PostgreSQL, RabbitMQ and Memcached.
+#![expect(clippy::expect_used, reason = "test helpers fail the test loudly on a broken setup")]
+#![expect(clippy::cast_possible_wrap, reason = "counts in tests are small")]
 mod admin;
 mod architecture;
 mod auth;

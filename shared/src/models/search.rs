@@ -112,7 +112,7 @@ pub fn matching_ids_windowed(
     let ids: Vec<i64> = recent.iter().filter_map(|r| r.id).collect();
     let exact = match ids.last() {
         _ if boundary == 0 => true,
-        Some(&last) => ids.len() as i64 == limit && last > boundary,
+        Some(&last) => crate::num::len_i64(ids.len()) == limit && last > boundary,
         None => false,
     };
     if exact {

@@ -85,7 +85,7 @@ fn strip_comments(source: &str) -> String {
 /// The source before its `#[cfg(test)] mod tests` (tests may use the test harness, which
 /// uses half the crate: they are not part of what the file depends on).
 fn without_tests(source: &str) -> &str {
-    let starts = ["#[cfg(test)]\nmod tests", "#[cfg(all(test, feature = \"testing\"))]\nmod tests"];
+    let starts = ["#[cfg(test)]\nmod tests", "#[cfg(test)]\n#[cfg(feature = \"testing\")]\nmod tests"];
     let at = starts.iter().filter_map(|s| source.find(s)).min();
     &source[..at.unwrap_or(source.len())]
 }
