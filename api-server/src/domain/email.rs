@@ -195,6 +195,11 @@ pub async fn verify(state: &AppState, token: String) -> Result<(), Error> {
     Ok(())
 }
 
+/// The account's address, if it has one.
+pub async fn address_of(state: &AppState, me: i64) -> Result<Option<String>, Error> {
+    db::run(&state.pool, move |conn| Ok(User::find(conn, me)?.email)).await
+}
+
 /// `POST /auth/password/forgot`: returns at once; see the module docs.
 pub fn forgot(state: &AppState, address: Email) {
     let state = state.clone();

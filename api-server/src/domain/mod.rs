@@ -23,6 +23,7 @@ pub mod receipts;
 pub mod reports;
 pub mod retention;
 pub mod search;
+pub mod sending;
 pub mod sessions;
 pub mod two_factor;
 pub mod users;

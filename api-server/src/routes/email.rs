@@ -6,9 +6,8 @@ use actix_web::{post, put, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use shared::api::MeDto;
 use shared::error::ErrorBody;
-use shared::models::user::User;
 use shared::ratelimit::Limit;
-use shared::{auth as tokens, db, Error};
+use shared::{auth as tokens, Error};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
@@ -70,9 +69,7 @@ pub async fn change(
     (status = 409, description = "no_email or email_already_verified", body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/me/email/verification")]
 pub async fn resend(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, Error> {
-    let me = user.id;
-    let address = db::run(&state.pool, move |conn| Ok(User::find(conn, me)?.email)).await?;
-    if let Some(address) = address {
+    if let Some(address) = email::address_of(&state, user.id).await? {
         limit_address(&state, &address).await?;
     }
     email::resend(&state, user.id).await?;
