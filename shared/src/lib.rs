@@ -12,6 +12,7 @@ pub mod enums;
 pub mod error;
 pub mod error_code;
 pub mod events;
+pub mod ids;
 pub mod invite_links;
 pub mod jwt_secret;
 pub mod metrics;

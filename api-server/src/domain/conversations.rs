@@ -6,6 +6,7 @@ use diesel::PgConnection;
 use shared::api::ConversationDto;
 use shared::error::ErrorCode;
 use shared::events::UpdateReason;
+use shared::ids::{ConversationId, UserId};
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, FlagChanges, Member};
 use shared::models::outbox::Outbox;
@@ -28,7 +29,7 @@ pub fn require_member(
     conversation_id: i64,
     user_id: i64,
 ) -> Result<(Conversation, Member), Error> {
-    Member::find_with_conversation(conn, conversation_id, user_id)?.ok_or_else(not_found)
+    Member::find_with_conversation(conn, ConversationId(conversation_id), UserId(user_id))?.ok_or_else(not_found)
 }
 
 pub fn blocked() -> Error {
@@ -121,10 +122,16 @@ pub fn set_flag(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, flag: Flag
                 FlagChanges { cleared_seq: Some(conversation.last_seq), hidden_at: Some(now), ..Default::default() }
             }
         };
-        Member::set_flags(conn, conversation_id, me, &changes)?;
+        Member::set_flags(conn, ConversationId(conversation_id), UserId(me), &changes)?;
         if matches!(flag, Flag::Clear | Flag::Hide) && member.last_read_seq < conversation.last_seq {
             // Nothing stays unread in history I removed.
-            Member::advance(conn, conversation_id, me, conversation.last_seq, conversation.last_seq)?;
+            Member::advance(
+                conn,
+                ConversationId(conversation_id),
+                UserId(me),
+                conversation.last_seq,
+                conversation.last_seq,
+            )?;
         }
         // My other devices update their sidebar.
         events::to_user(

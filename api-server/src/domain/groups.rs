@@ -10,6 +10,7 @@ use shared::api::{ChannelDto, GroupDto, GroupMemberDto};
 use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::events::UpdateReason;
+use shared::ids::{ConversationId, GroupId, UserId};
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{Group, GroupChanges, GroupMember};
@@ -43,7 +44,7 @@ pub(crate) fn require_role(
     at_least: GroupRole,
     what: &str,
 ) -> Result<GroupMember, Error> {
-    let member = GroupMember::find(conn, group_id, me)?.ok_or_else(not_found)?;
+    let member = GroupMember::find(conn, GroupId(group_id), UserId(me))?.ok_or_else(not_found)?;
     if member.role < at_least {
         return Err(forbidden(what));
     }
@@ -91,18 +92,18 @@ pub fn create(conn: &mut Outbox<'_>, me: i64, input: NewGroup) -> Result<GroupDt
     conn.transaction(|conn| {
         let group = Group::create(conn, &name, &description, me)?;
         let general = Conversation::create_channel(conn, group.id, "general")?;
-        GroupMember::add(conn, group.id, me, GroupRole::Owner)?;
+        GroupMember::add(conn, GroupId(group.id), UserId(me), GroupRole::Owner)?;
         let mut members = vec![me];
         for id in input.member_ids.iter().copied().filter(|id| *id != me) {
             let user =
                 active_user(conn, id)?.ok_or_else(|| Error::invalid("member_ids", format!("no such user: {id}")))?;
             require_no_block(conn, me, id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
-            if GroupMember::add(conn, group.id, id, GroupRole::Member)? {
+            if GroupMember::add(conn, GroupId(group.id), UserId(id), GroupRole::Member)? {
                 members.push(id);
             }
         }
-        Member::add_many(conn, general.id, &members)?;
+        Member::add_many(conn, ConversationId(general.id), &members.iter().copied().map(UserId).collect::<Vec<_>>())?;
         for id in &members {
             events::to_user(
                 conn,
@@ -181,10 +182,10 @@ pub(crate) fn join(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result
     if GroupMember::count(conn, group_id)? >= MAX_MEMBERS {
         return Err(Error::conflict(ErrorCode::GroupFull, format!("a group has at most {MAX_MEMBERS} members")));
     }
-    if !GroupMember::add(conn, group_id, user_id, GroupRole::Member)? {
+    if !GroupMember::add(conn, GroupId(group_id), UserId(user_id), GroupRole::Member)? {
         return Ok(false);
     }
-    Member::join_group_channels(conn, group_id, user_id)?;
+    Member::join_group_channels(conn, GroupId(group_id), UserId(user_id))?;
     events::membership_changed(conn, group_id, user_id, UpdateReason::MemberAdded)?;
     Ok(true)
 }
@@ -193,8 +194,8 @@ fn part(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result<(), Error>
     // First: a message committed after this gets a later outbox id, so the ws nodes drop the
     // member before they see it.
     Conversation::lock_group_channels(conn, group_id)?;
-    Member::leave_group_channels(conn, group_id, user_id)?;
-    GroupMember::remove(conn, group_id, user_id)?;
+    Member::leave_group_channels(conn, GroupId(group_id), UserId(user_id))?;
+    GroupMember::remove(conn, GroupId(group_id), UserId(user_id))?;
     events::membership_changed(conn, group_id, user_id, UpdateReason::MemberRemoved)
 }
 
@@ -202,12 +203,12 @@ pub fn add_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64) -
     conn.transaction(|conn| {
         require_role(conn, group_id, me, GroupRole::Admin, "add members")?;
         let user = existing_user(conn, user_id)?;
-        if GroupMember::find(conn, group_id, user_id)?.is_none() {
+        if GroupMember::find(conn, GroupId(group_id), UserId(user_id))?.is_none() {
             require_no_block(conn, me, user_id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
         }
         // An admin letting a removed member back in lifts the removal.
-        group_removal::clear(conn, group_id, user_id)?;
+        group_removal::clear(conn, GroupId(group_id), UserId(user_id))?;
         join(conn, group_id, user_id)?;
         dto(conn, group_id, me)
     })
@@ -219,12 +220,12 @@ pub fn remove_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64
     }
     conn.transaction(|conn| {
         let mine = require_role(conn, group_id, me, GroupRole::Admin, "remove members")?;
-        let target = GroupMember::find_for_update(conn, group_id, user_id)?
+        let target = GroupMember::find_for_update(conn, GroupId(group_id), UserId(user_id))?
             .ok_or_else(|| Error::not_found(ErrorCode::MemberNotFound, "this user is not a member"))?;
         if target.role >= mine.role {
             return Err(forbidden("remove a member of equal or higher role"));
         }
-        group_removal::record(conn, group_id, user_id, me)?;
+        group_removal::record(conn, GroupId(group_id), UserId(user_id), UserId(me))?;
         part(conn, group_id, user_id)
     })
 }
@@ -256,13 +257,13 @@ pub fn set_role(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64, rol
         if user_id == me {
             return Err(Error::invalid("user_id", "transfer ownership to another member instead"));
         }
-        GroupMember::find_for_update(conn, group_id, user_id)?
+        GroupMember::find_for_update(conn, GroupId(group_id), UserId(user_id))?
             .ok_or_else(|| Error::not_found(ErrorCode::MemberNotFound, "this user is not a member"))?;
         if role == GroupRole::Owner {
             // Demote first: the unique index allows one owner at a time.
-            GroupMember::set_role(conn, group_id, me, GroupRole::Admin)?;
+            GroupMember::set_role(conn, GroupId(group_id), UserId(me), GroupRole::Admin)?;
         }
-        GroupMember::set_role(conn, group_id, user_id, role)?;
+        GroupMember::set_role(conn, GroupId(group_id), UserId(user_id), role)?;
         events::to_group(
             conn,
             group_id,
@@ -287,7 +288,7 @@ pub fn create_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, name: &str)
             return Err(Error::conflict(ErrorCode::ChannelNameTaken, "a channel with this name exists"));
         }
         let channel = Conversation::create_channel(conn, group_id, &name)?;
-        Member::add_group_members_to(conn, group_id, channel.id)?;
+        Member::add_group_members_to(conn, GroupId(group_id), ConversationId(channel.id))?;
         events::to_group(
             conn,
             group_id,

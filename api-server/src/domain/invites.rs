@@ -10,6 +10,7 @@ use shared::auth;
 use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::error::Kind;
+use shared::ids::{GroupId, UserId};
 use shared::invite_links::InviteLinks;
 use shared::models::group::{GroupMember, Invite, NewInvite};
 use shared::models::group_removal;
@@ -102,10 +103,12 @@ fn gone(code: ErrorCode, message: &str) -> Error {
 pub fn accept(conn: &mut Outbox<'_>, me: i64, token: &str) -> Result<GroupDto, Error> {
     conn.transaction(|conn| {
         let invite = Invite::find_for_update(conn, &auth::hash_token(token))?.ok_or_else(not_found)?;
-        if GroupMember::find(conn, invite.group_id, me)?.is_some() {
+        if GroupMember::find(conn, GroupId(invite.group_id), UserId(me))?.is_some() {
             return dto(conn, invite.group_id, me);
         }
-        if group_removal::removed_at(conn, invite.group_id, me)?.is_some_and(|at| invite.created_at <= at) {
+        if group_removal::removed_at(conn, GroupId(invite.group_id), UserId(me))?
+            .is_some_and(|at| invite.created_at <= at)
+        {
             return Err(Error::forbidden(
                 ErrorCode::RemovedFromGroup,
                 "an admin removed you from this group after this link was made: ask an admin for a new one",

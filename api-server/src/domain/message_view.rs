@@ -4,6 +4,7 @@
 use diesel::{OptionalExtension, PgConnection};
 use shared::api::MessageDto;
 use shared::error::ErrorCode;
+use shared::ids::{ConversationId, UserId};
 use shared::models::conversation::{Conversation, Member};
 use shared::models::message::Message;
 use shared::models::reaction;
@@ -29,7 +30,8 @@ pub fn visible_message(conn: &mut PgConnection, me: i64, message_id: i64) -> Res
     let message = Message::find(conn, message_id).optional()?.ok_or_else(message_not_found)?;
     Conversation::hold(conn, message.conversation_id)?.ok_or_else(message_not_found)?;
     let (conversation, member) =
-        Member::find_with_conversation(conn, message.conversation_id, me)?.ok_or_else(message_not_found)?;
+        Member::find_with_conversation(conn, ConversationId(message.conversation_id), UserId(me))?
+            .ok_or_else(message_not_found)?;
     if message.seq <= member.cleared_seq {
         return Err(message_not_found());
     }

@@ -14,6 +14,7 @@ use shared::api::MessageDto;
 use shared::enums::{GroupRole, MessageKind};
 use shared::error::ErrorCode;
 use shared::events::Event;
+use shared::ids::{ConversationId, GroupId, UserId};
 use shared::models::attachment::Attachment;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::GroupMember;
@@ -153,7 +154,7 @@ fn send_in_transaction(
     })?;
     tracing::debug!(seq, message_id = message.id, "message stored");
     // My own message is read by me.
-    Member::advance(conn, conversation_id, me, seq, seq)?;
+    Member::advance(conn, ConversationId(conversation_id), UserId(me), seq, seq)?;
     let dto = MessageDto { attachment: attachment.as_ref().map(Into::into), ..MessageDto::from(&message) };
     events::to_conversation(conn, &conversation, &Event::MessageNew(dto.clone()))?;
     Ok(Sent::Created(dto))
@@ -223,7 +224,7 @@ pub fn delete(conn: &mut Outbox<'_>, me: i64, message_id: i64) -> Result<(), Err
         }
         if message.sender_id != me {
             let moderator = match conversation.group_id {
-                Some(g) => GroupMember::find(conn, g, me)?.is_some_and(|m| m.role >= GroupRole::Admin),
+                Some(g) => GroupMember::find(conn, GroupId(g), UserId(me))?.is_some_and(|m| m.role >= GroupRole::Admin),
                 None => false,
             };
             if !moderator {

@@ -4,6 +4,7 @@
 use shared::api::MessageDto;
 use shared::error::ErrorCode;
 use shared::events::Event;
+use shared::ids::{MessageId, UserId};
 use shared::models::outbox::Outbox;
 use shared::models::reaction;
 use shared::Error;
@@ -25,13 +26,13 @@ pub fn react(conn: &mut Outbox<'_>, me: i64, message_id: i64, emoji: &str, on: b
         }
         let changed = if on {
             conversations::require_no_block(conn, &conversation, me)?;
-            let (present, distinct) = reaction::emoji_in_use(conn, message_id, emoji)?;
+            let (present, distinct) = reaction::emoji_in_use(conn, MessageId(message_id), emoji)?;
             if !present && distinct >= MAX_EMOJI_PER_MESSAGE {
                 return Err(Error::invalid("emoji", "this message carries the most different reactions allowed (20)"));
             }
-            reaction::add(conn, message_id, me, emoji)?
+            reaction::add(conn, MessageId(message_id), UserId(me), emoji)?
         } else {
-            reaction::remove(conn, message_id, me, emoji)?
+            reaction::remove(conn, MessageId(message_id), UserId(me), emoji)?
         };
         let mut dto = MessageDto::from(&message);
         decorate(conn, std::slice::from_mut(&mut dto), me)?;

@@ -10,6 +10,7 @@ use shared::api::{AdminUserDto, MessageDto, ReportDto, ReportReceiptDto, UserDto
 use shared::cache::Cache;
 use shared::enums::ReportResolution;
 use shared::error::ErrorCode;
+use shared::ids::{MessageId, UserId};
 use shared::models::conversation::Conversation;
 use shared::models::message::Message;
 use shared::models::outbox::Outbox;
@@ -37,7 +38,7 @@ pub fn file(conn: &mut PgConnection, me: i64, message_id: i64, reason: &str) -> 
     if message.deleted_at.is_some() {
         return Err(Error::conflict(ErrorCode::MessageDeleted, "this message was deleted already"));
     }
-    let report = Report::file(conn, message_id, me, &reason)?;
+    let report = Report::file(conn, MessageId(message_id), UserId(me), &reason)?;
     tracing::info!(report_id = report.id, message_id, "message reported");
     Ok((&report).into())
 }
@@ -151,10 +152,10 @@ pub fn resolve(
             }
             let sender =
                 admin::suspend_in_transaction(conn, message.sender_id, &format!("reported message {}", message.id))?;
-            Report::resolve_message(conn, message.id, me, decision.resolution())?;
+            Report::resolve_message(conn, MessageId(message.id), UserId(me), decision.resolution())?;
             return Ok(Some(sender.token_version));
         }
-        Report::resolve_message(conn, message.id, me, decision.resolution())?;
+        Report::resolve_message(conn, MessageId(message.id), UserId(me), decision.resolution())?;
         Ok::<_, Error>(None)
     })?;
     if let Some(version) = suspended {

@@ -11,6 +11,7 @@ use shared::api::ConversationDto;
 use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::events::UpdateReason;
+use shared::ids::{GroupId, UserId};
 use shared::models::attachment::Attachment;
 use shared::models::conversation::Conversation;
 use shared::models::group::GroupMember;
@@ -34,7 +35,7 @@ pub fn set(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, days: Option<i3
     conn.transaction(|conn| {
         let (conversation, _) = require_member(conn, conversation_id, me)?;
         if let Some(group_id) = conversation.group_id {
-            if GroupMember::find(conn, group_id, me)?.is_none_or(|m| m.role < GroupRole::Admin) {
+            if GroupMember::find(conn, GroupId(group_id), UserId(me))?.is_none_or(|m| m.role < GroupRole::Admin) {
                 return Err(Error::forbidden(
                     ErrorCode::InsufficientRole,
                     "only group admins set a channel's retention",

@@ -6,6 +6,7 @@ use diesel::sql_types::{BigInt, Nullable};
 
 use crate::db::schema::{conversation_members, conversations, group_members};
 use crate::enums::ConversationKind;
+use crate::ids::{ConversationId, GroupId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = conversations)]
@@ -92,7 +93,7 @@ impl Conversation {
         .optional()?
         .and_then(|r| r.id);
         if let Some(id) = inserted {
-            Member::add_many(conn, id, &[low, high])?;
+            Member::add_many(conn, ConversationId(id), &[UserId(low), UserId(high)])?;
             return Ok((Conversation::find(conn, id)?, true));
         }
         let existing = conversations::table
@@ -186,8 +187,8 @@ impl Member {
     /// A member's row with its conversation, in one round trip (`None`: not a member).
     pub fn find_with_conversation(
         conn: &mut PgConnection,
-        conversation_id: i64,
-        user_id: i64,
+        conversation_id: ConversationId,
+        user_id: UserId,
     ) -> QueryResult<Option<(Conversation, Member)>> {
         conversation_members::table
             .inner_join(conversations::table)
@@ -198,11 +199,19 @@ impl Member {
             .optional()
     }
 
-    pub fn find(conn: &mut PgConnection, conversation_id: i64, user_id: i64) -> QueryResult<Option<Member>> {
+    pub fn find(
+        conn: &mut PgConnection,
+        conversation_id: ConversationId,
+        user_id: UserId,
+    ) -> QueryResult<Option<Member>> {
         conversation_members::table.find((conversation_id, user_id)).select(Member::as_select()).first(conn).optional()
     }
 
-    pub fn add_many(conn: &mut PgConnection, conversation_id: i64, user_ids: &[i64]) -> QueryResult<usize> {
+    pub fn add_many(
+        conn: &mut PgConnection,
+        conversation_id: ConversationId,
+        user_ids: &[UserId],
+    ) -> QueryResult<usize> {
         let rows: Vec<_> = user_ids
             .iter()
             .map(|u| (conversation_members::conversation_id.eq(conversation_id), conversation_members::user_id.eq(*u)))
@@ -211,7 +220,7 @@ impl Member {
     }
 
     /// Makes `user_id` a member of every channel of the group (on joining it).
-    pub fn join_group_channels(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<usize> {
+    pub fn join_group_channels(conn: &mut PgConnection, group_id: GroupId, user_id: UserId) -> QueryResult<usize> {
         diesel::sql_query(
             "INSERT INTO conversation_members (conversation_id, user_id) \
              SELECT id, $2 FROM conversations WHERE group_id = $1 ON CONFLICT DO NOTHING",
@@ -222,7 +231,11 @@ impl Member {
     }
 
     /// Makes every group member a member of a new channel.
-    pub fn add_group_members_to(conn: &mut PgConnection, group_id: i64, conversation_id: i64) -> QueryResult<usize> {
+    pub fn add_group_members_to(
+        conn: &mut PgConnection,
+        group_id: GroupId,
+        conversation_id: ConversationId,
+    ) -> QueryResult<usize> {
         diesel::insert_into(conversation_members::table)
             .values(
                 group_members::table
@@ -234,7 +247,7 @@ impl Member {
             .execute(conn)
     }
 
-    pub fn leave_group_channels(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<usize> {
+    pub fn leave_group_channels(conn: &mut PgConnection, group_id: GroupId, user_id: UserId) -> QueryResult<usize> {
         diesel::delete(
             conversation_members::table.filter(conversation_members::user_id.eq(user_id)).filter(
                 conversation_members::conversation_id.eq_any(
@@ -259,8 +272,8 @@ impl Member {
     /// statement: it runs inside every send.
     pub fn advance(
         conn: &mut PgConnection,
-        conversation_id: i64,
-        user_id: i64,
+        conversation_id: ConversationId,
+        user_id: UserId,
         delivered: i64,
         read: i64,
     ) -> QueryResult<Member> {
@@ -276,8 +289,8 @@ impl Member {
 
     pub fn set_flags(
         conn: &mut PgConnection,
-        conversation_id: i64,
-        user_id: i64,
+        conversation_id: ConversationId,
+        user_id: UserId,
         changes: &FlagChanges,
     ) -> QueryResult<usize> {
         diesel::update(conversation_members::table.find((conversation_id, user_id))).set(changes).execute(conn)

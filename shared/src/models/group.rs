@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{group_members, groups, invites, users};
 use crate::enums::GroupRole;
+use crate::ids::{GroupId, UserId};
 use crate::models::user::User;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -57,12 +58,16 @@ impl Group {
 }
 
 impl GroupMember {
-    pub fn find(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<Option<GroupMember>> {
+    pub fn find(conn: &mut PgConnection, group_id: GroupId, user_id: UserId) -> QueryResult<Option<GroupMember>> {
         group_members::table.find((group_id, user_id)).select(GroupMember::as_select()).first(conn).optional()
     }
 
     /// Locks the member row (role changes and removals of one member serialize on it).
-    pub fn find_for_update(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<Option<GroupMember>> {
+    pub fn find_for_update(
+        conn: &mut PgConnection,
+        group_id: GroupId,
+        user_id: UserId,
+    ) -> QueryResult<Option<GroupMember>> {
         group_members::table
             .find((group_id, user_id))
             .for_update()
@@ -72,7 +77,7 @@ impl GroupMember {
     }
 
     /// Adds a member; `false` when they were one already.
-    pub fn add(conn: &mut PgConnection, group_id: i64, user_id: i64, role: GroupRole) -> QueryResult<bool> {
+    pub fn add(conn: &mut PgConnection, group_id: GroupId, user_id: UserId, role: GroupRole) -> QueryResult<bool> {
         let n = diesel::insert_into(group_members::table)
             .values((
                 group_members::group_id.eq(group_id),
@@ -84,11 +89,16 @@ impl GroupMember {
         Ok(n == 1)
     }
 
-    pub fn remove(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<usize> {
+    pub fn remove(conn: &mut PgConnection, group_id: GroupId, user_id: UserId) -> QueryResult<usize> {
         diesel::delete(group_members::table.find((group_id, user_id))).execute(conn)
     }
 
-    pub fn set_role(conn: &mut PgConnection, group_id: i64, user_id: i64, role: GroupRole) -> QueryResult<usize> {
+    pub fn set_role(
+        conn: &mut PgConnection,
+        group_id: GroupId,
+        user_id: UserId,
+        role: GroupRole,
+    ) -> QueryResult<usize> {
         diesel::update(group_members::table.find((group_id, user_id))).set(group_members::role.eq(role)).execute(conn)
     }
 
