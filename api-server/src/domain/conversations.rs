@@ -69,7 +69,10 @@ pub fn open_direct(conn: &mut Outbox<'_>, me: i64, peer: i64) -> Result<(Convers
 
 /// One conversation as the sidebar shows it (also when hidden).
 pub fn get(conn: &mut PgConnection, me: i64, conversation_id: i64) -> Result<ConversationDto, Error> {
-    sidebar::load(conn, me, Some(conversation_id), 1, 0)?.into_iter().next().ok_or_else(not_found)
+    sidebar::load(conn, UserId(me), Some(ConversationId(conversation_id)), 1, 0)?
+        .into_iter()
+        .next()
+        .ok_or_else(not_found)
 }
 
 /// `GET /conversations`: pinned first, then by last activity; `cursor` is an offset.
@@ -86,7 +89,7 @@ pub fn list(
             c.parse::<i64>().ok().filter(|o| *o >= 0).ok_or_else(|| Error::invalid("cursor", "invalid cursor"))?
         }
     };
-    let items = sidebar::load(conn, me, None, limit, offset)?;
+    let items = sidebar::load(conn, UserId(me), None, limit, offset)?;
     let next_cursor = (len_i64(items.len()) == limit).then(|| (offset + limit).to_string());
     Ok(shared::api::Page { items, next_cursor })
 }

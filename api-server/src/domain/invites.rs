@@ -10,6 +10,7 @@ use shared::auth;
 use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::error::Kind;
+use shared::ids::InviteId;
 use shared::ids::{GroupId, UserId};
 use shared::invite_links::InviteLinks;
 use shared::models::group::{GroupMember, Invite, NewInvite};
@@ -88,7 +89,7 @@ pub fn list(conn: &mut PgConnection, links: &InviteLinks, me: i64, group_id: i64
 pub fn revoke(conn: &mut PgConnection, me: i64, group_id: i64, invite_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
         require_role(conn, group_id, me, GroupRole::Admin, "revoke invite links")?;
-        if !Invite::revoke(conn, group_id, invite_id)? {
+        if !Invite::revoke(conn, GroupId(group_id), InviteId(invite_id))? {
             return Err(not_found());
         }
         Ok(())

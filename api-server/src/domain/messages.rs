@@ -180,7 +180,7 @@ pub fn history(
         (None, None) => Window::Latest,
     };
     let (_conversation, member) = require_member(conn, conversation_id, me)?;
-    let mut rows = Message::page(conn, conversation_id, member.cleared_seq, window, limit + 1)?;
+    let mut rows = Message::page(conn, ConversationId(conversation_id), member.cleared_seq, window, limit + 1)?;
     let has_more = shared::num::len_i64(rows.len()) > limit;
     if has_more {
         match window {

@@ -11,6 +11,7 @@ use shared::api::ConversationDto;
 use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::events::UpdateReason;
+use shared::ids::ConversationId;
 use shared::ids::{GroupId, UserId};
 use shared::models::attachment::Attachment;
 use shared::models::conversation::Conversation;
@@ -67,7 +68,7 @@ pub fn sweep(conn: &mut Outbox<'_>, store: &dyn MediaStore) -> Result<usize, Err
                 *seq = (*seq).max(e.seq);
             }
             for (&conversation_id, &seq) in &newest {
-                Conversation::clear_up_to(conn, conversation_id, seq)?;
+                Conversation::clear_up_to(conn, ConversationId(conversation_id), seq)?;
                 let conversation = Conversation::find(conn, conversation_id)?;
                 let event =
                     events::updated(Some(conversation_id), conversation.group_id, UpdateReason::Retention, None);

@@ -7,6 +7,7 @@ use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use shared::api::MessageDto;
 use shared::error::FieldError;
+use shared::ids::UserId;
 use shared::models::message::Message;
 use shared::models::search::{self, Filters};
 use shared::Error;
@@ -94,7 +95,7 @@ pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<Se
         has_media,
         before_id,
     };
-    let mut ids = search::matching_ids(conn, me, &q, &filters, limit + 1)?;
+    let mut ids = search::matching_ids(conn, UserId(me), &q, &filters, limit + 1)?;
     let more = shared::num::len_i64(ids.len()) > limit;
     ids.truncate(shared::num::limit_usize(limit));
     let stored: HashMap<i64, Message> = Message::by_ids(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();

@@ -12,6 +12,7 @@ use shared::api::{EnrolmentDto, RecoveryCodesDto, TokensDto};
 use shared::auth::{TokenError, AUD_MFA};
 use shared::error::ErrorCode;
 use shared::error::Kind;
+use shared::ids::UserId;
 use shared::models::two_factor;
 use shared::models::user::User;
 use shared::{db, totp, Error};
@@ -52,7 +53,7 @@ fn check(conn: &mut PgConnection, user_id: i64, proof: &Proof) -> Result<(), Err
     };
     let ok = match proof {
         Proof::Code(code) => match totp::verify(&secret, code, Utc::now().timestamp(), last) {
-            Some(step) => two_factor::use_step(conn, user_id, step)?,
+            Some(step) => two_factor::use_step(conn, UserId(user_id), step)?,
             None => false,
         },
         Proof::Recovery(code) => two_factor::use_recovery_code(conn, user_id, code)?,
@@ -134,7 +135,7 @@ fn activate(conn: &mut PgConnection, me: i64, code: &str) -> Result<RecoveryCode
         let step = totp::verify(&pending, code, Utc::now().timestamp(), None).ok_or_else(|| {
             Error::new(Kind::Validation, ErrorCode::InvalidCode, "the code does not match; check the app's clock")
         })?;
-        two_factor::activate(conn, me, step)?;
+        two_factor::activate(conn, UserId(me), step)?;
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
         two_factor::replace_recovery_codes(conn, me, &codes)?;
         tracing::info!(user_id = me, "two-factor authentication turned on");

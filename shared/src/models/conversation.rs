@@ -51,7 +51,7 @@ impl Conversation {
     }
 
     /// Every member's view starts after `seq` (messages up to it are gone).
-    pub fn clear_up_to(conn: &mut PgConnection, id: i64, seq: i64) -> QueryResult<usize> {
+    pub fn clear_up_to(conn: &mut PgConnection, id: ConversationId, seq: i64) -> QueryResult<usize> {
         diesel::update(
             conversation_members::table
                 .filter(conversation_members::conversation_id.eq(id))

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{group_members, groups, invites, users};
 use crate::enums::GroupRole;
-use crate::ids::{GroupId, UserId};
+use crate::ids::{GroupId, InviteId, UserId};
 use crate::models::user::User;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -177,7 +177,7 @@ impl Invite {
 
     /// Revokes the group's invite `id` (a revoked one stays revoked at its first time); `false`
     /// when the group has no such invite.
-    pub fn revoke(conn: &mut PgConnection, group_id: i64, id: i64) -> QueryResult<bool> {
+    pub fn revoke(conn: &mut PgConnection, group_id: GroupId, id: InviteId) -> QueryResult<bool> {
         let n =
             diesel::update(invites::table.find(id).filter(invites::group_id.eq(group_id)))
                 .set(invites::revoked_at.eq(diesel::dsl::sql::<

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use crate::api::MessageDto;
 use crate::db::schema::messages;
 use crate::enums::MessageKind;
+use crate::ids::ConversationId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = messages)]
@@ -102,7 +103,7 @@ impl Message {
     /// Up to `limit` messages above `cleared_seq`, in ascending seq order.
     pub fn page(
         conn: &mut PgConnection,
-        conversation_id: i64,
+        conversation_id: ConversationId,
         cleared_seq: i64,
         window: Window,
         limit: i64,

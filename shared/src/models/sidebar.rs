@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::api::{ConversationDto, MessageDto, PeerDto};
 use crate::enums::{ConversationKind, MessageKind};
+use crate::ids::{ConversationId, UserId};
 
 #[derive(Debug, QueryableByName)]
 pub struct SidebarRow {
@@ -110,8 +111,8 @@ LIMIT $3 OFFSET $4
 /// A page of my sidebar (`offset`/`limit`), or one conversation of it (`only`).
 pub fn load(
     conn: &mut PgConnection,
-    user_id: i64,
-    only: Option<i64>,
+    user_id: UserId,
+    only: Option<ConversationId>,
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<ConversationDto>> {
