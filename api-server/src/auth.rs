@@ -6,6 +6,7 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use shared::auth::{Claims, TokenError, AUD_API};
+use shared::error::ErrorCode;
 use shared::Error;
 
 use crate::state::AppState;
@@ -29,13 +30,14 @@ impl FromRequest for AuthUser {
         Box::pin(async move {
             let (state, (id, version, session)) = checked?;
             let (cache, pool) = (state.cache.clone(), state.pool.clone());
-            let current = tokio::task::spawn_blocking(move || token_gate::accepts(&cache, &pool, id, version))
+            let current = shared::telemetry::spawn_blocking(move || token_gate::accepts(&cache, &pool, id, version))
                 .await
                 .map_err(|e| Error::internal(anyhow::anyhow!("token check task: {e}")))??;
             if current {
+                tracing::Span::current().record("user_id", id);
                 Ok(AuthUser { id, session, version })
             } else {
-                Err(Error::unauthorized("session_revoked", "this session has ended; log in again"))
+                Err(Error::unauthorized(ErrorCode::SessionRevoked, "this session has ended; log in again"))
             }
         })
     }
@@ -49,20 +51,19 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, Error> {
 fn verify(req: &HttpRequest, state: &AppState) -> Result<(i64, i32, Option<uuid::Uuid>), Error> {
     let header =
         req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
-            Error::unauthorized("missing_token", "an access token is required (Authorization: Bearer …)")
+            Error::unauthorized(ErrorCode::MissingToken, "an access token is required (Authorization: Bearer …)")
         })?;
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .ok_or_else(|| Error::unauthorized("invalid_token", "the Authorization header must be 'Bearer <token>'"))?;
+    let token = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).ok_or_else(|| {
+        Error::unauthorized(ErrorCode::InvalidToken, "the Authorization header must be 'Bearer <token>'")
+    })?;
     match state.keys.verify(token.trim(), AUD_API) {
         Ok(claims @ Claims { ver, sid, .. }) => claims
             .user_id()
             .map(|id| (id, ver, sid))
-            .ok_or_else(|| Error::unauthorized("invalid_token", "the access token is invalid")),
+            .ok_or_else(|| Error::unauthorized(ErrorCode::InvalidToken, "the access token is invalid")),
         Err(TokenError::Expired) => {
-            Err(Error::unauthorized("token_expired", "the access token has expired; refresh it"))
+            Err(Error::unauthorized(ErrorCode::TokenExpired, "the access token has expired; refresh it"))
         }
-        Err(TokenError::Invalid) => Err(Error::unauthorized("invalid_token", "the access token is invalid")),
+        Err(TokenError::Invalid) => Err(Error::unauthorized(ErrorCode::InvalidToken, "the access token is invalid")),
     }
 }

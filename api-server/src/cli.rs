@@ -14,7 +14,7 @@ use shared::db;
 use utoipa::OpenApi;
 
 use crate::domain::admin;
-use crate::openapi::ApiDoc;
+use crate::routes::ApiDoc;
 
 pub const USAGE: &str = "usage: api-server [openapi | admin grant|revoke <username>]";
 

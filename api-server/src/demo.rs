@@ -7,7 +7,8 @@
 //! demo users were deleted) is never touched again. Everything goes through the same domain
 //! functions as the API (seqs, watermarks, outbox events), so the data is ordinary data.
 
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::RunQueryDsl;
+use shared::models::outbox::Outbox;
 use shared::models::user::{NewUser, User};
 use shared::{auth, Error};
 use uuid::Uuid;
@@ -44,9 +45,9 @@ pub struct Seeded {
 
 /// Seeds an empty database. `password_hash` is the argon2 hash of [`PASSWORD`] (hashed by the
 /// caller off the async workers). Blocking.
-pub fn seed_if_empty(conn: &mut PgConnection, password_hash: &str) -> Result<Option<Seeded>, Error> {
+pub fn seed_if_empty(conn: &mut Outbox<'_>, password_hash: &str) -> Result<Option<Seeded>, Error> {
     conn.transaction(|conn| {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({LOCK_KEY})")).execute(conn)?;
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({LOCK_KEY})")).execute(&mut **conn)?;
         if User::any(conn)? {
             return Ok(None);
         }
@@ -76,7 +77,7 @@ pub fn seed_if_empty(conn: &mut PgConnection, password_hash: &str) -> Result<Opt
     })
 }
 
-fn send(conn: &mut PgConnection, from: i64, conversation_id: i64, key: &str, text: &str) -> Result<(), Error> {
+fn send(conn: &mut Outbox<'_>, from: i64, conversation_id: i64, key: &str, text: &str) -> Result<(), Error> {
     let input = SendInput {
         // Fixed ids: the same demo message is never stored twice.
         client_id: Uuid::new_v5(&Uuid::NAMESPACE_URL, format!("chat-demo:{key}").as_bytes()),
@@ -90,7 +91,7 @@ fn send(conn: &mut PgConnection, from: i64, conversation_id: i64, key: &str, tex
 
 /// The hash of [`PASSWORD`], made on the blocking pool (argon2 takes ~0.1 s).
 pub async fn password_hash() -> Result<String, Error> {
-    tokio::task::spawn_blocking(|| auth::hash_password(PASSWORD))
+    shared::telemetry::spawn_blocking(|| auth::hash_password(PASSWORD))
         .await
         .map_err(|e| Error::internal(anyhow::anyhow!("hash task: {e}")))?
         .map_err(Error::internal)

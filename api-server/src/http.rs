@@ -12,6 +12,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, Respon
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use shared::error::ErrorCode;
 use shared::error::{Error, Kind};
 use tracing::Instrument;
 
@@ -35,7 +36,8 @@ pub async fn observe(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(request_id.clone()));
-    let span = tracing::info_span!("request", request_id = %request_id);
+    // `user_id` is filled in by `AuthUser` once the token is checked.
+    let span = tracing::info_span!("request", request_id = %request_id, user_id = tracing::field::Empty);
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let started = Instant::now();
@@ -70,15 +72,15 @@ pub fn json_error_body<B: MessageBody + 'static>(
     }
     let status = res.status();
     let error = match status.as_u16() {
-        404 => Error::not_found("route_not_found", "no such route"),
-        405 => Error::new(Kind::BadRequest, "method_not_allowed", "method not allowed on this route"),
-        413 => Error::new(Kind::PayloadTooLarge, "payload_too_large", "request body too large"),
+        404 => Error::not_found(ErrorCode::RouteNotFound, "no such route"),
+        405 => Error::new(Kind::BadRequest, ErrorCode::MethodNotAllowed, "method not allowed on this route"),
+        413 => Error::new(Kind::PayloadTooLarge, ErrorCode::PayloadTooLarge, "request body too large"),
         400..=499 => Error::new(
             Kind::BadRequest,
-            "bad_request",
+            ErrorCode::BadRequest,
             status.canonical_reason().unwrap_or("bad request").to_lowercase(),
         ),
-        _ => Error::new(Kind::Internal, "internal", "internal server error"),
+        _ => Error::new(Kind::Internal, ErrorCode::Internal, "internal server error"),
     };
     let response = HttpResponse::build(status).insert_header((header::CACHE_CONTROL, "no-store")).json(error.body());
     let (req, _) = res.into_parts();
@@ -111,7 +113,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             if !content_type_ok {
                 return Err(Error::new(
                     Kind::UnsupportedMediaType,
-                    "unsupported_media_type",
+                    ErrorCode::UnsupportedMediaType,
                     "expected Content-Type: application/json",
                 ));
             }
@@ -120,7 +122,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| Error::bad_request("bad_body", "the request body could not be read"))?;
+                let chunk =
+                    chunk.map_err(|_| Error::bad_request(ErrorCode::BadBody, "the request body could not be read"))?;
                 if body.len() + chunk.len() > JSON_LIMIT {
                     return Err(too_large());
                 }
@@ -132,7 +135,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 fn too_large() -> Error {
-    Error::new(Kind::PayloadTooLarge, "payload_too_large", format!("request body larger than {JSON_LIMIT} bytes"))
+    Error::new(
+        Kind::PayloadTooLarge,
+        ErrorCode::PayloadTooLarge,
+        format!("request body larger than {JSON_LIMIT} bytes"),
+    )
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
@@ -149,22 +156,22 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
                 let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
                 Error::invalid(&field, message)
             }
-            _ => Error::bad_request("malformed_json", "the request body is not valid JSON"),
+            _ => Error::bad_request(ErrorCode::MalformedJson, "the request body is not valid JSON"),
         }
     })?;
-    de.end().map_err(|_| Error::bad_request("malformed_json", "the request body is not valid JSON"))?;
+    de.end().map_err(|_| Error::bad_request(ErrorCode::MalformedJson, "the request body is not valid JSON"))?;
     Ok(value)
 }
 
 /// Query-string errors: 400 with the reason.
 pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let message = err.to_string();
-    Error::bad_request("invalid_query", message.replace("Query deserialize error: ", "")).into()
+    Error::bad_request(ErrorCode::InvalidQuery, message.replace("Query deserialize error: ", "")).into()
 }
 
 /// A path segment of the wrong shape (e.g. `/conversations/abc`) names nothing: 404.
 pub fn path_error(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
-    Error::not_found("not_found", "not found").into()
+    Error::not_found(ErrorCode::NotFound, "not found").into()
 }
 
 /// The client's IP: the proxy's X-Forwarded-For / X-Real-IP when the peer is a trusted local
@@ -230,7 +237,7 @@ mod tests {
     fn json_errors_are_classified() {
         assert_eq!(parse_json::<Body>(br#"{"name":"a","count":1}"#).map(|b| b.count).ok(), Some(1));
         let syntax = parse_json::<Body>(b"{\"name\":").expect_err("eof");
-        assert_eq!((syntax.status(), syntax.code.as_ref()), (400, "malformed_json"));
+        assert_eq!((syntax.status(), syntax.code.as_str()), (400, "malformed_json"));
         let bytes = parse_json::<Body>(b"{\"name\":\"\xff\",\"count\":1}").expect_err("invalid utf-8");
         assert_eq!(bytes.status(), 400);
         let wrong = parse_json::<Body>(br#"{"name":"a","count":"x"}"#).expect_err("wrong type");

@@ -22,6 +22,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use shared::config::Settings;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 pub const MAX_IN_FLIGHT: usize = 64;
 const SEND_TIMEOUT: Duration = Duration::from_secs(20);
@@ -64,25 +65,28 @@ impl Mailer {
     pub fn send_later(&self, mail: Mail) {
         let Ok(permit) = self.slots.clone().try_acquire_owned() else {
             tracing::error!(kind = mail.kind, "mail dropped: too many sends in flight");
-            metrics::counter!("chat_mail_sent_total", "kind" => mail.kind, "outcome" => "dropped").increment(1);
+            metrics::counter!(shared::metrics::MAIL_SENT, "kind" => mail.kind, "outcome" => "dropped").increment(1);
             return;
         };
         let this = self.clone();
-        tokio::spawn(async move {
-            let kind = mail.kind;
-            let outcome = match this.send_with_retries(mail).await {
-                Ok(attempts) => {
-                    tracing::info!(kind, attempts, "mail sent");
-                    "sent"
-                }
-                Err(e) => {
-                    tracing::error!(kind, error = %format!("{e:#}"), "mail not sent");
-                    "failed"
-                }
-            };
-            metrics::counter!("chat_mail_sent_total", "kind" => kind, "outcome" => outcome).increment(1);
-            drop(permit);
-        });
+        tokio::spawn(
+            async move {
+                let kind = mail.kind;
+                let outcome = match this.send_with_retries(mail).await {
+                    Ok(attempts) => {
+                        tracing::info!(kind, attempts, "mail sent");
+                        "sent"
+                    }
+                    Err(e) => {
+                        tracing::error!(kind, error = %format!("{e:#}"), "mail not sent");
+                        "failed"
+                    }
+                };
+                metrics::counter!(shared::metrics::MAIL_SENT, "kind" => kind, "outcome" => outcome).increment(1);
+                drop(permit);
+            }
+            .in_current_span(),
+        );
     }
 
     /// How many attempts it took, or the last error.

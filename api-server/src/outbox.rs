@@ -11,27 +11,33 @@
 //! `domain::messages`), so the broker sees the removal before any message committed after it.
 //!
 //! *Lifecycle*: connect to RabbitMQ (backoff with jitter, forever) -> lead or stand by -> as
-//! leader, on wake-up (a local commit) or every poll: read a batch (a plain SELECT, no
-//! transaction), publish it, await its confirms at most `OUTBOX_CONFIRM_TIMEOUT_MS`, mark it
-//! published (a short transaction of its own). No database transaction is open while the
+//! leader, on wake-up (a local commit through `AppState::write`, or any replica's commit heard
+//! by [`listen`]'s `LISTEN`) or every poll (`OUTBOX_SAFETY_POLL_MS` while listening, else
+//! `OUTBOX_POLL_MS`): read a batch (a plain SELECT, no transaction), set aside the rows that do
+//! not decode (never published empty), publish the rest, await their confirms at most
+//! `OUTBOX_CONFIRM_TIMEOUT_MS`, mark them published (a short transaction of its own). No database transaction is open while the
 //! broker is awaited. A broker error or a confirm timeout leaves the rows pending and gives up
 //! leadership (another relay may reach the broker) before reconnecting. A crash between the
 //! publish and the mark publishes those rows again: at-least-once, clients dedupe by seq.
 //! The connection is kept by `shared::broker::run_connected` (backoff, the `BrokerStatus` that
 //! /readyz reads, the reconnect metric, the logs).
 
+mod error;
 mod leader;
+pub mod listen;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lapin::{Channel, Confirmation, Connection};
-use shared::broker::{self, BrokerStatus, Connected, Ended, Reconnect};
+use shared::broker::{self, BrokerStatus, Connected, Ended, Outgoing, Reconnect};
 use shared::db::PgPool;
 use shared::models::outbox::OutboxRow;
 use tokio::sync::{watch, Notify};
 
+pub use self::error::RelayError;
 use self::leader::Session;
+use self::listen::Listening;
 
 const BATCH: i64 = 500;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -44,28 +50,14 @@ pub struct Relay {
     pub amqp_url: String,
     pub exchange: String,
     pub node_id: String,
+    /// Standby: how often to try for the lead; leader: how often to poll while not listening.
     pub poll: Duration,
+    /// Leader: how often to poll while its LISTEN connection is up (commits wake it).
+    pub safety_poll: Duration,
+    pub listening: Listening,
     pub confirm_timeout: Duration,
     pub status: BrokerStatus,
     pub wakeup: Arc<Notify>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RelayError {
-    #[error("database: {0}")]
-    Db(#[from] diesel::result::Error),
-    #[error("database connection: {0}")]
-    Connect(#[from] diesel::ConnectionError),
-    #[error("database pool: {0}")]
-    Pool(#[from] r2d2::Error),
-    #[error("broker: {0}")]
-    Broker(#[from] lapin::Error),
-    #[error("broker refused a message")]
-    Nacked,
-    #[error("no confirm from the broker in time")]
-    ConfirmTimeout,
-    #[error("relay task failed: {0}")]
-    Join(String),
 }
 
 impl Relay {
@@ -95,7 +87,7 @@ impl Relay {
             }
             if let (true, Some(leader)) = (leading, session.as_ref()) {
                 match self.drain(channel, leader).await {
-                    Ok(n) if n as i64 == BATCH => continue,
+                    Ok(n) if shared::num::len_i64(n) == BATCH => continue,
                     Ok(_) => {}
                     Err(e @ (RelayError::Broker(_) | RelayError::ConfirmTimeout)) => return Ended::Lost(e.to_string()),
                     Err(RelayError::Nacked) => tracing::warn!("the broker refused an outbox batch, retrying"),
@@ -108,16 +100,18 @@ impl Relay {
             if !conn.status().connected() {
                 return Ended::Lost("connection closed".into());
             }
-            // Only the leader acts on local commits; a standby just tries again next poll.
+            // Only the leader acts on commits (local, or another replica's NOTIFY); a standby
+            // just tries again next poll.
             let woken = async {
                 match leading {
                     true => self.wakeup.notified().await,
                     false => std::future::pending().await,
                 }
             };
+            let poll = if leading && self.listening.is_up() { self.safety_poll } else { self.poll };
             tokio::select! {
                 _ = woken => {}
-                _ = tokio::time::sleep(self.poll) => {}
+                _ = tokio::time::sleep(poll) => {}
                 _ = shutdown.changed() => return Ended::Shutdown,
             }
         }
@@ -153,17 +147,30 @@ impl Relay {
         }
     }
 
-    /// Publishes the oldest pending rows, one batch; returns how many.
+    /// Publishes the oldest pending rows, one batch; returns how many it read. A row that does
+    /// not decode is set aside ([`OutboxRow::mark_failed`]), logged and counted, never published.
+    #[tracing::instrument(name = "relay_batch", skip_all)]
     async fn drain(&self, channel: &Channel, leader: &Session) -> Result<usize, RelayError> {
         let rows = leader.pending(BATCH).await?;
         if rows.is_empty() {
             return Ok(0);
         }
-        tokio::time::timeout(self.confirm_timeout, publish_all(channel, &self.exchange, &rows))
+        let count = rows.len();
+        let mut ready = Vec::with_capacity(count);
+        for row in &rows {
+            match row.to_outgoing() {
+                Ok(outgoing) => ready.push((row.id, outgoing)),
+                Err(e) => {
+                    tracing::error!(outbox_id = row.id, error = %e, "outbox row does not decode: set aside, not published");
+                    metrics::counter!(shared::metrics::OUTBOX_FAILED).increment(1);
+                    leader.mark_failed(row.id, e.to_string()).await?;
+                }
+            }
+        }
+        tokio::time::timeout(self.confirm_timeout, publish_all(channel, &self.exchange, &ready))
             .await
             .map_err(|_| RelayError::ConfirmTimeout)??;
-        let count = rows.len();
-        leader.mark_published(rows.into_iter().map(|r| r.id).collect()).await?;
+        leader.mark_published(ready.into_iter().map(|(id, _)| id).collect()).await?;
         tracing::debug!(count, "outbox rows published");
         Ok(count)
     }
@@ -203,10 +210,10 @@ impl Connected for Relay {
 }
 
 /// Publishes the batch in order, then waits for the confirms: one round trip per batch.
-async fn publish_all(channel: &Channel, exchange: &str, rows: &[OutboxRow]) -> Result<(), RelayError> {
+async fn publish_all(channel: &Channel, exchange: &str, rows: &[(i64, Outgoing)]) -> Result<(), RelayError> {
     let mut confirms = Vec::with_capacity(rows.len());
-    for row in rows {
-        confirms.push(broker::publish(channel, exchange, &row.to_outgoing(), true).await?);
+    for (_, outgoing) in rows {
+        confirms.push(broker::publish(channel, exchange, outgoing, true).await?);
     }
     for confirm in confirms {
         if let Confirmation::Nack(_) = confirm.await? {

@@ -15,16 +15,21 @@ use shared::broker::BrokerStatus;
 use shared::cache::Cache;
 use shared::config::Settings;
 use shared::db::{self, PgPool};
+use shared::models::outbox::Writer;
 use shared::ratelimit::RateLimiter;
 use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
+use utoipa::OpenApi;
 
 use crate::domain::media_sweep;
 use crate::http;
 use crate::mail::Mailer;
 use crate::media::decode_budget::DecodeBudget;
 use crate::media::storage::LocalDir;
-use crate::outbox::Relay;
+use crate::openapi::Document;
+use crate::outbox::listen::Listening;
+use crate::outbox::{self, Relay};
+use crate::routes::ApiDoc;
 use crate::state::AppState;
 
 /// Uploads read into memory at once per process (each at most 25 MiB).
@@ -52,7 +57,7 @@ impl Application {
             cache,
             pool: pool.clone(),
             broker: BrokerStatus::default(),
-            outbox_wakeup: Arc::new(Notify::new()),
+            outbox: Writer::new(pool.clone(), Arc::new(Notify::new())),
             media: Arc::new(
                 LocalDir::new(&settings.media_dir)
                     .with_context(|| format!("MEDIA_DIR {} is not a usable directory", settings.media_dir.display()))?,
@@ -60,10 +65,17 @@ impl Application {
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             decode_budget: Arc::new(DecodeBudget::new(settings.image_decode_memory_mb)),
             mailer: Mailer::new(&settings)?,
-            oidc: Arc::new(crate::domain::oidc::Clients::new().context("OpenID Connect HTTP client")?),
+            oidc: Arc::new(crate::oidc_client::Clients::new().context("OpenID Connect HTTP client")?),
             settings: Arc::new(settings),
         };
         let (stop_relay, stopped) = watch::channel(false);
+        let listening = Listening::default();
+        tokio::spawn(outbox::listen::run(
+            state.settings.database_url.expose_secret().to_owned(),
+            state.outbox.wakeup(),
+            listening.clone(),
+            stopped.clone(),
+        ));
         let relay = tokio::spawn(
             Relay {
                 pool,
@@ -72,9 +84,11 @@ impl Application {
                 exchange: state.settings.exchange.clone(),
                 node_id: state.settings.node_id.clone(),
                 poll: state.settings.outbox_poll,
+                safety_poll: state.settings.outbox_safety_poll,
+                listening,
                 confirm_timeout: state.settings.outbox_confirm_timeout,
                 status: state.broker.clone(),
-                wakeup: state.outbox_wakeup.clone(),
+                wakeup: state.outbox.wakeup(),
             }
             .run(stopped.clone()),
         );
@@ -90,12 +104,14 @@ impl Application {
             .with_context(|| format!("cannot listen on API_ADDR={}", state.settings.api_addr))?;
         let port = listener.local_addr()?.port();
         let app_state = state.clone();
+        let document = web::Data::new(Document(ApiDoc::openapi()));
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(http::json_error_body))
                 .wrap(from_fn(http::observe))
                 .app_data(web::Data::new(app_state.clone()))
                 .app_data(web::Data::new(metrics.clone()))
+                .app_data(document.clone())
                 .app_data(web::PayloadConfig::new(http::JSON_LIMIT))
                 .app_data(web::QueryConfig::default().error_handler(http::query_error))
                 .app_data(web::PathConfig::default().error_handler(http::path_error))
@@ -131,7 +147,7 @@ impl Application {
 /// `DEMO_DATA`: the demo users and chats, on a database without users (see [`crate::demo`]).
 async fn seed_demo(pool: &PgPool) -> anyhow::Result<()> {
     let hash = crate::demo::password_hash().await?;
-    match db::run(pool, move |conn| crate::demo::seed_if_empty(conn, &hash)).await? {
+    match Writer::new(pool.clone(), Arc::default()).write(move |conn| crate::demo::seed_if_empty(conn, &hash)).await? {
         Some(seeded) => tracing::info!(
             users = ?crate::demo::USERS.map(|(name, _)| name),
             group_id = seeded.group,

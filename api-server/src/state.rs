@@ -7,8 +7,9 @@ use shared::broker::BrokerStatus;
 use shared::cache::Cache;
 use shared::config::Settings;
 use shared::db::PgPool;
+use shared::models::outbox::{Outbox, Writer};
 use shared::ratelimit::RateLimiter;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::mail::Mailer;
 use crate::media::storage::MediaStore;
@@ -22,8 +23,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Up while the outbox relay holds a broker connection.
     pub broker: BrokerStatus,
-    /// Wakes the local outbox relay right after a commit that wrote outbox rows.
-    pub outbox_wakeup: Arc<Notify>,
+    /// The only source of outbox handles: writes through it wake the local relay.
+    pub outbox: Writer,
     /// Where uploads are kept.
     pub media: Arc<dyn MediaStore>,
     /// Uploads held in memory at once (each up to 25 MiB).
@@ -33,21 +34,18 @@ pub struct AppState {
     /// Verification and password-reset mails (sent in the background).
     pub mailer: Mailer,
     /// OpenID Connect: HTTP client, discovery and JWKS caches.
-    pub oidc: Arc<crate::domain::oidc::Clients>,
+    pub oidc: Arc<crate::oidc_client::Clients>,
 }
 
 impl AppState {
-    /// Runs a writing domain function, then wakes the local outbox relay so the events it
-    /// committed are published at once if it leads (else the leader finds them when it polls).
+    /// Runs a domain function that writes events (it gets an [`Outbox`] handle), then wakes
+    /// the local outbox relay so they are published at once if it leads (another replica's
+    /// leading relay hears the rows' NOTIFY at commit).
     pub async fn write<T, F>(&self, f: F) -> shared::Result<T>
     where
-        F: FnOnce(&mut diesel::PgConnection) -> shared::Result<T> + Send + 'static,
+        F: FnOnce(&mut Outbox<'_>) -> shared::Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let result = shared::db::run(&self.pool, f).await;
-        if result.is_ok() {
-            self.outbox_wakeup.notify_one();
-        }
-        result
+        self.outbox.write(f).await
     }
 }

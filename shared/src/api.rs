@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+pub use crate::enums::{
+    AbuseFlagKind, AccountRole, Audience, ConversationKind, GroupRole, MessageKind, ReportResolution,
+};
+
 /// Another user as anyone may see them (never a password hash or private data).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UserDto {
@@ -29,8 +33,7 @@ pub struct UserDto {
 pub struct MeDto {
     #[serde(flatten)]
     pub user: UserDto,
-    #[schema(value_type = AccountRole)]
-    pub role: String,
+    pub role: AccountRole,
     /// Do not disturb: the web client shows no notifications until then (null: off).
     pub dnd_until: Option<DateTime<Utc>>,
     /// Logging in needs a code from an authenticator app (or a recovery code).
@@ -91,8 +94,7 @@ pub struct MessageDto {
     pub seq: i64,
     pub sender_id: i64,
     pub client_id: Uuid,
-    #[schema(value_type = MessageKind)]
-    pub kind: String,
+    pub kind: MessageKind,
     /// Empty when deleted (the tombstone keeps id, seq, sender and times).
     pub body: String,
     pub attachment_id: Option<i64>,
@@ -144,34 +146,6 @@ pub struct ReactionDto {
     pub me: Option<bool>,
 }
 
-/// Who a privacy setting lets in. `contacts`: the people the user added to their contacts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Audience {
-    Everyone,
-    Contacts,
-    Nobody,
-}
-
-impl Audience {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Audience::Everyone => "everyone",
-            Audience::Contacts => "contacts",
-            Audience::Nobody => "nobody",
-        }
-    }
-
-    /// The stored value; anything unknown counts as the strictest.
-    pub fn from_db(value: &str) -> Self {
-        match value {
-            "everyone" => Audience::Everyone,
-            "contacts" => Audience::Contacts,
-            _ => Audience::Nobody,
-        }
-    }
-}
-
 /// `GET/PUT /me/privacy`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PrivacyDto {
@@ -212,8 +186,7 @@ pub struct PeerDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ConversationDto {
     pub id: i64,
-    #[schema(value_type = ConversationKind)]
-    pub kind: String,
+    pub kind: ConversationKind,
     pub group_id: Option<i64>,
     pub group_name: Option<String>,
     /// Channel name (channels only).
@@ -248,8 +221,7 @@ pub struct ChannelDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GroupMemberDto {
     pub user: UserDto,
-    #[schema(value_type = GroupRole)]
-    pub role: String,
+    pub role: GroupRole,
     pub joined_at: DateTime<Utc>,
 }
 
@@ -262,8 +234,7 @@ pub struct GroupDto {
     pub created_by: i64,
     pub created_at: DateTime<Utc>,
     /// My role in the group.
-    #[schema(value_type = GroupRole)]
-    pub my_role: String,
+    pub my_role: GroupRole,
     pub channels: Vec<ChannelDto>,
     pub members: Vec<GroupMemberDto>,
 }
@@ -304,8 +275,7 @@ pub struct Page<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AdminUserDto {
     pub user: UserDto,
-    #[schema(value_type = AccountRole)]
-    pub role: String,
+    pub role: AccountRole,
     pub suspended_at: Option<DateTime<Utc>>,
     pub suspension_reason: Option<String>,
     /// Flood control: no sending until then.
@@ -332,8 +302,7 @@ pub struct ReportDto {
     pub sender: AdminUserDto,
     pub reporter: UserDto,
     pub resolved_at: Option<DateTime<Utc>>,
-    #[schema(value_type = Option<ReportResolution>)]
-    pub resolution: Option<String>,
+    pub resolution: Option<ReportResolution>,
 }
 
 /// A signed-in device: one refresh-token family.
@@ -356,8 +325,7 @@ pub struct SessionDto {
 pub struct AbuseFlagDto {
     pub id: i64,
     pub user: AdminUserDto,
-    #[schema(value_type = AbuseFlagKind)]
-    pub kind: String,
+    pub kind: AbuseFlagKind,
     pub detail: String,
     pub limited_until: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -383,61 +351,4 @@ pub struct EnrolmentDto {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RecoveryCodesDto {
     pub recovery_codes: Vec<String>,
-}
-
-// The closed sets of values some `String` fields take: the CHECK constraints of their columns.
-// They exist for the OpenAPI document (`#[schema(value_type = ...)]`), so that clients generated
-// from it can switch on them; the fields stay strings, read from the database as they are.
-
-/// What an account may do: `admin`s moderate (reports, suspensions, `/admin` routes).
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum AccountRole {
-    User,
-    Admin,
-}
-
-/// A member's role in a group: owner > admin > member.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum GroupRole {
-    Owner,
-    Admin,
-    Member,
-}
-
-/// A direct chat (two members) or a channel of a group.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum ConversationKind {
-    Direct,
-    Channel,
-}
-
-/// `system` messages are written by the server (member added, channel renamed, ...).
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum MessageKind {
-    Text,
-    Image,
-    File,
-    Voice,
-    System,
-}
-
-/// How an administrator closed a report.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum ReportResolution {
-    Dismissed,
-    MessageDeleted,
-    UserSuspended,
-}
-
-/// Why flood control paused an account.
-#[derive(Debug, Clone, Copy, ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum AbuseFlagKind {
-    RepeatedMessages,
-    NewChats,
 }

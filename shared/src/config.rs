@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-/// The secret used when `JWT_SECRET` is unset. Accepted only outside production.
-pub const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0000";
+pub use crate::jwt_secret::DEV_JWT_SECRET;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -59,9 +58,11 @@ pub struct Settings {
     /// Prefix of every Memcached key; tests use their own to stay isolated.
     pub cache_prefix: String,
     pub heartbeat: Duration,
-    /// How often the outbox relay polls for rows it was not woken for (and a standby relay
-    /// tries to become the leader).
+    /// How often a standby relay tries to become the leader, and how often the leading relay
+    /// polls for rows while its `LISTEN` connection is down.
     pub outbox_poll: Duration,
+    /// How often the leading relay polls while it listens (a safety net: commits wake it).
+    pub outbox_safety_poll: Duration,
     /// How long the relay waits for the broker's confirms of a batch before it reconnects.
     pub outbox_confirm_timeout: Duration,
     /// Requests behind a proxy in this list may set the client IP with X-Forwarded-For.
@@ -230,6 +231,7 @@ impl Settings {
             cache_prefix: get("MEMCACHED_PREFIX").unwrap_or_default(),
             heartbeat: Duration::from_millis(parse(&get, "HEARTBEAT_MS", 10_000u64, "milliseconds")?),
             outbox_poll: Duration::from_millis(parse(&get, "OUTBOX_POLL_MS", 500u64, "milliseconds")?),
+            outbox_safety_poll: Duration::from_millis(parse(&get, "OUTBOX_SAFETY_POLL_MS", 5000u64, "milliseconds")?),
             outbox_confirm_timeout: Duration::from_millis(
                 parse(&get, "OUTBOX_CONFIRM_TIMEOUT_MS", 10_000u64, "milliseconds")?.max(100),
             ),
@@ -274,7 +276,7 @@ impl Settings {
             "allowed_origins": self.allowed_origins,
             "media_dir": self.media_dir.display().to_string(),
             "exchange": self.exchange,
-            "heartbeat_ms": self.heartbeat.as_millis() as u64,
+            "heartbeat_ms": crate::num::millis(self.heartbeat),
             "auth_rate_limit_per_min": self.auth_rate_limit_per_min,
             "login_failures_per_account": self.login_failures_per_account,
             "second_factor_attempts_per_account": self.second_factor_attempts_per_account,
@@ -284,8 +286,8 @@ impl Settings {
             "privacy_rate_limit_per_min": self.privacy_rate_limit_per_min,
             "flood_repeat_max": self.flood_repeat_max,
             "flood_new_chats_per_hour": self.flood_new_chats_per_hour,
-            "retention_sweep_ms": self.retention_sweep.as_millis() as u64,
-            "media_sweep_ms": self.media_sweep.as_millis() as u64,
+            "retention_sweep_ms": crate::num::millis(self.retention_sweep),
+            "media_sweep_ms": crate::num::millis(self.media_sweep),
             "image_decode_memory_mb": self.image_decode_memory_mb,
             "public_url": self.public_url,
             "smtp_url": redact_url(self.smtp_url.expose_secret()),

@@ -3,9 +3,9 @@
 //!
 //! Body: `{"error":{"code":"…","message":"…","fields":[{"field":"…","message":"…"}]}}`.
 
-use std::borrow::Cow;
-
 use serde::Serialize;
+
+pub use crate::error_code::ErrorCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -59,7 +59,7 @@ impl FieldError {
 #[error("{code}: {message}")]
 pub struct Error {
     pub kind: Kind,
-    pub code: Cow<'static, str>,
+    pub code: ErrorCode,
     pub message: String,
     pub fields: Vec<FieldError>,
     /// Seconds, for 429 (and 503 when known).
@@ -86,22 +86,22 @@ pub struct ErrorDetail {
 }
 
 impl Error {
-    pub fn new(kind: Kind, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        Self { kind, code: code.into(), message: message.into(), fields: Vec::new(), retry_after: None, source: None }
+    pub fn new(kind: Kind, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { kind, code, message: message.into(), fields: Vec::new(), retry_after: None, source: None }
     }
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(Kind::BadRequest, code, message)
     }
-    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn unauthorized(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(Kind::Unauthorized, code, message)
     }
-    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn forbidden(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(Kind::Forbidden, code, message)
     }
-    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn not_found(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(Kind::NotFound, code, message)
     }
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, message: impl Into<String>) -> Self {
         Self::new(Kind::Conflict, code, message)
     }
     pub fn validation(fields: Vec<FieldError>) -> Self {
@@ -109,7 +109,7 @@ impl Error {
             [one] => format!("{}: {}", one.field, one.message),
             _ => format!("{} fields are invalid", fields.len()),
         };
-        Self { fields, ..Self::new(Kind::Validation, "validation_failed", message) }
+        Self { fields, ..Self::new(Kind::Validation, ErrorCode::ValidationFailed, message) }
     }
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Self::validation(vec![FieldError::new(field, message)])
@@ -117,14 +117,14 @@ impl Error {
     pub fn rate_limited(retry_after: u64) -> Self {
         Self {
             retry_after: Some(retry_after.max(1)),
-            ..Self::new(Kind::RateLimited, "rate_limited", "too many requests, retry later")
+            ..Self::new(Kind::RateLimited, ErrorCode::RateLimited, "too many requests, retry later")
         }
     }
-    pub fn unavailable(code: &'static str, message: impl Into<String>, source: impl Into<anyhow::Error>) -> Self {
+    pub fn unavailable(code: ErrorCode, message: impl Into<String>, source: impl Into<anyhow::Error>) -> Self {
         Self { retry_after: Some(2), source: Some(source.into()), ..Self::new(Kind::Unavailable, code, message) }
     }
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
-        Self { source: Some(source.into()), ..Self::new(Kind::Internal, "internal", "internal server error") }
+        Self { source: Some(source.into()), ..Self::new(Kind::Internal, ErrorCode::Internal, "internal server error") }
     }
 
     pub fn status(&self) -> u16 {
@@ -134,7 +134,7 @@ impl Error {
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             error: ErrorDetail {
-                code: self.code.to_string(),
+                code: self.code.as_str().to_owned(),
                 message: self.message.clone(),
                 fields: self.fields.clone(),
             },
@@ -146,12 +146,14 @@ impl From<diesel::result::Error> for Error {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error as D};
         match e {
-            D::NotFound => Error::not_found("not_found", "not found"),
-            D::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                Error::unavailable("database_unavailable", "the database is unavailable, retry shortly", e)
+            D::NotFound => Error::not_found(ErrorCode::NotFound, "not found"),
+            // A connection that broke under the query (or could not send it): the database is
+            // away, not the row.
+            D::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => {
+                Error::unavailable(ErrorCode::DatabaseUnavailable, "the database is unavailable, retry shortly", e)
             }
             D::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
-                Error::unavailable("conflict_retry", "the request conflicted with another, retry it", e)
+                Error::unavailable(ErrorCode::ConflictRetry, "the request conflicted with another, retry it", e)
             }
             other => Error::internal(other),
         }
@@ -160,7 +162,7 @@ impl From<diesel::result::Error> for Error {
 
 impl From<r2d2::Error> for Error {
     fn from(e: r2d2::Error) -> Self {
-        Error::unavailable("database_unavailable", "the database is unavailable, retry shortly", e)
+        Error::unavailable(ErrorCode::DatabaseUnavailable, "the database is unavailable, retry shortly", e)
     }
 }
 

@@ -103,25 +103,43 @@ pub enum ClientEvent {
     PresenceSubscribe { user_ids: Vec<i64> },
 }
 
-/// Routing keys of the `chat.events` topic exchange.
-pub mod routing {
+/// A routing key of the `chat.events` topic exchange: who an event is for. Picked by api-server's
+/// `domain/events.rs` (outbox rows) and ws-server (typing, presence); read back by ws-server's
+/// consumer and hub. On the wire and in the outbox it is its text form (`user.7`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RoutingKey {
     /// Everything addressed to one user (direct chats: `user.<a>` with CC `user.<b>`).
-    pub fn user(user_id: i64) -> String {
-        format!("user.{user_id}")
-    }
+    User(i64),
     /// Events of any channel of a group.
-    pub fn group(group_id: i64) -> String {
-        format!("group.{group_id}")
-    }
-    pub fn presence(user_id: i64) -> String {
-        format!("presence.{user_id}")
-    }
-    pub const PRESENCE_ALL: &str = "presence.*";
+    Group(i64),
+    /// A user's presence and privacy changes (every node binds [`PRESENCE_ALL`]).
+    Presence(i64),
+}
 
-    /// The id in `user.<id>`, `group.<id>` or `presence.<id>`.
-    pub fn parse(key: &str) -> Option<(&str, i64)> {
+/// The binding that matches every `presence.<uid>` key.
+pub const PRESENCE_ALL: &str = "presence.*";
+
+impl RoutingKey {
+    /// `user.<id>`, `group.<id>` or `presence.<id>`; anything else is `None`.
+    pub fn parse(key: &str) -> Option<Self> {
         let (kind, id) = key.split_once('.')?;
-        Some((kind, id.parse().ok()?))
+        let id = id.parse().ok()?;
+        match kind {
+            "user" => Some(RoutingKey::User(id)),
+            "group" => Some(RoutingKey::Group(id)),
+            "presence" => Some(RoutingKey::Presence(id)),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for RoutingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RoutingKey::User(id) => write!(f, "user.{id}"),
+            RoutingKey::Group(id) => write!(f, "group.{id}"),
+            RoutingKey::Presence(id) => write!(f, "presence.{id}"),
+        }
     }
 }
 
@@ -145,7 +163,12 @@ mod tests {
 
     #[test]
     fn routing_keys_round_trip() {
-        assert_eq!(routing::parse(&routing::group(12)), Some(("group", 12)));
-        assert_eq!(routing::parse("presence.x"), None);
+        for key in [RoutingKey::User(7), RoutingKey::Group(12), RoutingKey::Presence(3)] {
+            assert_eq!(RoutingKey::parse(&key.to_string()), Some(key));
+        }
+        assert_eq!(RoutingKey::Group(12).to_string(), "group.12");
+        for bad in ["presence.x", "user", "team.1", PRESENCE_ALL, "user.1.2"] {
+            assert_eq!(RoutingKey::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -8,12 +8,15 @@
 //! nothing. 32 random bytes as hex (`openssl rand -hex 32`) or base64 score over 200 bits;
 //! repeated words, counting and keyboard filler score far below [`MIN_BITS`].
 
+/// The secret used when `JWT_SECRET` is unset. Accepted only outside production.
+pub const DEV_JWT_SECRET: &str = "dev-only-insecure-jwt-secret-change-me-0000";
+
 /// Every `JWT_SECRET` value that appears in the repository (`.env.example`, docs, compose
 /// files, scripts, the test harness and the built-in development value). A test greps the
 /// repository for `JWT_SECRET` values and fails when one is missing here and not refused
 /// otherwise, so this list cannot go stale.
 pub const REPOSITORY_SECRETS: &[&str] = &[
-    crate::config::DEV_JWT_SECRET,
+    DEV_JWT_SECRET,
     "change-me-to-64-hex-chars-from-openssl-rand-hex-32",
     "test-secret-test-secret-test-secret-0000",
     "dev-only-compose-jwt-secret-0123456789abcdef", // .env.dev.example (docker-compose.dev.yml)

@@ -9,7 +9,11 @@ pub const HTTP_REQUESTS: &str = "http_requests_total";
 pub const HTTP_DURATION: &str = "http_request_duration_seconds";
 pub const MESSAGES_SENT: &str = "chat_messages_sent_total";
 pub const OUTBOX_PENDING: &str = "chat_outbox_pending";
+/// Outbox rows set aside because they do not decode (never published; see `models::outbox`).
+pub const OUTBOX_FAILED: &str = "chat_outbox_failed_total";
 pub const BROKER_RECONNECTS: &str = "chat_broker_reconnects_total";
+/// Verification and reset mails, by `kind` and `outcome` (sent, failed, dropped).
+pub const MAIL_SENT: &str = "chat_mail_sent_total";
 pub const WS_CONNECTIONS: &str = "chat_ws_connections";
 pub const WS_DELIVERIES: &str = "chat_ws_deliveries_total";
 pub const WS_DROPPED: &str = "chat_ws_dropped_total";
@@ -47,6 +51,8 @@ pub fn describe(service: &str) {
     if service == "api-server" {
         metrics::describe_counter!(MESSAGES_SENT, "Messages persisted");
         metrics::describe_gauge!(OUTBOX_PENDING, "Outbox rows not yet published");
+        metrics::describe_counter!(OUTBOX_FAILED, "Outbox rows set aside because they do not decode");
+        metrics::counter!(OUTBOX_FAILED).absolute(0);
         metrics::counter!(MESSAGES_SENT).absolute(0);
         metrics::gauge!(OUTBOX_PENDING).set(0.0);
     } else {

@@ -92,7 +92,7 @@ pub fn update(
 ) -> Result<Transition, PresenceError> {
     let key = key(user_id);
     // Whole seconds for Memcached, a little longer than any entry it holds.
-    let key_ttl = u32::try_from((ttl_ms.max(0) as u64).div_ceil(1000) + 1).unwrap_or(u32::MAX);
+    let key_ttl = u32::try_from(crate::num::non_negative(ttl_ms).div_ceil(1000) + 1).unwrap_or(u32::MAX);
     for _ in 0..CAS_ATTEMPTS {
         match cache.get_cas(&key)? {
             None => {

@@ -51,13 +51,13 @@ impl RateLimiter {
 
     /// Adds `by` to the window's counter: (count now, seconds until the window ends).
     fn add(&self, limit: Limit, subject: &str, by: u64) -> (u64, u64) {
-        let now = chrono::Utc::now().timestamp().max(0) as u64;
+        let now = crate::num::non_negative(chrono::Utc::now().timestamp());
         let window = now / limit.window_secs;
         let retry_after = ((window + 1) * limit.window_secs - now).max(1);
         let key = format!("rl:{}:{}:{}", limit.name, subject, window);
         // Memcached keys may not hold spaces or control characters, and are at most 250 bytes.
         let key: String = key.chars().map(|c| if c.is_ascii_graphic() { c } else { '_' }).take(200).collect();
-        let count = match self.cache.incr(&key, by, (limit.window_secs + 1) as u32) {
+        let count = match self.cache.incr(&key, by, u32::try_from(limit.window_secs + 1).unwrap_or(u32::MAX)) {
             Ok(count) => count,
             Err(_) => self.add_locally(key, window, by),
         };

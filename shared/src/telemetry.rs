@@ -35,6 +35,18 @@ pub fn init(service: &'static str, node_id: &str, format: LogFormat) {
     drop(result);
 }
 
+/// [`tokio::task::spawn_blocking`] inside the caller's span: the lines the blocking work logs
+/// carry the request's `request_id` and `user_id` like the rest of the request (a blocking
+/// thread does not inherit the async task's span by itself).
+pub fn spawn_blocking<F, R>(f: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+}
+
 /// The zap-like JSON line format.
 pub struct ZapJson {
     pub service: &'static str,

@@ -42,7 +42,7 @@ pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
         bits += 5;
         if bits >= 8 {
             bits -= 8;
-            out.push((value >> bits) as u8);
+            out.push((value >> bits).to_le_bytes()[0]);
             value &= (1 << bits) - 1;
         }
     }
@@ -58,7 +58,7 @@ pub fn code_at(secret: &str, step: i64) -> Option<String> {
     let offset = (digest[19] & 0x0f) as usize;
     let binary =
         u32::from_be_bytes([digest[offset] & 0x7f, digest[offset + 1], digest[offset + 2], digest[offset + 3]]);
-    Some(format!("{:0width$}", binary % 10u32.pow(DIGITS as u32), width = DIGITS))
+    Some(format!("{:0width$}", binary % 10u32.pow(u32::try_from(DIGITS).unwrap_or(6)), width = DIGITS))
 }
 
 pub fn step_of(unix_secs: i64) -> i64 {

@@ -1,4 +1,5 @@
 //! The migrations apply to an empty database, revert completely, and apply again.
+#![expect(clippy::expect_used, reason = "test helpers fail the test loudly on a broken setup")]
 
 use diesel::prelude::*;
 use shared::testing::TestDatabase;

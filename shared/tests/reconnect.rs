@@ -1,5 +1,6 @@
 //! The one broker reconnect loop (`shared::broker::run_connected`) against the real RabbitMQ,
 //! behind a proxy the test takes down and brings back.
+#![expect(clippy::expect_used, reason = "test helpers fail the test loudly on a broken setup")]
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

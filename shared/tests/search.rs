@@ -1,7 +1,9 @@
 //! The two-plan search answers exactly what the plain GIN plan answers, for frequent, medium
 //! and rare words, with filters and cursors, when windows are far smaller than conversations.
+#![expect(clippy::cast_possible_wrap, clippy::cast_possible_truncation, reason = "counts in tests are small")]
 
 use diesel::prelude::*;
+use shared::ids::UserId;
 use shared::models::search::{
     all_matching_ids, explain_all_matching, has_word_to_find, matching_ids_windowed, Filters,
 };
@@ -46,8 +48,8 @@ fn windowed_search_matches_the_gin_plan_exactly() {
                     let mut f = Filters { conversation_id, ..Filters::default() };
                     // Walk every page with the cursor, comparing each.
                     loop {
-                        let fast = matching_ids_windowed(&mut conn, 1, q, &f, limit, window).expect("windowed");
-                        let plain = all_matching_ids(&mut conn, 1, q, &f, limit).expect("gin");
+                        let fast = matching_ids_windowed(&mut conn, UserId(1), q, &f, limit, window).expect("windowed");
+                        let plain = all_matching_ids(&mut conn, UserId(1), q, &f, limit).expect("gin");
                         assert_eq!(
                             fast, plain,
                             "{q:?} window {window} limit {limit} chat {conversation_id:?} before {:?}",
@@ -85,10 +87,13 @@ fn a_query_with_a_word_to_find_reads_only_its_matches() {
     assert!(has_word_to_find(&mut conn, "rare -words").expect("check"));
     assert!(!has_word_to_find(&mut conn, "-zz").expect("check"));
     let read = |conn: &mut PgConnection, q: &str| -> i64 {
-        let plans = explain_all_matching(conn, 1, q, &Filters::default(), 51).expect("explain");
+        let plans = explain_all_matching(conn, UserId(1), q, &Filters::default(), 51).expect("explain");
         messages_rows_read(&plans)
     };
-    assert_eq!(all_matching_ids(&mut conn, 1, "rare -words", &Filters::default(), 51).expect("search").len(), 5);
+    assert_eq!(
+        all_matching_ids(&mut conn, UserId(1), "rare -words", &Filters::default(), 51).expect("search").len(),
+        5
+    );
     let bounded = read(&mut conn, "rare -words");
     assert!(bounded <= 5, "a word to find reads its 5 matches, read {bounded}");
     let unbounded = read(&mut conn, "-zz");

@@ -71,22 +71,28 @@ impl Tuning {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let d = Self::default();
-        let ms = |d: Duration| d.as_millis() as u64;
+        let ms = shared::num::millis;
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         Ok(Self {
-            outbound_queue: number(&lookup, "WS_OUTBOUND_QUEUE", d.outbound_queue as u64)?.max(1) as usize,
-            max_frame_bytes: number(&lookup, "WS_MAX_FRAME_BYTES", d.max_frame_bytes as u64)?.max(1024) as usize,
+            outbound_queue: size(number(&lookup, "WS_OUTBOUND_QUEUE", d.outbound_queue as u64)?.max(1)),
+            max_frame_bytes: size(number(&lookup, "WS_MAX_FRAME_BYTES", d.max_frame_bytes as u64)?.max(1024)),
             queue_max_length: number(&lookup, "WS_QUEUE_MAX_LENGTH", u64::from(d.queue_max_length))?
-                .clamp(100, u64::from(u32::MAX)) as u32,
+                .clamp(100, u64::from(u32::MAX))
+                .try_into()
+                .unwrap_or(u32::MAX),
             presence_ttl: Duration::from_millis(number(&lookup, "PRESENCE_TTL_MS", ms(d.presence_ttl))?.max(1000)),
             presence_sweep: Duration::from_millis(number(&lookup, "PRESENCE_SWEEP_MS", ms(d.presence_sweep))?.max(100)),
             socket_send_buffer: number(&lookup, "WS_SOCKET_SEND_BUFFER", u64::from(d.socket_send_buffer))?
-                .clamp(4096, 16 << 20) as u32,
+                .clamp(4096, 16 << 20)
+                .try_into()
+                .unwrap_or(16 << 20),
             // Never longer than an access token lives (the point of the check), never a busy loop.
             session_check: Duration::from_millis(
                 number(&lookup, "WS_SESSION_CHECK_MS", ms(d.session_check))?.clamp(100, ms(d.session_check)),
             ),
-            max_sockets_per_user: number(&lookup, "WS_MAX_SOCKETS_PER_USER", d.max_sockets_per_user as u64)?.max(1)
-                as usize,
+            max_sockets_per_user: size(
+                number(&lookup, "WS_MAX_SOCKETS_PER_USER", d.max_sockets_per_user as u64)?.max(1),
+            ),
             ..d
         })
     }

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use shared::db::{self, PgPool};
 use shared::models::contact::Block;
-use shared::models::conversation::{Conversation, ConversationKind};
+use shared::models::conversation::{Conversation, ConversationRoute};
 use shared::models::group::GroupMember;
 use shared::models::privacy;
 use shared::models::user::User;
@@ -43,11 +43,11 @@ pub async fn load_groups(hub: &Hub, pool: &PgPool, user_id: i64) -> Result<(), L
     Err(LoadError::Contended(user_id))
 }
 
-/// Per-node cache of [`ConversationKind`]s. Bounded: cleared when full (refilling is one
+/// Per-node cache of [`ConversationRoute`]s. Bounded: cleared when full (refilling is one
 /// primary-key lookup per conversation).
 pub struct Conversations {
     pool: PgPool,
-    cache: Mutex<HashMap<i64, ConversationKind>>,
+    cache: Mutex<HashMap<i64, ConversationRoute>>,
 }
 
 const CONVERSATION_CACHE_MAX: usize = 50_000;
@@ -57,15 +57,15 @@ impl Conversations {
         Self { pool, cache: Mutex::new(HashMap::new()) }
     }
 
-    fn cached(&self, id: i64) -> Option<ConversationKind> {
+    fn cached(&self, id: i64) -> Option<ConversationRoute> {
         self.cache.lock().ok()?.get(&id).copied()
     }
 
-    pub async fn kind(&self, id: i64) -> shared::Result<Option<ConversationKind>> {
+    pub async fn kind(&self, id: i64) -> shared::Result<Option<ConversationRoute>> {
         if let Some(kind) = self.cached(id) {
             return Ok(Some(kind));
         }
-        let kind = db::run(&self.pool, move |conn| Ok(Conversation::kind_of(conn, id)?)).await?;
+        let kind = db::run(&self.pool, move |conn| Ok(Conversation::route_of(conn, id)?)).await?;
         if let (Some(kind), Ok(mut cache)) = (kind, self.cache.lock()) {
             if cache.len() >= CONVERSATION_CACHE_MAX {
                 cache.clear();
@@ -85,7 +85,7 @@ impl Conversations {
     /// A deleted group: its channels go.
     pub fn forget_group(&self, group_id: i64) {
         if let Ok(mut cache) = self.cache.lock() {
-            cache.retain(|_, kind| *kind != ConversationKind::Channel { group_id });
+            cache.retain(|_, kind| *kind != ConversationRoute::Channel { group_id });
         }
     }
 }

@@ -28,7 +28,7 @@ use chrono::{DateTime, Utc};
 use shared::broker::now_ms;
 use shared::cache::Cache;
 use shared::db::PgPool;
-use shared::events::{routing, Event, PresenceEvent};
+use shared::events::{Event, PresenceEvent, RoutingKey};
 use shared::presence::{self, Entries, Transition};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -200,7 +200,7 @@ impl Presence {
 
     async fn announce(&self, user_id: i64, online: bool, last_seen_at: Option<DateTime<Utc>>) {
         let event = Event::Presence(PresenceEvent { user_id, online, last_seen_at });
-        if let Err(e) = self.inner.publisher.publish(routing::presence(user_id), &event).await {
+        if let Err(e) = self.inner.publisher.publish(RoutingKey::Presence(user_id).to_string(), &event).await {
             // Ephemeral: the sweeps of the watching nodes catch up.
             tracing::debug!(user_id, error = %e, "presence change not published");
         }
@@ -308,7 +308,7 @@ impl Presence {
     }
 
     fn ttl_ms(&self) -> i64 {
-        self.inner.ttl.as_millis() as i64
+        i64::try_from(self.inner.ttl.as_millis()).unwrap_or(i64::MAX)
     }
 
     fn cache_up(&self) {

@@ -12,7 +12,7 @@ use lapin::BasicProperties;
 use shared::api::ReceiptDto;
 use shared::broker;
 use shared::db::PgPool;
-use shared::events::{routing, ConversationUpdated, Event, UpdateReason};
+use shared::events::{ConversationUpdated, Event, RoutingKey, UpdateReason};
 use shared::metrics::WS_DROPPED;
 
 use crate::close;
@@ -107,12 +107,11 @@ impl Router {
 }
 
 fn audience(key: &str) -> Option<Audience> {
-    match routing::parse(key)? {
-        ("user", id) => Some(Audience::User(id)),
-        ("group", id) => Some(Audience::Group(id)),
-        ("presence", id) => Some(Audience::Watchers(id)),
-        _ => None,
-    }
+    Some(match RoutingKey::parse(key)? {
+        RoutingKey::User(id) => Audience::User(id),
+        RoutingKey::Group(id) => Audience::Group(id),
+        RoutingKey::Presence(id) => Audience::Watchers(id),
+    })
 }
 
 /// RabbitMQ's `CC` header: the extra routing keys of a direct-chat event (`user.<b>`).

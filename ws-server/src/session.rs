@@ -33,7 +33,7 @@ use std::time::Duration;
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Closed, MessageStream, ProtocolError, Session};
 use shared::broker::now_ms;
-use shared::events::{routing, ClientEvent, Event, PresenceEvent};
+use shared::events::{ClientEvent, Event, PresenceEvent, RoutingKey, PRESENCE_ALL};
 use shared::metrics::{WS_DELIVERIES, WS_DELIVERY_LATENCY, WS_DROPPED};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -88,7 +88,7 @@ async fn run(registration: Registration, admitted: Admitted, stream: MessageStre
     }
     let session_id = uuid::Uuid::new_v4().to_string();
     let ready =
-        Event::Ready { session_id: session_id.clone(), heartbeat_ms: state.settings.heartbeat.as_millis() as u64 };
+        Event::Ready { session_id: session_id.clone(), heartbeat_ms: shared::num::millis(state.settings.heartbeat) };
     let Some(ready) = Frame::from_event(&ready) else {
         closer.close(CloseCode::Error, "internal error");
         return;
@@ -130,7 +130,7 @@ impl SetupError {
 /// Bindings for the user, then the user's groups, then theirs: `ready` promises all of them.
 async fn establish(state: &AppState, user_id: i64, device: uuid::Uuid) -> Result<(), SetupError> {
     let (hub, wait) = (&state.hub, state.tuning.bind_timeout);
-    let base = [routing::user(user_id), routing::PRESENCE_ALL.to_owned()];
+    let base = [RoutingKey::User(user_id).to_string(), PRESENCE_ALL.to_owned()];
     if !hub.wait_bound(&base, wait).await {
         return Err(SetupError::Unbound);
     }

@@ -85,7 +85,11 @@ impl Tickets {
             Err(_) => return Err(TicketError::Unverifiable),
         }
         let (cache, key) = (self.cache.clone(), format!("wst:{}", claims.jti));
-        let fresh = match tokio::task::spawn_blocking(move || cache.add(&key, "1", REMEMBER.as_secs() as u32)).await {
+        let fresh = match tokio::task::spawn_blocking(move || {
+            cache.add(&key, "1", u32::try_from(REMEMBER.as_secs()).unwrap_or(u32::MAX))
+        })
+        .await
+        {
             Ok(Ok(fresh)) => fresh,
             _ => self.used.insert(&claims.jti).ok_or(TicketError::Overloaded)?,
         };

@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use shared::events::{routing, Event, TypingEvent};
-use shared::models::conversation::ConversationKind;
+use shared::events::{Event, RoutingKey, TypingEvent};
+use shared::models::conversation::ConversationRoute;
 
 use crate::membership;
 use crate::state::AppState;
@@ -51,11 +51,13 @@ impl RateLimit {
 }
 
 /// Where `user_id`'s typing in a conversation of `kind` goes, if they are a member.
-pub fn route(kind: ConversationKind, user_id: i64, is_group_member: impl FnOnce(i64) -> bool) -> Option<String> {
+pub fn route(kind: ConversationRoute, user_id: i64, is_group_member: impl FnOnce(i64) -> bool) -> Option<String> {
     match kind {
-        ConversationKind::Direct { low, high } if user_id == low => Some(routing::user(high)),
-        ConversationKind::Direct { low, high } if user_id == high => Some(routing::user(low)),
-        ConversationKind::Channel { group_id } if is_group_member(group_id) => Some(routing::group(group_id)),
+        ConversationRoute::Direct { low, high } if user_id == low => Some(RoutingKey::User(high).to_string()),
+        ConversationRoute::Direct { low, high } if user_id == high => Some(RoutingKey::User(low).to_string()),
+        ConversationRoute::Channel { group_id } if is_group_member(group_id) => {
+            Some(RoutingKey::Group(group_id).to_string())
+        }
         _ => None,
     }
 }
@@ -68,7 +70,7 @@ pub async fn publish(state: &AppState, user_id: i64, conversation_id: i64, activ
     let kind = state.conversations.kind(conversation_id).await?.ok_or(TypingError::NotMember(conversation_id))?;
     let key =
         route(kind, user_id, |gid| state.hub.is_member(user_id, gid)).ok_or(TypingError::NotMember(conversation_id))?;
-    if let ConversationKind::Direct { low, high } = kind {
+    if let ConversationRoute::Direct { low, high } = kind {
         if membership::blocked_between(&state.pool, low, high).await? {
             return Err(TypingError::Blocked(conversation_id));
         }
@@ -90,11 +92,11 @@ mod tests {
 
     #[test]
     fn typing_goes_to_the_peer_or_the_group() {
-        let direct = ConversationKind::Direct { low: 1, high: 2 };
+        let direct = ConversationRoute::Direct { low: 1, high: 2 };
         assert_eq!(route(direct, 1, |_| false).as_deref(), Some("user.2"));
         assert_eq!(route(direct, 2, |_| false).as_deref(), Some("user.1"));
         assert_eq!(route(direct, 3, |_| true), None);
-        let channel = ConversationKind::Channel { group_id: 9 };
+        let channel = ConversationRoute::Channel { group_id: 9 };
         assert_eq!(route(channel, 1, |g| g == 9).as_deref(), Some("group.9"));
         assert_eq!(route(channel, 1, |_| false), None);
     }

@@ -5,13 +5,16 @@
 //! the ws nodes close the user's sockets. All in one transaction; the new token version
 //! reaches the cache right after the commit.
 
-use diesel::{Connection, PgConnection};
+use diesel::{OptionalExtension, PgConnection};
 use serde::Serialize;
 use std::collections::HashMap;
 
 use shared::api::{AbuseFlagDto, AdminUserDto};
 use shared::cache::Cache;
+use shared::enums::AccountRole;
+use shared::error::ErrorCode;
 use shared::models::abuse::AbuseFlag;
+use shared::models::outbox::Outbox;
 use shared::models::user::User;
 use shared::Error;
 use utoipa::ToSchema;
@@ -20,27 +23,25 @@ use crate::domain::sessions;
 use crate::domain::validate;
 use shared::token_gate;
 
-pub const ROLE_ADMIN: &str = "admin";
-pub const ROLE_USER: &str = "user";
 pub const REASON_MAX: usize = 500;
 pub const USERS_PAGE_MAX: i64 = 100;
 
 /// 403 unless `me` is an admin. Checked before anything else, so a non-admin learns nothing
 /// about the resource named.
 pub fn require_admin(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
-    match User::find(conn, me) {
-        Ok(user) if user.role == ROLE_ADMIN && user.suspended_at.is_none() => Ok(()),
-        _ => Err(Error::forbidden("admin_only", "only administrators may do this")),
+    match User::find(conn, me).optional()? {
+        Some(user) if user.role == AccountRole::Admin && user.suspended_at.is_none() => Ok(()),
+        _ => Err(Error::forbidden(ErrorCode::AdminOnly, "only administrators may do this")),
     }
 }
 
 fn user_not_found() -> Error {
-    Error::not_found("user_not_found", "no such user")
+    Error::not_found(ErrorCode::UserNotFound, "no such user")
 }
 
 /// Suspends `target`, ending their sessions and sockets at once. Idempotent.
 pub fn suspend(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     cache: &Cache,
     me: i64,
     target: i64,
@@ -49,7 +50,7 @@ pub fn suspend(
     let reason = validate::text("reason", reason, 1, REASON_MAX, true).map_err(|e| Error::validation(vec![e]))?;
     require_admin(conn, me)?;
     if target == me {
-        return Err(Error::conflict("cannot_suspend_self", "an administrator cannot suspend their own account"));
+        return Err(Error::conflict(ErrorCode::CannotSuspendSelf, "an administrator cannot suspend their own account"));
     }
     let user = conn.transaction(|conn| suspend_in_transaction(conn, target, &reason))?;
     token_gate::publish(cache, target, user.token_version);
@@ -58,8 +59,8 @@ pub fn suspend(
 
 /// The steps of a suspension, inside the caller's transaction (also used when resolving a
 /// report).
-pub(crate) fn suspend_in_transaction(conn: &mut PgConnection, target: i64, reason: &str) -> Result<User, Error> {
-    let user = User::find(conn, target).map_err(|_| user_not_found())?;
+pub(crate) fn suspend_in_transaction(conn: &mut Outbox<'_>, target: i64, reason: &str) -> Result<User, Error> {
+    let user = User::find(conn, target).optional()?.ok_or_else(user_not_found)?;
     if user.suspended_at.is_some() {
         return Ok(user);
     }
@@ -73,7 +74,7 @@ pub(crate) fn suspend_in_transaction(conn: &mut PgConnection, target: i64, reaso
 /// Lifts a suspension: the user may log in again (old sessions stay ended). Idempotent.
 pub fn unsuspend(conn: &mut PgConnection, me: i64, target: i64) -> Result<AdminUserDto, Error> {
     require_admin(conn, me)?;
-    let user = User::find(conn, target).map_err(|_| user_not_found())?;
+    let user = User::find(conn, target).optional()?.ok_or_else(user_not_found)?;
     let user = if user.suspended_at.is_some() { User::set_suspended(conn, target, None)? } else { user };
     tracing::info!(user_id = target, "user reinstated");
     Ok((&user).into())
@@ -134,7 +135,7 @@ pub fn abuse_flags(
             Some(AbuseFlagDto {
                 id: r.id,
                 user: users.get(&r.user_id)?.into(),
-                kind: r.kind.clone(),
+                kind: r.kind,
                 detail: r.detail.clone(),
                 limited_until: r.limited_until,
                 created_at: r.created_at,
@@ -147,6 +148,6 @@ pub fn abuse_flags(
 /// `api-server admin grant|revoke <username>`: the way the first admin is made.
 pub fn set_role(conn: &mut PgConnection, username: &str, admin: bool) -> Result<User, Error> {
     let user = User::find_by_username(conn, &username.to_lowercase())?.ok_or_else(user_not_found)?;
-    User::set_role(conn, user.id, if admin { ROLE_ADMIN } else { ROLE_USER })?;
+    User::set_role(conn, user.id, if admin { AccountRole::Admin } else { AccountRole::User })?;
     Ok(User::find(conn, user.id)?)
 }

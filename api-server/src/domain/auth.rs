@@ -18,13 +18,14 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
 use shared::api::{SecondFactorDto, TokensDto};
 use shared::auth::{self, SessionRef, TokenKeys, ACCESS_TTL_SECS, AUD_API, AUD_MFA, MFA_TTL_SECS};
+use shared::error::ErrorCode;
 use shared::models::refresh_token::{NewRefreshToken, RefreshToken};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
 
 use crate::domain::validate::{self, Checks, Email, Password, Username};
 use crate::domain::{email, reauth, sessions};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 pub const REFRESH_TTL_DAYS: i64 = 30;
@@ -92,7 +93,7 @@ pub async fn register(state: &AppState, input: Registration, client: ClientInfo)
                     email::email_taken()
                 }
                 DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                    Error::conflict("username_taken", "this username is taken")
+                    Error::conflict(ErrorCode::UsernameTaken, "this username is taken")
                 }
                 other => other.into(),
             })?;
@@ -119,16 +120,17 @@ pub enum LoginOutcome {
     SecondFactor(SecondFactorDto),
 }
 
+#[tracing::instrument(name = "login", skip_all)]
 pub async fn login(
     state: &AppState,
     username: &str,
     password: &str,
     client: ClientInfo,
 ) -> Result<LoginOutcome, Error> {
-    let invalid = || Error::unauthorized("invalid_credentials", "wrong username or password");
+    let invalid = || Error::unauthorized(ErrorCode::InvalidCredentials, "wrong username or password");
     let name = username.to_lowercase();
     // Failures are counted per name whether or not an account has it (no existence oracle).
-    let (limit, account) = (limits::login_failures(state), account_subject(&name));
+    let (limit, account) = (limits::login_failures(state), limits::account_subject(&name));
     limits::ensure_left(state, limit, account.clone()).await?;
     // PostgreSQL text cannot hold NUL: such a name matches nobody and must not reach the query.
     let user = match name.contains('\0') {
@@ -147,14 +149,9 @@ pub async fn login(
     }
 }
 
-/// What the account's failed password checks are counted under: its name, lower-cased and
-/// hashed (any text makes one valid Memcached key, and no two names share one).
-pub(crate) fn account_subject(username: &str) -> String {
-    format!("acct:{}", auth::hash_token(&username.to_lowercase()))
-}
-
 /// After a first factor (a password or an OpenID provider): refused when suspended, the
 /// second-factor step when the account has it on, else a new session.
+#[tracing::instrument(name = "first_factor_proven", skip_all, fields(user_id = user.id))]
 pub(crate) async fn proven(state: &AppState, user: &User, client: ClientInfo) -> Result<LoginOutcome, Error> {
     if user.suspended_at.is_some() {
         return Err(suspended());
@@ -167,10 +164,11 @@ pub(crate) async fn proven(state: &AppState, user: &User, client: ClientInfo) ->
 }
 
 pub(crate) fn suspended() -> Error {
-    Error::forbidden("account_suspended", "this account is suspended")
+    Error::forbidden(ErrorCode::AccountSuspended, "this account is suspended")
 }
 
 /// A new session for a user who proved who they are.
+#[tracing::instrument(name = "sign_in", skip_all)]
 pub(crate) async fn sign_in(state: &AppState, user: &User, client: ClientInfo) -> Result<TokensDto, Error> {
     let user_id = user.id;
     let (refresh, family) = db::run(&state.pool, move |conn| start_session(conn, user_id, &client)).await?;
@@ -187,10 +185,10 @@ pub async fn refresh(state: &AppState, presented: String, client: ClientInfo) ->
         }
         Rotation::Reused => {
             tracing::warn!("refresh token reuse detected: family revoked");
-            Err(Error::unauthorized("refresh_token_reused", "this refresh token was already used; log in again"))
+            Err(Error::unauthorized(ErrorCode::RefreshTokenReused, "this refresh token was already used; log in again"))
         }
         Rotation::Invalid => {
-            Err(Error::unauthorized("invalid_refresh_token", "the refresh token is invalid or expired"))
+            Err(Error::unauthorized(ErrorCode::InvalidRefreshToken, "the refresh token is invalid or expired"))
         }
     }
 }
@@ -279,6 +277,7 @@ fn start_session(conn: &mut PgConnection, user_id: i64, client: &ClientInfo) -> 
     let hash = auth::hash_token(&token);
     let family = uuid::Uuid::new_v4();
     RefreshToken::insert(conn, &new_token(user_id, family, &hash, client))?;
+    tracing::debug!(user_id, session = %family, "session started");
     Ok((token, family))
 }
 
@@ -330,7 +329,7 @@ fn tokens_dto(user: &User, access_token: String, refresh_token: String) -> Token
 }
 
 async fn hash_password(password: Password) -> Result<String, Error> {
-    tokio::task::spawn_blocking(move || auth::hash_password(password.as_str()))
+    shared::telemetry::spawn_blocking(move || auth::hash_password(password.as_str()))
         .await
         .map_err(|e| Error::internal(anyhow::anyhow!("hash task: {e}")))?
         .map_err(Error::internal)

@@ -1,13 +1,15 @@
 //! My contacts (with aliases) and my blocks.
 
-use diesel::{Connection, PgConnection};
+use diesel::{OptionalExtension, PgConnection};
 use shared::api::{ContactDto, UserDto};
+use shared::error::ErrorCode;
 use shared::models::contact::{Block, Contact};
+use shared::models::outbox::Outbox;
 use shared::models::user::User;
 use shared::Error;
 
 use crate::domain::privacy;
-use crate::domain::users::user_not_found;
+use crate::domain::users::{active_user, user_not_found};
 use crate::domain::validate;
 
 fn parse_alias(alias: Option<&str>) -> Result<Option<String>, Error> {
@@ -24,11 +26,7 @@ fn existing_other_user(conn: &mut PgConnection, me: i64, other: i64) -> Result<U
     if other == me {
         return Err(Error::invalid("user_id", "cannot be yourself"));
     }
-    let user = User::find(conn, other).map_err(|_| user_not_found())?;
-    if user.suspended_at.is_some() {
-        return Err(user_not_found());
-    }
-    Ok(user)
+    active_user(conn, other)?.ok_or_else(user_not_found)
 }
 
 pub fn list(conn: &mut PgConnection, me: i64) -> Result<Vec<ContactDto>, Error> {
@@ -42,7 +40,7 @@ pub fn list(conn: &mut PgConnection, me: i64) -> Result<Vec<ContactDto>, Error> 
 }
 
 /// Adds a contact, or sets the alias when it is one already.
-pub fn add(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
+pub fn add(conn: &mut Outbox<'_>, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
     let alias = parse_alias(alias)?;
     let user = existing_other_user(conn, me, user_id)?;
     conn.transaction(|conn| {
@@ -54,19 +52,19 @@ pub fn add(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str>) 
 
 pub fn rename(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
     let alias = parse_alias(alias)?;
-    let contact = Contact::set_alias(conn, me, user_id, alias.as_deref()).map_err(|_| contact_not_found())?;
+    let contact = Contact::set_alias(conn, me, user_id, alias.as_deref()).optional()?.ok_or_else(contact_not_found)?;
     let user = User::find(conn, user_id)?;
     dto(conn, me, &contact, &user)
 }
 
-pub fn remove(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+pub fn remove(conn: &mut Outbox<'_>, me: i64, user_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| match Contact::delete(conn, me, user_id)? {
         0 => Err(contact_not_found()),
         _ => privacy::contacts_changed(conn, me),
     })
 }
 
-pub fn block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+pub fn block(conn: &mut Outbox<'_>, me: i64, user_id: i64) -> Result<(), Error> {
     existing_other_user(conn, me, user_id)?;
     conn.transaction(|conn| {
         Block::add(conn, me, user_id)?;
@@ -74,7 +72,7 @@ pub fn block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error
     })
 }
 
-pub fn unblock(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+pub fn unblock(conn: &mut Outbox<'_>, me: i64, user_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
         Block::remove(conn, me, user_id)?;
         blocks_changed(conn, me)
@@ -87,11 +85,11 @@ pub fn blocked(conn: &mut PgConnection, me: i64) -> Result<Vec<UserDto>, Error> 
 }
 
 fn contact_not_found() -> Error {
-    Error::not_found("contact_not_found", "this user is not in your contacts")
+    Error::not_found(ErrorCode::ContactNotFound, "this user is not in your contacts")
 }
 
 /// A block hides my presence from the blocked user, whatever my setting.
-fn blocks_changed(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
+fn blocks_changed(conn: &mut Outbox<'_>, me: i64) -> Result<(), Error> {
     let settings = shared::models::privacy::of(conn, me)?;
     privacy::announce(conn, me, settings.read_receipts)
 }

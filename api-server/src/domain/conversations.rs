@@ -2,21 +2,24 @@
 //! (pin, archive, mute, clear history, delete for me).
 
 use chrono::{DateTime, TimeZone, Utc};
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use shared::api::ConversationDto;
+use shared::error::ErrorCode;
 use shared::events::UpdateReason;
+use shared::ids::{ConversationId, UserId};
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, FlagChanges, Member};
+use shared::models::outbox::Outbox;
 use shared::models::privacy::Approach;
 use shared::models::sidebar;
-use shared::models::user::User;
+use shared::num::len_i64;
 use shared::Error;
 
-use crate::domain::users::user_not_found;
+use crate::domain::users::{active_user, user_not_found};
 use crate::domain::{events, flood, privacy};
 
 pub fn not_found() -> Error {
-    Error::not_found("conversation_not_found", "no such conversation")
+    Error::not_found(ErrorCode::ConversationNotFound, "no such conversation")
 }
 
 /// The conversation and my membership in it; 404 when I am not a member (whether or not it
@@ -26,11 +29,11 @@ pub fn require_member(
     conversation_id: i64,
     user_id: i64,
 ) -> Result<(Conversation, Member), Error> {
-    Member::find_with_conversation(conn, conversation_id, user_id)?.ok_or_else(not_found)
+    Member::find_with_conversation(conn, ConversationId(conversation_id), UserId(user_id))?.ok_or_else(not_found)
 }
 
 pub fn blocked() -> Error {
-    Error::forbidden("blocked", "a block between you and this user prevents direct messages")
+    Error::forbidden(ErrorCode::Blocked, "a block between you and this user prevents direct messages")
 }
 
 /// In a direct chat, a block either way stops everything that reaches the other user: sends,
@@ -43,15 +46,12 @@ pub fn require_no_block(conn: &mut PgConnection, conversation: &Conversation, me
 }
 
 /// `POST /conversations/direct`: the one direct chat with `peer`, created when missing.
-pub fn open_direct(conn: &mut PgConnection, me: i64, peer: i64) -> Result<(ConversationDto, bool), Error> {
+pub fn open_direct(conn: &mut Outbox<'_>, me: i64, peer: i64) -> Result<(ConversationDto, bool), Error> {
     if peer == me {
         return Err(Error::invalid("user_id", "cannot be yourself"));
     }
     conn.transaction(|conn| {
-        let user = User::find(conn, peer).map_err(|_| user_not_found())?;
-        if user.suspended_at.is_some() {
-            return Err(user_not_found());
-        }
+        let user = active_user(conn, peer)?.ok_or_else(user_not_found)?;
         flood::check(conn, me)?;
         if Block::between(conn, me, peer)? {
             return Err(blocked());
@@ -69,7 +69,10 @@ pub fn open_direct(conn: &mut PgConnection, me: i64, peer: i64) -> Result<(Conve
 
 /// One conversation as the sidebar shows it (also when hidden).
 pub fn get(conn: &mut PgConnection, me: i64, conversation_id: i64) -> Result<ConversationDto, Error> {
-    sidebar::load(conn, me, Some(conversation_id), 1, 0)?.into_iter().next().ok_or_else(not_found)
+    sidebar::load(conn, UserId(me), Some(ConversationId(conversation_id)), 1, 0)?
+        .into_iter()
+        .next()
+        .ok_or_else(not_found)
 }
 
 /// `GET /conversations`: pinned first, then by last activity; `cursor` is an offset.
@@ -86,8 +89,8 @@ pub fn list(
             c.parse::<i64>().ok().filter(|o| *o >= 0).ok_or_else(|| Error::invalid("cursor", "invalid cursor"))?
         }
     };
-    let items = sidebar::load(conn, me, None, limit, offset)?;
-    let next_cursor = (items.len() as i64 == limit).then(|| (offset + limit).to_string());
+    let items = sidebar::load(conn, UserId(me), None, limit, offset)?;
+    let next_cursor = (len_i64(items.len()) == limit).then(|| (offset + limit).to_string());
     Ok(shared::api::Page { items, next_cursor })
 }
 
@@ -109,7 +112,7 @@ pub fn forever() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).single().unwrap_or_else(Utc::now)
 }
 
-pub fn set_flag(conn: &mut PgConnection, me: i64, conversation_id: i64, flag: Flag) -> Result<ConversationDto, Error> {
+pub fn set_flag(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, flag: Flag) -> Result<ConversationDto, Error> {
     conn.transaction(|conn| {
         let (conversation, member) = require_member(conn, conversation_id, me)?;
         let now = Some(Utc::now());
@@ -122,10 +125,16 @@ pub fn set_flag(conn: &mut PgConnection, me: i64, conversation_id: i64, flag: Fl
                 FlagChanges { cleared_seq: Some(conversation.last_seq), hidden_at: Some(now), ..Default::default() }
             }
         };
-        Member::set_flags(conn, conversation_id, me, &changes)?;
+        Member::set_flags(conn, ConversationId(conversation_id), UserId(me), &changes)?;
         if matches!(flag, Flag::Clear | Flag::Hide) && member.last_read_seq < conversation.last_seq {
             // Nothing stays unread in history I removed.
-            Member::advance(conn, conversation_id, me, conversation.last_seq, conversation.last_seq)?;
+            Member::advance(
+                conn,
+                ConversationId(conversation_id),
+                UserId(me),
+                conversation.last_seq,
+                conversation.last_seq,
+            )?;
         }
         // My other devices update their sidebar.
         events::to_user(

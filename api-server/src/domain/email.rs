@@ -25,7 +25,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::{Connection, PgConnection};
 use shared::api::MeDto;
 use shared::auth;
-use shared::models::email_token::{EmailToken, NewEmailToken, PURPOSE_RESET, PURPOSE_VERIFY};
+use shared::error::ErrorCode;
+use shared::models::email_token::{EmailPurpose, EmailToken, NewEmailToken};
 use shared::models::user::User;
 use shared::{db, Error};
 
@@ -34,20 +35,27 @@ use crate::domain::{reauth, sessions};
 use crate::mail::Mail;
 use crate::state::AppState;
 use shared::token_gate;
+use tracing::Instrument;
 
 pub const VERIFY_TTL_HOURS: i64 = 24;
 pub const RESET_TTL_MINUTES: i64 = 60;
 
 pub fn email_taken() -> Error {
-    Error::conflict("email_taken", "another account has this email address")
+    Error::conflict(ErrorCode::EmailTaken, "another account has this email address")
 }
 
 fn invalid_token() -> Error {
-    Error::bad_request("invalid_token", "this link is invalid, expired or was already used")
+    Error::bad_request(ErrorCode::InvalidToken, "this link is invalid, expired or was already used")
 }
 
 /// Stores a new token and returns it (the only time it exists in clear).
-fn issue(conn: &mut PgConnection, user: i64, purpose: &str, email: &str, ttl: Duration) -> Result<String, Error> {
+fn issue(
+    conn: &mut PgConnection,
+    user: i64,
+    purpose: EmailPurpose,
+    email: &str,
+    ttl: Duration,
+) -> Result<String, Error> {
     let token = auth::new_opaque_token();
     let hash = auth::hash_token(&token);
     EmailToken::insert(
@@ -65,8 +73,8 @@ pub(crate) fn issue_verification(
     user: &User,
     address: &str,
 ) -> Result<Mail, Error> {
-    EmailToken::spend_all(conn, user.id, PURPOSE_VERIFY)?;
-    let token = issue(conn, user.id, PURPOSE_VERIFY, address, Duration::hours(VERIFY_TTL_HOURS))?;
+    EmailToken::spend_all(conn, user.id, EmailPurpose::Verify)?;
+    let token = issue(conn, user.id, EmailPurpose::Verify, address, Duration::hours(VERIFY_TTL_HOURS))?;
     Ok(verification_mail(public_url, address, &user.username, &token))
 }
 
@@ -116,7 +124,7 @@ fn address_changed_mail(to: &str, username: &str, new_address: &str) -> Mail {
 pub async fn change(state: &AppState, me: i64, address: Email, password: String) -> Result<MeDto, Error> {
     let user = db::run(&state.pool, move |conn| Ok(User::find(conn, me)?)).await?;
     if !reauth::password_matches(password, user.password_hash).await? {
-        return Err(Error::forbidden("invalid_password", "the password is wrong"));
+        return Err(Error::forbidden(ErrorCode::InvalidPassword, "the password is wrong"));
     }
     let public_url = state.settings.public_url.clone();
     let (user, mails) = db::run(&state.pool, move |conn| {
@@ -130,7 +138,7 @@ pub async fn change(state: &AppState, me: i64, address: Email, password: String)
                 other => other.into(),
             })?;
             // Reset links went to the old address: they must not outlive it.
-            EmailToken::spend_all(conn, me, PURPOSE_RESET)?;
+            EmailToken::spend_all(conn, me, EmailPurpose::Reset)?;
             let mut mails = vec![issue_verification(conn, &public_url, &user, address.as_str())?];
             if let Some(old) = current.email.filter(|_| current.email_verified_at.is_some()) {
                 if !old.eq_ignore_ascii_case(address.as_str()) {
@@ -157,10 +165,10 @@ pub async fn resend(state: &AppState, me: i64) -> Result<(), Error> {
         conn.transaction(|conn| {
             let user = User::find(conn, me)?;
             let Some(address) = user.email.clone() else {
-                return Err(Error::conflict("no_email", "this account has no email address"));
+                return Err(Error::conflict(ErrorCode::NoEmail, "this account has no email address"));
             };
             if user.email_verified_at.is_some() {
-                return Err(Error::conflict("email_already_verified", "this address is already verified"));
+                return Err(Error::conflict(ErrorCode::EmailAlreadyVerified, "this address is already verified"));
             }
             issue_verification(conn, &public_url, &user, &address)
         })
@@ -175,10 +183,10 @@ pub async fn verify(state: &AppState, token: String) -> Result<(), Error> {
     let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
             let spent =
-                EmailToken::spend(conn, &auth::hash_token(&token), PURPOSE_VERIFY)?.ok_or_else(invalid_token)?;
+                EmailToken::spend(conn, &auth::hash_token(&token), EmailPurpose::Verify)?.ok_or_else(invalid_token)?;
             // The account moved to another address since: this link proves nothing now.
             User::verify_email(conn, spent.user_id, &spent.email)?.ok_or_else(invalid_token)?;
-            EmailToken::spend_all(conn, spent.user_id, PURPOSE_VERIFY)?;
+            EmailToken::spend_all(conn, spent.user_id, EmailPurpose::Verify)?;
             Ok(spent.user_id)
         })
     })
@@ -187,38 +195,48 @@ pub async fn verify(state: &AppState, token: String) -> Result<(), Error> {
     Ok(())
 }
 
+/// The account's address, if it has one.
+pub async fn address_of(state: &AppState, me: i64) -> Result<Option<String>, Error> {
+    db::run(&state.pool, move |conn| Ok(User::find(conn, me)?.email)).await
+}
+
 /// `POST /auth/password/forgot`: returns at once; see the module docs.
 pub fn forgot(state: &AppState, address: Email) {
     let state = state.clone();
-    tokio::spawn(async move {
-        let public_url = state.settings.public_url.clone();
-        let found = db::run(&state.pool, move |conn| {
-            conn.transaction(|conn| {
-                let Some(user) = User::find_by_email(conn, address.as_str())? else { return Ok(None) };
-                let (Some(email), Some(_)) = (user.email.as_deref(), user.email_verified_at) else { return Ok(None) };
-                if user.suspended_at.is_some() {
-                    return Ok(None);
-                }
-                let token = issue(conn, user.id, PURPOSE_RESET, email, Duration::minutes(RESET_TTL_MINUTES))?;
-                Ok::<_, Error>(Some((user.id, reset_mail(&public_url, email, &user.username, &token))))
+    tokio::spawn(
+        async move {
+            let public_url = state.settings.public_url.clone();
+            let found = db::run(&state.pool, move |conn| {
+                conn.transaction(|conn| {
+                    let Some(user) = User::find_by_email(conn, address.as_str())? else { return Ok(None) };
+                    let (Some(email), Some(_)) = (user.email.as_deref(), user.email_verified_at) else {
+                        return Ok(None);
+                    };
+                    if user.suspended_at.is_some() {
+                        return Ok(None);
+                    }
+                    let token = issue(conn, user.id, EmailPurpose::Reset, email, Duration::minutes(RESET_TTL_MINUTES))?;
+                    Ok::<_, Error>(Some((user.id, reset_mail(&public_url, email, &user.username, &token))))
+                })
             })
-        })
-        .await;
-        match found {
-            Ok(Some((user_id, mail))) => {
-                tracing::info!(user_id, "password reset requested");
-                state.mailer.send_later(mail);
+            .await;
+            match found {
+                Ok(Some((user_id, mail))) => {
+                    tracing::info!(user_id, "password reset requested");
+                    state.mailer.send_later(mail);
+                }
+                Ok(None) => tracing::info!("password reset requested for an address without a verified account"),
+                Err(e) => tracing::error!(error = %e, "password reset request failed"),
             }
-            Ok(None) => tracing::info!("password reset requested for an address without a verified account"),
-            Err(e) => tracing::error!(error = %e, "password reset request failed"),
         }
-    });
+        .in_current_span(),
+    );
 }
 
 /// `POST /auth/password/reset`: spends the token, sets the password, signs out every device.
 pub async fn reset(state: &AppState, token: String, password: Password) -> Result<(), Error> {
     let pw = password.as_str().to_owned();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+    let hash = shared::telemetry::spawn_blocking(move || auth::hash_password(&pw))
         .await
         .map_err(|e| Error::internal(anyhow::anyhow!("hash task: {e}")))?
         .map_err(Error::internal)?;
@@ -226,10 +244,10 @@ pub async fn reset(state: &AppState, token: String, password: Password) -> Resul
     let user = state
         .write(move |conn| {
             let (user, version) = conn.transaction(|conn| {
-                let spent =
-                    EmailToken::spend(conn, &auth::hash_token(&token), PURPOSE_RESET)?.ok_or_else(invalid_token)?;
+                let spent = EmailToken::spend(conn, &auth::hash_token(&token), EmailPurpose::Reset)?
+                    .ok_or_else(invalid_token)?;
                 User::set_password(conn, spent.user_id, &hash)?;
-                EmailToken::spend_all(conn, spent.user_id, PURPOSE_RESET)?;
+                EmailToken::spend_all(conn, spent.user_id, EmailPurpose::Reset)?;
                 let (version, _) = sessions::end_every_session(conn, spent.user_id, "password_reset")?;
                 Ok::<_, Error>((spent.user_id, version))
             })?;

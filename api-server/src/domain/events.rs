@@ -1,18 +1,18 @@
-//! Where an event goes: outbox rows with the design's routing keys. Call only inside the
-//! transaction of the change the event announces.
+//! Where an event goes: outbox rows with the design's routing keys. The only place that picks
+//! routing keys for outbox rows. Call only inside the transaction of the change the event
+//! announces (an [`Outbox`] handle: only `AppState::write` hands one out).
 
-use diesel::PgConnection;
-use shared::events::{routing, ConversationUpdated, Event, UpdateReason};
+use shared::events::{ConversationUpdated, Event, RoutingKey, UpdateReason};
 use shared::models::conversation::Conversation;
-use shared::models::outbox::enqueue;
+use shared::models::outbox::{enqueue, Outbox};
 use shared::Error;
 
 /// To every member of a conversation: a direct chat is `user.<low>` with CC `user.<high>` (one
 /// publish reaches both), a channel is `group.<gid>`.
-pub fn to_conversation(conn: &mut PgConnection, conversation: &Conversation, event: &Event) -> Result<(), Error> {
+pub fn to_conversation(conn: &mut Outbox<'_>, conversation: &Conversation, event: &Event) -> Result<(), Error> {
     match (conversation.direct_low, conversation.direct_high, conversation.group_id) {
-        (Some(low), Some(high), _) => enqueue(conn, &routing::user(low), vec![routing::user(high)], event)?,
-        (_, _, Some(group_id)) => enqueue(conn, &routing::group(group_id), Vec::new(), event)?,
+        (Some(low), Some(high), _) => enqueue(conn, RoutingKey::User(low), &[RoutingKey::User(high)], event)?,
+        (_, _, Some(group_id)) => enqueue(conn, RoutingKey::Group(group_id), &[], event)?,
         _ => {
             return Err(Error::internal(anyhow::anyhow!("conversation {} has no members to route to", conversation.id)))
         }
@@ -20,13 +20,20 @@ pub fn to_conversation(conn: &mut PgConnection, conversation: &Conversation, eve
     Ok(())
 }
 
-pub fn to_user(conn: &mut PgConnection, user_id: i64, event: &Event) -> Result<(), Error> {
-    enqueue(conn, &routing::user(user_id), Vec::new(), event)?;
+pub fn to_user(conn: &mut Outbox<'_>, user_id: i64, event: &Event) -> Result<(), Error> {
+    enqueue(conn, RoutingKey::User(user_id), &[], event)?;
     Ok(())
 }
 
-pub fn to_group(conn: &mut PgConnection, group_id: i64, event: &Event) -> Result<(), Error> {
-    enqueue(conn, &routing::group(group_id), Vec::new(), event)?;
+pub fn to_group(conn: &mut Outbox<'_>, group_id: i64, event: &Event) -> Result<(), Error> {
+    enqueue(conn, RoutingKey::Group(group_id), &[], event)?;
+    Ok(())
+}
+
+/// To every ws node (each binds `presence.*`): a change of who may see `user_id`'s presence
+/// or reads.
+pub fn to_presence_watchers(conn: &mut Outbox<'_>, user_id: i64, event: &Event) -> Result<(), Error> {
+    enqueue(conn, RoutingKey::Presence(user_id), &[], event)?;
     Ok(())
 }
 
@@ -42,7 +49,7 @@ pub fn updated(
 /// A group membership change: the member concerned hears it on `user.<uid>` (so their ws nodes
 /// bind or unbind `group.<gid>`), everyone else on `group.<gid>`.
 pub fn membership_changed(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     group_id: i64,
     user_id: i64,
     reason: UpdateReason,

@@ -12,6 +12,8 @@ use sha2::{Digest, Sha256};
 use shared::cache::Cache;
 use shared::config::Settings;
 use shared::db::PgPool;
+use shared::enums::AbuseFlagKind;
+use shared::error::ErrorCode;
 use shared::error::Kind;
 use shared::models::abuse::AbuseFlag;
 use shared::models::user::User;
@@ -29,10 +31,10 @@ const REPEAT_MIN_CHARS: usize = 10;
 pub fn check(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
     match User::send_limit(conn, me)? {
         Some(until) => Err(Error {
-            retry_after: Some((until - Utc::now()).num_seconds().max(1) as u64),
+            retry_after: Some(shared::num::non_negative((until - Utc::now()).num_seconds().max(1))),
             ..Error::new(
                 Kind::RateLimited,
-                "send_limited",
+                ErrorCode::SendLimited,
                 "sending is paused for this account: too many repeated messages or new chats",
             )
         }),
@@ -62,7 +64,7 @@ pub fn after_send(cache: &Cache, pool: &PgPool, settings: &Settings, me: i64, fp
     let Ok(count) = cache.incr(&format!("flood:repeat:{me}:{fp}"), 1, REPEAT_WINDOW_SECS) else { return Ok(()) };
     if count > settings.flood_repeat_max {
         let detail = format!("the same text {count} times in 10 minutes");
-        trip(&mut *pool.get()?, me, "repeated_messages", &detail)?;
+        trip(&mut *pool.get()?, me, AbuseFlagKind::RepeatedMessages, &detail)?;
     }
     Ok(())
 }
@@ -71,17 +73,17 @@ pub fn after_send(cache: &Cache, pool: &PgPool, settings: &Settings, me: i64, fp
 pub fn after_new_chat(cache: &Cache, pool: &PgPool, settings: &Settings, me: i64) -> Result<(), Error> {
     let Ok(count) = cache.incr(&format!("flood:chats:{me}"), 1, NEW_CHAT_WINDOW_SECS) else { return Ok(()) };
     if count > settings.flood_new_chats_per_hour {
-        trip(&mut *pool.get()?, me, "new_chats", &format!("{count} new direct chats in an hour"))?;
+        trip(&mut *pool.get()?, me, AbuseFlagKind::NewChats, &format!("{count} new direct chats in an hour"))?;
     }
     Ok(())
 }
 
 /// Starts a limit (one record per limit, not per refused message).
-fn trip(conn: &mut PgConnection, me: i64, kind: &str, detail: &str) -> Result<(), Error> {
+fn trip(conn: &mut PgConnection, me: i64, kind: AbuseFlagKind, detail: &str) -> Result<(), Error> {
     let until = Utc::now() + Duration::minutes(LIMIT_MINUTES);
     if User::limit_sends(conn, me, until)? {
         AbuseFlag::record(conn, me, kind, detail, until)?;
-        tracing::warn!(user_id = me, kind, detail, "flood control: sending paused");
+        tracing::warn!(user_id = me, kind = kind.as_str(), detail, "flood control: sending paused");
     }
     Ok(())
 }
@@ -91,7 +93,7 @@ pub async fn observe<F>(f: F)
 where
     F: FnOnce() -> Result<(), Error> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(f).await {
+    match shared::telemetry::spawn_blocking(f).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "flood control could not count"),
         Err(e) => tracing::warn!(error = %e, "flood control task failed"),

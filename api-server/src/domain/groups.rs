@@ -5,18 +5,22 @@
 //! owner), manage channels and invites and edit the group; the owner also changes roles and
 //! transfers ownership. Every channel is a conversation whose members are the group's members.
 
-use diesel::{Connection, PgConnection};
+use diesel::{OptionalExtension, PgConnection};
 use shared::api::{ChannelDto, GroupDto, GroupMemberDto};
+use shared::enums::GroupRole;
+use shared::error::ErrorCode;
 use shared::events::UpdateReason;
+use shared::ids::{ConversationId, GroupId, UserId};
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
-use shared::models::group::{Group, GroupChanges, GroupMember, Role};
+use shared::models::group::{Group, GroupChanges, GroupMember};
 use shared::models::group_removal;
+use shared::models::outbox::Outbox;
 use shared::models::privacy::Approach;
 use shared::models::user::User;
 use shared::Error;
 
-use crate::domain::users::user_not_found;
+use crate::domain::users::{active_user, user_not_found};
 use crate::domain::validate::{self, Checks};
 use crate::domain::{events, media, privacy};
 
@@ -25,11 +29,11 @@ pub const MAX_CHANNELS: usize = 50;
 pub const MAX_MEMBERS: i64 = 10_000;
 
 pub fn not_found() -> Error {
-    Error::not_found("group_not_found", "no such group")
+    Error::not_found(ErrorCode::GroupNotFound, "no such group")
 }
 
 fn forbidden(what: &str) -> Error {
-    Error::forbidden("insufficient_role", format!("your role in this group does not allow you to {what}"))
+    Error::forbidden(ErrorCode::InsufficientRole, format!("your role in this group does not allow you to {what}"))
 }
 
 /// My membership; 404 for non-members (they learn nothing about the group).
@@ -37,11 +41,11 @@ pub(crate) fn require_role(
     conn: &mut PgConnection,
     group_id: i64,
     me: i64,
-    at_least: Role,
+    at_least: GroupRole,
     what: &str,
 ) -> Result<GroupMember, Error> {
-    let member = GroupMember::find(conn, group_id, me)?.ok_or_else(not_found)?;
-    if member.role() < at_least {
+    let member = GroupMember::find(conn, GroupId(group_id), UserId(me))?.ok_or_else(not_found)?;
+    if member.role < at_least {
         return Err(forbidden(what));
     }
     Ok(member)
@@ -51,7 +55,10 @@ pub(crate) fn require_role(
 /// admins still may; invite links too, as they are the invited user's own choice).
 fn require_no_block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
     if Block::between(conn, me, user_id)? {
-        return Err(Error::forbidden("blocked", "a block between you and this user prevents adding them to a group"));
+        return Err(Error::forbidden(
+            ErrorCode::Blocked,
+            "a block between you and this user prevents adding them to a group",
+        ));
     }
     Ok(())
 }
@@ -67,14 +74,10 @@ fn parse_channel_name(name: &str) -> Result<String, Error> {
 }
 
 fn existing_user(conn: &mut PgConnection, id: i64) -> Result<User, Error> {
-    let user = User::find(conn, id).map_err(|_| user_not_found())?;
-    if user.suspended_at.is_some() {
-        return Err(user_not_found());
-    }
-    Ok(user)
+    active_user(conn, id)?.ok_or_else(user_not_found)
 }
 
-pub fn create(conn: &mut PgConnection, me: i64, input: NewGroup) -> Result<GroupDto, Error> {
+pub fn create(conn: &mut Outbox<'_>, me: i64, input: NewGroup) -> Result<GroupDto, Error> {
     let mut checks = Checks::default();
     let name = checks.check(validate::text("name", &input.name, 1, validate::GROUP_NAME_MAX, false));
     let description = match &input.description {
@@ -89,18 +92,18 @@ pub fn create(conn: &mut PgConnection, me: i64, input: NewGroup) -> Result<Group
     conn.transaction(|conn| {
         let group = Group::create(conn, &name, &description, me)?;
         let general = Conversation::create_channel(conn, group.id, "general")?;
-        GroupMember::add(conn, group.id, me, Role::Owner)?;
+        GroupMember::add(conn, GroupId(group.id), UserId(me), GroupRole::Owner)?;
         let mut members = vec![me];
         for id in input.member_ids.iter().copied().filter(|id| *id != me) {
             let user =
-                existing_user(conn, id).map_err(|_| Error::invalid("member_ids", format!("no such user: {id}")))?;
+                active_user(conn, id)?.ok_or_else(|| Error::invalid("member_ids", format!("no such user: {id}")))?;
             require_no_block(conn, me, id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
-            if GroupMember::add(conn, group.id, id, Role::Member)? {
+            if GroupMember::add(conn, GroupId(group.id), UserId(id), GroupRole::Member)? {
                 members.push(id);
             }
         }
-        Member::add_many(conn, general.id, &members)?;
+        Member::add_many(conn, ConversationId(general.id), &members.iter().copied().map(UserId).collect::<Vec<_>>())?;
         for id in &members {
             events::to_user(
                 conn,
@@ -113,14 +116,14 @@ pub fn create(conn: &mut PgConnection, me: i64, input: NewGroup) -> Result<Group
 }
 
 pub fn get(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<GroupDto, Error> {
-    require_role(conn, group_id, me, Role::Member, "read it")?;
+    require_role(conn, group_id, me, GroupRole::Member, "read it")?;
     dto(conn, group_id, me)
 }
 
 pub(crate) fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<GroupDto, Error> {
-    let group = Group::find(conn, group_id).map_err(|_| not_found())?;
+    let group = Group::find(conn, group_id).optional()?.ok_or_else(not_found)?;
     let members = GroupMember::list(conn, group_id)?;
-    let my_role = members.iter().find(|(m, _)| m.user_id == me).map(|(m, _)| m.role.clone()).ok_or_else(not_found)?;
+    let my_role = members.iter().find(|(m, _)| m.user_id == me).map(|(m, _)| m.role).ok_or_else(not_found)?;
     let users = privacy::user_dtos(conn, me, members.iter().map(|(_, u)| u))?;
     let channels = Conversation::channels_of(conn, group_id)?;
     Ok(GroupDto {
@@ -138,7 +141,7 @@ pub(crate) fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<Gro
         members: members
             .iter()
             .zip(users)
-            .map(|((m, _), user)| GroupMemberDto { user, role: m.role.clone(), joined_at: m.joined_at })
+            .map(|((m, _), user)| GroupMemberDto { user, role: m.role, joined_at: m.joined_at })
             .collect(),
     })
 }
@@ -149,7 +152,7 @@ pub struct GroupUpdate {
     pub avatar_id: Option<Option<i64>>,
 }
 
-pub fn update(conn: &mut PgConnection, me: i64, group_id: i64, update: GroupUpdate) -> Result<GroupDto, Error> {
+pub fn update(conn: &mut Outbox<'_>, me: i64, group_id: i64, update: GroupUpdate) -> Result<GroupDto, Error> {
     let mut checks = Checks::default();
     let changes = GroupChanges {
         name: update.name.and_then(|n| checks.check(validate::text("name", &n, 1, validate::GROUP_NAME_MAX, false))),
@@ -160,7 +163,7 @@ pub fn update(conn: &mut PgConnection, me: i64, group_id: i64, update: GroupUpda
     };
     checks.finish()?;
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "edit the group")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "edit the group")?;
         if let Some(Some(avatar)) = changes.avatar_id {
             media::require_own_image(conn, me, "avatar_id", avatar)?;
         }
@@ -173,67 +176,67 @@ pub fn update(conn: &mut PgConnection, me: i64, group_id: i64, update: GroupUpda
 }
 
 /// Joins `user_id` to the group and all its channels; `false` when already a member.
-pub(crate) fn join(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<bool, Error> {
+pub(crate) fn join(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result<bool, Error> {
     // First: sends in the group's channels commit wholly before or after this (outbox order).
     Conversation::lock_group_channels(conn, group_id)?;
     if GroupMember::count(conn, group_id)? >= MAX_MEMBERS {
-        return Err(Error::conflict("group_full", format!("a group has at most {MAX_MEMBERS} members")));
+        return Err(Error::conflict(ErrorCode::GroupFull, format!("a group has at most {MAX_MEMBERS} members")));
     }
-    if !GroupMember::add(conn, group_id, user_id, Role::Member)? {
+    if !GroupMember::add(conn, GroupId(group_id), UserId(user_id), GroupRole::Member)? {
         return Ok(false);
     }
-    Member::join_group_channels(conn, group_id, user_id)?;
+    Member::join_group_channels(conn, GroupId(group_id), UserId(user_id))?;
     events::membership_changed(conn, group_id, user_id, UpdateReason::MemberAdded)?;
     Ok(true)
 }
 
-fn part(conn: &mut PgConnection, group_id: i64, user_id: i64) -> Result<(), Error> {
+fn part(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result<(), Error> {
     // First: a message committed after this gets a later outbox id, so the ws nodes drop the
     // member before they see it.
     Conversation::lock_group_channels(conn, group_id)?;
-    Member::leave_group_channels(conn, group_id, user_id)?;
-    GroupMember::remove(conn, group_id, user_id)?;
+    Member::leave_group_channels(conn, GroupId(group_id), UserId(user_id))?;
+    GroupMember::remove(conn, GroupId(group_id), UserId(user_id))?;
     events::membership_changed(conn, group_id, user_id, UpdateReason::MemberRemoved)
 }
 
-pub fn add_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64) -> Result<GroupDto, Error> {
+pub fn add_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64) -> Result<GroupDto, Error> {
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "add members")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "add members")?;
         let user = existing_user(conn, user_id)?;
-        if GroupMember::find(conn, group_id, user_id)?.is_none() {
+        if GroupMember::find(conn, GroupId(group_id), UserId(user_id))?.is_none() {
             require_no_block(conn, me, user_id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
         }
         // An admin letting a removed member back in lifts the removal.
-        group_removal::clear(conn, group_id, user_id)?;
+        group_removal::clear(conn, GroupId(group_id), UserId(user_id))?;
         join(conn, group_id, user_id)?;
         dto(conn, group_id, me)
     })
 }
 
-pub fn remove_member(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64) -> Result<(), Error> {
+pub fn remove_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64) -> Result<(), Error> {
     if user_id == me {
         return leave(conn, me, group_id);
     }
     conn.transaction(|conn| {
-        let mine = require_role(conn, group_id, me, Role::Admin, "remove members")?;
-        let target = GroupMember::find_for_update(conn, group_id, user_id)?
-            .ok_or_else(|| Error::not_found("member_not_found", "this user is not a member"))?;
-        if target.role() >= mine.role() {
+        let mine = require_role(conn, group_id, me, GroupRole::Admin, "remove members")?;
+        let target = GroupMember::find_for_update(conn, GroupId(group_id), UserId(user_id))?
+            .ok_or_else(|| Error::not_found(ErrorCode::MemberNotFound, "this user is not a member"))?;
+        if target.role >= mine.role {
             return Err(forbidden("remove a member of equal or higher role"));
         }
-        group_removal::record(conn, group_id, user_id, me)?;
+        group_removal::record(conn, GroupId(group_id), UserId(user_id), UserId(me))?;
         part(conn, group_id, user_id)
     })
 }
 
-pub fn leave(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<(), Error> {
+pub fn leave(conn: &mut Outbox<'_>, me: i64, group_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
-        let mine = require_role(conn, group_id, me, Role::Member, "leave")?;
-        if mine.role() == Role::Owner {
+        let mine = require_role(conn, group_id, me, GroupRole::Member, "leave")?;
+        if mine.role == GroupRole::Owner {
             if GroupMember::count(conn, group_id)? > 1 {
                 return Err(Error::conflict(
-                    "owner_must_transfer",
+                    ErrorCode::OwnerMustTransfer,
                     "transfer ownership to another member before leaving",
                 ));
             }
@@ -247,20 +250,20 @@ pub fn leave(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<(), Erro
 }
 
 /// The owner sets a member's role; `owner` transfers ownership (the old owner becomes admin).
-pub fn set_role(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64, role: &str) -> Result<GroupDto, Error> {
-    let role = Role::parse(role).ok_or_else(|| Error::invalid("role", "must be one of owner, admin, member"))?;
+pub fn set_role(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64, role: &str) -> Result<GroupDto, Error> {
+    let role = GroupRole::parse(role).ok_or_else(|| Error::invalid("role", "must be one of owner, admin, member"))?;
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Owner, "change roles")?;
+        require_role(conn, group_id, me, GroupRole::Owner, "change roles")?;
         if user_id == me {
             return Err(Error::invalid("user_id", "transfer ownership to another member instead"));
         }
-        GroupMember::find_for_update(conn, group_id, user_id)?
-            .ok_or_else(|| Error::not_found("member_not_found", "this user is not a member"))?;
-        if role == Role::Owner {
+        GroupMember::find_for_update(conn, GroupId(group_id), UserId(user_id))?
+            .ok_or_else(|| Error::not_found(ErrorCode::MemberNotFound, "this user is not a member"))?;
+        if role == GroupRole::Owner {
             // Demote first: the unique index allows one owner at a time.
-            GroupMember::set_role(conn, group_id, me, Role::Admin)?;
+            GroupMember::set_role(conn, GroupId(group_id), UserId(me), GroupRole::Admin)?;
         }
-        GroupMember::set_role(conn, group_id, user_id, role)?;
+        GroupMember::set_role(conn, GroupId(group_id), UserId(user_id), role)?;
         events::to_group(
             conn,
             group_id,
@@ -270,19 +273,22 @@ pub fn set_role(conn: &mut PgConnection, me: i64, group_id: i64, user_id: i64, r
     })
 }
 
-pub fn create_channel(conn: &mut PgConnection, me: i64, group_id: i64, name: &str) -> Result<ChannelDto, Error> {
+pub fn create_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, name: &str) -> Result<ChannelDto, Error> {
     let name = parse_channel_name(name)?;
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "create channels")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "create channels")?;
         let channels = Conversation::channels_of(conn, group_id)?;
         if channels.len() >= MAX_CHANNELS {
-            return Err(Error::conflict("too_many_channels", format!("a group has at most {MAX_CHANNELS} channels")));
+            return Err(Error::conflict(
+                ErrorCode::TooManyChannels,
+                format!("a group has at most {MAX_CHANNELS} channels"),
+            ));
         }
         if channels.iter().any(|c| c.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&name))) {
-            return Err(Error::conflict("channel_name_taken", "a channel with this name exists"));
+            return Err(Error::conflict(ErrorCode::ChannelNameTaken, "a channel with this name exists"));
         }
         let channel = Conversation::create_channel(conn, group_id, &name)?;
-        Member::add_group_members_to(conn, group_id, channel.id)?;
+        Member::add_group_members_to(conn, GroupId(group_id), ConversationId(channel.id))?;
         events::to_group(
             conn,
             group_id,
@@ -296,11 +302,11 @@ fn channel_of(conn: &mut PgConnection, group_id: i64, channel_id: i64) -> Result
     Conversation::find(conn, channel_id)
         .ok()
         .filter(|c| c.group_id == Some(group_id))
-        .ok_or_else(|| Error::not_found("channel_not_found", "no such channel in this group"))
+        .ok_or_else(|| Error::not_found(ErrorCode::ChannelNotFound, "no such channel in this group"))
 }
 
 pub fn rename_channel(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     me: i64,
     group_id: i64,
     channel_id: i64,
@@ -308,13 +314,13 @@ pub fn rename_channel(
 ) -> Result<ChannelDto, Error> {
     let name = parse_channel_name(name)?;
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "rename channels")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "rename channels")?;
         let channel = channel_of(conn, group_id, channel_id)?;
         let taken = Conversation::channels_of(conn, group_id)?
             .iter()
             .any(|c| c.id != channel_id && c.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&name)));
         if taken {
-            return Err(Error::conflict("channel_name_taken", "a channel with this name exists"));
+            return Err(Error::conflict(ErrorCode::ChannelNameTaken, "a channel with this name exists"));
         }
         Conversation::rename(conn, channel_id, &name)?;
         events::to_group(
@@ -326,12 +332,12 @@ pub fn rename_channel(
     })
 }
 
-pub fn delete_channel(conn: &mut PgConnection, me: i64, group_id: i64, channel_id: i64) -> Result<(), Error> {
+pub fn delete_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, channel_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "delete channels")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "delete channels")?;
         channel_of(conn, group_id, channel_id)?;
         if Conversation::channels_of(conn, group_id)?.len() <= 1 {
-            return Err(Error::conflict("last_channel", "a group keeps at least one channel"));
+            return Err(Error::conflict(ErrorCode::LastChannel, "a group keeps at least one channel"));
         }
         Conversation::delete(conn, channel_id)?;
         events::to_group(

@@ -7,17 +7,22 @@ use chrono::{Duration, Utc};
 use diesel::{Connection, PgConnection};
 use shared::api::{GroupDto, InviteDto, InviteLinkDto};
 use shared::auth;
+use shared::enums::GroupRole;
+use shared::error::ErrorCode;
 use shared::error::Kind;
+use shared::ids::InviteId;
+use shared::ids::{GroupId, UserId};
 use shared::invite_links::InviteLinks;
-use shared::models::group::{GroupMember, Invite, NewInvite, Role};
+use shared::models::group::{GroupMember, Invite, NewInvite};
 use shared::models::group_removal;
+use shared::models::outbox::Outbox;
 use shared::Error;
 
 use crate::domain::groups::{dto, join, require_role};
 use crate::domain::privacy;
 
 pub fn not_found() -> Error {
-    Error::not_found("invite_not_found", "this invite link is not valid")
+    Error::not_found(ErrorCode::InviteNotFound, "this invite link is not valid")
 }
 
 pub struct NewLink {
@@ -43,7 +48,7 @@ pub fn create(
         return Err(Error::invalid("max_uses", "must be between 1 and 10000"));
     }
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "create invite links")?;
+        require_role(conn, group_id, me, GroupRole::Admin, "create invite links")?;
         let issued = links.issue();
         let expires_at = link.expires_in_secs.map(|s| Utc::now() + Duration::seconds(s));
         let new = NewInvite {
@@ -61,7 +66,7 @@ pub fn create(
 
 /// The group's live links, newest first (admins).
 pub fn list(conn: &mut PgConnection, links: &InviteLinks, me: i64, group_id: i64) -> Result<Vec<InviteLinkDto>, Error> {
-    require_role(conn, group_id, me, Role::Admin, "see invite links")?;
+    require_role(conn, group_id, me, GroupRole::Admin, "see invite links")?;
     let rows = Invite::live(conn, group_id, Utc::now())?;
     let creators = privacy::user_dtos(conn, me, rows.iter().map(|(_, u)| u))?;
     Ok(rows
@@ -83,37 +88,39 @@ pub fn list(conn: &mut PgConnection, links: &InviteLinks, me: i64, group_id: i64
 /// Revokes a link of the group (admins); revoking a revoked one again is fine.
 pub fn revoke(conn: &mut PgConnection, me: i64, group_id: i64, invite_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
-        require_role(conn, group_id, me, Role::Admin, "revoke invite links")?;
-        if !Invite::revoke(conn, group_id, invite_id)? {
+        require_role(conn, group_id, me, GroupRole::Admin, "revoke invite links")?;
+        if !Invite::revoke(conn, GroupId(group_id), InviteId(invite_id))? {
             return Err(not_found());
         }
         Ok(())
     })
 }
 
-fn gone(code: &'static str, message: &str) -> Error {
+fn gone(code: ErrorCode, message: &str) -> Error {
     Error::new(Kind::Gone, code, message)
 }
 
 /// Joins the invite's group. Already a member: the group, and the invite is not used up.
-pub fn accept(conn: &mut PgConnection, me: i64, token: &str) -> Result<GroupDto, Error> {
+pub fn accept(conn: &mut Outbox<'_>, me: i64, token: &str) -> Result<GroupDto, Error> {
     conn.transaction(|conn| {
         let invite = Invite::find_for_update(conn, &auth::hash_token(token))?.ok_or_else(not_found)?;
-        if GroupMember::find(conn, invite.group_id, me)?.is_some() {
+        if GroupMember::find(conn, GroupId(invite.group_id), UserId(me))?.is_some() {
             return dto(conn, invite.group_id, me);
         }
-        if group_removal::removed_at(conn, invite.group_id, me)?.is_some_and(|at| invite.created_at <= at) {
+        if group_removal::removed_at(conn, GroupId(invite.group_id), UserId(me))?
+            .is_some_and(|at| invite.created_at <= at)
+        {
             return Err(Error::forbidden(
-                "removed_from_group",
+                ErrorCode::RemovedFromGroup,
                 "an admin removed you from this group after this link was made: ask an admin for a new one",
             ));
         }
         let now = Utc::now();
         if invite.revoked_at.is_some() {
-            return Err(gone("invite_revoked", "an admin revoked this invite link"));
+            return Err(gone(ErrorCode::InviteRevoked, "an admin revoked this invite link"));
         }
         if !invite.usable(now) {
-            return Err(gone("invite_expired", "this invite link has expired or is used up"));
+            return Err(gone(ErrorCode::InviteExpired, "this invite link has expired or is used up"));
         }
         Invite::count_use(conn, invite.id)?;
         join(conn, invite.group_id, me)?;

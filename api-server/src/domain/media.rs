@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use diesel::PgConnection;
 use shared::api::{AttachmentDto, MessageDto};
+use shared::enums::MessageKind;
+use shared::error::ErrorCode;
 use shared::error::Kind as ErrorKind;
 use shared::models::attachment::{Attachment, NewAttachment};
 use shared::Error;
@@ -46,20 +48,20 @@ const FILE_NAME_MAX: usize = 200;
 pub fn too_large(kind: UploadKind) -> Error {
     Error::new(
         ErrorKind::PayloadTooLarge,
-        "media_too_large",
+        ErrorCode::MediaTooLarge,
         format!("uploads of this kind are limited to {} MiB", kind.max_bytes() / (1024 * 1024)),
     )
 }
 
 fn refused(e: MediaError) -> Error {
     match e {
-        MediaError::Unsupported(m) => Error::new(ErrorKind::UnsupportedMediaType, "unsupported_media", m),
-        MediaError::Invalid(m) => Error::new(ErrorKind::Validation, "invalid_media", m),
+        MediaError::Unsupported(m) => Error::new(ErrorKind::UnsupportedMediaType, ErrorCode::UnsupportedMedia, m),
+        MediaError::Invalid(m) => Error::new(ErrorKind::Validation, ErrorCode::InvalidMedia, m),
     }
 }
 
 pub fn not_found() -> Error {
-    Error::not_found("media_not_found", "no such media")
+    Error::not_found(ErrorCode::MediaNotFound, "no such media")
 }
 
 /// An upload checked and inspected, ready to store.
@@ -75,7 +77,7 @@ pub struct Inspected {
 
 fn check_size(kind: UploadKind, bytes: &[u8]) -> Result<(), Error> {
     if bytes.is_empty() {
-        return Err(Error::new(ErrorKind::Validation, "invalid_media", "the file is empty"));
+        return Err(Error::new(ErrorKind::Validation, ErrorCode::InvalidMedia, "the file is empty"));
     }
     if bytes.len() > kind.max_bytes() {
         return Err(too_large(kind));
@@ -89,7 +91,7 @@ const DECODE_WAIT: Duration = Duration::from_secs(30);
 fn busy() -> Error {
     Error {
         retry_after: Some(5),
-        ..Error::new(ErrorKind::Unavailable, "uploads_busy", "too many uploads at once, retry shortly")
+        ..Error::new(ErrorKind::Unavailable, ErrorCode::UploadsBusy, "too many uploads at once, retry shortly")
     }
 }
 
@@ -112,7 +114,7 @@ pub async fn inspect_within(
         _ => None,
     };
     let max_alloc = reservation.as_ref().map_or(images::ALLOC_MAX, |r| r.bytes);
-    let inspected = tokio::task::spawn_blocking(move || inspect(kind, &bytes, max_alloc).map(|i| (bytes, i)))
+    let inspected = shared::telemetry::spawn_blocking(move || inspect(kind, &bytes, max_alloc).map(|i| (bytes, i)))
         .await
         .map_err(Error::internal)?;
     drop(reservation);
@@ -131,8 +133,8 @@ pub fn inspect(kind: UploadKind, bytes: &[u8], max_alloc: u64) -> Result<Inspect
         UploadKind::Image => {
             let picture = images::inspect(bytes, format, max_alloc).map_err(refused)?;
             Ok(Inspected {
-                width: Some(picture.width as i32),
-                height: Some(picture.height as i32),
+                width: i32::try_from(picture.width).ok(),
+                height: i32::try_from(picture.height).ok(),
                 thumbnail: Some((picture.thumbnail, picture.thumbnail_mime)),
                 ..plain
             })
@@ -145,7 +147,7 @@ pub fn inspect(kind: UploadKind, bytes: &[u8], max_alloc: u64) -> Result<Inspect
                     VOICE_MAX_MS / 60_000
                 ))));
             }
-            Ok(Inspected { duration_ms: Some(ms as i32), ..plain })
+            Ok(Inspected { duration_ms: i32::try_from(ms).ok(), ..plain })
         }
     }
 }
@@ -177,7 +179,7 @@ pub fn save(
         let new = NewAttachment {
             owner_id: owner,
             content_type: inspected.content_type,
-            size: bytes.len() as i64,
+            size: shared::num::len_i64(bytes.len()),
             file_name,
             storage_key: &key,
             thumb_key: thumb_key.as_deref(),
@@ -212,10 +214,10 @@ pub fn readable(conn: &mut PgConnection, me: i64, id: i64) -> Result<Attachment,
 
 /// An image message needs an image, a voice message a voice note; a file message takes any
 /// upload. Called when sending, with the sender's own upload.
-pub fn check_fits(attachment: &Attachment, message_kind: &str) -> Result<(), Error> {
+pub fn check_fits(attachment: &Attachment, message_kind: MessageKind) -> Result<(), Error> {
     let fits = match message_kind {
-        "image" => attachment.width.is_some(),
-        "voice" => attachment.duration_ms.is_some(),
+        MessageKind::Image => attachment.width.is_some(),
+        MessageKind::Voice => attachment.duration_ms.is_some(),
         _ => true,
     };
     if fits {
@@ -266,13 +268,13 @@ mod tests {
     fn kinds_are_checked_by_content() {
         let err = inspect(UploadKind::Image, b"<svg onload=alert(1)>", images::ALLOC_MAX)
             .expect_err("svg is not an image here");
-        assert_eq!((err.status(), err.code.as_ref()), (415, "unsupported_media"));
+        assert_eq!((err.status(), err.code.as_str()), (415, "unsupported_media"));
         let err = inspect(UploadKind::Voice, b"\x89PNG\r\n\x1a\n", images::ALLOC_MAX).expect_err("png is not audio");
         assert_eq!(err.status(), 415);
         let err = inspect(UploadKind::Voice, b"RIFF\0\0\0\0WAVE", images::ALLOC_MAX).expect_err("no samples");
-        assert_eq!((err.status(), err.code.as_ref()), (422, "invalid_media"));
+        assert_eq!((err.status(), err.code.as_str()), (422, "invalid_media"));
         let file = inspect(UploadKind::File, b"<svg onload=alert(1)>", images::ALLOC_MAX).expect("any file");
         assert_eq!(file.content_type, "application/octet-stream");
-        assert_eq!(inspect(UploadKind::File, b"", images::ALLOC_MAX).expect_err("empty").code, "invalid_media");
+        assert_eq!(inspect(UploadKind::File, b"", images::ALLOC_MAX).expect_err("empty").code, ErrorCode::InvalidMedia);
     }
 }

@@ -56,7 +56,7 @@ pub fn empty_trash(conn: &mut PgConnection, store: &dyn MediaStore) -> Result<us
             Ok::<_, Error>(deleted.len())
         })?;
         total += done;
-        if (done as i64) < BATCH {
+        if shared::num::len_i64(done) < BATCH {
             return Ok(total);
         }
     }

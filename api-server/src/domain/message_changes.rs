@@ -10,7 +10,8 @@ use shared::models::change_version;
 use shared::Error;
 
 use crate::domain::conversations::require_member;
-use crate::domain::messages::{decorate, MessagesPage, HISTORY_MAX};
+use crate::domain::message_view::decorate;
+use crate::domain::messages::{MessagesPage, HISTORY_MAX};
 use crate::domain::validate;
 
 /// Up to `limit` changed messages above `since`, ascending by change version, never what I
@@ -30,8 +31,8 @@ pub fn since(
     // (versions commit in order), so the next read sees them all.
     let (conversation, member) = require_member(conn, conversation_id, me)?;
     let mut rows = change_version::changed_since(conn, conversation_id, member.cleared_seq, since, limit + 1)?;
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
+    let has_more = shared::num::len_i64(rows.len()) > limit;
+    rows.truncate(shared::num::limit_usize(limit));
     let last = rows.last().map_or(0, |m| m.change_version);
     // A full page continues after its last item; the last page reaches the conversation's
     // version (changes to what I cleared are skipped, not missing).

@@ -20,23 +20,28 @@
 //! and of a membership change of its group, follow their commit order.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::{Connection, OptionalExtension, PgConnection};
+use diesel::{OptionalExtension, PgConnection};
 use serde::Serialize;
 use shared::api::MessageDto;
+use shared::enums::{GroupRole, MessageKind};
+use shared::error::ErrorCode;
 use shared::events::Event;
+use shared::ids::{ConversationId, GroupId, UserId};
 use shared::models::attachment::Attachment;
 use shared::models::change_version;
 use shared::models::conversation::{Conversation, Member};
-use shared::models::group::{GroupMember, Role};
+use shared::models::group::GroupMember;
 use shared::models::message::{Message, NewMessage, Window};
+use shared::models::outbox::Outbox;
 use shared::models::reaction;
 use shared::Error;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::conversations::{not_found, require_member, require_no_block};
+use crate::domain::message_view::{decorate, for_everyone, visible_message};
 use crate::domain::validate::{self, Checks};
-use crate::domain::{events, flood, media, reactions};
+use crate::domain::{events, flood, media};
 
 pub const HISTORY_MAX: i64 = 100;
 
@@ -67,22 +72,23 @@ pub struct MessagesPage {
     pub change_version: i64,
 }
 
-const RACE: &str = "client_id_race";
+const RACE: ErrorCode = ErrorCode::ClientIdRace;
 
-pub fn send(conn: &mut PgConnection, me: i64, conversation_id: i64, input: SendInput) -> Result<Sent, Error> {
-    let body = check_send(&input)?;
-    match conn.transaction(|conn| send_in_transaction(conn, me, conversation_id, &input, &body)) {
+#[tracing::instrument(name = "send", skip_all, fields(conversation_id = conversation_id))]
+pub fn send(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, input: SendInput) -> Result<Sent, Error> {
+    let (kind, body) = check_send(&input)?;
+    match conn.transaction(|conn| send_in_transaction(conn, me, conversation_id, &input, kind, &body)) {
         // A retry (or a concurrent twin) of a stored send: answer with the stored message.
         Err(e) if e.code == RACE => existing(conn, me, conversation_id, input.client_id)?.ok_or(e),
         other => other,
     }
 }
 
-fn check_send(input: &SendInput) -> Result<String, Error> {
+fn check_send(input: &SendInput) -> Result<(MessageKind, String), Error> {
     let mut checks = Checks::default();
-    let (min, needs_attachment) = match input.kind.as_str() {
-        "text" => (1, false),
-        "image" | "file" | "voice" => (0, true),
+    let (kind, min, needs_attachment) = match MessageKind::parse(&input.kind) {
+        Some(MessageKind::Text) => (MessageKind::Text, 1, false),
+        Some(kind @ (MessageKind::Image | MessageKind::File | MessageKind::Voice)) => (kind, 0, true),
         _ => {
             return Err(Error::invalid("kind", "must be one of text, image, file, voice"));
         }
@@ -98,7 +104,7 @@ fn check_send(input: &SendInput) -> Result<String, Error> {
         )));
     }
     checks.finish()?;
-    Ok(body.unwrap_or_default())
+    Ok((kind, body.unwrap_or_default()))
 }
 
 fn existing(conn: &mut PgConnection, me: i64, conversation_id: i64, client_id: Uuid) -> Result<Option<Sent>, Error> {
@@ -108,16 +114,18 @@ fn existing(conn: &mut PgConnection, me: i64, conversation_id: i64, client_id: U
             decorate(conn, std::slice::from_mut(&mut dto), me)?;
             Ok(Some(Sent::Existing(dto)))
         }
-        Some(_) => Err(Error::conflict("client_id_reused", "this client_id was used for another conversation")),
+        Some(_) => Err(Error::conflict(ErrorCode::ClientIdReused, "this client_id was used for another conversation")),
         None => Ok(None),
     }
 }
 
+#[tracing::instrument(name = "send_transaction", skip_all)]
 fn send_in_transaction(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     me: i64,
     conversation_id: i64,
     input: &SendInput,
+    kind: MessageKind,
     body: &str,
 ) -> Result<Sent, Error> {
     // The lock first, the membership check after it (module doc).
@@ -129,7 +137,7 @@ fn send_in_transaction(
     // stored message. Saves a round trip on every first send.
     require_no_block(conn, &conversation, me)?;
     if let Some(reply_to) = input.reply_to_id {
-        let ok = Message::find(conn, reply_to).map(|m| m.conversation_id == conversation_id).unwrap_or(false);
+        let ok = Message::find(conn, reply_to).optional()?.is_some_and(|m| m.conversation_id == conversation_id);
         if !ok {
             return Err(Error::invalid("reply_to_id", "no such message in this conversation"));
         }
@@ -139,7 +147,7 @@ fn send_in_transaction(
             let upload = Attachment::find(conn, id)?
                 .filter(|a| a.owner_id == me)
                 .ok_or_else(|| Error::invalid("attachment_id", "no such upload of yours"))?;
-            media::check_fits(&upload, &input.kind)?;
+            media::check_fits(&upload, kind)?;
             Some(upload)
         }
         None => None,
@@ -149,7 +157,7 @@ fn send_in_transaction(
         seq,
         sender_id: me,
         client_id: input.client_id,
-        kind: &input.kind,
+        kind,
         body,
         attachment_id: input.attachment_id,
         reply_to_id: input.reply_to_id,
@@ -161,8 +169,9 @@ fn send_in_transaction(
         }
         other => other.into(),
     })?;
+    tracing::debug!(seq, message_id = message.id, "message stored");
     // My own message is read by me.
-    Member::advance(conn, conversation_id, me, seq, seq)?;
+    Member::advance(conn, ConversationId(conversation_id), UserId(me), seq, seq)?;
     let dto = MessageDto { attachment: attachment.as_ref().map(Into::into), ..MessageDto::from(&message) };
     events::to_conversation(conn, &conversation, &Event::MessageNew(dto.clone()))?;
     Ok(Sent::Created(dto))
@@ -188,8 +197,8 @@ pub fn history(
         (None, None) => Window::Latest,
     };
     let (conversation, member) = require_member(conn, conversation_id, me)?;
-    let mut rows = Message::page(conn, conversation_id, member.cleared_seq, window, limit + 1)?;
-    let has_more = rows.len() as i64 > limit;
+    let mut rows = Message::page(conn, ConversationId(conversation_id), member.cleared_seq, window, limit + 1)?;
+    let has_more = shared::num::len_i64(rows.len()) > limit;
     if has_more {
         match window {
             Window::After(_) => {
@@ -205,58 +214,27 @@ pub fn history(
     Ok(MessagesPage { items, has_more, change_version: conversation.change_version })
 }
 
-/// What a stored message shows besides its row: reactions (with my `me` flags) and media.
-pub(crate) fn decorate(conn: &mut PgConnection, items: &mut [MessageDto], me: i64) -> Result<(), Error> {
-    reactions::attach(conn, items, Some(me))?;
-    media::attach(conn, items)
-}
-
-pub(crate) fn message_not_found() -> Error {
-    Error::not_found("message_not_found", "no such message")
-}
-
-/// The message and its conversation, when I am a member of it (404 otherwise). Inside a
-/// transaction, the conversation is held ([`Conversation::hold`]) before membership is read:
-/// an edit, deletion or reaction commits wholly before or after a membership change of the
-/// group and the other changes and sends of the conversation, and its `message.updated` takes
-/// its outbox id in that order. The message is read again under the hold: no other change of
-/// it is in flight then, so what the caller checks (deleted?) stays true until it commits.
-pub(crate) fn visible_message(
-    conn: &mut PgConnection,
-    me: i64,
-    message_id: i64,
-) -> Result<(Message, Conversation), Error> {
-    let found = Message::find(conn, message_id).map_err(|_| message_not_found())?;
-    Conversation::hold(conn, found.conversation_id)?.ok_or_else(message_not_found)?;
-    let message = Message::find(conn, message_id).optional()?.ok_or_else(message_not_found)?;
-    let (conversation, member) = require_member(conn, message.conversation_id, me).map_err(|_| message_not_found())?;
-    if message.seq <= member.cleared_seq {
-        return Err(message_not_found());
-    }
-    Ok((message, conversation))
-}
-
-pub fn edit(conn: &mut PgConnection, me: i64, message_id: i64, body: &str) -> Result<MessageDto, Error> {
+pub fn edit(conn: &mut Outbox<'_>, me: i64, message_id: i64, body: &str) -> Result<MessageDto, Error> {
     let body = validate::text("body", body, 1, validate::MESSAGE_MAX, true).map_err(|e| Error::validation(vec![e]))?;
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
         if message.sender_id != me {
-            return Err(Error::forbidden("not_message_author", "only the author can edit a message"));
+            return Err(Error::forbidden(ErrorCode::NotMessageAuthor, "only the author can edit a message"));
         }
         if message.deleted_at.is_some() {
-            return Err(Error::conflict("message_deleted", "a deleted message cannot be edited"));
+            return Err(Error::conflict(ErrorCode::MessageDeleted, "a deleted message cannot be edited"));
         }
         require_no_block(conn, &conversation, me)?;
         change_version::record(conn, &message)?;
         let mut dto = MessageDto::from(&Message::edit(conn, message_id, &body)?);
         decorate(conn, std::slice::from_mut(&mut dto), me)?;
-        events::to_conversation(conn, &conversation, &Event::MessageUpdated(reactions::for_everyone(&dto)))?;
+        events::to_conversation(conn, &conversation, &Event::MessageUpdated(for_everyone(&dto)))?;
         Ok(dto)
     })
 }
 
 /// The author, or an admin/owner of the group, deletes a message (tombstone). Idempotent.
-pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), Error> {
+pub fn delete(conn: &mut Outbox<'_>, me: i64, message_id: i64) -> Result<(), Error> {
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
         if message.deleted_at.is_some() {
@@ -264,12 +242,12 @@ pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), E
         }
         if message.sender_id != me {
             let moderator = match conversation.group_id {
-                Some(g) => GroupMember::find(conn, g, me)?.is_some_and(|m| m.role() >= Role::Admin),
+                Some(g) => GroupMember::find(conn, GroupId(g), UserId(me))?.is_some_and(|m| m.role >= GroupRole::Admin),
                 None => false,
             };
             if !moderator {
                 return Err(Error::forbidden(
-                    "not_message_author",
+                    ErrorCode::NotMessageAuthor,
                     "only the author or a group admin can delete a message",
                 ));
             }
@@ -282,7 +260,7 @@ pub fn delete(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(), E
 /// transaction; the caller checked who may do it). Its upload goes too when nothing else uses
 /// it: the row now, the bytes by the media sweeper (`media_trash`). The change version is
 /// bumped first: its UPDATE locks the conversation row before the message's (module doc).
-pub(crate) fn tombstone(conn: &mut PgConnection, conversation: &Conversation, message: &Message) -> Result<(), Error> {
+pub(crate) fn tombstone(conn: &mut Outbox<'_>, conversation: &Conversation, message: &Message) -> Result<(), Error> {
     change_version::record(conn, message)?;
     let dto = MessageDto::from(&Message::tombstone(conn, message.id)?);
     reaction::clear(conn, message.id)?;

@@ -32,7 +32,7 @@ pub fn parse_ids(raw: &str) -> Result<Vec<i64>, Error> {
 pub async fn lookup(state: &AppState, viewer: i64, ids: Vec<i64>) -> Result<Vec<PresenceEvent>, Error> {
     let cache = state.cache.clone();
     let wanted = ids.clone();
-    let online: HashMap<i64, bool> = tokio::task::spawn_blocking(move || {
+    let online: HashMap<i64, bool> = shared::telemetry::spawn_blocking(move || {
         presence::online_many(&cache, &wanted, shared::broker::now_ms()).unwrap_or_default()
     })
     .await
@@ -61,7 +61,7 @@ mod tests {
         assert_eq!(parse_ids("3, 1,3,,2").ok(), Some(vec![3, 1, 2]));
         assert!(parse_ids("").is_err());
         assert!(parse_ids("1,x").is_err());
-        let many: Vec<String> = (0..=MAX_IDS as i64).map(|i| i.to_string()).collect();
+        let many: Vec<String> = (0..=MAX_IDS).map(|i| i.to_string()).collect();
         assert!(parse_ids(&many.join(",")).is_err());
     }
 }

@@ -2,13 +2,16 @@
 //! seen in user objects, who may start a chat or add to a group). Presence on the socket and
 //! receipts apply them in ws-server and `receipts`.
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use shared::api::{Audience, PrivacyDto, UserDto};
-use shared::events::{routing, Event};
-use shared::models::outbox::enqueue;
+use shared::error::ErrorCode;
+use shared::events::Event;
+use shared::models::outbox::Outbox;
 use shared::models::privacy::{self, Approach, PrivacyChanges};
 use shared::models::user::User;
 use shared::Error;
+
+use crate::domain::events;
 
 /// `PUT /me/privacy`: every field optional.
 #[derive(Debug, Default)]
@@ -23,12 +26,12 @@ pub fn get(conn: &mut PgConnection, me: i64) -> Result<PrivacyDto, Error> {
     Ok(privacy::of(conn, me)?)
 }
 
-pub fn update(conn: &mut PgConnection, me: i64, update: PrivacyUpdate) -> Result<PrivacyDto, Error> {
+pub fn update(conn: &mut Outbox<'_>, me: i64, update: PrivacyUpdate) -> Result<PrivacyDto, Error> {
     let changes = PrivacyChanges {
-        last_seen_visibility: update.last_seen.map(Audience::as_str),
+        last_seen_visibility: update.last_seen,
         read_receipts: update.read_receipts,
-        direct_messages: update.direct_messages.map(Audience::as_str),
-        group_adds: update.group_adds.map(Audience::as_str),
+        direct_messages: update.direct_messages,
+        group_adds: update.group_adds,
     };
     conn.transaction(|conn| {
         let before = privacy::of(conn, me)?;
@@ -42,13 +45,12 @@ pub fn update(conn: &mut PgConnection, me: i64, update: PrivacyUpdate) -> Result
 
 /// Tells every ws node that who may see `user_id`'s presence, or whose reads they see,
 /// changed (settings, contacts or blocks). Inside the transaction of the change.
-pub fn announce(conn: &mut PgConnection, user_id: i64, read_receipts: bool) -> Result<(), Error> {
-    enqueue(conn, &routing::presence(user_id), Vec::new(), &Event::PrivacyUpdated { user_id, read_receipts })?;
-    Ok(())
+pub fn announce(conn: &mut Outbox<'_>, user_id: i64, read_receipts: bool) -> Result<(), Error> {
+    events::to_presence_watchers(conn, user_id, &Event::PrivacyUpdated { user_id, read_receipts })
 }
 
 /// After a change to `owner`'s contacts: announced when their last seen goes to contacts only.
-pub fn contacts_changed(conn: &mut PgConnection, owner: i64) -> Result<(), Error> {
+pub fn contacts_changed(conn: &mut Outbox<'_>, owner: i64) -> Result<(), Error> {
     let settings = privacy::of(conn, owner)?;
     if settings.last_seen == Audience::Contacts {
         announce(conn, owner, settings.read_receipts)?;
@@ -63,11 +65,12 @@ pub fn require(conn: &mut PgConnection, target: &User, actor: i64, approach: App
     }
     let name = &target.display_name;
     Err(match approach {
-        Approach::DirectMessage => {
-            Error::forbidden("direct_messages_not_allowed", format!("{name} does not accept new direct chats from you"))
-        }
+        Approach::DirectMessage => Error::forbidden(
+            ErrorCode::DirectMessagesNotAllowed,
+            format!("{name} does not accept new direct chats from you"),
+        ),
         Approach::AddToGroup => Error::forbidden(
-            "group_add_not_allowed",
+            ErrorCode::GroupAddNotAllowed,
             format!("{name} does not allow being added to groups by you; send an invite link instead"),
         ),
     })

@@ -1,13 +1,15 @@
 //! Emoji reactions on messages: add / remove mine, aggregated per emoji, pushed to the
 //! conversation as `message.updated`.
 
-use diesel::{Connection, PgConnection};
 use shared::api::MessageDto;
+use shared::error::ErrorCode;
 use shared::events::Event;
+use shared::ids::{MessageId, UserId};
+use shared::models::outbox::Outbox;
 use shared::models::{change_version, reaction};
 use shared::Error;
 
-use crate::domain::messages::{self, visible_message};
+use crate::domain::message_view::{decorate, for_everyone, visible_message};
 use crate::domain::{conversations, events, validate};
 
 /// Distinct emoji one message may carry.
@@ -15,49 +17,31 @@ pub const MAX_EMOJI_PER_MESSAGE: usize = 20;
 
 /// Adds (`on`) or removes my `emoji` on a message I can see; idempotent. Returns the message
 /// with its reactions (with my `me` flags); announces a change to the conversation.
-pub fn react(conn: &mut PgConnection, me: i64, message_id: i64, emoji: &str, on: bool) -> Result<MessageDto, Error> {
+pub fn react(conn: &mut Outbox<'_>, me: i64, message_id: i64, emoji: &str, on: bool) -> Result<MessageDto, Error> {
     validate::emoji("emoji", emoji).map_err(|e| Error::validation(vec![e]))?;
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
         if message.deleted_at.is_some() {
-            return Err(Error::conflict("message_deleted", "a deleted message takes no reactions"));
+            return Err(Error::conflict(ErrorCode::MessageDeleted, "a deleted message takes no reactions"));
         }
         let changed = if on {
             conversations::require_no_block(conn, &conversation, me)?;
-            let (present, distinct) = reaction::emoji_in_use(conn, message_id, emoji)?;
+            let (present, distinct) = reaction::emoji_in_use(conn, MessageId(message_id), emoji)?;
             if !present && distinct >= MAX_EMOJI_PER_MESSAGE {
                 return Err(Error::invalid("emoji", "this message carries the most different reactions allowed (20)"));
             }
-            reaction::add(conn, message_id, me, emoji)?
+            reaction::add(conn, MessageId(message_id), UserId(me), emoji)?
         } else {
-            reaction::remove(conn, message_id, me, emoji)?
+            reaction::remove(conn, MessageId(message_id), UserId(me), emoji)?
         };
         let mut dto = MessageDto::from(&message);
         if changed {
             dto.change_version = change_version::record(conn, &message)?;
         }
-        messages::decorate(conn, std::slice::from_mut(&mut dto), me)?;
+        decorate(conn, std::slice::from_mut(&mut dto), me)?;
         if changed {
             events::to_conversation(conn, &conversation, &Event::MessageUpdated(for_everyone(&dto)))?;
         }
         Ok(dto)
     })
-}
-
-/// Fills `reactions` of these messages (`viewer` sets the `me` flags; None for events).
-pub fn attach(conn: &mut PgConnection, messages: &mut [MessageDto], viewer: Option<i64>) -> Result<(), Error> {
-    let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
-    let mut found = reaction::for_messages(conn, &ids, viewer)?;
-    for m in messages {
-        m.reactions = found.remove(&m.id).unwrap_or_default();
-    }
-    Ok(())
-}
-
-/// The copy of a message announced to the whole conversation: one event serves every member,
-/// so it carries no per-viewer `me` flags.
-pub fn for_everyone(message: &MessageDto) -> MessageDto {
-    let mut copy = message.clone();
-    copy.reactions.iter_mut().for_each(|r| r.me = None);
-    copy
 }

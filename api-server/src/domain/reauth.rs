@@ -9,13 +9,13 @@
 
 use chrono::Utc;
 use shared::auth;
+use shared::error::ErrorCode;
 use shared::models::refresh_token::RefreshToken;
 use shared::models::user::User;
 use shared::{db, Error};
 use uuid::Uuid;
 
-use crate::domain::auth::account_subject;
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 /// How recent a sign-in stands in for the password of an account that has none.
@@ -38,23 +38,23 @@ pub async fn confirm_owner(
     .await?;
     if !auth::has_password(&user.password_hash) {
         let recent = started.is_some_and(|at| (Utc::now() - at).num_seconds() <= RECENT_SIGN_IN_SECS);
-        return recent
-            .then_some(())
-            .ok_or_else(|| Error::forbidden("recent_sign_in_required", "sign in again, then retry within 5 minutes"));
+        return recent.then_some(()).ok_or_else(|| {
+            Error::forbidden(ErrorCode::RecentSignInRequired, "sign in again, then retry within 5 minutes")
+        });
     }
-    let (limit, subject) = (limits::login_failures(state), account_subject(&user.username));
+    let (limit, subject) = (limits::login_failures(state), limits::account_subject(&user.username));
     limits::ensure_left(state, limit, subject.clone()).await?;
     if password_matches(password.unwrap_or_default(), user.password_hash).await? {
         Ok(())
     } else {
         limits::record(state, limit, subject).await;
-        Err(Error::forbidden("invalid_password", "the password is wrong"))
+        Err(Error::forbidden(ErrorCode::InvalidPassword, "the password is wrong"))
     }
 }
 
 /// argon2 verification, off the async workers.
 pub async fn password_matches(password: String, hash: String) -> Result<bool, Error> {
-    tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+    shared::telemetry::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
         .map_err(|e| Error::internal(anyhow::anyhow!("verify task: {e}")))
 }

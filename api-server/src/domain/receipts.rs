@@ -1,9 +1,11 @@
 //! Delivered/read watermarks per member. They only move forward; read implies delivered.
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use shared::api::ReceiptDto;
 use shared::events::Event;
+use shared::ids::{ConversationId, UserId};
 use shared::models::conversation::Member;
+use shared::models::outbox::Outbox;
 use shared::models::privacy;
 use shared::Error;
 
@@ -21,7 +23,7 @@ fn dto(m: &Member) -> ReceiptDto {
 
 /// Moves my watermarks; publishes a `receipt` event when one of them moved.
 pub fn update(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     me: i64,
     conversation_id: i64,
     delivered_seq: Option<i64>,
@@ -39,7 +41,13 @@ pub fn update(
                 }
             }
         }
-        let after = Member::advance(conn, conversation_id, me, delivered_seq.unwrap_or(0), read_seq.unwrap_or(0))?;
+        let after = Member::advance(
+            conn,
+            ConversationId(conversation_id),
+            UserId(me),
+            delivered_seq.unwrap_or(0),
+            read_seq.unwrap_or(0),
+        )?;
         let receipt = dto(&after);
         if after.last_delivered_seq != before.last_delivered_seq || after.last_read_seq != before.last_read_seq {
             if privacy::hiding_reads(conn, &[me])?.is_empty() {

@@ -4,18 +4,23 @@
 
 use std::collections::HashMap;
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use shared::api::{AdminUserDto, MessageDto, ReportDto, ReportReceiptDto, UserDto};
 use shared::cache::Cache;
+use shared::enums::ReportResolution;
+use shared::error::ErrorCode;
+use shared::ids::{MessageId, UserId};
 use shared::models::conversation::Conversation;
 use shared::models::message::Message;
+use shared::models::outbox::Outbox;
 use shared::models::report::{Report, Status};
 use shared::models::user::User;
 use shared::Error;
 use utoipa::ToSchema;
 
-use crate::domain::messages::{self, visible_message};
+use crate::domain::message_view::visible_message;
+use crate::domain::messages;
 use crate::domain::{admin, media, validate};
 use shared::token_gate;
 
@@ -31,9 +36,9 @@ pub fn file(conn: &mut PgConnection, me: i64, message_id: i64, reason: &str) -> 
         return Err(Error::invalid("message_id", "you cannot report your own message"));
     }
     if message.deleted_at.is_some() {
-        return Err(Error::conflict("message_deleted", "this message was deleted already"));
+        return Err(Error::conflict(ErrorCode::MessageDeleted, "this message was deleted already"));
     }
-    let report = Report::file(conn, message_id, me, &reason)?;
+    let report = Report::file(conn, MessageId(message_id), UserId(me), &reason)?;
     tracing::info!(report_id = report.id, message_id, "message reported");
     Ok((&report).into())
 }
@@ -94,7 +99,7 @@ fn describe(conn: &mut PgConnection, rows: &[Report]) -> Result<Vec<ReportDto>, 
                 sender,
                 reporter,
                 resolved_at: r.resolved_at,
-                resolution: r.resolution.clone(),
+                resolution: r.resolution,
             })
         })
         .collect())
@@ -113,17 +118,17 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn resolution(self) -> &'static str {
+    fn resolution(self) -> ReportResolution {
         match self {
-            Decision::Dismiss => "dismissed",
-            Decision::DeleteMessage => "message_deleted",
-            Decision::SuspendSender => "user_suspended",
+            Decision::Dismiss => ReportResolution::Dismissed,
+            Decision::DeleteMessage => ReportResolution::MessageDeleted,
+            Decision::SuspendSender => ReportResolution::UserSuspended,
         }
     }
 }
 
 pub fn resolve(
-    conn: &mut PgConnection,
+    conn: &mut Outbox<'_>,
     cache: &Cache,
     me: i64,
     report_id: i64,
@@ -131,7 +136,7 @@ pub fn resolve(
 ) -> Result<ReportDto, Error> {
     admin::require_admin(conn, me)?;
     let report =
-        Report::find(conn, report_id)?.ok_or_else(|| Error::not_found("report_not_found", "no such report"))?;
+        Report::find(conn, report_id)?.ok_or_else(|| Error::not_found(ErrorCode::ReportNotFound, "no such report"))?;
     let message = Message::find(conn, report.message_id)?;
     let suspended = conn.transaction(|conn| {
         if decision != Decision::Dismiss && message.deleted_at.is_none() {
@@ -141,23 +146,23 @@ pub fn resolve(
         if decision == Decision::SuspendSender {
             if message.sender_id == me {
                 return Err(Error::conflict(
-                    "cannot_suspend_self",
+                    ErrorCode::CannotSuspendSelf,
                     "an administrator cannot suspend their own account",
                 ));
             }
             let sender =
                 admin::suspend_in_transaction(conn, message.sender_id, &format!("reported message {}", message.id))?;
-            Report::resolve_message(conn, message.id, me, decision.resolution())?;
+            Report::resolve_message(conn, MessageId(message.id), UserId(me), decision.resolution())?;
             return Ok(Some(sender.token_version));
         }
-        Report::resolve_message(conn, message.id, me, decision.resolution())?;
+        Report::resolve_message(conn, MessageId(message.id), UserId(me), decision.resolution())?;
         Ok::<_, Error>(None)
     })?;
     if let Some(version) = suspended {
         token_gate::publish(cache, message.sender_id, version);
     }
     let updated =
-        Report::find(conn, report_id)?.ok_or_else(|| Error::not_found("report_not_found", "no such report"))?;
+        Report::find(conn, report_id)?.ok_or_else(|| Error::not_found(ErrorCode::ReportNotFound, "no such report"))?;
     describe(conn, std::slice::from_ref(&updated))?
         .pop()
         .ok_or_else(|| Error::internal(anyhow::anyhow!("report {report_id} lost its message or users")))

@@ -6,13 +6,18 @@
 
 use std::collections::BTreeMap;
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use shared::api::ConversationDto;
+use shared::enums::GroupRole;
+use shared::error::ErrorCode;
 use shared::events::UpdateReason;
+use shared::ids::ConversationId;
+use shared::ids::{GroupId, UserId};
 use shared::models::attachment::Attachment;
 use shared::models::conversation::Conversation;
-use shared::models::group::{GroupMember, Role};
+use shared::models::group::GroupMember;
 use shared::models::message::Message;
+use shared::models::outbox::Outbox;
 use shared::Error;
 
 use crate::domain::conversations::{self, require_member};
@@ -24,20 +29,18 @@ pub const MAX_DAYS: i32 = 365;
 const BATCH: i64 = 2_000;
 
 /// Sets (or with `None` removes) the retention of a conversation I am in.
-pub fn set(
-    conn: &mut PgConnection,
-    me: i64,
-    conversation_id: i64,
-    days: Option<i32>,
-) -> Result<ConversationDto, Error> {
+pub fn set(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, days: Option<i32>) -> Result<ConversationDto, Error> {
     if days.is_some_and(|d| !(1..=MAX_DAYS).contains(&d)) {
         return Err(Error::invalid("days", format!("must be between 1 and {MAX_DAYS}, or null to keep messages")));
     }
     conn.transaction(|conn| {
         let (conversation, _) = require_member(conn, conversation_id, me)?;
         if let Some(group_id) = conversation.group_id {
-            if GroupMember::find(conn, group_id, me)?.is_none_or(|m| m.role() < Role::Admin) {
-                return Err(Error::forbidden("insufficient_role", "only group admins set a channel's retention"));
+            if GroupMember::find(conn, GroupId(group_id), UserId(me))?.is_none_or(|m| m.role < GroupRole::Admin) {
+                return Err(Error::forbidden(
+                    ErrorCode::InsufficientRole,
+                    "only group admins set a channel's retention",
+                ));
             }
         }
         if conversation.retention_days != days {
@@ -51,7 +54,7 @@ pub fn set(
 
 /// One sweep: deletes expired messages in batches until none are left. Only one replica sweeps
 /// at a time (a transaction-scoped advisory lock; the others skip). Returns how many.
-pub fn sweep(conn: &mut PgConnection, store: &dyn MediaStore) -> Result<usize, Error> {
+pub fn sweep(conn: &mut Outbox<'_>, store: &dyn MediaStore) -> Result<usize, Error> {
     let mut total = 0;
     loop {
         let (deleted, orphans) = conn.transaction(|conn| {
@@ -65,7 +68,7 @@ pub fn sweep(conn: &mut PgConnection, store: &dyn MediaStore) -> Result<usize, E
                 *seq = (*seq).max(e.seq);
             }
             for (&conversation_id, &seq) in &newest {
-                Conversation::clear_up_to(conn, conversation_id, seq)?;
+                Conversation::clear_up_to(conn, ConversationId(conversation_id), seq)?;
                 let conversation = Conversation::find(conn, conversation_id)?;
                 let event =
                     events::updated(Some(conversation_id), conversation.group_id, UpdateReason::Retention, None);
@@ -85,7 +88,7 @@ pub fn sweep(conn: &mut PgConnection, store: &dyn MediaStore) -> Result<usize, E
             }
         }
         total += deleted;
-        if (deleted as i64) < BATCH {
+        if shared::num::len_i64(deleted) < BATCH {
             if total > 0 {
                 tracing::info!(messages = total, "retention: expired messages deleted");
             }

@@ -7,12 +7,13 @@ use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use shared::api::MessageDto;
 use shared::error::FieldError;
+use shared::ids::UserId;
 use shared::models::message::Message;
 use shared::models::search::{self, Filters};
 use shared::Error;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::domain::messages;
+use crate::domain::message_view;
 use crate::domain::validate::{self, Checks};
 
 pub const QUERY_MAX: usize = 200;
@@ -94,12 +95,12 @@ pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<Se
         has_media,
         before_id,
     };
-    let mut ids = search::matching_ids(conn, me, &q, &filters, limit + 1)?;
-    let more = ids.len() as i64 > limit;
-    ids.truncate(limit as usize);
+    let mut ids = search::matching_ids(conn, UserId(me), &q, &filters, limit + 1)?;
+    let more = shared::num::len_i64(ids.len()) > limit;
+    ids.truncate(shared::num::limit_usize(limit));
     let stored: HashMap<i64, Message> = Message::by_ids(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
     let mut messages: Vec<MessageDto> = ids.iter().filter_map(|id| stored.get(id)).map(MessageDto::from).collect();
-    messages::decorate(conn, &mut messages, me)?;
+    message_view::decorate(conn, &mut messages, me)?;
     let mut snippets = search::snippets(conn, &q, &ids)?;
     let items = messages
         .into_iter()

@@ -8,10 +8,12 @@
 //! [`end_every_session`] does the same for all of a user's devices at once (suspension,
 //! password reset).
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use shared::api::SessionDto;
 use shared::cache::Cache;
+use shared::error::ErrorCode;
 use shared::events::Event;
+use shared::models::outbox::Outbox;
 use shared::models::refresh_token::RefreshToken;
 use shared::models::user::User;
 use shared::Error;
@@ -35,14 +37,14 @@ pub fn list(conn: &mut PgConnection, me: i64, current: Option<Uuid>) -> Result<V
 }
 
 /// Signs one of my sessions out (404 when it is not one of my live sessions).
-pub fn revoke(conn: &mut PgConnection, cache: &Cache, me: i64, session: Uuid) -> Result<(), Error> {
+pub fn revoke(conn: &mut Outbox<'_>, cache: &Cache, me: i64, session: Uuid) -> Result<(), Error> {
     end(conn, cache, me, &[session])?
         .then_some(())
-        .ok_or_else(|| Error::not_found("session_not_found", "no such session of yours"))
+        .ok_or_else(|| Error::not_found(ErrorCode::SessionNotFound, "no such session of yours"))
 }
 
 /// Signs out every session of mine but the one making the request. Returns how many.
-pub fn revoke_others(conn: &mut PgConnection, cache: &Cache, me: i64, current: Option<Uuid>) -> Result<usize, Error> {
+pub fn revoke_others(conn: &mut Outbox<'_>, cache: &Cache, me: i64, current: Option<Uuid>) -> Result<usize, Error> {
     let others: Vec<Uuid> =
         RefreshToken::live_families(conn, me)?.into_iter().filter(|f| Some(*f) != current).collect();
     if !others.is_empty() {
@@ -56,7 +58,7 @@ pub fn revoke_others(conn: &mut PgConnection, cache: &Cache, me: i64, current: O
 /// `session.revoked` with no session list (every socket closes). The caller publishes the
 /// returned token version with [`token_gate::publish`] once it committed. Returns (new token
 /// version, live sessions ended).
-pub(crate) fn end_every_session(conn: &mut PgConnection, user: i64, reason: &str) -> Result<(i32, usize), Error> {
+pub(crate) fn end_every_session(conn: &mut Outbox<'_>, user: i64, reason: &str) -> Result<(i32, usize), Error> {
     User::lock(conn, user)?;
     let sessions = RefreshToken::revoke_all(conn, user)?;
     let version = User::bump_token_version(conn, user)?;
@@ -66,7 +68,7 @@ pub(crate) fn end_every_session(conn: &mut PgConnection, user: i64, reason: &str
 }
 
 /// Signs these sessions of mine out (logout, device sign-out). `false` when none was live.
-pub(crate) fn end(conn: &mut PgConnection, cache: &Cache, me: i64, sessions: &[Uuid]) -> Result<bool, Error> {
+pub(crate) fn end(conn: &mut Outbox<'_>, cache: &Cache, me: i64, sessions: &[Uuid]) -> Result<bool, Error> {
     let version = conn.transaction(|conn| {
         // Before the tokens, as a refresh takes them (see `domain::auth`).
         User::lock(conn, me)?;

@@ -10,14 +10,16 @@ use diesel::{Connection, PgConnection};
 use rand::RngCore;
 use shared::api::{EnrolmentDto, RecoveryCodesDto, TokensDto};
 use shared::auth::{TokenError, AUD_MFA};
+use shared::error::ErrorCode;
 use shared::error::Kind;
+use shared::ids::UserId;
 use shared::models::two_factor;
 use shared::models::user::User;
 use shared::{db, totp, Error};
 
 use crate::domain::auth::{sign_in, suspended, ClientInfo};
 use crate::domain::reauth;
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 pub const ISSUER: &str = "Chat";
@@ -41,17 +43,17 @@ impl Proof {
 }
 
 fn wrong_code() -> Error {
-    Error::unauthorized("invalid_code", "the code is wrong, expired or already used")
+    Error::unauthorized(ErrorCode::InvalidCode, "the code is wrong, expired or already used")
 }
 
 /// Checks a proof against the account and uses it up (a code's step, a recovery code).
 fn check(conn: &mut PgConnection, user_id: i64, proof: &Proof) -> Result<(), Error> {
     let (Some(secret), _, last) = two_factor::state(conn, user_id)? else {
-        return Err(Error::conflict("two_factor_off", "two-factor authentication is not on"));
+        return Err(Error::conflict(ErrorCode::TwoFactorOff, "two-factor authentication is not on"));
     };
     let ok = match proof {
         Proof::Code(code) => match totp::verify(&secret, code, Utc::now().timestamp(), last) {
-            Some(step) => two_factor::use_step(conn, user_id, step)?,
+            Some(step) => two_factor::use_step(conn, UserId(user_id), step)?,
             None => false,
         },
         Proof::Recovery(code) => two_factor::use_recovery_code(conn, user_id, code)?,
@@ -73,16 +75,18 @@ pub async fn finish_login(
 ) -> Result<TokensDto, Error> {
     let claims = state.keys.verify(mfa_token, AUD_MFA).map_err(|e| match e {
         TokenError::Expired => {
-            Error::unauthorized("mfa_token_expired", "the sign-in took too long; enter the password again")
+            Error::unauthorized(ErrorCode::MfaTokenExpired, "the sign-in took too long; enter the password again")
         }
-        TokenError::Invalid => Error::unauthorized("invalid_mfa_token", "the sign-in token is invalid"),
+        TokenError::Invalid => Error::unauthorized(ErrorCode::InvalidMfaToken, "the sign-in token is invalid"),
     })?;
-    let user_id =
-        claims.user_id().ok_or_else(|| Error::unauthorized("invalid_mfa_token", "the sign-in token is invalid"))?;
+    let user_id = claims
+        .user_id()
+        .ok_or_else(|| Error::unauthorized(ErrorCode::InvalidMfaToken, "the sign-in token is invalid"))?;
     limit_attempts(state, user_id).await?;
     let user = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
-            check(conn, user_id, &proof).map_err(|e| if e.code == "two_factor_off" { wrong_code() } else { e })?;
+            check(conn, user_id, &proof)
+                .map_err(|e| if e.code == ErrorCode::TwoFactorOff { wrong_code() } else { e })?;
             Ok(User::find(conn, user_id)?)
         })
     })
@@ -97,7 +101,10 @@ pub async fn finish_login(
 pub fn enrol(conn: &mut PgConnection, me: i64) -> Result<EnrolmentDto, Error> {
     let user = User::find(conn, me)?;
     if user.two_factor {
-        return Err(Error::conflict("two_factor_on", "two-factor authentication is on already; turn it off first"));
+        return Err(Error::conflict(
+            ErrorCode::TwoFactorOn,
+            "two-factor authentication is on already; turn it off first",
+        ));
     }
     let secret = totp::new_secret();
     two_factor::set_pending(conn, me, &secret)?;
@@ -122,13 +129,13 @@ fn activate(conn: &mut PgConnection, me: i64, code: &str) -> Result<RecoveryCode
     conn.transaction(|conn| {
         let (active, pending, _) = two_factor::state(conn, me)?;
         if active.is_some() {
-            return Err(Error::conflict("two_factor_on", "two-factor authentication is on already"));
+            return Err(Error::conflict(ErrorCode::TwoFactorOn, "two-factor authentication is on already"));
         }
-        let pending = pending.ok_or_else(|| Error::conflict("no_enrolment", "start an enrolment first"))?;
+        let pending = pending.ok_or_else(|| Error::conflict(ErrorCode::NoEnrolment, "start an enrolment first"))?;
         let step = totp::verify(&pending, code, Utc::now().timestamp(), None).ok_or_else(|| {
-            Error::new(Kind::Validation, "invalid_code", "the code does not match; check the app's clock")
+            Error::new(Kind::Validation, ErrorCode::InvalidCode, "the code does not match; check the app's clock")
         })?;
-        two_factor::activate(conn, me, step)?;
+        two_factor::activate(conn, UserId(me), step)?;
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
         two_factor::replace_recovery_codes(conn, me, &codes)?;
         tracing::info!(user_id = me, "two-factor authentication turned on");

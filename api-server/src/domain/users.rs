@@ -1,7 +1,8 @@
 //! Profiles and user search.
 
-use diesel::PgConnection;
+use diesel::{OptionalExtension, PgConnection};
 use shared::api::{MeDto, Page, UserDto};
+use shared::error::ErrorCode;
 use shared::error::FieldError;
 use shared::models::user::{ProfileChanges, User};
 use shared::Error;
@@ -21,15 +22,18 @@ pub struct ProfileUpdate {
     pub status_emoji: Option<String>,
 }
 
+/// The user, unless there is none or they are suspended (a database error is an error, never
+/// "no such user").
+pub fn active_user(conn: &mut PgConnection, user_id: i64) -> Result<Option<User>, Error> {
+    Ok(User::find(conn, user_id).optional()?.filter(|u| u.suspended_at.is_none()))
+}
+
 pub fn me(conn: &mut PgConnection, user_id: i64) -> Result<MeDto, Error> {
-    Ok((&User::find(conn, user_id).map_err(|_| user_not_found())?).into())
+    Ok((&User::find(conn, user_id).optional()?.ok_or_else(user_not_found)?).into())
 }
 
 pub fn get(conn: &mut PgConnection, viewer: i64, user_id: i64) -> Result<UserDto, Error> {
-    let user = User::find(conn, user_id).map_err(|_| user_not_found())?;
-    if user.suspended_at.is_some() {
-        return Err(user_not_found());
-    }
+    let user = active_user(conn, user_id)?.ok_or_else(user_not_found)?;
     privacy::user_dto(conn, viewer, &user)
 }
 
@@ -87,10 +91,11 @@ pub fn search(
     let (Some(q), Some(limit)) = (q, limit) else { return Err(Error::invalid("q", "invalid")) };
     let cursor = cursor.flatten();
     let users = User::search(conn, &q, cursor.as_ref().map(validate::Username::as_str), limit)?;
-    let next_cursor = if users.len() as i64 == limit { users.last().map(|u| u.username.clone()) } else { None };
+    let next_cursor =
+        if shared::num::len_i64(users.len()) == limit { users.last().map(|u| u.username.clone()) } else { None };
     Ok(Page { items: privacy::user_dtos(conn, viewer, &users)?, next_cursor })
 }
 
 pub fn user_not_found() -> Error {
-    Error::not_found("user_not_found", "no such user")
+    Error::not_found(ErrorCode::UserNotFound, "no such user")
 }

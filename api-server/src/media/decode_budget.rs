@@ -48,7 +48,7 @@ impl DecodeBudget {
         if need_mib > u64::from(self.total_mib) {
             return Err(BudgetError::TooLarge { need_mib, total_mib: self.total_mib });
         }
-        let permits = self.permits.clone().acquire_many_owned(need_mib as u32);
+        let permits = self.permits.clone().acquire_many_owned(u32::try_from(need_mib).unwrap_or(self.total_mib));
         match tokio::time::timeout(wait, permits).await {
             Ok(Ok(permit)) => Ok(Reservation { _permit: permit, bytes: need_mib * MIB }),
             _ => Err(BudgetError::Busy),

@@ -19,11 +19,11 @@ fn invalid(what: &str) -> MediaError {
 }
 
 fn u16_le(b: &[u8], at: usize) -> Option<u64> {
-    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?) as u64)
+    Some(u64::from(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?)))
 }
 
 fn u32_le(b: &[u8], at: usize) -> Option<u64> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?) as u64)
+    Some(u64::from(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?)))
 }
 
 // --- WAV -----------------------------------------------------------------------------------
@@ -44,7 +44,8 @@ fn wav(b: &[u8]) -> Result<u64, MediaError> {
             }
             _ => {}
         }
-        pos = data + size as usize + (size as usize & 1);
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        pos = data.saturating_add(size).saturating_add(size & 1);
     }
     Err(invalid("no samples"))
 }
@@ -129,7 +130,8 @@ fn webm(b: &[u8]) -> Result<u64, MediaError> {
         if unknown {
             break;
         }
-        let body = b.get(data..(data + size as usize).min(b.len())).unwrap_or_default();
+        let size = usize::try_from(size).unwrap_or(usize::MAX);
+        let body = b.get(data..data.saturating_add(size).min(b.len())).unwrap_or_default();
         match id {
             TIMECODE_SCALE => scale = uint(body).max(1),
             DURATION => {
@@ -152,14 +154,24 @@ fn webm(b: &[u8]) -> Result<u64, MediaError> {
             }
             _ => {}
         }
-        pos = data + size as usize;
+        pos = data.saturating_add(size);
     }
     let ticks = match (declared, last) {
-        (Some(d), _) => d as u64,
+        (Some(d), _) => whole(d),
         (None, Some(l)) => l,
         (None, None) => return Err(invalid("no audio blocks")),
     };
     Ok(ticks.saturating_mul(scale) / 1_000_000)
+}
+
+/// A declared duration (finite, positive) in whole ticks.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "rounded and clamped to [0, 1e15] first, so the value fits"
+)]
+fn whole(d: f64) -> u64 {
+    d.round().clamp(0.0, 1e15) as u64
 }
 
 #[cfg(test)]
@@ -198,7 +210,7 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         for len in 0..64 {
-            let junk: Vec<u8> = (0..len).map(|i| (i * 37 + 11) as u8).collect();
+            let junk: Vec<u8> = (0..len).map(|i: u32| (i * 37 + 11).to_le_bytes()[0]).collect();
             for format in [Format::Webm, Format::Ogg, Format::Wav, Format::Png] {
                 let _ = duration_ms(&junk, format);
                 let mut prefixed = match format {

@@ -1,6 +1,7 @@
 //! The route index of docs/api.md, made from the OpenAPI document so the two never drift: one
 //! line per operation (method, path, summary, the statuses it documents). A test compares the
-//! index with the file; `UPDATE_DOCS=1 cargo nextest run -p api-server route_index` rewrites it.
+//! index with the file (api-server/tests/api/docs.rs); `UPDATE_DOCS=1 cargo nextest run -p
+//! api-server route_index` rewrites it.
 
 use utoipa::openapi::OpenApi;
 
@@ -33,27 +34,4 @@ pub fn splice(file: &str, index: &str) -> Option<String> {
     let start = file.find(BEGIN)? + BEGIN.len();
     let end = file.find(END)?;
     (start <= end).then(|| format!("{}\n\n{index}\n{}", &file[..start], &file[end..]))
-}
-
-#[cfg(test)]
-mod tests {
-    use utoipa::OpenApi as _;
-
-    use super::*;
-    use crate::openapi::ApiDoc;
-
-    #[test]
-    fn docs_api_md_lists_every_operation_of_the_document() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md");
-        let file = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let expected =
-            splice(&file, &markdown(&ApiDoc::openapi())).unwrap_or_else(|| panic!("{path}: no route index markers"));
-        if std::env::var_os("UPDATE_DOCS").is_some() {
-            std::fs::write(path, &expected).unwrap_or_else(|e| panic!("{path}: {e}"));
-        }
-        assert!(
-            file == expected,
-            "docs/api.md's route index is stale: run `UPDATE_DOCS=1 cargo nextest run -p api-server route_index` and commit"
-        );
-    }
 }

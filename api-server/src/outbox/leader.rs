@@ -11,7 +11,7 @@ use diesel::sql_types::Bool;
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use shared::models::outbox::OutboxRow;
 
-use super::RelayError;
+use super::error::RelayError;
 
 /// Names "the outbox relay" among the advisory locks of a database ("outbox" in ASCII).
 const RELAY_LOCK: i64 = 0x6f75_7462_6f78;
@@ -45,6 +45,10 @@ impl Session {
 
     pub async fn pending(&self, limit: i64) -> Result<Vec<OutboxRow>, RelayError> {
         self.with(move |conn| Ok(OutboxRow::pending(conn, limit)?)).await
+    }
+
+    pub async fn mark_failed(&self, id: i64, failure: String) -> Result<(), RelayError> {
+        self.with(move |conn| Ok(OutboxRow::mark_failed(conn, id, &failure).map(drop)?)).await
     }
 
     pub async fn mark_published(&self, ids: Vec<i64>) -> Result<(), RelayError> {

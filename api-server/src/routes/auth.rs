@@ -6,6 +6,7 @@ use serde::Deserialize;
 use shared::api::{SecondFactorDto, TokensDto, WsTicketDto};
 use shared::auth::{SessionRef, AUD_WS, WS_TICKET_TTL_SECS};
 use shared::error::ErrorBody;
+use shared::error::ErrorCode;
 use shared::Error;
 use utoipa::ToSchema;
 
@@ -13,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::domain::auth::{self as domain, ClientInfo, LoginOutcome, Registration};
 use crate::domain::two_factor::{self, Proof};
 use crate::http::{client_ip, no_content, respond, Json};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -152,7 +153,9 @@ pub async fn ws_ticket(state: web::Data<AppState>, user: AuthUser) -> Result<Htt
     limits::check(&state, limits::ws_ticket(&state), user.id.to_string()).await?;
     // The ticket names the session and the token version, so a socket cannot be opened with it
     // once that device is signed out (or every session ended), and signing out closes its sockets.
-    let id = user.session.ok_or_else(|| Error::unauthorized("invalid_token", "this access token names no session"))?;
+    let id = user
+        .session
+        .ok_or_else(|| Error::unauthorized(ErrorCode::InvalidToken, "this access token names no session"))?;
     let session = SessionRef { version: user.version, id: Some(id) };
     let ticket = state.keys.issue_for(user.id, AUD_WS, WS_TICKET_TTL_SECS, session);
     Ok(respond(StatusCode::OK, &WsTicketDto { ticket, expires_in: WS_TICKET_TTL_SECS }))

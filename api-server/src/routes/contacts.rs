@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::AuthUser;
 use crate::domain::contacts;
 use crate::http::{no_content, respond, Json};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -46,7 +46,7 @@ pub async fn add(
     body: Json<AddContactRequest>,
 ) -> Result<HttpResponse, Error> {
     let b = body.0;
-    let contact = db::run(&state.pool, move |conn| contacts::add(conn, user.id, b.user_id, b.alias.as_deref())).await?;
+    let contact = state.write(move |conn| contacts::add(conn, user.id, b.user_id, b.alias.as_deref())).await?;
     Ok(respond(StatusCode::CREATED, &contact))
 }
 
@@ -72,7 +72,7 @@ pub async fn rename(
 #[delete("/contacts/{user_id}")]
 pub async fn remove(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
     let id = path.into_inner();
-    db::run(&state.pool, move |conn| contacts::remove(conn, user.id, id)).await?;
+    state.write(move |conn| contacts::remove(conn, user.id, id)).await?;
     Ok(no_content())
 }
 
@@ -94,7 +94,7 @@ pub async fn blocked(state: web::Data<AppState>, user: AuthUser) -> Result<HttpR
 pub async fn block(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
     let id = path.into_inner();
     limits::check(&state, limits::privacy(&state), user.id.to_string()).await?;
-    db::run(&state.pool, move |conn| contacts::block(conn, user.id, id)).await?;
+    state.write(move |conn| contacts::block(conn, user.id, id)).await?;
     Ok(no_content())
 }
 
@@ -106,6 +106,6 @@ pub async fn block(state: web::Data<AppState>, user: AuthUser, path: web::Path<i
 pub async fn unblock(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
     let id = path.into_inner();
     limits::check(&state, limits::privacy(&state), user.id.to_string()).await?;
-    db::run(&state.pool, move |conn| contacts::unblock(conn, user.id, id)).await?;
+    state.write(move |conn| contacts::unblock(conn, user.id, id)).await?;
     Ok(no_content())
 }

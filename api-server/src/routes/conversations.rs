@@ -12,11 +12,10 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::domain::conversations::{self, Flag};
-use crate::domain::flood;
 use crate::domain::messages::{self, MessagesPage, SendInput, Sent};
-use crate::domain::{message_changes, receipts, retention};
+use crate::domain::{message_changes, receipts, retention, sending};
 use crate::http::{no_content, respond, Json};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -100,11 +99,7 @@ pub async fn open_direct(
     body: Json<DirectRequest>,
 ) -> Result<HttpResponse, Error> {
     let peer = body.0.user_id;
-    let (dto, created) = state.write(move |conn| conversations::open_direct(conn, user.id, peer)).await?;
-    if created {
-        let (cache, pool, settings) = (state.cache.clone(), state.pool.clone(), state.settings.clone());
-        flood::observe(move || flood::after_new_chat(&cache, &pool, &settings, user.id)).await;
-    }
+    let (dto, created) = sending::open_direct(&state, user.id, peer).await?;
     Ok(respond(if created { StatusCode::CREATED } else { StatusCode::OK }, &dto))
 }
 
@@ -165,16 +160,8 @@ pub async fn send(
         reply_to_id: b.reply_to_id,
         attachment_id: b.attachment_id,
     };
-    match state.write(move |conn| messages::send(conn, user.id, id, input)).await? {
-        Sent::Created(m) => {
-            metrics::counter!(shared::metrics::MESSAGES_SENT).increment(1);
-            tracing::info!(conversation_id = m.conversation_id, seq = m.seq, message_id = m.id, "message sent");
-            if let Some(fp) = flood::fingerprint(&m.body) {
-                let (cache, pool, settings) = (state.cache.clone(), state.pool.clone(), state.settings.clone());
-                flood::observe(move || flood::after_send(&cache, &pool, &settings, user.id, &fp)).await;
-            }
-            Ok(respond(StatusCode::CREATED, &m))
-        }
+    match sending::send(&state, user.id, id, input).await? {
+        Sent::Created(m) => Ok(respond(StatusCode::CREATED, &m)),
         Sent::Existing(m) => Ok(respond(StatusCode::OK, &m)),
     }
 }

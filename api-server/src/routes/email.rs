@@ -6,16 +6,15 @@ use actix_web::{post, put, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use shared::api::MeDto;
 use shared::error::ErrorBody;
-use shared::models::user::User;
 use shared::ratelimit::Limit;
-use shared::{auth as tokens, db, Error};
+use shared::{auth as tokens, Error};
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
 use crate::domain::email;
 use crate::domain::validate::{Checks, Email, Password};
 use crate::http::{client_ip, no_content, respond, Json};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 /// Mails (verification or reset) to one address per hour, whoever asks: nobody can flood an
@@ -70,9 +69,7 @@ pub async fn change(
     (status = 409, description = "no_email or email_already_verified", body = ErrorBody), (status = 429, body = ErrorBody)))]
 #[post("/me/email/verification")]
 pub async fn resend(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, Error> {
-    let me = user.id;
-    let address = db::run(&state.pool, move |conn| Ok(User::find(conn, me)?.email)).await?;
-    if let Some(address) = address {
+    if let Some(address) = email::address_of(&state, user.id).await? {
         limit_address(&state, &address).await?;
     }
     email::resend(&state, user.id).await?;

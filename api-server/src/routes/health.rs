@@ -3,6 +3,7 @@
 use actix_web::{get, web, HttpResponse};
 use shared::readiness;
 
+use crate::openapi::Document;
 use crate::state::AppState;
 
 /// The process is alive.
@@ -25,4 +26,10 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(handle: web::Data<metrics_exporter_prometheus::PrometheusHandle>) -> HttpResponse {
     shared::web::metrics(&handle)
+}
+
+/// The OpenAPI document (not itself listed in it).
+#[get("/openapi.json")]
+pub async fn openapi_json(document: web::Data<Document>) -> HttpResponse {
+    HttpResponse::Ok().json(&document.0)
 }

@@ -9,6 +9,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use shared::api::AttachmentDto;
+use shared::error::ErrorCode;
 use shared::error::{ErrorBody, Kind};
 use shared::{db, Error};
 use utoipa::{IntoParams, ToSchema};
@@ -16,8 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::domain::media::{self, UploadKind};
 use crate::http::respond;
+use crate::limits;
 use crate::media::sniff::sniff;
-use crate::routes::limits;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -68,7 +69,7 @@ pub async fn upload(
         .and_then(Result::ok)
         .ok_or_else(|| Error {
             retry_after: Some(5),
-            ..Error::new(Kind::Unavailable, "uploads_busy", "too many uploads at once, retry shortly")
+            ..Error::new(Kind::Unavailable, ErrorCode::UploadsBusy, "too many uploads at once, retry shortly")
         })?;
     let (file_name, bytes) = read_file_part(&mut form, kind).await?;
     let (bytes, inspected) = media::inspect_within(&state.decode_budget, kind, bytes).await?;
@@ -81,7 +82,10 @@ pub async fn upload(
 }
 
 fn bad_form(e: impl std::fmt::Display) -> Error {
-    Error::bad_request("bad_multipart", format!("the body must be multipart/form-data with a part named 'file' ({e})"))
+    Error::bad_request(
+        ErrorCode::BadMultipart,
+        format!("the body must be multipart/form-data with a part named 'file' ({e})"),
+    )
 }
 
 /// The `file` part's name and bytes; other parts are read and dropped (up to a few KiB).
@@ -109,7 +113,7 @@ async fn read_file_part(form: &mut Multipart, kind: UploadKind) -> Result<(Optio
             return Ok((file_name, bytes));
         }
     }
-    Err(Error::bad_request("missing_file", "the form has no part named 'file'"))
+    Err(Error::bad_request(ErrorCode::MissingFile, "the form has no part named 'file'"))
 }
 
 /// Download an upload: its uploader, or a member of a conversation where it was sent.
@@ -157,7 +161,10 @@ async fn serve(
         return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).insert_header(cache).finish());
     }
     let store = state.media.clone();
-    let bytes = web::block(move || store.get(&key)).await?.map_err(Error::internal)?;
+    let bytes = shared::telemetry::spawn_blocking(move || store.get(&key))
+        .await
+        .map_err(Error::internal)?
+        .map_err(Error::internal)?;
     let content_type = if thumb { sniff(&bytes).mime().to_owned() } else { attachment.content_type.clone() };
     let disposition = if content_type.starts_with("image/") || content_type.starts_with("audio/") {
         "inline".to_owned()

@@ -1,4 +1,8 @@
 //! Thin handlers: extract, authenticate, call one domain function, map to a DTO.
+//!
+//! Every route is named once, in the table at the end of this file: it is registered with
+//! actix in that order and, unless it sits in an `undocumented` list, listed in the OpenAPI
+//! document ([`ApiDoc`]; its modifiers are in `crate::openapi`).
 
 pub mod admin;
 pub mod auth;
@@ -8,7 +12,6 @@ pub mod email;
 pub mod groups;
 pub mod health;
 pub mod invites;
-pub mod limits;
 pub mod media;
 pub mod messages;
 pub mod oidc;
@@ -21,90 +24,123 @@ pub mod users;
 
 use actix_web::web;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz).service(health::metrics).service(
-        web::scope("/api")
-            .service(crate::openapi::openapi_json)
-            .service(auth::register)
-            .service(auth::login)
-            .service(auth::second_factor)
-            .service(auth::refresh)
-            .service(auth::logout)
-            .service(auth::ws_ticket)
-            .service(email::verify)
-            .service(email::forgot)
-            .service(email::reset)
-            .service(email::change)
-            .service(email::resend)
-            .service(oidc::providers)
-            .service(oidc::complete)
-            .service(oidc::start)
-            .service(oidc::callback)
-            .service(sessions::list)
-            .service(sessions::revoke_others)
-            .service(sessions::revoke)
-            .service(users::me)
-            .service(users::update_me)
-            .service(privacy::get)
-            .service(privacy::update)
-            .service(two_factor::enrol)
-            .service(two_factor::confirm)
-            .service(two_factor::disable)
-            .service(users::search)
-            .service(users::get)
-            .service(presence::get)
-            .service(contacts::list)
-            .service(contacts::add)
-            .service(contacts::rename)
-            .service(contacts::remove)
-            .service(contacts::blocked)
-            .service(contacts::block)
-            .service(contacts::unblock)
-            // `/conversations/direct` before `/conversations/{id}`.
-            .service(conversations::open_direct)
-            .service(conversations::list)
-            .service(conversations::get)
-            .service(conversations::history)
-            .service(conversations::send)
-            .service(conversations::post_receipts)
-            .service(conversations::get_receipts)
-            .service(conversations::pin)
-            .service(conversations::unpin)
-            .service(conversations::archive)
-            .service(conversations::unarchive)
-            .service(conversations::mute)
-            .service(conversations::unmute)
-            .service(conversations::set_retention)
-            .service(conversations::clear)
-            .service(conversations::hide)
-            .service(messages::edit)
-            .service(messages::delete)
-            .service(messages::react)
-            .service(messages::unreact)
-            .service(messages::report)
-            .service(search::find)
-            .service(media::upload)
-            .service(media::download)
-            .service(media::thumbnail)
-            .service(groups::create)
-            .service(groups::get)
-            .service(groups::update)
-            .service(groups::add_member)
-            .service(groups::remove_member)
-            .service(groups::set_role)
-            .service(groups::leave)
-            .service(groups::create_channel)
-            .service(groups::rename_channel)
-            .service(groups::delete_channel)
-            .service(invites::create)
-            .service(invites::list)
-            .service(invites::revoke)
-            .service(invites::accept)
-            .service(admin::users)
-            .service(admin::suspend)
-            .service(admin::unsuspend)
-            .service(admin::list_reports)
-            .service(admin::resolve_report)
-            .service(admin::abuse_flags),
-    );
+use crate::openapi::{BearerAuth, CommonErrors, CompleteAnswers, UniqueOperationIds};
+
+/// Builds [`ApiDoc`] and [`configure`] from one list of `module::handler` names.
+macro_rules! routes {
+    (
+        root: [$($rm:ident::$rf:ident),* $(,)?],
+        root_undocumented: [$($hm:ident::$hf:ident),* $(,)?],
+        api_undocumented: [$($um:ident::$uf:ident),* $(,)?],
+        api: [$($am:ident::$af:ident),* $(,)?] $(,)?
+    ) => {
+        /// The OpenAPI document, generated from the handlers' annotations.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(
+            info(title = "chat api-server", description = "REST API of the real-time chat cluster. Every error is `{\"error\":{\"code\",\"message\",\"fields\"}}` with a stable code."),
+            paths($($rm::$rf,)* $($am::$af,)*),
+            components(schemas(
+                shared::error::ErrorBody, shared::error::ErrorDetail, shared::error::FieldError,
+                shared::events::Event, shared::events::ClientEvent,
+                crate::domain::media::UploadKind, crate::domain::reports::ReportFilter,
+            )),
+            modifiers(&BearerAuth, &CommonErrors, &CompleteAnswers, &UniqueOperationIds),
+        )]
+        pub struct ApiDoc;
+
+        /// Registers every route, in the table's order (`/conversations/direct` before
+        /// `/conversations/{id}`).
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            cfg$(.service($rm::$rf))*$(.service($hm::$hf))*
+                .service(web::scope("/api")$(.service($um::$uf))*$(.service($am::$af))*);
+        }
+    };
+}
+
+routes! {
+    root: [health::healthz, health::readyz],
+    root_undocumented: [health::metrics],
+    api_undocumented: [health::openapi_json],
+    api: [
+        auth::register,
+        auth::login,
+        auth::second_factor,
+        auth::refresh,
+        auth::logout,
+        auth::ws_ticket,
+        email::verify,
+        email::forgot,
+        email::reset,
+        email::change,
+        email::resend,
+        oidc::providers,
+        oidc::complete,
+        oidc::start,
+        oidc::callback,
+        sessions::list,
+        sessions::revoke_others,
+        sessions::revoke,
+        users::me,
+        users::update_me,
+        privacy::get,
+        privacy::update,
+        two_factor::enrol,
+        two_factor::confirm,
+        two_factor::disable,
+        users::search,
+        users::get,
+        presence::get,
+        contacts::list,
+        contacts::add,
+        contacts::rename,
+        contacts::remove,
+        contacts::blocked,
+        contacts::block,
+        contacts::unblock,
+        conversations::open_direct,
+        conversations::list,
+        conversations::get,
+        conversations::history,
+        conversations::send,
+        conversations::post_receipts,
+        conversations::get_receipts,
+        conversations::pin,
+        conversations::unpin,
+        conversations::archive,
+        conversations::unarchive,
+        conversations::mute,
+        conversations::unmute,
+        conversations::set_retention,
+        conversations::clear,
+        conversations::hide,
+        messages::edit,
+        messages::delete,
+        messages::react,
+        messages::unreact,
+        messages::report,
+        search::find,
+        media::upload,
+        media::download,
+        media::thumbnail,
+        groups::create,
+        groups::get,
+        groups::update,
+        groups::add_member,
+        groups::remove_member,
+        groups::set_role,
+        groups::leave,
+        groups::create_channel,
+        groups::rename_channel,
+        groups::delete_channel,
+        invites::create,
+        invites::list,
+        invites::revoke,
+        invites::accept,
+        admin::users,
+        admin::suspend,
+        admin::unsuspend,
+        admin::list_reports,
+        admin::resolve_report,
+        admin::abuse_flags,
+    ],
 }

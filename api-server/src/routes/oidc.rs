@@ -9,14 +9,15 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use shared::api::{OidcProviderDto, SecondFactorDto, TokensDto};
 use shared::error::ErrorBody;
+use shared::error::ErrorCode;
 use shared::Error;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::auth::LoginOutcome;
 use crate::domain::oidc::{self as domain, CallbackParams, BINDING_COOKIE, CODE_TTL_SECS, FLOW_TTL_SECS, STATE_COOKIE};
 use crate::http::{client_ip, respond, Json};
+use crate::limits;
 use crate::routes::auth::client;
-use crate::routes::limits;
 use crate::state::AppState;
 
 const COOKIE_PATH: &str = "/api/auth/oidc/";
@@ -81,10 +82,10 @@ pub async fn start(
 }
 
 fn error_code(e: &Error) -> &str {
-    if e.code == "internal" {
+    if e.code == ErrorCode::Internal {
         "server_error"
     } else {
-        &e.code
+        e.code.as_str()
     }
 }
 

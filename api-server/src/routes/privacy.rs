@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::auth::AuthUser;
 use crate::domain::privacy::{self, PrivacyUpdate};
 use crate::http::{respond, Json};
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 /// Every field optional; the others stay as they are.
@@ -53,6 +53,6 @@ pub async fn update(
         direct_messages: b.direct_messages,
         group_adds: b.group_adds,
     };
-    let dto = db::run(&state.pool, move |conn| privacy::update(conn, user.id, update)).await?;
+    let dto = state.write(move |conn| privacy::update(conn, user.id, update)).await?;
     Ok(respond(StatusCode::OK, &dto))
 }

@@ -8,7 +8,7 @@ use shared::{db, Error};
 use crate::auth::AuthUser;
 use crate::domain::search::{self, SearchInput, SearchPage};
 use crate::http::respond;
-use crate::routes::limits;
+use crate::limits;
 use crate::state::AppState;
 
 /// Messages I can see (member, not cleared, not deleted) matching `q`, newest first, with

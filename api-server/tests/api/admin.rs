@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use shared::events::{routing, Event};
+use shared::events::{Event, RoutingKey};
 
 use crate::broker::TestConsumer;
 use crate::helpers::{spawn_app, TestApp, User};
@@ -23,7 +23,7 @@ async fn a_suspension_ends_every_session_at_once_and_refuses_logins() {
     let bob_laptop = app.login(&bob).await;
     let laptop_token = bob_laptop.body["access_token"].as_str().expect("token").to_owned();
     assert_eq!(app.get("/api/me", Some(&bob.token)).await.status, 200);
-    let mut consumer = TestConsumer::new(&app.settings, &[routing::user(bob.id)]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(bob.id).to_string()]).await;
 
     // Only admins, and not on themselves.
     for path in [format!("/api/admin/users/{}/suspend", anna.id), "/api/admin/users/424242/suspend".to_owned()] {

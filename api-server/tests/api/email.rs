@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use shared::events::{routing, Event};
+use shared::events::{Event, RoutingKey};
 use smtp_sink::{MailSink, Message};
 
 use crate::broker::TestConsumer;
@@ -161,7 +161,7 @@ async fn a_reset_signs_out_every_device_and_only_the_new_password_works() {
     let fred = verified_user(&app, &sink, "fred", "fred@example.com").await;
     let phone = app.login(&fred).await;
     let phone_refresh = phone.body["refresh_token"].as_str().expect("refresh").to_owned();
-    let mut consumer = TestConsumer::new(&app.settings, &[routing::user(fred.id)]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(fred.id).to_string()]).await;
 
     app.post("/api/auth/password/forgot", None, json!({"email": "fred@example.com"})).await;
     let token = token_in(&one_mail(&sink, "fred@example.com").await, "reset-password");

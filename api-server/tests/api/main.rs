@@ -1,21 +1,27 @@
 //! api-server black-box tests against real PostgreSQL, RabbitMQ and Memcached.
+#![expect(clippy::expect_used, reason = "test helpers fail the test loudly on a broken setup")]
+#![expect(clippy::cast_possible_wrap, reason = "counts in tests are small")]
 mod admin;
+mod architecture;
 mod auth;
 mod authz;
 mod bad_input;
 mod blocks;
 mod broker;
 mod demo;
+mod docs;
 mod email;
 mod groups;
 mod helpers;
 mod invites;
+mod logs;
 mod media;
 mod media_cleanup;
 mod messages;
 mod oidc;
 mod ops;
 mod ordering;
+mod outage;
 mod outbox;
 mod privacy;
 mod reactions;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::json;
-use shared::events::{routing, Event};
+use shared::events::{Event, RoutingKey};
 
 use crate::broker::TestConsumer;
 use crate::helpers::{spawn_app, TestApp};
@@ -45,7 +45,7 @@ async fn twenty_concurrent_senders_get_gap_free_seqs_and_exactly_one_event_each(
     }
     let others: Vec<&crate::helpers::User> = senders.iter().skip(1).collect();
     let (group, channel) = app.group(&owner, &others).await;
-    let mut consumer = TestConsumer::new(&app.settings, &[routing::group(group)]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::Group(group).to_string()]).await;
 
     let tasks = senders.iter().map(|s| {
         let app = &app;
@@ -123,8 +123,8 @@ async fn direct_events_go_to_both_users_with_one_publish() {
     let app = spawn_app().await;
     let a = app.register("eve").await;
     let b = app.register("fay").await;
-    let mut to_a = TestConsumer::new(&app.settings, &[routing::user(a.id)]).await;
-    let mut to_b = TestConsumer::new(&app.settings, &[routing::user(b.id)]).await;
+    let mut to_a = TestConsumer::new(&app.settings, &[RoutingKey::User(a.id).to_string()]).await;
+    let mut to_b = TestConsumer::new(&app.settings, &[RoutingKey::User(b.id).to_string()]).await;
     let dm = app.direct(&a, &b).await;
     let sent = app.send(&a, dm, "hi").await;
     assert_eq!(sent.status, 201);

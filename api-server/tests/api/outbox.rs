@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use shared::events::{routing, Event};
+use serde_json::json;
+use shared::events::{Event, RoutingKey};
 
 use crate::broker::{BrokerProxy, TestConsumer};
 use crate::helpers::{spawn_app, spawn_app_with, Reply, TestApp};
@@ -25,7 +26,7 @@ async fn sends_succeed_while_the_broker_is_away_and_are_published_when_it_return
     let a = app.register("ann").await;
     let b = app.register("bob").await;
     let dm = app.direct(&a, &b).await;
-    let mut consumer = TestConsumer::new(&app.settings, &[routing::user(b.id)]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(b.id).to_string()]).await;
 
     proxy.set_up(false);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -122,7 +123,7 @@ async fn two_relays_on_one_database_publish_each_row_once() {
     tokio::spawn(second.run_until_stopped());
     let a = app.register("mia").await;
     let b = app.register("noa").await;
-    let mut consumer = TestConsumer::new(&app.settings, &[routing::user(b.id)]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(b.id).to_string()]).await;
     let dm = app.direct(&a, &b).await;
     for i in 0..50 {
         assert_eq!(app.send(&a, dm, &format!("{i}")).await.status, 201);
@@ -177,7 +178,7 @@ async fn while_it_waits_for_a_confirm_the_relay_holds_no_transaction_open() {
     let a = app.register("ada").await;
     let b = app.register("ben").await;
     let dm = app.direct(&a, &b).await;
-    let mut consumer = TestConsumer::new(&app.settings, &[routing::user(b.id)]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(b.id).to_string()]).await;
     wait_relay_connected(&app).await;
 
     // A memory alarm: the relay's publish is not read by the broker, so no confirm comes.
@@ -198,7 +199,7 @@ async fn a_broker_that_never_confirms_does_not_wedge_the_relay() {
     let a = app.register("cid").await;
     let b = app.register("dan").await;
     let dm = app.direct(&a, &b).await;
-    let mut consumer = TestConsumer::new(&app.settings, &[routing::user(b.id)]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(b.id).to_string()]).await;
     wait_relay_connected(&app).await;
     let reconnects = metric(&app, "chat_broker_reconnects_total").await;
 
@@ -339,4 +340,104 @@ fn a_test_process_that_panics_mid_publish_exits_at_once() {
     let _ = std::fs::remove_file(&log);
     assert!(!status.success() && output.contains("planned: the relay is awaiting a confirm"), "{output}");
     assert!(started.elapsed() < Duration::from_secs(25), "exited after {:?}", started.elapsed());
+}
+
+/// Polls that would take a minute: only a wake-up publishes within the tests' seconds.
+const NO_POLL: &[(&str, &str)] = &[("OUTBOX_POLL_MS", "60000"), ("OUTBOX_SAFETY_POLL_MS", "60000")];
+
+/// Waits until some relay of the app's database holds the leadership lock.
+async fn wait_leader(app: &TestApp) {
+    for _ in 0..100 {
+        if app.count_where(
+            "pg_locks",
+            "locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        ) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no relay took the lead");
+}
+
+#[tokio::test]
+async fn privacy_contact_and_block_changes_are_published_without_waiting_for_a_poll() {
+    let app = spawn_app_with(NO_POLL).await;
+    let a = app.register("pia").await;
+    let b = app.register("quin").await;
+    wait_relay_connected(&app).await;
+    wait_leader(&app).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::Presence(a.id).to_string()]).await;
+
+    let reply = app
+        .request(reqwest::Method::PUT, "/api/me/privacy", Some(&a.token), Some(json!({"last_seen": "contacts"})))
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(consumer.take(1, Duration::from_secs(3)).await.len(), 1, "privacy.updated published at once");
+
+    assert_eq!(app.post("/api/contacts", Some(&a.token), json!({"user_id": b.id})).await.status, 201);
+    assert_eq!(consumer.take(1, Duration::from_secs(3)).await.len(), 1, "a contact change at once");
+
+    assert_eq!(app.put(&format!("/api/blocks/{}", b.id), Some(&a.token)).await.status, 204);
+    assert_eq!(consumer.take(1, Duration::from_secs(3)).await.len(), 1, "a block at once");
+}
+
+#[tokio::test]
+async fn a_commit_on_another_replica_wakes_the_leading_relay() {
+    let leader = spawn_app_with(NO_POLL).await;
+    wait_relay_connected(&leader).await;
+    wait_leader(&leader).await;
+    // A second api-server on the same database: its relay stands by (and would try again only
+    // after a minute), so only the leader's LISTEN can publish what it commits.
+    let mut settings = leader.settings.clone();
+    settings.node_id = "replica-2".into();
+    let second = api_server::startup::Application::build(settings.clone()).await.expect("second");
+    let replica = TestApp {
+        address: format!("http://127.0.0.1:{}", second.port()),
+        env: shared::testing::TestEnv::new(&[]),
+        settings,
+        client: reqwest::Client::new(),
+    };
+    tokio::spawn(second.run_until_stopped());
+    let a = replica.register("rae").await;
+    let b = replica.register("sol").await;
+    let mut consumer = TestConsumer::new(&leader.settings, &[RoutingKey::User(b.id).to_string()]).await;
+    let dm = replica.direct(&a, &b).await;
+    assert_eq!(replica.send(&a, dm, "through the other replica").await.status, 201);
+    let events = consumer.take(2, Duration::from_secs(3)).await;
+    assert_eq!(message_seqs(&events), vec![1], "published by the leader within seconds: {events:?}");
+}
+
+#[tokio::test]
+async fn an_outbox_row_that_does_not_decode_is_set_aside_and_counted_never_published() {
+    let app = spawn_app().await;
+    let a = app.register("tao").await;
+    let b = app.register("uma").await;
+    let mut consumer = TestConsumer::new(&app.settings, &["#".to_owned()]).await;
+    wait_relay_connected(&app).await;
+    {
+        use diesel::RunQueryDsl;
+        let mut conn = app.env.db.connect();
+        diesel::sql_query(
+            "INSERT INTO outbox (routing_key, cc, payload) VALUES \
+             ('user.1', '{}', '{\"type\":\"no.such.event\"}'), ('no-key', '{}', '{\"type\":\"resync\",\"data\":{\"reason\":\"x\"}}'), \
+             ('user.1', '{\"user.x\"}', '{\"type\":\"resync\",\"data\":{\"reason\":\"x\"}}')",
+        )
+        .execute(&mut conn)
+        .expect("bad rows");
+    }
+    let dm = app.direct(&a, &b).await;
+    assert_eq!(app.send(&a, dm, "after the bad rows").await.status, 201);
+    let events = consumer.take(2, Duration::from_secs(10)).await;
+    assert_eq!(message_seqs(&events), vec![1], "the rows behind them still go out: {events:?}");
+    assert!(consumer.rest(Duration::from_millis(500)).await.is_empty(), "nothing else, empty or not");
+    let set_aside = || app.count("outbox WHERE failed_at IS NOT NULL AND failure <> '' AND published_at IS NULL");
+    for _ in 0..50 {
+        if set_aside() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(set_aside(), 3, "set aside with the reason, kept for an operator");
+    assert!(!app.count_where("outbox", "failed_at IS NULL AND published_at IS NULL"), "nothing left pending");
+    assert_eq!(metric(&app, shared::metrics::OUTBOX_FAILED).await, 3.0, "counted");
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use shared::events::{routing, Event};
+use shared::events::{Event, RoutingKey};
 
 use crate::broker::TestConsumer;
 use crate::helpers::{spawn_app, TestApp, User};
@@ -38,7 +38,7 @@ async fn reactions_are_aggregated_with_me_flags_and_pushed_once_per_change() {
     let (anna, ben) = (app.register("anna").await, app.register("ben").await);
     let chat = app.direct(&anna, &ben).await;
     let message = app.send(&anna, chat, "hello").await.body["id"].as_i64().expect("id");
-    let mut consumer = TestConsumer::new(&app.settings, &[routing::user(anna.id.min(ben.id))]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(anna.id.min(ben.id)).to_string()]).await;
 
     let mine = react(&app, &ben, message, THUMBS, true).await;
     assert_eq!(mine.status, 200, "{}", mine.body);

@@ -2,6 +2,12 @@
 //! replicas, everything measured from the client side. One subcommand per scenario; progress
 //! on stderr; a markdown table and a JSON line on stdout (and `--out FILE`). Exits non-zero
 //! when a message is lost.
+#![expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    reason = "a bounded load run: microsecond latencies, seqs and counts far from any limit"
+)]
 mod client;
 mod report;
 mod scenarios;

@@ -165,7 +165,8 @@ impl Cache {
     }
 }
 
-#[cfg(all(test, feature = "testing"))]
+#[cfg(test)]
+#[cfg(feature = "testing")]
 mod tests {
     use std::time::{Duration, Instant};
 

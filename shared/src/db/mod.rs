@@ -36,14 +36,15 @@ pub fn revert_all_migrations(conn: &mut PgConnection) -> anyhow::Result<()> {
     conn.revert_all_migrations(MIGRATIONS).map(|_| ()).map_err(|e| anyhow::anyhow!("reverting migrations failed: {e}"))
 }
 
-/// Runs blocking diesel work off the async workers (diesel is synchronous).
+/// Runs blocking diesel work off the async workers (diesel is synchronous), in the caller's
+/// span (its log lines keep the request's fields).
 pub async fn run<T, F>(pool: &PgPool, f: F) -> crate::error::Result<T>
 where
     F: FnOnce(&mut PgConnection) -> crate::error::Result<T> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
+    crate::telemetry::spawn_blocking(move || {
         let mut conn = pool.get()?;
         f(&mut conn)
     })

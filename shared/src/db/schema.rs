@@ -207,6 +207,8 @@ diesel::table! {
         payload -> Jsonb,
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
+        failed_at -> Nullable<Timestamptz>,
+        failure -> Nullable<Text>,
     }
 }
 

@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::abuse_flags;
+use crate::enums::AbuseFlagKind;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = abuse_flags)]
 pub struct AbuseFlag {
     pub id: i64,
     pub user_id: i64,
-    pub kind: String,
+    pub kind: AbuseFlagKind,
     pub detail: String,
     pub limited_until: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
@@ -20,7 +21,7 @@ impl AbuseFlag {
     pub fn record(
         conn: &mut PgConnection,
         user_id: i64,
-        kind: &str,
+        kind: AbuseFlagKind,
         detail: &str,
         limited_until: DateTime<Utc>,
     ) -> QueryResult<AbuseFlag> {

@@ -5,12 +5,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable};
 
 use crate::db::schema::{conversation_members, conversations, group_members};
+use crate::enums::ConversationKind;
+use crate::ids::{ConversationId, GroupId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = conversations)]
 pub struct Conversation {
     pub id: i64,
-    pub kind: String,
+    pub kind: ConversationKind,
     pub group_id: Option<i64>,
     pub name: Option<String>,
     pub direct_low: Option<i64>,
@@ -51,7 +53,7 @@ impl Conversation {
     }
 
     /// Every member's view starts after `seq` (messages up to it are gone).
-    pub fn clear_up_to(conn: &mut PgConnection, id: i64, seq: i64) -> QueryResult<usize> {
+    pub fn clear_up_to(conn: &mut PgConnection, id: ConversationId, seq: i64) -> QueryResult<usize> {
         diesel::update(
             conversation_members::table
                 .filter(conversation_members::conversation_id.eq(id))
@@ -61,15 +63,12 @@ impl Conversation {
         .execute(conn)
     }
 
-    pub const DIRECT: &'static str = "direct";
-    pub const CHANNEL: &'static str = "channel";
-
     pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Conversation> {
         conversations::table.find(id).select(Conversation::as_select()).first(conn)
     }
 
     pub fn is_direct(&self) -> bool {
-        self.kind == Self::DIRECT
+        self.kind == ConversationKind::Direct
     }
 
     /// The other member of a direct chat.
@@ -96,11 +95,11 @@ impl Conversation {
         .optional()?
         .and_then(|r| r.id);
         if let Some(id) = inserted {
-            Member::add_many(conn, id, &[low, high])?;
+            Member::add_many(conn, ConversationId(id), &[UserId(low), UserId(high)])?;
             return Ok((Conversation::find(conn, id)?, true));
         }
         let existing = conversations::table
-            .filter(conversations::kind.eq(Self::DIRECT))
+            .filter(conversations::kind.eq(ConversationKind::Direct))
             .filter(conversations::direct_low.eq(low))
             .filter(conversations::direct_high.eq(high))
             .select(Conversation::as_select())
@@ -148,7 +147,7 @@ impl Conversation {
     pub fn create_channel(conn: &mut PgConnection, group_id: i64, name: &str) -> QueryResult<Conversation> {
         diesel::insert_into(conversations::table)
             .values((
-                conversations::kind.eq(Self::CHANNEL),
+                conversations::kind.eq(ConversationKind::Channel),
                 conversations::group_id.eq(group_id),
                 conversations::name.eq(name),
             ))
@@ -193,8 +192,8 @@ impl Member {
     /// A member's row with its conversation, in one round trip (`None`: not a member).
     pub fn find_with_conversation(
         conn: &mut PgConnection,
-        conversation_id: i64,
-        user_id: i64,
+        conversation_id: ConversationId,
+        user_id: UserId,
     ) -> QueryResult<Option<(Conversation, Member)>> {
         conversation_members::table
             .inner_join(conversations::table)
@@ -205,11 +204,19 @@ impl Member {
             .optional()
     }
 
-    pub fn find(conn: &mut PgConnection, conversation_id: i64, user_id: i64) -> QueryResult<Option<Member>> {
+    pub fn find(
+        conn: &mut PgConnection,
+        conversation_id: ConversationId,
+        user_id: UserId,
+    ) -> QueryResult<Option<Member>> {
         conversation_members::table.find((conversation_id, user_id)).select(Member::as_select()).first(conn).optional()
     }
 
-    pub fn add_many(conn: &mut PgConnection, conversation_id: i64, user_ids: &[i64]) -> QueryResult<usize> {
+    pub fn add_many(
+        conn: &mut PgConnection,
+        conversation_id: ConversationId,
+        user_ids: &[UserId],
+    ) -> QueryResult<usize> {
         let rows: Vec<_> = user_ids
             .iter()
             .map(|u| (conversation_members::conversation_id.eq(conversation_id), conversation_members::user_id.eq(*u)))
@@ -218,7 +225,7 @@ impl Member {
     }
 
     /// Makes `user_id` a member of every channel of the group (on joining it).
-    pub fn join_group_channels(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<usize> {
+    pub fn join_group_channels(conn: &mut PgConnection, group_id: GroupId, user_id: UserId) -> QueryResult<usize> {
         diesel::sql_query(
             "INSERT INTO conversation_members (conversation_id, user_id) \
              SELECT id, $2 FROM conversations WHERE group_id = $1 ON CONFLICT DO NOTHING",
@@ -229,7 +236,11 @@ impl Member {
     }
 
     /// Makes every group member a member of a new channel.
-    pub fn add_group_members_to(conn: &mut PgConnection, group_id: i64, conversation_id: i64) -> QueryResult<usize> {
+    pub fn add_group_members_to(
+        conn: &mut PgConnection,
+        group_id: GroupId,
+        conversation_id: ConversationId,
+    ) -> QueryResult<usize> {
         diesel::insert_into(conversation_members::table)
             .values(
                 group_members::table
@@ -241,7 +252,7 @@ impl Member {
             .execute(conn)
     }
 
-    pub fn leave_group_channels(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<usize> {
+    pub fn leave_group_channels(conn: &mut PgConnection, group_id: GroupId, user_id: UserId) -> QueryResult<usize> {
         diesel::delete(
             conversation_members::table.filter(conversation_members::user_id.eq(user_id)).filter(
                 conversation_members::conversation_id.eq_any(
@@ -266,8 +277,8 @@ impl Member {
     /// statement: it runs inside every send.
     pub fn advance(
         conn: &mut PgConnection,
-        conversation_id: i64,
-        user_id: i64,
+        conversation_id: ConversationId,
+        user_id: UserId,
         delivered: i64,
         read: i64,
     ) -> QueryResult<Member> {
@@ -283,35 +294,36 @@ impl Member {
 
     pub fn set_flags(
         conn: &mut PgConnection,
-        conversation_id: i64,
-        user_id: i64,
+        conversation_id: ConversationId,
+        user_id: UserId,
         changes: &FlagChanges,
     ) -> QueryResult<usize> {
         diesel::update(conversation_members::table.find((conversation_id, user_id))).set(changes).execute(conn)
     }
 }
 
-/// What a conversation is, as far as routing its events goes; immutable once created (only
-/// deletion changes it), so ws-server caches it.
+/// Where a conversation's events go: its two members, or its group. Immutable once created
+/// (only deletion changes it), so ws-server caches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConversationKind {
+pub enum ConversationRoute {
     Direct { low: i64, high: i64 },
     Channel { group_id: i64 },
 }
 
-impl ConversationKind {
-    fn from_row(kind: &str, group_id: Option<i64>, low: Option<i64>, high: Option<i64>) -> Option<Self> {
+impl ConversationRoute {
+    fn from_row(kind: ConversationKind, group_id: Option<i64>, low: Option<i64>, high: Option<i64>) -> Option<Self> {
         match (kind, group_id, low, high) {
-            (Conversation::DIRECT, _, Some(low), Some(high)) => Some(Self::Direct { low, high }),
-            (Conversation::CHANNEL, Some(group_id), _, _) => Some(Self::Channel { group_id }),
+            (ConversationKind::Direct, _, Some(low), Some(high)) => Some(Self::Direct { low, high }),
+            (ConversationKind::Channel, Some(group_id), _, _) => Some(Self::Channel { group_id }),
             _ => None,
         }
     }
 }
 
 impl Conversation {
-    /// The kind of conversation `id`; `None` when there is none (or its row makes no sense).
-    pub fn kind_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ConversationKind>> {
+    /// Where the events of conversation `id` go; `None` when there is none (or its row makes no
+    /// sense).
+    pub fn route_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ConversationRoute>> {
         let row = conversations::table
             .find(id)
             .select((
@@ -320,9 +332,9 @@ impl Conversation {
                 conversations::direct_low,
                 conversations::direct_high,
             ))
-            .first::<(String, Option<i64>, Option<i64>, Option<i64>)>(conn)
+            .first::<(ConversationKind, Option<i64>, Option<i64>, Option<i64>)>(conn)
             .optional()?;
-        Ok(row.and_then(|(kind, group, low, high)| ConversationKind::from_row(&kind, group, low, high)))
+        Ok(row.and_then(|(kind, group, low, high)| ConversationRoute::from_row(kind, group, low, high)))
     }
 }
 
@@ -331,15 +343,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn conversation_kinds_from_rows() {
+    fn conversation_routes_from_rows() {
         assert_eq!(
-            ConversationKind::from_row("direct", None, Some(1), Some(2)),
-            Some(ConversationKind::Direct { low: 1, high: 2 })
+            ConversationRoute::from_row(ConversationKind::Direct, None, Some(1), Some(2)),
+            Some(ConversationRoute::Direct { low: 1, high: 2 })
         );
         assert_eq!(
-            ConversationKind::from_row("channel", Some(4), None, None),
-            Some(ConversationKind::Channel { group_id: 4 })
+            ConversationRoute::from_row(ConversationKind::Channel, Some(4), None, None),
+            Some(ConversationRoute::Channel { group_id: 4 })
         );
-        assert_eq!(ConversationKind::from_row("direct", None, None, Some(2)), None);
+        assert_eq!(ConversationRoute::from_row(ConversationKind::Direct, None, None, Some(2)), None);
     }
 }

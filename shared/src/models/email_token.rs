@@ -7,15 +7,14 @@ use diesel::prelude::*;
 
 use crate::db::schema::email_tokens;
 
-pub const PURPOSE_VERIFY: &str = "verify";
-pub const PURPOSE_RESET: &str = "reset";
+pub use crate::enums::EmailPurpose;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = email_tokens)]
 pub struct EmailToken {
     pub id: i64,
     pub user_id: i64,
-    pub purpose: String,
+    pub purpose: EmailPurpose,
     /// The address the token was mailed to.
     pub email: String,
     pub token_hash: String,
@@ -28,7 +27,7 @@ pub struct EmailToken {
 #[diesel(table_name = email_tokens)]
 pub struct NewEmailToken<'a> {
     pub user_id: i64,
-    pub purpose: &'a str,
+    pub purpose: EmailPurpose,
     pub email: &'a str,
     pub token_hash: &'a str,
     pub expires_at: DateTime<Utc>,
@@ -41,7 +40,7 @@ impl EmailToken {
 
     /// Marks the live token with this hash and purpose used and returns it; `None` when there is
     /// no such token, or it was used, or it expired.
-    pub fn spend(conn: &mut PgConnection, token_hash: &str, purpose: &str) -> QueryResult<Option<EmailToken>> {
+    pub fn spend(conn: &mut PgConnection, token_hash: &str, purpose: EmailPurpose) -> QueryResult<Option<EmailToken>> {
         diesel::update(
             email_tokens::table
                 .filter(email_tokens::token_hash.eq(token_hash))
@@ -56,7 +55,7 @@ impl EmailToken {
     }
 
     /// Makes every unused token of the user for `purpose` useless. Returns how many.
-    pub fn spend_all(conn: &mut PgConnection, user_id: i64, purpose: &str) -> QueryResult<usize> {
+    pub fn spend_all(conn: &mut PgConnection, user_id: i64, purpose: EmailPurpose) -> QueryResult<usize> {
         diesel::update(
             email_tokens::table
                 .filter(email_tokens::user_id.eq(user_id))

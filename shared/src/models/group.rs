@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{group_members, groups, invites, users};
+use crate::enums::GroupRole;
+use crate::ids::{GroupId, InviteId, UserId};
 use crate::models::user::User;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -22,40 +24,8 @@ pub struct Group {
 pub struct GroupMember {
     pub group_id: i64,
     pub user_id: i64,
-    pub role: String,
+    pub role: GroupRole,
     pub joined_at: DateTime<Utc>,
-}
-
-/// owner > admin > member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Member,
-    Admin,
-    Owner,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "member" => Some(Role::Member),
-            "admin" => Some(Role::Admin),
-            "owner" => Some(Role::Owner),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Member => "member",
-            Role::Admin => "admin",
-            Role::Owner => "owner",
-        }
-    }
-}
-
-impl GroupMember {
-    pub fn role(&self) -> Role {
-        Role::parse(&self.role).unwrap_or(Role::Member)
-    }
 }
 
 #[derive(Debug, Default, AsChangeset)]
@@ -88,12 +58,16 @@ impl Group {
 }
 
 impl GroupMember {
-    pub fn find(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<Option<GroupMember>> {
+    pub fn find(conn: &mut PgConnection, group_id: GroupId, user_id: UserId) -> QueryResult<Option<GroupMember>> {
         group_members::table.find((group_id, user_id)).select(GroupMember::as_select()).first(conn).optional()
     }
 
     /// Locks the member row (role changes and removals of one member serialize on it).
-    pub fn find_for_update(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<Option<GroupMember>> {
+    pub fn find_for_update(
+        conn: &mut PgConnection,
+        group_id: GroupId,
+        user_id: UserId,
+    ) -> QueryResult<Option<GroupMember>> {
         group_members::table
             .find((group_id, user_id))
             .for_update()
@@ -103,26 +77,29 @@ impl GroupMember {
     }
 
     /// Adds a member; `false` when they were one already.
-    pub fn add(conn: &mut PgConnection, group_id: i64, user_id: i64, role: Role) -> QueryResult<bool> {
+    pub fn add(conn: &mut PgConnection, group_id: GroupId, user_id: UserId, role: GroupRole) -> QueryResult<bool> {
         let n = diesel::insert_into(group_members::table)
             .values((
                 group_members::group_id.eq(group_id),
                 group_members::user_id.eq(user_id),
-                group_members::role.eq(role.as_str()),
+                group_members::role.eq(role),
             ))
             .on_conflict_do_nothing()
             .execute(conn)?;
         Ok(n == 1)
     }
 
-    pub fn remove(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<usize> {
+    pub fn remove(conn: &mut PgConnection, group_id: GroupId, user_id: UserId) -> QueryResult<usize> {
         diesel::delete(group_members::table.find((group_id, user_id))).execute(conn)
     }
 
-    pub fn set_role(conn: &mut PgConnection, group_id: i64, user_id: i64, role: Role) -> QueryResult<usize> {
-        diesel::update(group_members::table.find((group_id, user_id)))
-            .set(group_members::role.eq(role.as_str()))
-            .execute(conn)
+    pub fn set_role(
+        conn: &mut PgConnection,
+        group_id: GroupId,
+        user_id: UserId,
+        role: GroupRole,
+    ) -> QueryResult<usize> {
+        diesel::update(group_members::table.find((group_id, user_id))).set(group_members::role.eq(role)).execute(conn)
     }
 
     pub fn list(conn: &mut PgConnection, group_id: i64) -> QueryResult<Vec<(GroupMember, User)>> {
@@ -200,7 +177,7 @@ impl Invite {
 
     /// Revokes the group's invite `id` (a revoked one stays revoked at its first time); `false`
     /// when the group has no such invite.
-    pub fn revoke(conn: &mut PgConnection, group_id: i64, id: i64) -> QueryResult<bool> {
+    pub fn revoke(conn: &mut PgConnection, group_id: GroupId, id: InviteId) -> QueryResult<bool> {
         let n =
             diesel::update(invites::table.find(id).filter(invites::group_id.eq(group_id)))
                 .set(invites::revoked_at.eq(diesel::dsl::sql::<

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::group_removals;
+use crate::ids::{GroupId, UserId};
 
 /// Records (or renews) that `by` removed `user_id` from the group now.
-pub fn record(conn: &mut PgConnection, group_id: i64, user_id: i64, by: i64) -> QueryResult<()> {
+pub fn record(conn: &mut PgConnection, group_id: GroupId, user_id: UserId, by: UserId) -> QueryResult<()> {
     diesel::insert_into(group_removals::table)
         .values((
             group_removals::group_id.eq(group_id),
@@ -22,12 +23,12 @@ pub fn record(conn: &mut PgConnection, group_id: i64, user_id: i64, by: i64) -> 
 }
 
 /// When an admin last removed `user_id` from the group, if they did.
-pub fn removed_at(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<Option<DateTime<Utc>>> {
+pub fn removed_at(conn: &mut PgConnection, group_id: GroupId, user_id: UserId) -> QueryResult<Option<DateTime<Utc>>> {
     group_removals::table.find((group_id, user_id)).select(group_removals::removed_at).first(conn).optional()
 }
 
 /// An admin let them back in.
-pub fn clear(conn: &mut PgConnection, group_id: i64, user_id: i64) -> QueryResult<()> {
+pub fn clear(conn: &mut PgConnection, group_id: GroupId, user_id: UserId) -> QueryResult<()> {
     diesel::delete(group_removals::table.find((group_id, user_id))).execute(conn)?;
     Ok(())
 }

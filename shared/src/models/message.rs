@@ -6,6 +6,8 @@ use uuid::Uuid;
 
 use crate::api::MessageDto;
 use crate::db::schema::messages;
+use crate::enums::MessageKind;
+use crate::ids::ConversationId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = messages)]
@@ -15,7 +17,7 @@ pub struct Message {
     pub seq: i64,
     pub sender_id: i64,
     pub client_id: Uuid,
-    pub kind: String,
+    pub kind: MessageKind,
     pub body: String,
     pub attachment_id: Option<i64>,
     pub reply_to_id: Option<i64>,
@@ -34,7 +36,7 @@ pub struct NewMessage<'a> {
     pub seq: i64,
     pub sender_id: i64,
     pub client_id: Uuid,
-    pub kind: &'a str,
+    pub kind: MessageKind,
     pub body: &'a str,
     pub attachment_id: Option<i64>,
     pub reply_to_id: Option<i64>,
@@ -104,7 +106,7 @@ impl Message {
     /// Up to `limit` messages above `cleared_seq`, in ascending seq order.
     pub fn page(
         conn: &mut PgConnection,
-        conversation_id: i64,
+        conversation_id: ConversationId,
         cleared_seq: i64,
         window: Window,
         limit: i64,
@@ -151,7 +153,7 @@ impl From<&Message> for MessageDto {
             seq: m.seq,
             sender_id: m.sender_id,
             client_id: m.client_id,
-            kind: m.kind.clone(),
+            kind: m.kind,
             body: m.body.clone(),
             attachment_id: m.attachment_id,
             reply_to_id: m.reply_to_id,

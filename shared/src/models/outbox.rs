@@ -1,11 +1,88 @@
 //! The transactional outbox: events are written here in the transaction that causes them.
+//!
+//! Writing a row needs an [`Outbox`] handle, which only [`Writer::write`] hands out: the work
+//! runs in it, and once it returns (committed) the local relay is woken. Every row also sends
+//! `NOTIFY` on [`CHANNEL`] in its transaction, delivered at commit, which wakes the leading relay
+//! of another replica. So no event waits for a relay's poll (that stays only as a safety net).
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Jsonb, Text};
+use serde::Deserialize;
+use tokio::sync::Notify;
 
 use crate::broker::Outgoing;
 use crate::db::schema::outbox;
-use crate::events::Event;
+use crate::db::PgPool;
+use crate::events::{Event, RoutingKey};
+
+/// The PostgreSQL notification channel of new outbox rows.
+pub const CHANNEL: &str = "chat_outbox";
+
+/// A connection that may write outbox rows (see the module doc). Everything else it does is
+/// the connection's: it dereferences to it.
+pub struct Outbox<'c> {
+    conn: &'c mut PgConnection,
+}
+
+impl Deref for Outbox<'_> {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        self.conn
+    }
+}
+
+impl DerefMut for Outbox<'_> {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        self.conn
+    }
+}
+
+impl Outbox<'_> {
+    /// [`Connection::transaction`], keeping the handle.
+    pub fn transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Outbox<'_>) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        self.conn.transaction(|conn| f(&mut Outbox { conn }))
+    }
+}
+
+/// Hands out [`Outbox`] handles and wakes the local relay after each write.
+#[derive(Clone)]
+pub struct Writer {
+    pool: PgPool,
+    wakeup: Arc<Notify>,
+}
+
+impl Writer {
+    pub fn new(pool: PgPool, wakeup: Arc<Notify>) -> Self {
+        Self { pool, wakeup }
+    }
+
+    /// Runs `f` on a pooled connection off the async workers (as [`crate::db::run`]), then wakes
+    /// the local relay so the rows it committed are published at once if it leads.
+    pub async fn write<T, F>(&self, f: F) -> crate::Result<T>
+    where
+        F: FnOnce(&mut Outbox<'_>) -> crate::Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let result = crate::db::run(&self.pool, move |conn| f(&mut Outbox { conn })).await;
+        if result.is_ok() {
+            self.wakeup.notify_one();
+        }
+        result
+    }
+
+    /// What the relay waits on.
+    pub fn wakeup(&self) -> Arc<Notify> {
+        self.wakeup.clone()
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = outbox)]
@@ -18,13 +95,26 @@ pub struct OutboxRow {
     pub published_at: Option<DateTime<Utc>>,
 }
 
+/// Why a stored row cannot be published as it is (written by something else than [`enqueue`],
+/// or by a version that knew other events).
+#[derive(Debug, thiserror::Error)]
+pub enum Undecodable {
+    #[error("routing key {0:?} is not user.<id>, group.<id> or presence.<id>")]
+    RoutingKey(String),
+    #[error("payload is not an event: {0}")]
+    Payload(String),
+}
+
 impl OutboxRow {
-    pub fn to_outgoing(&self) -> Outgoing {
-        Outgoing {
-            routing_key: self.routing_key.clone(),
-            cc: self.cc.iter().flatten().cloned().collect(),
-            payload: serde_json::to_vec(&self.payload).unwrap_or_default(),
-        }
+    /// The message to publish, checked: its keys are routing keys and its payload an event, so
+    /// what leaves is never empty nor something no node could read.
+    pub fn to_outgoing(&self) -> Result<Outgoing, Undecodable> {
+        let key = |k: &str| RoutingKey::parse(k).map(|_| k.to_owned()).ok_or_else(|| Undecodable::RoutingKey(k.into()));
+        let routing_key = key(&self.routing_key)?;
+        let cc = self.cc.iter().flatten().map(|k| key(k)).collect::<Result<Vec<_>, _>>()?;
+        Event::deserialize(&self.payload).map_err(|e| Undecodable::Payload(e.to_string()))?;
+        let payload = serde_json::to_vec(&self.payload).map_err(|e| Undecodable::Payload(e.to_string()))?;
+        Ok(Outgoing { routing_key, cc, payload })
     }
 
     /// The oldest unpublished rows, in id order. A plain read: only the leading relay
@@ -32,6 +122,7 @@ impl OutboxRow {
     pub fn pending(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
         outbox::table
             .filter(outbox::published_at.is_null())
+            .filter(outbox::failed_at.is_null())
             .order(outbox::id)
             .limit(limit)
             .select(OutboxRow::as_select())
@@ -51,8 +142,20 @@ impl OutboxRow {
         })
     }
 
+    /// Sets a row that does not decode aside (never published, kept for an operator, no longer
+    /// pending: the rows behind it go on).
+    pub fn mark_failed(conn: &mut PgConnection, id: i64, failure: &str) -> QueryResult<usize> {
+        diesel::update(outbox::table.find(id))
+            .set((outbox::failed_at.eq(diesel::dsl::now), outbox::failure.eq(failure)))
+            .execute(conn)
+    }
+
     pub fn count_pending(conn: &mut PgConnection) -> QueryResult<i64> {
-        outbox::table.filter(outbox::published_at.is_null()).count().get_result(conn)
+        outbox::table
+            .filter(outbox::published_at.is_null())
+            .filter(outbox::failed_at.is_null())
+            .count()
+            .get_result(conn)
     }
 
     /// Deletes rows published more than a day ago (a bounded batch per call).
@@ -64,18 +167,18 @@ impl OutboxRow {
     }
 }
 
-#[derive(Debug, Insertable)]
-#[diesel(table_name = outbox)]
-struct NewOutboxRow<'a> {
-    routing_key: &'a str,
-    cc: Vec<String>,
-    payload: serde_json::Value,
-}
-
-/// Writes `event` to the outbox for `routing_key` (plus `cc` keys). Call inside the transaction
-/// of the change the event announces.
-pub fn enqueue(conn: &mut PgConnection, routing_key: &str, cc: Vec<String>, event: &Event) -> QueryResult<()> {
+/// Writes `event` to the outbox for `key` (plus `cc` keys, RabbitMQ's `CC`) and notifies
+/// [`CHANNEL`], in the transaction of the change the event announces: one statement.
+pub fn enqueue(out: &mut Outbox<'_>, key: RoutingKey, cc: &[RoutingKey], event: &Event) -> QueryResult<()> {
     let payload = serde_json::to_value(event).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    diesel::insert_into(outbox::table).values(NewOutboxRow { routing_key, cc, payload }).execute(conn)?;
+    let cc: Vec<String> = cc.iter().map(ToString::to_string).collect();
+    diesel::sql_query(format!(
+        "WITH row AS (INSERT INTO outbox (routing_key, cc, payload) VALUES ($1, $2, $3) RETURNING 1) \
+         SELECT pg_notify('{CHANNEL}', '') FROM row"
+    ))
+    .bind::<Text, _>(key.to_string())
+    .bind::<Array<Text>, _>(cc)
+    .bind::<Jsonb, _>(payload)
+    .execute(out.conn)?;
     Ok(())
 }

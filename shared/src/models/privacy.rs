@@ -16,19 +16,19 @@ use crate::db::schema::users;
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 struct Row {
-    last_seen_visibility: String,
+    last_seen_visibility: Audience,
     read_receipts: bool,
-    direct_messages: String,
-    group_adds: String,
+    direct_messages: Audience,
+    group_adds: Audience,
 }
 
 impl From<Row> for PrivacyDto {
     fn from(r: Row) -> Self {
         PrivacyDto {
-            last_seen: Audience::from_db(&r.last_seen_visibility),
+            last_seen: r.last_seen_visibility,
             read_receipts: r.read_receipts,
-            direct_messages: Audience::from_db(&r.direct_messages),
-            group_adds: Audience::from_db(&r.group_adds),
+            direct_messages: r.direct_messages,
+            group_adds: r.group_adds,
         }
     }
 }
@@ -37,10 +37,10 @@ impl From<Row> for PrivacyDto {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = users)]
 pub struct PrivacyChanges {
-    pub last_seen_visibility: Option<&'static str>,
+    pub last_seen_visibility: Option<Audience>,
     pub read_receipts: Option<bool>,
-    pub direct_messages: Option<&'static str>,
-    pub group_adds: Option<&'static str>,
+    pub direct_messages: Option<Audience>,
+    pub group_adds: Option<Audience>,
 }
 
 impl PrivacyChanges {
@@ -114,11 +114,11 @@ pub enum Approach {
 
 /// Whether `actor` may approach `target` that way (blocks are checked where they apply).
 pub fn allows(conn: &mut PgConnection, target: i64, actor: i64, approach: Approach) -> QueryResult<bool> {
-    let setting: String = match approach {
+    let setting: Audience = match approach {
         Approach::DirectMessage => users::table.find(target).select(users::direct_messages).first(conn)?,
         Approach::AddToGroup => users::table.find(target).select(users::group_adds).first(conn)?,
     };
-    match Audience::from_db(&setting) {
+    match setting {
         Audience::Everyone => Ok(true),
         Audience::Nobody => Ok(false),
         Audience::Contacts => super::contact::Contact::exists(conn, target, actor),

@@ -6,9 +6,10 @@ use diesel::prelude::*;
 
 use crate::api::ReactionDto;
 use crate::db::schema::reactions;
+use crate::ids::{MessageId, UserId};
 
 /// Adds my reaction; `false` when it was already there.
-pub fn add(conn: &mut PgConnection, message_id: i64, user_id: i64, emoji: &str) -> QueryResult<bool> {
+pub fn add(conn: &mut PgConnection, message_id: MessageId, user_id: UserId, emoji: &str) -> QueryResult<bool> {
     let n = diesel::insert_into(reactions::table)
         .values((reactions::message_id.eq(message_id), reactions::user_id.eq(user_id), reactions::emoji.eq(emoji)))
         .on_conflict_do_nothing()
@@ -17,7 +18,7 @@ pub fn add(conn: &mut PgConnection, message_id: i64, user_id: i64, emoji: &str) 
 }
 
 /// Removes my reaction; `false` when there was none.
-pub fn remove(conn: &mut PgConnection, message_id: i64, user_id: i64, emoji: &str) -> QueryResult<bool> {
+pub fn remove(conn: &mut PgConnection, message_id: MessageId, user_id: UserId, emoji: &str) -> QueryResult<bool> {
     let n = diesel::delete(reactions::table.find((message_id, user_id, emoji))).execute(conn)?;
     Ok(n == 1)
 }
@@ -28,7 +29,7 @@ pub fn clear(conn: &mut PgConnection, message_id: i64) -> QueryResult<usize> {
 }
 
 /// Whether `emoji` is on the message already, and how many distinct emoji it carries.
-pub fn emoji_in_use(conn: &mut PgConnection, message_id: i64, emoji: &str) -> QueryResult<(bool, usize)> {
+pub fn emoji_in_use(conn: &mut PgConnection, message_id: MessageId, emoji: &str) -> QueryResult<(bool, usize)> {
     let used: Vec<String> =
         reactions::table.filter(reactions::message_id.eq(message_id)).select(reactions::emoji).distinct().load(conn)?;
     Ok((used.iter().any(|e| e == emoji), used.len()))

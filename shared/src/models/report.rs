@@ -5,6 +5,8 @@ use diesel::prelude::*;
 
 use crate::api::ReportReceiptDto;
 use crate::db::schema::reports;
+use crate::enums::ReportResolution;
+use crate::ids::{MessageId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = reports)]
@@ -16,7 +18,7 @@ pub struct Report {
     pub created_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolved_by: Option<i64>,
-    pub resolution: Option<String>,
+    pub resolution: Option<ReportResolution>,
 }
 
 /// Which reports a listing shows.
@@ -29,7 +31,12 @@ pub enum Status {
 
 impl Report {
     /// Files my report of a message; reporting it again changes nothing and returns the first.
-    pub fn file(conn: &mut PgConnection, message_id: i64, reporter_id: i64, reason: &str) -> QueryResult<Report> {
+    pub fn file(
+        conn: &mut PgConnection,
+        message_id: MessageId,
+        reporter_id: UserId,
+        reason: &str,
+    ) -> QueryResult<Report> {
         let inserted = diesel::insert_into(reports::table)
             .values((
                 reports::message_id.eq(message_id),
@@ -72,9 +79,9 @@ impl Report {
     /// Resolves every open report of the message (one decision answers them all).
     pub fn resolve_message(
         conn: &mut PgConnection,
-        message_id: i64,
-        admin: i64,
-        resolution: &str,
+        message_id: MessageId,
+        admin: UserId,
+        resolution: ReportResolution,
     ) -> QueryResult<usize> {
         diesel::update(reports::table.filter(reports::message_id.eq(message_id)).filter(reports::resolved_at.is_null()))
             .set((

@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
 
+use crate::ids::UserId;
+
 /// Marks around each match in `snippet` (control characters, so a message's own text can
 /// never fake them; clients turn them into highlighting after escaping the rest).
 pub const MARK_START: char = '\u{2}';
@@ -67,14 +69,20 @@ const MATCHES: &str = "m.search_tsv @@ q.query \
 /// So first the newest [`WINDOW`] messages of each conversation are searched; that answer is
 /// exact when its last hit is newer than everything a truncated window left out (or nothing
 /// was left out). Otherwise the GIN plan runs over everything.
-pub fn matching_ids(conn: &mut PgConnection, user_id: i64, q: &str, f: &Filters, limit: i64) -> QueryResult<Vec<i64>> {
+pub fn matching_ids(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    q: &str,
+    f: &Filters,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
     matching_ids_windowed(conn, user_id, q, f, limit, WINDOW)
 }
 
 /// [`matching_ids`] with another window (tests use small ones to reach the second plan).
 pub fn matching_ids_windowed(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     q: &str,
     f: &Filters,
     limit: i64,
@@ -112,7 +120,7 @@ pub fn matching_ids_windowed(
     let ids: Vec<i64> = recent.iter().filter_map(|r| r.id).collect();
     let exact = match ids.last() {
         _ if boundary == 0 => true,
-        Some(&last) => ids.len() as i64 == limit && last > boundary,
+        Some(&last) => crate::num::len_i64(ids.len()) == limit && last > boundary,
         None => false,
     };
     if exact {
@@ -126,7 +134,7 @@ pub fn matching_ids_windowed(
 /// itself the planner may repeat the index scan for each of my conversations.
 pub fn all_matching_ids(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     q: &str,
     f: &Filters,
     limit: i64,
@@ -176,7 +184,7 @@ struct Explained {
 /// for tests and for an operator looking at a slow search.
 pub fn explain_all_matching(
     conn: &mut PgConnection,
-    user_id: i64,
+    user_id: UserId,
     q: &str,
     f: &Filters,
     limit: i64,
@@ -189,7 +197,7 @@ pub fn explain_all_matching(
 /// Binds $1-$9 of both plans.
 fn bind(
     query: diesel::query_builder::SqlQuery,
-    user_id: i64,
+    user_id: UserId,
     q: &str,
     f: &Filters,
     limit: i64,

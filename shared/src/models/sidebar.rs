@@ -8,13 +8,15 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz, Uuid as SqlUu
 use uuid::Uuid;
 
 use crate::api::{ConversationDto, MessageDto, PeerDto};
+use crate::enums::{ConversationKind, MessageKind};
+use crate::ids::{ConversationId, UserId};
 
 #[derive(Debug, QueryableByName)]
 pub struct SidebarRow {
     #[diesel(sql_type = BigInt)]
     id: i64,
     #[diesel(sql_type = Text)]
-    kind: String,
+    kind: ConversationKind,
     #[diesel(sql_type = Nullable<BigInt>)]
     group_id: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -64,7 +66,7 @@ pub struct SidebarRow {
     #[diesel(sql_type = Nullable<SqlUuid>)]
     m_client_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<Text>)]
-    m_kind: Option<String>,
+    m_kind: Option<MessageKind>,
     #[diesel(sql_type = Nullable<Text>)]
     m_body: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -114,8 +116,8 @@ LIMIT $3 OFFSET $4
 /// A page of my sidebar (`offset`/`limit`), or one conversation of it (`only`).
 pub fn load(
     conn: &mut PgConnection,
-    user_id: i64,
-    only: Option<i64>,
+    user_id: UserId,
+    only: Option<ConversationId>,
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<ConversationDto>> {
@@ -141,27 +143,30 @@ impl SidebarRow {
             }),
             _ => None,
         };
-        let last_message = match (self.m_id, self.m_seq, self.m_sender_id, self.m_client_id, self.m_created_at) {
-            (Some(id), Some(seq), Some(sender_id), Some(client_id), Some(created_at)) => Some(MessageDto {
-                id,
-                conversation_id: self.id,
-                seq,
-                sender_id,
-                client_id,
-                kind: self.m_kind.unwrap_or_default(),
-                body: self.m_body.unwrap_or_default(),
-                attachment_id: self.m_attachment_id,
-                reply_to_id: self.m_reply_to_id,
-                edited_at: self.m_edited_at,
-                deleted_at: self.m_deleted_at,
-                created_at,
-                // The sidebar preview shows no reactions.
-                reactions: Vec::new(),
-                attachment: None,
-                change_version: self.m_change_version.unwrap_or_default(),
-            }),
-            _ => None,
-        };
+        let last_message =
+            match (self.m_id, self.m_seq, self.m_sender_id, self.m_client_id, self.m_created_at, self.m_kind) {
+                (Some(id), Some(seq), Some(sender_id), Some(client_id), Some(created_at), Some(kind)) => {
+                    Some(MessageDto {
+                        id,
+                        conversation_id: self.id,
+                        seq,
+                        sender_id,
+                        client_id,
+                        kind,
+                        body: self.m_body.unwrap_or_default(),
+                        attachment_id: self.m_attachment_id,
+                        reply_to_id: self.m_reply_to_id,
+                        edited_at: self.m_edited_at,
+                        deleted_at: self.m_deleted_at,
+                        created_at,
+                        // The sidebar preview shows no reactions.
+                        reactions: Vec::new(),
+                        attachment: None,
+                        change_version: self.m_change_version.unwrap_or_default(),
+                    })
+                }
+                _ => None,
+            };
         ConversationDto {
             id: self.id,
             kind: self.kind,

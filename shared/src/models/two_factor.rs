@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::auth::hash_token;
 use crate::db::schema::{recovery_codes, users};
+use crate::ids::UserId;
 
 /// (active secret, pending secret, last accepted step)
 pub fn state(conn: &mut PgConnection, user_id: i64) -> QueryResult<(Option<String>, Option<String>, Option<i64>)> {
@@ -19,7 +20,7 @@ pub fn set_pending(conn: &mut PgConnection, user_id: i64, secret: &str) -> Query
 }
 
 /// The pending secret becomes the active one.
-pub fn activate(conn: &mut PgConnection, user_id: i64, step: i64) -> QueryResult<usize> {
+pub fn activate(conn: &mut PgConnection, user_id: UserId, step: i64) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id).filter(users::totp_pending_secret.is_not_null()))
         .set((
             users::totp_secret.eq(users::totp_pending_secret),
@@ -42,7 +43,7 @@ pub fn disable(conn: &mut PgConnection, user_id: i64) -> QueryResult<usize> {
 
 /// Records an accepted step; `false` if an equal or later one was accepted meanwhile (the
 /// same code raced itself).
-pub fn use_step(conn: &mut PgConnection, user_id: i64, step: i64) -> QueryResult<bool> {
+pub fn use_step(conn: &mut PgConnection, user_id: UserId, step: i64) -> QueryResult<bool> {
     let n = diesel::update(
         users::table.find(user_id).filter(users::totp_last_step.is_null().or(users::totp_last_step.lt(step))),
     )

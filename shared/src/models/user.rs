@@ -5,6 +5,7 @@ use diesel::prelude::*;
 
 use crate::api::{AdminUserDto, MeDto, UserDto};
 use crate::db::schema::users;
+use crate::enums::{AccountRole, Audience};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
@@ -15,7 +16,7 @@ pub struct User {
     pub password_hash: String,
     pub bio: String,
     pub avatar_id: Option<i64>,
-    pub role: String,
+    pub role: AccountRole,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
     pub suspended_at: Option<DateTime<Utc>>,
@@ -31,10 +32,10 @@ pub struct User {
     pub email: Option<String>,
     pub email_verified_at: Option<DateTime<Utc>>,
     /// Privacy: audiences as stored ('everyone', 'contacts', 'nobody'); see `models::privacy`.
-    pub last_seen_visibility: String,
+    pub last_seen_visibility: Audience,
     pub read_receipts: bool,
-    pub direct_messages: String,
-    pub group_adds: String,
+    pub direct_messages: Audience,
+    pub group_adds: Audience,
     pub status_text: Option<String>,
     pub status_emoji: Option<String>,
 }
@@ -231,7 +232,7 @@ impl User {
         users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)
     }
 
-    pub fn set_role(conn: &mut PgConnection, id: i64, role: &str) -> QueryResult<usize> {
+    pub fn set_role(conn: &mut PgConnection, id: i64, role: AccountRole) -> QueryResult<usize> {
         diesel::update(users::table.find(id)).set(users::role.eq(role)).execute(conn)
     }
 
@@ -254,7 +255,7 @@ impl From<&User> for UserDto {
             bio: u.bio.clone(),
             avatar_id: u.avatar_id,
             // Only what anyone may see; `privacy::user_dtos` reveals more to whom it may.
-            last_seen_at: u.last_seen_at.filter(|_| u.last_seen_visibility == "everyone"),
+            last_seen_at: u.last_seen_at.filter(|_| u.last_seen_visibility == Audience::Everyone),
             created_at: u.created_at,
             status_text: u.status_text.clone(),
             status_emoji: u.status_emoji.clone(),
@@ -266,7 +267,7 @@ impl From<&User> for AdminUserDto {
     fn from(u: &User) -> Self {
         AdminUserDto {
             user: u.into(),
-            role: u.role.clone(),
+            role: u.role,
             suspended_at: u.suspended_at,
             suspension_reason: u.suspension_reason.clone(),
             send_limited_until: u.send_limited_until.filter(|t| *t > Utc::now()),
@@ -280,7 +281,7 @@ impl From<&User> for MeDto {
         user.last_seen_at = u.last_seen_at;
         MeDto {
             user,
-            role: u.role.clone(),
+            role: u.role,
             dnd_until: u.dnd_until,
             two_factor: u.two_factor,
             email: u.email.clone(),

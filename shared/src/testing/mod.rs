@@ -8,11 +8,14 @@
 //! containers are started with testcontainers and reused by every test process (see
 //! [`services`] and `containers.rs`). Otherwise the test fails with a message saying how to
 //! start the services: no test is ever skipped.
+#![expect(clippy::expect_used, reason = "the test harness fails the test loudly on a broken setup")]
+#![expect(clippy::cast_possible_truncation, reason = "test fixtures: small sizes, frame lengths of test messages")]
 
 pub mod amqp_frames;
 mod broker_proxy;
 mod containers;
 pub mod docs;
+pub mod import_graph;
 pub mod media;
 mod proxy;
 mod services;

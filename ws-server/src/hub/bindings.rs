@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use shared::events::routing;
+use shared::events::{RoutingKey, PRESENCE_ALL};
 
 use super::registry::{Hub, State};
 
@@ -26,9 +26,9 @@ impl Hub {
     /// The keys a session of `user_id` needs before it is ready.
     pub fn keys_of(&self, user_id: i64) -> Vec<String> {
         let s = self.lock();
-        let mut keys = vec![routing::user(user_id), routing::PRESENCE_ALL.to_owned()];
+        let mut keys = vec![RoutingKey::User(user_id).to_string(), PRESENCE_ALL.to_owned()];
         if let Some(groups) = s.users.get(&user_id).and_then(|u| u.groups.as_ref()) {
-            keys.extend(groups.iter().map(|&gid| routing::group(gid)));
+            keys.extend(groups.iter().map(|&gid| RoutingKey::Group(gid).to_string()));
         }
         keys
     }
@@ -74,9 +74,9 @@ impl Hub {
         let mut s = self.lock();
         s.bound.clear();
         s.dirty.clear();
-        let mut keys = vec![routing::PRESENCE_ALL.to_owned()];
-        keys.extend(s.users.keys().map(|&uid| routing::user(uid)));
-        keys.extend(s.group_users.keys().map(|&gid| routing::group(gid)));
+        let mut keys = vec![PRESENCE_ALL.to_owned()];
+        keys.extend(s.users.keys().map(|&uid| RoutingKey::User(uid).to_string()));
+        keys.extend(s.group_users.keys().map(|&gid| RoutingKey::Group(gid).to_string()));
         keys
     }
 
@@ -113,10 +113,10 @@ impl Hub {
 
 impl State {
     fn wants(&self, key: &str) -> bool {
-        match routing::parse(key) {
-            Some(("user", id)) => self.users.contains_key(&id),
-            Some(("group", id)) => self.group_users.contains_key(&id),
-            _ => key == routing::PRESENCE_ALL,
+        match RoutingKey::parse(key) {
+            Some(RoutingKey::User(id)) => self.users.contains_key(&id),
+            Some(RoutingKey::Group(id)) => self.group_users.contains_key(&id),
+            _ => key == PRESENCE_ALL,
         }
     }
 }

@@ -11,7 +11,7 @@
 
 use std::collections::HashSet;
 
-use shared::events::routing;
+use shared::events::RoutingKey;
 
 use super::registry::{Hub, State};
 
@@ -82,7 +82,7 @@ impl Hub {
                 }
             }
         }
-        s.dirty.insert(routing::group(group_id));
+        s.dirty.insert(RoutingKey::Group(group_id).to_string());
         self.dirty.notify_one();
     }
 
@@ -97,7 +97,7 @@ impl State {
         let members = self.group_users.entry(group_id).or_default();
         members.insert(user_id);
         if members.len() == 1 {
-            self.dirty.insert(routing::group(group_id));
+            self.dirty.insert(RoutingKey::Group(group_id).to_string());
         }
     }
 
@@ -107,7 +107,7 @@ impl State {
             members.remove(&user_id);
             if members.is_empty() {
                 self.group_users.remove(&group_id);
-                self.dirty.insert(routing::group(group_id));
+                self.dirty.insert(RoutingKey::Group(group_id).to_string());
             }
         }
     }

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 
 use actix_ws::CloseCode;
-use shared::events::routing;
+use shared::events::RoutingKey;
 use shared::metrics::{PRESENCE_ONLINE, WS_CONNECTIONS};
 use tokio::sync::mpsc;
 
@@ -69,7 +69,7 @@ impl Hub {
         let user = s.users.entry(user_id).or_default();
         user.sessions.insert(id);
         if user.sessions.len() == 1 {
-            s.dirty.insert(routing::user(user_id));
+            s.dirty.insert(RoutingKey::User(user_id).to_string());
             self.dirty.notify_one();
         }
         s.update_gauges();
@@ -97,7 +97,7 @@ impl Hub {
                     s.unlink(gid, user_id);
                 }
             }
-            s.dirty.insert(routing::user(user_id));
+            s.dirty.insert(RoutingKey::User(user_id).to_string());
             self.dirty.notify_one();
         }
         s.update_gauges();

@@ -11,6 +11,7 @@
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use shared::error::ErrorCode;
 use shared::error::{Error, Kind};
 
 use crate::hub::Refused;
@@ -34,22 +35,22 @@ impl From<UpgradeError> for Error {
     fn from(e: UpgradeError) -> Self {
         let message = e.to_string();
         match e {
-            UpgradeError::Origin(_) => Error::forbidden("origin_not_allowed", message),
+            UpgradeError::Origin(_) => Error::forbidden(ErrorCode::OriginNotAllowed, message),
             UpgradeError::Ticket(TicketError::Overloaded) => {
-                Error { retry_after: Some(1), ..Error::new(Kind::Unavailable, "overloaded", message) }
+                Error { retry_after: Some(1), ..Error::new(Kind::Unavailable, ErrorCode::Overloaded, message) }
             }
             UpgradeError::Ticket(TicketError::Unverifiable) => {
-                Error { retry_after: Some(2), ..Error::new(Kind::Unavailable, "database_unavailable", message) }
+                Error { retry_after: Some(2), ..Error::new(Kind::Unavailable, ErrorCode::DatabaseUnavailable, message) }
             }
-            UpgradeError::Ticket(_) => Error::unauthorized("invalid_ticket", message),
+            UpgradeError::Ticket(_) => Error::unauthorized(ErrorCode::InvalidTicket, message),
             UpgradeError::BrokerDown => {
-                Error { retry_after: Some(2), ..Error::new(Kind::Unavailable, "broker_unavailable", message) }
+                Error { retry_after: Some(2), ..Error::new(Kind::Unavailable, ErrorCode::BrokerUnavailable, message) }
             }
             UpgradeError::Admission(Refused::TooManySockets(_)) => {
-                Error { retry_after: Some(5), ..Error::new(Kind::RateLimited, "too_many_sockets", message) }
+                Error { retry_after: Some(5), ..Error::new(Kind::RateLimited, ErrorCode::TooManySockets, message) }
             }
             UpgradeError::Admission(Refused::ShuttingDown) => {
-                Error { retry_after: Some(1), ..Error::new(Kind::Unavailable, "shutting_down", message) }
+                Error { retry_after: Some(1), ..Error::new(Kind::Unavailable, ErrorCode::ShuttingDown, message) }
             }
         }
     }

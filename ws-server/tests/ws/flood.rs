@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use shared::events::routing;
+use shared::events::RoutingKey;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{message, open, Client, Cluster, Incoming, ORIGIN, WAIT};
@@ -80,7 +80,7 @@ async fn floods_of_hostile_frames_leave_the_process_up_serving_others_and_its_me
         }
         // Meanwhile the well-behaved client still gets its messages, promptly.
         let body = format!("during flood {round}");
-        c.publish(&routing::user(victim), &[], &message(conversation, round + 1, attacker, &body)).await;
+        c.publish(&RoutingKey::User(victim).to_string(), &[], &message(conversation, round + 1, attacker, &body)).await;
         let got = good.event_of("message.new", Duration::from_secs(5)).await;
         assert_eq!(got["data"]["body"], body.as_str());
         let mut outcomes = Vec::new();

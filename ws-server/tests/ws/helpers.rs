@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use shared::api::MessageDto;
 use shared::auth::{TokenKeys, AUD_WS};
 use shared::broker::{self, Outgoing};
-use shared::events::{routing, ConversationUpdated, Event, UpdateReason};
+use shared::events::{ConversationUpdated, Event, RoutingKey, UpdateReason};
 use shared::testing::TestEnv;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
@@ -295,7 +295,7 @@ impl Cluster {
             reason,
             user_id: Some(uid),
         });
-        self.publish(&routing::user(uid), &[], &event).await;
+        self.publish(&RoutingKey::User(uid).to_string(), &[], &event).await;
     }
 }
 
@@ -314,7 +314,7 @@ pub fn message(conversation_id: i64, seq: i64, sender_id: i64, body: &str) -> Ev
         seq,
         sender_id,
         client_id: uuid::Uuid::new_v4(),
-        kind: "text".into(),
+        kind: shared::api::MessageKind::Text,
         body: body.into(),
         attachment_id: None,
         reply_to_id: None,

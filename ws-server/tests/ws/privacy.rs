@@ -2,7 +2,7 @@
 //! when the settings change), receipts without reads for users who keep theirs to themselves.
 
 use shared::api::ReceiptDto;
-use shared::events::{routing, Event};
+use shared::events::{Event, RoutingKey};
 
 use crate::helpers::{Client, Cluster, WAIT};
 
@@ -39,13 +39,23 @@ async fn presence_follows_the_users_last_seen_setting_and_its_changes() {
 
     // Nobody: the friend is told "offline, never seen" at once.
     c.exec(&format!("UPDATE users SET last_seen_visibility = 'nobody' WHERE id = {user}"));
-    c.publish(&routing::presence(user), &[], &Event::PrivacyUpdated { user_id: user, read_receipts: true }).await;
+    c.publish(
+        &RoutingKey::Presence(user).to_string(),
+        &[],
+        &Event::PrivacyUpdated { user_id: user, read_receipts: true },
+    )
+    .await;
     let p = presence_of(&mut f, user).await;
     assert!(hidden(&p), "{p}");
 
     // Everyone: both follow again and hear the current state.
     c.exec(&format!("UPDATE users SET last_seen_visibility = 'everyone' WHERE id = {user}"));
-    c.publish(&routing::presence(user), &[], &Event::PrivacyUpdated { user_id: user, read_receipts: true }).await;
+    c.publish(
+        &RoutingKey::Presence(user).to_string(),
+        &[],
+        &Event::PrivacyUpdated { user_id: user, read_receipts: true },
+    )
+    .await;
     assert_eq!(presence_of(&mut f, user).await["data"]["online"], true);
     assert_eq!(presence_of(&mut s, user).await["data"]["online"], true);
     // The nodes never forward the privacy event itself.
@@ -65,14 +75,19 @@ async fn a_user_who_hides_reads_sees_nobody_elses_and_the_setting_follows_change
     let mut v = c.connect(0, viewer).await;
     let receipt =
         |read_seq| Event::Receipt(ReceiptDto { conversation_id, user_id: reader, delivered_seq: 5, read_seq });
-    c.publish(&routing::user(viewer), &[], &receipt(5)).await;
+    c.publish(&RoutingKey::User(viewer).to_string(), &[], &receipt(5)).await;
     let r = v.event_of("receipt", WAIT).await;
     assert_eq!((r["data"]["delivered_seq"].as_i64(), r["data"]["read_seq"].as_i64()), (Some(5), Some(0)), "{r}");
 
     // Turned back on: reads show again.
     c.exec(&format!("UPDATE users SET read_receipts = true WHERE id = {viewer}"));
-    c.publish(&routing::presence(viewer), &[], &Event::PrivacyUpdated { user_id: viewer, read_receipts: true }).await;
-    c.publish(&routing::user(viewer), &[], &receipt(5)).await;
+    c.publish(
+        &RoutingKey::Presence(viewer).to_string(),
+        &[],
+        &Event::PrivacyUpdated { user_id: viewer, read_receipts: true },
+    )
+    .await;
+    c.publish(&RoutingKey::User(viewer).to_string(), &[], &receipt(5)).await;
     let r = v.event_of("receipt", WAIT).await;
     assert_eq!(r["data"]["read_seq"], 5, "{r}");
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use shared::db::schema::users;
-use shared::events::routing;
+use shared::events::RoutingKey;
 use ws_server::config::Tuning;
 
 use crate::helpers::{message, Cluster, Incoming, ORIGIN, WAIT};
@@ -59,7 +59,7 @@ async fn a_node_killed_with_sigkill_leaves_the_others_delivering_and_its_users_o
     let killed = Instant::now();
     assert!(matches!(both_doomed.recv(WAIT).await, Some(Incoming::Closed(_))), "its sockets drop");
 
-    c.publish(&routing::user(on_both), &[], &message(1, 1, watcher, "still here")).await;
+    c.publish(&RoutingKey::User(on_both).to_string(), &[], &message(1, 1, watcher, "still here")).await;
     assert_eq!(both_survivor.event(WAIT).await["data"]["body"], "still here");
 
     let offline = w.event_of("presence", Duration::from_secs(8)).await;

@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use shared::events::routing;
+use shared::events::RoutingKey;
 use shared::testing::{host_port, TcpProxy};
 use ws_server::config::Tuning;
 
@@ -34,7 +34,7 @@ async fn a_connection_silent_for_three_heartbeats_is_closed_while_a_beating_one_
     assert_eq!(code, Some(4000));
     assert!(after >= Duration::from_millis(550) && after < Duration::from_millis(2_000), "closed after {after:?}");
 
-    c.publish(&routing::user(beating), &[], &message(1, 1, beating, "alive")).await;
+    c.publish(&RoutingKey::User(beating).to_string(), &[], &message(1, 1, beating, "alive")).await;
     assert_eq!(b.event(WAIT).await["data"]["body"], "alive", "the beating socket is still open");
 }
 
@@ -55,7 +55,7 @@ async fn a_client_that_does_not_read_is_closed_with_4008_while_another_keeps_rec
         assert!(seq < 6_000, "the slow client was never closed");
         let events: Vec<_> = (0..batch).map(|i| message(channel, seq + i, fast_user, &body)).collect();
         let published = Instant::now();
-        c.publish_many(&routing::group(gid), &events).await;
+        c.publish_many(&RoutingKey::Group(gid).to_string(), &events).await;
         for _ in 0..batch {
             assert_eq!(fast.event(WAIT).await["type"], "message.new");
         }
@@ -65,7 +65,7 @@ async fn a_client_that_does_not_read_is_closed_with_4008_while_another_keeps_rec
     }
 
     let probe = Instant::now();
-    c.publish(&routing::group(gid), &[], &message(channel, seq, fast_user, "probe")).await;
+    c.publish(&RoutingKey::Group(gid).to_string(), &[], &message(channel, seq, fast_user, "probe")).await;
     assert_eq!(fast.event(WAIT).await["data"]["body"], "probe");
     assert!(probe.elapsed() < Duration::from_secs(1), "probe took {:?}", probe.elapsed());
 
@@ -102,15 +102,15 @@ async fn after_losing_the_broker_a_node_reconnects_rebinds_and_tells_its_sockets
         assert_eq!(resync["data"]["reason"], "broker_reconnected");
     }
     // The bindings are back before the resync: events flow at once.
-    c.publish(&routing::user(alice), &[], &message(1, 1, alice, "direct")).await;
+    c.publish(&RoutingKey::User(alice).to_string(), &[], &message(1, 1, alice, "direct")).await;
     assert_eq!(a.event(WAIT).await["data"]["body"], "direct");
-    c.publish(&routing::group(gid), &[], &message(channel, 1, alice, "group")).await;
+    c.publish(&RoutingKey::Group(gid).to_string(), &[], &message(channel, 1, alice, "group")).await;
     assert_eq!(a.event(WAIT).await["data"]["body"], "group");
     assert_eq!(b.event(WAIT).await["data"]["body"], "group");
     assert!(metric(&c.metrics(0).await, "chat_broker_reconnects_total", "") >= 1.0);
     // New sockets work too.
     let mut late = c.connect(0, alice).await;
-    c.publish(&routing::user(alice), &[], &message(1, 2, alice, "late")).await;
+    c.publish(&RoutingKey::User(alice).to_string(), &[], &message(1, 2, alice, "late")).await;
     assert_eq!(late.event(WAIT).await["data"]["body"], "late");
 }
 
@@ -130,7 +130,12 @@ async fn without_memcached_sockets_connect_presence_shows_offline_and_delivery_w
     let p = b.event(WAIT).await;
     assert_eq!((p["type"].as_str(), p["data"]["online"].as_bool()), (Some("presence"), Some(false)), "{p}");
 
-    c.publish(&routing::user(alice), &[routing::user(bob)], &message(conversation, 1, alice, "hi")).await;
+    c.publish(
+        &RoutingKey::User(alice).to_string(),
+        &[RoutingKey::User(bob).to_string()],
+        &message(conversation, 1, alice, "hi"),
+    )
+    .await;
     assert_eq!(a.event(WAIT).await["data"]["body"], "hi");
     assert_eq!(b.event(WAIT).await["data"]["body"], "hi");
     match b.recv(QUIET * 3).await {
@@ -160,7 +165,7 @@ async fn when_memcached_goes_away_presence_says_offline_and_recovers_once_it_is_
     assert!(wait_presence(&mut b, alice, true).await, "alice online while Memcached is up");
     proxy.set_up(false);
     assert!(wait_presence(&mut b, alice, false).await, "alice shown offline while Memcached is unreachable");
-    c.publish(&routing::user(alice), &[], &message(conversation, 1, bob, "during the outage")).await;
+    c.publish(&RoutingKey::User(alice).to_string(), &[], &message(conversation, 1, bob, "during the outage")).await;
     assert_eq!(a.event_of("message.new", WAIT).await["data"]["body"], "during the outage");
     proxy.set_up(true);
     assert!(wait_presence(&mut b, alice, true).await, "alice online again once Memcached is back, no restart");

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 use shared::auth::{AUD_API, AUD_WS};
-use shared::events::routing;
+use shared::events::RoutingKey;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{message, open, Cluster, ORIGIN, WAIT};
@@ -140,6 +140,6 @@ async fn malformed_or_unknown_client_events_get_an_error_event_and_the_socket_st
     client.subscribe(&[uid]).await;
     let p = client.event(WAIT).await;
     assert_eq!((p["type"].as_str(), p["data"]["user_id"].as_i64()), (Some("presence"), Some(uid)), "{p}");
-    c.publish(&routing::user(uid), &[], &message(1, 1, uid, "still here")).await;
+    c.publish(&RoutingKey::User(uid).to_string(), &[], &message(1, 1, uid, "still here")).await;
     assert_eq!(client.event_of("message.new", WAIT).await["data"]["body"], "still here");
 }

@@ -56,7 +56,7 @@ pub fn upload() -> Limit {
 /// Counts one hit; 429 with Retry-After when over. Memcached trouble never blocks a request.
 pub async fn check(state: &AppState, limit: Limit, subject: String) -> Result<(), Error> {
     let limiter = state.limiter.clone();
-    match tokio::task::spawn_blocking(move || limiter.hit(limit, &subject)).await {
+    match shared::telemetry::spawn_blocking(move || limiter.hit(limit, &subject)).await {
         Ok(Err(retry_after)) => Err(Error::rate_limited(retry_after)),
         _ => Ok(()),
     }
@@ -71,7 +71,7 @@ pub async fn check_address(state: &AppState, limit: Limit, ip: &str) -> Result<(
 /// [`record`] counts one).
 pub async fn ensure_left(state: &AppState, limit: Limit, subject: String) -> Result<(), Error> {
     let limiter = state.limiter.clone();
-    match tokio::task::spawn_blocking(move || limiter.peek(limit, &subject)).await {
+    match shared::telemetry::spawn_blocking(move || limiter.peek(limit, &subject)).await {
         Ok(Err(retry_after)) => Err(Error::rate_limited(retry_after)),
         _ => Ok(()),
     }
@@ -80,7 +80,13 @@ pub async fn ensure_left(state: &AppState, limit: Limit, subject: String) -> Res
 /// Counts one hit (a failure) without refusing anything.
 pub async fn record(state: &AppState, limit: Limit, subject: String) {
     let limiter = state.limiter.clone();
-    let _ = tokio::task::spawn_blocking(move || limiter.hit(limit, &subject)).await;
+    let _ = shared::telemetry::spawn_blocking(move || limiter.hit(limit, &subject)).await;
+}
+
+/// What the account's failed password checks are counted under: its name, lower-cased and
+/// hashed (any text makes one valid Memcached key, and no two names share one).
+pub fn account_subject(username: &str) -> String {
+    format!("acct:{}", shared::auth::hash_token(&username.to_lowercase()))
 }
 
 /// What a per-address limit counts: the address, or for IPv6 its /64 prefix (one subscriber's
