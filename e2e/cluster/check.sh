@@ -84,7 +84,7 @@ echo "== loadgen smoke: each scenario for a few seconds, small parameters, 0 los
 cargo build -q -p loadgen
 LOADGEN=(target/debug/loadgen --base "$BASE" --ws "ws://127.0.0.1:$((CHAT_WS_BASE_PORT + 1))"
   --ws "ws://127.0.0.1:$((CHAT_WS_BASE_PORT + 2))" --users-file "$CHAT_STATE_DIR/loadgen-users.json")
-"${LOADGEN[@]}" fanout --groups 2 --size 4 --rate 4 --duration 3 --drain 10
+"${LOADGEN[@]}" fanout --groups 2 --size 4 --rate 2 --ramp-to 4 --ramp-step 2 --duration 2 --drain 10
 "${LOADGEN[@]}" dm --senders 4 --duration 3 --max-per-sender 20
 "${LOADGEN[@]}" idle --connections 200 --users 4 --hold 3 \
   --pid-file "$CHAT_STATE_DIR/run/ws-1.pid" --pid-file "$CHAT_STATE_DIR/run/ws-2.pid"

@@ -78,6 +78,29 @@ impl Api {
         v["seq"].as_i64().ok_or_else(|| anyhow!("no seq in {v}"))
     }
 
+    /// Sends one message, telling a refusal (429 or 503: the server shedding load) from an
+    /// error: `Ok(Ok(seq))`, `Ok(Err(status))` or `Err`.
+    pub async fn send_or_refused(&self, token: &str, conversation_id: i64, body: String) -> Result<Result<i64, u16>> {
+        let res = self
+            .http
+            .post(format!("{}/conversations/{conversation_id}/messages", self.base))
+            .bearer_auth(token)
+            .json(&json!({ "client_id": uuid::Uuid::new_v4(), "body": body }))
+            .send()
+            .await
+            .context("POST messages")?;
+        let status = res.status();
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            return Ok(Err(status.as_u16()));
+        }
+        let text = res.text().await?;
+        if !status.is_success() {
+            bail!("POST messages -> {status} {text}");
+        }
+        let v: Value = serde_json::from_str(&text)?;
+        Ok(Ok(v["seq"].as_i64().ok_or_else(|| anyhow!("no seq in {v}"))?))
+    }
+
     /// Creates a group with these members; returns the id of its `general` channel.
     pub async fn group(&self, owner: &User, members: &[i64], name: &str) -> Result<i64> {
         let v = self.post("/groups", Some(&owner.token), json!({ "name": name, "member_ids": members })).await?;

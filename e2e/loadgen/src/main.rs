@@ -9,6 +9,7 @@
     reason = "a bounded load run: microsecond latencies, seqs and counts far from any limit"
 )]
 mod client;
+mod cpu;
 mod report;
 mod scenarios;
 
@@ -46,7 +47,8 @@ pub struct Common {
 
 #[derive(Subcommand)]
 enum Scenario {
-    /// G groups of S members over the replicas; senders post at R msgs/s in total via REST.
+    /// G groups of S members over the replicas; open-loop sends at R msgs/s in total via REST,
+    /// from rotating members; `--ramp-to` finds the max sustainable rate, with CPU per process.
     Fanout(scenarios::fanout::Opts),
     /// K concurrent senders of direct messages, as fast as the API answers.
     Dm(scenarios::dm::Opts),

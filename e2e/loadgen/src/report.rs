@@ -53,6 +53,8 @@ fn flatten(prefix: &str, v: &Value, out: &mut Map<String, Value>) {
                 flatten(&key, v, out);
             }
         }
+        // A list of rows (a ramp's steps) has its own table.
+        Value::Array(rows) if !rows.is_empty() && rows.iter().all(Value::is_object) => {}
         other => {
             out.insert(prefix.to_owned(), other.clone());
         }
@@ -62,4 +64,30 @@ fn flatten(prefix: &str, v: &Value, out: &mut Map<String, Value>) {
 /// Rounds to one decimal for the report.
 pub fn r1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
+}
+
+/// A markdown table of a ramp's steps: rates, latency, losses and CPU ms per message of each
+/// process group in `procs` (as `cpu::between` reported them).
+pub fn steps_table(rows: &[Value], procs: &[String]) {
+    let cpu_cols: String = procs.iter().map(|p| format!(" {p} ms/msg |")).collect();
+    println!("\n### fanout steps\n");
+    println!("| offered msgs/s | accepted/s | deliveries/s | p50 ms | p99 ms | missing | refused | errors |{cpu_cols} pass |");
+    println!("|--:|--:|--:|--:|--:|--:|--:|--:|{}---|", "--:|".repeat(procs.len()));
+    for r in rows {
+        let l = &r["latency_send_to_receive"];
+        let cpu: String =
+            procs.iter().map(|p| format!(" {} |", r["cpu"][p]["ms_per_msg"].as_f64().unwrap_or(0.0))).collect();
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |{cpu} {} |",
+            r["offered_per_s"],
+            r["accepted_per_s"],
+            r["deliveries_per_s"],
+            l["p50_ms"],
+            l["p99_ms"],
+            r["missing_after_drain"],
+            r["refused"],
+            r["errors"],
+            r["pass"]
+        );
+    }
 }
