@@ -10,11 +10,12 @@ use shared::error::ErrorCode;
 use shared::Error;
 
 use crate::state::AppState;
+use shared::ids::UserId;
 use shared::token_gate;
 
 #[derive(Debug, Clone, Copy)]
 pub struct AuthUser {
-    pub id: i64,
+    pub id: UserId,
     /// The session (refresh-token family) the access token was issued to.
     pub session: Option<uuid::Uuid>,
     /// The user's token version the access token carries (current: it was just checked).
@@ -34,7 +35,7 @@ impl FromRequest for AuthUser {
                 .await
                 .map_err(|e| Error::internal(anyhow::anyhow!("token check task: {e}")))??;
             if current {
-                tracing::Span::current().record("user_id", id);
+                tracing::Span::current().record("user_id", id.0);
                 Ok(AuthUser { id, session, version })
             } else {
                 Err(Error::unauthorized(ErrorCode::SessionRevoked, "this session has ended; log in again"))
@@ -48,7 +49,7 @@ fn state_of(req: &HttpRequest) -> Result<web::Data<AppState>, Error> {
 }
 
 /// (user id, token version, session) of a well-formed, signed, unexpired access token.
-fn verify(req: &HttpRequest, state: &AppState) -> Result<(i64, i32, Option<uuid::Uuid>), Error> {
+fn verify(req: &HttpRequest, state: &AppState) -> Result<(UserId, i32, Option<uuid::Uuid>), Error> {
     let header =
         req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(|| {
             Error::unauthorized(ErrorCode::MissingToken, "an access token is required (Authorization: Bearer …)")

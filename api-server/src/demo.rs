@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::domain::conversations;
 use crate::domain::groups::{self, NewGroup};
 use crate::domain::messages::{self, SendInput};
+use shared::ids::{ConversationId, GroupId, UserId};
 
 /// The demo users' password (printed by `make run` and in the README; never logged).
 pub const PASSWORD: &str = "password123";
@@ -38,9 +39,9 @@ const GROUP: [(usize, &str); 3] = [
 /// What was created (None: the database already had users).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seeded {
-    pub users: Vec<i64>,
-    pub direct_conversation: i64,
-    pub group: i64,
+    pub users: Vec<UserId>,
+    pub direct_conversation: ConversationId,
+    pub group: GroupId,
 }
 
 /// Seeds an empty database. `password_hash` is the argon2 hash of [`PASSWORD`] (hashed by the
@@ -77,7 +78,13 @@ pub fn seed_if_empty(conn: &mut Outbox<'_>, password_hash: &str) -> Result<Optio
     })
 }
 
-fn send(conn: &mut Outbox<'_>, from: i64, conversation_id: i64, key: &str, text: &str) -> Result<(), Error> {
+fn send(
+    conn: &mut Outbox<'_>,
+    from: UserId,
+    conversation_id: ConversationId,
+    key: &str,
+    text: &str,
+) -> Result<(), Error> {
     let input = SendInput {
         // Fixed ids: the same demo message is never stored twice.
         client_id: Uuid::new_v5(&Uuid::NAMESPACE_URL, format!("chat-demo:{key}").as_bytes()),

@@ -150,7 +150,7 @@ async fn seed_demo(pool: &PgPool) -> anyhow::Result<()> {
     match Writer::new(pool.clone(), Arc::default()).write(move |conn| crate::demo::seed_if_empty(conn, &hash)).await? {
         Some(seeded) => tracing::info!(
             users = ?crate::demo::USERS.map(|(name, _)| name),
-            group_id = seeded.group,
+            group_id = seeded.group.0,
             "demo data created (DEMO_DATA=false turns it off); their password is in the README and docs/configuration.md"
         ),
         None => tracing::debug!("demo data: the database has users already, nothing to do"),

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::ids::{AbuseFlagId, AttachmentId, ConversationId, GroupId, InviteId, MessageId, ReportId, UserId};
+
 pub use crate::enums::{
     AbuseFlagKind, AccountRole, Audience, ConversationKind, GroupRole, MessageKind, ReportResolution,
 };
@@ -13,11 +15,13 @@ pub use crate::enums::{
 /// Another user as anyone may see them (never a password hash or private data).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UserDto {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub bio: String,
-    pub avatar_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub avatar_id: Option<AttachmentId>,
     /// Null when never seen, or when the user's privacy settings hide it from the caller.
     pub last_seen_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -89,16 +93,21 @@ pub struct ContactDto {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MessageDto {
-    pub id: i64,
-    pub conversation_id: i64,
+    #[schema(value_type = i64)]
+    pub id: MessageId,
+    #[schema(value_type = i64)]
+    pub conversation_id: ConversationId,
     pub seq: i64,
-    pub sender_id: i64,
+    #[schema(value_type = i64)]
+    pub sender_id: UserId,
     pub client_id: Uuid,
     pub kind: MessageKind,
     /// Empty when deleted (the tombstone keeps id, seq, sender and times).
     pub body: String,
-    pub attachment_id: Option<i64>,
-    pub reply_to_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub attachment_id: Option<AttachmentId>,
+    #[schema(value_type = Option<i64>)]
+    pub reply_to_id: Option<MessageId>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -119,7 +128,8 @@ pub struct MessageDto {
 /// Download it from `GET /media/{id}` (and `/media/{id}/thumb` when `has_thumbnail`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AttachmentDto {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: AttachmentId,
     /// Sniffed from the content, e.g. `image/png`, `audio/webm`, `application/octet-stream`.
     pub content_type: String,
     /// Bytes.
@@ -139,7 +149,8 @@ pub struct AttachmentDto {
 pub struct ReactionDto {
     pub emoji: String,
     pub count: i64,
-    pub user_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub user_ids: Vec<UserId>,
     /// Whether the caller is among them: set in REST answers; absent in pushed events (one
     /// event for every member: clients look for their id in `user_ids`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,8 +174,10 @@ pub struct PrivacyDto {
 /// privacy setting hides it (the reader's, or the caller's own: receipts go both ways).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReceiptDto {
-    pub conversation_id: i64,
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub conversation_id: ConversationId,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub delivered_seq: i64,
     pub read_seq: i64,
 }
@@ -172,10 +185,12 @@ pub struct ReceiptDto {
 /// The other member of a direct chat, with my alias for them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PeerDto {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
-    pub avatar_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub avatar_id: Option<AttachmentId>,
     pub alias: Option<String>,
     /// The peer's status emoji, shown beside the name.
     #[serde(default)]
@@ -185,9 +200,11 @@ pub struct PeerDto {
 /// One row of the sidebar (`GET /conversations`) and the body of `GET /conversations/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ConversationDto {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ConversationId,
     pub kind: ConversationKind,
-    pub group_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub group_id: Option<GroupId>,
     pub group_name: Option<String>,
     /// Channel name (channels only).
     pub name: Option<String>,
@@ -213,7 +230,8 @@ pub struct ConversationDto {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChannelDto {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ConversationId,
     pub name: String,
     pub last_seq: i64,
 }
@@ -227,11 +245,14 @@ pub struct GroupMemberDto {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct GroupDto {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: GroupId,
     pub name: String,
     pub description: String,
-    pub avatar_id: Option<i64>,
-    pub created_by: i64,
+    #[schema(value_type = Option<i64>)]
+    pub avatar_id: Option<AttachmentId>,
+    #[schema(value_type = i64)]
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
     /// My role in the group.
     pub my_role: GroupRole,
@@ -241,8 +262,10 @@ pub struct GroupDto {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct InviteDto {
-    pub id: i64,
-    pub group_id: i64,
+    #[schema(value_type = i64)]
+    pub id: InviteId,
+    #[schema(value_type = i64)]
+    pub group_id: GroupId,
     /// Shown once, at creation; only its hash is stored.
     pub token: String,
     pub expires_at: Option<DateTime<Utc>>,
@@ -252,8 +275,10 @@ pub struct InviteDto {
 /// A live invite link as group admins see it (`GET /groups/{id}/invites`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct InviteLinkDto {
-    pub id: i64,
-    pub group_id: i64,
+    #[schema(value_type = i64)]
+    pub id: InviteId,
+    #[schema(value_type = i64)]
+    pub group_id: GroupId,
     /// The link's token, to copy again; null for links made before links could be shown again
     /// (or under a previous `JWT_SECRET`): those still work until revoked.
     pub token: Option<String>,
@@ -285,8 +310,10 @@ pub struct AdminUserDto {
 /// What the reporter gets back: their report was filed (reporting again changes nothing).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReportReceiptDto {
-    pub id: i64,
-    pub message_id: i64,
+    #[schema(value_type = i64)]
+    pub id: ReportId,
+    #[schema(value_type = i64)]
+    pub message_id: MessageId,
     pub reason: String,
     pub created_at: DateTime<Utc>,
 }
@@ -294,7 +321,8 @@ pub struct ReportReceiptDto {
 /// A report in the admins' queue, with what they need to judge it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReportDto {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: ReportId,
     pub reason: String,
     pub created_at: DateTime<Utc>,
     /// The reported message as it is now (a tombstone once deleted).
@@ -323,7 +351,8 @@ pub struct SessionDto {
 /// An account flood control put under a send limit, for the admins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AbuseFlagDto {
-    pub id: i64,
+    #[schema(value_type = i64)]
+    pub id: AbuseFlagId,
     pub user: AdminUserDto,
     pub kind: AbuseFlagKind,
     pub detail: String,

@@ -13,6 +13,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::ids::UserId;
+
 pub const ISSUER: &str = "chat-api";
 /// Audience of access tokens (REST).
 pub const AUD_API: &str = "chat-api";
@@ -52,7 +54,7 @@ pub struct SessionRef {
 }
 
 impl Claims {
-    pub fn user_id(&self) -> Option<i64> {
+    pub fn user_id(&self) -> Option<UserId> {
         self.sub.parse().ok()
     }
 }
@@ -89,12 +91,12 @@ impl TokenKeys {
         URL_SAFE_NO_PAD.encode(hmac_sha256(&self.successor, presented.as_bytes()))
     }
 
-    pub fn issue(&self, user_id: i64, audience: &str, ttl_secs: i64) -> String {
+    pub fn issue(&self, user_id: UserId, audience: &str, ttl_secs: i64) -> String {
         self.issue_for(user_id, audience, ttl_secs, SessionRef::default())
     }
 
     /// A token that also names its session and the user's token version.
-    pub fn issue_for(&self, user_id: i64, audience: &str, ttl_secs: i64, session: SessionRef) -> String {
+    pub fn issue_for(&self, user_id: UserId, audience: &str, ttl_secs: i64, session: SessionRef) -> String {
         let now = chrono::Utc::now().timestamp();
         self.issue_at(user_id, audience, ttl_secs, session, now, uuid::Uuid::new_v4().to_string())
     }
@@ -102,7 +104,7 @@ impl TokenKeys {
     /// A token issued at `iat` with id `jti`: the same inputs give the same token, byte for byte.
     pub fn issue_at(
         &self,
-        user_id: i64,
+        user_id: UserId,
         audience: &str,
         ttl_secs: i64,
         session: SessionRef,
@@ -204,8 +206,8 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_check_audience() {
         let k = keys("a-secret-that-is-long-enough-for-tests-000");
-        let t = k.issue(42, AUD_API, 60);
-        assert_eq!(k.verify(&t, AUD_API).expect("valid").user_id(), Some(42));
+        let t = k.issue(UserId(42), AUD_API, 60);
+        assert_eq!(k.verify(&t, AUD_API).expect("valid").user_id(), Some(UserId(42)));
         assert_eq!(k.verify(&t, AUD_WS), Err(TokenError::Invalid), "wrong audience");
         assert_eq!(keys("another-secret-that-is-long-enough-0000").verify(&t, AUD_API), Err(TokenError::Invalid));
     }
@@ -213,11 +215,11 @@ mod tests {
     #[test]
     fn expired_and_unsigned_tokens_are_rejected() {
         let k = keys("a-secret-that-is-long-enough-for-tests-000");
-        let expired = k.issue(1, AUD_API, -60);
+        let expired = k.issue(UserId(1), AUD_API, -60);
         assert_eq!(k.verify(&expired, AUD_API), Err(TokenError::Expired));
         // alg: none, with the same claims and no signature.
         let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-        let valid = k.issue(1, AUD_API, 60);
+        let valid = k.issue(UserId(1), AUD_API, 60);
         let payload = valid.split('.').nth(1).expect("payload");
         assert_eq!(k.verify(&format!("{header}.{payload}."), AUD_API), Err(TokenError::Invalid));
     }
@@ -242,7 +244,7 @@ mod tests {
         assert_ne!(k.successor(&t), keys("another-secret-that-is-long-enough-0000").successor(&t));
         assert_eq!(k.successor(&t).len(), 43);
         assert_ne!(derived_id(&t), hash_token(&t));
-        let same = |jti: &str| k.issue_at(1, AUD_API, 60, SessionRef::default(), 1_000, jti.into());
+        let same = |jti: &str| k.issue_at(UserId(1), AUD_API, 60, SessionRef::default(), 1_000, jti.into());
         assert_eq!(same(&derived_id(&t)), same(&derived_id(&t)));
     }
 

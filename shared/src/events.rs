@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::{MessageDto, ReceiptDto};
+use crate::ids::{ConversationId, GroupId, UserId};
 
 /// Server -> client events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -33,7 +34,8 @@ pub enum Event {
     /// calls answer 401 `session_revoked`.
     #[serde(rename = "session.revoked")]
     SessionRevoked {
-        user_id: i64,
+        #[schema(value_type = i64)]
+        user_id: UserId,
         reason: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sessions: Option<Vec<uuid::Uuid>>,
@@ -42,7 +44,11 @@ pub enum Event {
     /// changed. Routed as `presence.<uid>` so every ws node hears it; nodes apply it to the
     /// presence watchers and receipt filters of their sessions and never forward it.
     #[serde(rename = "privacy.updated")]
-    PrivacyUpdated { user_id: i64, read_receipts: bool },
+    PrivacyUpdated {
+        #[schema(value_type = i64)]
+        user_id: UserId,
+        read_receipts: bool,
+    },
     /// The client must catch up through REST (e.g. after the node lost the broker).
     #[serde(rename = "resync")]
     Resync { reason: String },
@@ -52,14 +58,17 @@ pub enum Event {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TypingEvent {
-    pub conversation_id: i64,
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub conversation_id: ConversationId,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub active: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PresenceEvent {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub online: bool,
     pub last_seen_at: Option<DateTime<Utc>>,
 }
@@ -68,10 +77,13 @@ pub struct PresenceEvent {
 /// `user_id` is the member concerned (added, removed, role changed), when there is one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ConversationUpdated {
-    pub conversation_id: Option<i64>,
-    pub group_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub conversation_id: Option<ConversationId>,
+    #[schema(value_type = Option<i64>)]
+    pub group_id: Option<GroupId>,
     pub reason: UpdateReason,
-    pub user_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub user_id: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -97,10 +109,17 @@ pub enum ClientEvent {
     #[serde(rename = "heartbeat")]
     Heartbeat,
     #[serde(rename = "typing")]
-    Typing { conversation_id: i64, active: bool },
+    Typing {
+        #[schema(value_type = i64)]
+        conversation_id: ConversationId,
+        active: bool,
+    },
     /// Replaces the set of users whose presence this connection follows.
     #[serde(rename = "presence.subscribe")]
-    PresenceSubscribe { user_ids: Vec<i64> },
+    PresenceSubscribe {
+        #[schema(value_type = Vec<i64>)]
+        user_ids: Vec<UserId>,
+    },
 }
 
 /// A routing key of the `chat.events` topic exchange: who an event is for. Picked by api-server's
@@ -109,11 +128,11 @@ pub enum ClientEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RoutingKey {
     /// Everything addressed to one user (direct chats: `user.<a>` with CC `user.<b>`).
-    User(i64),
+    User(UserId),
     /// Events of any channel of a group.
-    Group(i64),
+    Group(GroupId),
     /// A user's presence and privacy changes (every node binds [`PRESENCE_ALL`]).
-    Presence(i64),
+    Presence(UserId),
 }
 
 /// The binding that matches every `presence.<uid>` key.
@@ -123,11 +142,11 @@ impl RoutingKey {
     /// `user.<id>`, `group.<id>` or `presence.<id>`; anything else is `None`.
     pub fn parse(key: &str) -> Option<Self> {
         let (kind, id) = key.split_once('.')?;
-        let id = id.parse().ok()?;
+        let id: i64 = id.parse().ok()?;
         match kind {
-            "user" => Some(RoutingKey::User(id)),
-            "group" => Some(RoutingKey::Group(id)),
-            "presence" => Some(RoutingKey::Presence(id)),
+            "user" => Some(RoutingKey::User(UserId(id))),
+            "group" => Some(RoutingKey::Group(GroupId(id))),
+            "presence" => Some(RoutingKey::Presence(UserId(id))),
             _ => None,
         }
     }
@@ -156,17 +175,17 @@ mod tests {
         );
         let c: ClientEvent =
             serde_json::from_str(r#"{"type":"typing","data":{"conversation_id":3,"active":true}}"#).expect("parses");
-        assert_eq!(c, ClientEvent::Typing { conversation_id: 3, active: true });
+        assert_eq!(c, ClientEvent::Typing { conversation_id: ConversationId(3), active: true });
         let hb: ClientEvent = serde_json::from_str(r#"{"type":"heartbeat"}"#).expect("heartbeat without data");
         assert_eq!(hb, ClientEvent::Heartbeat);
     }
 
     #[test]
     fn routing_keys_round_trip() {
-        for key in [RoutingKey::User(7), RoutingKey::Group(12), RoutingKey::Presence(3)] {
+        for key in [RoutingKey::User(UserId(7)), RoutingKey::Group(GroupId(12)), RoutingKey::Presence(UserId(3))] {
             assert_eq!(RoutingKey::parse(&key.to_string()), Some(key));
         }
-        assert_eq!(RoutingKey::Group(12).to_string(), "group.12");
+        assert_eq!(RoutingKey::Group(GroupId(12)).to_string(), "group.12");
         for bad in ["presence.x", "user", "team.1", PRESENCE_ALL, "user.1.2"] {
             assert_eq!(RoutingKey::parse(bad), None, "{bad}");
         }

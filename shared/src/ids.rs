@@ -1,7 +1,13 @@
 //! Row ids as types: a `UserId` cannot be passed where a `ConversationId` is expected. Each is
-//! an `i64` to diesel (`BigInt`) and serde (a plain number), so neither the database nor the
-//! wire format changes. Model functions that take ids of two kinds take these (a swapped pair
-//! does not compile); DTOs and events still carry `i64` (the next step converts them).
+//! an `i64` to diesel (`BigInt`) and serde (a plain number, also as a path segment or query
+//! parameter), so neither the database nor the wire format changes. Every id is one of these end
+//! to end: diesel structs, model and domain functions, DTOs, events, routing keys, route paths and
+//! the ws hub (`shared/tests/bare_i64_ids.rs` fails on a function taking two bare `i64`).
+//!
+//! *OpenAPI*: the ids implement no `ToSchema` on purpose. A DTO field says
+//! `#[schema(value_type = i64)]` (`Option<i64>`, `Vec<i64>`) and is documented as the integer it
+//! always was; a field that forgets it does not compile, rather than turning into a `$ref` to a
+//! schema no client knows.
 
 use diesel::deserialize::{FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
@@ -67,6 +73,9 @@ ids! {
     AttachmentId,
     ReportId,
     InviteId,
+    /// A refresh token's row (rotation links a token to its successor).
+    RefreshTokenId,
+    AbuseFlagId,
 }
 
 #[cfg(test)]

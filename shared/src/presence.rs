@@ -14,11 +14,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::cache::{Cache, CacheError};
+use crate::ids::UserId;
 
 /// Default time a node vouches for a user after each refresh (the design's 30 s).
 pub const DEFAULT_TTL_MS: i64 = 30_000;
 
-pub fn key(user_id: i64) -> String {
+pub fn key(user_id: UserId) -> String {
     format!("presence:{user_id}")
 }
 
@@ -27,7 +28,7 @@ pub enum PresenceError {
     #[error(transparent)]
     Cache(#[from] CacheError),
     #[error("presence of user {0} kept changing under us")]
-    Contended(i64),
+    Contended(UserId),
 }
 
 /// The decoded value: node id -> expiry (ms since the epoch).
@@ -84,7 +85,7 @@ const CAS_ATTEMPTS: usize = 8;
 /// Sets this node's entry until `expiry_ms` (`Some`), or removes it (`None`), with cas.
 pub fn update(
     cache: &Cache,
-    user_id: i64,
+    user_id: UserId,
     node: &str,
     expiry_ms: Option<i64>,
     now_ms: i64,
@@ -119,14 +120,14 @@ pub fn update(
 }
 
 /// What Memcached says about each user: `Some(entries)` when a value exists.
-pub fn read_many(cache: &Cache, user_ids: &[i64]) -> Result<HashMap<i64, Entries>, CacheError> {
+pub fn read_many(cache: &Cache, user_ids: &[UserId]) -> Result<HashMap<UserId, Entries>, CacheError> {
     let keys: Vec<String> = user_ids.iter().map(|&id| key(id)).collect();
     let found = cache.get_many(&keys)?;
     Ok(user_ids.iter().filter_map(|&id| found.get(&key(id)).map(|raw| (id, Entries::parse(raw)))).collect())
 }
 
 /// Online state of each user (absent or expired = offline).
-pub fn online_many(cache: &Cache, user_ids: &[i64], now_ms: i64) -> Result<HashMap<i64, bool>, CacheError> {
+pub fn online_many(cache: &Cache, user_ids: &[UserId], now_ms: i64) -> Result<HashMap<UserId, bool>, CacheError> {
     let found = read_many(cache, user_ids)?;
     Ok(user_ids.iter().map(|id| (*id, found.get(id).is_some_and(|e| e.is_online(now_ms)))).collect())
 }

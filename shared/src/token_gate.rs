@@ -15,6 +15,7 @@
 
 use crate::cache::Cache;
 use crate::db::PgPool;
+use crate::ids::UserId;
 use crate::models::refresh_token::RefreshToken;
 use crate::models::user::User;
 use crate::Error;
@@ -22,13 +23,13 @@ use crate::Error;
 /// How long a cached version lives (bounds the cache, not correctness).
 const TTL_SECS: u32 = 600;
 
-fn key(user_id: i64) -> String {
+fn key(user_id: UserId) -> String {
     format!("tokver:{user_id}")
 }
 
 /// Whether a token (access token, ticket) of `user_id` carrying `version` is still good.
 /// Blocking. A user that no longer exists has no good tokens.
-pub fn accepts(cache: &Cache, pool: &PgPool, user_id: i64, version: i32) -> Result<bool, Error> {
+pub fn accepts(cache: &Cache, pool: &PgPool, user_id: UserId, version: i32) -> Result<bool, Error> {
     if let Ok(Some(current)) = cache.get(&key(user_id)) {
         if let Ok(current) = current.parse::<i32>() {
             return Ok(version >= current);
@@ -41,7 +42,7 @@ pub fn accepts(cache: &Cache, pool: &PgPool, user_id: i64, version: i32) -> Resu
 }
 
 /// Publishes the version a committed transaction bumped to.
-pub fn publish(cache: &Cache, user_id: i64, version: i32) {
+pub fn publish(cache: &Cache, user_id: UserId, version: i32) {
     if cache.set(&key(user_id), &version.to_string(), TTL_SECS).is_err() {
         // Memcached unreachable: drop what it may still hold once it is back.
         let _ = cache.delete(&key(user_id));
@@ -49,12 +50,12 @@ pub fn publish(cache: &Cache, user_id: i64, version: i32) {
 }
 
 /// Whether `session` is a live session of `user_id`. Blocking (PostgreSQL).
-pub fn session_live(pool: &PgPool, user_id: i64, session: uuid::Uuid) -> Result<bool, Error> {
+pub fn session_live(pool: &PgPool, user_id: UserId, session: uuid::Uuid) -> Result<bool, Error> {
     let mut conn = pool.get()?;
     Ok(RefreshToken::family_is_live(&mut conn, user_id, session)?)
 }
 
 /// What a WebSocket ticket must pass: a current token version and a live session. Blocking.
-pub fn admits(cache: &Cache, pool: &PgPool, user_id: i64, version: i32, session: uuid::Uuid) -> Result<bool, Error> {
+pub fn admits(cache: &Cache, pool: &PgPool, user_id: UserId, version: i32, session: uuid::Uuid) -> Result<bool, Error> {
     Ok(accepts(cache, pool, user_id, version)? && session_live(pool, user_id, session)?)
 }

@@ -3,7 +3,7 @@
 #![expect(clippy::cast_possible_wrap, clippy::cast_possible_truncation, reason = "counts in tests are small")]
 
 use diesel::prelude::*;
-use shared::ids::UserId;
+use shared::ids::{ConversationId, UserId};
 use shared::models::search::{
     all_matching_ids, explain_all_matching, has_word_to_find, matching_ids_windowed, Filters,
 };
@@ -44,7 +44,7 @@ fn windowed_search_matches_the_gin_plan_exactly() {
     for q in ["often", "sometimes", "rarely", "often sometimes", "often -sometimes", "nothing"] {
         for window in [3, 8, 30, 1000] {
             for limit in [1, 5, 21] {
-                for conversation_id in [None, Some(1), Some(3)] {
+                for conversation_id in [None, Some(ConversationId(1)), Some(ConversationId(3))] {
                     let mut f = Filters { conversation_id, ..Filters::default() };
                     // Walk every page with the cursor, comparing each.
                     loop {

@@ -15,9 +15,10 @@ use shared::models::privacy;
 use shared::models::user::User;
 
 use crate::hub::{Hub, Install};
+use shared::ids::{ConversationId, GroupId, UserId};
 
 /// Groups whose channels' events `user_id` may receive.
-pub async fn groups_of(pool: &PgPool, user_id: i64) -> shared::Result<HashSet<i64>> {
+pub async fn groups_of(pool: &PgPool, user_id: UserId) -> shared::Result<HashSet<GroupId>> {
     db::run(pool, move |conn| Ok(GroupMember::group_ids_of(conn, user_id)?.into_iter().collect())).await
 }
 
@@ -26,12 +27,12 @@ pub enum LoadError {
     #[error("loading group memberships failed: {0}")]
     Database(#[from] shared::Error),
     #[error("group memberships of user {0} kept changing while loading")]
-    Contended(i64),
+    Contended(UserId),
 }
 
 /// Loads the user's groups into the hub. A membership event that arrives during the query
 /// makes the result stale; then it is read again (events are applied on top of what is read).
-pub async fn load_groups(hub: &Hub, pool: &PgPool, user_id: i64) -> Result<(), LoadError> {
+pub async fn load_groups(hub: &Hub, pool: &PgPool, user_id: UserId) -> Result<(), LoadError> {
     for _ in 0..5 {
         let Some((generation, _)) = hub.membership_generation(user_id) else { return Ok(()) };
         let groups = groups_of(pool, user_id).await?;
@@ -47,7 +48,7 @@ pub async fn load_groups(hub: &Hub, pool: &PgPool, user_id: i64) -> Result<(), L
 /// primary-key lookup per conversation).
 pub struct Conversations {
     pool: PgPool,
-    cache: Mutex<HashMap<i64, ConversationRoute>>,
+    cache: Mutex<HashMap<ConversationId, ConversationRoute>>,
 }
 
 const CONVERSATION_CACHE_MAX: usize = 50_000;
@@ -57,11 +58,11 @@ impl Conversations {
         Self { pool, cache: Mutex::new(HashMap::new()) }
     }
 
-    fn cached(&self, id: i64) -> Option<ConversationRoute> {
+    fn cached(&self, id: ConversationId) -> Option<ConversationRoute> {
         self.cache.lock().ok()?.get(&id).copied()
     }
 
-    pub async fn kind(&self, id: i64) -> shared::Result<Option<ConversationRoute>> {
+    pub async fn kind(&self, id: ConversationId) -> shared::Result<Option<ConversationRoute>> {
         if let Some(kind) = self.cached(id) {
             return Ok(Some(kind));
         }
@@ -76,21 +77,21 @@ impl Conversations {
     }
 
     /// A deleted conversation.
-    pub fn forget(&self, id: i64) {
+    pub fn forget(&self, id: ConversationId) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.remove(&id);
         }
     }
 
     /// A deleted group: its channels go.
-    pub fn forget_group(&self, group_id: i64) {
+    pub fn forget_group(&self, group_id: GroupId) {
         if let Ok(mut cache) = self.cache.lock() {
             cache.retain(|_, kind| *kind != ConversationRoute::Channel { group_id });
         }
     }
 }
 
-pub async fn last_seen_of(pool: &PgPool, ids: Vec<i64>) -> shared::Result<HashMap<i64, Option<DateTime<Utc>>>> {
+pub async fn last_seen_of(pool: &PgPool, ids: Vec<UserId>) -> shared::Result<HashMap<UserId, Option<DateTime<Utc>>>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -98,12 +99,16 @@ pub async fn last_seen_of(pool: &PgPool, ids: Vec<i64>) -> shared::Result<HashMa
 }
 
 /// Of `targets`, the users whose presence `viewer` may see.
-pub async fn presence_visible_to(pool: &PgPool, viewer: i64, targets: Vec<i64>) -> shared::Result<HashSet<i64>> {
+pub async fn presence_visible_to(
+    pool: &PgPool,
+    viewer: UserId,
+    targets: Vec<UserId>,
+) -> shared::Result<HashSet<UserId>> {
     db::run(pool, move |conn| Ok(privacy::last_seen_visible_to(conn, viewer, &targets)?)).await
 }
 
 /// Of `viewers`, those who may see `target`'s presence.
-pub async fn presence_viewers(pool: &PgPool, target: i64, viewers: Vec<i64>) -> shared::Result<HashSet<i64>> {
+pub async fn presence_viewers(pool: &PgPool, target: UserId, viewers: Vec<UserId>) -> shared::Result<HashSet<UserId>> {
     db::run(pool, move |conn| {
         Ok(privacy::last_seen_pairs(conn, &[target], &viewers)?.into_iter().map(|(_, viewer)| viewer).collect())
     })
@@ -111,7 +116,7 @@ pub async fn presence_viewers(pool: &PgPool, target: i64, viewers: Vec<i64>) -> 
 }
 
 /// Whether either user blocked the other.
-pub async fn blocked_between(pool: &PgPool, a: i64, b: i64) -> shared::Result<bool> {
+pub async fn blocked_between(pool: &PgPool, a: UserId, b: UserId) -> shared::Result<bool> {
     db::run(pool, move |conn| Ok(Block::between(conn, a, b)?)).await
 }
 
@@ -123,7 +128,7 @@ pub struct UserSettings {
 }
 
 /// `None`: no such user.
-pub async fn user_settings(pool: &PgPool, user_id: i64) -> shared::Result<Option<UserSettings>> {
+pub async fn user_settings(pool: &PgPool, user_id: UserId) -> shared::Result<Option<UserSettings>> {
     db::run(pool, move |conn| Ok(privacy::reads_hidden(conn, user_id)?.map(|hides_reads| UserSettings { hides_reads })))
         .await
 }
@@ -132,15 +137,15 @@ pub async fn user_settings(pool: &PgPool, user_id: i64) -> shared::Result<Option
 #[derive(Debug, Default)]
 pub struct Reread {
     /// Groups of each user (users in no group are missing).
-    pub groups: HashMap<i64, HashSet<i64>>,
+    pub groups: HashMap<UserId, HashSet<GroupId>>,
     /// The users who keep their read receipts to themselves.
-    pub hiding_reads: HashSet<i64>,
+    pub hiding_reads: HashSet<UserId>,
 }
 
 /// Reads groups and settings of `users`.
-pub async fn reread(pool: &PgPool, users: Vec<i64>) -> shared::Result<Reread> {
+pub async fn reread(pool: &PgPool, users: Vec<UserId>) -> shared::Result<Reread> {
     db::run(pool, move |conn| {
-        let mut groups: HashMap<i64, HashSet<i64>> = HashMap::new();
+        let mut groups: HashMap<UserId, HashSet<GroupId>> = HashMap::new();
         for (user, group) in GroupMember::memberships_of(conn, &users)? {
             groups.entry(user).or_default().insert(group);
         }
@@ -153,13 +158,13 @@ pub async fn reread(pool: &PgPool, users: Vec<i64>) -> shared::Result<Reread> {
 /// presence.
 pub async fn presence_pairs(
     pool: &PgPool,
-    targets: Vec<i64>,
-    viewers: Vec<i64>,
-) -> shared::Result<HashSet<(i64, i64)>> {
+    targets: Vec<UserId>,
+    viewers: Vec<UserId>,
+) -> shared::Result<HashSet<(UserId, UserId)>> {
     db::run(pool, move |conn| Ok(privacy::last_seen_pairs(conn, &targets, &viewers)?)).await
 }
 
 /// Moves `last_seen_at` forward to `at` (never back: several nodes may report one offline).
-pub async fn record_last_seen(pool: &PgPool, user_id: i64, at: DateTime<Utc>) -> shared::Result<()> {
+pub async fn record_last_seen(pool: &PgPool, user_id: UserId, at: DateTime<Utc>) -> shared::Result<()> {
     db::run(pool, move |conn| Ok(User::advance_last_seen(conn, user_id, at).map(|_| ())?)).await
 }

@@ -37,6 +37,7 @@ use crate::config::Tuning;
 use crate::hub::{Frame, Hub};
 use crate::membership;
 use crate::publisher::Publisher;
+use shared::ids::UserId;
 
 const TICK: Duration = Duration::from_millis(250);
 
@@ -60,10 +61,10 @@ struct Inner {
 
 #[derive(Default)]
 struct Pending {
-    joins: HashSet<i64>,
-    leaves: HashMap<i64, Instant>,
+    joins: HashSet<UserId>,
+    leaves: HashMap<UserId, Instant>,
     /// Users this node has an entry for (or must write one for).
-    held: HashSet<i64>,
+    held: HashSet<UserId>,
 }
 
 impl Presence {
@@ -89,14 +90,14 @@ impl Presence {
     }
 
     /// A socket of `user_id` became ready here.
-    pub fn joined(&self, user_id: i64) {
+    pub fn joined(&self, user_id: UserId) {
         let mut p = self.pending();
         p.leaves.remove(&user_id);
         p.joins.insert(user_id);
     }
 
     /// The last socket of `user_id` here closed.
-    pub fn left(&self, user_id: i64) {
+    pub fn left(&self, user_id: UserId) {
         let mut p = self.pending();
         p.joins.remove(&user_id);
         p.leaves.insert(user_id, Instant::now() + self.inner.grace);
@@ -129,15 +130,15 @@ impl Presence {
     async fn flush(&self) {
         let hub = &self.inner.hub;
         let now = Instant::now();
-        let updates: Vec<(i64, bool)> = {
+        let updates: Vec<(UserId, bool)> = {
             let mut p = self.pending();
-            let joins: Vec<i64> = p.joins.drain().filter(|&uid| hub.has_user(uid)).collect();
+            let joins: Vec<UserId> = p.joins.drain().filter(|&uid| hub.has_user(uid)).collect();
             // Stopping: entries are left to run out, so clients moving to another node do not flap.
-            let due: Vec<i64> = match hub.is_shutting_down() {
+            let due: Vec<UserId> = match hub.is_shutting_down() {
                 true => Vec::new(),
                 false => p.leaves.iter().filter(|(_, at)| **at <= now).map(|(uid, _)| *uid).collect(),
             };
-            let mut updates: Vec<(i64, bool)> = Vec::new();
+            let mut updates: Vec<(UserId, bool)> = Vec::new();
             for uid in due {
                 p.leaves.remove(&uid);
                 if !hub.has_user(uid) && p.held.remove(&uid) {
@@ -155,13 +156,13 @@ impl Presence {
 
     async fn refresh(&self) {
         let hub = &self.inner.hub;
-        let users: Vec<(i64, bool)> =
+        let users: Vec<(UserId, bool)> =
             self.pending().held.iter().filter(|&&uid| hub.has_user(uid)).map(|&uid| (uid, true)).collect();
         self.write(users).await;
     }
 
     /// Writes (`true`) or removes (`false`) this node's entries, then announces transitions.
-    async fn write(&self, updates: Vec<(i64, bool)>) {
+    async fn write(&self, updates: Vec<(UserId, bool)>) {
         if updates.is_empty() {
             return;
         }
@@ -186,23 +187,23 @@ impl Presence {
         }
     }
 
-    async fn on_transition(&self, user_id: i64, t: Transition) {
+    async fn on_transition(&self, user_id: UserId, t: Transition) {
         if t.came_online() {
             self.announce(user_id, true, None).await;
         } else if t.went_offline() {
             let at = Utc::now();
             if let Err(e) = membership::record_last_seen(&self.inner.pool, user_id, at).await {
-                tracing::warn!(user_id, error = %e, "cannot record last_seen_at");
+                tracing::warn!(user_id = user_id.0, error = %e, "cannot record last_seen_at");
             }
             self.announce(user_id, false, Some(at)).await;
         }
     }
 
-    async fn announce(&self, user_id: i64, online: bool, last_seen_at: Option<DateTime<Utc>>) {
+    async fn announce(&self, user_id: UserId, online: bool, last_seen_at: Option<DateTime<Utc>>) {
         let event = Event::Presence(PresenceEvent { user_id, online, last_seen_at });
         if let Err(e) = self.inner.publisher.publish(RoutingKey::Presence(user_id).to_string(), &event).await {
             // Ephemeral: the sweeps of the watching nodes catch up.
-            tracing::debug!(user_id, error = %e, "presence change not published");
+            tracing::debug!(user_id = user_id.0, error = %e, "presence change not published");
         }
     }
 
@@ -243,7 +244,7 @@ impl Presence {
 
     /// Who may see `user_id`'s presence changed (privacy settings, contacts, blocks): re-checks
     /// the sessions here that follow it, in the background.
-    pub fn visibility_changed(&self, user_id: i64) {
+    pub fn visibility_changed(&self, user_id: UserId) {
         let followers = self.inner.hub.followers_of(user_id);
         if followers.is_empty() {
             return;
@@ -252,7 +253,9 @@ impl Presence {
         tokio::spawn(async move {
             match membership::presence_viewers(&this.inner.pool, user_id, followers).await {
                 Ok(allowed) => this.apply_visibility(user_id, &allowed).await,
-                Err(e) => tracing::warn!(user_id, error = %e, "cannot re-check who may see a user's presence"),
+                Err(e) => {
+                    tracing::warn!(user_id = user_id.0, error = %e, "cannot re-check who may see a user's presence")
+                }
             }
         });
     }
@@ -265,8 +268,8 @@ impl Presence {
         if targets.is_empty() {
             return Ok(());
         }
-        let viewers: Vec<i64> = hub.local_users().into_iter().map(|(uid, _)| uid).collect();
-        let mut allowed: HashMap<i64, HashSet<i64>> = HashMap::new();
+        let viewers: Vec<UserId> = hub.local_users().into_iter().map(|(uid, _)| uid).collect();
+        let mut allowed: HashMap<UserId, HashSet<UserId>> = HashMap::new();
         for (target, viewer) in membership::presence_pairs(&self.inner.pool, targets.clone(), viewers).await? {
             allowed.entry(target).or_default().insert(viewer);
         }
@@ -278,7 +281,7 @@ impl Presence {
 
     /// Sessions of users not in `allowed` stop following `user_id` (told "offline, never seen");
     /// those now allowed follow it again and get its current state.
-    async fn apply_visibility(&self, user_id: i64, allowed: &HashSet<i64>) {
+    async fn apply_visibility(&self, user_id: UserId, allowed: &HashSet<UserId>) {
         let hidden = Frame::from_event(&Event::Presence(PresenceEvent { user_id, online: false, last_seen_at: None }));
         if self.inner.hub.refollow(user_id, allowed, hidden.as_ref()) {
             if let Some(now) = self.current(&[user_id]).await.pop() {
@@ -288,15 +291,15 @@ impl Presence {
     }
 
     /// Current presence of `ids` for a `presence.subscribe` answer.
-    pub async fn current(&self, ids: &[i64]) -> Vec<PresenceEvent> {
+    pub async fn current(&self, ids: &[UserId]) -> Vec<PresenceEvent> {
         let (cache, list) = (self.inner.cache.clone(), ids.to_vec());
         let online = tokio::task::spawn_blocking(move || presence::online_many(&cache, &list, now_ms()))
             .await
             .ok()
             .and_then(Result::ok)
             .unwrap_or_default();
-        let is_online = |id: &i64| online.get(id).copied().unwrap_or(false);
-        let offline: Vec<i64> = ids.iter().filter(|id| !is_online(id)).copied().collect();
+        let is_online = |id: &UserId| online.get(id).copied().unwrap_or(false);
+        let offline: Vec<UserId> = ids.iter().filter(|id| !is_online(id)).copied().collect();
         let seen = membership::last_seen_of(&self.inner.pool, offline).await.unwrap_or_default();
         ids.iter()
             .map(|&id| PresenceEvent {

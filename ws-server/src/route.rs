@@ -19,6 +19,7 @@ use crate::close;
 use crate::hub::{Audience, Frame, Hub};
 use crate::membership::{self, Conversations};
 use crate::presence::Presence;
+use shared::ids::{GroupId, UserId};
 
 pub struct Router {
     pub hub: Arc<Hub>,
@@ -67,7 +68,7 @@ impl Router {
             Some(Event::SessionRevoked { user_id, sessions, .. }) => {
                 let code = CloseCode::Other(close::SESSION_REVOKED);
                 let closed = self.hub.close_user(*user_id, sessions.as_deref(), code, "session revoked");
-                tracing::info!(user_id, closed, "sessions revoked: sockets closed");
+                tracing::info!(user_id = user_id.0, closed, "sessions revoked: sockets closed");
             }
             Some(Event::PrivacyUpdated { user_id, read_receipts }) => {
                 self.hub.set_hides_reads(*user_id, !read_receipts);
@@ -93,14 +94,14 @@ impl Router {
 
     /// Applied at once (a removed member stops receiving with the next event), then re-read
     /// from PostgreSQL in the background to correct any reordering of events.
-    fn membership_changed(&self, group_id: i64, user_id: i64, member: bool) {
+    fn membership_changed(&self, group_id: GroupId, user_id: UserId, member: bool) {
         if !self.hub.apply_membership(group_id, user_id, member) {
             return;
         }
         let (hub, pool) = (self.hub.clone(), self.pool.clone());
         tokio::spawn(async move {
             if let Err(e) = membership::load_groups(&hub, &pool, user_id).await {
-                tracing::warn!(user_id, error = %e, "cannot re-read group memberships");
+                tracing::warn!(user_id = user_id.0, error = %e, "cannot re-read group memberships");
             }
         });
     }
@@ -141,8 +142,8 @@ mod tests {
         headers.insert("CC".into(), AMQPValue::FieldArray(FieldArray::from(cc)));
         let props = BasicProperties::default().with_headers(headers);
         assert_eq!(cc_keys(&props), vec!["user.7".to_owned()]);
-        assert_eq!(audience("user.7"), Some(Audience::User(7)));
-        assert_eq!(audience("group.3"), Some(Audience::Group(3)));
+        assert_eq!(audience("user.7"), Some(Audience::User(UserId(7))));
+        assert_eq!(audience("group.3"), Some(Audience::Group(GroupId(3))));
         assert_eq!(audience("presence.*"), None);
     }
 }

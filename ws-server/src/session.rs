@@ -45,6 +45,7 @@ use crate::revalidate;
 use crate::state::AppState;
 use crate::ticket::Admitted;
 use crate::typing::{self, RateLimit, TypingError};
+use shared::ids::{ConversationId, UserId};
 
 /// A socket let in before its handshake: registered in the hub (so it counts against the
 /// user's cap) with its queue. Dropped without [`start`], it leaves the hub again.
@@ -82,7 +83,7 @@ async fn run(registration: Registration, admitted: Admitted, stream: MessageStre
         _ = closer.closed() => return,
     };
     if let Err(e) = setup {
-        tracing::warn!(user_id, error = %e, "socket setup failed");
+        tracing::warn!(user_id = user_id.0, error = %e, "socket setup failed");
         closer.close(e.close_code(), &e.to_string());
         return;
     }
@@ -97,7 +98,7 @@ async fn run(registration: Registration, admitted: Admitted, stream: MessageStre
         return;
     }
     state.presence.joined(user_id);
-    tracing::debug!(user_id, session_id, "socket ready");
+    tracing::debug!(user_id = user_id.0, session_id, "socket ready");
     let typing = RateLimit::per_second(state.tuning.typing_per_second);
     Reader { state, id, user_id, closer, typing, tx }.read(stream).await;
     // `registration` leaves the hub here (or at any return above).
@@ -128,7 +129,7 @@ impl SetupError {
 }
 
 /// Bindings for the user, then the user's groups, then theirs: `ready` promises all of them.
-async fn establish(state: &AppState, user_id: i64, device: uuid::Uuid) -> Result<(), SetupError> {
+async fn establish(state: &AppState, user_id: UserId, device: uuid::Uuid) -> Result<(), SetupError> {
     let (hub, wait) = (&state.hub, state.tuning.bind_timeout);
     let base = [RoutingKey::User(user_id).to_string(), PRESENCE_ALL.to_owned()];
     if !hub.wait_bound(&base, wait).await {
@@ -174,7 +175,7 @@ impl Drop for Registration {
 struct Reader {
     state: AppState,
     id: SessionId,
-    user_id: i64,
+    user_id: UserId,
     closer: Closer,
     typing: RateLimit,
     /// For answers that wait for room in the queue (see `on_presence_subscribe`).
@@ -230,7 +231,7 @@ impl Reader {
         }
     }
 
-    async fn on_typing(&mut self, conversation_id: i64, active: bool) {
+    async fn on_typing(&mut self, conversation_id: ConversationId, active: bool) {
         if !self.typing.allow() {
             metrics::counter!(WS_DROPPED, "reason" => "typing_rate_limited").increment(1);
             return;
@@ -240,13 +241,13 @@ impl Reader {
             Err(e @ TypingError::NotMember(_)) => self.send_error("not_a_member", &e.to_string()),
             Err(e @ TypingError::Blocked(_)) => self.send_error("blocked", &e.to_string()),
             // Ephemeral: a lost typing event is not worth bothering the client.
-            Err(e) => tracing::debug!(user_id = self.user_id, error = %e, "typing dropped"),
+            Err(e) => tracing::debug!(user_id = self.user_id.0, error = %e, "typing dropped"),
         }
     }
 
-    async fn on_presence_subscribe(&mut self, user_ids: Vec<i64>) {
+    async fn on_presence_subscribe(&mut self, user_ids: Vec<UserId>) {
         let mut seen = HashSet::new();
-        let mut ids: Vec<i64> = user_ids.into_iter().filter(|id| seen.insert(*id)).collect();
+        let mut ids: Vec<UserId> = user_ids.into_iter().filter(|id| seen.insert(*id)).collect();
         let max = self.state.tuning.max_presence_ids;
         if ids.len() > max {
             ids.truncate(max);
@@ -256,7 +257,7 @@ impl Reader {
         // database cannot tell: hidden is the safe side).
         let visible = membership::presence_visible_to(&self.state.pool, self.user_id, ids.clone()).await;
         let visible = visible.unwrap_or_default();
-        let (shown, hidden): (Vec<i64>, Vec<i64>) = ids.iter().partition(|id| visible.contains(id));
+        let (shown, hidden): (Vec<UserId>, Vec<UserId>) = ids.iter().partition(|id| visible.contains(id));
         self.state.hub.watch(self.id, &shown, &hidden);
         let mut answers = self.state.presence.current(&shown).await;
         answers.extend(hidden.iter().map(|&user_id| PresenceEvent { user_id, online: false, last_seen_at: None }));

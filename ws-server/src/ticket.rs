@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use shared::auth::{TokenError, TokenKeys, AUD_WS};
 use shared::cache::Cache;
 use shared::db::PgPool;
+use shared::ids::UserId;
 use shared::token_gate;
 
 /// How long a used id is remembered (covers the ticket's lifetime plus the verifier's leeway).
@@ -41,7 +42,7 @@ pub enum TicketError {
 /// Who a redeemed ticket lets in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Admitted {
-    pub user_id: i64,
+    pub user_id: UserId,
     /// The session (signed-in device) the ticket was issued to.
     pub session: uuid::Uuid,
 }
@@ -79,7 +80,7 @@ impl Tickets {
             Ok(Ok(true)) => {}
             Ok(Ok(false)) => return Err(TicketError::Invalid),
             Ok(Err(e)) => {
-                tracing::warn!(user_id, error = %e, "ticket's session could not be checked");
+                tracing::warn!(user_id = user_id.0, error = %e, "ticket's session could not be checked");
                 return Err(TicketError::Unverifiable);
             }
             Err(_) => return Err(TicketError::Unverifiable),

@@ -9,13 +9,14 @@ use shared::models::conversation::ConversationRoute;
 
 use crate::membership;
 use crate::state::AppState;
+use shared::ids::{ConversationId, GroupId, UserId};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TypingError {
     #[error("you are not a member of conversation {0}")]
-    NotMember(i64),
+    NotMember(ConversationId),
     #[error("a block between you and this user prevents typing in conversation {0}")]
-    Blocked(i64),
+    Blocked(ConversationId),
     #[error("cannot check the conversation: {0}")]
     Database(#[from] shared::Error),
     #[error("typing not published: {0}")]
@@ -51,7 +52,11 @@ impl RateLimit {
 }
 
 /// Where `user_id`'s typing in a conversation of `kind` goes, if they are a member.
-pub fn route(kind: ConversationRoute, user_id: i64, is_group_member: impl FnOnce(i64) -> bool) -> Option<String> {
+pub fn route(
+    kind: ConversationRoute,
+    user_id: UserId,
+    is_group_member: impl FnOnce(GroupId) -> bool,
+) -> Option<String> {
     match kind {
         ConversationRoute::Direct { low, high } if user_id == low => Some(RoutingKey::User(high).to_string()),
         ConversationRoute::Direct { low, high } if user_id == high => Some(RoutingKey::User(low).to_string()),
@@ -66,7 +71,12 @@ pub fn route(kind: ConversationRoute, user_id: i64, is_group_member: impl FnOnce
 /// events); of a direct chat, being one of its two users. A block either way between the two
 /// users of a direct chat stops typing there, as it stops messages (read at each event: a block
 /// must hold at once, and the rate limit above bounds the lookups).
-pub async fn publish(state: &AppState, user_id: i64, conversation_id: i64, active: bool) -> Result<(), TypingError> {
+pub async fn publish(
+    state: &AppState,
+    user_id: UserId,
+    conversation_id: ConversationId,
+    active: bool,
+) -> Result<(), TypingError> {
     let kind = state.conversations.kind(conversation_id).await?.ok_or(TypingError::NotMember(conversation_id))?;
     let key =
         route(kind, user_id, |gid| state.hub.is_member(user_id, gid)).ok_or(TypingError::NotMember(conversation_id))?;
@@ -92,12 +102,12 @@ mod tests {
 
     #[test]
     fn typing_goes_to_the_peer_or_the_group() {
-        let direct = ConversationRoute::Direct { low: 1, high: 2 };
-        assert_eq!(route(direct, 1, |_| false).as_deref(), Some("user.2"));
-        assert_eq!(route(direct, 2, |_| false).as_deref(), Some("user.1"));
-        assert_eq!(route(direct, 3, |_| true), None);
-        let channel = ConversationRoute::Channel { group_id: 9 };
-        assert_eq!(route(channel, 1, |g| g == 9).as_deref(), Some("group.9"));
-        assert_eq!(route(channel, 1, |_| false), None);
+        let direct = ConversationRoute::Direct { low: UserId(1), high: UserId(2) };
+        assert_eq!(route(direct, UserId(1), |_| false).as_deref(), Some("user.2"));
+        assert_eq!(route(direct, UserId(2), |_| false).as_deref(), Some("user.1"));
+        assert_eq!(route(direct, UserId(3), |_| true), None);
+        let channel = ConversationRoute::Channel { group_id: GroupId(9) };
+        assert_eq!(route(channel, UserId(1), |g| g == GroupId(9)).as_deref(), Some("group.9"));
+        assert_eq!(route(channel, UserId(1), |_| false), None);
     }
 }

@@ -21,6 +21,7 @@ use utoipa::ToSchema;
 
 use crate::domain::sessions;
 use crate::domain::validate;
+use shared::ids::{AbuseFlagId, UserId};
 use shared::token_gate;
 
 pub const REASON_MAX: usize = 500;
@@ -28,7 +29,7 @@ pub const USERS_PAGE_MAX: i64 = 100;
 
 /// 403 unless `me` is an admin. Checked before anything else, so a non-admin learns nothing
 /// about the resource named.
-pub fn require_admin(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
+pub fn require_admin(conn: &mut PgConnection, me: UserId) -> Result<(), Error> {
     match User::find(conn, me).optional()? {
         Some(user) if user.role == AccountRole::Admin && user.suspended_at.is_none() => Ok(()),
         _ => Err(Error::forbidden(ErrorCode::AdminOnly, "only administrators may do this")),
@@ -43,8 +44,8 @@ fn user_not_found() -> Error {
 pub fn suspend(
     conn: &mut Outbox<'_>,
     cache: &Cache,
-    me: i64,
-    target: i64,
+    me: UserId,
+    target: UserId,
     reason: &str,
 ) -> Result<AdminUserDto, Error> {
     let reason = validate::text("reason", reason, 1, REASON_MAX, true).map_err(|e| Error::validation(vec![e]))?;
@@ -59,7 +60,7 @@ pub fn suspend(
 
 /// The steps of a suspension, inside the caller's transaction (also used when resolving a
 /// report).
-pub(crate) fn suspend_in_transaction(conn: &mut Outbox<'_>, target: i64, reason: &str) -> Result<User, Error> {
+pub(crate) fn suspend_in_transaction(conn: &mut Outbox<'_>, target: UserId, reason: &str) -> Result<User, Error> {
     let user = User::find(conn, target).optional()?.ok_or_else(user_not_found)?;
     if user.suspended_at.is_some() {
         return Ok(user);
@@ -67,16 +68,16 @@ pub(crate) fn suspend_in_transaction(conn: &mut Outbox<'_>, target: i64, reason:
     let mut user = User::set_suspended(conn, target, Some(reason))?;
     let (version, sessions) = sessions::end_every_session(conn, target, "suspended")?;
     user.token_version = version;
-    tracing::info!(user_id = target, sessions, "user suspended");
+    tracing::info!(user_id = target.0, sessions, "user suspended");
     Ok(user)
 }
 
 /// Lifts a suspension: the user may log in again (old sessions stay ended). Idempotent.
-pub fn unsuspend(conn: &mut PgConnection, me: i64, target: i64) -> Result<AdminUserDto, Error> {
+pub fn unsuspend(conn: &mut PgConnection, me: UserId, target: UserId) -> Result<AdminUserDto, Error> {
     require_admin(conn, me)?;
     let user = User::find(conn, target).optional()?.ok_or_else(user_not_found)?;
     let user = if user.suspended_at.is_some() { User::set_suspended(conn, target, None)? } else { user };
-    tracing::info!(user_id = target, "user reinstated");
+    tracing::info!(user_id = target.0, "user reinstated");
     Ok((&user).into())
 }
 
@@ -84,15 +85,16 @@ pub fn unsuspend(conn: &mut PgConnection, me: i64, target: i64) -> Result<AdminU
 pub struct AdminUsersPage {
     pub items: Vec<AdminUserDto>,
     /// Pass as `after` for the next page; absent on the last page.
-    pub next_after: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub next_after: Option<UserId>,
 }
 
 pub fn users(
     conn: &mut PgConnection,
-    me: i64,
+    me: UserId,
     prefix: Option<&str>,
     suspended_only: bool,
-    after: Option<i64>,
+    after: Option<UserId>,
     limit: Option<i64>,
 ) -> Result<AdminUsersPage, Error> {
     let limit = validate::limit(limit, USERS_PAGE_MAX).map_err(|e| Error::validation(vec![e]))?;
@@ -114,21 +116,22 @@ pub struct AbuseFlagsPage {
     /// Newest first.
     pub items: Vec<AbuseFlagDto>,
     /// Pass as `before` for the next page; absent on the last page.
-    pub next_before: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub next_before: Option<AbuseFlagId>,
 }
 
 /// What flood control recorded, newest first.
 pub fn abuse_flags(
     conn: &mut PgConnection,
-    me: i64,
-    before: Option<i64>,
+    me: UserId,
+    before: Option<AbuseFlagId>,
     limit: Option<i64>,
 ) -> Result<AbuseFlagsPage, Error> {
     let limit = validate::limit(limit, USERS_PAGE_MAX).map_err(|e| Error::validation(vec![e]))?;
     require_admin(conn, me)?;
     let (rows, next_before) = validate::keyset_page(AbuseFlag::page(conn, before, limit + 1)?, limit, |r| r.id);
-    let ids: Vec<i64> = rows.iter().map(|r| r.user_id).collect();
-    let users: HashMap<i64, User> = User::by_ids(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
+    let ids: Vec<UserId> = rows.iter().map(|r| r.user_id).collect();
+    let users: HashMap<UserId, User> = User::by_ids(conn, &ids)?.into_iter().map(|u| (u.id, u)).collect();
     let items = rows
         .iter()
         .filter_map(|r| {

@@ -27,6 +27,7 @@ use crate::domain::validate::{self, Checks, Email, Password, Username};
 use crate::domain::{email, reauth, sessions};
 use crate::limits;
 use crate::state::AppState;
+use shared::ids::UserId;
 
 pub const REFRESH_TTL_DAYS: i64 = 30;
 /// How long after a rotation the spent token may be presented once more and get the same pair.
@@ -106,7 +107,7 @@ pub async fn register(state: &AppState, input: Registration, client: ClientInfo)
         })
     })
     .await?;
-    tracing::info!(user_id = user.id, "user registered");
+    tracing::info!(user_id = user.id.0, "user registered");
     if let Some(mail) = verification {
         state.mailer.send_later(mail);
     }
@@ -151,7 +152,7 @@ pub async fn login(
 
 /// After a first factor (a password or an OpenID provider): refused when suspended, the
 /// second-factor step when the account has it on, else a new session.
-#[tracing::instrument(name = "first_factor_proven", skip_all, fields(user_id = user.id))]
+#[tracing::instrument(name = "first_factor_proven", skip_all, fields(user_id = user.id.0))]
 pub(crate) async fn proven(state: &AppState, user: &User, client: ClientInfo) -> Result<LoginOutcome, Error> {
     if user.suspended_at.is_some() {
         return Err(suspended());
@@ -267,22 +268,22 @@ fn replayed(conn: &mut PgConnection, keys: &TokenKeys, presented: &str, old: &Re
     };
     RefreshToken::mark_replay_answered(conn, old.id)?;
     let user = User::find(conn, old.user_id)?;
-    tracing::info!(user_id = user.id, "refresh token replayed within the grace window: same pair again");
+    tracing::info!(user_id = user.id.0, "refresh token replayed within the grace window: same pair again");
     Ok(Rotation::Rotated { user: Box::new(user), refresh_token, family: old.family_id, rotated_at })
 }
 
 /// A new session (family); returns the opaque refresh token and the family.
-fn start_session(conn: &mut PgConnection, user_id: i64, client: &ClientInfo) -> Result<(String, uuid::Uuid), Error> {
+fn start_session(conn: &mut PgConnection, user_id: UserId, client: &ClientInfo) -> Result<(String, uuid::Uuid), Error> {
     let token = auth::new_opaque_token();
     let hash = auth::hash_token(&token);
     let family = uuid::Uuid::new_v4();
     RefreshToken::insert(conn, &new_token(user_id, family, &hash, client))?;
-    tracing::debug!(user_id, session = %family, "session started");
+    tracing::debug!(user_id = user_id.0, session = %family, "session started");
     Ok((token, family))
 }
 
 fn new_token<'a>(
-    user_id: i64,
+    user_id: UserId,
     family_id: uuid::Uuid,
     token_hash: &'a str,
     client: &'a ClientInfo,

@@ -11,6 +11,7 @@ use shared::Error;
 use crate::domain::privacy;
 use crate::domain::users::{active_user, user_not_found};
 use crate::domain::validate;
+use shared::ids::UserId;
 
 fn parse_alias(alias: Option<&str>) -> Result<Option<String>, Error> {
     match alias {
@@ -22,14 +23,14 @@ fn parse_alias(alias: Option<&str>) -> Result<Option<String>, Error> {
     }
 }
 
-fn existing_other_user(conn: &mut PgConnection, me: i64, other: i64) -> Result<User, Error> {
+fn existing_other_user(conn: &mut PgConnection, me: UserId, other: UserId) -> Result<User, Error> {
     if other == me {
         return Err(Error::invalid("user_id", "cannot be yourself"));
     }
     active_user(conn, other)?.ok_or_else(user_not_found)
 }
 
-pub fn list(conn: &mut PgConnection, me: i64) -> Result<Vec<ContactDto>, Error> {
+pub fn list(conn: &mut PgConnection, me: UserId) -> Result<Vec<ContactDto>, Error> {
     let rows = Contact::list(conn, me)?;
     let users = privacy::user_dtos(conn, me, rows.iter().map(|(_, u)| u))?;
     Ok(rows
@@ -40,7 +41,7 @@ pub fn list(conn: &mut PgConnection, me: i64) -> Result<Vec<ContactDto>, Error> 
 }
 
 /// Adds a contact, or sets the alias when it is one already.
-pub fn add(conn: &mut Outbox<'_>, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
+pub fn add(conn: &mut Outbox<'_>, me: UserId, user_id: UserId, alias: Option<&str>) -> Result<ContactDto, Error> {
     let alias = parse_alias(alias)?;
     let user = existing_other_user(conn, me, user_id)?;
     conn.transaction(|conn| {
@@ -50,21 +51,21 @@ pub fn add(conn: &mut Outbox<'_>, me: i64, user_id: i64, alias: Option<&str>) ->
     })
 }
 
-pub fn rename(conn: &mut PgConnection, me: i64, user_id: i64, alias: Option<&str>) -> Result<ContactDto, Error> {
+pub fn rename(conn: &mut PgConnection, me: UserId, user_id: UserId, alias: Option<&str>) -> Result<ContactDto, Error> {
     let alias = parse_alias(alias)?;
     let contact = Contact::set_alias(conn, me, user_id, alias.as_deref()).optional()?.ok_or_else(contact_not_found)?;
     let user = User::find(conn, user_id)?;
     dto(conn, me, &contact, &user)
 }
 
-pub fn remove(conn: &mut Outbox<'_>, me: i64, user_id: i64) -> Result<(), Error> {
+pub fn remove(conn: &mut Outbox<'_>, me: UserId, user_id: UserId) -> Result<(), Error> {
     conn.transaction(|conn| match Contact::delete(conn, me, user_id)? {
         0 => Err(contact_not_found()),
         _ => privacy::contacts_changed(conn, me),
     })
 }
 
-pub fn block(conn: &mut Outbox<'_>, me: i64, user_id: i64) -> Result<(), Error> {
+pub fn block(conn: &mut Outbox<'_>, me: UserId, user_id: UserId) -> Result<(), Error> {
     existing_other_user(conn, me, user_id)?;
     conn.transaction(|conn| {
         Block::add(conn, me, user_id)?;
@@ -72,14 +73,14 @@ pub fn block(conn: &mut Outbox<'_>, me: i64, user_id: i64) -> Result<(), Error> 
     })
 }
 
-pub fn unblock(conn: &mut Outbox<'_>, me: i64, user_id: i64) -> Result<(), Error> {
+pub fn unblock(conn: &mut Outbox<'_>, me: UserId, user_id: UserId) -> Result<(), Error> {
     conn.transaction(|conn| {
         Block::remove(conn, me, user_id)?;
         blocks_changed(conn, me)
     })
 }
 
-pub fn blocked(conn: &mut PgConnection, me: i64) -> Result<Vec<UserDto>, Error> {
+pub fn blocked(conn: &mut PgConnection, me: UserId) -> Result<Vec<UserDto>, Error> {
     let users = Block::list(conn, me)?;
     privacy::user_dtos(conn, me, &users)
 }
@@ -89,12 +90,12 @@ fn contact_not_found() -> Error {
 }
 
 /// A block hides my presence from the blocked user, whatever my setting.
-fn blocks_changed(conn: &mut Outbox<'_>, me: i64) -> Result<(), Error> {
+fn blocks_changed(conn: &mut Outbox<'_>, me: UserId) -> Result<(), Error> {
     let settings = shared::models::privacy::of(conn, me)?;
     privacy::announce(conn, me, settings.read_receipts)
 }
 
-fn dto(conn: &mut PgConnection, me: i64, contact: &Contact, user: &User) -> Result<ContactDto, Error> {
+fn dto(conn: &mut PgConnection, me: UserId, contact: &Contact, user: &User) -> Result<ContactDto, Error> {
     let user = privacy::user_dto(conn, me, user)?;
     Ok(ContactDto { user, alias: contact.alias.clone(), created_at: contact.created_at })
 }

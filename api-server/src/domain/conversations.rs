@@ -26,10 +26,10 @@ pub fn not_found() -> Error {
 /// exists: non-members learn nothing).
 pub fn require_member(
     conn: &mut PgConnection,
-    conversation_id: i64,
-    user_id: i64,
+    conversation_id: ConversationId,
+    user_id: UserId,
 ) -> Result<(Conversation, Member), Error> {
-    Member::find_with_conversation(conn, ConversationId(conversation_id), UserId(user_id))?.ok_or_else(not_found)
+    Member::find_with_conversation(conn, conversation_id, user_id)?.ok_or_else(not_found)
 }
 
 pub fn blocked() -> Error {
@@ -38,7 +38,7 @@ pub fn blocked() -> Error {
 
 /// In a direct chat, a block either way stops everything that reaches the other user: sends,
 /// edits, reactions (typing: ws-server). Channels are the group's business, not the pair's.
-pub fn require_no_block(conn: &mut PgConnection, conversation: &Conversation, me: i64) -> Result<(), Error> {
+pub fn require_no_block(conn: &mut PgConnection, conversation: &Conversation, me: UserId) -> Result<(), Error> {
     match conversation.peer_of(me) {
         Some(peer) if Block::between(conn, me, peer)? => Err(blocked()),
         _ => Ok(()),
@@ -46,7 +46,7 @@ pub fn require_no_block(conn: &mut PgConnection, conversation: &Conversation, me
 }
 
 /// `POST /conversations/direct`: the one direct chat with `peer`, created when missing.
-pub fn open_direct(conn: &mut Outbox<'_>, me: i64, peer: i64) -> Result<(ConversationDto, bool), Error> {
+pub fn open_direct(conn: &mut Outbox<'_>, me: UserId, peer: UserId) -> Result<(ConversationDto, bool), Error> {
     if peer == me {
         return Err(Error::invalid("user_id", "cannot be yourself"));
     }
@@ -68,17 +68,14 @@ pub fn open_direct(conn: &mut Outbox<'_>, me: i64, peer: i64) -> Result<(Convers
 }
 
 /// One conversation as the sidebar shows it (also when hidden).
-pub fn get(conn: &mut PgConnection, me: i64, conversation_id: i64) -> Result<ConversationDto, Error> {
-    sidebar::load(conn, UserId(me), Some(ConversationId(conversation_id)), 1, 0)?
-        .into_iter()
-        .next()
-        .ok_or_else(not_found)
+pub fn get(conn: &mut PgConnection, me: UserId, conversation_id: ConversationId) -> Result<ConversationDto, Error> {
+    sidebar::load(conn, me, Some(conversation_id), 1, 0)?.into_iter().next().ok_or_else(not_found)
 }
 
 /// `GET /conversations`: pinned first, then by last activity; `cursor` is an offset.
 pub fn list(
     conn: &mut PgConnection,
-    me: i64,
+    me: UserId,
     cursor: Option<&str>,
     limit: Option<i64>,
 ) -> Result<shared::api::Page<ConversationDto>, Error> {
@@ -89,7 +86,7 @@ pub fn list(
             c.parse::<i64>().ok().filter(|o| *o >= 0).ok_or_else(|| Error::invalid("cursor", "invalid cursor"))?
         }
     };
-    let items = sidebar::load(conn, UserId(me), None, limit, offset)?;
+    let items = sidebar::load(conn, me, None, limit, offset)?;
     let next_cursor = (len_i64(items.len()) == limit).then(|| (offset + limit).to_string());
     Ok(shared::api::Page { items, next_cursor })
 }
@@ -112,7 +109,12 @@ pub fn forever() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).single().unwrap_or_else(Utc::now)
 }
 
-pub fn set_flag(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, flag: Flag) -> Result<ConversationDto, Error> {
+pub fn set_flag(
+    conn: &mut Outbox<'_>,
+    me: UserId,
+    conversation_id: ConversationId,
+    flag: Flag,
+) -> Result<ConversationDto, Error> {
     conn.transaction(|conn| {
         let (conversation, member) = require_member(conn, conversation_id, me)?;
         let now = Some(Utc::now());
@@ -125,16 +127,10 @@ pub fn set_flag(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, flag: Flag
                 FlagChanges { cleared_seq: Some(conversation.last_seq), hidden_at: Some(now), ..Default::default() }
             }
         };
-        Member::set_flags(conn, ConversationId(conversation_id), UserId(me), &changes)?;
+        Member::set_flags(conn, conversation_id, me, &changes)?;
         if matches!(flag, Flag::Clear | Flag::Hide) && member.last_read_seq < conversation.last_seq {
             // Nothing stays unread in history I removed.
-            Member::advance(
-                conn,
-                ConversationId(conversation_id),
-                UserId(me),
-                conversation.last_seq,
-                conversation.last_seq,
-            )?;
+            Member::advance(conn, conversation_id, me, conversation.last_seq, conversation.last_seq)?;
         }
         // My other devices update their sidebar.
         events::to_user(

@@ -34,6 +34,7 @@ use crate::domain::validate::{Email, Password};
 use crate::domain::{reauth, sessions};
 use crate::mail::Mail;
 use crate::state::AppState;
+use shared::ids::UserId;
 use shared::token_gate;
 use tracing::Instrument;
 
@@ -51,7 +52,7 @@ fn invalid_token() -> Error {
 /// Stores a new token and returns it (the only time it exists in clear).
 fn issue(
     conn: &mut PgConnection,
-    user: i64,
+    user: UserId,
     purpose: EmailPurpose,
     email: &str,
     ttl: Duration,
@@ -121,7 +122,7 @@ fn address_changed_mail(to: &str, username: &str, new_address: &str) -> Mail {
 }
 
 /// `PUT /me/email`: a new address (unverified until its link is opened); needs the password.
-pub async fn change(state: &AppState, me: i64, address: Email, password: String) -> Result<MeDto, Error> {
+pub async fn change(state: &AppState, me: UserId, address: Email, password: String) -> Result<MeDto, Error> {
     let user = db::run(&state.pool, move |conn| Ok(User::find(conn, me)?)).await?;
     if !reauth::password_matches(password, user.password_hash).await? {
         return Err(Error::forbidden(ErrorCode::InvalidPassword, "the password is wrong"));
@@ -150,7 +151,7 @@ pub async fn change(state: &AppState, me: i64, address: Email, password: String)
     })
     .await?;
     if !mails.is_empty() {
-        tracing::info!(user_id = me, "email address changed");
+        tracing::info!(user_id = me.0, "email address changed");
     }
     for mail in mails {
         state.mailer.send_later(mail);
@@ -159,7 +160,7 @@ pub async fn change(state: &AppState, me: i64, address: Email, password: String)
 }
 
 /// `POST /me/email/verification`: mails a new link (older ones stop working).
-pub async fn resend(state: &AppState, me: i64) -> Result<(), Error> {
+pub async fn resend(state: &AppState, me: UserId) -> Result<(), Error> {
     let public_url = state.settings.public_url.clone();
     let mail = db::run(&state.pool, move |conn| {
         conn.transaction(|conn| {
@@ -191,12 +192,12 @@ pub async fn verify(state: &AppState, token: String) -> Result<(), Error> {
         })
     })
     .await?;
-    tracing::info!(user_id = user, "email address verified");
+    tracing::info!(user_id = user.0, "email address verified");
     Ok(())
 }
 
 /// The account's address, if it has one.
-pub async fn address_of(state: &AppState, me: i64) -> Result<Option<String>, Error> {
+pub async fn address_of(state: &AppState, me: UserId) -> Result<Option<String>, Error> {
     db::run(&state.pool, move |conn| Ok(User::find(conn, me)?.email)).await
 }
 
@@ -222,7 +223,7 @@ pub fn forgot(state: &AppState, address: Email) {
             .await;
             match found {
                 Ok(Some((user_id, mail))) => {
-                    tracing::info!(user_id, "password reset requested");
+                    tracing::info!(user_id = user_id.0, "password reset requested");
                     state.mailer.send_later(mail);
                 }
                 Ok(None) => tracing::info!("password reset requested for an address without a verified account"),
@@ -255,7 +256,7 @@ pub async fn reset(state: &AppState, token: String, password: Password) -> Resul
             Ok(user)
         })
         .await?;
-    tracing::info!(user_id = user, "password reset");
+    tracing::info!(user_id = user.0, "password reset");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! announces (an [`Outbox`] handle: only `AppState::write` hands one out).
 
 use shared::events::{ConversationUpdated, Event, RoutingKey, UpdateReason};
+use shared::ids::{ConversationId, GroupId, UserId};
 use shared::models::conversation::Conversation;
 use shared::models::outbox::{enqueue, Outbox};
 use shared::Error;
@@ -20,28 +21,28 @@ pub fn to_conversation(conn: &mut Outbox<'_>, conversation: &Conversation, event
     Ok(())
 }
 
-pub fn to_user(conn: &mut Outbox<'_>, user_id: i64, event: &Event) -> Result<(), Error> {
+pub fn to_user(conn: &mut Outbox<'_>, user_id: UserId, event: &Event) -> Result<(), Error> {
     enqueue(conn, RoutingKey::User(user_id), &[], event)?;
     Ok(())
 }
 
-pub fn to_group(conn: &mut Outbox<'_>, group_id: i64, event: &Event) -> Result<(), Error> {
+pub fn to_group(conn: &mut Outbox<'_>, group_id: GroupId, event: &Event) -> Result<(), Error> {
     enqueue(conn, RoutingKey::Group(group_id), &[], event)?;
     Ok(())
 }
 
 /// To every ws node (each binds `presence.*`): a change of who may see `user_id`'s presence
 /// or reads.
-pub fn to_presence_watchers(conn: &mut Outbox<'_>, user_id: i64, event: &Event) -> Result<(), Error> {
+pub fn to_presence_watchers(conn: &mut Outbox<'_>, user_id: UserId, event: &Event) -> Result<(), Error> {
     enqueue(conn, RoutingKey::Presence(user_id), &[], event)?;
     Ok(())
 }
 
 pub fn updated(
-    conversation_id: Option<i64>,
-    group_id: Option<i64>,
+    conversation_id: Option<ConversationId>,
+    group_id: Option<GroupId>,
     reason: UpdateReason,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
 ) -> Event {
     Event::ConversationUpdated(ConversationUpdated { conversation_id, group_id, reason, user_id })
 }
@@ -50,8 +51,8 @@ pub fn updated(
 /// bind or unbind `group.<gid>`), everyone else on `group.<gid>`.
 pub fn membership_changed(
     conn: &mut Outbox<'_>,
-    group_id: i64,
-    user_id: i64,
+    group_id: GroupId,
+    user_id: UserId,
     reason: UpdateReason,
 ) -> Result<(), Error> {
     let event = updated(None, Some(group_id), reason, Some(user_id));

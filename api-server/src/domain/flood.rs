@@ -15,6 +15,7 @@ use shared::db::PgPool;
 use shared::enums::AbuseFlagKind;
 use shared::error::ErrorCode;
 use shared::error::Kind;
+use shared::ids::UserId;
 use shared::models::abuse::AbuseFlag;
 use shared::models::user::User;
 use shared::Error;
@@ -28,7 +29,7 @@ const NEW_CHAT_WINDOW_SECS: u32 = 3600;
 const REPEAT_MIN_CHARS: usize = 10;
 
 /// 429 `send_limited` (with Retry-After) while the account is under a send limit.
-pub fn check(conn: &mut PgConnection, me: i64) -> Result<(), Error> {
+pub fn check(conn: &mut PgConnection, me: UserId) -> Result<(), Error> {
     match User::send_limit(conn, me)? {
         Some(until) => Err(Error {
             retry_after: Some(shared::num::non_negative((until - Utc::now()).num_seconds().max(1))),
@@ -60,7 +61,7 @@ pub fn fingerprint(body: &str) -> Option<String> {
 
 /// Counts a sent text by its [`fingerprint`]; trips the limit on too many repeats. Blocking
 /// (Memcached; PostgreSQL only when tripping).
-pub fn after_send(cache: &Cache, pool: &PgPool, settings: &Settings, me: i64, fp: &str) -> Result<(), Error> {
+pub fn after_send(cache: &Cache, pool: &PgPool, settings: &Settings, me: UserId, fp: &str) -> Result<(), Error> {
     let Ok(count) = cache.incr(&format!("flood:repeat:{me}:{fp}"), 1, REPEAT_WINDOW_SECS) else { return Ok(()) };
     if count > settings.flood_repeat_max {
         let detail = format!("the same text {count} times in 10 minutes");
@@ -70,7 +71,7 @@ pub fn after_send(cache: &Cache, pool: &PgPool, settings: &Settings, me: i64, fp
 }
 
 /// Counts a newly opened direct chat; trips the limit on too many in an hour.
-pub fn after_new_chat(cache: &Cache, pool: &PgPool, settings: &Settings, me: i64) -> Result<(), Error> {
+pub fn after_new_chat(cache: &Cache, pool: &PgPool, settings: &Settings, me: UserId) -> Result<(), Error> {
     let Ok(count) = cache.incr(&format!("flood:chats:{me}"), 1, NEW_CHAT_WINDOW_SECS) else { return Ok(()) };
     if count > settings.flood_new_chats_per_hour {
         trip(&mut *pool.get()?, me, AbuseFlagKind::NewChats, &format!("{count} new direct chats in an hour"))?;
@@ -79,11 +80,11 @@ pub fn after_new_chat(cache: &Cache, pool: &PgPool, settings: &Settings, me: i64
 }
 
 /// Starts a limit (one record per limit, not per refused message).
-fn trip(conn: &mut PgConnection, me: i64, kind: AbuseFlagKind, detail: &str) -> Result<(), Error> {
+fn trip(conn: &mut PgConnection, me: UserId, kind: AbuseFlagKind, detail: &str) -> Result<(), Error> {
     let until = Utc::now() + Duration::minutes(LIMIT_MINUTES);
     if User::limit_sends(conn, me, until)? {
         AbuseFlag::record(conn, me, kind, detail, until)?;
-        tracing::warn!(user_id = me, kind = kind.as_str(), detail, "flood control: sending paused");
+        tracing::warn!(user_id = me.0, kind = kind.as_str(), detail, "flood control: sending paused");
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use shared::api::{ChannelDto, GroupDto, GroupMemberDto};
 use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::events::UpdateReason;
-use shared::ids::{ConversationId, GroupId, UserId};
+use shared::ids::{AttachmentId, ConversationId, GroupId, UserId};
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{Group, GroupChanges, GroupMember};
@@ -39,12 +39,12 @@ fn forbidden(what: &str) -> Error {
 /// My membership; 404 for non-members (they learn nothing about the group).
 pub(crate) fn require_role(
     conn: &mut PgConnection,
-    group_id: i64,
-    me: i64,
+    group_id: GroupId,
+    me: UserId,
     at_least: GroupRole,
     what: &str,
 ) -> Result<GroupMember, Error> {
-    let member = GroupMember::find(conn, GroupId(group_id), UserId(me))?.ok_or_else(not_found)?;
+    let member = GroupMember::find(conn, group_id, me)?.ok_or_else(not_found)?;
     if member.role < at_least {
         return Err(forbidden(what));
     }
@@ -53,7 +53,7 @@ pub(crate) fn require_role(
 
 /// A block either way between me and `user_id`: neither may put the other into a group (other
 /// admins still may; invite links too, as they are the invited user's own choice).
-fn require_no_block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<(), Error> {
+fn require_no_block(conn: &mut PgConnection, me: UserId, user_id: UserId) -> Result<(), Error> {
     if Block::between(conn, me, user_id)? {
         return Err(Error::forbidden(
             ErrorCode::Blocked,
@@ -66,18 +66,18 @@ fn require_no_block(conn: &mut PgConnection, me: i64, user_id: i64) -> Result<()
 pub struct NewGroup {
     pub name: String,
     pub description: Option<String>,
-    pub member_ids: Vec<i64>,
+    pub member_ids: Vec<UserId>,
 }
 
 fn parse_channel_name(name: &str) -> Result<String, Error> {
     validate::text("name", name, 1, validate::CHANNEL_NAME_MAX, false).map_err(|e| Error::validation(vec![e]))
 }
 
-fn existing_user(conn: &mut PgConnection, id: i64) -> Result<User, Error> {
+fn existing_user(conn: &mut PgConnection, id: UserId) -> Result<User, Error> {
     active_user(conn, id)?.ok_or_else(user_not_found)
 }
 
-pub fn create(conn: &mut Outbox<'_>, me: i64, input: NewGroup) -> Result<GroupDto, Error> {
+pub fn create(conn: &mut Outbox<'_>, me: UserId, input: NewGroup) -> Result<GroupDto, Error> {
     let mut checks = Checks::default();
     let name = checks.check(validate::text("name", &input.name, 1, validate::GROUP_NAME_MAX, false));
     let description = match &input.description {
@@ -92,18 +92,18 @@ pub fn create(conn: &mut Outbox<'_>, me: i64, input: NewGroup) -> Result<GroupDt
     conn.transaction(|conn| {
         let group = Group::create(conn, &name, &description, me)?;
         let general = Conversation::create_channel(conn, group.id, "general")?;
-        GroupMember::add(conn, GroupId(group.id), UserId(me), GroupRole::Owner)?;
+        GroupMember::add(conn, group.id, me, GroupRole::Owner)?;
         let mut members = vec![me];
         for id in input.member_ids.iter().copied().filter(|id| *id != me) {
             let user =
                 active_user(conn, id)?.ok_or_else(|| Error::invalid("member_ids", format!("no such user: {id}")))?;
             require_no_block(conn, me, id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
-            if GroupMember::add(conn, GroupId(group.id), UserId(id), GroupRole::Member)? {
+            if GroupMember::add(conn, group.id, id, GroupRole::Member)? {
                 members.push(id);
             }
         }
-        Member::add_many(conn, ConversationId(general.id), &members.iter().copied().map(UserId).collect::<Vec<_>>())?;
+        Member::add_many(conn, general.id, &members)?;
         for id in &members {
             events::to_user(
                 conn,
@@ -115,12 +115,12 @@ pub fn create(conn: &mut Outbox<'_>, me: i64, input: NewGroup) -> Result<GroupDt
     })
 }
 
-pub fn get(conn: &mut PgConnection, me: i64, group_id: i64) -> Result<GroupDto, Error> {
+pub fn get(conn: &mut PgConnection, me: UserId, group_id: GroupId) -> Result<GroupDto, Error> {
     require_role(conn, group_id, me, GroupRole::Member, "read it")?;
     dto(conn, group_id, me)
 }
 
-pub(crate) fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<GroupDto, Error> {
+pub(crate) fn dto(conn: &mut PgConnection, group_id: GroupId, me: UserId) -> Result<GroupDto, Error> {
     let group = Group::find(conn, group_id).optional()?.ok_or_else(not_found)?;
     let members = GroupMember::list(conn, group_id)?;
     let my_role = members.iter().find(|(m, _)| m.user_id == me).map(|(m, _)| m.role).ok_or_else(not_found)?;
@@ -149,10 +149,10 @@ pub(crate) fn dto(conn: &mut PgConnection, group_id: i64, me: i64) -> Result<Gro
 pub struct GroupUpdate {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub avatar_id: Option<Option<i64>>,
+    pub avatar_id: Option<Option<AttachmentId>>,
 }
 
-pub fn update(conn: &mut Outbox<'_>, me: i64, group_id: i64, update: GroupUpdate) -> Result<GroupDto, Error> {
+pub fn update(conn: &mut Outbox<'_>, me: UserId, group_id: GroupId, update: GroupUpdate) -> Result<GroupDto, Error> {
     let mut checks = Checks::default();
     let changes = GroupChanges {
         name: update.name.and_then(|n| checks.check(validate::text("name", &n, 1, validate::GROUP_NAME_MAX, false))),
@@ -176,61 +176,61 @@ pub fn update(conn: &mut Outbox<'_>, me: i64, group_id: i64, update: GroupUpdate
 }
 
 /// Joins `user_id` to the group and all its channels; `false` when already a member.
-pub(crate) fn join(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result<bool, Error> {
+pub(crate) fn join(conn: &mut Outbox<'_>, group_id: GroupId, user_id: UserId) -> Result<bool, Error> {
     // First: sends in the group's channels commit wholly before or after this (outbox order).
     Conversation::lock_group_channels(conn, group_id)?;
     if GroupMember::count(conn, group_id)? >= MAX_MEMBERS {
         return Err(Error::conflict(ErrorCode::GroupFull, format!("a group has at most {MAX_MEMBERS} members")));
     }
-    if !GroupMember::add(conn, GroupId(group_id), UserId(user_id), GroupRole::Member)? {
+    if !GroupMember::add(conn, group_id, user_id, GroupRole::Member)? {
         return Ok(false);
     }
-    Member::join_group_channels(conn, GroupId(group_id), UserId(user_id))?;
+    Member::join_group_channels(conn, group_id, user_id)?;
     events::membership_changed(conn, group_id, user_id, UpdateReason::MemberAdded)?;
     Ok(true)
 }
 
-fn part(conn: &mut Outbox<'_>, group_id: i64, user_id: i64) -> Result<(), Error> {
+fn part(conn: &mut Outbox<'_>, group_id: GroupId, user_id: UserId) -> Result<(), Error> {
     // First: a message committed after this gets a later outbox id, so the ws nodes drop the
     // member before they see it.
     Conversation::lock_group_channels(conn, group_id)?;
-    Member::leave_group_channels(conn, GroupId(group_id), UserId(user_id))?;
-    GroupMember::remove(conn, GroupId(group_id), UserId(user_id))?;
+    Member::leave_group_channels(conn, group_id, user_id)?;
+    GroupMember::remove(conn, group_id, user_id)?;
     events::membership_changed(conn, group_id, user_id, UpdateReason::MemberRemoved)
 }
 
-pub fn add_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64) -> Result<GroupDto, Error> {
+pub fn add_member(conn: &mut Outbox<'_>, me: UserId, group_id: GroupId, user_id: UserId) -> Result<GroupDto, Error> {
     conn.transaction(|conn| {
         require_role(conn, group_id, me, GroupRole::Admin, "add members")?;
         let user = existing_user(conn, user_id)?;
-        if GroupMember::find(conn, GroupId(group_id), UserId(user_id))?.is_none() {
+        if GroupMember::find(conn, group_id, user_id)?.is_none() {
             require_no_block(conn, me, user_id)?;
             privacy::require(conn, &user, me, Approach::AddToGroup)?;
         }
         // An admin letting a removed member back in lifts the removal.
-        group_removal::clear(conn, GroupId(group_id), UserId(user_id))?;
+        group_removal::clear(conn, group_id, user_id)?;
         join(conn, group_id, user_id)?;
         dto(conn, group_id, me)
     })
 }
 
-pub fn remove_member(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64) -> Result<(), Error> {
+pub fn remove_member(conn: &mut Outbox<'_>, me: UserId, group_id: GroupId, user_id: UserId) -> Result<(), Error> {
     if user_id == me {
         return leave(conn, me, group_id);
     }
     conn.transaction(|conn| {
         let mine = require_role(conn, group_id, me, GroupRole::Admin, "remove members")?;
-        let target = GroupMember::find_for_update(conn, GroupId(group_id), UserId(user_id))?
+        let target = GroupMember::find_for_update(conn, group_id, user_id)?
             .ok_or_else(|| Error::not_found(ErrorCode::MemberNotFound, "this user is not a member"))?;
         if target.role >= mine.role {
             return Err(forbidden("remove a member of equal or higher role"));
         }
-        group_removal::record(conn, GroupId(group_id), UserId(user_id), UserId(me))?;
+        group_removal::record(conn, group_id, user_id, me)?;
         part(conn, group_id, user_id)
     })
 }
 
-pub fn leave(conn: &mut Outbox<'_>, me: i64, group_id: i64) -> Result<(), Error> {
+pub fn leave(conn: &mut Outbox<'_>, me: UserId, group_id: GroupId) -> Result<(), Error> {
     conn.transaction(|conn| {
         let mine = require_role(conn, group_id, me, GroupRole::Member, "leave")?;
         if mine.role == GroupRole::Owner {
@@ -250,20 +250,26 @@ pub fn leave(conn: &mut Outbox<'_>, me: i64, group_id: i64) -> Result<(), Error>
 }
 
 /// The owner sets a member's role; `owner` transfers ownership (the old owner becomes admin).
-pub fn set_role(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64, role: &str) -> Result<GroupDto, Error> {
+pub fn set_role(
+    conn: &mut Outbox<'_>,
+    me: UserId,
+    group_id: GroupId,
+    user_id: UserId,
+    role: &str,
+) -> Result<GroupDto, Error> {
     let role = GroupRole::parse(role).ok_or_else(|| Error::invalid("role", "must be one of owner, admin, member"))?;
     conn.transaction(|conn| {
         require_role(conn, group_id, me, GroupRole::Owner, "change roles")?;
         if user_id == me {
             return Err(Error::invalid("user_id", "transfer ownership to another member instead"));
         }
-        GroupMember::find_for_update(conn, GroupId(group_id), UserId(user_id))?
+        GroupMember::find_for_update(conn, group_id, user_id)?
             .ok_or_else(|| Error::not_found(ErrorCode::MemberNotFound, "this user is not a member"))?;
         if role == GroupRole::Owner {
             // Demote first: the unique index allows one owner at a time.
-            GroupMember::set_role(conn, GroupId(group_id), UserId(me), GroupRole::Admin)?;
+            GroupMember::set_role(conn, group_id, me, GroupRole::Admin)?;
         }
-        GroupMember::set_role(conn, GroupId(group_id), UserId(user_id), role)?;
+        GroupMember::set_role(conn, group_id, user_id, role)?;
         events::to_group(
             conn,
             group_id,
@@ -273,7 +279,7 @@ pub fn set_role(conn: &mut Outbox<'_>, me: i64, group_id: i64, user_id: i64, rol
     })
 }
 
-pub fn create_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, name: &str) -> Result<ChannelDto, Error> {
+pub fn create_channel(conn: &mut Outbox<'_>, me: UserId, group_id: GroupId, name: &str) -> Result<ChannelDto, Error> {
     let name = parse_channel_name(name)?;
     conn.transaction(|conn| {
         require_role(conn, group_id, me, GroupRole::Admin, "create channels")?;
@@ -288,7 +294,7 @@ pub fn create_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, name: &str)
             return Err(Error::conflict(ErrorCode::ChannelNameTaken, "a channel with this name exists"));
         }
         let channel = Conversation::create_channel(conn, group_id, &name)?;
-        Member::add_group_members_to(conn, GroupId(group_id), ConversationId(channel.id))?;
+        Member::add_group_members_to(conn, group_id, channel.id)?;
         events::to_group(
             conn,
             group_id,
@@ -298,7 +304,7 @@ pub fn create_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, name: &str)
     })
 }
 
-fn channel_of(conn: &mut PgConnection, group_id: i64, channel_id: i64) -> Result<Conversation, Error> {
+fn channel_of(conn: &mut PgConnection, group_id: GroupId, channel_id: ConversationId) -> Result<Conversation, Error> {
     Conversation::find(conn, channel_id)
         .ok()
         .filter(|c| c.group_id == Some(group_id))
@@ -307,9 +313,9 @@ fn channel_of(conn: &mut PgConnection, group_id: i64, channel_id: i64) -> Result
 
 pub fn rename_channel(
     conn: &mut Outbox<'_>,
-    me: i64,
-    group_id: i64,
-    channel_id: i64,
+    me: UserId,
+    group_id: GroupId,
+    channel_id: ConversationId,
     name: &str,
 ) -> Result<ChannelDto, Error> {
     let name = parse_channel_name(name)?;
@@ -332,7 +338,12 @@ pub fn rename_channel(
     })
 }
 
-pub fn delete_channel(conn: &mut Outbox<'_>, me: i64, group_id: i64, channel_id: i64) -> Result<(), Error> {
+pub fn delete_channel(
+    conn: &mut Outbox<'_>,
+    me: UserId,
+    group_id: GroupId,
+    channel_id: ConversationId,
+) -> Result<(), Error> {
     conn.transaction(|conn| {
         require_role(conn, group_id, me, GroupRole::Admin, "delete channels")?;
         channel_of(conn, group_id, channel_id)?;

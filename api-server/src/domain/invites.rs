@@ -10,8 +10,7 @@ use shared::auth;
 use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::error::Kind;
-use shared::ids::InviteId;
-use shared::ids::{GroupId, UserId};
+use shared::ids::{GroupId, InviteId, UserId};
 use shared::invite_links::InviteLinks;
 use shared::models::group::{GroupMember, Invite, NewInvite};
 use shared::models::group_removal;
@@ -35,8 +34,8 @@ pub struct NewLink {
 pub fn create(
     conn: &mut PgConnection,
     links: &InviteLinks,
-    me: i64,
-    group_id: i64,
+    me: UserId,
+    group_id: GroupId,
     link: NewLink,
 ) -> Result<InviteDto, Error> {
     if let Some(secs) = link.expires_in_secs {
@@ -65,7 +64,12 @@ pub fn create(
 }
 
 /// The group's live links, newest first (admins).
-pub fn list(conn: &mut PgConnection, links: &InviteLinks, me: i64, group_id: i64) -> Result<Vec<InviteLinkDto>, Error> {
+pub fn list(
+    conn: &mut PgConnection,
+    links: &InviteLinks,
+    me: UserId,
+    group_id: GroupId,
+) -> Result<Vec<InviteLinkDto>, Error> {
     require_role(conn, group_id, me, GroupRole::Admin, "see invite links")?;
     let rows = Invite::live(conn, group_id, Utc::now())?;
     let creators = privacy::user_dtos(conn, me, rows.iter().map(|(_, u)| u))?;
@@ -86,10 +90,10 @@ pub fn list(conn: &mut PgConnection, links: &InviteLinks, me: i64, group_id: i64
 }
 
 /// Revokes a link of the group (admins); revoking a revoked one again is fine.
-pub fn revoke(conn: &mut PgConnection, me: i64, group_id: i64, invite_id: i64) -> Result<(), Error> {
+pub fn revoke(conn: &mut PgConnection, me: UserId, group_id: GroupId, invite_id: InviteId) -> Result<(), Error> {
     conn.transaction(|conn| {
         require_role(conn, group_id, me, GroupRole::Admin, "revoke invite links")?;
-        if !Invite::revoke(conn, GroupId(group_id), InviteId(invite_id))? {
+        if !Invite::revoke(conn, group_id, invite_id)? {
             return Err(not_found());
         }
         Ok(())
@@ -101,15 +105,13 @@ fn gone(code: ErrorCode, message: &str) -> Error {
 }
 
 /// Joins the invite's group. Already a member: the group, and the invite is not used up.
-pub fn accept(conn: &mut Outbox<'_>, me: i64, token: &str) -> Result<GroupDto, Error> {
+pub fn accept(conn: &mut Outbox<'_>, me: UserId, token: &str) -> Result<GroupDto, Error> {
     conn.transaction(|conn| {
         let invite = Invite::find_for_update(conn, &auth::hash_token(token))?.ok_or_else(not_found)?;
-        if GroupMember::find(conn, GroupId(invite.group_id), UserId(me))?.is_some() {
+        if GroupMember::find(conn, invite.group_id, me)?.is_some() {
             return dto(conn, invite.group_id, me);
         }
-        if group_removal::removed_at(conn, GroupId(invite.group_id), UserId(me))?
-            .is_some_and(|at| invite.created_at <= at)
-        {
+        if group_removal::removed_at(conn, invite.group_id, me)?.is_some_and(|at| invite.created_at <= at) {
             return Err(Error::forbidden(
                 ErrorCode::RemovedFromGroup,
                 "an admin removed you from this group after this link was made: ask an admin for a new one",

@@ -19,6 +19,7 @@ use crate::media::decode_budget::{BudgetError, DecodeBudget};
 use crate::media::sniff::sniff;
 use crate::media::storage::MediaStore;
 use crate::media::{images, voice, MediaError};
+use shared::ids::{AttachmentId, UserId};
 
 /// What an upload is meant to become: the message kind that will carry it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
@@ -164,7 +165,7 @@ pub fn clean_file_name(name: &str) -> Option<String> {
 pub fn save(
     store: &dyn MediaStore,
     conn: &mut PgConnection,
-    owner: i64,
+    owner: UserId,
     file_name: Option<&str>,
     bytes: &[u8],
     inspected: &Inspected,
@@ -203,7 +204,7 @@ pub fn save(
 }
 
 /// The upload, when `me` may download it (404 otherwise: no existence oracle).
-pub fn readable(conn: &mut PgConnection, me: i64, id: i64) -> Result<Attachment, Error> {
+pub fn readable(conn: &mut PgConnection, me: UserId, id: AttachmentId) -> Result<Attachment, Error> {
     let attachment = Attachment::find(conn, id)?.ok_or_else(not_found)?;
     if attachment.readable_by(conn, me)? {
         Ok(attachment)
@@ -229,7 +230,7 @@ pub fn check_fits(attachment: &Attachment, message_kind: MessageKind) -> Result<
 
 /// An avatar (of a user or a group) must be an image the caller uploaded: an unknown id used to
 /// reach the foreign key (500), and someone else's upload would have been shown as mine.
-pub fn require_own_image(conn: &mut PgConnection, me: i64, field: &str, id: i64) -> Result<(), Error> {
+pub fn require_own_image(conn: &mut PgConnection, me: UserId, field: &str, id: AttachmentId) -> Result<(), Error> {
     match Attachment::find(conn, id)? {
         Some(a) if a.owner_id == me && a.width.is_some() => Ok(()),
         _ => Err(Error::invalid(field, "no such image upload of yours")),
@@ -238,11 +239,12 @@ pub fn require_own_image(conn: &mut PgConnection, me: i64, field: &str, id: i64)
 
 /// Fills `attachment` of the messages that carry one (tombstones keep none).
 pub fn attach(conn: &mut PgConnection, items: &mut [MessageDto]) -> Result<(), Error> {
-    let ids: Vec<i64> = items.iter().filter(|m| m.deleted_at.is_none()).filter_map(|m| m.attachment_id).collect();
+    let ids: Vec<AttachmentId> =
+        items.iter().filter(|m| m.deleted_at.is_none()).filter_map(|m| m.attachment_id).collect();
     if ids.is_empty() {
         return Ok(());
     }
-    let found: HashMap<i64, AttachmentDto> =
+    let found: HashMap<AttachmentId, AttachmentDto> =
         Attachment::by_ids(conn, &ids)?.iter().map(|a| (a.id, AttachmentDto::from(a))).collect();
     for m in items.iter_mut().filter(|m| m.deleted_at.is_none()) {
         m.attachment = m.attachment_id.and_then(|id| found.get(&id).cloned());

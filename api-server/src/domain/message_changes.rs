@@ -13,13 +13,14 @@ use crate::domain::conversations::require_member;
 use crate::domain::message_view::decorate;
 use crate::domain::messages::{MessagesPage, HISTORY_MAX};
 use crate::domain::validate;
+use shared::ids::{ConversationId, UserId};
 
 /// Up to `limit` changed messages above `since`, ascending by change version, never what I
 /// cleared; `change_version` of the page is where the next call continues.
 pub fn since(
     conn: &mut PgConnection,
-    me: i64,
-    conversation_id: i64,
+    me: UserId,
+    conversation_id: ConversationId,
     since: i64,
     limit: Option<i64>,
 ) -> Result<MessagesPage, Error> {

@@ -4,7 +4,7 @@
 use diesel::{OptionalExtension, PgConnection};
 use shared::api::MessageDto;
 use shared::error::ErrorCode;
-use shared::ids::{ConversationId, UserId};
+use shared::ids::{MessageId, UserId};
 use shared::models::conversation::{Conversation, Member};
 use shared::models::message::Message;
 use shared::models::reaction;
@@ -13,7 +13,7 @@ use shared::Error;
 use crate::domain::media;
 
 /// What a stored message shows besides its row: reactions (with my `me` flags) and media.
-pub fn decorate(conn: &mut PgConnection, items: &mut [MessageDto], me: i64) -> Result<(), Error> {
+pub fn decorate(conn: &mut PgConnection, items: &mut [MessageDto], me: UserId) -> Result<(), Error> {
     attach_reactions(conn, items, Some(me))?;
     media::attach(conn, items)
 }
@@ -28,13 +28,16 @@ pub fn message_not_found() -> Error {
 /// group and the other changes and sends of the conversation, and its `message.updated` takes
 /// its outbox id in that order. The message is read again under the hold: no other change of
 /// it is in flight then, so what the caller checks (deleted?) stays true until it commits.
-pub fn visible_message(conn: &mut PgConnection, me: i64, message_id: i64) -> Result<(Message, Conversation), Error> {
+pub fn visible_message(
+    conn: &mut PgConnection,
+    me: UserId,
+    message_id: MessageId,
+) -> Result<(Message, Conversation), Error> {
     let found = Message::find(conn, message_id).optional()?.ok_or_else(message_not_found)?;
     Conversation::hold(conn, found.conversation_id)?.ok_or_else(message_not_found)?;
     let message = Message::find(conn, message_id).optional()?.ok_or_else(message_not_found)?;
     let (conversation, member) =
-        Member::find_with_conversation(conn, ConversationId(message.conversation_id), UserId(me))?
-            .ok_or_else(message_not_found)?;
+        Member::find_with_conversation(conn, message.conversation_id, me)?.ok_or_else(message_not_found)?;
     if message.seq <= member.cleared_seq {
         return Err(message_not_found());
     }
@@ -45,9 +48,9 @@ pub fn visible_message(conn: &mut PgConnection, me: i64, message_id: i64) -> Res
 pub fn attach_reactions(
     conn: &mut PgConnection,
     messages: &mut [MessageDto],
-    viewer: Option<i64>,
+    viewer: Option<UserId>,
 ) -> Result<(), Error> {
-    let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+    let ids: Vec<MessageId> = messages.iter().map(|m| m.id).collect();
     let mut found = reaction::for_messages(conn, &ids, viewer)?;
     for m in messages {
         m.reactions = found.remove(&m.id).unwrap_or_default();

@@ -26,7 +26,7 @@ use shared::api::MessageDto;
 use shared::enums::{GroupRole, MessageKind};
 use shared::error::ErrorCode;
 use shared::events::Event;
-use shared::ids::{ConversationId, GroupId, UserId};
+use shared::ids::{AttachmentId, ConversationId, MessageId, UserId};
 use shared::models::attachment::Attachment;
 use shared::models::change_version;
 use shared::models::conversation::{Conversation, Member};
@@ -49,8 +49,8 @@ pub struct SendInput {
     pub client_id: Uuid,
     pub kind: String,
     pub body: String,
-    pub reply_to_id: Option<i64>,
-    pub attachment_id: Option<i64>,
+    pub reply_to_id: Option<MessageId>,
+    pub attachment_id: Option<AttachmentId>,
 }
 
 pub enum Sent {
@@ -74,8 +74,13 @@ pub struct MessagesPage {
 
 const RACE: ErrorCode = ErrorCode::ClientIdRace;
 
-#[tracing::instrument(name = "send", skip_all, fields(conversation_id = conversation_id))]
-pub fn send(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, input: SendInput) -> Result<Sent, Error> {
+#[tracing::instrument(name = "send", skip_all, fields(conversation_id = conversation_id.0))]
+pub fn send(
+    conn: &mut Outbox<'_>,
+    me: UserId,
+    conversation_id: ConversationId,
+    input: SendInput,
+) -> Result<Sent, Error> {
     let (kind, body) = check_send(&input)?;
     match conn.transaction(|conn| send_in_transaction(conn, me, conversation_id, &input, kind, &body)) {
         // A retry (or a concurrent twin) of a stored send: answer with the stored message.
@@ -107,7 +112,12 @@ fn check_send(input: &SendInput) -> Result<(MessageKind, String), Error> {
     Ok((kind, body.unwrap_or_default()))
 }
 
-fn existing(conn: &mut PgConnection, me: i64, conversation_id: i64, client_id: Uuid) -> Result<Option<Sent>, Error> {
+fn existing(
+    conn: &mut PgConnection,
+    me: UserId,
+    conversation_id: ConversationId,
+    client_id: Uuid,
+) -> Result<Option<Sent>, Error> {
     match Message::find_by_client_id(conn, me, client_id)? {
         Some(m) if m.conversation_id == conversation_id => {
             let mut dto = MessageDto::from(&m);
@@ -122,8 +132,8 @@ fn existing(conn: &mut PgConnection, me: i64, conversation_id: i64, client_id: U
 #[tracing::instrument(name = "send_transaction", skip_all)]
 fn send_in_transaction(
     conn: &mut Outbox<'_>,
-    me: i64,
-    conversation_id: i64,
+    me: UserId,
+    conversation_id: ConversationId,
     input: &SendInput,
     kind: MessageKind,
     body: &str,
@@ -169,9 +179,9 @@ fn send_in_transaction(
         }
         other => other.into(),
     })?;
-    tracing::debug!(seq, message_id = message.id, "message stored");
+    tracing::debug!(seq, message_id = message.id.0, "message stored");
     // My own message is read by me.
-    Member::advance(conn, ConversationId(conversation_id), UserId(me), seq, seq)?;
+    Member::advance(conn, conversation_id, me, seq, seq)?;
     let dto = MessageDto { attachment: attachment.as_ref().map(Into::into), ..MessageDto::from(&message) };
     events::to_conversation(conn, &conversation, &Event::MessageNew(dto.clone()))?;
     Ok(Sent::Created(dto))
@@ -181,8 +191,8 @@ fn send_in_transaction(
 /// (the page just before), or the newest; never what I cleared.
 pub fn history(
     conn: &mut PgConnection,
-    me: i64,
-    conversation_id: i64,
+    me: UserId,
+    conversation_id: ConversationId,
     before_seq: Option<i64>,
     after_seq: Option<i64>,
     limit: Option<i64>,
@@ -197,7 +207,7 @@ pub fn history(
         (None, None) => Window::Latest,
     };
     let (conversation, member) = require_member(conn, conversation_id, me)?;
-    let mut rows = Message::page(conn, ConversationId(conversation_id), member.cleared_seq, window, limit + 1)?;
+    let mut rows = Message::page(conn, conversation_id, member.cleared_seq, window, limit + 1)?;
     let has_more = shared::num::len_i64(rows.len()) > limit;
     if has_more {
         match window {
@@ -214,7 +224,7 @@ pub fn history(
     Ok(MessagesPage { items, has_more, change_version: conversation.change_version })
 }
 
-pub fn edit(conn: &mut Outbox<'_>, me: i64, message_id: i64, body: &str) -> Result<MessageDto, Error> {
+pub fn edit(conn: &mut Outbox<'_>, me: UserId, message_id: MessageId, body: &str) -> Result<MessageDto, Error> {
     let body = validate::text("body", body, 1, validate::MESSAGE_MAX, true).map_err(|e| Error::validation(vec![e]))?;
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
@@ -234,7 +244,7 @@ pub fn edit(conn: &mut Outbox<'_>, me: i64, message_id: i64, body: &str) -> Resu
 }
 
 /// The author, or an admin/owner of the group, deletes a message (tombstone). Idempotent.
-pub fn delete(conn: &mut Outbox<'_>, me: i64, message_id: i64) -> Result<(), Error> {
+pub fn delete(conn: &mut Outbox<'_>, me: UserId, message_id: MessageId) -> Result<(), Error> {
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
         if message.deleted_at.is_some() {
@@ -242,7 +252,7 @@ pub fn delete(conn: &mut Outbox<'_>, me: i64, message_id: i64) -> Result<(), Err
         }
         if message.sender_id != me {
             let moderator = match conversation.group_id {
-                Some(g) => GroupMember::find(conn, GroupId(g), UserId(me))?.is_some_and(|m| m.role >= GroupRole::Admin),
+                Some(g) => GroupMember::find(conn, g, me)?.is_some_and(|m| m.role >= GroupRole::Admin),
                 None => false,
             };
             if !moderator {

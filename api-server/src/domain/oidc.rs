@@ -238,7 +238,7 @@ async fn finish(
     let user_id = user.id;
     let expires = Utc::now() + chrono::Duration::seconds(CODE_TTL_SECS);
     db::run(&state.pool, move |conn| Ok(oidc::insert_code(conn, &code_hash, &binding_hash, user_id, expires)?)).await?;
-    tracing::info!(user_id, provider = provider.name, "OpenID Connect sign-in accepted");
+    tracing::info!(user_id = user_id.0, provider = provider.name, "OpenID Connect sign-in accepted");
     Ok(Finished { code, binding, redirect_after: safe_redirect(login.redirect_after.as_deref()) })
 }
 
@@ -255,7 +255,7 @@ fn account(conn: &mut PgConnection, provider: &str, claims: &IdClaims) -> Result
     if let Some(holder) = holder.as_ref().filter(|h| claims.email_verified && h.email_verified_at.is_some()) {
         Identity::link(conn, provider, &claims.sub, holder.id, email)?;
         tracing::info!(
-            user_id = holder.id,
+            user_id = holder.id.0,
             provider,
             "OpenID identity linked to the account with that verified address"
         );
@@ -280,7 +280,7 @@ fn account(conn: &mut PgConnection, provider: &str, claims: &IdClaims) -> Result
         User::verify_email(conn, user.id, own)?;
     }
     Identity::link(conn, provider, &claims.sub, user.id, email)?;
-    tracing::info!(user_id = user.id, provider, "account created by an OpenID Connect sign-in");
+    tracing::info!(user_id = user.id.0, provider, "account created by an OpenID Connect sign-in");
     Ok(User::find(conn, user.id)?)
 }
 

@@ -9,14 +9,15 @@ use shared::models::user::User;
 use shared::{db, presence, Error};
 
 use crate::state::AppState;
+use shared::ids::UserId;
 
 pub const MAX_IDS: usize = 200;
 
 /// `1,2,3` -> ids (distinct, in order).
-pub fn parse_ids(raw: &str) -> Result<Vec<i64>, Error> {
+pub fn parse_ids(raw: &str) -> Result<Vec<UserId>, Error> {
     let mut ids = Vec::new();
     for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let id: i64 = part.parse().map_err(|_| Error::invalid("ids", "must be comma-separated user ids"))?;
+        let id: UserId = part.parse().map_err(|_| Error::invalid("ids", "must be comma-separated user ids"))?;
         if !ids.contains(&id) {
             ids.push(id);
         }
@@ -29,10 +30,10 @@ pub fn parse_ids(raw: &str) -> Result<Vec<i64>, Error> {
 
 /// One entry per id that names an existing user; offline and never seen where the user's
 /// privacy settings hide it from `viewer`.
-pub async fn lookup(state: &AppState, viewer: i64, ids: Vec<i64>) -> Result<Vec<PresenceEvent>, Error> {
+pub async fn lookup(state: &AppState, viewer: UserId, ids: Vec<UserId>) -> Result<Vec<PresenceEvent>, Error> {
     let cache = state.cache.clone();
     let wanted = ids.clone();
-    let online: HashMap<i64, bool> = shared::telemetry::spawn_blocking(move || {
+    let online: HashMap<UserId, bool> = shared::telemetry::spawn_blocking(move || {
         presence::online_many(&cache, &wanted, shared::broker::now_ms()).unwrap_or_default()
     })
     .await
@@ -58,7 +59,7 @@ mod tests {
 
     #[test]
     fn ids_are_parsed_and_bounded() {
-        assert_eq!(parse_ids("3, 1,3,,2").ok(), Some(vec![3, 1, 2]));
+        assert_eq!(parse_ids("3, 1,3,,2").ok(), Some(vec![UserId(3), UserId(1), UserId(2)]));
         assert!(parse_ids("").is_err());
         assert!(parse_ids("1,x").is_err());
         let many: Vec<String> = (0..=MAX_IDS).map(|i| i.to_string()).collect();

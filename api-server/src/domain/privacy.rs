@@ -12,6 +12,7 @@ use shared::models::user::User;
 use shared::Error;
 
 use crate::domain::events;
+use shared::ids::UserId;
 
 /// `PUT /me/privacy`: every field optional.
 #[derive(Debug, Default)]
@@ -22,11 +23,11 @@ pub struct PrivacyUpdate {
     pub group_adds: Option<Audience>,
 }
 
-pub fn get(conn: &mut PgConnection, me: i64) -> Result<PrivacyDto, Error> {
+pub fn get(conn: &mut PgConnection, me: UserId) -> Result<PrivacyDto, Error> {
     Ok(privacy::of(conn, me)?)
 }
 
-pub fn update(conn: &mut Outbox<'_>, me: i64, update: PrivacyUpdate) -> Result<PrivacyDto, Error> {
+pub fn update(conn: &mut Outbox<'_>, me: UserId, update: PrivacyUpdate) -> Result<PrivacyDto, Error> {
     let changes = PrivacyChanges {
         last_seen_visibility: update.last_seen,
         read_receipts: update.read_receipts,
@@ -45,12 +46,12 @@ pub fn update(conn: &mut Outbox<'_>, me: i64, update: PrivacyUpdate) -> Result<P
 
 /// Tells every ws node that who may see `user_id`'s presence, or whose reads they see,
 /// changed (settings, contacts or blocks). Inside the transaction of the change.
-pub fn announce(conn: &mut Outbox<'_>, user_id: i64, read_receipts: bool) -> Result<(), Error> {
+pub fn announce(conn: &mut Outbox<'_>, user_id: UserId, read_receipts: bool) -> Result<(), Error> {
     events::to_presence_watchers(conn, user_id, &Event::PrivacyUpdated { user_id, read_receipts })
 }
 
 /// After a change to `owner`'s contacts: announced when their last seen goes to contacts only.
-pub fn contacts_changed(conn: &mut Outbox<'_>, owner: i64) -> Result<(), Error> {
+pub fn contacts_changed(conn: &mut Outbox<'_>, owner: UserId) -> Result<(), Error> {
     let settings = privacy::of(conn, owner)?;
     if settings.last_seen == Audience::Contacts {
         announce(conn, owner, settings.read_receipts)?;
@@ -59,7 +60,7 @@ pub fn contacts_changed(conn: &mut Outbox<'_>, owner: i64) -> Result<(), Error> 
 }
 
 /// Refuses with 403 when `target`'s settings do not let `actor` approach them that way.
-pub fn require(conn: &mut PgConnection, target: &User, actor: i64, approach: Approach) -> Result<(), Error> {
+pub fn require(conn: &mut PgConnection, target: &User, actor: UserId, approach: Approach) -> Result<(), Error> {
     if privacy::allows(conn, target.id, actor, approach)? {
         return Ok(());
     }
@@ -79,11 +80,11 @@ pub fn require(conn: &mut PgConnection, target: &User, actor: i64, approach: App
 /// User objects as `viewer` may see them: last seen only where the owner's setting allows.
 pub fn user_dtos<'a>(
     conn: &mut PgConnection,
-    viewer: i64,
+    viewer: UserId,
     users: impl IntoIterator<Item = &'a User>,
 ) -> Result<Vec<UserDto>, Error> {
     let users: Vec<&User> = users.into_iter().collect();
-    let ask: Vec<i64> = users.iter().filter(|u| u.last_seen_at.is_some()).map(|u| u.id).collect();
+    let ask: Vec<UserId> = users.iter().filter(|u| u.last_seen_at.is_some()).map(|u| u.id).collect();
     let visible = privacy::last_seen_visible_to(conn, viewer, &ask)?;
     Ok(users
         .into_iter()
@@ -91,6 +92,6 @@ pub fn user_dtos<'a>(
         .collect())
 }
 
-pub fn user_dto(conn: &mut PgConnection, viewer: i64, user: &User) -> Result<UserDto, Error> {
+pub fn user_dto(conn: &mut PgConnection, viewer: UserId, user: &User) -> Result<UserDto, Error> {
     user_dtos(conn, viewer, [user])?.pop().ok_or_else(|| Error::internal(anyhow::anyhow!("one user in, none out")))
 }

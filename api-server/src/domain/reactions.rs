@@ -17,7 +17,13 @@ pub const MAX_EMOJI_PER_MESSAGE: usize = 20;
 
 /// Adds (`on`) or removes my `emoji` on a message I can see; idempotent. Returns the message
 /// with its reactions (with my `me` flags); announces a change to the conversation.
-pub fn react(conn: &mut Outbox<'_>, me: i64, message_id: i64, emoji: &str, on: bool) -> Result<MessageDto, Error> {
+pub fn react(
+    conn: &mut Outbox<'_>,
+    me: UserId,
+    message_id: MessageId,
+    emoji: &str,
+    on: bool,
+) -> Result<MessageDto, Error> {
     validate::emoji("emoji", emoji).map_err(|e| Error::validation(vec![e]))?;
     conn.transaction(|conn| {
         let (message, conversation) = visible_message(conn, me, message_id)?;
@@ -26,13 +32,13 @@ pub fn react(conn: &mut Outbox<'_>, me: i64, message_id: i64, emoji: &str, on: b
         }
         let changed = if on {
             conversations::require_no_block(conn, &conversation, me)?;
-            let (present, distinct) = reaction::emoji_in_use(conn, MessageId(message_id), emoji)?;
+            let (present, distinct) = reaction::emoji_in_use(conn, message_id, emoji)?;
             if !present && distinct >= MAX_EMOJI_PER_MESSAGE {
                 return Err(Error::invalid("emoji", "this message carries the most different reactions allowed (20)"));
             }
-            reaction::add(conn, MessageId(message_id), UserId(me), emoji)?
+            reaction::add(conn, message_id, me, emoji)?
         } else {
-            reaction::remove(conn, MessageId(message_id), UserId(me), emoji)?
+            reaction::remove(conn, message_id, me, emoji)?
         };
         let mut dto = MessageDto::from(&message);
         if changed {

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::limits;
 use crate::state::AppState;
+use shared::ids::UserId;
 
 /// How recent a sign-in stands in for the password of an account that has none.
 pub const RECENT_SIGN_IN_SECS: i64 = 5 * 60;
@@ -24,7 +25,7 @@ pub const RECENT_SIGN_IN_SECS: i64 = 5 * 60;
 /// Ok when `password` is the account's, or (no password) `session` began recently.
 pub async fn confirm_owner(
     state: &AppState,
-    me: i64,
+    me: UserId,
     session: Option<Uuid>,
     password: Option<String>,
 ) -> Result<(), Error> {

@@ -24,8 +24,8 @@ fn dto(m: &Member) -> ReceiptDto {
 /// Moves my watermarks; publishes a `receipt` event when one of them moved.
 pub fn update(
     conn: &mut Outbox<'_>,
-    me: i64,
-    conversation_id: i64,
+    me: UserId,
+    conversation_id: ConversationId,
     delivered_seq: Option<i64>,
     read_seq: Option<i64>,
 ) -> Result<ReceiptDto, Error> {
@@ -41,13 +41,7 @@ pub fn update(
                 }
             }
         }
-        let after = Member::advance(
-            conn,
-            ConversationId(conversation_id),
-            UserId(me),
-            delivered_seq.unwrap_or(0),
-            read_seq.unwrap_or(0),
-        )?;
+        let after = Member::advance(conn, conversation_id, me, delivered_seq.unwrap_or(0), read_seq.unwrap_or(0))?;
         let receipt = dto(&after);
         if after.last_delivered_seq != before.last_delivered_seq || after.last_read_seq != before.last_read_seq {
             if privacy::hiding_reads(conn, &[me])?.is_empty() {
@@ -67,10 +61,10 @@ pub fn update(
 
 /// Every member's watermarks (a group's "seen by"). Read watermarks are 0 where privacy hides
 /// them: a member who keeps reads to themselves, or everyone else's when I do.
-pub fn list(conn: &mut PgConnection, me: i64, conversation_id: i64) -> Result<Vec<ReceiptDto>, Error> {
+pub fn list(conn: &mut PgConnection, me: UserId, conversation_id: ConversationId) -> Result<Vec<ReceiptDto>, Error> {
     require_member(conn, conversation_id, me)?;
     let members = Member::all_of(conn, conversation_id)?;
-    let ids: Vec<i64> = members.iter().map(|m| m.user_id).collect();
+    let ids: Vec<UserId> = members.iter().map(|m| m.user_id).collect();
     let hiding = privacy::hiding_reads(conn, &ids)?;
     let i_hide = hiding.contains(&me);
     Ok(members

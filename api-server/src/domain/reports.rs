@@ -10,7 +10,7 @@ use shared::api::{AdminUserDto, MessageDto, ReportDto, ReportReceiptDto, UserDto
 use shared::cache::Cache;
 use shared::enums::ReportResolution;
 use shared::error::ErrorCode;
-use shared::ids::{MessageId, UserId};
+use shared::ids::{MessageId, ReportId, UserId};
 use shared::models::conversation::Conversation;
 use shared::models::message::Message;
 use shared::models::outbox::Outbox;
@@ -28,7 +28,12 @@ pub const PAGE_MAX: i64 = 100;
 
 /// `me` reports a message they can see (not their own). Reporting it again returns the first
 /// report unchanged.
-pub fn file(conn: &mut PgConnection, me: i64, message_id: i64, reason: &str) -> Result<ReportReceiptDto, Error> {
+pub fn file(
+    conn: &mut PgConnection,
+    me: UserId,
+    message_id: MessageId,
+    reason: &str,
+) -> Result<ReportReceiptDto, Error> {
     let reason =
         validate::text("reason", reason, 1, admin::REASON_MAX, true).map_err(|e| Error::validation(vec![e]))?;
     let (message, _) = visible_message(conn, me, message_id)?;
@@ -38,8 +43,8 @@ pub fn file(conn: &mut PgConnection, me: i64, message_id: i64, reason: &str) -> 
     if message.deleted_at.is_some() {
         return Err(Error::conflict(ErrorCode::MessageDeleted, "this message was deleted already"));
     }
-    let report = Report::file(conn, MessageId(message_id), UserId(me), &reason)?;
-    tracing::info!(report_id = report.id, message_id, "message reported");
+    let report = Report::file(conn, message_id, me, &reason)?;
+    tracing::info!(report_id = report.id.0, message_id = message_id.0, "message reported");
     Ok((&report).into())
 }
 
@@ -56,14 +61,15 @@ pub struct ReportsPage {
     /// Oldest first.
     pub items: Vec<ReportDto>,
     /// Pass as `after` for the next page; absent on the last page.
-    pub next_after: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub next_after: Option<ReportId>,
 }
 
 pub fn list(
     conn: &mut PgConnection,
-    me: i64,
+    me: UserId,
     filter: Option<ReportFilter>,
-    after: Option<i64>,
+    after: Option<ReportId>,
     limit: Option<i64>,
 ) -> Result<ReportsPage, Error> {
     let limit = validate::limit(limit, PAGE_MAX).map_err(|e| Error::validation(vec![e]))?;
@@ -79,12 +85,12 @@ pub fn list(
 
 /// Reports with their messages, senders and reporters (three queries for the whole page).
 fn describe(conn: &mut PgConnection, rows: &[Report]) -> Result<Vec<ReportDto>, Error> {
-    let message_ids: Vec<i64> = rows.iter().map(|r| r.message_id).collect();
+    let message_ids: Vec<MessageId> = rows.iter().map(|r| r.message_id).collect();
     let mut dtos: Vec<MessageDto> = Message::by_ids(conn, &message_ids)?.iter().map(MessageDto::from).collect();
     media::attach(conn, &mut dtos)?;
-    let found: HashMap<i64, MessageDto> = dtos.into_iter().map(|m| (m.id, m)).collect();
-    let user_ids: Vec<i64> = rows.iter().map(|r| r.reporter_id).chain(found.values().map(|m| m.sender_id)).collect();
-    let users: HashMap<i64, User> = User::by_ids(conn, &user_ids)?.into_iter().map(|u| (u.id, u)).collect();
+    let found: HashMap<MessageId, MessageDto> = dtos.into_iter().map(|m| (m.id, m)).collect();
+    let user_ids: Vec<UserId> = rows.iter().map(|r| r.reporter_id).chain(found.values().map(|m| m.sender_id)).collect();
+    let users: HashMap<UserId, User> = User::by_ids(conn, &user_ids)?.into_iter().map(|u| (u.id, u)).collect();
     Ok(rows
         .iter()
         .filter_map(|r| {
@@ -130,8 +136,8 @@ impl Decision {
 pub fn resolve(
     conn: &mut Outbox<'_>,
     cache: &Cache,
-    me: i64,
-    report_id: i64,
+    me: UserId,
+    report_id: ReportId,
     decision: Decision,
 ) -> Result<ReportDto, Error> {
     admin::require_admin(conn, me)?;
@@ -152,10 +158,10 @@ pub fn resolve(
             }
             let sender =
                 admin::suspend_in_transaction(conn, message.sender_id, &format!("reported message {}", message.id))?;
-            Report::resolve_message(conn, MessageId(message.id), UserId(me), decision.resolution())?;
+            Report::resolve_message(conn, message.id, me, decision.resolution())?;
             return Ok(Some(sender.token_version));
         }
-        Report::resolve_message(conn, MessageId(message.id), UserId(me), decision.resolution())?;
+        Report::resolve_message(conn, message.id, me, decision.resolution())?;
         Ok::<_, Error>(None)
     })?;
     if let Some(version) = suspended {

@@ -11,8 +11,7 @@ use shared::api::ConversationDto;
 use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::events::UpdateReason;
-use shared::ids::ConversationId;
-use shared::ids::{GroupId, UserId};
+use shared::ids::{AttachmentId, ConversationId, UserId};
 use shared::models::attachment::Attachment;
 use shared::models::conversation::Conversation;
 use shared::models::group::GroupMember;
@@ -29,14 +28,19 @@ pub const MAX_DAYS: i32 = 365;
 const BATCH: i64 = 2_000;
 
 /// Sets (or with `None` removes) the retention of a conversation I am in.
-pub fn set(conn: &mut Outbox<'_>, me: i64, conversation_id: i64, days: Option<i32>) -> Result<ConversationDto, Error> {
+pub fn set(
+    conn: &mut Outbox<'_>,
+    me: UserId,
+    conversation_id: ConversationId,
+    days: Option<i32>,
+) -> Result<ConversationDto, Error> {
     if days.is_some_and(|d| !(1..=MAX_DAYS).contains(&d)) {
         return Err(Error::invalid("days", format!("must be between 1 and {MAX_DAYS}, or null to keep messages")));
     }
     conn.transaction(|conn| {
         let (conversation, _) = require_member(conn, conversation_id, me)?;
         if let Some(group_id) = conversation.group_id {
-            if GroupMember::find(conn, GroupId(group_id), UserId(me))?.is_none_or(|m| m.role < GroupRole::Admin) {
+            if GroupMember::find(conn, group_id, me)?.is_none_or(|m| m.role < GroupRole::Admin) {
                 return Err(Error::forbidden(
                     ErrorCode::InsufficientRole,
                     "only group admins set a channel's retention",
@@ -62,19 +66,19 @@ pub fn sweep(conn: &mut Outbox<'_>, store: &dyn MediaStore) -> Result<usize, Err
                 return Ok::<_, Error>((0, Vec::new()));
             }
             let expired = Message::delete_expired(conn, BATCH)?;
-            let mut newest: BTreeMap<i64, i64> = BTreeMap::new();
+            let mut newest: BTreeMap<ConversationId, i64> = BTreeMap::new();
             for e in &expired {
                 let seq = newest.entry(e.conversation_id).or_insert(e.seq);
                 *seq = (*seq).max(e.seq);
             }
             for (&conversation_id, &seq) in &newest {
-                Conversation::clear_up_to(conn, ConversationId(conversation_id), seq)?;
+                Conversation::clear_up_to(conn, conversation_id, seq)?;
                 let conversation = Conversation::find(conn, conversation_id)?;
                 let event =
                     events::updated(Some(conversation_id), conversation.group_id, UpdateReason::Retention, None);
                 events::to_conversation(conn, &conversation, &event)?;
             }
-            let carried: Vec<i64> = expired.iter().filter_map(|e| e.attachment_id).collect();
+            let carried: Vec<AttachmentId> = expired.iter().filter_map(|e| e.attachment_id).collect();
             let orphans =
                 if carried.is_empty() { Vec::new() } else { Attachment::delete_unreferenced(conn, &carried)? };
             Ok((expired.len(), orphans))
@@ -83,7 +87,7 @@ pub fn sweep(conn: &mut Outbox<'_>, store: &dyn MediaStore) -> Result<usize, Err
         for a in &orphans {
             for key in std::iter::once(&a.storage_key).chain(a.thumb_key.as_ref()) {
                 if let Err(e) = store.delete(key) {
-                    tracing::warn!(attachment_id = a.id, error = %e, "retention: media file not deleted");
+                    tracing::warn!(attachment_id = a.id.0, error = %e, "retention: media file not deleted");
                 }
             }
         }

@@ -7,7 +7,7 @@ use diesel::PgConnection;
 use serde::{Deserialize, Serialize};
 use shared::api::MessageDto;
 use shared::error::FieldError;
-use shared::ids::UserId;
+use shared::ids::{ConversationId, MessageId, UserId};
 use shared::models::message::Message;
 use shared::models::search::{self, Filters};
 use shared::Error;
@@ -26,9 +26,11 @@ pub struct SearchInput {
     /// at least one word a message must contain (`-word` alone is refused: 422).
     pub q: String,
     /// Only this conversation.
-    pub conversation_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub conversation_id: Option<ConversationId>,
     /// Only messages of this user.
-    pub sender_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub sender_id: Option<UserId>,
     /// Sent at or after this time (RFC 3339).
     pub after: Option<DateTime<Utc>>,
     /// Sent before this time (RFC 3339).
@@ -57,7 +59,7 @@ pub struct SearchPage {
     pub next_cursor: Option<String>,
 }
 
-pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<SearchPage, Error> {
+pub fn search(conn: &mut PgConnection, me: UserId, input: SearchInput) -> Result<SearchPage, Error> {
     let mut checks = Checks::default();
     let q = checks.check(validate::text("q", &input.q, 1, QUERY_MAX, false));
     let limit = checks.check(validate::limit(input.limit, PAGE_MAX));
@@ -69,10 +71,10 @@ pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<Se
             false
         }
     };
-    let before_id = match input.cursor.as_deref().map(str::parse::<i64>) {
+    let before_id = match input.cursor.as_deref().map(str::parse::<MessageId>) {
         None => None,
-        Some(Ok(id)) if id > 0 => Some(id),
-        Some(_) => checks.check::<i64>(Err(FieldError::new("cursor", "is not a cursor of this list"))),
+        Some(Ok(id)) if id.0 > 0 => Some(id),
+        Some(_) => checks.check::<MessageId>(Err(FieldError::new("cursor", "is not a cursor of this list"))),
     };
     if let (Some(after), Some(before)) = (input.after, input.before) {
         if after >= before {
@@ -95,10 +97,10 @@ pub fn search(conn: &mut PgConnection, me: i64, input: SearchInput) -> Result<Se
         has_media,
         before_id,
     };
-    let mut ids = search::matching_ids(conn, UserId(me), &q, &filters, limit + 1)?;
+    let mut ids = search::matching_ids(conn, me, &q, &filters, limit + 1)?;
     let more = shared::num::len_i64(ids.len()) > limit;
     ids.truncate(shared::num::limit_usize(limit));
-    let stored: HashMap<i64, Message> = Message::by_ids(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
+    let stored: HashMap<MessageId, Message> = Message::by_ids(conn, &ids)?.into_iter().map(|m| (m.id, m)).collect();
     let mut messages: Vec<MessageDto> = ids.iter().filter_map(|id| stored.get(id)).map(MessageDto::from).collect();
     message_view::decorate(conn, &mut messages, me)?;
     let mut snippets = search::snippets(conn, &q, &ids)?;

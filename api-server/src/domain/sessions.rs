@@ -20,9 +20,10 @@ use shared::Error;
 use uuid::Uuid;
 
 use crate::domain::events;
+use shared::ids::UserId;
 use shared::token_gate;
 
-pub fn list(conn: &mut PgConnection, me: i64, current: Option<Uuid>) -> Result<Vec<SessionDto>, Error> {
+pub fn list(conn: &mut PgConnection, me: UserId, current: Option<Uuid>) -> Result<Vec<SessionDto>, Error> {
     Ok(RefreshToken::sessions(conn, me)?
         .into_iter()
         .map(|(head, signed_in_at)| SessionDto {
@@ -37,14 +38,14 @@ pub fn list(conn: &mut PgConnection, me: i64, current: Option<Uuid>) -> Result<V
 }
 
 /// Signs one of my sessions out (404 when it is not one of my live sessions).
-pub fn revoke(conn: &mut Outbox<'_>, cache: &Cache, me: i64, session: Uuid) -> Result<(), Error> {
+pub fn revoke(conn: &mut Outbox<'_>, cache: &Cache, me: UserId, session: Uuid) -> Result<(), Error> {
     end(conn, cache, me, &[session])?
         .then_some(())
         .ok_or_else(|| Error::not_found(ErrorCode::SessionNotFound, "no such session of yours"))
 }
 
 /// Signs out every session of mine but the one making the request. Returns how many.
-pub fn revoke_others(conn: &mut Outbox<'_>, cache: &Cache, me: i64, current: Option<Uuid>) -> Result<usize, Error> {
+pub fn revoke_others(conn: &mut Outbox<'_>, cache: &Cache, me: UserId, current: Option<Uuid>) -> Result<usize, Error> {
     let others: Vec<Uuid> =
         RefreshToken::live_families(conn, me)?.into_iter().filter(|f| Some(*f) != current).collect();
     if !others.is_empty() {
@@ -58,17 +59,17 @@ pub fn revoke_others(conn: &mut Outbox<'_>, cache: &Cache, me: i64, current: Opt
 /// `session.revoked` with no session list (every socket closes). The caller publishes the
 /// returned token version with [`token_gate::publish`] once it committed. Returns (new token
 /// version, live sessions ended).
-pub(crate) fn end_every_session(conn: &mut Outbox<'_>, user: i64, reason: &str) -> Result<(i32, usize), Error> {
+pub(crate) fn end_every_session(conn: &mut Outbox<'_>, user: UserId, reason: &str) -> Result<(i32, usize), Error> {
     User::lock(conn, user)?;
     let sessions = RefreshToken::revoke_all(conn, user)?;
     let version = User::bump_token_version(conn, user)?;
     events::to_user(conn, user, &Event::SessionRevoked { user_id: user, reason: reason.into(), sessions: None })?;
-    tracing::info!(user_id = user, sessions, reason, "every session ended");
+    tracing::info!(user_id = user.0, sessions, reason, "every session ended");
     Ok((version, sessions))
 }
 
 /// Signs these sessions of mine out (logout, device sign-out). `false` when none was live.
-pub(crate) fn end(conn: &mut Outbox<'_>, cache: &Cache, me: i64, sessions: &[Uuid]) -> Result<bool, Error> {
+pub(crate) fn end(conn: &mut Outbox<'_>, cache: &Cache, me: UserId, sessions: &[Uuid]) -> Result<bool, Error> {
     let version = conn.transaction(|conn| {
         // Before the tokens, as a refresh takes them (see `domain::auth`).
         User::lock(conn, me)?;
@@ -83,7 +84,7 @@ pub(crate) fn end(conn: &mut Outbox<'_>, cache: &Cache, me: i64, sessions: &[Uui
     })?;
     if let Some(version) = version {
         token_gate::publish(cache, me, version);
-        tracing::info!(user_id = me, sessions = sessions.len(), "sessions signed out");
+        tracing::info!(user_id = me.0, sessions = sessions.len(), "sessions signed out");
     }
     Ok(version.is_some())
 }

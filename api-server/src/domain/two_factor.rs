@@ -47,13 +47,13 @@ fn wrong_code() -> Error {
 }
 
 /// Checks a proof against the account and uses it up (a code's step, a recovery code).
-fn check(conn: &mut PgConnection, user_id: i64, proof: &Proof) -> Result<(), Error> {
+fn check(conn: &mut PgConnection, user_id: UserId, proof: &Proof) -> Result<(), Error> {
     let (Some(secret), _, last) = two_factor::state(conn, user_id)? else {
         return Err(Error::conflict(ErrorCode::TwoFactorOff, "two-factor authentication is not on"));
     };
     let ok = match proof {
         Proof::Code(code) => match totp::verify(&secret, code, Utc::now().timestamp(), last) {
-            Some(step) => two_factor::use_step(conn, UserId(user_id), step)?,
+            Some(step) => two_factor::use_step(conn, user_id, step)?,
             None => false,
         },
         Proof::Recovery(code) => two_factor::use_recovery_code(conn, user_id, code)?,
@@ -62,7 +62,7 @@ fn check(conn: &mut PgConnection, user_id: i64, proof: &Proof) -> Result<(), Err
 }
 
 /// Second-factor attempts per account (`SECOND_FACTOR_ATTEMPTS_PER_ACCOUNT` per 5 minutes).
-async fn limit_attempts(state: &AppState, user_id: i64) -> Result<(), Error> {
+async fn limit_attempts(state: &AppState, user_id: UserId) -> Result<(), Error> {
     limits::check(state, limits::second_factor(state), user_id.to_string()).await
 }
 
@@ -98,7 +98,7 @@ pub async fn finish_login(
 }
 
 /// Starts (or restarts) an enrolment: a new pending secret.
-pub fn enrol(conn: &mut PgConnection, me: i64) -> Result<EnrolmentDto, Error> {
+pub fn enrol(conn: &mut PgConnection, me: UserId) -> Result<EnrolmentDto, Error> {
     let user = User::find(conn, me)?;
     if user.two_factor {
         return Err(Error::conflict(
@@ -113,7 +113,7 @@ pub fn enrol(conn: &mut PgConnection, me: i64) -> Result<EnrolmentDto, Error> {
 
 /// Who asks, and what proves it is the owner (see [`reauth::confirm_owner`]).
 pub struct Owner {
-    pub id: i64,
+    pub id: UserId,
     pub session: Option<uuid::Uuid>,
     pub password: Option<String>,
 }
@@ -125,7 +125,7 @@ pub async fn confirm(state: &AppState, owner: Owner, code: String) -> Result<Rec
     db::run(&state.pool, move |conn| activate(conn, me, &code)).await
 }
 
-fn activate(conn: &mut PgConnection, me: i64, code: &str) -> Result<RecoveryCodesDto, Error> {
+fn activate(conn: &mut PgConnection, me: UserId, code: &str) -> Result<RecoveryCodesDto, Error> {
     conn.transaction(|conn| {
         let (active, pending, _) = two_factor::state(conn, me)?;
         if active.is_some() {
@@ -135,10 +135,10 @@ fn activate(conn: &mut PgConnection, me: i64, code: &str) -> Result<RecoveryCode
         let step = totp::verify(&pending, code, Utc::now().timestamp(), None).ok_or_else(|| {
             Error::new(Kind::Validation, ErrorCode::InvalidCode, "the code does not match; check the app's clock")
         })?;
-        two_factor::activate(conn, UserId(me), step)?;
+        two_factor::activate(conn, me, step)?;
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
         two_factor::replace_recovery_codes(conn, me, &codes)?;
-        tracing::info!(user_id = me, "two-factor authentication turned on");
+        tracing::info!(user_id = me.0, "two-factor authentication turned on");
         Ok(RecoveryCodesDto { recovery_codes: codes })
     })
 }
@@ -152,7 +152,7 @@ pub async fn disable(state: &AppState, owner: Owner, proof: Proof) -> Result<(),
         conn.transaction(|conn| {
             check(conn, me, &proof)?;
             two_factor::disable(conn, me)?;
-            tracing::info!(user_id = me, "two-factor authentication turned off");
+            tracing::info!(user_id = me.0, "two-factor authentication turned off");
             Ok(())
         })
     })

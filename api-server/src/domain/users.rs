@@ -9,13 +9,14 @@ use shared::Error;
 
 use crate::domain::validate::{self, Checks};
 use crate::domain::{media, privacy};
+use shared::ids::{AttachmentId, UserId};
 
 /// `PATCH /me`: every field optional; `avatar_id: null` removes the avatar.
 #[derive(Debug, Default)]
 pub struct ProfileUpdate {
     pub display_name: Option<String>,
     pub bio: Option<String>,
-    pub avatar_id: Option<Option<i64>>,
+    pub avatar_id: Option<Option<AttachmentId>>,
     pub dnd_until: Option<Option<chrono::DateTime<chrono::Utc>>>,
     /// "" clears the status.
     pub status_text: Option<String>,
@@ -24,20 +25,20 @@ pub struct ProfileUpdate {
 
 /// The user, unless there is none or they are suspended (a database error is an error, never
 /// "no such user").
-pub fn active_user(conn: &mut PgConnection, user_id: i64) -> Result<Option<User>, Error> {
+pub fn active_user(conn: &mut PgConnection, user_id: UserId) -> Result<Option<User>, Error> {
     Ok(User::find(conn, user_id).optional()?.filter(|u| u.suspended_at.is_none()))
 }
 
-pub fn me(conn: &mut PgConnection, user_id: i64) -> Result<MeDto, Error> {
+pub fn me(conn: &mut PgConnection, user_id: UserId) -> Result<MeDto, Error> {
     Ok((&User::find(conn, user_id).optional()?.ok_or_else(user_not_found)?).into())
 }
 
-pub fn get(conn: &mut PgConnection, viewer: i64, user_id: i64) -> Result<UserDto, Error> {
+pub fn get(conn: &mut PgConnection, viewer: UserId, user_id: UserId) -> Result<UserDto, Error> {
     let user = active_user(conn, user_id)?.ok_or_else(user_not_found)?;
     privacy::user_dto(conn, viewer, &user)
 }
 
-pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpdate) -> Result<MeDto, Error> {
+pub fn update_profile(conn: &mut PgConnection, user_id: UserId, update: ProfileUpdate) -> Result<MeDto, Error> {
     let mut checks = Checks::default();
     let changes = ProfileChanges {
         display_name: update
@@ -74,7 +75,7 @@ pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpda
 /// `GET /users?q=`: prefix search, `cursor` is the last username of the previous page.
 pub fn search(
     conn: &mut PgConnection,
-    viewer: i64,
+    viewer: UserId,
     q: &str,
     cursor: Option<&str>,
     limit: Option<i64>,

@@ -163,7 +163,7 @@ pub fn limit(raw: Option<i64>, max: i64) -> Result<i64, FieldError> {
 
 /// Splits the `limit + 1` rows a keyset query loaded into the page and the cursor of the next
 /// page (None on the last one).
-pub fn keyset_page<T>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> i64) -> (Vec<T>, Option<i64>) {
+pub fn keyset_page<T, K>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> K) -> (Vec<T>, Option<K>) {
     let more = shared::num::len_i64(rows.len()) > limit;
     rows.truncate(shared::num::limit_usize(limit));
     let next = if more { rows.last().map(key) } else { None };

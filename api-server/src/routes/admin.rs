@@ -14,6 +14,7 @@ use crate::domain::admin::{self, AbuseFlagsPage, AdminUsersPage};
 use crate::domain::reports::{self, Decision, ReportFilter, ReportsPage};
 use crate::http::{respond, Json};
 use crate::state::AppState;
+use shared::ids::{AbuseFlagId, ReportId, UserId};
 
 #[derive(Deserialize, IntoParams)]
 pub struct UsersQuery {
@@ -23,7 +24,8 @@ pub struct UsersQuery {
     #[serde(default)]
     pub suspended: bool,
     /// `next_after` of the previous page.
-    pub after: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub after: Option<UserId>,
     /// 1-100, default 50.
     pub limit: Option<i64>,
 }
@@ -60,7 +62,7 @@ pub struct SuspendRequest {
 pub async fn suspend(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<UserId>,
     body: Json<SuspendRequest>,
 ) -> Result<HttpResponse, Error> {
     let (target, reason, cache) = (id.into_inner(), body.0.reason, state.cache.clone());
@@ -74,7 +76,11 @@ pub async fn suspend(
     responses((status = 200, body = AdminUserDto), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody)))]
 #[post("/admin/users/{id}/unsuspend")]
-pub async fn unsuspend(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn unsuspend(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, Error> {
     let target = id.into_inner();
     let dto = db::run(&state.pool, move |conn| admin::unsuspend(conn, user.id, target)).await?;
     Ok(respond(StatusCode::OK, &dto))
@@ -85,7 +91,8 @@ pub struct ReportsQuery {
     /// open (default) | resolved | all
     pub status: Option<ReportFilter>,
     /// `next_after` of the previous page.
-    pub after: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub after: Option<ReportId>,
     /// 1-100, default 50.
     pub limit: Option<i64>,
 }
@@ -120,7 +127,7 @@ pub struct ResolveRequest {
 pub async fn resolve_report(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<ReportId>,
     body: Json<ResolveRequest>,
 ) -> Result<HttpResponse, Error> {
     let (report, decision, cache) = (id.into_inner(), body.0.decision, state.cache.clone());
@@ -131,7 +138,8 @@ pub async fn resolve_report(
 #[derive(Deserialize, IntoParams)]
 pub struct FlagsQuery {
     /// `next_before` of the previous page.
-    pub before: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub before: Option<AbuseFlagId>,
     /// 1-100, default 50.
     pub limit: Option<i64>,
 }

@@ -13,10 +13,12 @@ use crate::domain::contacts;
 use crate::http::{no_content, respond, Json};
 use crate::limits;
 use crate::state::AppState;
+use shared::ids::UserId;
 
 #[derive(Deserialize, ToSchema)]
 pub struct AddContactRequest {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
     pub alias: Option<String>,
 }
 
@@ -58,7 +60,7 @@ pub async fn add(
 pub async fn rename(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<i64>,
+    path: web::Path<UserId>,
     body: Json<RenameContactRequest>,
 ) -> Result<HttpResponse, Error> {
     let (id, alias) = (path.into_inner(), body.0.alias);
@@ -70,7 +72,11 @@ pub async fn rename(
 #[utoipa::path(delete, path = "/api/contacts/{user_id}", tag = "contacts", security(("bearer" = [])), params(("user_id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/contacts/{user_id}")]
-pub async fn remove(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn remove(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<UserId>,
+) -> Result<HttpResponse, Error> {
     let id = path.into_inner();
     state.write(move |conn| contacts::remove(conn, user.id, id)).await?;
     Ok(no_content())
@@ -91,7 +97,7 @@ pub async fn blocked(state: web::Data<AppState>, user: AuthUser) -> Result<HttpR
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody),
     (status = 429, description = "rate_limited (blocks, unblocks and privacy changes per user)", body = ErrorBody)))]
 #[put("/blocks/{user_id}")]
-pub async fn block(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn block(state: web::Data<AppState>, user: AuthUser, path: web::Path<UserId>) -> Result<HttpResponse, Error> {
     let id = path.into_inner();
     limits::check(&state, limits::privacy(&state), user.id.to_string()).await?;
     state.write(move |conn| contacts::block(conn, user.id, id)).await?;
@@ -103,7 +109,11 @@ pub async fn block(state: web::Data<AppState>, user: AuthUser, path: web::Path<i
     responses((status = 204), (status = 401, body = ErrorBody),
     (status = 429, description = "rate_limited (blocks, unblocks and privacy changes per user)", body = ErrorBody)))]
 #[delete("/blocks/{user_id}")]
-pub async fn unblock(state: web::Data<AppState>, user: AuthUser, path: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn unblock(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<UserId>,
+) -> Result<HttpResponse, Error> {
     let id = path.into_inner();
     limits::check(&state, limits::privacy(&state), user.id.to_string()).await?;
     state.write(move |conn| contacts::unblock(conn, user.id, id)).await?;

@@ -17,6 +17,7 @@ use crate::domain::{message_changes, receipts, retention, sending};
 use crate::http::{no_content, respond, Json};
 use crate::limits;
 use crate::state::AppState;
+use shared::ids::{AttachmentId, ConversationId, MessageId, UserId};
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
@@ -28,7 +29,8 @@ pub struct ListQuery {
 
 #[derive(Deserialize, ToSchema)]
 pub struct DirectRequest {
-    pub user_id: i64,
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -52,8 +54,10 @@ pub struct SendRequest {
     pub kind: String,
     #[serde(default)]
     pub body: String,
-    pub reply_to_id: Option<i64>,
-    pub attachment_id: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub reply_to_id: Option<MessageId>,
+    #[schema(value_type = Option<i64>)]
+    pub attachment_id: Option<AttachmentId>,
 }
 
 fn text_kind() -> String {
@@ -107,7 +111,11 @@ pub async fn open_direct(
 #[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)), responses(
     (status = 200, body = ConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/conversations/{id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<ConversationId>,
+) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let dto = db::run(&state.pool, move |conn| conversations::get(conn, user.id, id)).await?;
     Ok(respond(StatusCode::OK, &dto))
@@ -123,7 +131,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>)
 pub async fn history(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<ConversationId>,
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, Error> {
     let (id, q) = (id.into_inner(), query.into_inner());
@@ -148,7 +156,7 @@ pub async fn history(
 pub async fn send(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<ConversationId>,
     body: Json<SendRequest>,
 ) -> Result<HttpResponse, Error> {
     limits::check(&state, limits::send(&state), user.id.to_string()).await?;
@@ -175,7 +183,7 @@ pub async fn send(
 pub async fn post_receipts(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<ConversationId>,
     body: Json<ReceiptRequest>,
 ) -> Result<HttpResponse, Error> {
     let (id, b) = (id.into_inner(), body.0);
@@ -190,14 +198,14 @@ pub async fn post_receipts(
 pub async fn get_receipts(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<ConversationId>,
 ) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let watermarks = db::run(&state.pool, move |conn| receipts::list(conn, user.id, id)).await?;
     Ok(respond(StatusCode::OK, &watermarks))
 }
 
-async fn flag(state: &AppState, user: AuthUser, id: i64, flag: Flag) -> Result<HttpResponse, Error> {
+async fn flag(state: &AppState, user: AuthUser, id: ConversationId, flag: Flag) -> Result<HttpResponse, Error> {
     let dto = state.write(move |conn| conversations::set_flag(conn, user.id, id, flag)).await?;
     Ok(respond(StatusCode::OK, &dto))
 }
@@ -206,7 +214,11 @@ async fn flag(state: &AppState, user: AuthUser, id: i64, flag: Flag) -> Result<H
 #[utoipa::path(put, path = "/api/conversations/{id}/pin", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[put("/conversations/{id}/pin")]
-pub async fn pin(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn pin(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<ConversationId>,
+) -> Result<HttpResponse, Error> {
     flag(&state, user, id.into_inner(), Flag::Pin(true)).await
 }
 
@@ -214,7 +226,11 @@ pub async fn pin(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>)
 #[utoipa::path(delete, path = "/api/conversations/{id}/pin", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/conversations/{id}/pin")]
-pub async fn unpin(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn unpin(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<ConversationId>,
+) -> Result<HttpResponse, Error> {
     flag(&state, user, id.into_inner(), Flag::Pin(false)).await
 }
 
@@ -222,7 +238,11 @@ pub async fn unpin(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64
 #[utoipa::path(put, path = "/api/conversations/{id}/archive", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[put("/conversations/{id}/archive")]
-pub async fn archive(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn archive(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<ConversationId>,
+) -> Result<HttpResponse, Error> {
     flag(&state, user, id.into_inner(), Flag::Archive(true)).await
 }
 
@@ -230,7 +250,11 @@ pub async fn archive(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
 #[utoipa::path(delete, path = "/api/conversations/{id}/archive", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/conversations/{id}/archive")]
-pub async fn unarchive(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn unarchive(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<ConversationId>,
+) -> Result<HttpResponse, Error> {
     flag(&state, user, id.into_inner(), Flag::Archive(false)).await
 }
 
@@ -242,7 +266,7 @@ pub async fn unarchive(state: web::Data<AppState>, user: AuthUser, id: web::Path
 pub async fn mute(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<ConversationId>,
     body: Json<MuteRequest>,
 ) -> Result<HttpResponse, Error> {
     let until = body.0.until.unwrap_or_else(conversations::forever);
@@ -256,7 +280,11 @@ pub async fn mute(
 #[utoipa::path(delete, path = "/api/conversations/{id}/mute", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/conversations/{id}/mute")]
-pub async fn unmute(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn unmute(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<ConversationId>,
+) -> Result<HttpResponse, Error> {
     flag(&state, user, id.into_inner(), Flag::Mute(None)).await
 }
 
@@ -264,7 +292,11 @@ pub async fn unmute(state: web::Data<AppState>, user: AuthUser, id: web::Path<i6
 #[utoipa::path(post, path = "/api/conversations/{id}/clear", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ConversationDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[post("/conversations/{id}/clear")]
-pub async fn clear(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn clear(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<ConversationId>,
+) -> Result<HttpResponse, Error> {
     flag(&state, user, id.into_inner(), Flag::Clear).await
 }
 
@@ -272,7 +304,11 @@ pub async fn clear(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64
 #[utoipa::path(delete, path = "/api/conversations/{id}", tag = "conversations", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/conversations/{id}")]
-pub async fn hide(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn hide(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<ConversationId>,
+) -> Result<HttpResponse, Error> {
     flag(&state, user, id.into_inner(), Flag::Hide).await?;
     Ok(no_content())
 }
@@ -293,7 +329,7 @@ pub struct RetentionRequest {
 pub async fn set_retention(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<ConversationId>,
     body: Json<RetentionRequest>,
 ) -> Result<HttpResponse, Error> {
     let (id, days) = (id.into_inner(), body.0.days);

@@ -12,6 +12,7 @@ use crate::auth::AuthUser;
 use crate::domain::groups::{self, GroupUpdate, NewGroup};
 use crate::http::{double_option, no_content, respond, Json};
 use crate::state::AppState;
+use shared::ids::{AttachmentId, ConversationId, GroupId, UserId};
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateGroupRequest {
@@ -19,7 +20,8 @@ pub struct CreateGroupRequest {
     pub description: Option<String>,
     /// Initial members besides me (at most 200).
     #[serde(default)]
-    pub member_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub member_ids: Vec<UserId>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -28,7 +30,7 @@ pub struct UpdateGroupRequest {
     pub description: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
-    pub avatar_id: Option<Option<i64>>,
+    pub avatar_id: Option<Option<AttachmentId>>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -62,7 +64,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = i64, Path)), responses(
     (status = 200, body = GroupDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/groups/{id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<GroupId>) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let dto = db::run(&state.pool, move |conn| groups::get(conn, user.id, id)).await?;
     Ok(respond(StatusCode::OK, &dto))
@@ -76,7 +78,7 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>)
 pub async fn update(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<GroupId>,
     body: Json<UpdateGroupRequest>,
 ) -> Result<HttpResponse, Error> {
     let (id, b) = (id.into_inner(), body.0);
@@ -93,7 +95,7 @@ pub async fn update(
 pub async fn add_member(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(GroupId, UserId)>,
 ) -> Result<HttpResponse, Error> {
     let (id, member) = path.into_inner();
     let dto = state.write(move |conn| groups::add_member(conn, user.id, id, member)).await?;
@@ -108,7 +110,7 @@ pub async fn add_member(
 pub async fn remove_member(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(GroupId, UserId)>,
 ) -> Result<HttpResponse, Error> {
     let (id, member) = path.into_inner();
     state.write(move |conn| groups::remove_member(conn, user.id, id, member)).await?;
@@ -123,7 +125,7 @@ pub async fn remove_member(
 pub async fn set_role(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(GroupId, UserId)>,
     body: Json<RoleRequest>,
 ) -> Result<HttpResponse, Error> {
     let ((id, member), role) = (path.into_inner(), body.0.role);
@@ -135,7 +137,7 @@ pub async fn set_role(
 #[utoipa::path(post, path = "/api/groups/{id}/leave", tag = "groups", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/groups/{id}/leave")]
-pub async fn leave(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn leave(state: web::Data<AppState>, user: AuthUser, id: web::Path<GroupId>) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     state.write(move |conn| groups::leave(conn, user.id, id)).await?;
     Ok(no_content())
@@ -149,7 +151,7 @@ pub async fn leave(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64
 pub async fn create_channel(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<GroupId>,
     body: Json<ChannelRequest>,
 ) -> Result<HttpResponse, Error> {
     let (id, name) = (id.into_inner(), body.0.name);
@@ -166,7 +168,7 @@ pub async fn create_channel(
 pub async fn rename_channel(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(GroupId, ConversationId)>,
     body: Json<ChannelRequest>,
 ) -> Result<HttpResponse, Error> {
     let ((id, cid), name) = (path.into_inner(), body.0.name);
@@ -182,7 +184,7 @@ pub async fn rename_channel(
 pub async fn delete_channel(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(GroupId, ConversationId)>,
 ) -> Result<HttpResponse, Error> {
     let (id, cid) = path.into_inner();
     state.write(move |conn| groups::delete_channel(conn, user.id, id, cid)).await?;

@@ -13,6 +13,7 @@ use crate::auth::AuthUser;
 use crate::domain::invites::{self, NewLink};
 use crate::http::{no_content, respond, Json};
 use crate::state::AppState;
+use shared::ids::{GroupId, InviteId};
 
 #[derive(Deserialize, ToSchema)]
 pub struct InviteRequest {
@@ -34,7 +35,7 @@ fn links(state: &AppState) -> InviteLinks {
 pub async fn create(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<GroupId>,
     body: Json<InviteRequest>,
 ) -> Result<HttpResponse, Error> {
     let (id, b, links) = (id.into_inner(), body.0, links(&state));
@@ -49,7 +50,7 @@ pub async fn create(
     responses((status = 200, body = Vec<InviteLinkDto>), (status = 401, body = ErrorBody),
     (status = 403, description = "insufficient_role", body = ErrorBody), (status = 404, description = "group_not_found", body = ErrorBody)))]
 #[get("/groups/{id}/invites")]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<GroupId>) -> Result<HttpResponse, Error> {
     let (id, links) = (id.into_inner(), links(&state));
     let items = db::run(&state.pool, move |conn| invites::list(conn, &links, user.id, id)).await?;
     Ok(respond(StatusCode::OK, &items))
@@ -64,7 +65,7 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>
 pub async fn revoke(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(GroupId, InviteId)>,
 ) -> Result<HttpResponse, Error> {
     let (id, invite_id) = path.into_inner();
     db::run(&state.pool, move |conn| invites::revoke(conn, user.id, id, invite_id)).await?;

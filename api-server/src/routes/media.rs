@@ -20,6 +20,7 @@ use crate::http::respond;
 use crate::limits;
 use crate::media::sniff::sniff;
 use crate::state::AppState;
+use shared::ids::AttachmentId;
 
 #[derive(Deserialize, IntoParams)]
 pub struct UploadQuery {
@@ -125,7 +126,7 @@ pub async fn download(
     state: web::Data<AppState>,
     user: AuthUser,
     req: HttpRequest,
-    id: web::Path<i64>,
+    id: web::Path<AttachmentId>,
 ) -> Result<HttpResponse, Error> {
     serve(state, user, req, id.into_inner(), false).await
 }
@@ -139,7 +140,7 @@ pub async fn thumbnail(
     state: web::Data<AppState>,
     user: AuthUser,
     req: HttpRequest,
-    id: web::Path<i64>,
+    id: web::Path<AttachmentId>,
 ) -> Result<HttpResponse, Error> {
     serve(state, user, req, id.into_inner(), true).await
 }
@@ -148,7 +149,7 @@ async fn serve(
     state: web::Data<AppState>,
     user: AuthUser,
     req: HttpRequest,
-    id: i64,
+    id: AttachmentId,
     thumb: bool,
 ) -> Result<HttpResponse, Error> {
     let attachment = db::run(&state.pool, move |conn| media::readable(conn, user.id, id)).await?;

@@ -12,6 +12,7 @@ use crate::auth::AuthUser;
 use crate::domain::{messages, reactions, reports};
 use crate::http::{no_content, respond, Json};
 use crate::state::AppState;
+use shared::ids::MessageId;
 
 #[derive(Deserialize, ToSchema)]
 pub struct EditRequest {
@@ -26,7 +27,7 @@ pub struct EditRequest {
 pub async fn edit(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<MessageId>,
     body: Json<EditRequest>,
 ) -> Result<HttpResponse, Error> {
     let (id, text) = (id.into_inner(), body.0.body);
@@ -38,7 +39,11 @@ pub async fn edit(
 #[utoipa::path(delete, path = "/api/messages/{id}", tag = "messages", security(("bearer" = [])), params(("id" = i64, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[delete("/messages/{id}")]
-pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<MessageId>,
+) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     state.write(move |conn| messages::delete(conn, user.id, id)).await?;
     Ok(no_content())
@@ -54,7 +59,7 @@ pub async fn delete(state: web::Data<AppState>, user: AuthUser, id: web::Path<i6
 pub async fn react(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(MessageId, String)>,
 ) -> Result<HttpResponse, Error> {
     set_reaction(state, user, path.into_inner(), true).await
 }
@@ -68,7 +73,7 @@ pub async fn react(
 pub async fn unreact(
     state: web::Data<AppState>,
     user: AuthUser,
-    path: web::Path<(i64, String)>,
+    path: web::Path<(MessageId, String)>,
 ) -> Result<HttpResponse, Error> {
     set_reaction(state, user, path.into_inner(), false).await
 }
@@ -76,7 +81,7 @@ pub async fn unreact(
 async fn set_reaction(
     state: web::Data<AppState>,
     user: AuthUser,
-    (id, emoji): (i64, String),
+    (id, emoji): (MessageId, String),
     on: bool,
 ) -> Result<HttpResponse, Error> {
     let dto = state.write(move |conn| reactions::react(conn, user.id, id, &emoji, on)).await?;
@@ -99,7 +104,7 @@ pub struct ReportRequest {
 pub async fn report(
     state: web::Data<AppState>,
     user: AuthUser,
-    id: web::Path<i64>,
+    id: web::Path<MessageId>,
     body: Json<ReportRequest>,
 ) -> Result<HttpResponse, Error> {
     let (id, reason) = (id.into_inner(), body.0.reason);

@@ -13,6 +13,7 @@ use crate::auth::AuthUser;
 use crate::domain::users::{self, ProfileUpdate};
 use crate::http::{double_option, respond, Json};
 use crate::state::AppState;
+use shared::ids::{AttachmentId, UserId};
 
 #[derive(Deserialize, ToSchema)]
 pub struct UpdateMeRequest {
@@ -21,7 +22,7 @@ pub struct UpdateMeRequest {
     /// An upload of mine, or null to remove the avatar.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
-    pub avatar_id: Option<Option<i64>>,
+    pub avatar_id: Option<Option<AttachmentId>>,
     /// Do not disturb until this time; null turns it off.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<DateTime<Utc>>)]
@@ -92,7 +93,7 @@ pub async fn search(
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
     (status = 200, body = UserDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/users/{id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, Error> {
+pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<UserId>) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let dto = db::run(&state.pool, move |conn| users::get(conn, user.id, id)).await?;
     Ok(respond(StatusCode::OK, &dto))

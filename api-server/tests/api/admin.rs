@@ -8,6 +8,7 @@ use shared::events::{Event, RoutingKey};
 
 use crate::broker::TestConsumer;
 use crate::helpers::{spawn_app, TestApp, User};
+use shared::ids::UserId;
 
 async fn admin(app: &TestApp, name: &str) -> User {
     let user = app.register(name).await;
@@ -23,7 +24,7 @@ async fn a_suspension_ends_every_session_at_once_and_refuses_logins() {
     let bob_laptop = app.login(&bob).await;
     let laptop_token = bob_laptop.body["access_token"].as_str().expect("token").to_owned();
     assert_eq!(app.get("/api/me", Some(&bob.token)).await.status, 200);
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(bob.id).to_string()]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(bob.id)).to_string()]).await;
 
     // Only admins, and not on themselves.
     for path in [format!("/api/admin/users/{}/suspend", anna.id), "/api/admin/users/424242/suspend".to_owned()] {
@@ -57,7 +58,7 @@ async fn a_suspension_ends_every_session_at_once_and_refuses_logins() {
     assert_eq!((refused.status.as_u16(), refused.code()), (403, "account_suspended"));
     // The ws nodes hear of it (and close the sockets: see ws-server's delivery tests).
     let events = consumer.take(1, Duration::from_secs(5)).await;
-    assert!(matches!(events[0].1, Event::SessionRevoked { user_id, .. } if user_id == bob.id), "{events:?}");
+    assert!(matches!(events[0].1, Event::SessionRevoked { user_id, .. } if user_id == UserId(bob.id)), "{events:?}");
 
     // Listed as suspended; reinstated, bob logs in again, the old tokens stay dead.
     let list = app.get("/api/admin/users?suspended=true", Some(&anna.token)).await;

@@ -4,6 +4,7 @@ use serde_json::json;
 use shared::auth::{TokenKeys, AUD_API, AUD_WS};
 
 use crate::helpers::{spawn_app, spawn_app_with};
+use shared::ids::UserId;
 
 #[tokio::test]
 async fn register_returns_tokens_and_the_user_without_secrets() {
@@ -178,10 +179,10 @@ async fn tampered_expired_and_foreign_tokens_are_rejected() {
     let payload = user.token.split('.').nth(1).expect("payload").to_owned();
     let none_header = base64_url(r#"{"alg":"none","typ":"JWT"}"#);
     let cases = [
-        ("expired", keys.issue(user.id, AUD_API, -120), "token_expired"),
-        ("wrong signature", other_keys.issue(user.id, AUD_API, 60), "invalid_token"),
+        ("expired", keys.issue(UserId(user.id), AUD_API, -120), "token_expired"),
+        ("wrong signature", other_keys.issue(UserId(user.id), AUD_API, 60), "invalid_token"),
         ("alg none", format!("{none_header}.{payload}."), "invalid_token"),
-        ("wrong audience (a ws ticket)", keys.issue(user.id, AUD_WS, 30), "invalid_token"),
+        ("wrong audience (a ws ticket)", keys.issue(UserId(user.id), AUD_WS, 30), "invalid_token"),
         ("garbage", "not.a.jwt".to_owned(), "invalid_token"),
         ("flipped signature", flip_last_char(&user.token), "invalid_token"),
     ];
@@ -203,7 +204,7 @@ async fn ws_ticket_is_a_short_lived_token_for_the_ws_audience() {
     assert_eq!(reply.body["expires_in"], 30);
     let ticket = reply.body["ticket"].as_str().expect("ticket");
     let claims = TokenKeys::new(&app.settings.jwt_secret).verify(ticket, AUD_WS).expect("valid ws ticket");
-    assert_eq!(claims.user_id(), Some(user.id));
+    assert_eq!(claims.user_id(), Some(UserId(user.id)));
     assert_eq!(app.get("/api/me", Some(ticket)).await.status, 401, "a ticket is not an access token");
     assert_eq!(app.post("/api/auth/ws-ticket", None, json!({})).await.status, 401);
 }

@@ -201,3 +201,50 @@ async fn nul_characters_and_unknown_or_foreign_ids_get_4xx_never_500() {
     let avatar: Option<i64> = app.get(&group_path, Some(&a.token)).await.body["avatar_id"].as_i64();
     assert_eq!(avatar, None, "the group kept no avatar");
 }
+
+/// Ids in paths and query strings are typed (`shared::ids`), yet read as the integers they always
+/// were: a segment that is no integer (or too large for one) names nothing (404 `not_found`), and
+/// such a query parameter is a bad query (400 `invalid_query`), for every kind of id.
+#[tokio::test]
+async fn ids_that_are_no_integers_get_404_in_paths_and_400_in_queries() {
+    let app = spawn_app().await;
+    let a = app.register("typed_ids").await;
+    let b = app.register("typed_ids_b").await;
+    let (group, channel) = app.group(&a, &[&b]).await;
+    let emoji = "%F0%9F%91%8D";
+    for bad in ["abc", "1.5", "99999999999999999999"] {
+        #[rustfmt::skip]
+        let paths: Vec<(Method, String, Option<Value>)> = vec![
+            (Method::GET, format!("/api/conversations/{bad}"), None),
+            (Method::GET, format!("/api/users/{bad}"), None),
+            (Method::DELETE, format!("/api/contacts/{bad}"), None),
+            (Method::PATCH, format!("/api/messages/{bad}"), Some(json!({"body": "x"}))),
+            (Method::PUT, format!("/api/messages/{bad}/reactions/{emoji}"), None),
+            (Method::GET, format!("/api/groups/{bad}"), None),
+            (Method::POST, format!("/api/groups/{group}/members/{bad}"), Some(json!({}))),
+            (Method::DELETE, format!("/api/groups/{bad}/members/{}", b.id), None),
+            (Method::DELETE, format!("/api/groups/{group}/channels/{bad}"), None),
+            (Method::DELETE, format!("/api/groups/{group}/invites/{bad}"), None),
+            (Method::GET, format!("/api/media/{bad}"), None),
+            (Method::POST, format!("/api/admin/users/{bad}/suspend"), Some(json!({"reason": "x"}))),
+            (Method::POST, format!("/api/admin/reports/{bad}/resolve"), Some(json!({"decision": "dismiss"}))),
+        ];
+        for (method, path, body) in paths {
+            let r = app.request(method.clone(), &path, Some(&a.token), body).await;
+            assert_eq!((r.status.as_u16(), r.code()), (404, "not_found"), "{method} {path}: {}", r.body);
+        }
+        for query in [
+            format!("/api/search?q=hello&conversation_id={bad}"),
+            format!("/api/search?q=hello&sender_id={bad}"),
+            format!("/api/admin/users?after={bad}"),
+            format!("/api/admin/reports?after={bad}"),
+            format!("/api/admin/flags?before={bad}"),
+        ] {
+            let r = app.request(Method::GET, &query, Some(&a.token), None).await;
+            assert_eq!((r.status.as_u16(), r.code()), (400, "invalid_query"), "{query}: {}", r.body);
+        }
+    }
+    // The channel still answers under its real id: only the malformed ones were refused.
+    let r = app.request(Method::GET, &format!("/api/conversations/{channel}"), Some(&a.token), None).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+}

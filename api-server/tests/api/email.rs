@@ -10,6 +10,7 @@ use smtp_sink::{MailSink, Message};
 
 use crate::broker::TestConsumer;
 use crate::helpers::{spawn_app_with, Reply, TestApp, User};
+use shared::ids::UserId;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -161,7 +162,7 @@ async fn a_reset_signs_out_every_device_and_only_the_new_password_works() {
     let fred = verified_user(&app, &sink, "fred", "fred@example.com").await;
     let phone = app.login(&fred).await;
     let phone_refresh = phone.body["refresh_token"].as_str().expect("refresh").to_owned();
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(fred.id).to_string()]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(fred.id)).to_string()]).await;
 
     app.post("/api/auth/password/forgot", None, json!({"email": "fred@example.com"})).await;
     let token = token_in(&one_mail(&sink, "fred@example.com").await, "reset-password");

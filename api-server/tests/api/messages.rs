@@ -9,6 +9,7 @@ use shared::events::{Event, RoutingKey};
 
 use crate::broker::TestConsumer;
 use crate::helpers::{spawn_app, TestApp};
+use shared::ids::{ConversationId, GroupId, UserId};
 
 #[tokio::test]
 async fn a_direct_chat_is_created_once_even_under_concurrent_requests() {
@@ -45,7 +46,7 @@ async fn twenty_concurrent_senders_get_gap_free_seqs_and_exactly_one_event_each(
     }
     let others: Vec<&crate::helpers::User> = senders.iter().skip(1).collect();
     let (group, channel) = app.group(&owner, &others).await;
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::Group(group).to_string()]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::Group(GroupId(group)).to_string()]).await;
 
     let tasks = senders.iter().map(|s| {
         let app = &app;
@@ -77,7 +78,7 @@ async fn twenty_concurrent_senders_get_gap_free_seqs_and_exactly_one_event_each(
     let mut event_seqs: Vec<i64> = events
         .iter()
         .filter_map(|(_, e)| match e {
-            Event::MessageNew(m) if m.conversation_id == channel => Some(m.seq),
+            Event::MessageNew(m) if m.conversation_id == ConversationId(channel) => Some(m.seq),
             _ => None,
         })
         .collect();
@@ -123,14 +124,17 @@ async fn direct_events_go_to_both_users_with_one_publish() {
     let app = spawn_app().await;
     let a = app.register("eve").await;
     let b = app.register("fay").await;
-    let mut to_a = TestConsumer::new(&app.settings, &[RoutingKey::User(a.id).to_string()]).await;
-    let mut to_b = TestConsumer::new(&app.settings, &[RoutingKey::User(b.id).to_string()]).await;
+    let mut to_a = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(a.id)).to_string()]).await;
+    let mut to_b = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(b.id)).to_string()]).await;
     let dm = app.direct(&a, &b).await;
     let sent = app.send(&a, dm, "hi").await;
     assert_eq!(sent.status, 201);
     for consumer in [&mut to_a, &mut to_b] {
         let events = consumer.take(2, Duration::from_secs(10)).await;
-        assert!(matches!(&events[0].1, Event::ConversationUpdated(u) if u.conversation_id == Some(dm)), "{events:?}");
+        assert!(
+            matches!(&events[0].1, Event::ConversationUpdated(u) if u.conversation_id == Some(ConversationId(dm))),
+            "{events:?}"
+        );
         assert!(matches!(&events[1].1, Event::MessageNew(m) if m.seq == 1 && m.body == "hi"), "{events:?}");
     }
     let outbox: i64 = app.count("outbox");

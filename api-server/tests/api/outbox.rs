@@ -11,6 +11,7 @@ use shared::events::{Event, RoutingKey};
 
 use crate::broker::{BrokerProxy, TestConsumer};
 use crate::helpers::{spawn_app, spawn_app_with, Reply, TestApp};
+use shared::ids::UserId;
 
 fn message_seqs(events: &[(String, Event)]) -> Vec<i64> {
     let mut seqs: Vec<i64> =
@@ -26,7 +27,7 @@ async fn sends_succeed_while_the_broker_is_away_and_are_published_when_it_return
     let a = app.register("ann").await;
     let b = app.register("bob").await;
     let dm = app.direct(&a, &b).await;
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(b.id).to_string()]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(b.id)).to_string()]).await;
 
     proxy.set_up(false);
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -123,7 +124,7 @@ async fn two_relays_on_one_database_publish_each_row_once() {
     tokio::spawn(second.run_until_stopped());
     let a = app.register("mia").await;
     let b = app.register("noa").await;
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(b.id).to_string()]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(b.id)).to_string()]).await;
     let dm = app.direct(&a, &b).await;
     for i in 0..50 {
         assert_eq!(app.send(&a, dm, &format!("{i}")).await.status, 201);
@@ -178,7 +179,7 @@ async fn while_it_waits_for_a_confirm_the_relay_holds_no_transaction_open() {
     let a = app.register("ada").await;
     let b = app.register("ben").await;
     let dm = app.direct(&a, &b).await;
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(b.id).to_string()]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(b.id)).to_string()]).await;
     wait_relay_connected(&app).await;
 
     // A memory alarm: the relay's publish is not read by the broker, so no confirm comes.
@@ -199,7 +200,7 @@ async fn a_broker_that_never_confirms_does_not_wedge_the_relay() {
     let a = app.register("cid").await;
     let b = app.register("dan").await;
     let dm = app.direct(&a, &b).await;
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(b.id).to_string()]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(b.id)).to_string()]).await;
     wait_relay_connected(&app).await;
     let reconnects = metric(&app, "chat_broker_reconnects_total").await;
 
@@ -366,7 +367,7 @@ async fn privacy_contact_and_block_changes_are_published_without_waiting_for_a_p
     let b = app.register("quin").await;
     wait_relay_connected(&app).await;
     wait_leader(&app).await;
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::Presence(a.id).to_string()]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::Presence(UserId(a.id)).to_string()]).await;
 
     let reply = app
         .request(reqwest::Method::PUT, "/api/me/privacy", Some(&a.token), Some(json!({"last_seen": "contacts"})))
@@ -400,7 +401,7 @@ async fn a_commit_on_another_replica_wakes_the_leading_relay() {
     tokio::spawn(second.run_until_stopped());
     let a = replica.register("rae").await;
     let b = replica.register("sol").await;
-    let mut consumer = TestConsumer::new(&leader.settings, &[RoutingKey::User(b.id).to_string()]).await;
+    let mut consumer = TestConsumer::new(&leader.settings, &[RoutingKey::User(UserId(b.id)).to_string()]).await;
     let dm = replica.direct(&a, &b).await;
     assert_eq!(replica.send(&a, dm, "through the other replica").await.status, 201);
     let events = consumer.take(2, Duration::from_secs(3)).await;

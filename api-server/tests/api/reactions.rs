@@ -7,6 +7,7 @@ use shared::events::{Event, RoutingKey};
 
 use crate::broker::TestConsumer;
 use crate::helpers::{spawn_app, TestApp, User};
+use shared::ids::{MessageId, UserId};
 
 const THUMBS: &str = "%F0%9F%91%8D"; // 👍
 const PARTY: &str = "%F0%9F%8E%89"; // 🎉
@@ -38,7 +39,8 @@ async fn reactions_are_aggregated_with_me_flags_and_pushed_once_per_change() {
     let (anna, ben) = (app.register("anna").await, app.register("ben").await);
     let chat = app.direct(&anna, &ben).await;
     let message = app.send(&anna, chat, "hello").await.body["id"].as_i64().expect("id");
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(anna.id.min(ben.id)).to_string()]).await;
+    let mut consumer =
+        TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(anna.id.min(ben.id))).to_string()]).await;
 
     let mine = react(&app, &ben, message, THUMBS, true).await;
     assert_eq!(mine.status, 200, "{}", mine.body);
@@ -66,7 +68,7 @@ async fn reactions_are_aggregated_with_me_flags_and_pushed_once_per_change() {
         })
         .collect();
     assert_eq!(updates.len(), 4, "{events:?}");
-    assert!(updates.iter().all(|m| m.id == message && m.reactions.iter().all(|r| r.me.is_none())));
+    assert!(updates.iter().all(|m| m.id == MessageId(message) && m.reactions.iter().all(|r| r.me.is_none())));
     assert_eq!(updates[3].reactions.iter().map(|r| r.count).collect::<Vec<_>>(), [1, 1]);
     assert!(consumer.rest(Duration::from_millis(500)).await.is_empty(), "no event for a no-op");
 

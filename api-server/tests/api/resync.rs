@@ -12,6 +12,7 @@ use shared::events::{Event, RoutingKey};
 
 use crate::broker::TestConsumer;
 use crate::helpers::{spawn_app, spawn_app_with, TestApp, User};
+use shared::ids::UserId;
 
 const THUMBS: &str = "%F0%9F%91%8D"; // 👍
 
@@ -55,7 +56,8 @@ async fn every_kind_of_change_shows_up_in_changed_since_with_its_version() {
     app.exec(&format!("UPDATE users SET role = 'admin' WHERE id = {}", moderator.id));
     let chat = app.direct(&anna, &ben).await;
     let m = send_ids(&app, &anna, chat, 5).await;
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(anna.id.min(ben.id)).to_string()]).await;
+    let mut consumer =
+        TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(anna.id.min(ben.id))).to_string()]).await;
 
     // Nothing changed yet.
     let untouched = changes(&app, &ben, chat, "changed_since=0").await;

@@ -7,6 +7,7 @@ use shared::events::{Event, RoutingKey};
 
 use crate::broker::TestConsumer;
 use crate::helpers::spawn_app;
+use shared::ids::UserId;
 
 fn current_id(list: &Value) -> String {
     let items = list.as_array().expect("sessions");
@@ -39,7 +40,7 @@ async fn i_see_my_devices_and_sign_one_or_all_others_out() {
         assert_eq!((reply.status.as_u16(), reply.code()), (404, "session_not_found"));
     }
 
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(anna.id).to_string()]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(anna.id)).to_string()]).await;
     assert_eq!(app.delete(&format!("/api/sessions/{laptop_id}"), Some(&anna.token)).await.status, 204);
     // The laptop is out at once: access token refused, refresh token dead, sockets told.
     assert_eq!(app.get("/api/me", Some(&laptop_token)).await.code(), "session_revoked");
@@ -80,7 +81,7 @@ async fn logout_signs_its_session_out_like_a_device_sign_out() {
     let phone_token = phone.body["access_token"].as_str().expect("token").to_owned();
     let phone_id = current_id(&app.get("/api/sessions", Some(&phone_token)).await.body);
 
-    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(anna.id).to_string()]).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(anna.id)).to_string()]).await;
     let refresh = phone.body["refresh_token"].as_str().expect("refresh");
     assert_eq!(app.post("/api/auth/logout", None, json!({"refresh_token": refresh})).await.status, 204);
 

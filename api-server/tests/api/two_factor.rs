@@ -7,6 +7,7 @@ use shared::auth::{TokenKeys, AUD_API, AUD_MFA};
 use shared::totp;
 
 use crate::helpers::{spawn_app, TestApp, User};
+use shared::ids::UserId;
 
 fn code(secret: &str, steps_ahead: i64) -> String {
     totp::code_at(secret, totp::step_of(chrono::Utc::now().timestamp()) + steps_ahead).expect("code")
@@ -72,8 +73,8 @@ async fn login_needs_a_fresh_code_or_an_unused_recovery_code() {
     let keys = TokenKeys::new(&app.settings.jwt_secret);
     let bad_tokens = [
         ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl".to_owned(), "invalid_mfa_token"),
-        (keys.issue(anna.id, AUD_API, 60), "invalid_mfa_token"),
-        (keys.issue(anna.id, AUD_MFA, -60), "mfa_token_expired"),
+        (keys.issue(UserId(anna.id), AUD_API, 60), "invalid_mfa_token"),
+        (keys.issue(UserId(anna.id), AUD_MFA, -60), "mfa_token_expired"),
     ];
     for (token, expected) in bad_tokens {
         let reply = second_step(&app, json!({"mfa_token": token, "code": code(&secret, 1)})).await;

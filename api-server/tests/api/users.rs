@@ -3,6 +3,7 @@
 use serde_json::json;
 
 use crate::helpers::spawn_app;
+use shared::ids::UserId;
 
 #[tokio::test]
 async fn me_can_be_read_and_updated() {
@@ -122,7 +123,8 @@ async fn presence_reads_what_the_ws_nodes_write_and_last_seen() {
     let b = app.register("pres_b").await;
     let cache = shared::cache::Cache::new(&app.settings.memcached_url, &app.settings.cache_prefix);
     let now = shared::broker::now_ms();
-    shared::presence::update(&cache, b.id, "ws-test", Some(now + 30_000), now, 30_000).expect("presence written");
+    shared::presence::update(&cache, UserId(b.id), "ws-test", Some(now + 30_000), now, 30_000)
+        .expect("presence written");
     app.exec(&format!("UPDATE users SET last_seen_at = '2026-01-01T00:00:00Z' WHERE id = {}", a.id));
     let reply = app.get(&format!("/api/presence?ids={},{},424242", a.id, b.id), Some(&a.token)).await;
     assert_eq!(reply.status, 200, "{}", reply.body);

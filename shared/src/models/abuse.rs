@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use crate::db::schema::abuse_flags;
 use crate::enums::AbuseFlagKind;
+use crate::ids::{AbuseFlagId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = abuse_flags)]
 pub struct AbuseFlag {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: AbuseFlagId,
+    pub user_id: UserId,
     pub kind: AbuseFlagKind,
     pub detail: String,
     pub limited_until: DateTime<Utc>,
@@ -20,7 +21,7 @@ pub struct AbuseFlag {
 impl AbuseFlag {
     pub fn record(
         conn: &mut PgConnection,
-        user_id: i64,
+        user_id: UserId,
         kind: AbuseFlagKind,
         detail: &str,
         limited_until: DateTime<Utc>,
@@ -37,7 +38,7 @@ impl AbuseFlag {
     }
 
     /// Newest first; `before` is the last id of the previous page.
-    pub fn page(conn: &mut PgConnection, before: Option<i64>, limit: i64) -> QueryResult<Vec<AbuseFlag>> {
+    pub fn page(conn: &mut PgConnection, before: Option<AbuseFlagId>, limit: i64) -> QueryResult<Vec<AbuseFlag>> {
         let mut query =
             abuse_flags::table.order(abuse_flags::id.desc()).limit(limit).select(AbuseFlag::as_select()).into_boxed();
         if let Some(before) = before {

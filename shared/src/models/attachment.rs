@@ -5,12 +5,13 @@ use diesel::prelude::*;
 
 use crate::api::AttachmentDto;
 use crate::db::schema::{attachments, conversation_members, groups, messages, users};
+use crate::ids::{AttachmentId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = attachments)]
 pub struct Attachment {
-    pub id: i64,
-    pub owner_id: i64,
+    pub id: AttachmentId,
+    pub owner_id: UserId,
     pub content_type: String,
     pub size: i64,
     pub file_name: Option<String>,
@@ -25,7 +26,7 @@ pub struct Attachment {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = attachments)]
 pub struct NewAttachment<'a> {
-    pub owner_id: i64,
+    pub owner_id: UserId,
     pub content_type: &'a str,
     pub size: i64,
     pub file_name: Option<&'a str>,
@@ -41,18 +42,18 @@ impl Attachment {
         diesel::insert_into(attachments::table).values(new).returning(Attachment::as_returning()).get_result(conn)
     }
 
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Attachment>> {
+    pub fn find(conn: &mut PgConnection, id: AttachmentId) -> QueryResult<Option<Attachment>> {
         attachments::table.find(id).select(Attachment::as_select()).first(conn).optional()
     }
 
-    pub fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Attachment>> {
+    pub fn by_ids(conn: &mut PgConnection, ids: &[AttachmentId]) -> QueryResult<Vec<Attachment>> {
         attachments::table.filter(attachments::id.eq_any(ids)).select(Attachment::as_select()).load(conn)
     }
 
     /// Deletes those of `ids` that nothing uses any more: no message carries them and no user
     /// or group shows them as avatar. Returns them (their bytes are the caller's to remove,
     /// after the commit).
-    pub fn delete_unreferenced(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Attachment>> {
+    pub fn delete_unreferenced(conn: &mut PgConnection, ids: &[AttachmentId]) -> QueryResult<Vec<Attachment>> {
         use diesel::dsl::{exists, not};
         let id = attachments::id.nullable();
         diesel::delete(
@@ -68,7 +69,7 @@ impl Attachment {
 
     /// [`Self::delete_unreferenced`], with the bytes left to the media sweeper: the storage keys
     /// (file and thumbnail) go to `media_trash` in the caller's transaction.
-    pub fn trash_unreferenced(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<usize> {
+    pub fn trash_unreferenced(conn: &mut PgConnection, ids: &[AttachmentId]) -> QueryResult<usize> {
         let gone = Self::delete_unreferenced(conn, ids)?;
         let keys: Vec<&str> =
             gone.iter().flat_map(|a| std::iter::once(a.storage_key.as_str()).chain(a.thumb_key.as_deref())).collect();
@@ -78,7 +79,7 @@ impl Attachment {
 
     /// Whether `user` may download it: the uploader, or a member of a conversation where a
     /// message that is neither deleted nor cleared by that member carries it.
-    pub fn readable_by(&self, conn: &mut PgConnection, user: i64) -> QueryResult<bool> {
+    pub fn readable_by(&self, conn: &mut PgConnection, user: UserId) -> QueryResult<bool> {
         if self.owner_id == user {
             return Ok(true);
         }

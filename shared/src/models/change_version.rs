@@ -16,6 +16,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{conversations, messages};
+use crate::ids::ConversationId;
 use crate::models::message::Message;
 
 /// Bumps the message's conversation's change version and stamps the message with it; returns
@@ -34,7 +35,7 @@ pub fn record(conn: &mut PgConnection, message: &Message) -> QueryResult<i64> {
 /// `cleared_seq` (tombstones included), ascending by change version.
 pub fn changed_since(
     conn: &mut PgConnection,
-    conversation_id: i64,
+    conversation_id: ConversationId,
     cleared_seq: i64,
     since: i64,
     limit: i64,

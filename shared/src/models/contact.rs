@@ -4,13 +4,14 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{blocks, contacts, users};
+use crate::ids::UserId;
 use crate::models::user::User;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = contacts)]
 pub struct Contact {
-    pub owner_id: i64,
-    pub contact_id: i64,
+    pub owner_id: UserId,
+    pub contact_id: UserId,
     pub alias: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -19,8 +20,8 @@ impl Contact {
     /// Inserts, or updates the alias of an existing contact. Returns the row.
     pub fn upsert(
         conn: &mut PgConnection,
-        owner_id: i64,
-        contact_id: i64,
+        owner_id: UserId,
+        contact_id: UserId,
         alias: Option<&str>,
     ) -> QueryResult<Contact> {
         diesel::insert_into(contacts::table)
@@ -34,8 +35,8 @@ impl Contact {
 
     pub fn set_alias(
         conn: &mut PgConnection,
-        owner_id: i64,
-        contact_id: i64,
+        owner_id: UserId,
+        contact_id: UserId,
         alias: Option<&str>,
     ) -> QueryResult<Contact> {
         diesel::update(contacts::table.find((owner_id, contact_id)))
@@ -45,16 +46,16 @@ impl Contact {
     }
 
     /// Whether `owner_id` has `contact_id` among their contacts.
-    pub fn exists(conn: &mut PgConnection, owner_id: i64, contact_id: i64) -> QueryResult<bool> {
+    pub fn exists(conn: &mut PgConnection, owner_id: UserId, contact_id: UserId) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(contacts::table.find((owner_id, contact_id)))).get_result(conn)
     }
 
-    pub fn delete(conn: &mut PgConnection, owner_id: i64, contact_id: i64) -> QueryResult<usize> {
+    pub fn delete(conn: &mut PgConnection, owner_id: UserId, contact_id: UserId) -> QueryResult<usize> {
         diesel::delete(contacts::table.find((owner_id, contact_id))).execute(conn)
     }
 
     /// My contacts with their users, by alias (or display name).
-    pub fn list(conn: &mut PgConnection, owner_id: i64) -> QueryResult<Vec<(Contact, User)>> {
+    pub fn list(conn: &mut PgConnection, owner_id: UserId) -> QueryResult<Vec<(Contact, User)>> {
         contacts::table
             .inner_join(users::table.on(users::id.eq(contacts::contact_id)))
             .filter(contacts::owner_id.eq(owner_id))
@@ -71,19 +72,19 @@ pub struct Block;
 
 impl Block {
     /// Idempotent.
-    pub fn add(conn: &mut PgConnection, blocker_id: i64, blocked_id: i64) -> QueryResult<usize> {
+    pub fn add(conn: &mut PgConnection, blocker_id: UserId, blocked_id: UserId) -> QueryResult<usize> {
         diesel::insert_into(blocks::table)
             .values((blocks::blocker_id.eq(blocker_id), blocks::blocked_id.eq(blocked_id)))
             .on_conflict_do_nothing()
             .execute(conn)
     }
 
-    pub fn remove(conn: &mut PgConnection, blocker_id: i64, blocked_id: i64) -> QueryResult<usize> {
+    pub fn remove(conn: &mut PgConnection, blocker_id: UserId, blocked_id: UserId) -> QueryResult<usize> {
         diesel::delete(blocks::table.find((blocker_id, blocked_id))).execute(conn)
     }
 
     /// Whether either user blocked the other.
-    pub fn between(conn: &mut PgConnection, a: i64, b: i64) -> QueryResult<bool> {
+    pub fn between(conn: &mut PgConnection, a: UserId, b: UserId) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(
             blocks::table.filter(
                 blocks::blocker_id
@@ -95,7 +96,7 @@ impl Block {
         .get_result(conn)
     }
 
-    pub fn list(conn: &mut PgConnection, blocker_id: i64) -> QueryResult<Vec<User>> {
+    pub fn list(conn: &mut PgConnection, blocker_id: UserId) -> QueryResult<Vec<User>> {
         blocks::table
             .inner_join(users::table.on(users::id.eq(blocks::blocked_id)))
             .filter(blocks::blocker_id.eq(blocker_id))

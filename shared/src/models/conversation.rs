@@ -11,12 +11,12 @@ use crate::ids::{ConversationId, GroupId, UserId};
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = conversations)]
 pub struct Conversation {
-    pub id: i64,
+    pub id: ConversationId,
     pub kind: ConversationKind,
-    pub group_id: Option<i64>,
+    pub group_id: Option<GroupId>,
     pub name: Option<String>,
-    pub direct_low: Option<i64>,
-    pub direct_high: Option<i64>,
+    pub direct_low: Option<UserId>,
+    pub direct_high: Option<UserId>,
     pub last_seq: i64,
     pub last_message_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -29,8 +29,8 @@ pub struct Conversation {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = conversation_members)]
 pub struct Member {
-    pub conversation_id: i64,
-    pub user_id: i64,
+    pub conversation_id: ConversationId,
+    pub user_id: UserId,
     pub last_delivered_seq: i64,
     pub last_read_seq: i64,
     pub cleared_seq: i64,
@@ -44,11 +44,11 @@ pub struct Member {
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = Nullable<BigInt>)]
-    id: Option<i64>,
+    id: Option<ConversationId>,
 }
 
 impl Conversation {
-    pub fn set_retention(conn: &mut PgConnection, id: i64, days: Option<i32>) -> QueryResult<usize> {
+    pub fn set_retention(conn: &mut PgConnection, id: ConversationId, days: Option<i32>) -> QueryResult<usize> {
         diesel::update(conversations::table.find(id)).set(conversations::retention_days.eq(days)).execute(conn)
     }
 
@@ -63,7 +63,7 @@ impl Conversation {
         .execute(conn)
     }
 
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Conversation> {
+    pub fn find(conn: &mut PgConnection, id: ConversationId) -> QueryResult<Conversation> {
         conversations::table.find(id).select(Conversation::as_select()).first(conn)
     }
 
@@ -72,7 +72,7 @@ impl Conversation {
     }
 
     /// The other member of a direct chat.
-    pub fn peer_of(&self, user_id: i64) -> Option<i64> {
+    pub fn peer_of(&self, user_id: UserId) -> Option<UserId> {
         match (self.direct_low, self.direct_high) {
             (Some(low), Some(high)) if low == user_id => Some(high),
             (Some(low), Some(_)) => Some(low),
@@ -83,7 +83,7 @@ impl Conversation {
     /// The direct chat of two users, created with both members when missing. Exactly one per
     /// pair even under concurrent calls (unique partial index + ON CONFLICT DO NOTHING).
     /// Returns the conversation and whether this call created it.
-    pub fn direct_get_or_create(conn: &mut PgConnection, a: i64, b: i64) -> QueryResult<(Conversation, bool)> {
+    pub fn direct_get_or_create(conn: &mut PgConnection, a: UserId, b: UserId) -> QueryResult<(Conversation, bool)> {
         let (low, high) = if a < b { (a, b) } else { (b, a) };
         let inserted = diesel::sql_query(
             "INSERT INTO conversations (kind, direct_low, direct_high) VALUES ('direct', $1, $2) \
@@ -95,7 +95,7 @@ impl Conversation {
         .optional()?
         .and_then(|r| r.id);
         if let Some(id) = inserted {
-            Member::add_many(conn, ConversationId(id), &[UserId(low), UserId(high)])?;
+            Member::add_many(conn, id, &[low, high])?;
             return Ok((Conversation::find(conn, id)?, true));
         }
         let existing = conversations::table
@@ -110,7 +110,7 @@ impl Conversation {
     /// Allocates the next seq (locks the row until commit: senders of one conversation queue
     /// here, which is what makes seqs gap-free and monotonic, and so does a membership change
     /// of its group, see [`Self::lock_group_channels`]).
-    pub fn next_seq(conn: &mut PgConnection, id: i64) -> QueryResult<(i64, DateTime<Utc>)> {
+    pub fn next_seq(conn: &mut PgConnection, id: ConversationId) -> QueryResult<(i64, DateTime<Utc>)> {
         diesel::update(conversations::table.find(id))
             .set((
                 conversations::last_seq.eq(conversations::last_seq + 1),
@@ -125,7 +125,7 @@ impl Conversation {
     /// to a message ([`Self::hold`]) in any of them then commits wholly before or after the
     /// membership change, and takes its outbox ids before or after it: the relay publishes in
     /// id order, so the ws nodes apply the change and the message in commit order.
-    pub fn lock_group_channels(conn: &mut PgConnection, group_id: i64) -> QueryResult<Vec<i64>> {
+    pub fn lock_group_channels(conn: &mut PgConnection, group_id: GroupId) -> QueryResult<Vec<ConversationId>> {
         conversations::table
             .filter(conversations::group_id.eq(group_id))
             .order(conversations::id)
@@ -140,11 +140,11 @@ impl Conversation {
     /// `change_version` on this row: see [`crate::models::change_version`]), and a membership
     /// change ([`Self::lock_group_channels`]) commits wholly before or after them. `None`: no
     /// such conversation.
-    pub fn hold(conn: &mut PgConnection, id: i64) -> QueryResult<Option<i64>> {
+    pub fn hold(conn: &mut PgConnection, id: ConversationId) -> QueryResult<Option<ConversationId>> {
         conversations::table.find(id).select(conversations::id).for_no_key_update().first(conn).optional()
     }
 
-    pub fn create_channel(conn: &mut PgConnection, group_id: i64, name: &str) -> QueryResult<Conversation> {
+    pub fn create_channel(conn: &mut PgConnection, group_id: GroupId, name: &str) -> QueryResult<Conversation> {
         diesel::insert_into(conversations::table)
             .values((
                 conversations::kind.eq(ConversationKind::Channel),
@@ -155,7 +155,7 @@ impl Conversation {
             .get_result(conn)
     }
 
-    pub fn channels_of(conn: &mut PgConnection, group_id: i64) -> QueryResult<Vec<Conversation>> {
+    pub fn channels_of(conn: &mut PgConnection, group_id: GroupId) -> QueryResult<Vec<Conversation>> {
         conversations::table
             .filter(conversations::group_id.eq(group_id))
             .order(conversations::id)
@@ -163,11 +163,11 @@ impl Conversation {
             .load(conn)
     }
 
-    pub fn rename(conn: &mut PgConnection, id: i64, name: &str) -> QueryResult<usize> {
+    pub fn rename(conn: &mut PgConnection, id: ConversationId, name: &str) -> QueryResult<usize> {
         diesel::update(conversations::table.find(id)).set(conversations::name.eq(name)).execute(conn)
     }
 
-    pub fn delete(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+    pub fn delete(conn: &mut PgConnection, id: ConversationId) -> QueryResult<usize> {
         diesel::delete(conversations::table.find(id)).execute(conn)
     }
 }
@@ -263,7 +263,7 @@ impl Member {
         .execute(conn)
     }
 
-    pub fn all_of(conn: &mut PgConnection, conversation_id: i64) -> QueryResult<Vec<Member>> {
+    pub fn all_of(conn: &mut PgConnection, conversation_id: ConversationId) -> QueryResult<Vec<Member>> {
         conversation_members::table
             .filter(conversation_members::conversation_id.eq(conversation_id))
             .order(conversation_members::user_id)
@@ -306,12 +306,17 @@ impl Member {
 /// (only deletion changes it), so ws-server caches it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConversationRoute {
-    Direct { low: i64, high: i64 },
-    Channel { group_id: i64 },
+    Direct { low: UserId, high: UserId },
+    Channel { group_id: GroupId },
 }
 
 impl ConversationRoute {
-    fn from_row(kind: ConversationKind, group_id: Option<i64>, low: Option<i64>, high: Option<i64>) -> Option<Self> {
+    fn from_row(
+        kind: ConversationKind,
+        group_id: Option<GroupId>,
+        low: Option<UserId>,
+        high: Option<UserId>,
+    ) -> Option<Self> {
         match (kind, group_id, low, high) {
             (ConversationKind::Direct, _, Some(low), Some(high)) => Some(Self::Direct { low, high }),
             (ConversationKind::Channel, Some(group_id), _, _) => Some(Self::Channel { group_id }),
@@ -323,7 +328,7 @@ impl ConversationRoute {
 impl Conversation {
     /// Where the events of conversation `id` go; `None` when there is none (or its row makes no
     /// sense).
-    pub fn route_of(conn: &mut PgConnection, id: i64) -> QueryResult<Option<ConversationRoute>> {
+    pub fn route_of(conn: &mut PgConnection, id: ConversationId) -> QueryResult<Option<ConversationRoute>> {
         let row = conversations::table
             .find(id)
             .select((
@@ -332,7 +337,7 @@ impl Conversation {
                 conversations::direct_low,
                 conversations::direct_high,
             ))
-            .first::<(ConversationKind, Option<i64>, Option<i64>, Option<i64>)>(conn)
+            .first::<(ConversationKind, Option<GroupId>, Option<UserId>, Option<UserId>)>(conn)
             .optional()?;
         Ok(row.and_then(|(kind, group, low, high)| ConversationRoute::from_row(kind, group, low, high)))
     }
@@ -345,13 +350,13 @@ mod tests {
     #[test]
     fn conversation_routes_from_rows() {
         assert_eq!(
-            ConversationRoute::from_row(ConversationKind::Direct, None, Some(1), Some(2)),
-            Some(ConversationRoute::Direct { low: 1, high: 2 })
+            ConversationRoute::from_row(ConversationKind::Direct, None, Some(UserId(1)), Some(UserId(2))),
+            Some(ConversationRoute::Direct { low: UserId(1), high: UserId(2) })
         );
         assert_eq!(
-            ConversationRoute::from_row(ConversationKind::Channel, Some(4), None, None),
-            Some(ConversationRoute::Channel { group_id: 4 })
+            ConversationRoute::from_row(ConversationKind::Channel, Some(GroupId(4)), None, None),
+            Some(ConversationRoute::Channel { group_id: GroupId(4) })
         );
-        assert_eq!(ConversationRoute::from_row(ConversationKind::Direct, None, None, Some(2)), None);
+        assert_eq!(ConversationRoute::from_row(ConversationKind::Direct, None, None, Some(UserId(2))), None);
     }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::email_tokens;
+use crate::ids::UserId;
 
 pub use crate::enums::EmailPurpose;
 
@@ -13,7 +14,7 @@ pub use crate::enums::EmailPurpose;
 #[diesel(table_name = email_tokens)]
 pub struct EmailToken {
     pub id: i64,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub purpose: EmailPurpose,
     /// The address the token was mailed to.
     pub email: String,
@@ -26,7 +27,7 @@ pub struct EmailToken {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = email_tokens)]
 pub struct NewEmailToken<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub purpose: EmailPurpose,
     pub email: &'a str,
     pub token_hash: &'a str,
@@ -55,7 +56,7 @@ impl EmailToken {
     }
 
     /// Makes every unused token of the user for `purpose` useless. Returns how many.
-    pub fn spend_all(conn: &mut PgConnection, user_id: i64, purpose: EmailPurpose) -> QueryResult<usize> {
+    pub fn spend_all(conn: &mut PgConnection, user_id: UserId, purpose: EmailPurpose) -> QueryResult<usize> {
         diesel::update(
             email_tokens::table
                 .filter(email_tokens::user_id.eq(user_id))

@@ -5,25 +5,25 @@ use diesel::prelude::*;
 
 use crate::db::schema::{group_members, groups, invites, users};
 use crate::enums::GroupRole;
-use crate::ids::{GroupId, InviteId, UserId};
+use crate::ids::{AttachmentId, GroupId, InviteId, UserId};
 use crate::models::user::User;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = groups)]
 pub struct Group {
-    pub id: i64,
+    pub id: GroupId,
     pub name: String,
     pub description: String,
-    pub avatar_id: Option<i64>,
-    pub created_by: i64,
+    pub avatar_id: Option<AttachmentId>,
+    pub created_by: UserId,
     pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = group_members)]
 pub struct GroupMember {
-    pub group_id: i64,
-    pub user_id: i64,
+    pub group_id: GroupId,
+    pub user_id: UserId,
     pub role: GroupRole,
     pub joined_at: DateTime<Utc>,
 }
@@ -33,26 +33,26 @@ pub struct GroupMember {
 pub struct GroupChanges {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub avatar_id: Option<Option<i64>>,
+    pub avatar_id: Option<Option<AttachmentId>>,
 }
 
 impl Group {
-    pub fn create(conn: &mut PgConnection, name: &str, description: &str, created_by: i64) -> QueryResult<Group> {
+    pub fn create(conn: &mut PgConnection, name: &str, description: &str, created_by: UserId) -> QueryResult<Group> {
         diesel::insert_into(groups::table)
             .values((groups::name.eq(name), groups::description.eq(description), groups::created_by.eq(created_by)))
             .returning(Group::as_returning())
             .get_result(conn)
     }
 
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Group> {
+    pub fn find(conn: &mut PgConnection, id: GroupId) -> QueryResult<Group> {
         groups::table.find(id).select(Group::as_select()).first(conn)
     }
 
-    pub fn update(conn: &mut PgConnection, id: i64, changes: &GroupChanges) -> QueryResult<Group> {
+    pub fn update(conn: &mut PgConnection, id: GroupId, changes: &GroupChanges) -> QueryResult<Group> {
         diesel::update(groups::table.find(id)).set(changes).returning(Group::as_returning()).get_result(conn)
     }
 
-    pub fn delete(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+    pub fn delete(conn: &mut PgConnection, id: GroupId) -> QueryResult<usize> {
         diesel::delete(groups::table.find(id)).execute(conn)
     }
 }
@@ -102,7 +102,7 @@ impl GroupMember {
         diesel::update(group_members::table.find((group_id, user_id))).set(group_members::role.eq(role)).execute(conn)
     }
 
-    pub fn list(conn: &mut PgConnection, group_id: i64) -> QueryResult<Vec<(GroupMember, User)>> {
+    pub fn list(conn: &mut PgConnection, group_id: GroupId) -> QueryResult<Vec<(GroupMember, User)>> {
         group_members::table
             .inner_join(users::table.on(users::id.eq(group_members::user_id)))
             .filter(group_members::group_id.eq(group_id))
@@ -111,11 +111,11 @@ impl GroupMember {
             .load(conn)
     }
 
-    pub fn user_ids(conn: &mut PgConnection, group_id: i64) -> QueryResult<Vec<i64>> {
+    pub fn user_ids(conn: &mut PgConnection, group_id: GroupId) -> QueryResult<Vec<UserId>> {
         group_members::table.filter(group_members::group_id.eq(group_id)).select(group_members::user_id).load(conn)
     }
 
-    pub fn count(conn: &mut PgConnection, group_id: i64) -> QueryResult<i64> {
+    pub fn count(conn: &mut PgConnection, group_id: GroupId) -> QueryResult<i64> {
         group_members::table.filter(group_members::group_id.eq(group_id)).count().get_result(conn)
     }
 }
@@ -123,10 +123,10 @@ impl GroupMember {
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = invites)]
 pub struct Invite {
-    pub id: i64,
-    pub group_id: i64,
+    pub id: InviteId,
+    pub group_id: GroupId,
     pub token_hash: String,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub expires_at: Option<DateTime<Utc>>,
     pub max_uses: Option<i32>,
     pub uses: i32,
@@ -138,10 +138,10 @@ pub struct Invite {
 
 /// A new invite link's row: the token itself is never stored.
 pub struct NewInvite<'a> {
-    pub group_id: i64,
+    pub group_id: GroupId,
     pub token_hash: &'a str,
     pub token_seed: &'a str,
-    pub created_by: i64,
+    pub created_by: UserId,
     pub expires_at: Option<DateTime<Utc>>,
     pub max_uses: Option<i32>,
 }
@@ -163,7 +163,7 @@ impl Invite {
 
     /// The group's links that still let someone in (not revoked, expired or used up), newest
     /// first, with their creators.
-    pub fn live(conn: &mut PgConnection, group_id: i64, now: DateTime<Utc>) -> QueryResult<Vec<(Invite, User)>> {
+    pub fn live(conn: &mut PgConnection, group_id: GroupId, now: DateTime<Utc>) -> QueryResult<Vec<(Invite, User)>> {
         invites::table
             .inner_join(users::table.on(users::id.eq(invites::created_by)))
             .filter(invites::group_id.eq(group_id))
@@ -196,7 +196,7 @@ impl Invite {
             .optional()
     }
 
-    pub fn count_use(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+    pub fn count_use(conn: &mut PgConnection, id: InviteId) -> QueryResult<usize> {
         diesel::update(invites::table.find(id)).set(invites::uses.eq(invites::uses + 1)).execute(conn)
     }
 
@@ -209,12 +209,12 @@ impl Invite {
 
 impl GroupMember {
     /// The groups `user_id` is a member of (whose channels' events the user may receive).
-    pub fn group_ids_of(conn: &mut PgConnection, user_id: i64) -> QueryResult<Vec<i64>> {
+    pub fn group_ids_of(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Vec<GroupId>> {
         group_members::table.filter(group_members::user_id.eq(user_id)).select(group_members::group_id).load(conn)
     }
 
     /// Every (user_id, group_id) membership of `user_ids`.
-    pub fn memberships_of(conn: &mut PgConnection, user_ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
+    pub fn memberships_of(conn: &mut PgConnection, user_ids: &[UserId]) -> QueryResult<Vec<(UserId, GroupId)>> {
         group_members::table
             .filter(group_members::user_id.eq_any(user_ids))
             .select((group_members::user_id, group_members::group_id))

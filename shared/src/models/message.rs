@@ -7,20 +7,20 @@ use uuid::Uuid;
 use crate::api::MessageDto;
 use crate::db::schema::messages;
 use crate::enums::MessageKind;
-use crate::ids::ConversationId;
+use crate::ids::{AttachmentId, ConversationId, MessageId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = messages)]
 pub struct Message {
-    pub id: i64,
-    pub conversation_id: i64,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
     pub seq: i64,
-    pub sender_id: i64,
+    pub sender_id: UserId,
     pub client_id: Uuid,
     pub kind: MessageKind,
     pub body: String,
-    pub attachment_id: Option<i64>,
-    pub reply_to_id: Option<i64>,
+    pub attachment_id: Option<AttachmentId>,
+    pub reply_to_id: Option<MessageId>,
     pub edited_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -32,14 +32,14 @@ pub struct Message {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = messages)]
 pub struct NewMessage<'a> {
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     pub seq: i64,
-    pub sender_id: i64,
+    pub sender_id: UserId,
     pub client_id: Uuid,
     pub kind: MessageKind,
     pub body: &'a str,
-    pub attachment_id: Option<i64>,
-    pub reply_to_id: Option<i64>,
+    pub attachment_id: Option<AttachmentId>,
+    pub reply_to_id: Option<MessageId>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -58,11 +58,11 @@ pub enum Window {
 #[derive(Debug, QueryableByName)]
 pub struct Expired {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    pub conversation_id: i64,
+    pub conversation_id: ConversationId,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub seq: i64,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
-    pub attachment_id: Option<i64>,
+    pub attachment_id: Option<AttachmentId>,
 }
 
 impl Message {
@@ -86,15 +86,19 @@ impl Message {
     }
 
     /// The messages with these ids (any order).
-    pub fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<Message>> {
+    pub fn by_ids(conn: &mut PgConnection, ids: &[MessageId]) -> QueryResult<Vec<Message>> {
         messages::table.filter(messages::id.eq_any(ids)).select(Message::as_select()).load(conn)
     }
 
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Message> {
+    pub fn find(conn: &mut PgConnection, id: MessageId) -> QueryResult<Message> {
         messages::table.find(id).select(Message::as_select()).first(conn)
     }
 
-    pub fn find_by_client_id(conn: &mut PgConnection, sender_id: i64, client_id: Uuid) -> QueryResult<Option<Message>> {
+    pub fn find_by_client_id(
+        conn: &mut PgConnection,
+        sender_id: UserId,
+        client_id: Uuid,
+    ) -> QueryResult<Option<Message>> {
         messages::table
             .filter(messages::sender_id.eq(sender_id))
             .filter(messages::client_id.eq(client_id))
@@ -125,7 +129,7 @@ impl Message {
         Ok(rows)
     }
 
-    pub fn edit(conn: &mut PgConnection, id: i64, body: &str) -> QueryResult<Message> {
+    pub fn edit(conn: &mut PgConnection, id: MessageId, body: &str) -> QueryResult<Message> {
         diesel::update(messages::table.find(id))
             .set((messages::body.eq(body), messages::edited_at.eq(diesel::dsl::now)))
             .returning(Message::as_returning())
@@ -133,11 +137,11 @@ impl Message {
     }
 
     /// Keeps id, seq, sender and times; drops the content.
-    pub fn tombstone(conn: &mut PgConnection, id: i64) -> QueryResult<Message> {
+    pub fn tombstone(conn: &mut PgConnection, id: MessageId) -> QueryResult<Message> {
         diesel::update(messages::table.find(id))
             .set((
                 messages::body.eq(""),
-                messages::attachment_id.eq(None::<i64>),
+                messages::attachment_id.eq(None::<AttachmentId>),
                 messages::deleted_at.eq(diesel::dsl::now),
             ))
             .returning(Message::as_returning())

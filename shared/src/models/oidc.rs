@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::{oidc_codes, oidc_identities, oidc_logins};
+use crate::ids::UserId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = oidc_logins)]
@@ -42,7 +43,7 @@ impl PendingLogin {
 pub struct Identity {
     pub provider: String,
     pub subject: String,
-    pub user_id: i64,
+    pub user_id: UserId,
     pub email: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -58,7 +59,7 @@ impl Identity {
         conn: &mut PgConnection,
         provider: &str,
         subject: &str,
-        user_id: i64,
+        user_id: UserId,
         email: Option<&str>,
     ) -> QueryResult<bool> {
         let n = diesel::insert_into(oidc_identities::table)
@@ -73,7 +74,7 @@ impl Identity {
         Ok(n == 1)
     }
 
-    pub fn for_user(conn: &mut PgConnection, user_id: i64) -> QueryResult<Vec<Identity>> {
+    pub fn for_user(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Vec<Identity>> {
         oidc_identities::table
             .filter(oidc_identities::user_id.eq(user_id))
             .order(oidc_identities::created_at)
@@ -87,7 +88,7 @@ pub fn insert_code(
     conn: &mut PgConnection,
     code_hash: &str,
     binding_hash: &str,
-    user_id: i64,
+    user_id: UserId,
     expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::delete(oidc_codes::table.filter(oidc_codes::expires_at.lt(Utc::now()))).execute(conn)?;
@@ -106,7 +107,7 @@ pub fn insert_code(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodeTaken {
     /// Taken out (used up): the user it signs in, and until when it was good.
-    Taken { user_id: i64, expires_at: DateTime<Utc> },
+    Taken { user_id: UserId, expires_at: DateTime<Utc> },
     /// The code exists but is bound to another browser: left in place for that browser.
     OtherBrowser,
     /// Unknown or already used.
@@ -116,7 +117,7 @@ pub enum CodeTaken {
 /// Takes a one-time code out if it is bound to `binding_hash` (the presenting browser's).
 pub fn take_code(conn: &mut PgConnection, code_hash: &str, binding_hash: Option<&str>) -> QueryResult<CodeTaken> {
     if let Some(binding) = binding_hash {
-        let taken: Option<(i64, DateTime<Utc>)> =
+        let taken: Option<(UserId, DateTime<Utc>)> =
             diesel::delete(oidc_codes::table.find(code_hash).filter(oidc_codes::binding_hash.eq(binding)))
                 .returning((oidc_codes::user_id, oidc_codes::expires_at))
                 .get_result(conn)

@@ -11,6 +11,7 @@ use diesel::sql_types::{Array, BigInt};
 
 use crate::api::{Audience, PrivacyDto};
 use crate::db::schema::users;
+use crate::ids::UserId;
 
 /// The settings as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -52,11 +53,11 @@ impl PrivacyChanges {
     }
 }
 
-pub fn of(conn: &mut PgConnection, user_id: i64) -> QueryResult<PrivacyDto> {
+pub fn of(conn: &mut PgConnection, user_id: UserId) -> QueryResult<PrivacyDto> {
     users::table.find(user_id).select(Row::as_select()).first(conn).map(PrivacyDto::from)
 }
 
-pub fn update(conn: &mut PgConnection, user_id: i64, changes: &PrivacyChanges) -> QueryResult<PrivacyDto> {
+pub fn update(conn: &mut PgConnection, user_id: UserId, changes: &PrivacyChanges) -> QueryResult<PrivacyDto> {
     if changes.is_empty() {
         return of(conn, user_id);
     }
@@ -70,14 +71,18 @@ pub fn update(conn: &mut PgConnection, user_id: i64, changes: &PrivacyChanges) -
 #[derive(QueryableByName)]
 struct Pair {
     #[diesel(sql_type = BigInt)]
-    target: i64,
+    target: UserId,
     #[diesel(sql_type = BigInt)]
-    viewer: i64,
+    viewer: UserId,
 }
 
 /// The (target, viewer) pairs, of all `targets` x `viewers`, where the viewer may see the
 /// target's online status and last seen. Everyone sees their own.
-pub fn last_seen_pairs(conn: &mut PgConnection, targets: &[i64], viewers: &[i64]) -> QueryResult<HashSet<(i64, i64)>> {
+pub fn last_seen_pairs(
+    conn: &mut PgConnection,
+    targets: &[UserId],
+    viewers: &[UserId],
+) -> QueryResult<HashSet<(UserId, UserId)>> {
     if targets.is_empty() || viewers.is_empty() {
         return Ok(HashSet::new());
     }
@@ -99,7 +104,11 @@ pub fn last_seen_pairs(conn: &mut PgConnection, targets: &[i64], viewers: &[i64]
 }
 
 /// Of `targets`, those whose online status and last seen `viewer` may see.
-pub fn last_seen_visible_to(conn: &mut PgConnection, viewer: i64, targets: &[i64]) -> QueryResult<HashSet<i64>> {
+pub fn last_seen_visible_to(
+    conn: &mut PgConnection,
+    viewer: UserId,
+    targets: &[UserId],
+) -> QueryResult<HashSet<UserId>> {
     Ok(last_seen_pairs(conn, targets, &[viewer])?.into_iter().map(|(target, _)| target).collect())
 }
 
@@ -113,7 +122,7 @@ pub enum Approach {
 }
 
 /// Whether `actor` may approach `target` that way (blocks are checked where they apply).
-pub fn allows(conn: &mut PgConnection, target: i64, actor: i64, approach: Approach) -> QueryResult<bool> {
+pub fn allows(conn: &mut PgConnection, target: UserId, actor: UserId, approach: Approach) -> QueryResult<bool> {
     let setting: Audience = match approach {
         Approach::DirectMessage => users::table.find(target).select(users::direct_messages).first(conn)?,
         Approach::AddToGroup => users::table.find(target).select(users::group_adds).first(conn)?,
@@ -126,8 +135,8 @@ pub fn allows(conn: &mut PgConnection, target: i64, actor: i64, approach: Approa
 }
 
 /// Of `user_ids`, those who keep their read receipts to themselves.
-pub fn hiding_reads(conn: &mut PgConnection, user_ids: &[i64]) -> QueryResult<HashSet<i64>> {
-    let ids: Vec<i64> = users::table
+pub fn hiding_reads(conn: &mut PgConnection, user_ids: &[UserId]) -> QueryResult<HashSet<UserId>> {
+    let ids: Vec<UserId> = users::table
         .filter(users::id.eq_any(user_ids))
         .filter(users::read_receipts.eq(false))
         .select(users::id)
@@ -136,7 +145,7 @@ pub fn hiding_reads(conn: &mut PgConnection, user_ids: &[i64]) -> QueryResult<Ha
 }
 
 /// Whether `user_id` keeps their read receipts to themselves; `None`: no such user.
-pub fn reads_hidden(conn: &mut PgConnection, user_id: i64) -> QueryResult<Option<bool>> {
+pub fn reads_hidden(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Option<bool>> {
     let read_receipts: Option<bool> = users::table.find(user_id).select(users::read_receipts).first(conn).optional()?;
     Ok(read_receipts.map(|on| !on))
 }

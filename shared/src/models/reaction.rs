@@ -24,7 +24,7 @@ pub fn remove(conn: &mut PgConnection, message_id: MessageId, user_id: UserId, e
 }
 
 /// Removes every reaction of a message (it was deleted).
-pub fn clear(conn: &mut PgConnection, message_id: i64) -> QueryResult<usize> {
+pub fn clear(conn: &mut PgConnection, message_id: MessageId) -> QueryResult<usize> {
     diesel::delete(reactions::table.filter(reactions::message_id.eq(message_id))).execute(conn)
 }
 
@@ -38,13 +38,13 @@ pub fn emoji_in_use(conn: &mut PgConnection, message_id: MessageId, emoji: &str)
 /// The reactions of these messages, aggregated per emoji; `viewer` sets each `me` flag.
 pub fn for_messages(
     conn: &mut PgConnection,
-    message_ids: &[i64],
-    viewer: Option<i64>,
-) -> QueryResult<HashMap<i64, Vec<ReactionDto>>> {
+    message_ids: &[MessageId],
+    viewer: Option<UserId>,
+) -> QueryResult<HashMap<MessageId, Vec<ReactionDto>>> {
     if message_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, String, i64)> = reactions::table
+    let rows: Vec<(MessageId, String, UserId)> = reactions::table
         .filter(reactions::message_id.eq_any(message_ids))
         .order((reactions::message_id, reactions::created_at, reactions::user_id))
         .select((reactions::message_id, reactions::emoji, reactions::user_id))
@@ -52,8 +52,8 @@ pub fn for_messages(
     Ok(aggregate(rows, viewer))
 }
 
-fn aggregate(rows: Vec<(i64, String, i64)>, viewer: Option<i64>) -> HashMap<i64, Vec<ReactionDto>> {
-    let mut out: HashMap<i64, Vec<ReactionDto>> = HashMap::new();
+fn aggregate(rows: Vec<(MessageId, String, UserId)>, viewer: Option<UserId>) -> HashMap<MessageId, Vec<ReactionDto>> {
+    let mut out: HashMap<MessageId, Vec<ReactionDto>> = HashMap::new();
     for (message_id, emoji, user_id) in rows {
         let list = out.entry(message_id).or_default();
         let at = match list.iter().position(|r| r.emoji == emoji) {
@@ -79,13 +79,17 @@ mod tests {
 
     #[test]
     fn aggregates_per_emoji_in_first_use_order_with_the_viewer_flag() {
-        let rows =
-            vec![(1, "👍".to_owned(), 7), (1, "🎉".to_owned(), 8), (1, "👍".to_owned(), 8), (2, "👍".to_owned(), 9)];
-        let out = aggregate(rows.clone(), Some(8));
-        let first = &out[&1];
+        let rows = [(1, "👍", 7), (1, "🎉", 8), (1, "👍", 8), (2, "👍", 9)]
+            .map(|(m, e, u)| (MessageId(m), e.to_owned(), UserId(u)))
+            .to_vec();
+        let out = aggregate(rows.clone(), Some(UserId(8)));
+        let first = &out[&MessageId(1)];
         assert_eq!(first.iter().map(|r| r.emoji.as_str()).collect::<Vec<_>>(), ["👍", "🎉"]);
-        assert_eq!((first[0].count, first[0].user_ids.clone(), first[0].me), (2, vec![7, 8], Some(true)));
-        assert_eq!(out[&2][0].me, Some(false));
-        assert_eq!(aggregate(rows, None)[&1][0].me, None, "events carry no per-viewer flag");
+        assert_eq!(
+            (first[0].count, first[0].user_ids.clone(), first[0].me),
+            (2, vec![UserId(7), UserId(8)], Some(true))
+        );
+        assert_eq!(out[&MessageId(2)][0].me, Some(false));
+        assert_eq!(aggregate(rows, None)[&MessageId(1)][0].me, None, "events carry no per-viewer flag");
     }
 }

@@ -7,17 +7,18 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use crate::db::schema::refresh_tokens;
+use crate::ids::{RefreshTokenId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct RefreshToken {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: RefreshTokenId,
+    pub user_id: UserId,
     pub family_id: Uuid,
     pub token_hash: String,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
-    pub replaced_by: Option<i64>,
+    pub replaced_by: Option<RefreshTokenId>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -28,7 +29,7 @@ pub struct RefreshToken {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = refresh_tokens)]
 pub struct NewRefreshToken<'a> {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub family_id: Uuid,
     pub token_hash: &'a str,
     pub expires_at: DateTime<Utc>,
@@ -50,7 +51,7 @@ impl RefreshToken {
             .optional()
     }
 
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<RefreshToken>> {
+    pub fn find(conn: &mut PgConnection, id: RefreshTokenId) -> QueryResult<Option<RefreshToken>> {
         refresh_tokens::table.find(id).select(RefreshToken::as_select()).first(conn).optional()
     }
 
@@ -69,7 +70,11 @@ impl RefreshToken {
     }
 
     /// Spends the token for its successor `by`; returns when (kept as its `revoked_at`).
-    pub fn mark_replaced(conn: &mut PgConnection, id: i64, by: i64) -> QueryResult<DateTime<Utc>> {
+    pub fn mark_replaced(
+        conn: &mut PgConnection,
+        id: RefreshTokenId,
+        by: RefreshTokenId,
+    ) -> QueryResult<DateTime<Utc>> {
         let at: Option<DateTime<Utc>> = diesel::update(refresh_tokens::table.find(id))
             .set((refresh_tokens::replaced_by.eq(by), refresh_tokens::revoked_at.eq(diesel::dsl::now)))
             .returning(refresh_tokens::revoked_at)
@@ -78,7 +83,7 @@ impl RefreshToken {
     }
 
     /// Records that a replay of this rotated token was answered (it is, once).
-    pub fn mark_replay_answered(conn: &mut PgConnection, id: i64) -> QueryResult<usize> {
+    pub fn mark_replay_answered(conn: &mut PgConnection, id: RefreshTokenId) -> QueryResult<usize> {
         diesel::update(refresh_tokens::table.find(id))
             .set(refresh_tokens::replay_answered_at.eq(diesel::dsl::now))
             .execute(conn)
@@ -95,7 +100,7 @@ impl RefreshToken {
     }
 
     /// Ends every session of a user (suspension, password reset, "log out everywhere").
-    pub fn revoke_all(conn: &mut PgConnection, user_id: i64) -> QueryResult<usize> {
+    pub fn revoke_all(conn: &mut PgConnection, user_id: UserId) -> QueryResult<usize> {
         diesel::update(
             refresh_tokens::table
                 .filter(refresh_tokens::user_id.eq(user_id))
@@ -106,7 +111,7 @@ impl RefreshToken {
     }
 
     /// The live head of each of the user's sessions, with when the session began.
-    pub fn sessions(conn: &mut PgConnection, user_id: i64) -> QueryResult<Vec<(RefreshToken, DateTime<Utc>)>> {
+    pub fn sessions(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Vec<(RefreshToken, DateTime<Utc>)>> {
         let heads: Vec<RefreshToken> = refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
             .filter(refresh_tokens::revoked_at.is_null())
@@ -132,7 +137,7 @@ impl RefreshToken {
     }
 
     /// The families of the user's live sessions.
-    pub fn live_families(conn: &mut PgConnection, user_id: i64) -> QueryResult<Vec<Uuid>> {
+    pub fn live_families(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Vec<Uuid>> {
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))
             .filter(refresh_tokens::revoked_at.is_null())
@@ -143,7 +148,7 @@ impl RefreshToken {
     }
 
     /// Whether the session (family) is one of the user's and still has a live token.
-    pub fn family_is_live(conn: &mut PgConnection, user_id: i64, family_id: Uuid) -> QueryResult<bool> {
+    pub fn family_is_live(conn: &mut PgConnection, user_id: UserId, family_id: Uuid) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(
             refresh_tokens::table
                 .filter(refresh_tokens::user_id.eq(user_id))
@@ -155,9 +160,9 @@ impl RefreshToken {
     }
 
     /// Which of these (user, session) pairs are still live.
-    pub fn live_among(conn: &mut PgConnection, sessions: &[(i64, Uuid)]) -> QueryResult<HashSet<(i64, Uuid)>> {
+    pub fn live_among(conn: &mut PgConnection, sessions: &[(UserId, Uuid)]) -> QueryResult<HashSet<(UserId, Uuid)>> {
         let families: Vec<Uuid> = sessions.iter().map(|(_, f)| *f).collect();
-        let live: Vec<(i64, Uuid)> = refresh_tokens::table
+        let live: Vec<(UserId, Uuid)> = refresh_tokens::table
             .filter(refresh_tokens::family_id.eq_any(&families))
             .filter(refresh_tokens::revoked_at.is_null())
             .filter(refresh_tokens::expires_at.gt(diesel::dsl::now))
@@ -170,7 +175,7 @@ impl RefreshToken {
     /// When the session began (its first token), if it is one of the user's.
     pub fn session_started(
         conn: &mut PgConnection,
-        user_id: i64,
+        user_id: UserId,
         family_id: Uuid,
     ) -> QueryResult<Option<DateTime<Utc>>> {
         refresh_tokens::table
@@ -181,7 +186,7 @@ impl RefreshToken {
     }
 
     /// Revokes these sessions of the user (others' ids are ignored); how many tokens ended.
-    pub fn revoke_families(conn: &mut PgConnection, user_id: i64, families: &[Uuid]) -> QueryResult<usize> {
+    pub fn revoke_families(conn: &mut PgConnection, user_id: UserId, families: &[Uuid]) -> QueryResult<usize> {
         diesel::update(
             refresh_tokens::table
                 .filter(refresh_tokens::user_id.eq(user_id))

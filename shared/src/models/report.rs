@@ -6,18 +6,18 @@ use diesel::prelude::*;
 use crate::api::ReportReceiptDto;
 use crate::db::schema::reports;
 use crate::enums::ReportResolution;
-use crate::ids::{MessageId, UserId};
+use crate::ids::{MessageId, ReportId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = reports)]
 pub struct Report {
-    pub id: i64,
-    pub message_id: i64,
-    pub reporter_id: i64,
+    pub id: ReportId,
+    pub message_id: MessageId,
+    pub reporter_id: UserId,
     pub reason: String,
     pub created_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
-    pub resolved_by: Option<i64>,
+    pub resolved_by: Option<UserId>,
     pub resolution: Option<ReportResolution>,
 }
 
@@ -59,7 +59,12 @@ impl Report {
     }
 
     /// Oldest first; `after` is the last id of the previous page.
-    pub fn page(conn: &mut PgConnection, status: Status, after: Option<i64>, limit: i64) -> QueryResult<Vec<Report>> {
+    pub fn page(
+        conn: &mut PgConnection,
+        status: Status,
+        after: Option<ReportId>,
+        limit: i64,
+    ) -> QueryResult<Vec<Report>> {
         let mut query = reports::table.order(reports::id).limit(limit).select(Report::as_select()).into_boxed();
         query = match status {
             Status::Open => query.filter(reports::resolved_at.is_null()),
@@ -72,7 +77,7 @@ impl Report {
         query.load(conn)
     }
 
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<Option<Report>> {
+    pub fn find(conn: &mut PgConnection, id: ReportId) -> QueryResult<Option<Report>> {
         reports::table.find(id).select(Report::as_select()).first(conn).optional()
     }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
 
-use crate::ids::UserId;
+use crate::ids::{ConversationId, MessageId, UserId};
 
 /// Marks around each match in `snippet` (control characters, so a message's own text can
 /// never fake them; clients turn them into highlighting after escaping the rest).
@@ -15,26 +15,26 @@ pub const MARK_END: char = '\u{3}';
 
 #[derive(Debug, Default)]
 pub struct Filters {
-    pub conversation_id: Option<i64>,
-    pub sender_id: Option<i64>,
+    pub conversation_id: Option<ConversationId>,
+    pub sender_id: Option<UserId>,
     pub after: Option<DateTime<Utc>>,
     pub before: Option<DateTime<Utc>>,
     pub has_media: bool,
     /// Only messages with an id below this (the previous page's last id).
-    pub before_id: Option<i64>,
+    pub before_id: Option<MessageId>,
 }
 
 #[derive(Debug, QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]
-    id: i64,
+    id: MessageId,
 }
 
 #[derive(Debug, QueryableByName)]
 struct Recent {
     /// None in the one row of a search that found nothing (it still carries the boundary).
     #[diesel(sql_type = Nullable<BigInt>)]
-    id: Option<i64>,
+    id: Option<MessageId>,
     /// The newest id any window left out (0: every conversation fit in its window).
     #[diesel(sql_type = BigInt)]
     boundary: i64,
@@ -43,7 +43,7 @@ struct Recent {
 #[derive(Debug, QueryableByName)]
 struct Snippet {
     #[diesel(sql_type = BigInt)]
-    id: i64,
+    id: MessageId,
     #[diesel(sql_type = Text)]
     snippet: String,
 }
@@ -75,7 +75,7 @@ pub fn matching_ids(
     q: &str,
     f: &Filters,
     limit: i64,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<MessageId>> {
     matching_ids_windowed(conn, user_id, q, f, limit, WINDOW)
 }
 
@@ -87,7 +87,7 @@ pub fn matching_ids_windowed(
     f: &Filters,
     limit: i64,
     window: i64,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<MessageId>> {
     let recent: Vec<Recent> = bind(
         diesel::sql_query(format!(
             "WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS query), \
@@ -117,10 +117,10 @@ pub fn matching_ids_windowed(
     .bind::<BigInt, _>(window)
     .load(conn)?;
     let boundary = recent.first().map_or(0, |r| r.boundary);
-    let ids: Vec<i64> = recent.iter().filter_map(|r| r.id).collect();
+    let ids: Vec<MessageId> = recent.iter().filter_map(|r| r.id).collect();
     let exact = match ids.last() {
         _ if boundary == 0 => true,
-        Some(&last) => crate::num::len_i64(ids.len()) == limit && last > boundary,
+        Some(&last) => crate::num::len_i64(ids.len()) == limit && i64::from(last) > boundary,
         None => false,
     };
     if exact {
@@ -138,7 +138,7 @@ pub fn all_matching_ids(
     q: &str,
     f: &Filters,
     limit: i64,
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<Vec<MessageId>> {
     let all: Vec<Id> = bind(diesel::sql_query(all_matching_sql()), user_id, q, f, limit).load(conn)?;
     Ok(all.into_iter().map(|r| r.id).collect())
 }
@@ -217,7 +217,11 @@ fn bind(
 
 /// Highlighted snippets of these messages for the query (only for the page shown: headlines
 /// are the costly part of a search).
-pub fn snippets(conn: &mut PgConnection, q: &str, ids: &[i64]) -> QueryResult<std::collections::HashMap<i64, String>> {
+pub fn snippets(
+    conn: &mut PgConnection,
+    q: &str,
+    ids: &[MessageId],
+) -> QueryResult<std::collections::HashMap<MessageId, String>> {
     let rows: Vec<Snippet> = diesel::sql_query(
         "SELECT m.id, ts_headline('simple', m.body, websearch_to_tsquery('simple', $1), \
                 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \

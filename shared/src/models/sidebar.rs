@@ -9,16 +9,16 @@ use uuid::Uuid;
 
 use crate::api::{ConversationDto, MessageDto, PeerDto};
 use crate::enums::{ConversationKind, MessageKind};
-use crate::ids::{ConversationId, UserId};
+use crate::ids::{AttachmentId, ConversationId, GroupId, MessageId, UserId};
 
 #[derive(Debug, QueryableByName)]
 pub struct SidebarRow {
     #[diesel(sql_type = BigInt)]
-    id: i64,
+    id: ConversationId,
     #[diesel(sql_type = Text)]
     kind: ConversationKind,
     #[diesel(sql_type = Nullable<BigInt>)]
-    group_id: Option<i64>,
+    group_id: Option<GroupId>,
     #[diesel(sql_type = Nullable<Text>)]
     group_name: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -46,23 +46,23 @@ pub struct SidebarRow {
     #[diesel(sql_type = BigInt)]
     unread_count: i64,
     #[diesel(sql_type = Nullable<BigInt>)]
-    peer_id: Option<i64>,
+    peer_id: Option<UserId>,
     #[diesel(sql_type = Nullable<Text>)]
     peer_username: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     peer_display_name: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
-    peer_avatar_id: Option<i64>,
+    peer_avatar_id: Option<AttachmentId>,
     #[diesel(sql_type = Nullable<Text>)]
     peer_alias: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     peer_status_emoji: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
-    m_id: Option<i64>,
+    m_id: Option<MessageId>,
     #[diesel(sql_type = Nullable<BigInt>)]
     m_seq: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
-    m_sender_id: Option<i64>,
+    m_sender_id: Option<UserId>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     m_client_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -70,9 +70,9 @@ pub struct SidebarRow {
     #[diesel(sql_type = Nullable<Text>)]
     m_body: Option<String>,
     #[diesel(sql_type = Nullable<BigInt>)]
-    m_attachment_id: Option<i64>,
+    m_attachment_id: Option<AttachmentId>,
     #[diesel(sql_type = Nullable<BigInt>)]
-    m_reply_to_id: Option<i64>,
+    m_reply_to_id: Option<MessageId>,
     #[diesel(sql_type = Nullable<Timestamptz>)]
     m_edited_at: Option<DateTime<Utc>>,
     #[diesel(sql_type = Nullable<Timestamptz>)]

@@ -8,14 +8,14 @@ use crate::db::schema::{recovery_codes, users};
 use crate::ids::UserId;
 
 /// (active secret, pending secret, last accepted step)
-pub fn state(conn: &mut PgConnection, user_id: i64) -> QueryResult<(Option<String>, Option<String>, Option<i64>)> {
+pub fn state(conn: &mut PgConnection, user_id: UserId) -> QueryResult<(Option<String>, Option<String>, Option<i64>)> {
     users::table
         .find(user_id)
         .select((users::totp_secret, users::totp_pending_secret, users::totp_last_step))
         .first(conn)
 }
 
-pub fn set_pending(conn: &mut PgConnection, user_id: i64, secret: &str) -> QueryResult<usize> {
+pub fn set_pending(conn: &mut PgConnection, user_id: UserId, secret: &str) -> QueryResult<usize> {
     diesel::update(users::table.find(user_id)).set(users::totp_pending_secret.eq(secret)).execute(conn)
 }
 
@@ -30,7 +30,7 @@ pub fn activate(conn: &mut PgConnection, user_id: UserId, step: i64) -> QueryRes
         .execute(conn)
 }
 
-pub fn disable(conn: &mut PgConnection, user_id: i64) -> QueryResult<usize> {
+pub fn disable(conn: &mut PgConnection, user_id: UserId) -> QueryResult<usize> {
     diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(conn)?;
     diesel::update(users::table.find(user_id))
         .set((
@@ -53,7 +53,7 @@ pub fn use_step(conn: &mut PgConnection, user_id: UserId, step: i64) -> QueryRes
 }
 
 /// Replaces the user's recovery codes with these.
-pub fn replace_recovery_codes(conn: &mut PgConnection, user_id: i64, codes: &[String]) -> QueryResult<usize> {
+pub fn replace_recovery_codes(conn: &mut PgConnection, user_id: UserId, codes: &[String]) -> QueryResult<usize> {
     diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id))).execute(conn)?;
     let rows: Vec<_> = codes
         .iter()
@@ -63,7 +63,7 @@ pub fn replace_recovery_codes(conn: &mut PgConnection, user_id: i64, codes: &[St
 }
 
 /// Uses up a recovery code; `false` when it is unknown or was used before.
-pub fn use_recovery_code(conn: &mut PgConnection, user_id: i64, code: &str) -> QueryResult<bool> {
+pub fn use_recovery_code(conn: &mut PgConnection, user_id: UserId, code: &str) -> QueryResult<bool> {
     let n = diesel::update(
         recovery_codes::table
             .filter(recovery_codes::user_id.eq(user_id))

@@ -6,16 +6,17 @@ use diesel::prelude::*;
 use crate::api::{AdminUserDto, MeDto, UserDto};
 use crate::db::schema::users;
 use crate::enums::{AccountRole, Audience};
+use crate::ids::{AttachmentId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
     pub bio: String,
-    pub avatar_id: Option<i64>,
+    pub avatar_id: Option<AttachmentId>,
     pub role: AccountRole,
     pub created_at: DateTime<Utc>,
     pub last_seen_at: Option<DateTime<Utc>>,
@@ -55,14 +56,14 @@ pub struct NewUser<'a> {
 pub struct ProfileChanges {
     pub display_name: Option<String>,
     pub bio: Option<String>,
-    pub avatar_id: Option<Option<i64>>,
+    pub avatar_id: Option<Option<AttachmentId>>,
     pub dnd_until: Option<Option<DateTime<Utc>>>,
     pub status_text: Option<Option<String>>,
     pub status_emoji: Option<Option<String>>,
 }
 
 impl User {
-    pub fn find(conn: &mut PgConnection, id: i64) -> QueryResult<User> {
+    pub fn find(conn: &mut PgConnection, id: UserId) -> QueryResult<User> {
         users::table.find(id).select(User::as_select()).first(conn)
     }
 
@@ -79,7 +80,7 @@ impl User {
         diesel::select(diesel::dsl::exists(users::table.select(users::id))).get_result(conn)
     }
 
-    pub fn exists(conn: &mut PgConnection, id: i64) -> QueryResult<bool> {
+    pub fn exists(conn: &mut PgConnection, id: UserId) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(users::table.find(id))).get_result(conn)
     }
 
@@ -106,13 +107,13 @@ impl User {
         query.load(conn)
     }
 
-    pub fn update_profile(conn: &mut PgConnection, id: i64, changes: &ProfileChanges) -> QueryResult<User> {
+    pub fn update_profile(conn: &mut PgConnection, id: UserId, changes: &ProfileChanges) -> QueryResult<User> {
         diesel::update(users::table.find(id)).set(changes).returning(User::as_returning()).get_result(conn)
     }
 
     /// Suspends (with a reason) or lifts a suspension (`None`). Ending the sessions is the
     /// caller's part.
-    pub fn set_suspended(conn: &mut PgConnection, id: i64, reason: Option<&str>) -> QueryResult<User> {
+    pub fn set_suspended(conn: &mut PgConnection, id: UserId, reason: Option<&str>) -> QueryResult<User> {
         let target = users::table.find(id);
         match reason {
             Some(r) => diesel::update(target)
@@ -127,7 +128,7 @@ impl User {
     }
 
     /// Until when the user may not send (flood control), if that is still ahead.
-    pub fn send_limit(conn: &mut PgConnection, id: i64) -> QueryResult<Option<DateTime<Utc>>> {
+    pub fn send_limit(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<DateTime<Utc>>> {
         users::table
             .find(id)
             .filter(users::send_limited_until.gt(Utc::now()))
@@ -138,7 +139,7 @@ impl User {
     }
 
     /// Puts a send limit until `until`; `false` when one was already running.
-    pub fn limit_sends(conn: &mut PgConnection, id: i64, until: DateTime<Utc>) -> QueryResult<bool> {
+    pub fn limit_sends(conn: &mut PgConnection, id: UserId, until: DateTime<Utc>) -> QueryResult<bool> {
         let n = diesel::update(
             users::table
                 .find(id)
@@ -154,11 +155,11 @@ impl User {
     /// Locks the account's row until the transaction ends: every change to the user's sessions
     /// (refresh, logout, sign-out, reset, suspension) takes it first, so they happen one at a time
     /// (a refresh cannot slip a new token past a revocation under READ COMMITTED).
-    pub fn lock(conn: &mut PgConnection, id: i64) -> QueryResult<()> {
-        users::table.find(id).select(users::id).for_no_key_update().first::<i64>(conn).map(|_| ())
+    pub fn lock(conn: &mut PgConnection, id: UserId) -> QueryResult<()> {
+        users::table.find(id).select(users::id).for_no_key_update().first::<UserId>(conn).map(|_| ())
     }
 
-    pub fn bump_token_version(conn: &mut PgConnection, id: i64) -> QueryResult<i32> {
+    pub fn bump_token_version(conn: &mut PgConnection, id: UserId) -> QueryResult<i32> {
         diesel::update(users::table.find(id))
             .set(users::token_version.eq(users::token_version + 1))
             .returning(users::token_version)
@@ -179,7 +180,7 @@ impl User {
     }
 
     /// A new address, not verified yet. A taken address is a unique violation.
-    pub fn set_email(conn: &mut PgConnection, id: i64, email: &str) -> QueryResult<User> {
+    pub fn set_email(conn: &mut PgConnection, id: UserId, email: &str) -> QueryResult<User> {
         diesel::update(users::table.find(id))
             .set((users::email.eq(email), users::email_verified_at.eq(None::<DateTime<Utc>>)))
             .returning(User::as_returning())
@@ -188,7 +189,7 @@ impl User {
 
     /// Marks the address verified if it is still `email` (a link for an address the account
     /// no longer has proves nothing). `None` when it is not.
-    pub fn verify_email(conn: &mut PgConnection, id: i64, email: &str) -> QueryResult<Option<User>> {
+    pub fn verify_email(conn: &mut PgConnection, id: UserId, email: &str) -> QueryResult<Option<User>> {
         diesel::update(users::table.find(id).filter(users::email.eq(email)))
             .set(users::email_verified_at.eq(diesel::dsl::now))
             .returning(User::as_returning())
@@ -197,12 +198,12 @@ impl User {
     }
 
     /// A new password hash. Ending the sessions is the caller's part.
-    pub fn set_password(conn: &mut PgConnection, id: i64, password_hash: &str) -> QueryResult<usize> {
+    pub fn set_password(conn: &mut PgConnection, id: UserId, password_hash: &str) -> QueryResult<usize> {
         diesel::update(users::table.find(id)).set(users::password_hash.eq(password_hash)).execute(conn)
     }
 
     /// The version an access token of this user must carry (None: no such user).
-    pub fn token_version(conn: &mut PgConnection, id: i64) -> QueryResult<Option<i32>> {
+    pub fn token_version(conn: &mut PgConnection, id: UserId) -> QueryResult<Option<i32>> {
         users::table.find(id).select(users::token_version).first(conn).optional()
     }
 
@@ -212,7 +213,7 @@ impl User {
         conn: &mut PgConnection,
         prefix: Option<&str>,
         suspended_only: bool,
-        after: Option<i64>,
+        after: Option<UserId>,
         limit: i64,
     ) -> QueryResult<Vec<User>> {
         let mut query = users::table.order(users::id).limit(limit).select(User::as_select()).into_boxed();
@@ -228,15 +229,15 @@ impl User {
         query.load(conn)
     }
 
-    pub fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<User>> {
+    pub fn by_ids(conn: &mut PgConnection, ids: &[UserId]) -> QueryResult<Vec<User>> {
         users::table.filter(users::id.eq_any(ids)).select(User::as_select()).load(conn)
     }
 
-    pub fn set_role(conn: &mut PgConnection, id: i64, role: AccountRole) -> QueryResult<usize> {
+    pub fn set_role(conn: &mut PgConnection, id: UserId, role: AccountRole) -> QueryResult<usize> {
         diesel::update(users::table.find(id)).set(users::role.eq(role)).execute(conn)
     }
 
-    pub fn set_last_seen(conn: &mut PgConnection, id: i64, at: DateTime<Utc>) -> QueryResult<usize> {
+    pub fn set_last_seen(conn: &mut PgConnection, id: UserId, at: DateTime<Utc>) -> QueryResult<usize> {
         diesel::update(users::table.find(id)).set(users::last_seen_at.eq(at)).execute(conn)
     }
 }
@@ -293,7 +294,10 @@ impl From<&User> for MeDto {
 
 impl User {
     /// `last_seen_at` of each existing user among `ids`.
-    pub fn last_seen_many(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<Vec<(i64, Option<DateTime<Utc>>)>> {
+    pub fn last_seen_many(
+        conn: &mut PgConnection,
+        ids: &[UserId],
+    ) -> QueryResult<Vec<(UserId, Option<DateTime<Utc>>)>> {
         users::table.filter(users::id.eq_any(ids)).select((users::id, users::last_seen_at)).load(conn)
     }
 }
@@ -301,7 +305,7 @@ impl User {
 impl User {
     /// Moves `last_seen_at` forward to `at`, never back (several ws nodes may report one
     /// user offline, in any order).
-    pub fn advance_last_seen(conn: &mut PgConnection, id: i64, at: DateTime<Utc>) -> QueryResult<usize> {
+    pub fn advance_last_seen(conn: &mut PgConnection, id: UserId, at: DateTime<Utc>) -> QueryResult<usize> {
         diesel::update(users::table.find(id))
             .filter(users::last_seen_at.is_null().or(users::last_seen_at.lt(at)))
             .set(users::last_seen_at.eq(at))

@@ -12,6 +12,7 @@
 #![expect(clippy::cast_possible_truncation, reason = "test fixtures: small sizes, frame lengths of test messages")]
 
 pub mod amqp_frames;
+pub mod bare_ids;
 mod broker_proxy;
 mod containers;
 pub mod docs;

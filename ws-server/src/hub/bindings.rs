@@ -14,6 +14,7 @@ use std::time::Duration;
 use shared::events::{RoutingKey, PRESENCE_ALL};
 
 use super::registry::{Hub, State};
+use shared::ids::UserId;
 
 /// Binding work for the binder, decided under the lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +25,7 @@ pub enum BindOp {
 
 impl Hub {
     /// The keys a session of `user_id` needs before it is ready.
-    pub fn keys_of(&self, user_id: i64) -> Vec<String> {
+    pub fn keys_of(&self, user_id: UserId) -> Vec<String> {
         let s = self.lock();
         let mut keys = vec![RoutingKey::User(user_id).to_string(), PRESENCE_ALL.to_owned()];
         if let Some(groups) = s.users.get(&user_id).and_then(|u| u.groups.as_ref()) {
@@ -132,11 +133,11 @@ mod tests {
     #[test]
     fn keys_are_ref_counted_and_planned_in_order() {
         let hub = Hub::default();
-        let (a, _ra, _) = session(&hub, 1, 8);
-        let (b, _rb, _) = session(&hub, 1, 8);
+        let (a, _ra, _) = session(&hub, UserId(1), 8);
+        let (b, _rb, _) = session(&hub, UserId(1), 8);
         assert_eq!(hub.plan_bindings(), vec![BindOp::Bind("user.1".into())]);
         hub.mark_bound("user.1");
-        assert!(hub.install_groups(1, 0, HashSet::from([7])) == Install::Installed);
+        assert!(hub.install_groups(UserId(1), 0, HashSet::from([shared::ids::GroupId(7)])) == Install::Installed);
         assert_eq!(hub.plan_bindings(), vec![BindOp::Bind("group.7".into())]);
         hub.mark_bound("group.7");
         hub.unregister(a);

@@ -14,22 +14,23 @@ use tokio::sync::mpsc::error::TrySendError;
 use super::frame::{Frame, Outbound};
 use super::registry::{Hub, SessionEntry, SessionId, State};
 use crate::close;
+use shared::ids::{GroupId, UserId};
 
 /// Who an event from the broker is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
     /// Every session of the user.
-    User(i64),
+    User(UserId),
     /// Every session of the local users who are members of the group.
-    Group(i64),
+    Group(GroupId),
     /// Every session following the user's presence.
-    Watchers(i64),
+    Watchers(UserId),
 }
 
 impl Hub {
     /// Queues `frame` for every ready session in `audiences` (each at most once), except the
     /// sessions of `skip_user`. Returns how many sessions got it.
-    pub fn deliver(&self, audiences: &[Audience], frame: &Frame, skip_user: Option<i64>) -> usize {
+    pub fn deliver(&self, audiences: &[Audience], frame: &Frame, skip_user: Option<UserId>) -> usize {
         let s = self.lock();
         s.targets(audiences, skip_user)
             .into_iter()
@@ -44,7 +45,7 @@ impl Hub {
         &self,
         audiences: &[Audience],
         frame: &Frame,
-        reader: i64,
+        reader: UserId,
         without_read: impl FnOnce() -> Option<Frame>,
     ) -> usize {
         let s = self.lock();
@@ -69,7 +70,7 @@ impl Hub {
     }
 
     /// Whether the local user keeps reads to themselves (see [`Hub::deliver_receipt`]).
-    pub fn set_hides_reads(&self, user_id: i64, hides: bool) {
+    pub fn set_hides_reads(&self, user_id: UserId, hides: bool) {
         if let Some(user) = self.lock().users.get_mut(&user_id) {
             user.hides_reads = hides;
         }
@@ -84,7 +85,7 @@ impl Hub {
 
 impl State {
     /// The sessions in `audiences`, each once, without those of `skip_user`.
-    fn targets(&self, audiences: &[Audience], skip_user: Option<i64>) -> Vec<SessionId> {
+    fn targets(&self, audiences: &[Audience], skip_user: Option<UserId>) -> Vec<SessionId> {
         let s = self;
         let mut targets: Vec<SessionId> = Vec::new();
         for audience in audiences {
@@ -105,7 +106,7 @@ impl State {
         targets
     }
 
-    fn sessions_of(&self, user_id: i64, skip_user: Option<i64>, out: &mut Vec<SessionId>) {
+    fn sessions_of(&self, user_id: UserId, skip_user: Option<UserId>, out: &mut Vec<SessionId>) {
         if skip_user == Some(user_id) {
             return;
         }
@@ -123,7 +124,7 @@ impl SessionEntry {
             Err(TrySendError::Full(_)) => {
                 if self.closer.close(CloseCode::Other(close::SLOW_CONSUMER), "slow consumer") {
                     metrics::counter!(WS_DROPPED, "reason" => "slow_consumer").increment(1);
-                    tracing::warn!(user_id = self.user_id, "closing a slow consumer (outbound queue full)");
+                    tracing::warn!(user_id = self.user_id.0, "closing a slow consumer (outbound queue full)");
                 }
                 false
             }
@@ -145,56 +146,60 @@ mod tests {
     #[test]
     fn group_events_reach_members_only_and_skip_the_typing_user() {
         let hub = Hub::default();
-        let (a, mut ra, _) = session(&hub, 1, 8);
-        let (b, mut rb, _) = session(&hub, 2, 8);
-        let (c, mut rc, _) = session(&hub, 3, 8);
+        let (a, mut ra, _) = session(&hub, UserId(1), 8);
+        let (b, mut rb, _) = session(&hub, UserId(2), 8);
+        let (c, mut rc, _) = session(&hub, UserId(3), 8);
         for (id, rx, uid) in [(a, &mut ra, 1), (b, &mut rb, 2), (c, &mut rc, 3)] {
             ready(&hub, id, rx);
-            let groups = if uid == 3 { HashSet::new() } else { HashSet::from([9]) };
-            hub.install_groups(uid, 0, groups);
+            let groups = if uid == 3 { HashSet::new() } else { HashSet::from([GroupId(9)]) };
+            hub.install_groups(UserId(uid), 0, groups);
         }
-        assert_eq!(hub.deliver(&[Audience::Group(9)], &frame(), Some(1)), 1);
+        assert_eq!(hub.deliver(&[Audience::Group(GroupId(9))], &frame(), Some(UserId(1))), 1);
         assert!(ra.try_recv().is_err() && rb.try_recv().is_ok() && rc.try_recv().is_err());
-        hub.apply_membership(9, 2, false);
-        assert_eq!(hub.deliver(&[Audience::Group(9)], &frame(), None), 1, "only user 1 left");
-        assert_eq!(hub.deliver(&[Audience::User(1), Audience::User(1)], &frame(), None), 1, "once per session");
+        hub.apply_membership(GroupId(9), UserId(2), false);
+        assert_eq!(hub.deliver(&[Audience::Group(GroupId(9))], &frame(), None), 1, "only user 1 left");
+        assert_eq!(
+            hub.deliver(&[Audience::User(UserId(1)), Audience::User(UserId(1))], &frame(), None),
+            1,
+            "once per session"
+        );
     }
 
     #[test]
     fn a_full_queue_closes_the_session_with_4008() {
         let hub = Hub::default();
-        let (a, mut ra, closer) = session(&hub, 1, 2);
+        let (a, mut ra, closer) = session(&hub, UserId(1), 2);
         ready(&hub, a, &mut ra);
         for _ in 0..2 {
-            hub.deliver(&[Audience::User(1)], &frame(), None);
+            hub.deliver(&[Audience::User(UserId(1))], &frame(), None);
         }
         assert!(!closer.is_closed());
-        assert_eq!(hub.deliver(&[Audience::User(1)], &frame(), None), 0);
+        assert_eq!(hub.deliver(&[Audience::User(UserId(1))], &frame(), None), 0);
         assert!(closer.is_closed());
     }
 
     #[test]
     fn readers_who_hide_their_reads_see_nobody_elses() {
         let hub = Hub::default();
-        let (a, mut ra, _) = session(&hub, 1, 8);
-        let (b, mut rb, _) = session(&hub, 2, 8);
+        let (a, mut ra, _) = session(&hub, UserId(1), 8);
+        let (b, mut rb, _) = session(&hub, UserId(2), 8);
         ready(&hub, a, &mut ra);
         ready(&hub, b, &mut rb);
-        hub.set_hides_reads(2, true);
+        hub.set_hides_reads(UserId(2), true);
         let redacted = || Frame::from_event(&Event::Resync { reason: "redacted".into() });
         let unbuildable = || None;
-        let to_both = [Audience::User(1), Audience::User(2)];
-        assert_eq!(hub.deliver_receipt(&to_both, &frame(), 1, redacted), 2);
+        let to_both = [Audience::User(UserId(1)), Audience::User(UserId(2))];
+        assert_eq!(hub.deliver_receipt(&to_both, &frame(), UserId(1), redacted), 2);
         let text = |rx: &mut mpsc::Receiver<Outbound>| match rx.try_recv() {
             Ok(Outbound::Event(f)) => f.text().to_string(),
             _ => String::new(),
         };
         assert!(!text(&mut ra).contains("redacted"), "the reader sees its own");
         assert!(text(&mut rb).contains("redacted"));
-        assert_eq!(hub.deliver_receipt(&to_both, &frame(), 2, redacted), 2);
+        assert_eq!(hub.deliver_receipt(&to_both, &frame(), UserId(2), redacted), 2);
         assert!(!text(&mut rb).contains("redacted"), "its own reads are never hidden from it");
         assert!(!text(&mut ra).contains("redacted"));
-        assert_eq!(hub.deliver_receipt(&to_both, &frame(), 1, unbuildable), 1, "no reads instead of the reads");
+        assert_eq!(hub.deliver_receipt(&to_both, &frame(), UserId(1), unbuildable), 1, "no reads instead of the reads");
         assert!(!text(&mut ra).is_empty() && text(&mut rb).is_empty());
     }
 }

@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use shared::events::RoutingKey;
 
 use super::registry::{Hub, State};
+use shared::ids::{GroupId, UserId};
 
 /// Result of installing a user's groups loaded from the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,12 +28,12 @@ pub enum Install {
 
 impl Hub {
     /// The user's membership generation, and whether the groups are loaded. None: not local.
-    pub fn membership_generation(&self, user_id: i64) -> Option<(u64, bool)> {
+    pub fn membership_generation(&self, user_id: UserId) -> Option<(u64, bool)> {
         self.lock().users.get(&user_id).map(|u| (u.generation, u.groups.is_some()))
     }
 
     /// Installs the groups loaded at `generation` (see [`Install`]).
-    pub fn install_groups(&self, user_id: i64, generation: u64, groups: HashSet<i64>) -> Install {
+    pub fn install_groups(&self, user_id: UserId, generation: u64, groups: HashSet<GroupId>) -> Install {
         let mut guard = self.lock();
         let s = &mut *guard;
         let Some(user) = s.users.get_mut(&user_id) else { return Install::Gone };
@@ -52,7 +53,7 @@ impl Hub {
 
     /// Applies a membership change from an event. Returns whether the user is local (then
     /// the caller re-reads the user's groups from the database to correct any reordering).
-    pub fn apply_membership(&self, group_id: i64, user_id: i64, member: bool) -> bool {
+    pub fn apply_membership(&self, group_id: GroupId, user_id: UserId, member: bool) -> bool {
         let mut guard = self.lock();
         let s = &mut *guard;
         let Some(user) = s.users.get_mut(&user_id) else { return false };
@@ -71,7 +72,7 @@ impl Hub {
     }
 
     /// A deleted group: no local user is a member any more.
-    pub fn drop_group(&self, group_id: i64) {
+    pub fn drop_group(&self, group_id: GroupId) {
         let mut guard = self.lock();
         let s = &mut *guard;
         for uid in s.group_users.remove(&group_id).unwrap_or_default() {
@@ -86,14 +87,14 @@ impl Hub {
         self.dirty.notify_one();
     }
 
-    pub fn is_member(&self, user_id: i64, group_id: i64) -> bool {
+    pub fn is_member(&self, user_id: UserId, group_id: GroupId) -> bool {
         self.lock().users.get(&user_id).and_then(|u| u.groups.as_ref()).is_some_and(|g| g.contains(&group_id))
     }
 }
 
 impl State {
     /// `user_id` is a local member of `group_id`; the group's key is wanted from its first one.
-    pub(super) fn link(&mut self, group_id: i64, user_id: i64) {
+    pub(super) fn link(&mut self, group_id: GroupId, user_id: UserId) {
         let members = self.group_users.entry(group_id).or_default();
         members.insert(user_id);
         if members.len() == 1 {
@@ -102,7 +103,7 @@ impl State {
     }
 
     /// The reverse of [`State::link`]; the key is no longer wanted after the last one.
-    pub(super) fn unlink(&mut self, group_id: i64, user_id: i64) {
+    pub(super) fn unlink(&mut self, group_id: GroupId, user_id: UserId) {
         if let Some(members) = self.group_users.get_mut(&group_id) {
             members.remove(&user_id);
             if members.is_empty() {
@@ -121,12 +122,12 @@ mod tests {
     #[test]
     fn a_racing_membership_event_makes_a_load_stale() {
         let hub = Hub::default();
-        let (_a, _ra, _) = session(&hub, 1, 8);
-        let (generation, loaded) = hub.membership_generation(1).expect("local");
+        let (_a, _ra, _) = session(&hub, UserId(1), 8);
+        let (generation, loaded) = hub.membership_generation(UserId(1)).expect("local");
         assert!(!loaded);
-        hub.apply_membership(5, 1, true);
-        assert_eq!(hub.install_groups(1, generation, HashSet::new()), Install::Stale);
-        assert_eq!(hub.install_groups(1, generation + 1, HashSet::from([5])), Install::Installed);
-        assert!(hub.is_member(1, 5));
+        hub.apply_membership(GroupId(5), UserId(1), true);
+        assert_eq!(hub.install_groups(UserId(1), generation, HashSet::new()), Install::Stale);
+        assert_eq!(hub.install_groups(UserId(1), generation + 1, HashSet::from([GroupId(5)])), Install::Installed);
+        assert!(hub.is_member(UserId(1), GroupId(5)));
     }
 }

@@ -10,28 +10,29 @@ use tokio::sync::{mpsc, watch, Notify};
 
 use super::frame::Outbound;
 use crate::close::Closer;
+use shared::ids::{GroupId, UserId};
 
 pub type SessionId = u64;
 
 pub(super) struct SessionEntry {
-    pub(super) user_id: i64,
+    pub(super) user_id: UserId,
     /// The signed-in device (refresh-token family) whose ticket opened it.
     pub(super) device: uuid::Uuid,
     pub(super) tx: mpsc::Sender<Outbound>,
     pub(super) closer: Closer,
     pub(super) ready: bool,
     /// Users whose presence this session follows, with the state last sent (None: not yet).
-    pub(super) watching: HashMap<i64, Option<bool>>,
+    pub(super) watching: HashMap<UserId, Option<bool>>,
     /// Users it asked to follow whose privacy settings hide their presence from it (they move
     /// to `watching` if that changes).
-    pub(super) hidden: HashSet<i64>,
+    pub(super) hidden: HashSet<UserId>,
 }
 
 #[derive(Default)]
 pub(super) struct LocalUser {
     pub(super) sessions: HashSet<SessionId>,
     /// None until loaded from `group_members`.
-    pub(super) groups: Option<HashSet<i64>>,
+    pub(super) groups: Option<HashSet<GroupId>>,
     /// Bumped by every membership event, so a load that raced one is retried.
     pub(super) generation: u64,
     /// The user turned read receipts off, so sees nobody else's reads either.
@@ -41,11 +42,11 @@ pub(super) struct LocalUser {
 #[derive(Default)]
 pub(super) struct State {
     pub(super) sessions: HashMap<SessionId, SessionEntry>,
-    pub(super) users: HashMap<i64, LocalUser>,
+    pub(super) users: HashMap<UserId, LocalUser>,
     /// Local members of each group (never holds an empty set).
-    pub(super) group_users: HashMap<i64, HashSet<i64>>,
+    pub(super) group_users: HashMap<GroupId, HashSet<UserId>>,
     /// Sessions following each user's presence (never holds an empty set).
-    pub(super) watchers: HashMap<i64, HashSet<SessionId>>,
+    pub(super) watchers: HashMap<UserId, HashSet<SessionId>>,
     /// Keys bound on the broker now.
     pub(super) bound: HashSet<String>,
     /// Keys whose wanted state changed since the binder last looked.

@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 use super::frame::{Frame, Outbound};
 use super::registry::{Hub, SessionEntry, SessionId, State};
 use crate::close::Closer;
+use shared::ids::UserId;
 
 /// Why a socket is not let in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -32,7 +33,7 @@ pub enum Refused {
 /// Returned when a session leaves.
 #[derive(Debug, Clone, Copy)]
 pub struct Departure {
-    pub user_id: i64,
+    pub user_id: UserId,
     /// It was the user's last session on this node.
     pub last: bool,
 }
@@ -41,7 +42,7 @@ impl Hub {
     /// Refused while shutting down, or when the user holds `max_per_user` sessions here.
     pub fn register(
         &self,
-        user_id: i64,
+        user_id: UserId,
         device: uuid::Uuid,
         tx: mpsc::Sender<Outbound>,
         closer: Closer,
@@ -119,11 +120,11 @@ impl Hub {
     }
 
     /// Every local user with its membership generation (see [`Hub::install_groups`]).
-    pub fn local_users(&self) -> Vec<(i64, u64)> {
+    pub fn local_users(&self) -> Vec<(UserId, u64)> {
         self.lock().users.iter().map(|(&uid, u)| (uid, u.generation)).collect()
     }
 
-    pub fn has_user(&self, user_id: i64) -> bool {
+    pub fn has_user(&self, user_id: UserId) -> bool {
         self.lock().users.contains_key(&user_id)
     }
 
@@ -142,7 +143,7 @@ impl Hub {
     /// `code`: their sessions were revoked. Returns how many.
     pub fn close_user(
         &self,
-        user_id: i64,
+        user_id: UserId,
         devices: Option<&[uuid::Uuid]>,
         code: CloseCode,
         description: &str,
@@ -157,9 +158,9 @@ impl Hub {
     }
 
     /// Every (user, device) with a socket here, once each (for the periodic session check).
-    pub fn devices(&self) -> Vec<(i64, uuid::Uuid)> {
+    pub fn devices(&self) -> Vec<(UserId, uuid::Uuid)> {
         let s = self.lock();
-        let unique: HashSet<(i64, uuid::Uuid)> = s.sessions.values().map(|e| (e.user_id, e.device)).collect();
+        let unique: HashSet<(UserId, uuid::Uuid)> = s.sessions.values().map(|e| (e.user_id, e.device)).collect();
         unique.into_iter().collect()
     }
 }
@@ -182,13 +183,13 @@ mod tests {
             let (tx, _rx) = mpsc::channel(1);
             hub.register(user, uuid::Uuid::new_v4(), tx, Closer::default(), 2)
         };
-        let first = register(1).expect("first");
-        register(1).expect("second");
-        assert_eq!(register(1), Err(Refused::TooManySockets(2)));
-        assert!(register(2).is_ok(), "per user");
+        let first = register(UserId(1)).expect("first");
+        register(UserId(1)).expect("second");
+        assert_eq!(register(UserId(1)), Err(Refused::TooManySockets(2)));
+        assert!(register(UserId(2)).is_ok(), "per user");
         hub.unregister(first);
-        assert!(register(1).is_ok());
+        assert!(register(UserId(1)).is_ok());
         hub.shutdown(CloseCode::Restart, "bye");
-        assert_eq!(register(3), Err(Refused::ShuttingDown));
+        assert_eq!(register(UserId(3)), Err(Refused::ShuttingDown));
     }
 }

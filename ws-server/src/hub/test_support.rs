@@ -6,9 +6,10 @@ use tokio::sync::mpsc;
 use super::frame::{Frame, Outbound};
 use super::registry::{Hub, SessionId};
 use crate::close::Closer;
+use shared::ids::UserId;
 
 /// A registered session of `user_id` with a queue of `capacity`.
-pub fn session(hub: &Hub, user_id: i64, capacity: usize) -> (SessionId, mpsc::Receiver<Outbound>, Closer) {
+pub fn session(hub: &Hub, user_id: UserId, capacity: usize) -> (SessionId, mpsc::Receiver<Outbound>, Closer) {
     let (tx, rx) = mpsc::channel(capacity);
     let closer = Closer::default();
     let id = hub.register(user_id, uuid::Uuid::new_v4(), tx, closer.clone(), 8).expect("registered");

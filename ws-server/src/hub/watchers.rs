@@ -14,15 +14,16 @@ use tokio::sync::mpsc::PermitIterator;
 
 use super::frame::{Frame, Outbound};
 use super::registry::{Hub, SessionId, State};
+use shared::ids::UserId;
 
 impl Hub {
     /// Replaces the set of users `id` follows: `user_ids` whose presence it may see, `hidden`
     /// those whose privacy settings hide it.
-    pub fn watch(&self, id: SessionId, user_ids: &[i64], hidden: &[i64]) {
+    pub fn watch(&self, id: SessionId, user_ids: &[UserId], hidden: &[UserId]) {
         let mut guard = self.lock();
         let s = &mut *guard;
         let Some(entry) = s.sessions.get_mut(&id) else { return };
-        let old: Vec<i64> = entry.watching.drain().map(|(uid, _)| uid).collect();
+        let old: Vec<UserId> = entry.watching.drain().map(|(uid, _)| uid).collect();
         entry.watching = user_ids.iter().map(|&uid| (uid, None)).collect();
         entry.hidden = hidden.iter().copied().collect();
         for uid in old {
@@ -33,14 +34,14 @@ impl Hub {
         }
     }
 
-    pub fn watched_users(&self) -> Vec<i64> {
+    pub fn watched_users(&self) -> Vec<UserId> {
         self.lock().watchers.keys().copied().collect()
     }
 
     /// Every user some session here asked to follow (seen or hidden).
-    pub fn followed_users(&self) -> Vec<i64> {
+    pub fn followed_users(&self) -> Vec<UserId> {
         let s = self.lock();
-        let mut users: Vec<i64> =
+        let mut users: Vec<UserId> =
             s.sessions.values().flat_map(|e| e.watching.keys().chain(e.hidden.iter()).copied()).collect();
         users.sort_unstable();
         users.dedup();
@@ -48,9 +49,9 @@ impl Hub {
     }
 
     /// The users of the sessions here that asked to follow `user_id` (seen or hidden).
-    pub fn followers_of(&self, user_id: i64) -> Vec<i64> {
+    pub fn followers_of(&self, user_id: UserId) -> Vec<UserId> {
         let s = self.lock();
-        let mut users: Vec<i64> = s
+        let mut users: Vec<UserId> = s
             .sessions
             .values()
             .filter(|e| e.watching.contains_key(&user_id) || e.hidden.contains(&user_id))
@@ -65,7 +66,7 @@ impl Hub {
     /// stop following it and get `hidden_frame` if there is one (offline, never seen); sessions
     /// of users now in `allowed` follow it again, their next presence event for it unsent.
     /// Returns whether any session started following (then the caller sends the current state).
-    pub fn refollow(&self, user_id: i64, allowed: &HashSet<i64>, hidden_frame: Option<&Frame>) -> bool {
+    pub fn refollow(&self, user_id: UserId, allowed: &HashSet<UserId>, hidden_frame: Option<&Frame>) -> bool {
         let mut guard = self.lock();
         let s = &mut *guard;
         let (mut shown, mut hidden) = (Vec::new(), Vec::new());
@@ -93,7 +94,12 @@ impl Hub {
 
     /// Sends a presence change to the watchers of `user_id` that were not already told this
     /// state. Returns how many were told, and whether one of them had been told "online".
-    pub fn deliver_presence(&self, user_id: i64, online: bool, frame: impl FnOnce() -> Option<Frame>) -> (usize, bool) {
+    pub fn deliver_presence(
+        &self,
+        user_id: UserId,
+        online: bool,
+        frame: impl FnOnce() -> Option<Frame>,
+    ) -> (usize, bool) {
         let mut guard = self.lock();
         let s = &mut *guard;
         let Some(ids) = s.watchers.get(&user_id) else { return (0, false) };
@@ -125,7 +131,7 @@ impl Hub {
     pub fn answer_presence(
         &self,
         id: SessionId,
-        answers: Vec<(i64, bool, Frame)>,
+        answers: Vec<(UserId, bool, Frame)>,
         slots: PermitIterator<'_, Outbound>,
     ) {
         let mut s = self.lock();
@@ -142,7 +148,7 @@ impl Hub {
 }
 
 impl State {
-    pub(super) fn unwatch(&mut self, user_id: i64, id: SessionId) {
+    pub(super) fn unwatch(&mut self, user_id: UserId, id: SessionId) {
         if let Some(ids) = self.watchers.get_mut(&user_id) {
             ids.remove(&id);
             if ids.is_empty() {
@@ -160,35 +166,39 @@ mod tests {
     #[test]
     fn presence_is_sent_once_per_state() {
         let hub = Hub::default();
-        let (a, mut ra, _) = session(&hub, 1, 8);
+        let (a, mut ra, _) = session(&hub, UserId(1), 8);
         ready(&hub, a, &mut ra);
-        hub.watch(a, &[2], &[]);
-        assert_eq!(hub.deliver_presence(2, true, some_frame), (1, false));
-        assert_eq!(hub.deliver_presence(2, true, some_frame), (0, false), "no repeat");
-        assert_eq!(hub.deliver_presence(2, false, some_frame), (1, true));
+        hub.watch(a, &[UserId(2)], &[]);
+        assert_eq!(hub.deliver_presence(UserId(2), true, some_frame), (1, false));
+        assert_eq!(hub.deliver_presence(UserId(2), true, some_frame), (0, false), "no repeat");
+        assert_eq!(hub.deliver_presence(UserId(2), false, some_frame), (1, true));
         assert!(ra.try_recv().is_ok() && ra.try_recv().is_ok());
         let spare = tx_of(&hub, a);
-        hub.answer_presence(a, vec![(2, true, frame())], spare.try_reserve_many(1).expect("room"));
+        hub.answer_presence(a, vec![(UserId(2), true, frame())], spare.try_reserve_many(1).expect("room"));
         assert!(ra.try_recv().is_err(), "a stale answer does not override an event");
     }
 
     #[test]
     fn privacy_changes_who_follows_presence() {
         let hub = Hub::default();
-        let (a, mut ra, _) = session(&hub, 1, 8);
-        let (b, mut rb, _) = session(&hub, 3, 8);
+        let (a, mut ra, _) = session(&hub, UserId(1), 8);
+        let (b, mut rb, _) = session(&hub, UserId(3), 8);
         ready(&hub, a, &mut ra);
         ready(&hub, b, &mut rb);
-        hub.watch(a, &[2], &[]);
-        hub.watch(b, &[], &[2]);
-        assert_eq!(hub.followers_of(2), vec![1, 3]);
-        assert_eq!(hub.deliver_presence(2, true, some_frame), (1, false), "only the allowed viewer hears");
+        hub.watch(a, &[UserId(2)], &[]);
+        hub.watch(b, &[], &[UserId(2)]);
+        assert_eq!(hub.followers_of(UserId(2)), vec![UserId(1), UserId(3)]);
+        assert_eq!(hub.deliver_presence(UserId(2), true, some_frame), (1, false), "only the allowed viewer hears");
         assert!(ra.try_recv().is_ok() && rb.try_recv().is_err());
         // User 2 now lets 3 see it, not 1.
-        assert!(hub.refollow(2, &HashSet::from([3]), Some(&frame())), "someone started following");
+        assert!(hub.refollow(UserId(2), &HashSet::from([UserId(3)]), Some(&frame())), "someone started following");
         assert!(ra.try_recv().is_ok(), "1 is told 'offline, never seen'");
-        assert_eq!(hub.deliver_presence(2, true, some_frame), (1, false), "3 hears the current state, 1 nothing");
+        assert_eq!(
+            hub.deliver_presence(UserId(2), true, some_frame),
+            (1, false),
+            "3 hears the current state, 1 nothing"
+        );
         assert!(rb.try_recv().is_ok() && ra.try_recv().is_err());
-        assert!(!hub.refollow(2, &HashSet::from([3]), Some(&frame())), "nothing changes twice");
+        assert!(!hub.refollow(UserId(2), &HashSet::from([UserId(3)]), Some(&frame())), "nothing changes twice");
     }
 }

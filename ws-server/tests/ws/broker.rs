@@ -10,6 +10,7 @@ use shared::testing::BrokerProxy;
 use ws_server::config::Tuning;
 
 use crate::helpers::{message, Cluster, Incoming, QUIET, WAIT};
+use shared::ids::{ConversationId, GroupId, UserId};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publishing_connection_blocked_by_a_memory_alarm_does_not_stall_delivery() {
@@ -29,7 +30,7 @@ async fn a_publishing_connection_blocked_by_a_memory_alarm_does_not_stall_delive
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let events: Vec<_> = (1..=40).map(|seq| message(conversation, seq, alice, "during the alarm")).collect();
-    c.publish_many(&RoutingKey::User(bob).to_string(), &events).await;
+    c.publish_many(&RoutingKey::User(UserId(bob)).to_string(), &events).await;
     let seqs = b.seqs_of("message.new", 40, WAIT).await;
     assert_eq!(seqs, (1..=40).collect::<Vec<_>>(), "delivery goes on while publishing is blocked");
     proxy.set_alarm(false);
@@ -48,7 +49,7 @@ async fn an_overfilled_node_queue_drops_its_oldest_events_and_tells_every_socket
     // The node stops taking deliveries (stalled), while 100 events pile up in its queue.
     proxy.freeze(true);
     let events: Vec<_> = (1..=100).map(|seq| message(conversation, seq, bob, "piling up")).collect();
-    c.publish_many(&RoutingKey::User(alice).to_string(), &events).await;
+    c.publish_many(&RoutingKey::User(UserId(alice)).to_string(), &events).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     proxy.freeze(false);
 
@@ -121,13 +122,18 @@ async fn after_a_broker_outage_the_node_reloads_memberships_sessions_and_privacy
     for client in [&mut o, &mut r, &mut h, &mut w] {
         assert_eq!(client.event(WAIT).await["type"], "resync");
     }
-    c.publish(&RoutingKey::Group(group).to_string(), &[], &message(channel, 1, owner, "after the outage")).await;
+    c.publish(&RoutingKey::Group(GroupId(group)).to_string(), &[], &message(channel, 1, owner, "after the outage"))
+        .await;
     assert_eq!(o.event(WAIT).await["data"]["body"], "after the outage");
     assert_eq!(h.event(WAIT).await["data"]["body"], "after the outage");
     r.quiet(QUIET).await;
-    let receipt =
-        Event::Receipt(ReceiptDto { conversation_id: channel, user_id: owner, delivered_seq: 1, read_seq: 1 });
-    c.publish(&RoutingKey::Group(group).to_string(), &[], &receipt).await;
+    let receipt = Event::Receipt(ReceiptDto {
+        conversation_id: ConversationId(channel),
+        user_id: UserId(owner),
+        delivered_seq: 1,
+        read_seq: 1,
+    });
+    c.publish(&RoutingKey::Group(GroupId(group)).to_string(), &[], &receipt).await;
     assert_eq!(h.event_of("receipt", WAIT).await["data"]["read_seq"], 0, "the hider sees nobody's reads");
     assert_eq!(o.event_of("receipt", WAIT).await["data"]["read_seq"], 1);
 }

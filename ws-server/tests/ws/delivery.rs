@@ -3,6 +3,7 @@
 use shared::events::RoutingKey;
 
 use crate::helpers::{message, metric, Cluster, QUIET, WAIT};
+use shared::ids::{GroupId, UserId};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_comes_after_the_bindings_so_an_event_published_right_after_it_arrives() {
@@ -12,10 +13,10 @@ async fn ready_comes_after_the_bindings_so_an_event_published_right_after_it_arr
         let uid = c.user(&format!("user{i}"));
         c.exec(&format!("INSERT INTO group_members (group_id, user_id) VALUES ({gid}, {uid})"));
         let mut client = c.connect(0, uid).await;
-        c.publish(&RoutingKey::User(uid).to_string(), &[], &message(1, i, uid, "to me")).await;
+        c.publish(&RoutingKey::User(UserId(uid)).to_string(), &[], &message(1, i, uid, "to me")).await;
         assert_eq!(client.event(WAIT).await["data"]["body"], "to me", "user event #{i}");
         // Only this user is in the group on this node: its group binding was made for it.
-        c.publish(&RoutingKey::Group(gid).to_string(), &[], &message(channel, i, uid, "to the group")).await;
+        c.publish(&RoutingKey::Group(GroupId(gid)).to_string(), &[], &message(channel, i, uid, "to the group")).await;
         assert_eq!(client.event(WAIT).await["data"]["body"], "to the group", "group event #{i}");
         drop(client); // its bindings go; the next user's must be made afresh
     }
@@ -32,8 +33,8 @@ async fn a_direct_message_reaches_the_peer_and_every_device_of_the_sender_on_any
 
     // What the relay does for a direct chat: routing key user.<a>, CC user.<b>.
     c.publish(
-        &RoutingKey::User(alice).to_string(),
-        &[RoutingKey::User(bob).to_string()],
+        &RoutingKey::User(UserId(alice)).to_string(),
+        &[RoutingKey::User(UserId(bob)).to_string()],
         &message(conversation, 1, alice, "hi bob"),
     )
     .await;
@@ -60,7 +61,7 @@ async fn a_group_event_reaches_each_member_socket_once_on_three_nodes_and_no_out
     ];
     let mut outsiders = [c.connect(0, outsider).await, c.connect(1, outsider).await];
 
-    c.publish(&RoutingKey::Group(gid).to_string(), &[], &message(channel, 1, m1, "hello group")).await;
+    c.publish(&RoutingKey::Group(GroupId(gid)).to_string(), &[], &message(channel, 1, m1, "hello group")).await;
 
     for (i, client) in members.iter_mut().enumerate() {
         assert_eq!(client.event(WAIT).await["data"]["body"], "hello group", "member socket {i}");
@@ -85,14 +86,14 @@ async fn a_removed_member_stops_receiving_at_once_and_an_added_one_starts() {
         (removed["type"].as_str(), removed["data"]["reason"].as_str()),
         (Some("conversation.updated"), Some("member_removed"))
     );
-    c.publish(&RoutingKey::Group(gid).to_string(), &[], &message(channel, 1, a, "after removal")).await;
+    c.publish(&RoutingKey::Group(GroupId(gid)).to_string(), &[], &message(channel, 1, a, "after removal")).await;
     assert_eq!(a0.event(WAIT).await["data"]["body"], "after removal");
     assert_eq!(other1.event(WAIT).await["data"]["body"], "after removal");
     b1.quiet(QUIET).await;
 
     c.set_member(gid, b, true).await;
     assert_eq!(b1.event(WAIT).await["data"]["reason"], "member_added");
-    c.publish(&RoutingKey::Group(gid).to_string(), &[], &message(channel, 2, a, "welcome back")).await;
+    c.publish(&RoutingKey::Group(GroupId(gid)).to_string(), &[], &message(channel, 2, a, "welcome back")).await;
     assert_eq!(b1.event(WAIT).await["data"]["body"], "welcome back");
 }
 
@@ -110,7 +111,7 @@ async fn a_member_alone_on_its_node_gets_group_events_once_added_and_none_once_r
     let mut seq = 0;
     let got = loop {
         seq += 1;
-        c.publish(&RoutingKey::Group(gid).to_string(), &[], &message(channel, seq, a, "hello")).await;
+        c.publish(&RoutingKey::Group(GroupId(gid)).to_string(), &[], &message(channel, seq, a, "hello")).await;
         if let Some(crate::helpers::Incoming::Event(e)) = b1.recv(std::time::Duration::from_millis(200)).await {
             break e;
         }
@@ -121,7 +122,7 @@ async fn a_member_alone_on_its_node_gets_group_events_once_added_and_none_once_r
     c.set_member(gid, b, false).await;
     assert_eq!(b1.event_of("conversation.updated", WAIT).await["data"]["reason"], "member_removed");
     while b1.recv(std::time::Duration::from_millis(100)).await.is_some() {}
-    c.publish(&RoutingKey::Group(gid).to_string(), &[], &message(channel, 100, a, "gone")).await;
+    c.publish(&RoutingKey::Group(GroupId(gid)).to_string(), &[], &message(channel, 100, a, "gone")).await;
     b1.quiet(QUIET).await;
 }
 
@@ -134,12 +135,12 @@ async fn session_revoked_closes_every_socket_of_that_user_on_every_node_and_no_o
     let mut a0 = c.connect(0, alice).await;
 
     let revoked =
-        shared::events::Event::SessionRevoked { user_id: mallory, reason: "suspended".into(), sessions: None };
-    c.publish(&RoutingKey::User(mallory).to_string(), &[], &revoked).await;
+        shared::events::Event::SessionRevoked { user_id: UserId(mallory), reason: "suspended".into(), sessions: None };
+    c.publish(&RoutingKey::User(UserId(mallory)).to_string(), &[], &revoked).await;
 
     assert_eq!(m0.close_code(WAIT).await, Some(4001), "node 0");
     assert_eq!(m1.close_code(WAIT).await, Some(4001), "node 1");
-    c.publish(&RoutingKey::User(alice).to_string(), &[], &message(1, 1, alice, "still here")).await;
+    c.publish(&RoutingKey::User(UserId(alice)).to_string(), &[], &message(1, 1, alice, "still here")).await;
     assert_eq!(a0.event(WAIT).await["data"]["body"], "still here");
 }
 
@@ -153,14 +154,14 @@ async fn signing_one_device_out_closes_only_that_devices_sockets() {
     let mut phone_0 = c.connect_device(0, alice, Some(phone)).await;
 
     let revoked = shared::events::Event::SessionRevoked {
-        user_id: alice,
+        user_id: UserId(alice),
         reason: "signed_out".into(),
         sessions: Some(vec![laptop]),
     };
-    c.publish(&RoutingKey::User(alice).to_string(), &[], &revoked).await;
+    c.publish(&RoutingKey::User(UserId(alice)).to_string(), &[], &revoked).await;
     assert_eq!(laptop_0.close_code(WAIT).await, Some(4001));
     assert_eq!(laptop_1.close_code(WAIT).await, Some(4001));
-    c.publish(&RoutingKey::User(alice).to_string(), &[], &message(1, 1, alice, "phone still here")).await;
+    c.publish(&RoutingKey::User(UserId(alice)).to_string(), &[], &message(1, 1, alice, "phone still here")).await;
     assert_eq!(phone_0.event_of("message.new", WAIT).await["data"]["body"], "phone still here");
 }
 
@@ -170,8 +171,8 @@ async fn an_empty_broker_message_never_reaches_a_socket_as_an_empty_frame() {
     let alice = c.user("alice");
     let mut client = c.connect(0, alice).await;
 
-    c.publish_raw(&RoutingKey::User(alice).to_string(), b"").await;
-    c.publish(&RoutingKey::User(alice).to_string(), &[], &message(1, 1, alice, "after the empty one")).await;
+    c.publish_raw(&RoutingKey::User(UserId(alice)).to_string(), b"").await;
+    c.publish(&RoutingKey::User(UserId(alice)).to_string(), &[], &message(1, 1, alice, "after the empty one")).await;
 
     // The test client parses every text frame as JSON: an empty frame would fail here.
     assert_eq!(client.event(WAIT).await["data"]["body"], "after the empty one");

@@ -10,6 +10,7 @@ use shared::events::RoutingKey;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{message, open, Client, Cluster, Incoming, ORIGIN, WAIT};
+use shared::ids::UserId;
 
 const ATTACKERS: usize = 12;
 
@@ -80,7 +81,12 @@ async fn floods_of_hostile_frames_leave_the_process_up_serving_others_and_its_me
         }
         // Meanwhile the well-behaved client still gets its messages, promptly.
         let body = format!("during flood {round}");
-        c.publish(&RoutingKey::User(victim).to_string(), &[], &message(conversation, round + 1, attacker, &body)).await;
+        c.publish(
+            &RoutingKey::User(UserId(victim)).to_string(),
+            &[],
+            &message(conversation, round + 1, attacker, &body),
+        )
+        .await;
         let got = good.event_of("message.new", Duration::from_secs(5)).await;
         assert_eq!(got["data"]["body"], body.as_str());
         let mut outcomes = Vec::new();

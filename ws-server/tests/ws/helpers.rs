@@ -15,6 +15,7 @@ use shared::api::MessageDto;
 use shared::auth::{TokenKeys, AUD_WS};
 use shared::broker::{self, Outgoing};
 use shared::events::{ConversationUpdated, Event, RoutingKey, UpdateReason};
+use shared::ids::{ConversationId, GroupId, MessageId, UserId};
 use shared::testing::TestEnv;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
@@ -126,7 +127,7 @@ impl Cluster {
     /// A ticket of this signed-in device (session), which must exist (see [`Cluster::session`]).
     pub fn ticket_for(&self, user_id: i64, device: uuid::Uuid) -> String {
         let version = self.token_version(user_id);
-        self.keys.issue_for(user_id, AUD_WS, 30, shared::auth::SessionRef { version, id: Some(device) })
+        self.keys.issue_for(UserId(user_id), AUD_WS, 30, shared::auth::SessionRef { version, id: Some(device) })
     }
 
     /// A new live session (refresh-token family) of the user, as a login makes.
@@ -291,11 +292,11 @@ impl Cluster {
         };
         let event = Event::ConversationUpdated(ConversationUpdated {
             conversation_id: None,
-            group_id: Some(gid),
+            group_id: Some(GroupId(gid)),
             reason,
-            user_id: Some(uid),
+            user_id: Some(UserId(uid)),
         });
-        self.publish(&RoutingKey::User(uid).to_string(), &[], &event).await;
+        self.publish(&RoutingKey::User(UserId(uid)).to_string(), &[], &event).await;
     }
 }
 
@@ -309,10 +310,10 @@ fn without_tls(url: &str) -> String {
 
 pub fn message(conversation_id: i64, seq: i64, sender_id: i64, body: &str) -> Event {
     Event::MessageNew(MessageDto {
-        id: seq,
-        conversation_id,
+        id: MessageId(seq),
+        conversation_id: ConversationId(conversation_id),
         seq,
-        sender_id,
+        sender_id: UserId(sender_id),
         client_id: uuid::Uuid::new_v4(),
         kind: shared::api::MessageKind::Text,
         body: body.into(),

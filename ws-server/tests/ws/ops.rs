@@ -7,6 +7,7 @@ use shared::testing::TestEnv;
 use ws_server::startup::Application;
 
 use crate::helpers::{open, ORIGIN};
+use shared::ids::UserId;
 
 async fn spawn(extra: &[(&str, &str)]) -> (String, TestEnv) {
     let env = TestEnv::new(extra);
@@ -60,7 +61,7 @@ async fn metrics_have_the_ws_names() {
 #[tokio::test]
 async fn an_upgrade_is_refused_with_503_broker_unavailable_while_the_broker_is_down() {
     let (address, env) = spawn(&[("AMQP_URL", "amqp://guest:guest@127.0.0.1:1/%2f")]).await;
-    let ticket = TokenKeys::new(&env.settings.jwt_secret).issue(1, AUD_WS, 30);
+    let ticket = TokenKeys::new(&env.settings.jwt_secret).issue(UserId(1), AUD_WS, 30);
     let url = format!("{}/ws?ticket={ticket}", address.replace("http://", "ws://"));
     let refused = open(&url, Some(ORIGIN)).await.err().expect("refused");
     assert_eq!(refused.status, 503, "{}", refused.body);

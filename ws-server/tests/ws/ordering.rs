@@ -10,6 +10,7 @@ use shared::config::Settings;
 use shared::testing::BrokerProxy;
 
 use crate::helpers::{Client, Cluster, Incoming, WAIT};
+use shared::ids::UserId;
 
 /// An api-server in process on the cluster's database and exchange; returns its address.
 async fn api_server(settings: Settings) -> String {
@@ -26,7 +27,7 @@ struct Rest {
 
 impl Rest {
     fn token(c: &Cluster, user: i64) -> String {
-        c.keys().issue_for(user, AUD_API, 900, SessionRef::default())
+        c.keys().issue_for(UserId(user), AUD_API, 900, SessionRef::default())
     }
 
     async fn send(&self, c: &Cluster, user: i64, conversation: i64, body: &str) -> u16 {

@@ -7,6 +7,7 @@ use shared::db::schema::users;
 use ws_server::config::Tuning;
 
 use crate::helpers::{Client, Cluster, QUIET, WAIT};
+use shared::ids::UserId;
 
 fn tuning() -> Tuning {
     Tuning { offline_grace: Duration::from_millis(500), ..Tuning::default() }
@@ -94,17 +95,22 @@ async fn entries_of_two_nodes_never_overwrite_each_other() {
     let cache = shared::cache::Cache::new(&shared::testing::services().memcached_url, &prefix);
     tokio::task::spawn_blocking(move || {
         let (now, ttl) = (shared::broker::now_ms(), 30_000);
-        let t = |node: &str, on: bool| update(&cache, 7, node, on.then_some(now + ttl), now, ttl).expect("memcached");
+        let t = |node: &str, on: bool| {
+            update(&cache, UserId(7), node, on.then_some(now + ttl), now, ttl).expect("memcached")
+        };
         assert!(t("a", true).came_online());
         let both = t("b", true);
         assert!(both.was_online && both.is_online);
         let one_left = t("a", false);
         assert!(one_left.was_online && one_left.is_online, "b still vouches: no flap");
-        assert_eq!(online_many(&cache, &[7, 8], now).expect("read"), [(7, true), (8, false)].into());
+        assert_eq!(
+            online_many(&cache, &[UserId(7), UserId(8)], now).expect("read"),
+            [(UserId(7), true), (UserId(8), false)].into()
+        );
         assert!(t("b", false).went_offline());
         // An entry that ran out (a crashed node) does not count.
-        update(&cache, 9, "dead", Some(now - 1), now - 1_000, ttl).expect("write");
-        assert_eq!(online_many(&cache, &[9], now).expect("read"), [(9, false)].into());
+        update(&cache, UserId(9), "dead", Some(now - 1), now - 1_000, ttl).expect("write");
+        assert_eq!(online_many(&cache, &[UserId(9)], now).expect("read"), [(UserId(9), false)].into());
     })
     .await
     .expect("no panic");

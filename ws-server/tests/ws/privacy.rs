@@ -5,6 +5,7 @@ use shared::api::ReceiptDto;
 use shared::events::{Event, RoutingKey};
 
 use crate::helpers::{Client, Cluster, WAIT};
+use shared::ids::{ConversationId, UserId};
 
 /// The next `presence` event about `user_id` (others are skipped).
 async fn presence_of(client: &mut Client, user_id: i64) -> serde_json::Value {
@@ -40,9 +41,9 @@ async fn presence_follows_the_users_last_seen_setting_and_its_changes() {
     // Nobody: the friend is told "offline, never seen" at once.
     c.exec(&format!("UPDATE users SET last_seen_visibility = 'nobody' WHERE id = {user}"));
     c.publish(
-        &RoutingKey::Presence(user).to_string(),
+        &RoutingKey::Presence(UserId(user)).to_string(),
         &[],
-        &Event::PrivacyUpdated { user_id: user, read_receipts: true },
+        &Event::PrivacyUpdated { user_id: UserId(user), read_receipts: true },
     )
     .await;
     let p = presence_of(&mut f, user).await;
@@ -51,9 +52,9 @@ async fn presence_follows_the_users_last_seen_setting_and_its_changes() {
     // Everyone: both follow again and hear the current state.
     c.exec(&format!("UPDATE users SET last_seen_visibility = 'everyone' WHERE id = {user}"));
     c.publish(
-        &RoutingKey::Presence(user).to_string(),
+        &RoutingKey::Presence(UserId(user)).to_string(),
         &[],
-        &Event::PrivacyUpdated { user_id: user, read_receipts: true },
+        &Event::PrivacyUpdated { user_id: UserId(user), read_receipts: true },
     )
     .await;
     assert_eq!(presence_of(&mut f, user).await["data"]["online"], true);
@@ -73,21 +74,27 @@ async fn a_user_who_hides_reads_sees_nobody_elses_and_the_setting_follows_change
     let conversation_id = c.direct(reader, viewer);
     c.exec(&format!("UPDATE users SET read_receipts = false WHERE id = {viewer}"));
     let mut v = c.connect(0, viewer).await;
-    let receipt =
-        |read_seq| Event::Receipt(ReceiptDto { conversation_id, user_id: reader, delivered_seq: 5, read_seq });
-    c.publish(&RoutingKey::User(viewer).to_string(), &[], &receipt(5)).await;
+    let receipt = |read_seq| {
+        Event::Receipt(ReceiptDto {
+            conversation_id: ConversationId(conversation_id),
+            user_id: UserId(reader),
+            delivered_seq: 5,
+            read_seq,
+        })
+    };
+    c.publish(&RoutingKey::User(UserId(viewer)).to_string(), &[], &receipt(5)).await;
     let r = v.event_of("receipt", WAIT).await;
     assert_eq!((r["data"]["delivered_seq"].as_i64(), r["data"]["read_seq"].as_i64()), (Some(5), Some(0)), "{r}");
 
     // Turned back on: reads show again.
     c.exec(&format!("UPDATE users SET read_receipts = true WHERE id = {viewer}"));
     c.publish(
-        &RoutingKey::Presence(viewer).to_string(),
+        &RoutingKey::Presence(UserId(viewer)).to_string(),
         &[],
-        &Event::PrivacyUpdated { user_id: viewer, read_receipts: true },
+        &Event::PrivacyUpdated { user_id: UserId(viewer), read_receipts: true },
     )
     .await;
-    c.publish(&RoutingKey::User(viewer).to_string(), &[], &receipt(5)).await;
+    c.publish(&RoutingKey::User(UserId(viewer)).to_string(), &[], &receipt(5)).await;
     let r = v.event_of("receipt", WAIT).await;
     assert_eq!(r["data"]["read_seq"], 5, "{r}");
 }

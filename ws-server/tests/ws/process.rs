@@ -9,6 +9,7 @@ use shared::events::RoutingKey;
 use ws_server::config::Tuning;
 
 use crate::helpers::{message, Cluster, Incoming, ORIGIN, WAIT};
+use shared::ids::UserId;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_closes_every_socket_with_1012_and_the_process_exits() {
@@ -59,7 +60,7 @@ async fn a_node_killed_with_sigkill_leaves_the_others_delivering_and_its_users_o
     let killed = Instant::now();
     assert!(matches!(both_doomed.recv(WAIT).await, Some(Incoming::Closed(_))), "its sockets drop");
 
-    c.publish(&RoutingKey::User(on_both).to_string(), &[], &message(1, 1, watcher, "still here")).await;
+    c.publish(&RoutingKey::User(UserId(on_both)).to_string(), &[], &message(1, 1, watcher, "still here")).await;
     assert_eq!(both_survivor.event(WAIT).await["data"]["body"], "still here");
 
     let offline = w.event_of("presence", Duration::from_secs(8)).await;

@@ -8,6 +8,7 @@ use shared::testing::{host_port, TcpProxy};
 use ws_server::config::Tuning;
 
 use crate::helpers::{message, metric, open, open_with, Cluster, Incoming, ORIGIN, QUIET, WAIT};
+use shared::ids::{GroupId, UserId};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_silent_for_three_heartbeats_is_closed_while_a_beating_one_stays() {
@@ -34,7 +35,7 @@ async fn a_connection_silent_for_three_heartbeats_is_closed_while_a_beating_one_
     assert_eq!(code, Some(4000));
     assert!(after >= Duration::from_millis(550) && after < Duration::from_millis(2_000), "closed after {after:?}");
 
-    c.publish(&RoutingKey::User(beating).to_string(), &[], &message(1, 1, beating, "alive")).await;
+    c.publish(&RoutingKey::User(UserId(beating)).to_string(), &[], &message(1, 1, beating, "alive")).await;
     assert_eq!(b.event(WAIT).await["data"]["body"], "alive", "the beating socket is still open");
 }
 
@@ -55,7 +56,7 @@ async fn a_client_that_does_not_read_is_closed_with_4008_while_another_keeps_rec
         assert!(seq < 6_000, "the slow client was never closed");
         let events: Vec<_> = (0..batch).map(|i| message(channel, seq + i, fast_user, &body)).collect();
         let published = Instant::now();
-        c.publish_many(&RoutingKey::Group(gid).to_string(), &events).await;
+        c.publish_many(&RoutingKey::Group(GroupId(gid)).to_string(), &events).await;
         for _ in 0..batch {
             assert_eq!(fast.event(WAIT).await["type"], "message.new");
         }
@@ -65,7 +66,7 @@ async fn a_client_that_does_not_read_is_closed_with_4008_while_another_keeps_rec
     }
 
     let probe = Instant::now();
-    c.publish(&RoutingKey::Group(gid).to_string(), &[], &message(channel, seq, fast_user, "probe")).await;
+    c.publish(&RoutingKey::Group(GroupId(gid)).to_string(), &[], &message(channel, seq, fast_user, "probe")).await;
     assert_eq!(fast.event(WAIT).await["data"]["body"], "probe");
     assert!(probe.elapsed() < Duration::from_secs(1), "probe took {:?}", probe.elapsed());
 
@@ -102,15 +103,15 @@ async fn after_losing_the_broker_a_node_reconnects_rebinds_and_tells_its_sockets
         assert_eq!(resync["data"]["reason"], "broker_reconnected");
     }
     // The bindings are back before the resync: events flow at once.
-    c.publish(&RoutingKey::User(alice).to_string(), &[], &message(1, 1, alice, "direct")).await;
+    c.publish(&RoutingKey::User(UserId(alice)).to_string(), &[], &message(1, 1, alice, "direct")).await;
     assert_eq!(a.event(WAIT).await["data"]["body"], "direct");
-    c.publish(&RoutingKey::Group(gid).to_string(), &[], &message(channel, 1, alice, "group")).await;
+    c.publish(&RoutingKey::Group(GroupId(gid)).to_string(), &[], &message(channel, 1, alice, "group")).await;
     assert_eq!(a.event(WAIT).await["data"]["body"], "group");
     assert_eq!(b.event(WAIT).await["data"]["body"], "group");
     assert!(metric(&c.metrics(0).await, "chat_broker_reconnects_total", "") >= 1.0);
     // New sockets work too.
     let mut late = c.connect(0, alice).await;
-    c.publish(&RoutingKey::User(alice).to_string(), &[], &message(1, 2, alice, "late")).await;
+    c.publish(&RoutingKey::User(UserId(alice)).to_string(), &[], &message(1, 2, alice, "late")).await;
     assert_eq!(late.event(WAIT).await["data"]["body"], "late");
 }
 
@@ -131,8 +132,8 @@ async fn without_memcached_sockets_connect_presence_shows_offline_and_delivery_w
     assert_eq!((p["type"].as_str(), p["data"]["online"].as_bool()), (Some("presence"), Some(false)), "{p}");
 
     c.publish(
-        &RoutingKey::User(alice).to_string(),
-        &[RoutingKey::User(bob).to_string()],
+        &RoutingKey::User(UserId(alice)).to_string(),
+        &[RoutingKey::User(UserId(bob)).to_string()],
         &message(conversation, 1, alice, "hi"),
     )
     .await;
@@ -165,7 +166,8 @@ async fn when_memcached_goes_away_presence_says_offline_and_recovers_once_it_is_
     assert!(wait_presence(&mut b, alice, true).await, "alice online while Memcached is up");
     proxy.set_up(false);
     assert!(wait_presence(&mut b, alice, false).await, "alice shown offline while Memcached is unreachable");
-    c.publish(&RoutingKey::User(alice).to_string(), &[], &message(conversation, 1, bob, "during the outage")).await;
+    c.publish(&RoutingKey::User(UserId(alice)).to_string(), &[], &message(conversation, 1, bob, "during the outage"))
+        .await;
     assert_eq!(a.event_of("message.new", WAIT).await["data"]["body"], "during the outage");
     proxy.set_up(true);
     assert!(wait_presence(&mut b, alice, true).await, "alice online again once Memcached is back, no restart");

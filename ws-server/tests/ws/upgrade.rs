@@ -6,6 +6,7 @@ use shared::events::RoutingKey;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{message, open, Cluster, ORIGIN, WAIT};
+use shared::ids::UserId;
 
 fn assert_invalid_ticket(result: Result<crate::helpers::Client, crate::helpers::Refused>, case: &str) {
     let refused = result.err().unwrap_or_else(|| panic!("{case}: the upgrade was accepted"));
@@ -22,8 +23,8 @@ async fn missing_expired_reused_or_foreign_tickets_are_refused_with_401_json() {
 
     assert_invalid_ticket(open(&format!("ws://127.0.0.1:{}/ws", c.nodes[0].port), Some(ORIGIN)).await, "missing");
     assert_invalid_ticket(open(&url("not-a-jwt"), Some(ORIGIN)).await, "garbage");
-    assert_invalid_ticket(open(&url(&c.keys().issue(uid, AUD_WS, -60)), Some(ORIGIN)).await, "expired");
-    assert_invalid_ticket(open(&url(&c.keys().issue(uid, AUD_API, 30)), Some(ORIGIN)).await, "access token");
+    assert_invalid_ticket(open(&url(&c.keys().issue(UserId(uid), AUD_WS, -60)), Some(ORIGIN)).await, "expired");
+    assert_invalid_ticket(open(&url(&c.keys().issue(UserId(uid), AUD_API, 30)), Some(ORIGIN)).await, "access token");
 
     let ticket = c.ticket(uid);
     let first = open(&url(&ticket), Some(ORIGIN)).await;
@@ -46,10 +47,10 @@ async fn tickets_of_an_ended_session_an_older_token_version_or_no_session_are_re
     // The laptop signed out (its refresh-token family revoked): its current tickets are refused.
     c.exec(&format!("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = '{laptop}'"));
     assert_invalid_ticket(open(&url(&c.ticket_for(uid, laptop)), Some(ORIGIN)).await, "ended session");
-    let unnamed = c.keys().issue(uid, AUD_WS, 30);
+    let unnamed = c.keys().issue(UserId(uid), AUD_WS, 30);
     assert_invalid_ticket(open(&url(&unnamed), Some(ORIGIN)).await, "no session");
     let unknown = c.keys().issue_for(
-        uid,
+        UserId(uid),
         AUD_WS,
         30,
         shared::auth::SessionRef { version: c.token_version(uid), id: Some(uuid::Uuid::new_v4()) },
@@ -57,7 +58,7 @@ async fn tickets_of_an_ended_session_an_older_token_version_or_no_session_are_re
     assert_invalid_ticket(open(&url(&unknown), Some(ORIGIN)).await, "unknown session");
     let other_user = c.user("mallory");
     let foreign = c.keys().issue_for(
-        other_user,
+        UserId(other_user),
         AUD_WS,
         30,
         shared::auth::SessionRef { version: c.token_version(other_user), id: Some(phone) },
@@ -140,6 +141,6 @@ async fn malformed_or_unknown_client_events_get_an_error_event_and_the_socket_st
     client.subscribe(&[uid]).await;
     let p = client.event(WAIT).await;
     assert_eq!((p["type"].as_str(), p["data"]["user_id"].as_i64()), (Some("presence"), Some(uid)), "{p}");
-    c.publish(&RoutingKey::User(uid).to_string(), &[], &message(1, 1, uid, "still here")).await;
+    c.publish(&RoutingKey::User(UserId(uid)).to_string(), &[], &message(1, 1, uid, "still here")).await;
     assert_eq!(client.event_of("message.new", WAIT).await["data"]["body"], "still here");
 }
