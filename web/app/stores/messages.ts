@@ -103,19 +103,30 @@ export const useMessagesStore = defineStore('messages', {
       void this.loadReceipts(cid)
     },
 
-    async loadOlder(cid: number): Promise<number> {
+    async loadOlder(cid: number, limit = PAGE_SIZE): Promise<number> {
       const st = this.ensure(cid)
       const before = minSeq(st.items)
       if (!st.hasMoreBefore || st.loadingOlder || before <= 1) return 0
       st.loadingOlder = true
       try {
-        const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { before_seq: before, limit: PAGE_SIZE } })
+        const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { before_seq: before, limit } })
         this.merge(cid, page.items)
         st.hasMoreBefore = page.has_more
         return page.items.length
       } finally {
         st.loadingOlder = false
       }
+    },
+
+    /** Older pages until the list holds `seq` (jump to the first unread); false if it cannot. */
+    async loadOlderUntil(cid: number, seq: number): Promise<boolean> {
+      const st = this.ensure(cid)
+      while (st.hasMoreBefore && minSeq(st.items) > seq) {
+        // Another load in flight (scrolling up): wait for it rather than give up.
+        if (st.loadingOlder) await new Promise((r) => setTimeout(r, 50))
+        else if (!(await this.loadOlder(cid, CATCH_UP_PAGE))) break
+      }
+      return minSeq(st.items) <= seq || !st.hasMoreBefore
     },
 
     /** Everything after `afterSeq`, page by page until the server has no more (one at a time per chat). */
