@@ -54,6 +54,22 @@ test('3,000 messages: bounded DOM, smooth scrolling, jump to the first unread', 
   const domRows = async () => page.locator('[data-row-key]').count()
   expect(await domRows()).toBeLessThan(150)
 
+  // The same page's frames without scrolling: what this machine gives at all (shared CI
+  // machines under load are far from 60 fps; the bound below allows for that).
+  const idle = await page.evaluate(async () => {
+    const deltas: number[] = []
+    let last = performance.now()
+    await new Promise<void>((done) => {
+      const step = (now: number) => {
+        deltas.push(now - last)
+        last = now
+        if (deltas.length > 120) done()
+        else requestAnimationFrame(step)
+      }
+      requestAnimationFrame(step)
+    })
+    return deltas.slice(1)
+  })
   // Scroll through the whole history, 400 px a frame, and time the frames.
   const frames = await scroller.evaluate(async (el) => {
     const deltas: number[] = []
@@ -78,10 +94,13 @@ test('3,000 messages: bounded DOM, smooth scrolling, jump to the first unread', 
     p95: p95(frames).toFixed(1),
     max: sorted[sorted.length - 1]!.toFixed(1),
     domRows: await domRows(),
+    idleP95: p95(idle).toFixed(1),
   }
   console.log(`long history: ${TOTAL} messages, scroll frames (ms) ${JSON.stringify(stats)}`)
   expect(frames.length).toBeGreaterThan(50)
-  expect(p95(frames)).toBeLessThan(50)
+  // 50 ms on an idle machine (at least 20 frames a second); twice the idle frame time when the
+  // machine itself is slower than that.
+  expect(p95(frames)).toBeLessThan(Math.max(50, 2 * p95(idle)))
   expect(await domRows()).toBeLessThan(150)
   await expect(page.locator(`[data-testid="message"][data-seq="${TOTAL}"]`)).toBeInViewport()
 

@@ -24,6 +24,8 @@ export function useWindowedList(
   const viewHeight = ref(800)
   let stick = true
   let anchor: Anchor | null = null
+  /** The scrollTop `stick` and `anchor` were taken at. */
+  let trackedTop = 0
 
   // Numbers, so that a scroll within the same rows re-renders nothing.
   const overscan = computed(() => Math.max(viewHeight.value, 400))
@@ -45,10 +47,19 @@ export function useWindowedList(
   function track() {
     const el = scroller.value
     if (!el) return
+    trackedTop = el.scrollTop
     viewTop.value = el.scrollTop - listTop()
     viewHeight.value = el.clientHeight
     stick = isAtBottom()
     anchor = stick ? null : layout.value.anchorAt(viewTop.value, anchorable)
+  }
+
+  /**
+   * A scroll whose event has not come yet (a scrollTop written in this frame: its event fires
+   * in the next one) is taken into account before the layout changes, or the restore would undo it.
+   */
+  function catchUpScroll() {
+    if (scroller.value && scroller.value.scrollTop !== trackedTop) track()
   }
 
   /** Puts the view back (bottom, or the anchor) after the layout changed. */
@@ -60,13 +71,17 @@ export function useWindowedList(
     // Render the rows of the target position first, then scroll there once they are in the DOM.
     viewTop.value = target ?? Math.max(0, l.total - el.clientHeight)
     void nextTick(() => {
-      if (!scroller.value) return
-      scroller.value.scrollTop = target === null ? scroller.value.scrollHeight : target + listTop()
+      const el = scroller.value
+      if (!el) return
+      const top = target === null ? el.scrollHeight - el.clientHeight : target + listTop()
+      // Writing the same position again would still cost a layout.
+      if (Math.abs(el.scrollTop - top) >= 1) el.scrollTop = top
       track()
     })
   }
 
   function relayout() {
+    catchUpScroll()
     layout.value = new RowLayout(keys.value, heights, ESTIMATE)
     restore()
   }
@@ -139,6 +154,7 @@ export function useWindowedList(
     track,
     atBottom: () => stick,
     scrollToBottom() {
+      catchUpScroll()
       stick = true
       restore()
     },
