@@ -20,6 +20,7 @@ pub struct ProfileUpdate {
     /// "" clears the status.
     pub status_text: Option<String>,
     pub status_emoji: Option<String>,
+    pub theme: Option<shared::api::Theme>,
 }
 
 /// The user, unless there is none or they are suspended (a database error is an error, never
@@ -54,6 +55,7 @@ pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpda
             "" => None,
             e => checks.check(validate::emoji("status_emoji", e)),
         }),
+        theme: update.theme,
     };
     checks.finish()?;
     if let Some(Some(avatar)) = changes.avatar_id {
@@ -65,6 +67,7 @@ pub fn update_profile(conn: &mut PgConnection, user_id: i64, update: ProfileUpda
         && changes.dnd_until.is_none()
         && changes.status_text.is_none()
         && changes.status_emoji.is_none()
+        && changes.theme.is_none()
     {
         return me(conn, user_id);
     }

@@ -6,7 +6,7 @@ import { defineStore } from 'pinia'
 import { withoutKey } from '~/utils/records'
 import type { AttachmentDto, ConversationDto, MediaKind, MessageDto, MessagesPage, ReceiptDto, ReportReceiptDto } from '~/utils/types'
 import { api } from '~/composables/useApi'
-import { describeError, isSendLimitedError } from '~/utils/apiError'
+import { describeError, isBlockedError, isSendLimitedError } from '~/utils/apiError'
 import {
   applyReceipt,
   applyUpdate,
@@ -258,6 +258,8 @@ export const useMessagesStore = defineStore('messages', {
         st.items = setLocalState(st.items, clientId, 'failed', describeError(e))
         // Flood control paused my account: say so plainly (the bubble alone reads like a glitch).
         if (isSendLimitedError(e)) useUiStore().toast(describeError(e), 'error')
+        // Blocked meanwhile (the event may still be on its way): the chat shows the notice now.
+        if (isBlockedError(e)) void useConversationsStore().fetchOne(cid)
       }
     },
 
