@@ -6,8 +6,8 @@
 import type { Ref } from 'vue'
 import { RowLayout, type Anchor } from '~/utils/windowing'
 
-/** An unmeasured row: a one-line message. */
-const ESTIMATE = 56
+/** An unmeasured row before any was measured: a one-line message. */
+const FIRST_ESTIMATE = 56
 /** Closer than this to the bottom counts as "at the bottom" (new rows follow). */
 const BOTTOM_SLACK = 80
 
@@ -18,7 +18,10 @@ export function useWindowedList(
   anchorable: (key: string) => boolean,
 ) {
   const heights = new Map<string, number>()
-  const layout = shallowRef(new RowLayout(keys.value, heights, ESTIMATE))
+  // Unmeasured rows count as the average measured one: fewer corrections once they are seen.
+  let measuredSum = 0
+  const estimate = () => (heights.size ? measuredSum / heights.size : FIRST_ESTIMATE)
+  const layout = shallowRef(new RowLayout(keys.value, heights, FIRST_ESTIMATE))
   /** The viewport in list coordinates (0 = the list's top). */
   const viewTop = ref(0)
   const viewHeight = ref(800)
@@ -82,7 +85,7 @@ export function useWindowedList(
 
   function relayout() {
     catchUpScroll()
-    layout.value = new RowLayout(keys.value, heights, ESTIMATE)
+    layout.value = new RowLayout(keys.value, heights, estimate())
     restore()
   }
 
@@ -127,7 +130,10 @@ export function useWindowedList(
         const el = e.target as HTMLElement
         const key = el.dataset.rowKey
         const h = e.borderBoxSize?.[0]?.blockSize ?? el.offsetHeight
-        if (!key || !el.isConnected || h <= 0 || heights.get(key) === h) continue
+        if (!key || !el.isConnected || h <= 0) continue
+        const before = heights.get(key)
+        if (before === h) continue
+        measuredSum += h - (before ?? 0)
         heights.set(key, h)
         changed = true
       }
