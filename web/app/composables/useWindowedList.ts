@@ -85,7 +85,8 @@ export function useWindowedList(
 
   function relayout() {
     catchUpScroll()
-    layout.value = new RowLayout(keys.value, heights, estimate())
+    // Only heights changed (the usual case while scrolling): the key index is kept.
+    layout.value = new RowLayout(keys.value, heights, estimate(), layout.value)
     restore()
   }
 

@@ -19,16 +19,19 @@ export interface Anchor {
 
 export class RowLayout {
   readonly keys: readonly string[]
-  private readonly index = new Map<string, number>()
+  private readonly index: Map<string, number>
   /** offsets[i] = top of row i; offsets[n] = total height. */
   private readonly offsets: Float64Array
 
-  constructor(keys: readonly string[], heights: ReadonlyMap<string, number>, estimate: number) {
+  /** `previous`: the layout of the same keys array, whose key index is reused (new heights only). */
+  constructor(keys: readonly string[], heights: ReadonlyMap<string, number>, estimate: number, previous?: RowLayout) {
     this.keys = keys
+    const reuse = previous?.keys === keys
+    this.index = reuse ? previous.index : new Map()
     this.offsets = new Float64Array(keys.length + 1)
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!
-      this.index.set(k, i)
+      if (!reuse) this.index.set(k, i)
       this.offsets[i + 1] = this.offsets[i]! + (heights.get(k) ?? estimate)
     }
   }

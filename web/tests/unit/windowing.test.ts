@@ -18,6 +18,15 @@ describe('RowLayout', () => {
     expect(layout.rowAt(10_000)).toBe(3)
   })
 
+  it('reuses the key index of the same keys when only heights change', () => {
+    const k = keys(3)
+    const first = new RowLayout(k, new Map(), 10)
+    const next = new RowLayout(k, new Map([['r0', 30]]), 10, first)
+    expect([next.indexOf('r2'), next.offsetOf(2)]).toEqual([2, 40])
+    const other = new RowLayout(['x', ...k], new Map(), 10, next)
+    expect(other.indexOf('r2')).toBe(3)
+  })
+
   it('renders a bounded window of a long list', () => {
     const layout = new RowLayout(keys(3000), new Map(), 50)
     const r = layout.range(50 * 1500, 700, 700)
