@@ -9,7 +9,7 @@ use uuid::Uuid;
 use crate::ids::{AbuseFlagId, AttachmentId, ConversationId, GroupId, InviteId, MessageId, ReportId, UserId};
 
 pub use crate::enums::{
-    AbuseFlagKind, AccountRole, Audience, ConversationKind, GroupRole, MessageKind, ReportResolution,
+    AbuseFlagKind, AccountRole, Audience, ConversationKind, GroupRole, MessageKind, ReportResolution, Theme,
 };
 
 /// Another user as anyone may see them (never a password hash or private data).
@@ -53,6 +53,9 @@ pub struct MeDto {
     /// authentication then needs a fresh sign-in instead).
     #[serde(default = "yes")]
     pub has_password: bool,
+    /// The web client's theme, stored with the account (follows the user to another browser).
+    #[serde(default)]
+    pub theme: Theme,
 }
 
 fn yes() -> bool {
@@ -68,6 +71,24 @@ pub struct TokensDto {
     /// Seconds until the access token expires.
     pub expires_in: i64,
     pub user: MeDto,
+}
+
+/// A sign-in provider linked to my account (Settings > Sign-in methods).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LinkedIdentityDto {
+    /// The provider's name (`/api/auth/oidc/providers`).
+    pub provider: String,
+    /// The provider's label, or its name when it is no longer configured.
+    pub label: String,
+    /// The address the provider gave, if any.
+    pub email: Option<String>,
+    pub linked_at: DateTime<Utc>,
+}
+
+/// Where to send the browser to link a provider (its authorization endpoint).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LinkStartDto {
+    pub authorize_url: String,
 }
 
 /// A sign-in provider (OpenID Connect) to offer as "Sign in with {label}".
@@ -195,6 +216,12 @@ pub struct PeerDto {
     /// The peer's status emoji, shown beside the name.
     #[serde(default)]
     pub status_emoji: Option<String>,
+    /// I blocked the peer (I may unblock them).
+    #[serde(default)]
+    pub blocked: bool,
+    /// A block either way stops messages in this chat (the composer gives way to a notice).
+    #[serde(default)]
+    pub messaging_blocked: bool,
 }
 
 /// One row of the sidebar (`GET /conversations`) and the body of `GET /conversations/{id}`.

@@ -154,6 +154,17 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// The web client's colour scheme, stored with the account: `system` follows the browser.
+    #[derive(Default)]
+    Theme {
+        #[default]
+        System => "system",
+        Light => "light",
+        Dark => "dark",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -100,6 +100,9 @@ pub enum UpdateReason {
     /// The retention setting changed, or old messages disappeared under it (members' views
     /// now start after `cleared_seq`).
     Retention,
+    /// One member of a direct chat blocked or unblocked the other (`peer.blocked`,
+    /// `peer.messaging_blocked` changed).
+    Blocked,
 }
 
 /// Client -> server messages on the socket.

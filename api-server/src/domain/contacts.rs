@@ -3,15 +3,15 @@
 use diesel::{OptionalExtension, PgConnection};
 use shared::api::{ContactDto, UserDto};
 use shared::error::ErrorCode;
+use shared::ids::UserId;
 use shared::models::contact::{Block, Contact};
 use shared::models::outbox::Outbox;
 use shared::models::user::User;
 use shared::Error;
 
-use crate::domain::privacy;
 use crate::domain::users::{active_user, user_not_found};
 use crate::domain::validate;
-use shared::ids::UserId;
+use crate::domain::{block_events, privacy};
 
 fn parse_alias(alias: Option<&str>) -> Result<Option<String>, Error> {
     match alias {
@@ -69,14 +69,16 @@ pub fn block(conn: &mut Outbox<'_>, me: UserId, user_id: UserId) -> Result<(), E
     existing_other_user(conn, me, user_id)?;
     conn.transaction(|conn| {
         Block::add(conn, me, user_id)?;
-        blocks_changed(conn, me)
+        blocks_changed(conn, me)?;
+        block_events::tell_direct_chat(conn, me, user_id)
     })
 }
 
 pub fn unblock(conn: &mut Outbox<'_>, me: UserId, user_id: UserId) -> Result<(), Error> {
     conn.transaction(|conn| {
         Block::remove(conn, me, user_id)?;
-        blocks_changed(conn, me)
+        blocks_changed(conn, me)?;
+        block_events::tell_direct_chat(conn, me, user_id)
     })
 }
 

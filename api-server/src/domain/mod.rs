@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod block_events;
 pub mod contacts;
 pub mod conversations;
 pub mod email;
@@ -16,6 +17,7 @@ pub mod message_changes;
 pub mod message_view;
 pub mod messages;
 pub mod oidc;
+pub mod oidc_link;
 pub mod presence;
 pub mod privacy;
 pub mod reactions;

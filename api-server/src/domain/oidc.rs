@@ -44,11 +44,13 @@ use shared::api::OidcProviderDto;
 use shared::auth;
 use shared::config::{OidcKind, OidcProvider};
 use shared::error::ErrorCode;
+use shared::ids::UserId;
 use shared::models::oidc::{self, CodeTaken, Identity, PendingLogin};
 use shared::models::user::{NewUser, User};
 use shared::{db, Error};
 
 use crate::domain::auth::{proven, suspended, ClientInfo, LoginOutcome};
+use crate::domain::oidc_link;
 use crate::domain::validate::{Username, DISPLAY_NAME_MAX, USERNAME_MAX};
 use crate::oidc_client::{bad_token, encode, IdClaims};
 use crate::state::AppState;
@@ -65,7 +67,7 @@ pub const BINDING_COOKIE: &str = "chat_oidc_binding";
 /// so a password login of such an account always fails.
 const NO_PASSWORD: &str = "!oidc-no-password";
 
-fn provider<'a>(state: &'a AppState, name: &str) -> Result<&'a OidcProvider, Error> {
+pub fn provider<'a>(state: &'a AppState, name: &str) -> Result<&'a OidcProvider, Error> {
     state
         .settings
         .oidc_providers
@@ -106,6 +108,16 @@ pub fn safe_redirect(raw: Option<&str>) -> Option<String> {
 }
 
 pub async fn start(state: &AppState, provider_name: &str, redirect_after: Option<&str>) -> Result<Started, Error> {
+    start_flow(state, provider_name, redirect_after, None).await
+}
+
+/// Step 1 for a sign-in, or (`link`) for linking the provider to a signed-in user.
+pub async fn start_flow(
+    state: &AppState,
+    provider_name: &str,
+    redirect_after: Option<&str>,
+    link: Option<UserId>,
+) -> Result<Started, Error> {
     let provider = provider(state, provider_name)?;
     let (authorization_endpoint, scope) = match provider.kind {
         OidcKind::Oidc => (state.oidc.metadata(provider).await?.authorization_endpoint, "openid email profile"),
@@ -120,6 +132,7 @@ pub async fn start(state: &AppState, provider_name: &str, redirect_after: Option
         pkce_verifier: verifier,
         redirect_after: safe_redirect(redirect_after),
         expires_at: Utc::now() + chrono::Duration::seconds(FLOW_TTL_SECS),
+        link_user_id: link.map(|u| u.0),
     };
     db::run(&state.pool, move |conn| Ok(PendingLogin::insert(conn, &login)?)).await?;
     let params = [
@@ -162,14 +175,24 @@ pub async fn callback(
 ) -> Landing {
     let page = format!("{}/oidc", state.settings.public_url);
     match finish(state, provider_name, params, cookie).await {
-        Ok(Finished { code, binding, redirect_after }) => {
+        Ok(Finished::Linked) => {
+            let page = format!("{}/settings?linked={}", state.settings.public_url, encode(provider_name));
+            Landing { page, binding: None }
+        }
+        Err(e) if e.link => {
+            tracing::info!(code = %e.error.code, provider = provider_name, "OpenID Connect link refused");
+            let code = if e.error.code == ErrorCode::Internal { "server_error" } else { e.error.code.as_str() };
+            let page = format!("{}/settings?link_error={}", state.settings.public_url, encode(code));
+            Landing { page, binding: None }
+        }
+        Ok(Finished::SignIn { code, binding, redirect_after }) => {
             let page = match redirect_after {
                 None => format!("{page}?code={}", encode(&code)),
                 Some(after) => format!("{page}?code={}&redirect={}", encode(&code), encode(&after)),
             };
             Landing { page, binding: Some(binding) }
         }
-        Err(e) => {
+        Err(FlowError { error: e, .. }) => {
             if e.status() >= 500 && e.code == ErrorCode::Internal {
                 tracing::error!(error = ?e, provider = provider_name, "OpenID Connect sign-in failed");
             } else {
@@ -181,11 +204,23 @@ pub async fn callback(
     }
 }
 
-/// A finished flow: the one-time code, the browser binding it needs, the path to open after.
-struct Finished {
-    code: String,
-    binding: String,
-    redirect_after: Option<String>,
+/// A finished flow: a sign-in (the one-time code, the browser binding it needs, the path to
+/// open after), or a provider linked to the user who started it.
+enum Finished {
+    SignIn { code: String, binding: String, redirect_after: Option<String> },
+    Linked,
+}
+
+/// Why a flow failed, and whether it was a link (its errors land on the settings page).
+struct FlowError {
+    error: Error,
+    link: bool,
+}
+
+impl From<Error> for FlowError {
+    fn from(error: Error) -> Self {
+        FlowError { error, link: false }
+    }
 }
 
 async fn finish(
@@ -193,30 +228,63 @@ async fn finish(
     provider_name: &str,
     params: CallbackParams,
     cookie: Option<String>,
-) -> Result<Finished, Error> {
+) -> Result<Finished, FlowError> {
     let provider = provider(state, provider_name)?;
     let mismatch = || Error::bad_request(ErrorCode::StateMismatch, "this sign-in was not started in this browser");
     let state_token = params.state.filter(|s| !s.is_empty()).ok_or_else(mismatch)?;
     if cookie.as_deref() != Some(state_token.as_str()) {
-        return Err(mismatch());
+        return Err(mismatch().into());
     }
     let hash = auth::hash_token(&state_token);
     let login = db::run(&state.pool, move |conn| Ok(PendingLogin::take(conn, &hash)?))
         .await?
         .ok_or_else(|| Error::bad_request(ErrorCode::StateUnknown, "this sign-in was already used or never started"))?;
     if login.provider != provider.name {
-        return Err(mismatch());
+        return Err(mismatch().into());
     }
+    let link = login.link_user_id.map(UserId);
+    let as_link = |error: Error| FlowError { error, link: link.is_some() };
+    let claims = provider_claims(state, provider, &login, params.code, params.error).await.map_err(as_link)?;
+    if let Some(user) = link {
+        let provider_name = provider.name.clone();
+        db::run(&state.pool, move |conn| oidc_link::link(conn, user, &provider_name, &claims))
+            .await
+            .map_err(as_link)?;
+        return Ok(Finished::Linked);
+    }
+    let provider_name = provider.name.clone();
+    let user =
+        db::run(&state.pool, move |conn| conn.transaction(|conn| account(conn, &provider_name, &claims))).await?;
+    if user.suspended_at.is_some() {
+        return Err(suspended().into());
+    }
+    let (code, binding) = (auth::new_opaque_token(), auth::new_opaque_token());
+    let (code_hash, binding_hash) = (auth::hash_token(&code), auth::hash_token(&binding));
+    let user_id = user.id;
+    let expires = Utc::now() + chrono::Duration::seconds(CODE_TTL_SECS);
+    db::run(&state.pool, move |conn| Ok(oidc::insert_code(conn, &code_hash, &binding_hash, user_id, expires)?)).await?;
+    tracing::info!(user_id = user_id.0, provider = provider.name, "OpenID Connect sign-in accepted");
+    Ok(Finished::SignIn { code, binding, redirect_after: safe_redirect(login.redirect_after.as_deref()) })
+}
+
+/// Step 2 past the state checks: the provider's answer, exchanged and checked, as claims.
+async fn provider_claims(
+    state: &AppState,
+    provider: &OidcProvider,
+    login: &PendingLogin,
+    code: Option<String>,
+    error: Option<String>,
+) -> Result<IdClaims, Error> {
     if login.expires_at < Utc::now() {
         return Err(Error::bad_request(ErrorCode::StateExpired, "the sign-in took too long; start again"));
     }
-    if let Some(error) = params.error {
+    if let Some(error) = error {
         tracing::info!(provider = provider.name, error, "the provider refused the sign-in");
         return Err(Error::forbidden(ErrorCode::ProviderError, "the provider did not sign you in"));
     }
-    let code = params.code.filter(|c| !c.is_empty()).ok_or_else(|| bad_token("no code"))?;
+    let code = code.filter(|c| !c.is_empty()).ok_or_else(|| bad_token("no code"))?;
     let redirect = redirect_uri(state, provider);
-    let claims = match &provider.kind {
+    Ok(match &provider.kind {
         OidcKind::Oidc => {
             let metadata = state.oidc.metadata(provider).await?;
             let id_token =
@@ -226,20 +294,7 @@ async fn finish(
         OidcKind::Github { api_url } => {
             state.oidc.github_claims(provider, &redirect, api_url, &code, &login.pkce_verifier).await?
         }
-    };
-    let provider_name = provider.name.clone();
-    let user =
-        db::run(&state.pool, move |conn| conn.transaction(|conn| account(conn, &provider_name, &claims))).await?;
-    if user.suspended_at.is_some() {
-        return Err(suspended());
-    }
-    let (code, binding) = (auth::new_opaque_token(), auth::new_opaque_token());
-    let (code_hash, binding_hash) = (auth::hash_token(&code), auth::hash_token(&binding));
-    let user_id = user.id;
-    let expires = Utc::now() + chrono::Duration::seconds(CODE_TTL_SECS);
-    db::run(&state.pool, move |conn| Ok(oidc::insert_code(conn, &code_hash, &binding_hash, user_id, expires)?)).await?;
-    tracing::info!(user_id = user_id.0, provider = provider.name, "OpenID Connect sign-in accepted");
-    Ok(Finished { code, binding, redirect_after: safe_redirect(login.redirect_after.as_deref()) })
+    })
 }
 
 /// Step 3: the account for these claims (found, linked by verified address, or created).

@@ -21,6 +21,7 @@ pub struct ProfileUpdate {
     /// "" clears the status.
     pub status_text: Option<String>,
     pub status_emoji: Option<String>,
+    pub theme: Option<shared::api::Theme>,
 }
 
 /// The user, unless there is none or they are suspended (a database error is an error, never
@@ -55,6 +56,7 @@ pub fn update_profile(conn: &mut PgConnection, user_id: UserId, update: ProfileU
             "" => None,
             e => checks.check(validate::emoji("status_emoji", e)),
         }),
+        theme: update.theme,
     };
     checks.finish()?;
     if let Some(Some(avatar)) = changes.avatar_id {
@@ -66,6 +68,7 @@ pub fn update_profile(conn: &mut PgConnection, user_id: UserId, update: ProfileU
         && changes.dnd_until.is_none()
         && changes.status_text.is_none()
         && changes.status_emoji.is_none()
+        && changes.theme.is_none()
     {
         return me(conn, user_id);
     }

@@ -11,6 +11,7 @@ pub mod conversations;
 pub mod email;
 pub mod groups;
 pub mod health;
+pub mod identities;
 pub mod invites;
 pub mod media;
 pub mod messages;
@@ -77,6 +78,9 @@ routes! {
         oidc::complete,
         oidc::start,
         oidc::callback,
+        identities::list,
+        identities::link,
+        identities::unlink,
         sessions::list,
         sessions::revoke_others,
         sessions::revoke,

@@ -65,20 +65,24 @@ pub async fn start(
     };
     match started {
         Ok(started) => {
-            let cookie = Cookie::build(STATE_COOKIE, started.state)
-                .path(COOKIE_PATH)
-                .http_only(true)
-                .secure(state.settings.public_url.starts_with("https://"))
-                // Lax: sent on the provider's top-level redirect back to us.
-                .same_site(SameSite::Lax)
-                .max_age(actix_web::cookie::time::Duration::seconds(FLOW_TTL_SECS))
-                .finish();
             let mut res = found(&started.authorize_url);
-            let _ = res.add_cookie(&cookie);
+            let _ = res.add_cookie(&state_cookie(&state, started.state));
             res
         }
         Err(e) => found(&format!("{}/oidc?error={}", state.settings.public_url, error_code(&e))),
     }
+}
+
+/// The cookie binding a started flow's `state` to this browser (sign-in or link).
+pub fn state_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(STATE_COOKIE, value)
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .secure(state.settings.public_url.starts_with("https://"))
+        // Lax: sent on the provider's top-level redirect back to us.
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::seconds(FLOW_TTL_SECS))
+        .finish()
 }
 
 fn error_code(e: &Error) -> &str {

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, patch, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use shared::api::{MeDto, Page, UserDto};
+use shared::api::{MeDto, Page, Theme, UserDto};
 use shared::error::ErrorBody;
 use shared::{db, Error};
 use utoipa::{IntoParams, ToSchema};
@@ -31,6 +31,8 @@ pub struct UpdateMeRequest {
     pub status_text: Option<String>,
     /// One emoji; "" clears it.
     pub status_emoji: Option<String>,
+    /// The web client's theme (another value: 422 `validation_failed` naming `theme`).
+    pub theme: Option<Theme>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -52,7 +54,7 @@ pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRespon
     Ok(respond(StatusCode::OK, &profile))
 }
 
-/// Change my display name, bio, avatar, do-not-disturb time or status.
+/// Change my display name, bio, avatar, do-not-disturb time, status or theme.
 #[utoipa::path(patch, path = "/api/me", tag = "users", security(("bearer" = [])), request_body = UpdateMeRequest, responses(
     (status = 200, body = MeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 #[patch("/me")]
@@ -69,6 +71,7 @@ pub async fn update_me(
         dnd_until: b.dnd_until,
         status_text: b.status_text,
         status_emoji: b.status_emoji,
+        theme: b.theme,
     };
     let profile = db::run(&state.pool, move |conn| users::update_profile(conn, user.id, update)).await?;
     Ok(respond(StatusCode::OK, &profile))

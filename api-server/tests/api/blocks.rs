@@ -115,3 +115,39 @@ async fn blocks_and_privacy_changes_are_rate_limited_per_user() {
     assert!(app.count_where("users", &format!("id = {} AND last_seen_visibility = 'nobody'", toggler.id)));
     assert_eq!(app.put(&format!("/api/blocks/{}", target.id), Some(&calm.token)).await.status, 204, "per user");
 }
+
+async fn peer_of(app: &TestApp, user: &User, chat: i64) -> serde_json::Value {
+    app.get(&format!("/api/conversations/{chat}"), Some(&user.token)).await.body["peer"].clone()
+}
+
+#[tokio::test]
+async fn anyone_can_be_blocked_from_the_chat_and_both_sides_see_it_in_the_peer() {
+    let app = spawn_app().await;
+    // Strangers: neither has the other in their contacts.
+    let (blocker, blocked) = (app.register("blocker").await, app.register("stranger").await);
+    let chat = app.direct(&blocked, &blocker).await;
+    let before = peer_of(&app, &blocker, chat).await;
+    assert_eq!((before["blocked"].as_bool(), before["messaging_blocked"].as_bool()), (Some(false), Some(false)));
+
+    block(&app, &blocker, &blocked).await;
+    let mine = peer_of(&app, &blocker, chat).await;
+    assert_eq!((mine["blocked"].as_bool(), mine["messaging_blocked"].as_bool()), (Some(true), Some(true)), "{mine}");
+    let theirs = peer_of(&app, &blocked, chat).await;
+    assert_eq!((theirs["blocked"].as_bool(), theirs["messaging_blocked"].as_bool()), (Some(false), Some(true)));
+    let list = app.get("/api/conversations", Some(&blocked.token)).await;
+    assert_eq!(list.body["items"][0]["peer"]["messaging_blocked"], true, "the sidebar too: {}", list.body);
+    // Both members are told at once, so the composer gives way to the notice without a reload.
+    let told = format!(
+        "payload->>'type' = 'conversation.updated' AND payload->'data'->>'reason' = 'blocked' \
+         AND (payload->'data'->>'conversation_id')::bigint = {chat}"
+    );
+    assert!(app.count_where("outbox", &told), "conversation.updated(blocked) is published");
+    let send = app.send(&blocked, chat, "hello?").await;
+    assert_eq!((send.status.as_u16(), send.code()), (403, "blocked"), "{}", send.body);
+
+    let r = app.delete(&format!("/api/blocks/{}", blocked.id), Some(&blocker.token)).await;
+    assert_eq!(r.status, 204, "unblock: {}", r.body);
+    let after = peer_of(&app, &blocked, chat).await;
+    assert_eq!((after["blocked"].as_bool(), after["messaging_blocked"].as_bool()), (Some(false), Some(false)));
+    assert_eq!(app.send(&blocked, chat, "hello again").await.status, 201);
+}

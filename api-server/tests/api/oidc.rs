@@ -525,3 +525,72 @@ async fn github_refusals_are_redirected_with_their_code() {
     assert_eq!(error_of(&s.callback(&back, Some("chat_oidc_state=forged")).await), "state_mismatch");
     assert_eq!(s.app.count("users"), 0);
 }
+
+impl Setup {
+    /// Settings > Link: `POST /me/identities/local` as `token`, then the provider approves as
+    /// `hint`; returns the page the callback sends the browser to.
+    async fn link(&self, token: &str, hint: &str) -> String {
+        let res = self
+            .app
+            .client
+            .post(self.app.url("/api/me/identities/local"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("link start");
+        assert_eq!(res.status(), 200, "link start");
+        let cookie = res
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("chat_oidc_state="))
+            .map(|c| c.split(';').next().unwrap_or_default().to_owned());
+        let body: serde_json::Value = res.json().await.expect("json");
+        let flow = Flow { authorize: body["authorize_url"].as_str().expect("authorize_url").to_owned(), cookie };
+        let back = self.authorize(&flow, hint, None).await;
+        self.callback(&back, flow.cookie.as_deref()).await
+    }
+}
+
+#[tokio::test]
+async fn a_provider_is_linked_from_the_settings_listed_and_unlinked_but_never_the_last_way_in() {
+    let s = setup().await;
+    let pia = s.app.register("pia").await;
+    assert_eq!(s.app.get("/api/me/identities", Some(&pia.token)).await.body, json!([]));
+
+    // Linked to the signed-in account (not a new one), whatever the addresses say.
+    let page = s.link(&pia.token, "pia-sub|someone@else.example|false|pia_elsewhere").await;
+    assert_eq!(page, format!("{PUBLIC_URL}/settings?linked=local"));
+    let list = s.app.get("/api/me/identities", Some(&pia.token)).await;
+    assert_eq!(list.body[0]["provider"], "local", "{}", list.body);
+    assert_eq!(list.body[0]["label"], "Local OIDC");
+    assert_eq!(list.body[0]["email"], "someone@else.example");
+    // Signing in with it now opens pia's account; linking it again changes nothing.
+    let login = s.login("pia-sub|someone@else.example|false").await;
+    assert_eq!(login.body["user"]["id"].as_i64(), Some(pia.id), "{}", login.body);
+    assert_eq!(s.link(&pia.token, "pia-sub|x@example.com|false").await, format!("{PUBLIC_URL}/settings?linked=local"));
+
+    // Someone else's identity is not taken over.
+    let other = s.login("other-sub|other@example.com|true|other").await;
+    assert_eq!(other.status, 200);
+    let page = s.link(&pia.token, "other-sub|other@example.com|true").await;
+    assert_eq!(page, format!("{PUBLIC_URL}/settings?link_error=identity_in_use"));
+    // An unknown provider, or no session: nothing starts.
+    let unknown = s.app.post("/api/me/identities/nope", Some(&pia.token), json!({})).await;
+    assert_eq!((unknown.status.as_u16(), unknown.code()), (404, "unknown_provider"));
+    assert_eq!(s.app.post("/api/me/identities/local", None, json!({})).await.status, 401);
+
+    // pia has a password: unlinking her only provider is fine.
+    let gone = s.app.delete("/api/me/identities/local", Some(&pia.token)).await;
+    assert_eq!(gone.status, 204, "{}", gone.body);
+    assert_eq!(s.app.get("/api/me/identities", Some(&pia.token)).await.body, json!([]));
+    let again = s.app.delete("/api/me/identities/local", Some(&pia.token)).await;
+    assert_eq!((again.status.as_u16(), again.code()), (404, "identity_not_found"));
+
+    // An account made by a sign-in has no password: its last provider stays.
+    let token = other.body["access_token"].as_str().expect("token");
+    let last = s.app.delete("/api/me/identities/local", Some(token)).await;
+    assert_eq!((last.status.as_u16(), last.code()), (409, "last_sign_in_method"), "{}", last.body);
+    assert_eq!(s.app.get("/api/me/identities", Some(token)).await.body.as_array().map(Vec::len), Some(1));
+}

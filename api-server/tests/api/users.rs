@@ -21,6 +21,28 @@ async fn me_can_be_read_and_updated() {
 }
 
 #[tokio::test]
+async fn the_theme_is_stored_with_the_account_and_only_known_values_are_taken() {
+    let app = spawn_app().await;
+    let u = app.register("hana").await;
+    assert_eq!(app.get("/api/me", Some(&u.token)).await.body["theme"], "system", "the default");
+    let dark = app.patch("/api/me", Some(&u.token), json!({"theme": "dark"})).await;
+    assert_eq!((dark.status.as_u16(), &dark.body["theme"]), (200, &json!("dark")), "{}", dark.body);
+    for bad in [json!({"theme": "purple"}), json!({"theme": ""}), json!({"theme": "Dark"})] {
+        let reply = app.patch("/api/me", Some(&u.token), bad.clone()).await;
+        assert_eq!((reply.status.as_u16(), reply.code()), (422, "validation_failed"), "{bad}: {}", reply.body);
+        assert_eq!(reply.body["error"]["fields"][0]["field"], "theme", "{}", reply.body);
+    }
+    // Not even a string: serde_json calls that a syntax error.
+    let number = app.patch("/api/me", Some(&u.token), json!({"theme": 1})).await;
+    assert_eq!((number.status.as_u16(), number.code()), (400, "malformed_json"), "{}", number.body);
+    let bio = app.patch("/api/me", Some(&u.token), json!({"bio": "night owl"})).await;
+    assert_eq!(bio.body["theme"], "dark", "absent field: unchanged");
+    // Another browser signing in gets it with the session.
+    let login = app.post("/api/auth/login", None, json!({"username": "hana", "password": "password123"})).await;
+    assert_eq!(login.body["user"]["theme"], "dark", "{}", login.body);
+}
+
+#[tokio::test]
 async fn do_not_disturb_is_set_until_a_time_kept_by_other_updates_and_cleared_with_null() {
     let app = spawn_app().await;
     let u = app.register("hana").await;

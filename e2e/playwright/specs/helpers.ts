@@ -50,6 +50,12 @@ export async function registerApi(request: APIRequestContext, prefix: string, di
   return { id: t.user.id, username, access_token: t.access_token, refresh_token: t.refresh_token }
 }
 
+/** A new session of an existing account (another device or browser). */
+export async function loginApi(request: APIRequestContext, username: string): Promise<Session> {
+  const t = await postJson(request, '/auth/login', { username, password: PASSWORD })
+  return { id: t.user.id, username, access_token: t.access_token, refresh_token: t.refresh_token }
+}
+
 export function apiPost(request: APIRequestContext, session: Session, url: string, body: unknown = {}) {
   return postJson(request, url, body, session.access_token)
 }

@@ -196,6 +196,7 @@ diesel::table! {
         redirect_after -> Nullable<Text>,
         expires_at -> Timestamptz,
         created_at -> Timestamptz,
+        link_user_id -> Nullable<Int8>,
     }
 }
 
@@ -287,6 +288,7 @@ diesel::table! {
         group_adds -> Text,
         status_text -> Nullable<Text>,
         status_emoji -> Nullable<Text>,
+        theme -> Text,
     }
 }
 

@@ -107,6 +107,18 @@ impl Conversation {
         Ok((existing, false))
     }
 
+    /// The direct chat of two users, if they have one.
+    pub fn direct_between(conn: &mut PgConnection, a: UserId, b: UserId) -> QueryResult<Option<Conversation>> {
+        let (low, high) = if a.0 < b.0 { (a.0, b.0) } else { (b.0, a.0) };
+        conversations::table
+            .filter(conversations::kind.eq(ConversationKind::Direct))
+            .filter(conversations::direct_low.eq(low))
+            .filter(conversations::direct_high.eq(high))
+            .select(Conversation::as_select())
+            .first(conn)
+            .optional()
+    }
+
     /// Allocates the next seq (locks the row until commit: senders of one conversation queue
     /// here, which is what makes seqs gap-free and monotonic, and so does a membership change
     /// of its group, see [`Self::lock_group_channels`]).

@@ -19,6 +19,8 @@ pub struct PendingLogin {
     pub pkce_verifier: String,
     pub redirect_after: Option<String>,
     pub expires_at: DateTime<Utc>,
+    /// Started from Settings to link the provider to this signed-in user (not a sign-in).
+    pub link_user_id: Option<i64>,
 }
 
 impl PendingLogin {
@@ -72,6 +74,16 @@ impl Identity {
             .on_conflict_do_nothing()
             .execute(conn)?;
         Ok(n == 1)
+    }
+
+    /// Removes the user's identities of `provider`; how many there were.
+    pub fn unlink(conn: &mut PgConnection, user_id: UserId, provider: &str) -> QueryResult<usize> {
+        diesel::delete(
+            oidc_identities::table
+                .filter(oidc_identities::user_id.eq(user_id))
+                .filter(oidc_identities::provider.eq(provider)),
+        )
+        .execute(conn)
     }
 
     pub fn for_user(conn: &mut PgConnection, user_id: UserId) -> QueryResult<Vec<Identity>> {

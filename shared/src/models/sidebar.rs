@@ -57,6 +57,10 @@ pub struct SidebarRow {
     peer_alias: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     peer_status_emoji: Option<String>,
+    #[diesel(sql_type = Bool)]
+    peer_blocked: bool,
+    #[diesel(sql_type = Bool)]
+    peer_blocks_me: bool,
     #[diesel(sql_type = Nullable<BigInt>)]
     m_id: Option<MessageId>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -91,6 +95,8 @@ SELECT c.id, c.kind, c.group_id, g.name AS group_name, c.name, c.last_seq, c.las
        GREATEST(c.last_seq - GREATEST(cm.last_read_seq, cm.cleared_seq), 0) AS unread_count,
        p.id AS peer_id, p.username AS peer_username, p.display_name AS peer_display_name,
        p.avatar_id AS peer_avatar_id, ct.alias AS peer_alias, p.status_emoji AS peer_status_emoji,
+       EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = cm.user_id AND b.blocked_id = p.id) AS peer_blocked,
+       EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = p.id AND b.blocked_id = cm.user_id) AS peer_blocks_me,
        m.id AS m_id, m.seq AS m_seq, m.sender_id AS m_sender_id, m.client_id AS m_client_id, m.kind AS m_kind,
        m.body AS m_body, m.attachment_id AS m_attachment_id, m.reply_to_id AS m_reply_to_id,
        m.edited_at AS m_edited_at, m.deleted_at AS m_deleted_at, m.created_at AS m_created_at,
@@ -140,6 +146,8 @@ impl SidebarRow {
                 avatar_id: self.peer_avatar_id,
                 alias: self.peer_alias,
                 status_emoji: self.peer_status_emoji,
+                blocked: self.peer_blocked,
+                messaging_blocked: self.peer_blocked || self.peer_blocks_me,
             }),
             _ => None,
         };

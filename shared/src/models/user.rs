@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::api::{AdminUserDto, MeDto, UserDto};
 use crate::db::schema::users;
-use crate::enums::{AccountRole, Audience};
+use crate::enums::{AccountRole, Audience, Theme};
 use crate::ids::{AttachmentId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -39,6 +39,7 @@ pub struct User {
     pub group_adds: Audience,
     pub status_text: Option<String>,
     pub status_emoji: Option<String>,
+    pub theme: Theme,
 }
 
 #[derive(Debug, Insertable)]
@@ -60,11 +61,17 @@ pub struct ProfileChanges {
     pub dnd_until: Option<Option<DateTime<Utc>>>,
     pub status_text: Option<Option<String>>,
     pub status_emoji: Option<Option<String>>,
+    pub theme: Option<Theme>,
 }
 
 impl User {
     pub fn find(conn: &mut PgConnection, id: UserId) -> QueryResult<User> {
         users::table.find(id).select(User::as_select()).first(conn)
+    }
+
+    /// The user, its row locked until the transaction ends (changes to its ways of signing in).
+    pub fn find_for_update(conn: &mut PgConnection, id: crate::ids::UserId) -> QueryResult<User> {
+        users::table.find(id.0).select(User::as_select()).for_update().first(conn)
     }
 
     pub fn find_by_username(conn: &mut PgConnection, username: &str) -> QueryResult<Option<User>> {
@@ -288,6 +295,7 @@ impl From<&User> for MeDto {
             email: u.email.clone(),
             email_verified: u.email.is_some() && u.email_verified_at.is_some(),
             has_password: crate::auth::has_password(&u.password_hash),
+            theme: u.theme,
         }
     }
 }

@@ -10,6 +10,14 @@ export default defineNuxtPlugin(() => {
   const router = useRouter()
 
   ui.loadTheme()
+  // The theme is stored with the account: signing in here brings the one chosen elsewhere.
+  watch(
+    () => auth.user?.theme,
+    (t) => {
+      if (t) ui.setTheme(t)
+    },
+    { immediate: true },
+  )
   window.matchMedia?.('(prefers-color-scheme: dark)').addEventListener('change', () => ui.applyTheme())
 
   // A tab coming back to the foreground reconnects at once if its socket is down.

@@ -39,10 +39,25 @@ export const useContactsStore = defineStore('contacts', {
     async block(user: UserDto) {
       await api.put(`/blocks/${user.id}`)
       if (!this.isBlocked(user.id)) this.blocked = [...this.blocked, user]
+      await refreshDirectChat(user.id)
     },
     async unblock(userId: number) {
       await api.del(`/blocks/${userId}`)
       this.blocked = this.blocked.filter((u) => u.id !== userId)
+      await refreshDirectChat(userId)
+    },
+    /** From a chat: anyone, contact or not (the list of blocks is fetched again). */
+    async blockById(userId: number) {
+      await api.put(`/blocks/${userId}`)
+      this.blocked = await api.get<UserDto[]>('/blocks')
+      await refreshDirectChat(userId)
     },
   },
 })
+
+/** The direct chat with `userId` shows the composer or the block notice: fetch it again now. */
+async function refreshDirectChat(userId: number) {
+  const conversations = useConversationsStore()
+  const chat = conversations.list.find((c) => c.kind === 'direct' && c.peer?.id === userId)
+  if (chat) await conversations.fetchOne(chat.id)
+}

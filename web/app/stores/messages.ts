@@ -6,7 +6,7 @@ import { defineStore } from 'pinia'
 import { withoutKey } from '~/utils/records'
 import type { AttachmentDto, ConversationDto, MediaKind, MessageDto, MessagesPage, ReceiptDto, ReportReceiptDto } from '~/utils/types'
 import { api } from '~/composables/useApi'
-import { describeError, isSendLimitedError } from '~/utils/apiError'
+import { describeError, isBlockedError, isSendLimitedError } from '~/utils/apiError'
 import {
   applyReceipt,
   applyUpdate,
@@ -103,19 +103,30 @@ export const useMessagesStore = defineStore('messages', {
       void this.loadReceipts(cid)
     },
 
-    async loadOlder(cid: number): Promise<number> {
+    async loadOlder(cid: number, limit = PAGE_SIZE): Promise<number> {
       const st = this.ensure(cid)
       const before = minSeq(st.items)
       if (!st.hasMoreBefore || st.loadingOlder || before <= 1) return 0
       st.loadingOlder = true
       try {
-        const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { before_seq: before, limit: PAGE_SIZE } })
+        const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { before_seq: before, limit } })
         this.merge(cid, page.items)
         st.hasMoreBefore = page.has_more
         return page.items.length
       } finally {
         st.loadingOlder = false
       }
+    },
+
+    /** Older pages until the list holds `seq` (jump to the first unread); false if it cannot. */
+    async loadOlderUntil(cid: number, seq: number): Promise<boolean> {
+      const st = this.ensure(cid)
+      while (st.hasMoreBefore && minSeq(st.items) > seq) {
+        // Another load in flight (scrolling up): wait for it rather than give up.
+        if (st.loadingOlder) await new Promise((r) => setTimeout(r, 50))
+        else if (!(await this.loadOlder(cid, CATCH_UP_PAGE))) break
+      }
+      return minSeq(st.items) <= seq || !st.hasMoreBefore
     },
 
     /** Everything after `afterSeq`, page by page until the server has no more (one at a time per chat). */
@@ -247,6 +258,8 @@ export const useMessagesStore = defineStore('messages', {
         st.items = setLocalState(st.items, clientId, 'failed', describeError(e))
         // Flood control paused my account: say so plainly (the bubble alone reads like a glitch).
         if (isSendLimitedError(e)) useUiStore().toast(describeError(e), 'error')
+        // Blocked meanwhile (the event may still be on its way): the chat shows the notice now.
+        if (isBlockedError(e)) void useConversationsStore().fetchOne(cid)
       }
     },
 

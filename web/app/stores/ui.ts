@@ -1,4 +1,5 @@
-// UI state: theme (stored locally), connection banner, open conversation, toasts.
+// UI state: theme (the account's, cached in this browser for the first paint), connection
+// banner, open conversation, toasts.
 
 import { defineStore } from 'pinia'
 
@@ -38,7 +39,9 @@ export const useUiStore = defineStore('ui', {
       }
       this.applyTheme()
     },
+    /** The theme to show (chosen here, or the account's); Settings also stores it with the account. */
     setTheme(t: Theme) {
+      if (t === this.theme) return
       this.theme = t
       try {
         localStorage.setItem(THEME_KEY, t)

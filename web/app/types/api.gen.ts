@@ -783,7 +783,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change my display name, bio, avatar, do-not-disturb time or status. */
+        /** Change my display name, bio, avatar, do-not-disturb time, status or theme. */
         patch: operations["update_me"];
         trace?: never;
     };
@@ -854,6 +854,44 @@ export interface paths {
         /** Mail a new verification link to my (unverified) address; older links stop working. */
         post: operations["resend"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The sign-in providers linked to my account. */
+        get: operations["me_identities_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/identities/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start linking a provider to my account: where to send the browser (and, as a cookie, the
+         *     flow's state, exactly as a sign-in's `start`).
+         */
+        post: operations["link"];
+        /** Unlink a provider. Never the last way in: without a password, the last provider stays (409). */
+        delete: operations["unlink"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1549,6 +1587,21 @@ export interface components {
              */
             max_uses?: number | null;
         };
+        /** @description Where to send the browser to link a provider (its authorization endpoint). */
+        LinkStartDto: {
+            authorize_url: string;
+        };
+        /** @description A sign-in provider linked to my account (Settings > Sign-in methods). */
+        LinkedIdentityDto: {
+            /** @description The address the provider gave, if any. */
+            email: string | null;
+            /** @description The provider's label, or its name when it is no longer configured. */
+            label: string;
+            /** Format: date-time */
+            linked_at: string;
+            /** @description The provider's name (`/api/auth/oidc/providers`). */
+            provider: string;
+        };
         LoginRequest: {
             password: string;
             username: string;
@@ -1570,6 +1623,8 @@ export interface components {
              */
             has_password: boolean;
             role: components["schemas"]["AccountRole"];
+            /** @description The web client's theme, stored with the account (follows the user to another browser). */
+            theme: components["schemas"]["Theme"];
             /** @description Logging in needs a code from an authenticator app (or a recovery code). */
             two_factor: boolean;
         };
@@ -1710,9 +1765,13 @@ export interface components {
             alias: string | null;
             /** Format: int64 */
             avatar_id: number | null;
+            /** @description I blocked the peer (I may unblock them). */
+            blocked: boolean;
             display_name: string;
             /** Format: int64 */
             id: number;
+            /** @description A block either way stops messages in this chat (the composer gives way to a notice). */
+            messaging_blocked: boolean;
             /** @description The peer's status emoji, shown beside the name. */
             status_emoji: string | null;
             username: string;
@@ -1936,6 +1995,11 @@ export interface components {
             /** @description Why (1-500 characters); kept for the other administrators. */
             reason: string;
         };
+        /**
+         * @description The web client's colour scheme, stored with the account: `system` follows the browser.
+         * @enum {string}
+         */
+        Theme: "system" | "light" | "dark";
         TokenRequest: {
             /** @description From the link in the mail. */
             token: string;
@@ -1982,9 +2046,10 @@ export interface components {
             status_emoji?: string | null;
             /** @description Up to 80 characters; "" clears it. */
             status_text?: string | null;
+            theme?: null | components["schemas"]["Theme"];
         };
         /** @enum {string} */
-        UpdateReason: "created" | "renamed" | "deleted" | "member_added" | "member_removed" | "role_changed" | "flags" | "retention";
+        UpdateReason: "created" | "renamed" | "deleted" | "member_added" | "member_removed" | "role_changed" | "flags" | "retention" | "blocked";
         /** @description The multipart form: one part named `file`. */
         UploadForm: {
             /** Format: binary */
@@ -6604,6 +6669,180 @@ export interface operations {
                 };
             };
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    me_identities_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkedIdentityDto"][];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a name from /api/auth/oidc/providers */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkStartDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown_provider */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description provider_unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unlink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the provider's name */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description identity_not_found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description last_sign_in_method: no password and no other provider */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

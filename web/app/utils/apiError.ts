@@ -61,6 +61,11 @@ export function isSendLimitedError(e: unknown): boolean {
   return e instanceof ApiError && e.code === 'send_limited'
 }
 
+/** A block between the two members of a direct chat refused the request. */
+export function isBlockedError(e: unknown): boolean {
+  return e instanceof ApiError && e.code === 'blocked'
+}
+
 /** A human sentence for an error, for toasts and inline messages. */
 export function describeError(e: unknown): string {
   if (e instanceof ApiError) {

@@ -1,6 +1,7 @@
 // Dates and labels for the message view and the sidebar.
 
 import type { ChatMessage } from './messages'
+import { relativeDay, userLocale } from './locale'
 
 /** Local calendar day of an ISO time, as YYYY-MM-DD. */
 export function dayKey(iso: string): string {
@@ -10,32 +11,33 @@ export function dayKey(iso: string): string {
   return `${d.getFullYear()}-${m}-${day}`
 }
 
-export function dayLabel(iso: string, now = new Date()): string {
+/** A day separator's label in `locale` (the browser's): "Today", "Yesterday", "Mon, 1 December". */
+export function dayLabel(iso: string, now = new Date(), locale = userLocale()): string {
   const key = dayKey(iso)
-  if (key === dayKey(now.toISOString())) return 'Today'
+  if (key === dayKey(now.toISOString())) return relativeDay(0, locale)
   const y = new Date(now)
   y.setDate(now.getDate() - 1)
-  if (key === dayKey(y.toISOString())) return 'Yesterday'
+  if (key === dayKey(y.toISOString())) return relativeDay(-1, locale)
   const d = new Date(iso)
   const sameYear = d.getFullYear() === now.getFullYear()
-  return d.toLocaleDateString(undefined, { weekday: sameYear ? 'short' : undefined, day: 'numeric', month: 'long', year: sameYear ? undefined : 'numeric' })
+  return d.toLocaleDateString(locale, { weekday: sameYear ? 'short' : undefined, day: 'numeric', month: 'long', year: sameYear ? undefined : 'numeric' })
 }
 
-export function timeLabel(iso: string): string {
-  return new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+export function timeLabel(iso: string, locale = userLocale()): string {
+  return new Date(iso).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
 }
 
 /** Sidebar time: hh:mm today, otherwise a short date. */
 export function shortWhen(iso: string | null, now = new Date()): string {
   if (!iso) return ''
   if (dayKey(iso) === dayKey(now.toISOString())) return timeLabel(iso)
-  return new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short' })
+  return new Date(iso).toLocaleDateString(userLocale(), { day: 'numeric', month: 'short' })
 }
 
 /** A moment in lists (admin): hh:mm today, otherwise a short date and hh:mm. */
 export function whenLabel(iso: string, now = new Date()): string {
   if (dayKey(iso) === dayKey(now.toISOString())) return timeLabel(iso)
-  return `${new Date(iso).toLocaleDateString(undefined, { day: 'numeric', month: 'short' })}, ${timeLabel(iso)}`
+  return `${new Date(iso).toLocaleDateString(userLocale(), { day: 'numeric', month: 'short' })}, ${timeLabel(iso)}`
 }
 
 export type TimelineItem =

@@ -2,6 +2,7 @@
 // a device was active, and the order of the list.
 
 import type { SessionDto } from './types'
+import { userLocale } from './locale'
 
 /** Longest raw User-Agent shown when it names no known browser. */
 const RAW_MAX = 60
@@ -63,7 +64,7 @@ export function timeAgo(iso: string, now = new Date()): string {
 
 /** A date with the time of day, in the browser's language ("3 May 2026, 14:05"). */
 export function dateLabel(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' })
+  return new Date(iso).toLocaleString(userLocale(), { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' })
 }
 
 /** This device first; the others keep their order (the server's: most recently active first). */

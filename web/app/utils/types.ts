@@ -31,6 +31,8 @@ export type EnrolmentDto = Schemas['EnrolmentDto']
 export type RecoveryCodesDto = Schemas['RecoveryCodesDto']
 /** `GET /auth/oidc/providers` */
 export type OidcProviderDto = Schemas['OidcProviderDto']
+export type LinkedIdentityDto = Schemas['LinkedIdentityDto']
+export type LinkStartDto = Schemas['LinkStartDto']
 
 // --- conversations and messages -------------------------------------------------------------
 export type ConversationDto = Schemas['ConversationDto']

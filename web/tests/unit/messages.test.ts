@@ -127,7 +127,7 @@ function conv(extra: Partial<ConversationDto> = {}): ConversationDto {
     group_id: null,
     group_name: null,
     name: null,
-    peer: { id: PEER, username: 'bob', display_name: 'Bob', avatar_id: null, alias: null, status_emoji: null },
+    peer: { id: PEER, username: 'bob', display_name: 'Bob', avatar_id: null, alias: null, status_emoji: null, blocked: false, messaging_blocked: false },
     last_seq: 0,
     last_message_at: null,
     last_message: null,

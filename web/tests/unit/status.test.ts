@@ -44,7 +44,7 @@ describe('custom status', () => {
   })
 
   it('takes the peer emoji from the conversation, the text from the cache', () => {
-    const peer = { id: 2, username: 'ben', display_name: 'Ben', avatar_id: null, alias: null, status_emoji: '🌴' }
+    const peer = { id: 2, username: 'ben', display_name: 'Ben', avatar_id: null, alias: null, status_emoji: '🌴', blocked: false, messaging_blocked: false }
     const cached = { status_emoji: '🏠', status_text: 'On holiday' }
     expect(peerStatus(peer, cached)).toEqual({ status_emoji: '🌴', status_text: 'On holiday' })
     expect(peerStatus(peer, undefined)).toEqual({ status_emoji: '🌴', status_text: undefined })

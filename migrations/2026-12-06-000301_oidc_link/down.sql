@@ -1,0 +1,1 @@
+ALTER TABLE oidc_logins DROP COLUMN link_user_id;
