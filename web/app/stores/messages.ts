@@ -12,6 +12,7 @@ import {
   applyUpdate,
   detectGap,
   dropCleared,
+  isPending,
   maxSeq,
   mergeMessages,
   minSeq,
@@ -31,9 +32,15 @@ export interface ConversationMessages {
   items: ChatMessage[]
   /** Older messages exist on the server (scroll up loads them). */
   hasMoreBefore: boolean
+  /**
+   * The list is a window around one message (`openAt`) and newer messages exist between it and
+   * the live tail (scroll down loads them; the list is `loaded` once it reaches the tail).
+   */
+  hasMoreAfter: boolean
   /** The newest page was loaded: from here on the list is kept gap-free. */
   loaded: boolean
   loadingOlder: boolean
+  loadingNewer: boolean
   /** The changes to stored messages this list holds (utils/changes.ts). */
   changes: ChangeWatermark
 }
@@ -68,7 +75,15 @@ export const useMessagesStore = defineStore('messages', {
   actions: {
     ensure(cid: number): ConversationMessages {
       if (!this.convs[cid]) {
-        this.convs[cid] = { items: [], hasMoreBefore: false, loaded: false, loadingOlder: false, changes: NO_CHANGES }
+        this.convs[cid] = {
+          items: [],
+          hasMoreBefore: false,
+          hasMoreAfter: false,
+          loaded: false,
+          loadingOlder: false,
+          loadingNewer: false,
+          changes: NO_CHANGES,
+        }
       }
       return this.convs[cid]!
     },
@@ -85,6 +100,8 @@ export const useMessagesStore = defineStore('messages', {
      */
     async open(cid: number) {
       const st = this.ensure(cid)
+      // A window in the middle of the history (openAt) is dropped: the newest page replaces it.
+      if (st.hasMoreAfter) this.detach(cid)
       const c = useConversationsStore().byId(cid)
       if (c) st.changes = heardOf(st.changes, c.change_version)
       if (st.loaded) {
@@ -101,6 +118,63 @@ export const useMessagesStore = defineStore('messages', {
         if (c && c.last_seq > maxSeq(st.items)) await this.fetchAfter(cid, maxSeq(st.items))
       }
       void this.loadReceipts(cid)
+    },
+
+    /**
+     * Open a conversation at one message (a search result): the list as it is when it holds
+     * the message, else the page around it (`around`), a window the live tail joins once
+     * scrolling down (`loadNewer`) reaches it. Until then new messages show in the sidebar only.
+     */
+    async openAt(cid: number, seq: number) {
+      const st = this.ensure(cid)
+      if (st.items.some((m) => m.seq === seq && !isPending(m))) return this.open(cid)
+      const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { around: seq, limit: PAGE_SIZE } })
+      this.detach(cid)
+      this.merge(cid, page.items)
+      st.hasMoreBefore = page.has_more
+      st.hasMoreAfter = page.has_more_after === true
+      // The page reflects every change up to its version; later ones are fetched when the
+      // window reaches the tail (fetchChanges runs on loaded lists only).
+      st.changes = caughtUpTo(NO_CHANGES, page.change_version)
+      if (!st.hasMoreAfter) await this.joinTail(cid)
+    },
+
+    /** The next page of a window (`openAt`) towards the tail; the tail itself joins the live list. */
+    async loadNewer(cid: number): Promise<number> {
+      const st = this.ensure(cid)
+      if (!st.hasMoreAfter || st.loadingNewer) return 0
+      st.loadingNewer = true
+      try {
+        const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { after_seq: maxSeq(st.items), limit: PAGE_SIZE } })
+        this.merge(cid, page.items)
+        st.changes = heardOf(st.changes, page.change_version)
+        if (!page.has_more) await this.joinTail(cid)
+        return page.items.length
+      } finally {
+        st.loadingNewer = false
+      }
+    },
+
+    /** A window reached the newest message: kept gap-free from now on, changes caught up. */
+    async joinTail(cid: number) {
+      const st = this.ensure(cid)
+      st.hasMoreAfter = false
+      st.loaded = true
+      const c = useConversationsStore().byId(cid)
+      if (c) st.changes = heardOf(st.changes, c.change_version)
+      void this.fetchChanges(cid).catch(() => {})
+      void this.loadReceipts(cid)
+      if (c && c.last_seq > maxSeq(st.items)) await this.fetchAfter(cid, maxSeq(st.items))
+    },
+
+    /** Forgets the stored messages of a list (sends in flight stay): the next open starts over. */
+    detach(cid: number) {
+      const st = this.ensure(cid)
+      st.items = st.items.filter(isPending)
+      st.hasMoreBefore = false
+      st.hasMoreAfter = false
+      st.loaded = false
+      st.changes = NO_CHANGES
     },
 
     async loadOlder(cid: number): Promise<number> {
@@ -208,6 +282,8 @@ export const useMessagesStore = defineStore('messages', {
       const auth = useAuthStore()
       const clientId = uuid()
       const st = this.ensure(cid)
+      // A send from a window in the middle of the history (openAt) goes with the newest messages.
+      if (st.hasMoreAfter) await this.open(cid)
       st.items = [...st.items, optimisticMessage({ conversationId: cid, senderId: auth.myId, clientId, body, replyToId, media })]
       await this.post(cid, clientId)
     },
