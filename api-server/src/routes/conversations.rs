@@ -117,8 +117,9 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>)
     Ok(respond(StatusCode::OK, &dto))
 }
 
-/// History: `after_seq` (what follows), `before_seq` (the page before), or the newest; or,
-/// with `changed_since`, the messages changed since a change version (a client catching up).
+/// History: `after_seq` (what follows), `before_seq` (the page before), `around` a message (a
+/// search result in context), or the newest; or, with `changed_since`, the messages changed
+/// since a change version (a client catching up).
 #[utoipa::path(get, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path), HistoryQuery), responses(
     (status = 200, body = MessagesPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),

@@ -521,8 +521,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * History: `after_seq` (what follows), `before_seq` (the page before), or the newest; or,
-         *     with `changed_since`, the messages changed since a change version (a client catching up).
+         * History: `after_seq` (what follows), `before_seq` (the page before), `around` a message (a
+         *     search result in context), or the newest; or, with `changed_since`, the messages changed
+         *     since a change version (a client catching up).
          */
         get: operations["history"];
         put?: never;
