@@ -40,7 +40,7 @@ pub fn since(
     let change_version = if has_more { last } else { last.max(conversation.change_version) };
     let mut items: Vec<MessageDto> = rows.iter().map(MessageDto::from).collect();
     decorate(conn, &mut items, me)?;
-    Ok(MessagesPage { items, has_more, change_version })
+    Ok(MessagesPage { items, has_more, has_more_after: None, change_version })
 }
 
 /// `changed_since` with `before_seq` or `after_seq`.

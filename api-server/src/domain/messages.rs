@@ -64,8 +64,11 @@ pub enum Sent {
 pub struct MessagesPage {
     /// Ascending by seq (with `changed_since`: by `change_version`).
     pub items: Vec<MessageDto>,
-    /// More messages exist beyond this page in the direction asked.
+    /// More messages exist beyond this page in the direction asked (with `around`: older ones).
     pub has_more: bool,
+    /// With `around` only: newer messages exist after this page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_more_after: Option<bool>,
     /// With `changed_since`: the version to ask from next (the last item's while `has_more`,
     /// else the conversation's). Otherwise: the conversation's change version when the page
     /// was read; the items reflect every change up to it.
@@ -221,7 +224,7 @@ pub fn history(
     }
     let mut items: Vec<MessageDto> = rows.iter().map(MessageDto::from).collect();
     decorate(conn, &mut items, me)?;
-    Ok(MessagesPage { items, has_more, change_version: conversation.change_version })
+    Ok(MessagesPage { items, has_more, has_more_after: None, change_version: conversation.change_version })
 }
 
 pub fn edit(conn: &mut Outbox<'_>, me: UserId, message_id: MessageId, body: &str) -> Result<MessageDto, Error> {

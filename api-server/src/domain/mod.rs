@@ -14,6 +14,7 @@ pub mod invites;
 pub mod media;
 pub mod media_sweep;
 pub mod message_changes;
+pub mod message_context;
 pub mod message_view;
 pub mod messages;
 pub mod oidc;

@@ -9,7 +9,7 @@ use shared::api::MessageDto;
 use shared::error::FieldError;
 use shared::ids::{ConversationId, MessageId, UserId};
 use shared::models::message::Message;
-use shared::models::search::{self, Filters};
+use shared::models::search::{self, Filters, Has, SearchQuery};
 use shared::Error;
 use utoipa::{IntoParams, ToSchema};
 
@@ -23,7 +23,10 @@ pub const PAGE_MAX: i64 = 50;
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SearchInput {
     /// Words to find (web-search syntax: `"exact phrase"`, `-excluded`, `or`); 1-200 characters, with
-    /// at least one word a message must contain (`-word` alone is refused: 422).
+    /// at least one word a message must contain (`-word` alone is refused: 422). Word forms
+    /// match ("meetings" finds "meeting"); the last word, 3 characters or more and not followed
+    /// by a space, also matches as a prefix (results while typing). Attachment file names are
+    /// searched too.
     pub q: String,
     /// Only this conversation.
     #[param(value_type = Option<i64>)]
@@ -35,7 +38,7 @@ pub struct SearchInput {
     pub after: Option<DateTime<Utc>>,
     /// Sent before this time (RFC 3339).
     pub before: Option<DateTime<Utc>>,
-    /// `media`: only messages with an attachment.
+    /// `media`: images and voice messages; `files`: files; `links`: a link in the text.
     pub has: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -63,13 +66,10 @@ pub fn search(conn: &mut PgConnection, me: UserId, input: SearchInput) -> Result
     let mut checks = Checks::default();
     let q = checks.check(validate::text("q", &input.q, 1, QUERY_MAX, false));
     let limit = checks.check(validate::limit(input.limit, PAGE_MAX));
-    let has_media = match input.has.as_deref() {
-        None => false,
-        Some("media") => true,
-        Some(_) => {
-            checks.check::<()>(Err(FieldError::new("has", "only `media` is supported")));
-            false
-        }
+    let has = match input.has.as_deref().map(|h| (h, Has::parse(h))) {
+        None => None,
+        Some((_, Some(has))) => Some(has),
+        Some((_, None)) => checks.check::<Has>(Err(FieldError::new("has", "must be one of media, files, links"))),
     };
     let before_id = match input.cursor.as_deref().map(str::parse::<MessageId>) {
         None => None,
@@ -83,18 +83,20 @@ pub fn search(conn: &mut PgConnection, me: UserId, input: SearchInput) -> Result
     }
     checks.finish()?;
     let (Some(q), Some(limit)) = (q, limit) else { return Err(Error::invalid("q", "invalid")) };
-    if !search::has_word_to_find(conn, &q)? {
+    // A space after the last word says it is finished: no prefix (validation trimmed it).
+    let q = if input.q.ends_with(char::is_whitespace) { q + " " } else { q };
+    let Some(q) = SearchQuery::compile(conn, &q)? else {
         return Err(Error::invalid(
             "q",
             "needs a word to find: excluded words (-word) and punctuation alone would match nearly everything",
         ));
-    }
+    };
     let filters = Filters {
         conversation_id: input.conversation_id,
         sender_id: input.sender_id,
         after: input.after,
         before: input.before,
-        has_media,
+        has,
         before_id,
     };
     let mut ids = search::matching_ids(conn, me, &q, &filters, limit + 1)?;

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use shared::api::{ConversationDto, MessageDto, Page, ReceiptDto};
 use shared::error::ErrorBody;
+use shared::ids::{ConversationId, UserId};
 use shared::{db, Error};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -13,11 +14,11 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::domain::conversations::{self, Flag};
 use crate::domain::messages::{self, MessagesPage, SendInput, Sent};
-use crate::domain::{message_changes, receipts, retention, sending};
+use crate::domain::{message_changes, message_context, receipts, retention, sending};
 use crate::http::{no_content, respond, Json};
 use crate::limits;
 use crate::state::AppState;
-use shared::ids::{AttachmentId, ConversationId, MessageId, UserId};
+use shared::ids::{AttachmentId, MessageId};
 
 #[derive(Deserialize, IntoParams)]
 pub struct ListQuery {
@@ -41,6 +42,9 @@ pub struct HistoryQuery {
     /// `before_seq` / `after_seq`), ascending by `change_version`; continue from the answer's
     /// `change_version` while `has_more`.
     pub changed_since: Option<i64>,
+    /// The page around this seq (alone): half before it, the message and what follows; the
+    /// answer's `has_more_after` says whether newer messages exist (a search result in context).
+    pub around: Option<i64>,
     /// 1-100, default 50.
     pub limit: Option<i64>,
 }
@@ -121,8 +125,9 @@ pub async fn get(
     Ok(respond(StatusCode::OK, &dto))
 }
 
-/// History: `after_seq` (what follows), `before_seq` (the page before), or the newest; or,
-/// with `changed_since`, the messages changed since a change version (a client catching up).
+/// History: `after_seq` (what follows), `before_seq` (the page before), `around` a message (a
+/// search result in context), or the newest; or, with `changed_since`, the messages changed
+/// since a change version (a client catching up).
 #[utoipa::path(get, path = "/api/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     params(("id" = i64, Path), HistoryQuery), responses(
     (status = 200, body = MessagesPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -135,12 +140,15 @@ pub async fn history(
     query: web::Query<HistoryQuery>,
 ) -> Result<HttpResponse, Error> {
     let (id, q) = (id.into_inner(), query.into_inner());
-    let page = db::run(&state.pool, move |conn| match q.changed_since {
-        None => messages::history(conn, user.id, id, q.before_seq, q.after_seq, q.limit),
-        Some(since) if q.before_seq.is_none() && q.after_seq.is_none() => {
-            message_changes::since(conn, user.id, id, since, q.limit)
+    let window = q.before_seq.is_some() || q.after_seq.is_some();
+    let page = db::run(&state.pool, move |conn| match (q.changed_since, q.around) {
+        (None, None) => messages::history(conn, user.id, id, q.before_seq, q.after_seq, q.limit),
+        (Some(since), None) if !window => message_changes::since(conn, user.id, id, since, q.limit),
+        (None, Some(seq)) if !window => {
+            message_context::around(conn, user.id, id, seq, q.limit)
         }
-        Some(_) => Err(message_changes::not_with_a_window()),
+        (Some(_), None) => Err(message_changes::not_with_a_window()),
+        _ => Err(message_context::not_alone()),
     })
     .await?;
     Ok(respond(StatusCode::OK, &page))

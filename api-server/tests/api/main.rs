@@ -13,6 +13,7 @@ mod docs;
 mod email;
 mod groups;
 mod helpers;
+mod history_around;
 mod invites;
 mod logs;
 mod media;

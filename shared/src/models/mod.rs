@@ -17,6 +17,7 @@ pub mod reaction;
 pub mod refresh_token;
 pub mod report;
 pub mod search;
+pub mod search_query;
 pub mod sidebar;
 pub mod two_factor;
 pub mod user;

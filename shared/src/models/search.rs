@@ -1,12 +1,14 @@
 //! Full-text search over the messages a user can see: `messages.search_tsv` (GIN) matched
-//! with `websearch_to_tsquery` (any user input is valid syntax), restricted to conversations
-//! the user is a member of and to what they have not cleared; newest first, keyset by id.
+//! with a [`SearchQuery`] (`search_query.rs`: user text never reaches `to_tsquery` as syntax),
+//! restricted to conversations the user is a member of and to what they have not cleared;
+//! newest first, keyset by id.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz};
 
 use crate::ids::{ConversationId, MessageId, UserId};
+pub use crate::models::search_query::SearchQuery;
 
 /// Marks around each match in `snippet` (control characters, so a message's own text can
 /// never fake them; clients turn them into highlighting after escaping the rest).
@@ -19,9 +21,40 @@ pub struct Filters {
     pub sender_id: Option<UserId>,
     pub after: Option<DateTime<Utc>>,
     pub before: Option<DateTime<Utc>>,
-    pub has_media: bool,
+    pub has: Option<Has>,
     /// Only messages with an id below this (the previous page's last id).
     pub before_id: Option<MessageId>,
+}
+
+/// `has=`: what kind of content a message carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Has {
+    /// Images and voice messages (shown inline).
+    Media,
+    /// Files (`kind = 'file'`).
+    Files,
+    /// A link in the text (`http://`, `https://`, `www.`).
+    Links,
+}
+
+impl Has {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "media" => Some(Self::Media),
+            "files" => Some(Self::Files),
+            "links" => Some(Self::Links),
+            _ => None,
+        }
+    }
+
+    /// The value bound as $7 ([`MATCHES`] picks the condition).
+    fn as_sql(self) -> &'static str {
+        match self {
+            Self::Media => "media",
+            Self::Files => "files",
+            Self::Links => "links",
+        }
+    }
 }
 
 #[derive(Debug, QueryableByName)]
@@ -58,7 +91,10 @@ const MATCHES: &str = "m.search_tsv @@ q.query \
     AND ($4::bigint IS NULL OR m.sender_id = $4) \
     AND ($5::timestamptz IS NULL OR m.created_at >= $5) \
     AND ($6::timestamptz IS NULL OR m.created_at < $6) \
-    AND (NOT $7 OR m.attachment_id IS NOT NULL) \
+    AND CASE $7::text WHEN 'media' THEN m.kind IN ('image', 'voice') \
+                      WHEN 'files' THEN m.kind = 'file' \
+                      WHEN 'links' THEN m.body ~* '(https?://|www\\.)[^[:space:]]' \
+                      ELSE true END \
     AND ($8::bigint IS NULL OR m.id < $8)";
 
 /// Ids of up to `limit` matching messages, newest first.
@@ -72,7 +108,7 @@ const MATCHES: &str = "m.search_tsv @@ q.query \
 pub fn matching_ids(
     conn: &mut PgConnection,
     user_id: UserId,
-    q: &str,
+    q: &SearchQuery,
     f: &Filters,
     limit: i64,
 ) -> QueryResult<Vec<MessageId>> {
@@ -83,14 +119,14 @@ pub fn matching_ids(
 pub fn matching_ids_windowed(
     conn: &mut PgConnection,
     user_id: UserId,
-    q: &str,
+    q: &SearchQuery,
     f: &Filters,
     limit: i64,
     window: i64,
 ) -> QueryResult<Vec<MessageId>> {
     let recent: Vec<Recent> = bind(
         diesel::sql_query(format!(
-            "WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS query), \
+            "WITH q AS (SELECT $2::tsquery AS query), \
              mine AS (SELECT conversation_id, cleared_seq FROM conversation_members \
                       WHERE user_id = $1 AND ($3::bigint IS NULL OR conversation_id = $3)), \
              cut AS (SELECT coalesce(max(w.left_out), 0) AS boundary FROM mine cm CROSS JOIN LATERAL ( \
@@ -135,7 +171,7 @@ pub fn matching_ids_windowed(
 pub fn all_matching_ids(
     conn: &mut PgConnection,
     user_id: UserId,
-    q: &str,
+    q: &SearchQuery,
     f: &Filters,
     limit: i64,
 ) -> QueryResult<Vec<MessageId>> {
@@ -144,10 +180,10 @@ pub fn all_matching_ids(
 }
 
 /// The GIN plan. It reads every message its query matches, so the query must have a word to
-/// find ([`has_word_to_find`]): `-word` alone matches nearly everything.
+/// find ([`SearchQuery::compile`] refuses others): `-word` alone matches nearly everything.
 fn all_matching_sql() -> String {
     format!(
-        "WITH q AS (SELECT websearch_to_tsquery('simple', $2) AS query), \
+        "WITH q AS (SELECT $2::tsquery AS query), \
          found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m \
                                 WHERE {MATCHES} AND ($3::bigint IS NULL OR m.conversation_id = $3)) \
          SELECT found.id FROM found \
@@ -155,23 +191,6 @@ fn all_matching_sql() -> String {
          WHERE found.seq > cm.cleared_seq \
          ORDER BY found.id DESC LIMIT $9"
     )
-}
-
-#[derive(Debug, QueryableByName)]
-struct Indexable {
-    #[diesel(sql_type = Bool)]
-    ok: bool,
-}
-
-/// Whether `q` names a word a message must contain: the part of the query the GIN index can
-/// answer (`querytree`) is neither empty (punctuation only) nor `T` (only excluded words, or an
-/// `or` with an excluded branch), which would read every message.
-pub fn has_word_to_find(conn: &mut PgConnection, q: &str) -> QueryResult<bool> {
-    let row: Indexable =
-        diesel::sql_query("SELECT querytree(websearch_to_tsquery('simple', $1)) NOT IN ('', 'T') AS ok")
-            .bind::<Text, _>(q)
-            .get_result(conn)?;
-    Ok(row.ok)
 }
 
 #[derive(Debug, QueryableByName)]
@@ -185,7 +204,7 @@ struct Explained {
 pub fn explain_all_matching(
     conn: &mut PgConnection,
     user_id: UserId,
-    q: &str,
+    q: &SearchQuery,
     f: &Filters,
     limit: i64,
 ) -> QueryResult<serde_json::Value> {
@@ -198,36 +217,42 @@ pub fn explain_all_matching(
 fn bind(
     query: diesel::query_builder::SqlQuery,
     user_id: UserId,
-    q: &str,
+    q: &SearchQuery,
     f: &Filters,
     limit: i64,
 ) -> diesel::query_builder::BoxedSqlQuery<'static, diesel::pg::Pg, diesel::query_builder::SqlQuery> {
     query
         .into_boxed()
         .bind::<BigInt, _>(user_id)
-        .bind::<Text, _>(q.to_owned())
+        .bind::<Text, _>(q.as_tsquery().to_owned())
         .bind::<Nullable<BigInt>, _>(f.conversation_id)
         .bind::<Nullable<BigInt>, _>(f.sender_id)
         .bind::<Nullable<Timestamptz>, _>(f.after)
         .bind::<Nullable<Timestamptz>, _>(f.before)
-        .bind::<Bool, _>(f.has_media)
+        .bind::<Nullable<Text>, _>(f.has.map(Has::as_sql))
         .bind::<Nullable<BigInt>, _>(f.before_id)
         .bind::<BigInt, _>(limit)
 }
 
 /// Highlighted snippets of these messages for the query (only for the page shown: headlines
-/// are the costly part of a search).
+/// are the costly part of a search). The text is the body and the attachment's file name.
+/// Marked by English stems first ("meetings" marks "meeting"); when that marks nothing (a
+/// prefix being typed, a stop word, another language), by the words as written.
 pub fn snippets(
     conn: &mut PgConnection,
-    q: &str,
+    q: &SearchQuery,
     ids: &[MessageId],
 ) -> QueryResult<std::collections::HashMap<MessageId, String>> {
     let rows: Vec<Snippet> = diesel::sql_query(
-        "SELECT m.id, ts_headline('simple', m.body, websearch_to_tsquery('simple', $1), \
-                'StartSel=\u{2}, StopSel=\u{3}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet \
-         FROM messages m WHERE m.id = ANY($2)",
+        "WITH o(opts) AS (SELECT 'StartSel=\u{2}, StopSel=\u{3}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"'::text) \
+         SELECT t.id, CASE WHEN strpos(t.stems, chr(2)) > 0 THEN t.stems \
+                           ELSE ts_headline('simple', t.doc, $1::tsquery, o.opts) END AS snippet \
+         FROM o, (SELECT d.id, d.doc, ts_headline('english', d.doc, $1::tsquery, o.opts) AS stems \
+                  FROM o, (SELECT m.id, concat_ws(E'\\n', nullif(m.body, ''), a.file_name) AS doc \
+                           FROM messages m LEFT JOIN attachments a ON a.id = m.attachment_id \
+                           WHERE m.id = ANY($2)) d) t",
     )
-    .bind::<Text, _>(q)
+    .bind::<Text, _>(q.as_tsquery())
     .bind::<diesel::sql_types::Array<BigInt>, _>(ids)
     .load(conn)?;
     Ok(rows.into_iter().map(|r| (r.id, r.snippet)).collect())

@@ -521,8 +521,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * History: `after_seq` (what follows), `before_seq` (the page before), or the newest; or,
-         *     with `changed_since`, the messages changed since a change version (a client catching up).
+         * History: `after_seq` (what follows), `before_seq` (the page before), `around` a message (a
+         *     search result in context), or the newest; or, with `changed_since`, the messages changed
+         *     since a change version (a client catching up).
          */
         get: operations["history"];
         put?: never;
@@ -1676,8 +1677,10 @@ export interface components {
              *     was read; the items reflect every change up to it.
              */
             change_version: number;
-            /** @description More messages exist beyond this page in the direction asked. */
+            /** @description More messages exist beyond this page in the direction asked (with `around`: older ones). */
             has_more: boolean;
+            /** @description With `around` only: newer messages exist after this page. */
+            has_more_after: boolean | null;
             /** @description Ascending by seq (with `changed_since`: by `change_version`). */
             items: components["schemas"]["MessageDto"][];
         };
@@ -4391,6 +4394,11 @@ export interface operations {
                  *     `change_version` while `has_more`.
                  */
                 changed_since?: number | null;
+                /**
+                 * @description The page around this seq (alone): half before it, the message and what follows; the
+                 *     answer's `has_more_after` says whether newer messages exist (a search result in context).
+                 */
+                around?: number | null;
                 /** @description 1-100, default 50. */
                 limit?: number | null;
             };
@@ -7662,7 +7670,10 @@ export interface operations {
             query: {
                 /**
                  * @description Words to find (web-search syntax: `"exact phrase"`, `-excluded`, `or`); 1-200 characters, with
-                 *     at least one word a message must contain (`-word` alone is refused: 422).
+                 *     at least one word a message must contain (`-word` alone is refused: 422). Word forms
+                 *     match ("meetings" finds "meeting"); the last word, 3 characters or more and not followed
+                 *     by a space, also matches as a prefix (results while typing). Attachment file names are
+                 *     searched too.
                  */
                 q: string;
                 /** @description Only this conversation. */
@@ -7673,7 +7684,7 @@ export interface operations {
                 after?: string | null;
                 /** @description Sent before this time (RFC 3339). */
                 before?: string | null;
-                /** @description `media`: only messages with an attachment. */
+                /** @description `media`: images and voice messages; `files`: files; `links`: a link in the text. */
                 has?: string | null;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string | null;
