@@ -8,14 +8,16 @@
 // restart needs local control of the service), `failover: SKIPPED <step>: <why>`. Exit 0: every
 // step ran and passed; 3: the steps that ran passed, some were skipped; 1: a failure.
 //
-// Usage: node --experimental-websocket failover.mjs <nginx-base> <ws-1 url> <ws-2 url> <state-dir> <api url> [<ws-1 pid file>]
+// Usage: node --experimental-websocket failover.mjs <nginx-base> <ws-1 url> <ws-2 url> <state-dir> <api url>[,<api url>...] [<ws-1 pid file>]
 // (the pid file defaults to <state-dir>/run/ws-1.pid; E2E_BROKER_CONTROL / E2E_DATABASE_CONTROL: see faults.mjs)
 import { readFileSync } from 'node:fs';
 import { postgresControl, rabbitControl, stepLog } from './faults.mjs';
 import { Client } from './client.mjs';
 import { apiClient, failWith } from './lib.mjs';
 
-const [base, ws1, ws2, stateDir, apiDirect, ws1PidFile = `${stateDir}/run/ws-1.pid`] = process.argv.slice(2);
+const [base, ws1, ws2, stateDir, apiUrls, ws1PidFile = `${stateDir}/run/ws-1.pid`] = process.argv.slice(2);
+// Several api-servers: comma-separated; the first is asked while the database is down, all must recover.
+const [apiDirect, ...otherApis] = apiUrls.split(',');
 const suffix = Math.random().toString(36).slice(2, 8);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.log(`failover: ${msg}`);
@@ -99,11 +101,13 @@ if (postgres.run) {
     log('PostgreSQL started');
   }
   const deadline = Date.now() + 30_000;
-  for (;;) {
-    const ready = await fetch(`${apiDirect}/readyz`);
-    if (ready.status === 200) break;
-    if (Date.now() > deadline) fail(`api not ready 30 s after PostgreSQL came back: ${ready.status} ${await ready.text()}`);
-    await sleep(250);
+  for (const url of [apiDirect, ...otherApis]) {
+    for (;;) {
+      const ready = await fetch(`${url}/readyz`);
+      if (ready.status === 200) break;
+      if (Date.now() > deadline) fail(`api ${url} not ready 30 s after PostgreSQL came back: ${ready.status} ${await ready.text()}`);
+      await sleep(250);
+    }
   }
   await send(10, 'database-back');
   await settle(bobClient, 'after the database restart');

@@ -25,6 +25,7 @@ start_on() {
   if pid="$(pid_of "$host")"; then return 0; fi
   (exec ip netns exec "mh-$host" setsid "$@") >>"$MH_LOGS/$host.log" 2>&1 </dev/null &
   pid=$!
+  disown "$pid" 2>/dev/null || true # its death is no job of this shell's to report
   echo "$pid" >"$MH_RUN/$host.pid"
   say "$host: started $(basename "$1") (pid $pid)"
 }
@@ -58,27 +59,27 @@ mc_restart_empty() { stop_on "$1" KILL; mc_start "$1"; }
 memcached_urls() { echo "memcache://mc1:11211,memcache://mc2:11211"; }
 
 # --- api and ws ---------------------------------------------------------------------------------
-app_env() { # HOST: the environment every api/ws process gets (its broker node listed first)
+app_env() { # HOST: the environment every api/ws process gets, one per line (its broker node first)
   local first
   case "$1" in api1 | ws1) first=mq1 ;; api2 | ws2) first=mq2 ;; *) first=mq3 ;; esac
-  echo DATABASE_URL="postgres://postgres@db:5432/$MH_DB_NAME?sslmode=disable" \
-    AMQP_URL="$(rabbit_amqp_urls "$first")" \
-    MEMCACHED_URL="$(memcached_urls)" \
-    NODE_ID="mh-$1" \
-    ALLOWED_ORIGINS="http://$(ip_of lb),https://$(ip_of lb),http://lb,https://lb" \
-    PUBLIC_URL="http://$(ip_of lb)" \
-    LOG_FORMAT=json RUST_LOG="${RUST_LOG:-info}" MEDIA_DIR="$MH_STATE/media" DEMO_DATA=false \
-    OIDC_PROVIDERS="" SMTP_URL="smtp://127.0.0.1:1" \
-    HEARTBEAT_MS="${MH_HEARTBEAT_MS:-2000}" \
+  printf '%s\n' "DATABASE_URL=postgres://postgres@db:5432/$MH_DB_NAME?sslmode=disable" \
+    "AMQP_URL=$(rabbit_amqp_urls "$first")" \
+    "MEMCACHED_URL=$(memcached_urls)" \
+    "NODE_ID=mh-$1" \
+    "ALLOWED_ORIGINS=http://$(ip_of lb),https://$(ip_of lb),http://lb,https://lb" \
+    "PUBLIC_URL=http://$(ip_of lb)" \
+    LOG_FORMAT=json "RUST_LOG=${RUST_LOG:-info}" "MEDIA_DIR=$MH_STATE/media" DEMO_DATA=false \
+    OIDC_PROVIDERS= SMTP_URL=smtp://127.0.0.1:1 \
+    "HEARTBEAT_MS=${MH_HEARTBEAT_MS:-2000}" \
     AUTH_RATE_LIMIT_PER_MIN=100000 FLOOD_REPEAT_MAX=1000000 FLOOD_NEW_CHATS_PER_HOUR=1000000 \
     WS_MAX_SOCKETS_PER_USER=100000 WS_TICKETS_PER_MIN=100000 SEND_RATE_LIMIT_PER_MIN=100000
 }
 
 # Clock skew for one process (faults): MH_SKEW_<host>="+5s" runs it under libfaketime.
-skew_prefix() {
+skew_env() {
   local var="MH_SKEW_$1"
   [ -n "${!var:-}" ] || return 0
-  echo env LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 "FAKETIME=${!var}" FAKETIME_DONT_FAKE_MONOTONIC=1
+  printf '%s\n' LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 "FAKETIME=${!var}" FAKETIME_DONT_FAKE_MONOTONIC=1
 }
 
 app_start() { # HOST
@@ -88,17 +89,19 @@ app_start() { # HOST
     ws*) bin="$MH_BIN/ws-server" addr="WS_ADDR=$(ip_of "$host"):$WS_PORT" ;;
   esac
   [ -x "$bin" ] || die "$bin not found: cargo build --release -p api-server -p ws-server"
-  # shellcheck disable=SC2046 # environment words
-  start_on "$host" $(skew_prefix "$host") env $(app_env "$host") "$addr" "$bin"
+  local envs=()
+  mapfile -t envs < <(app_env "$host"; skew_env "$host")
+  start_on "$host" env "${envs[@]}" "$addr" "$bin"
 }
 
+ready_path() { [ "$1" = lb ] && echo /healthz || echo /readyz; }
 app_url() { case "$1" in api*) echo "http://$(ip_of "$1"):$API_PORT" ;; ws*) echo "http://$(ip_of "$1"):$WS_PORT" ;; lb) echo "http://$(ip_of lb)" ;; esac; }
 
 wait_ready() { # HOST...: every /readyz 200 within 60 s
   local host i code
   for host in "$@"; do
     for ((i = 0; i < 240; i++)); do
-      code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(app_url "$host")/readyz" || true)"
+      code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(app_url "$host")$(ready_path "$host")" || true)"
       [ "$code" = 200 ] && break
       pid_of "$host" >/dev/null || { tail -20 "$MH_LOGS/$host.log" >&2; die "$host exited during start-up"; }
       sleep 0.25

@@ -67,6 +67,7 @@ mq_start() { # HOST
   # shellcheck disable=SC2046
   (exec ip netns exec "mh-$host" env $(mq_env "$host") setsid "$RABBIT_BIN/rabbitmq-server") \
     >>"$MH_LOGS/$host.log" 2>&1 </dev/null &
+  disown $! 2>/dev/null || true
   say "$host: RabbitMQ node $(mq_node_name "$host") starting"
 }
 

@@ -81,7 +81,7 @@ cmd_status() {
   for h in "${MH_HOSTS[@]}"; do
     case "$h" in mq*) pid="$(mq_pid "$h" || echo -)" ;; *) pid="$(pid_of "$h" || echo -)" ;; esac
     case "$h" in
-      api* | ws* | lb) code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(app_url "$h")/readyz" || true)" ;;
+      api* | ws* | lb) code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$(app_url "$h")$(ready_path "$h")" || true)" ;;
       mq*) code="$(ctl "$h" -q await_startup --timeout 2 >/dev/null 2>&1 && echo up || echo down)" ;;
       *) code=- ;;
     esac
@@ -100,12 +100,15 @@ export_env() {
 
 cmd_check() {
   export_env
+  local h
+  for h in "${MH_API_HOSTS[@]}" "${MH_WS_HOSTS[@]}"; do app_start "$h"; done # any a fault left stopped
+  wait_ready "${MH_API_HOSTS[@]}" "${MH_WS_HOSTS[@]}"
   echo "== flow through lb's nginx: REST sends, WebSocket delivery"
   node --experimental-websocket --no-warnings "$ROOT/e2e/cluster/flow.mjs" "$MH_LB" 30
   echo "== failover: ws1 killed, the RabbitMQ cluster and the database door restarted, under a live client"
   E2E_BROKER_CONTROL="$HERE/run.sh ctl broker" E2E_DATABASE_CONTROL="$HERE/run.sh ctl database" \
     node --experimental-websocket --no-warnings "$ROOT/e2e/cluster/failover.mjs" "$MH_LB" \
-    "ws://$(ip_of ws1):$WS_PORT" "ws://$(ip_of ws2):$WS_PORT" "$MH_STATE" "$(app_url api1)" "$MH_RUN/ws1.pid"
+    "ws://$(ip_of ws1):$WS_PORT" "ws://$(ip_of ws2):$WS_PORT" "$MH_STATE" "$(app_url api1),$(app_url api2)" "$MH_RUN/ws1.pid"
   app_start ws1 # the replica failover.mjs killed
   wait_ready ws1
 }
