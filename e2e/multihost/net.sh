@@ -91,6 +91,8 @@ netem_off() {
 peer_hosts() {
   local ip h
   for ip in $(on "$1" ss -Htn state established "( dport = :$2 )" | awk '{print $4}' | sed 's/:[0-9]*$//' | sort -u); do
-    for h in "${MH_HOSTS[@]}"; do [ "$(ip_of "$h")" = "$ip" ] && echo "$h"; done
+    for h in "${MH_HOSTS[@]}"; do
+      if [ "$(ip_of "$h")" = "$ip" ]; then echo "$h"; fi
+    done
   done
 }

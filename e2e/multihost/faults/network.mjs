@@ -91,7 +91,12 @@ export const slowLossyLink = {
   name: '200 ms latency + 5 % loss (tc netem)',
   async run(world) {
     const host = await busiestWs();
-    ctl('netem', 'on', host, 'delay 200ms loss 5%');
+    try {
+      ctl('netem', 'on', host, 'delay 200ms loss 5%');
+    } catch (e) {
+      ctl('netem', 'off', host);
+      return { skipped: `tc netem is not available on this kernel (${e.message.split('\n')[0]})` };
+    }
     try {
       await world.send(20, 'netem');
       const t0 = Date.now();
