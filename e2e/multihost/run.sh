@@ -62,9 +62,7 @@ cmd_down() {
   local h p
   # Edge first, then ws (1012 to clients), api, then the services; anything left is killed.
   for h in lb "${MH_WS_HOSTS[@]}" "${MH_API_HOSTS[@]}"; do stop_on "$h"; done
-  for h in "${MQ_NODES[@]}"; do
-    if mq_pid "$h" >/dev/null; then ctl "$h" -q stop >/dev/null 2>&1 || true; fi
-  done
+  # The broker nodes' data goes with them (rabbit_forget): no orderly stop needed.
   for h in "${MH_HOSTS[@]}"; do
     for p in $(ns_pids "$h"); do kill -KILL "$p" 2>/dev/null || true; done
   done
