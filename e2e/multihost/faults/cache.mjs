@@ -35,8 +35,14 @@ export const memcachedRestartedEmpty = {
   async run(world) {
     const wsBase = process.env.MH_LB.replace(/^http/, 'ws');
     const watched = world.clients[0].user;
-    const { ticket } = await world.api('POST', '/auth/ws-ticket', watched.access_token, {});
-    if (!(await admitted(wsBase, ticket))) throw new Error('a fresh ticket was refused');
+    // A fresh ticket, used once (a host still reconnecting to its broker answers 503: another).
+    let ticket;
+    for (let tries = 0; ; tries++) {
+      ({ ticket } = await world.api('POST', '/auth/ws-ticket', watched.access_token, {}));
+      if (await admitted(wsBase, ticket)) break;
+      if (tries > 20) throw new Error('fresh tickets were refused for 20 s');
+      await sleep(1000);
+    }
     const t0 = Date.now();
     ctl('mc', 'restart', 'mc1');
     ctl('mc', 'restart', 'mc2');

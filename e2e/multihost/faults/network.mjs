@@ -10,7 +10,6 @@ import { sleep } from './world.mjs';
  */
 export const wsLinkDown = {
   name: 'ws host cut off (link down)',
-  short: true,
   async run(world) {
     const host = await busiestWs();
     const t0 = Date.now();

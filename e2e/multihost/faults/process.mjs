@@ -10,6 +10,7 @@ import { sleep } from './world.mjs';
  */
 export const wsSigterm = {
   name: 'ws-server SIGTERM with frames queued',
+  short: true,
   async run(world) {
     const host = await busiestWs();
     const burst = world.burst(40, 'sigterm');
