@@ -12,7 +12,10 @@ const PRESENCE_TTL_MS = 30_000;
 function admitted(wsBase, ticket) {
   return new Promise((resolve) => {
     const socket = new WebSocket(`${wsBase}/ws?ticket=${encodeURIComponent(ticket)}`);
+    let settled = false;
     const done = (ok) => {
+      if (settled) return; // close() below fires close/error at once
+      settled = true;
       clearTimeout(timer);
       socket.close();
       resolve(ok);
