@@ -254,13 +254,8 @@ ensure_database() { # create the application database if it is missing
 }
 
 ensure_cert() {
-  mkdir -p "$TLS"
-  if [ -s "$TLS/cert.pem" ] && [ -s "$TLS/key.pem" ]; then return 0; fi
-  say "TLS: generating a self-signed certificate for localhost in $(rel "$TLS")/"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=localhost" \
-    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$TLS/key.pem" -out "$TLS/cert.pem" >/dev/null 2>&1 || die "openssl could not create the certificate"
-  chmod 600 "$TLS/key.pem"
+  [ -s "$TLS/cert.pem" ] && [ -s "$TLS/key.pem" ] || say "TLS: generating a self-signed certificate for localhost in $(rel "$TLS")/"
+  self_signed_cert "$TLS" localhost 127.0.0.1 || die "openssl could not create the certificate"
 }
 
 # The web client, built when missing or stale. Without a recent enough Node.js (exit status 3)
@@ -275,13 +270,7 @@ build_web() {
   esac
 }
 
-web_root() {
-  if [ -f "$ROOT/web/.output/public/index.html" ]; then
-    echo "$ROOT/web/.output/public"
-  else
-    echo "$ROOT/deploy/local/placeholder"
-  fi
-}
+web_root() { web_root_of "$ROOT"; }
 
 render_nginx() {
   local node ws=""

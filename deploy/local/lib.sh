@@ -22,3 +22,23 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
+
+# self_signed_cert DIR NAME IP : DIR/cert.pem + DIR/key.pem for NAME and IP, made once.
+self_signed_cert() {
+  local dir=$1 name=$2 ip=$3
+  mkdir -p "$dir"
+  if [ -s "$dir/cert.pem" ] && [ -s "$dir/key.pem" ]; then return 0; fi
+  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=$name" \
+    -addext "subjectAltName=DNS:$name,IP:$ip" \
+    -keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1 || return 1
+  chmod 600 "$dir/key.pem"
+}
+
+# web_root_of REPO : what nginx serves: the web build, or the placeholder page saying how to make it.
+web_root_of() {
+  if [ -f "$1/web/.output/public/index.html" ]; then
+    echo "$1/web/.output/public"
+  else
+    echo "$1/deploy/local/placeholder"
+  fi
+}

@@ -8,12 +8,16 @@
 // restart needs local control of the service), `failover: SKIPPED <step>: <why>`. Exit 0: every
 // step ran and passed; 3: the steps that ran passed, some were skipped; 1: a failure.
 //
-// Usage: node --experimental-websocket failover.mjs <nginx-base> <ws-1 url> <ws-2 url> <state-dir> <api url>
+// Usage: node --experimental-websocket failover.mjs <nginx-base> <ws-1 url> <ws-2 url> <state-dir> <api url>[,<api url>...] [<ws-1 pid file>]
+// (the pid file defaults to <state-dir>/run/ws-1.pid; E2E_BROKER_CONTROL / E2E_DATABASE_CONTROL: see faults.mjs)
 import { readFileSync } from 'node:fs';
 import { postgresControl, rabbitControl, stepLog } from './faults.mjs';
+import { Client } from './client.mjs';
 import { apiClient, failWith } from './lib.mjs';
 
-const [base, ws1, ws2, stateDir, apiDirect] = process.argv.slice(2);
+const [base, ws1, ws2, stateDir, apiUrls, ws1PidFile = `${stateDir}/run/ws-1.pid`] = process.argv.slice(2);
+// Several api-servers: comma-separated; the first is asked while the database is down, all must recover.
+const [apiDirect, ...otherApis] = apiUrls.split(',');
 const suffix = Math.random().toString(36).slice(2, 8);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (msg) => console.log(`failover: ${msg}`);
@@ -21,78 +25,6 @@ const fail = failWith('failover');
 const api = apiClient(base);
 const steps = stepLog('failover');
 
-
-/** A client that holds messages by seq, reconnects to the given replicas and catches up. */
-class Client {
-  constructor(user, conversationId, urls) {
-    Object.assign(this, { user, conversationId, urls, held: new Map(), duplicates: 0, connects: 0, resyncs: 0 });
-  }
-  lastSeq() {
-    let s = 0;
-    while (this.held.has(s + 1)) s++;
-    return s;
-  }
-  hold(m) {
-    if (m.conversation_id !== this.conversationId) return;
-    if (this.held.has(m.seq)) this.duplicates++;
-    else this.held.set(m.seq, m.body);
-  }
-  async catchUp() {
-    for (;;) {
-      const page = await api('GET', `/conversations/${this.conversationId}/messages?after_seq=${this.lastSeq()}&limit=100`, this.user.access_token);
-      page.items.forEach((m) => this.hold(m));
-      if (!page.has_more) return;
-    }
-  }
-  async connect() {
-    for (let attempt = 0; ; attempt++) {
-      const url = this.urls[(this.connects + attempt) % this.urls.length];
-      try {
-        await this.open(url);
-        this.connects++;
-        return url;
-      } catch (e) {
-        if (attempt > 60) throw e;
-        await sleep(Math.min(250 * 2 ** attempt, 2000));
-      }
-    }
-  }
-  async open(url) {
-    const { ticket } = await api('POST', '/auth/ws-ticket', this.user.access_token, {});
-    const socket = new WebSocket(`${url}/ws?ticket=${encodeURIComponent(ticket)}`);
-    this.socket = socket;
-    let wasReady = false;
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no ready')), 10_000);
-      socket.addEventListener('message', async (e) => {
-        const event = JSON.parse(e.data);
-        if (event.type === 'ready') {
-          clearTimeout(timer);
-          wasReady = true;
-          this.heartbeat = setInterval(() => socket.readyState === 1 && socket.send('{"type":"heartbeat"}'), event.data.heartbeat_ms);
-          await this.catchUp();
-          resolve();
-        } else if (event.type === 'message.new') {
-          this.hold(event.data);
-        } else if (event.type === 'resync') {
-          this.resyncs++;
-          await this.catchUp();
-        }
-      });
-      socket.addEventListener('close', () => {
-        clearInterval(this.heartbeat);
-        reject(new Error('closed'));
-        // Only a socket that was up reconnects; a failed attempt is retried by connect().
-        if (wasReady && !this.stopped) this.reconnecting = this.connect();
-      });
-      socket.addEventListener('error', () => reject(new Error('error')));
-    });
-  }
-  close() {
-    this.stopped = true;
-    this.socket?.close(1000);
-  }
-}
 
 const alice = await api('POST', '/auth/register', null, { username: `fo_a_${suffix}`, password: 'password123' });
 const bob = await api('POST', '/auth/register', null, { username: `fo_b_${suffix}`, password: 'password123' });
@@ -111,11 +43,11 @@ const settle = async (client, what) => {
 };
 
 // 1. A replica dies under the client.
-const bobClient = new Client(bob, dm.id, [ws1, ws2]);
+const bobClient = new Client(api, bob, dm.id, [ws1, ws2]);
 log(`bob connected to ${await bobClient.connect()}`);
 await send(10, 'before');
 await settle(bobClient, 'before the crash');
-const pid = readFileSync(`${stateDir}/run/ws-1.pid`, 'utf8').trim();
+const pid = readFileSync(ws1PidFile, 'utf8').trim();
 process.kill(Number(pid), 'SIGKILL');
 log(`ws-1 (pid ${pid}) killed with SIGKILL`);
 await send(15, 'while-reconnecting');
@@ -169,11 +101,13 @@ if (postgres.run) {
     log('PostgreSQL started');
   }
   const deadline = Date.now() + 30_000;
-  for (;;) {
-    const ready = await fetch(`${apiDirect}/readyz`);
-    if (ready.status === 200) break;
-    if (Date.now() > deadline) fail(`api not ready 30 s after PostgreSQL came back: ${ready.status} ${await ready.text()}`);
-    await sleep(250);
+  for (const url of [apiDirect, ...otherApis]) {
+    for (;;) {
+      const ready = await fetch(`${url}/readyz`);
+      if (ready.status === 200) break;
+      if (Date.now() > deadline) fail(`api ${url} not ready 30 s after PostgreSQL came back: ${ready.status} ${await ready.text()}`);
+      await sleep(250);
+    }
   }
   await send(10, 'database-back');
   await settle(bobClient, 'after the database restart');

@@ -7,11 +7,25 @@ import { execFileSync } from 'node:child_process';
 export const SKIPPED_EXIT = 3;
 
 /**
+ * A control command given in the environment (`E2E_DATABASE_CONTROL`, `E2E_BROKER_CONTROL`:
+ * a command and its first words, e.g. `e2e/multihost/run.sh ctl broker`; the action is added
+ * as the last word), used instead of the local service; or undefined when the variable is unset.
+ */
+export function controlFromEnv(variable, { exec = execFileSync, env = process.env } = {}) {
+  const words = (env[variable] ?? '').trim().split(/\s+/).filter(Boolean);
+  if (!words.length) return undefined;
+  const [file, ...args] = words;
+  return { run: (action) => exec(file, [...args, action], { stdio: 'ignore', timeout: 120_000 }) };
+}
+
+/**
  * `stop` / `start` of the local PostgreSQL cluster on port 5432, or `{ skip: why }`.
  * `exec(file, args, options)` runs a command (execFileSync by default); `uid` and `user` are
  * the caller's (root or postgres may use pg_ctlcluster).
  */
-export function postgresControl({ exec = execFileSync, uid = process.getuid?.(), user = process.env.USER } = {}) {
+export function postgresControl({ exec = execFileSync, uid = process.getuid?.(), user = process.env.USER, env = process.env } = {}) {
+  const given = controlFromEnv('E2E_DATABASE_CONTROL', { exec, env });
+  if (given) return given;
   let clusters;
   try {
     clusters = exec('pg_lsclusters', ['--no-header'], { encoding: 'utf8' });
@@ -35,7 +49,9 @@ export function postgresControl({ exec = execFileSync, uid = process.getuid?.(),
 }
 
 /** `stop_app` / `start_app` of the local RabbitMQ node, or `{ skip: why }`. */
-export function rabbitControl({ exec = execFileSync } = {}) {
+export function rabbitControl({ exec = execFileSync, env = process.env } = {}) {
+  const given = controlFromEnv('E2E_BROKER_CONTROL', { exec, env });
+  if (given) return given;
   try {
     exec('rabbitmqctl', ['-q', 'status'], { stdio: 'ignore', timeout: 30_000 });
   } catch {

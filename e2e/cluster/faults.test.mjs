@@ -50,3 +50,15 @@ test('a skipped step is reported as SKIPPED, never as passed', () => {
   assert.equal(complete.summary().failover, 'ok');
   assert.equal(complete.exitCode(), 0);
 });
+
+test('a control command in the environment replaces the local service', () => {
+  const calls = [];
+  const recording = (file, args) => (calls.push([file, ...args]), '');
+  const env = { E2E_BROKER_CONTROL: 'e2e/multihost/run.sh ctl broker', E2E_DATABASE_CONTROL: ' ctl  database ' };
+  rabbitControl({ exec: recording, env }).run('stop_app');
+  postgresControl({ exec: recording, uid: 1000, user: 'dev', env }).run('start');
+  assert.deepEqual(calls, [
+    ['e2e/multihost/run.sh', 'ctl', 'broker', 'stop_app'],
+    ['ctl', 'database', 'start'],
+  ]);
+});

@@ -177,7 +177,14 @@ impl Settings {
         let database_url = get("DATABASE_URL").unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/chat".into());
         check_scheme("DATABASE_URL", &database_url, &["postgres", "postgresql"])?;
         let amqp_url = get("AMQP_URL").unwrap_or_else(|| "amqp://guest:guest@127.0.0.1:5672/%2f".into());
-        check_scheme("AMQP_URL", &amqp_url, &["amqp", "amqps"])?;
+        // The nodes of a RabbitMQ cluster: comma-separated, tried in turn (shared::broker).
+        let amqp_nodes = crate::broker::endpoints(&amqp_url);
+        if amqp_nodes.is_empty() {
+            check_scheme("AMQP_URL", &amqp_url, &["amqp", "amqps"])?;
+        }
+        for node in amqp_nodes {
+            check_scheme("AMQP_URL", node, &["amqp", "amqps"])?;
+        }
         let memcached_url = get("MEMCACHED_URL").unwrap_or_else(|| "memcache://127.0.0.1:11211".into());
         // Several servers: comma-separated; after the first, `host:port` alone is enough.
         for (i, server) in memcached_url.split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
@@ -267,7 +274,7 @@ impl Settings {
             "app_env": format!("{:?}", self.app_env).to_lowercase(),
             "database_url": redact_url(self.database_url.expose_secret()),
             "database_pool_size": self.database_pool_size,
-            "amqp_url": redact_url(self.amqp_url.expose_secret()),
+            "amqp_url": redact_urls(self.amqp_url.expose_secret()),
             "memcached_url": redact_url(&self.memcached_url),
             "memcached_client": format!("{:?}", self.memcached_client),
             "api_addr": self.api_addr.to_string(),
@@ -416,6 +423,11 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// [`redact_url`] on each URL of a comma-separated list.
+pub fn redact_urls(urls: &str) -> String {
+    urls.split(',').map(|u| redact_url(u.trim())).collect::<Vec<_>>().join(",")
+}
+
 fn default_node_id() -> String {
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     let host: String = host.trim().chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(40).collect();
@@ -561,6 +573,17 @@ mod tests {
         assert!(!text.contains("hunter2"), "{text}");
         assert!(!text.contains(&"s".repeat(40)), "{text}");
         assert!(text.contains("amqp://guest:***@mq:5672/%2f"), "{text}");
+    }
+
+    #[test]
+    fn amqp_url_lists_cluster_nodes_each_checked_and_redacted() {
+        let s = settings(&[("AMQP_URL", "amqp://u:pw1@mq1:5672/%2f, amqp://u:pw2@mq2:5672/%2f?heartbeat=5")])
+            .expect("a list of nodes");
+        let text = s.redacted().to_string();
+        assert!(!text.contains("pw1") && !text.contains("pw2"), "{text}");
+        assert!(text.contains("amqp://u:***@mq1:5672/%2f,amqp://u:***@mq2:5672/%2f?heartbeat=5"), "{text}");
+        let bad = settings(&[("AMQP_URL", "amqp://mq1/%2f,mq2:5672")]).expect_err("second is not a URL");
+        assert_eq!(bad.var, "AMQP_URL");
     }
 
     #[test]

@@ -106,3 +106,57 @@ async fn the_loop_retries_a_setup_reconnects_after_an_outage_and_stops_on_shutdo
     assert!(!status.is_up());
     assert_eq!(probe.told(), ["connected", "lost", "reconnected", "lost"]);
 }
+
+fn probe(url: String) -> Arc<Probe> {
+    Arc::new(Probe { url, attempts: AtomicUsize::new(0), told: Mutex::default() })
+}
+
+fn quick(status: &BrokerStatus, setup_timeout: Duration) -> Reconnect {
+    Reconnect {
+        backoff: Backoff::new(Duration::from_millis(20), Duration::from_millis(100)),
+        ..Reconnect::new("reconnect-probe", status.clone(), setup_timeout)
+    }
+}
+
+/// `AMQP_URL` listing two nodes of a cluster: the node in use dies and stays dead, the loop
+/// comes back on the other one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_of_nodes_fails_over_to_the_surviving_node() {
+    let (first, second) = (BrokerProxy::start().await, BrokerProxy::start().await);
+    let probe = probe(format!("{},{}", first.url(), second.url()));
+    let status = BrokerStatus::default();
+    let (stop, stopped) = watch::channel(false);
+    let owner = probe.clone();
+    let reconnect = quick(&status, Duration::from_secs(2));
+    let running = tokio::spawn(async move { broker::run_connected(&*owner, reconnect, stopped).await });
+    until("connected", || probe.told().len() == 1).await;
+
+    // Whichever node it is on goes; the other one must take over.
+    first.set_up(false);
+    second.set_up(false);
+    until("the loss is noticed", || probe.told().len() == 2).await;
+    second.set_up(true);
+    until("connected to the survivor", || probe.told().len() == 3).await;
+    assert!(status.is_up());
+    assert_eq!(probe.told(), ["connected", "lost", "reconnected"]);
+    stop.send(true).expect("loop running");
+    tokio::time::timeout(WAIT, running).await.expect("the loop ends on shutdown").expect("no panic");
+}
+
+/// A node that accepts the TCP connection and then says nothing (cut off without a reset):
+/// the setup times out and the next attempt starts with the other node, not the stuck one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_hangs_is_passed_over_for_the_next() {
+    let (stuck, good) = (BrokerProxy::start().await, BrokerProxy::start().await);
+    stuck.freeze(true);
+    let probe = probe(format!("{},{}", stuck.url(), good.url()));
+    let status = BrokerStatus::default();
+    let (stop, stopped) = watch::channel(false);
+    let owner = probe.clone();
+    let reconnect = quick(&status, Duration::from_millis(700));
+    let running = tokio::spawn(async move { broker::run_connected(&*owner, reconnect, stopped).await });
+    until("connected past the stuck node", || probe.told().len() == 1).await;
+    assert!(status.is_up());
+    stop.send(true).expect("loop running");
+    tokio::time::timeout(WAIT, running).await.expect("the loop ends on shutdown").expect("no panic");
+}

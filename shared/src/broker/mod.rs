@@ -6,9 +6,11 @@
 //! loop owns the backoff, the status flag, the reconnect metric and the logs.
 
 mod backoff;
+mod endpoints;
 mod reconnect;
 
 pub use backoff::Backoff;
+pub use endpoints::endpoints;
 pub use reconnect::{run_connected, BrokerStatus, Connected, Ended, Reconnect};
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
@@ -27,9 +29,10 @@ pub struct Outgoing {
     pub payload: Vec<u8>,
 }
 
+/// Connects to `url`, or to the first node that answers when it lists several (see [`endpoints`]).
 pub async fn connect(url: &str, name: &str) -> lapin::Result<Connection> {
     let props = ConnectionProperties::default().with_connection_name(name.into());
-    Connection::connect(url, props).await
+    endpoints::connect_any(url, props).await
 }
 
 pub async fn declare_exchange(ch: &Channel, exchange: &str) -> lapin::Result<()> {
