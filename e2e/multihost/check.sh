@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The short multihost run for `make test` (scripts/test.sh): the data centre up (debug binaries,
+# The short multihost run (meant for `make test`, not in it yet: RELIABILITY.md): the data centre up (debug binaries,
 # which the test build made), the cluster check through lb's nginx, the three quick faults
 # (a RabbitMQ node killed, a ws host cut off, Memcached restarted empty), and down: always,
 # whatever fails (trap). Without root or network namespaces (a container without NET_ADMIN)

@@ -144,9 +144,7 @@ pub async fn history(
     let page = db::run(&state.pool, move |conn| match (q.changed_since, q.around) {
         (None, None) => messages::history(conn, user.id, id, q.before_seq, q.after_seq, q.limit),
         (Some(since), None) if !window => message_changes::since(conn, user.id, id, since, q.limit),
-        (None, Some(seq)) if !window => {
-            message_context::around(conn, user.id, id, seq, q.limit)
-        }
+        (None, Some(seq)) if !window => message_context::around(conn, user.id, id, seq, q.limit),
         (Some(_), None) => Err(message_changes::not_with_a_window()),
         _ => Err(message_context::not_alone()),
     })
