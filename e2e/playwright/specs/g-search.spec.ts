@@ -77,7 +77,7 @@ test('word forms, prefixes while typing, file names and the filters narrow the r
   await expect(hits).toHaveCount(1)
   await expect(hits.first().locator('mark').filter({ hasText: 'meeting' })).toHaveCount(1)
   // A file's name is searched.
-  await box.fill('budget_final.pdf')
+  await box.fill(`${word}-budget_final.pdf`)
   await expect(hits).toHaveCount(1)
   await expect(hits.first()).toContainText(`${word}-budget_final.pdf`)
 
