@@ -15,7 +15,7 @@
 //! by [`listen`]'s `LISTEN`) or every poll (`OUTBOX_SAFETY_POLL_MS` while listening, else
 //! `OUTBOX_POLL_MS`): read a batch (a plain SELECT, no transaction), set aside the rows that do
 //! not decode (never published empty), publish the rest, await their confirms at most
-//! `OUTBOX_CONFIRM_TIMEOUT_MS`, mark them published (a short transaction of its own). No database transaction is open while the
+//! `OUTBOX_CONFIRM_TIMEOUT_MS`, delete them (a short transaction of its own). No database transaction is open while the
 //! broker is awaited. A broker error or a confirm timeout leaves the rows pending and gives up
 //! leadership (another relay may reach the broker) before reconnecting. A crash between the
 //! publish and the mark publishes those rows again: at-least-once, clients dedupe by seq.
@@ -170,17 +170,16 @@ impl Relay {
         tokio::time::timeout(self.confirm_timeout, publish_all(channel, &self.exchange, &ready))
             .await
             .map_err(|_| RelayError::ConfirmTimeout)??;
-        leader.mark_published(ready.into_iter().map(|(id, _)| id).collect()).await?;
+        leader.remove_published(ready.into_iter().map(|(id, _)| id).collect()).await?;
         tracing::debug!(count, "outbox rows published");
         Ok(count)
     }
 
-    /// The pending gauge, and pruning rows published long ago.
+    /// The pending gauge.
     async fn housekeeping(&self) {
         let pool = self.pool.clone();
         let result = tokio::task::spawn_blocking(move || -> Result<i64, RelayError> {
             let mut conn = pool.get()?;
-            OutboxRow::prune_published(&mut conn)?;
             Ok(OutboxRow::count_pending(&mut conn)?)
         })
         .await;

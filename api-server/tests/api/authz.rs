@@ -79,7 +79,7 @@ const TABLES: &[&str] = &[
     "attachments",
     "reactions",
     "reports",
-    "outbox",
+    "outbox_log",
     "email_tokens",
 ];
 

@@ -101,7 +101,8 @@ async fn bad_messaging_inputs_get_4xx_json_and_change_nothing() {
     let (group, _channel) = app.group(&a, &[&b]).await;
     let seed = app.send(&a, dm, "seed").await;
     let seed_id = seed.body["id"].as_i64().expect("id");
-    let tables = ["messages", "conversations", "conversation_members", "groups", "group_members", "invites", "outbox"];
+    let tables =
+        ["messages", "conversations", "conversation_members", "groups", "group_members", "invites", "outbox_log"];
     let snap = |app: &TestApp| -> Vec<i64> { tables.iter().map(|t| app.count(t)).collect() };
     let send = format!("/api/conversations/{dm}/messages");
     let uuid = "3b241101-e2bb-4255-8caf-4136c566a962";
@@ -162,7 +163,7 @@ async fn nul_characters_and_unknown_or_foreign_ids_get_4xx_never_500() {
     let theirs = upload_id(app.upload(&b, "image", "b.png", &crate::helpers::png(8, 8)).await);
     let my_file = upload_id(app.upload(&a, "file", "notes.txt", b"just text").await);
     let group_path = format!("/api/groups/{group}");
-    let tables = ["users", "groups", "group_members", "attachments", "invites", "contacts", "reports", "outbox"];
+    let tables = ["users", "groups", "group_members", "attachments", "invites", "contacts", "reports", "outbox_log"];
     let snap = |app: &TestApp| -> Vec<i64> { tables.iter().map(|t| app.count(t)).collect() };
     #[rustfmt::skip]
     let cases: Vec<(Method, String, Option<Value>, u16, &str)> = vec![

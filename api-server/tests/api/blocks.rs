@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::helpers::{spawn_app, TestApp, User};
 
 const THUMBS: &str = "%F0%9F%91%8D"; // 👍
-const TABLES: [&str; 6] = ["messages", "reactions", "groups", "group_members", "conversation_members", "outbox"];
+const TABLES: [&str; 6] = ["messages", "reactions", "groups", "group_members", "conversation_members", "outbox_log"];
 
 fn snapshot(app: &TestApp) -> Vec<i64> {
     TABLES.iter().map(|t| app.count(t)).collect()
@@ -95,7 +95,7 @@ async fn blocks_and_privacy_changes_are_rate_limited_per_user() {
         .await;
     assert_eq!(privacy.status, 200, "{}", privacy.body);
 
-    let before = (app.count("blocks"), app.count("outbox"));
+    let before = (app.count("blocks"), app.count("outbox_log"));
     let refused = [
         app.put(&path, Some(&toggler.token)).await,
         app.delete(&path, Some(&toggler.token)).await,
@@ -111,7 +111,7 @@ async fn blocks_and_privacy_changes_are_rate_limited_per_user() {
         assert_eq!((r.status.as_u16(), r.code()), (429, "rate_limited"), "{}", r.body);
         assert!(r.headers.contains_key("retry-after"));
     }
-    assert_eq!((app.count("blocks"), app.count("outbox")), before, "nothing changed, nothing published");
+    assert_eq!((app.count("blocks"), app.count("outbox_log")), before, "nothing changed, nothing published");
     assert!(app.count_where("users", &format!("id = {} AND last_seen_visibility = 'nobody'", toggler.id)));
     assert_eq!(app.put(&format!("/api/blocks/{}", target.id), Some(&calm.token)).await.status, 204, "per user");
 }
@@ -141,7 +141,7 @@ async fn anyone_can_be_blocked_from_the_chat_and_both_sides_see_it_in_the_peer()
         "payload->>'type' = 'conversation.updated' AND payload->'data'->>'reason' = 'blocked' \
          AND (payload->'data'->>'conversation_id')::bigint = {chat}"
     );
-    assert!(app.count_where("outbox", &told), "conversation.updated(blocked) is published");
+    assert!(app.count_where("outbox_log", &told), "conversation.updated(blocked) is published");
     let send = app.send(&blocked, chat, "hello?").await;
     assert_eq!((send.status.as_u16(), send.code()), (403, "blocked"), "{}", send.body);
 

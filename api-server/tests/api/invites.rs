@@ -55,13 +55,13 @@ async fn admins_list_live_invites_copy_them_again_and_revoke_them() {
     assert_eq!((revoke_by_member.status.as_u16(), revoke_by_member.code()), (403, "insufficient_role"));
 
     // Revoked: gone from the list, refused at once, revoking again is fine.
-    let before = app.count("outbox");
+    let before = app.count("outbox_log");
     assert_eq!(app.delete(&format!("/api/groups/{group}/invites/{open}"), Some(&owner.token)).await.status, 204);
     assert_eq!(app.delete(&format!("/api/groups/{group}/invites/{open}"), Some(&owner.token)).await.status, 204);
     assert_eq!(ids(&app.get(&format!("/api/groups/{group}/invites"), Some(&owner.token)).await.body), [limited]);
     let refused = accept(&app, &outsider, &open_token).await;
     assert_eq!((refused.status.as_u16(), refused.code()), (410, "invite_revoked"), "{}", refused.body);
-    assert_eq!(app.count("outbox"), before, "nobody joined");
+    assert_eq!(app.count("outbox_log"), before, "nobody joined");
     let unknown = app.delete(&format!("/api/groups/{group}/invites/987654"), Some(&owner.token)).await;
     assert_eq!((unknown.status.as_u16(), unknown.code()), (404, "invite_not_found"));
     let (other_group, _) = app.group(&owner, &[]).await;

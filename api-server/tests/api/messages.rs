@@ -103,7 +103,7 @@ async fn retrying_with_the_same_client_id_returns_the_same_message_and_publishes
     let path = format!("/api/conversations/{dm}/messages");
     let first = app.post(&path, Some(&a.token), body.clone()).await;
     assert_eq!(first.status, 201, "{}", first.body);
-    let outbox_after_first = app.count("outbox");
+    let outbox_after_first = app.count("outbox_log");
     let retries = futures_util::future::join_all((0..5).map(|_| app.post(&path, Some(&a.token), body.clone()))).await;
     for r in &retries {
         assert_eq!(r.status, 200, "{}", r.body);
@@ -111,7 +111,7 @@ async fn retrying_with_the_same_client_id_returns_the_same_message_and_publishes
         assert_eq!(r.body["seq"], 1);
     }
     assert_eq!(app.count("messages"), 1);
-    assert_eq!(app.count("outbox"), outbox_after_first, "a retry publishes nothing");
+    assert_eq!(app.count("outbox_log"), outbox_after_first, "a retry publishes nothing");
     // The same client_id in another conversation is a client bug: 409.
     let c = app.register("cyd").await;
     let other = app.direct(&a, &c).await;
@@ -137,7 +137,7 @@ async fn direct_events_go_to_both_users_with_one_publish() {
         );
         assert!(matches!(&events[1].1, Event::MessageNew(m) if m.seq == 1 && m.body == "hi"), "{events:?}");
     }
-    let outbox: i64 = app.count("outbox");
+    let outbox: i64 = app.count("outbox_log");
     assert_eq!(outbox, 2, "created + message.new, each one row reaching both users (CC)");
 }
 

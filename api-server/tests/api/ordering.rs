@@ -17,7 +17,7 @@ fn outbox_id(app: &TestApp, condition: &str) -> Option<i64> {
         id: i64,
     }
     let mut conn = app.env.db.connect();
-    diesel::sql_query(format!("SELECT id FROM outbox WHERE {condition} ORDER BY id LIMIT 1"))
+    diesel::sql_query(format!("SELECT id FROM outbox_log WHERE {condition} ORDER BY id LIMIT 1"))
         .get_result::<Id>(&mut conn)
         .ok()
         .map(|r| r.id)

@@ -54,6 +54,28 @@ async fn sends_succeed_while_the_broker_is_away_and_are_published_when_it_return
 }
 
 #[tokio::test]
+async fn a_confirmed_row_leaves_the_outbox_table() {
+    // The table holds the backlog only: a row the broker confirmed is deleted, not kept marked
+    // (kept rows made every read of the pending rows slower: BENCHMARKS.md, issue 18).
+    let app = spawn_app().await;
+    let a = app.register("ann").await;
+    let b = app.register("bob").await;
+    let dm = app.direct(&a, &b).await;
+    let mut consumer = TestConsumer::new(&app.settings, &[RoutingKey::User(UserId(b.id)).to_string()]).await;
+    for i in 0..5 {
+        assert_eq!(app.send(&a, dm, &format!("m{i}")).await.status, 201);
+    }
+    assert_eq!(take_messages(&mut consumer, 5, Duration::from_secs(10)).await, (1..=5).collect::<Vec<_>>());
+    for _ in 0..100 {
+        if app.count("outbox") == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{} published rows are still in the outbox table", app.count("outbox"));
+}
+
+#[tokio::test]
 async fn a_process_killed_between_commit_and_publish_loses_nothing() {
     // Process 1: a real api-server whose broker is unreachable, so it commits and never publishes.
     let env = shared::testing::TestEnv::new(&[]);

@@ -31,7 +31,7 @@ async fn settings_default_to_open_and_change_field_by_field() {
     assert_eq!(after["last_seen"], "contacts");
     assert_eq!(after["read_receipts"], false);
     assert_eq!(after["direct_messages"], "everyone", "untouched");
-    assert!(app.count_where("outbox", &format!("routing_key = 'presence.{}'", alice.id)), "ws nodes are told");
+    assert!(app.count_where("outbox_log", &format!("routing_key = 'presence.{}'", alice.id)), "ws nodes are told");
 
     for bad in [json!({"last_seen": "friends"}), json!({"read_receipts": "no"}), json!({"who": "everyone"}), json!([])]
     {
@@ -105,13 +105,13 @@ async fn read_receipts_off_hides_reads_both_ways_but_not_delivery() {
     assert_eq!(seen_by(&for_quiet, &quiet), (2, 2));
     // The events: the conversation hears of delivery only; my own devices get the read.
     let conversation_events = app.count(&format!(
-        "outbox WHERE payload->>'type' = 'receipt' AND (payload->'data'->>'user_id')::bigint = {} \
+        "outbox_log WHERE payload->>'type' = 'receipt' AND (payload->'data'->>'user_id')::bigint = {} \
          AND (payload->'data'->>'read_seq')::bigint > 0 AND cc <> '{{}}'",
         quiet.id
     ));
     assert_eq!(conversation_events, 0, "no read of a quiet reader goes to the conversation");
     assert!(app.count_where(
-        "outbox",
+        "outbox_log",
         &format!(
             "payload->>'type' = 'receipt' AND routing_key = 'user.{}' AND cc = '{{}}' AND (payload->'data'->>'read_seq')::bigint = 2",
             quiet.id

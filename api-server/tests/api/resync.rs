@@ -200,7 +200,7 @@ async fn bad_changed_since_values_are_refused_and_outsiders_get_404() {
     let chat = app.direct(&anna, &ben).await;
     let m = send_ids(&app, &anna, chat, 1).await;
     app.patch(&format!("/api/messages/{}", m[0]), Some(&anna.token), json!({"body": "changed"})).await;
-    let outbox = app.count("outbox");
+    let outbox = app.count("outbox_log");
 
     let get = |query: &str, token: Option<&str>| {
         let path = format!("/api/conversations/{chat}/messages?{query}");
@@ -230,7 +230,7 @@ async fn bad_changed_since_values_are_refused_and_outsiders_get_404() {
     let missing = app.get("/api/conversations/424242/messages?changed_since=0", Some(&ben.token)).await;
     assert_eq!((missing.status.as_u16(), missing.code()), (404, "conversation_not_found"));
     assert_eq!(get("changed_since=0", None).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.count("outbox"), outbox, "nothing written");
+    assert_eq!(app.count("outbox_log"), outbox, "nothing written");
 }
 
 /// Edits, reactions, deletions and sends of one conversation all at once: every change gets its
@@ -287,7 +287,7 @@ async fn concurrent_changes_and_sends_get_every_version_once_in_commit_order_wit
     }
     let mut conn = app.env.db.connect();
     let announced: Vec<i64> = diesel::sql_query(format!(
-        "SELECT (payload->'data'->>'change_version')::bigint AS v FROM outbox \
+        "SELECT (payload->'data'->>'change_version')::bigint AS v FROM outbox_log \
          WHERE payload->>'type' = 'message.updated' AND (payload->'data'->>'change_version')::bigint > {before} ORDER BY id"
     ))
     .load::<Version>(&mut conn)

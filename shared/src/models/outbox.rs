@@ -129,16 +129,15 @@ impl OutboxRow {
             .load(conn)
     }
 
-    /// Marks rows published, after their confirms, in a short transaction of its own. Its
-    /// commit does not wait for the WAL flush (`synchronous_commit` off for this transaction
-    /// only): a mark lost in a crash only publishes those rows again (at-least-once; clients
-    /// dedupe by seq), and the relay then adds no fsync of its own next to every send's.
-    pub fn mark_published(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<usize> {
+    /// Deletes rows the broker has confirmed, in a short transaction of its own. Its commit does
+    /// not wait for the WAL flush (`synchronous_commit` off for this transaction only): a delete
+    /// lost in a crash only publishes those rows again (at-least-once; clients dedupe by seq),
+    /// and the relay then adds no fsync of its own next to every send's. Deleting (not marking)
+    /// keeps the table as small as its backlog, so reading the pending rows stays cheap.
+    pub fn remove_published(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<usize> {
         conn.transaction(|conn| {
             diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(conn)?;
-            diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
-                .set(outbox::published_at.eq(diesel::dsl::now))
-                .execute(conn)
+            diesel::delete(outbox::table.filter(outbox::id.eq_any(ids))).execute(conn)
         })
     }
 
@@ -156,14 +155,6 @@ impl OutboxRow {
             .filter(outbox::failed_at.is_null())
             .count()
             .get_result(conn)
-    }
-
-    /// Deletes rows published more than a day ago (a bounded batch per call).
-    pub fn prune_published(conn: &mut PgConnection) -> QueryResult<usize> {
-        diesel::sql_query(
-            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - interval '1 day' LIMIT 10000)",
-        )
-        .execute(conn)
     }
 }
 

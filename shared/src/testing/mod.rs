@@ -132,6 +132,9 @@ pub fn test_settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("DATABASE_URL".into(), db.url.clone()),
         ("DATABASE_POOL_SIZE".into(), "8".into()),
+        // Tests that race many requests on one row wait on its lock, not on a busy machine:
+        // they are not overload. Overload tests set their own bound.
+        ("DB_QUEUE_WAIT_MS".into(), "10000".into()),
         ("AMQP_URL".into(), s.amqp_url.clone()),
         ("MEMCACHED_URL".into(), s.memcached_url.clone()),
         ("API_ADDR".into(), "127.0.0.1:0".into()),
@@ -178,9 +181,20 @@ pub fn with_database(url: &str, db: &str) -> String {
     format!("{root}/{db}{query}")
 }
 
+/// Test databases only: `outbox_log` keeps a copy of every outbox row written. The relay deletes
+/// a row once it is published, so a test that checks what a request wrote (or that it wrote
+/// nothing) counts `outbox_log`, which no relay touches.
+const OUTBOX_LOG: &str = "
+    CREATE TABLE outbox_log (LIKE outbox);
+    CREATE FUNCTION outbox_log() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN INSERT INTO outbox_log SELECT NEW.*; RETURN NULL; END $$;
+    CREATE TRIGGER outbox_log AFTER INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_log();
+";
+
 /// Creates the migrated template once (across test processes: guarded by an advisory lock).
 fn ensure_template(admin_url: &str) -> String {
-    let name = format!("chat_tpl_{}", env!("MIGRATIONS_HASH"));
+    // `_l`: templates made before `outbox_log` existed had the same migrations.
+    let name = format!("chat_tpl_{}_l", env!("MIGRATIONS_HASH"));
     let mut admin = connect(admin_url);
     #[derive(diesel::QueryableByName)]
     struct Exists {
@@ -206,6 +220,8 @@ fn ensure_template(admin_url: &str) -> String {
         {
             let mut conn = connect(&with_database(admin_url, &building));
             crate::db::run_migrations(&mut conn).unwrap_or_else(|e| panic!("{e:#}"));
+            diesel::connection::SimpleConnection::batch_execute(&mut conn, OUTBOX_LOG)
+                .unwrap_or_else(|e| panic!("creating outbox_log: {e}"));
         }
         diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
             .execute(&mut admin)

@@ -239,7 +239,7 @@ impl Cluster {
 
     /// The id of the first outbox row matching `condition` (rows written by api-servers).
     pub fn outbox_id(&self, condition: &str) -> i64 {
-        self.insert(&format!("SELECT id FROM outbox WHERE {condition} ORDER BY id LIMIT 1"))
+        self.insert(&format!("SELECT id FROM outbox_log WHERE {condition} ORDER BY id LIMIT 1"))
     }
 
     pub fn user(&self, name: &str) -> i64 {
