@@ -56,7 +56,7 @@ pub fn print_openapi() -> ExitCode {
 
 /// `api-server admin grant|revoke <username>`.
 pub async fn set_role(settings: &Settings, username: &str, grant: bool) -> ExitCode {
-    let pool = db::build_pool(settings.database_url.expose_secret(), 1);
+    let pool = db::build_pool(settings.database_url.expose_secret(), 1, settings.database_queue_wait_ms);
     let name = username.to_owned();
     let result = db::run(&pool, move |conn| {
         db::run_migrations(conn).map_err(shared::Error::internal)?;

@@ -45,7 +45,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let pool = db::build_pool(settings.database_url.expose_secret(), settings.database_pool_size);
+        let pool = db::build_pool(
+            settings.database_url.expose_secret(),
+            settings.database_pool_size,
+            settings.database_queue_wait_ms,
+        );
         migrate(&pool).await?;
         if settings.demo_data {
             seed_demo(&pool).await?;

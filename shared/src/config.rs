@@ -36,11 +36,17 @@ impl ConfigError {
     }
 }
 
+/// How long a database task may wait for a place before it is refused (`DB_QUEUE_WAIT_MS`,
+/// see `db::admission`).
+pub const DEFAULT_DB_QUEUE_WAIT_MS: u64 = 100;
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub app_env: AppEnv,
     pub database_url: SecretString,
     pub database_pool_size: u32,
+    /// How long a database task waits for a place before 503 `overloaded` (`DB_QUEUE_WAIT_MS`).
+    pub database_queue_wait_ms: u64,
     pub amqp_url: SecretString,
     /// One Memcached server or several, comma-separated.
     pub memcached_url: String,
@@ -224,6 +230,7 @@ impl Settings {
             app_env,
             database_url: database_url.into(),
             database_pool_size: parse(&get, "DATABASE_POOL_SIZE", 16u32, "a number of connections")?,
+            database_queue_wait_ms: parse(&get, "DB_QUEUE_WAIT_MS", DEFAULT_DB_QUEUE_WAIT_MS, "milliseconds")?,
             amqp_url: amqp_url.into(),
             memcached_url,
             memcached_client,
@@ -274,6 +281,7 @@ impl Settings {
             "app_env": format!("{:?}", self.app_env).to_lowercase(),
             "database_url": redact_url(self.database_url.expose_secret()),
             "database_pool_size": self.database_pool_size,
+            "database_queue_wait_ms": self.database_queue_wait_ms,
             "amqp_url": redact_urls(self.amqp_url.expose_secret()),
             "memcached_url": redact_url(&self.memcached_url),
             "memcached_client": format!("{:?}", self.memcached_client),

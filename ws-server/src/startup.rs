@@ -58,7 +58,11 @@ impl Application {
     }
 
     pub async fn build_with(settings: Settings, tuning: Tuning) -> anyhow::Result<Self> {
-        let pool = db::build_pool(settings.database_url.expose_secret(), settings.database_pool_size);
+        let pool = db::build_pool(
+            settings.database_url.expose_secret(),
+            settings.database_pool_size,
+            settings.database_queue_wait_ms,
+        );
         let cache = Cache::with_client(&settings.memcached_url, &settings.cache_prefix, settings.memcached_client);
         let hub = Arc::new(Hub::default());
         let publisher = Publisher::new(&settings.exchange);

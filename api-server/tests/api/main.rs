@@ -24,6 +24,7 @@ mod ops;
 mod ordering;
 mod outage;
 mod outbox;
+mod overload;
 mod privacy;
 mod reactions;
 mod resync;

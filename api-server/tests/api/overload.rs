@@ -1,0 +1,45 @@
+//! Overload: past the bounded queue in front of the database (`DB_QUEUE_WAIT_MS`), requests are
+//! refused at once with 503 `overloaded` and Retry-After, store nothing, and the process serves
+//! normally again once the queue drains.
+
+use std::time::{Duration, Instant};
+
+use diesel::RunQueryDsl;
+
+use crate::helpers::spawn_app_with;
+
+#[tokio::test]
+async fn sends_past_the_database_queue_are_refused_at_once_and_store_nothing() {
+    let app = spawn_app_with(&[("DATABASE_POOL_SIZE", "1"), ("DB_QUEUE_WAIT_MS", "50")]).await;
+    let a = app.register("ann").await;
+    let b = app.register("bob").await;
+    let dm = app.direct(&a, &b).await;
+    let before = app.count("messages");
+
+    // Hold the conversation's row: the first send takes the only connection and waits on it.
+    let mut holder = app.env.db.connect();
+    diesel::sql_query("BEGIN").execute(&mut holder).expect("begin");
+    diesel::sql_query(format!("SELECT 1 FROM conversations WHERE id = {dm} FOR UPDATE"))
+        .execute(&mut holder)
+        .expect("lock");
+    let first = app.send(&a, dm, "first");
+    let refused = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        let bodies: Vec<String> = (0..3).map(|i| format!("extra {i}")).collect();
+        let replies = futures_util::future::join_all(bodies.iter().map(|body| app.send(&a, dm, body))).await;
+        let elapsed = started.elapsed();
+        diesel::sql_query("COMMIT").execute(&mut holder).expect("release");
+        (replies, elapsed)
+    };
+    let (first, (refused, elapsed)) = tokio::join!(first, refused);
+
+    assert_eq!(first.status, 201, "the send that held the place completes: {}", first.body);
+    for reply in &refused {
+        assert_eq!((reply.status.as_u16(), reply.code()), (503, "overloaded"), "{}", reply.body);
+        assert_eq!(reply.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    }
+    assert!(elapsed < Duration::from_secs(1), "refused at once, not queued: {elapsed:?}");
+    assert_eq!(app.count("messages"), before + 1, "a refused send stores nothing");
+    assert_eq!(app.send(&a, dm, "after").await.status, 201, "served again once the queue drained");
+}
