@@ -1,6 +1,7 @@
 //! api-server: the stateless REST API. Handlers (`routes/`) are thin; rules and transactions
 //! live in `domain/`; events leave through the outbox (`outbox.rs`).
 
+pub mod admission;
 pub mod auth;
 pub mod cli;
 pub mod demo;

@@ -66,6 +66,11 @@ impl Application {
                 LocalDir::new(&settings.media_dir)
                     .with_context(|| format!("MEDIA_DIR {} is not a usable directory", settings.media_dir.display()))?,
             ),
+            requests: Arc::new(shared::admission::Admission::new(
+                "requests",
+                settings.api_max_in_flight as usize,
+                std::time::Duration::from_millis(settings.api_queue_wait_ms),
+            )),
             upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
             decode_budget: Arc::new(DecodeBudget::new(settings.image_decode_memory_mb)),
             mailer: Mailer::new(&settings)?,
@@ -112,6 +117,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(ErrorHandlers::new().default_handler(http::json_error_body))
+                .wrap(from_fn(crate::admission::admit))
                 .wrap(from_fn(http::observe))
                 .app_data(web::Data::new(app_state.clone()))
                 .app_data(web::Data::new(metrics.clone()))

@@ -27,6 +27,8 @@ pub struct AppState {
     pub outbox: Writer,
     /// Where uploads are kept.
     pub media: Arc<dyn MediaStore>,
+    /// The bounded queue every `/api/` request passes first ([`crate::admission`]).
+    pub requests: Arc<shared::admission::Admission>,
     /// Uploads held in memory at once (each up to 25 MiB).
     pub upload_slots: Arc<Semaphore>,
     /// Memory all image decodes may use at once (`IMAGE_DECODE_MEMORY_MB`).

@@ -37,7 +37,7 @@ impl ConfigError {
 }
 
 /// How long a database task may wait for a place before it is refused (`DB_QUEUE_WAIT_MS`,
-/// see `db::admission`).
+/// see `admission`).
 pub const DEFAULT_DB_QUEUE_WAIT_MS: u64 = 100;
 
 #[derive(Debug, Clone)]
@@ -47,6 +47,10 @@ pub struct Settings {
     pub database_pool_size: u32,
     /// How long a database task waits for a place before 503 `overloaded` (`DB_QUEUE_WAIT_MS`).
     pub database_queue_wait_ms: u64,
+    /// api-server: `/api/` requests worked on at once (`API_MAX_IN_FLIGHT`), and how long one
+    /// waits for a place before 503 `overloaded` (`API_QUEUE_WAIT_MS`).
+    pub api_max_in_flight: u32,
+    pub api_queue_wait_ms: u64,
     pub amqp_url: SecretString,
     /// One Memcached server or several, comma-separated.
     pub memcached_url: String,
@@ -231,6 +235,8 @@ impl Settings {
             database_url: database_url.into(),
             database_pool_size: parse(&get, "DATABASE_POOL_SIZE", 16u32, "a number of connections")?,
             database_queue_wait_ms: parse(&get, "DB_QUEUE_WAIT_MS", DEFAULT_DB_QUEUE_WAIT_MS, "milliseconds")?,
+            api_max_in_flight: parse(&get, "API_MAX_IN_FLIGHT", 64u32, "a number of requests")?.max(1),
+            api_queue_wait_ms: parse(&get, "API_QUEUE_WAIT_MS", DEFAULT_DB_QUEUE_WAIT_MS, "milliseconds")?,
             amqp_url: amqp_url.into(),
             memcached_url,
             memcached_client,
@@ -282,6 +288,8 @@ impl Settings {
             "database_url": redact_url(self.database_url.expose_secret()),
             "database_pool_size": self.database_pool_size,
             "database_queue_wait_ms": self.database_queue_wait_ms,
+            "api_max_in_flight": self.api_max_in_flight,
+            "api_queue_wait_ms": self.api_queue_wait_ms,
             "amqp_url": redact_urls(self.amqp_url.expose_secret()),
             "memcached_url": redact_url(&self.memcached_url),
             "memcached_client": format!("{:?}", self.memcached_client),

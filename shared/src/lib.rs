@@ -2,6 +2,7 @@
 //! (schema, pool, models), the event type and routing keys, the broker topology, the Memcached
 //! client, rate limits and auth tokens. See ARCHITECTURE.md for the map.
 
+pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod broker;

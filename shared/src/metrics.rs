@@ -19,7 +19,8 @@ pub const WS_DELIVERIES: &str = "chat_ws_deliveries_total";
 pub const WS_DROPPED: &str = "chat_ws_dropped_total";
 pub const WS_DELIVERY_LATENCY: &str = "chat_ws_delivery_latency_seconds";
 pub const PRESENCE_ONLINE: &str = "chat_presence_online";
-/// Requests refused at once because a bounded queue was full, by `queue` (`database`).
+/// Requests refused at once because a bounded queue was full, by `queue` (`requests`,
+/// `database`: see `admission`).
 pub const REQUESTS_SHED: &str = "chat_requests_shed_total";
 
 const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -52,6 +53,9 @@ pub fn describe(service: &str) {
     metrics::counter!(BROKER_RECONNECTS).absolute(0);
     metrics::describe_counter!(REQUESTS_SHED, "Requests refused at once because a bounded queue was full, by queue");
     metrics::counter!(REQUESTS_SHED, "queue" => "database").absolute(0);
+    if service == "api-server" {
+        metrics::counter!(REQUESTS_SHED, "queue" => "requests").absolute(0);
+    }
     if service == "api-server" {
         metrics::describe_counter!(MESSAGES_SENT, "Messages persisted");
         metrics::describe_gauge!(OUTBOX_PENDING, "Outbox rows not yet published");

@@ -43,3 +43,36 @@ async fn sends_past_the_database_queue_are_refused_at_once_and_store_nothing() {
     assert_eq!(app.count("messages"), before + 1, "a refused send stores nothing");
     assert_eq!(app.send(&a, dm, "after").await.status, 201, "served again once the queue drained");
 }
+
+#[tokio::test]
+async fn requests_past_the_request_queue_are_refused_at_once_but_probes_answer() {
+    let app = spawn_app_with(&[("API_MAX_IN_FLIGHT", "1"), ("API_QUEUE_WAIT_MS", "50")]).await;
+    let a = app.register("ann").await;
+    let b = app.register("bob").await;
+    let dm = app.direct(&a, &b).await;
+
+    // A send waits on the conversation's row and so holds the one place.
+    let mut holder = app.env.db.connect();
+    diesel::sql_query("BEGIN").execute(&mut holder).expect("begin");
+    diesel::sql_query(format!("SELECT 1 FROM conversations WHERE id = {dm} FOR UPDATE"))
+        .execute(&mut holder)
+        .expect("lock");
+    let first = app.send(&a, dm, "first");
+    let meanwhile = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let started = Instant::now();
+        let me = app.get("/api/me", Some(&b.token)).await;
+        let elapsed = started.elapsed();
+        let probes = (app.get("/healthz", None).await.status, app.get("/readyz", None).await.status);
+        diesel::sql_query("COMMIT").execute(&mut holder).expect("release");
+        (me, elapsed, probes)
+    };
+    let (first, (me, elapsed, probes)) = tokio::join!(first, meanwhile);
+
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!((me.status.as_u16(), me.code()), (503, "overloaded"), "{}", me.body);
+    assert_eq!(me.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    assert!(elapsed < Duration::from_secs(1), "refused at once: {elapsed:?}");
+    assert_eq!((probes.0.as_u16(), probes.1.as_u16()), (200, 200), "probes are never refused");
+    assert_eq!(app.get("/api/me", Some(&b.token)).await.status, 200, "served again once the place is free");
+}

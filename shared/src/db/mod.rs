@@ -1,6 +1,5 @@
 //! PostgreSQL: the r2d2 pool of diesel connections and the embedded migrations.
 
-pub mod admission;
 pub mod schema;
 
 use std::ops::Deref;
@@ -11,14 +10,16 @@ use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::admission::Admission;
+
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
 
 /// The r2d2 pool (it dereferences to it) and the bounded queue in front of it
-/// ([`admission`]), which [`run`] passes through.
+/// ([`crate::admission`]), which [`run`] passes through.
 #[derive(Clone)]
 pub struct PgPool {
     pool: Pool<ConnectionManager<PgConnection>>,
-    admission: Arc<admission::Admission>,
+    admission: Arc<Admission>,
 }
 
 impl Deref for PgPool {
@@ -32,7 +33,7 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
 /// Builds the pool without connecting: a server starts (and answers /readyz with the database
 /// named as down) while PostgreSQL is away, and recovers by itself when it is back.
-/// `queue_wait_ms` bounds the wait of [`run`]'s callers for a place (see [`admission`]).
+/// `queue_wait_ms` bounds the wait of [`run`]'s callers for a place (see [`crate::admission`]).
 pub fn build_pool(url: &str, max_size: u32, queue_wait_ms: u64) -> PgPool {
     let pool = Pool::builder()
         .max_size(max_size)
@@ -40,7 +41,7 @@ pub fn build_pool(url: &str, max_size: u32, queue_wait_ms: u64) -> PgPool {
         .connection_timeout(Duration::from_secs(3))
         .test_on_check_out(false)
         .build_unchecked(ConnectionManager::<PgConnection>::new(url));
-    let admission = Arc::new(admission::Admission::new(max_size as usize, Duration::from_millis(queue_wait_ms)));
+    let admission = Arc::new(Admission::new("database", max_size as usize, Duration::from_millis(queue_wait_ms)));
     PgPool { pool, admission }
 }
 
@@ -58,7 +59,7 @@ pub fn revert_all_migrations(conn: &mut PgConnection) -> anyhow::Result<()> {
 
 /// Runs blocking diesel work off the async workers (diesel is synchronous), in the caller's
 /// span (its log lines keep the request's fields), once it has a place in the pool's queue
-/// (503 `overloaded` when none frees up in time: [`admission`]).
+/// (503 `overloaded` when none frees up in time: [`crate::admission`]).
 pub async fn run<T, F>(pool: &PgPool, f: F) -> crate::error::Result<T>
 where
     F: FnOnce(&mut PgConnection) -> crate::error::Result<T> + Send + 'static,

@@ -135,6 +135,7 @@ pub fn test_settings(db: &TestDatabase, extra: &[(&str, &str)]) -> Settings {
         // Tests that race many requests on one row wait on its lock, not on a busy machine:
         // they are not overload. Overload tests set their own bound.
         ("DB_QUEUE_WAIT_MS".into(), "10000".into()),
+        ("API_QUEUE_WAIT_MS".into(), "10000".into()),
         ("AMQP_URL".into(), s.amqp_url.clone()),
         ("MEMCACHED_URL".into(), s.memcached_url.clone()),
         ("API_ADDR".into(), "127.0.0.1:0".into()),

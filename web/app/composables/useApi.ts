@@ -1,8 +1,10 @@
 // Typed REST client for /api (same origin: nginx in production, the dev proxy in `npm run dev`).
 // Adds the access token, and on a 401 `token_expired` refreshes once and retries (JSON requests,
-// multipart uploads and blob downloads share that path).
+// multipart uploads and blob downloads share that path). A 503 `overloaded` is sent again after
+// its Retry-After, twice at most (the server refused it before doing anything).
 
 import { ApiError, errorFromResponse } from '~/utils/apiError'
+import { overloadRetryDelay } from '~/utils/overload'
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
@@ -42,17 +44,29 @@ async function once(path: string, init: RequestInit, opts: RequestOptions, token
  */
 async function authorized(path: string, init: RequestInit, opts: RequestOptions): Promise<Response> {
   const auth = useAuthStore()
-  let res = await once(path, init, opts, auth.accessToken)
+  let res = await admitted(path, init, opts, () => auth.accessToken)
   if (res.status === 401 && !opts.anonymous) {
     const err = await errorFromResponse(res)
     // session_revoked (suspension): the refresh fails too, which signs this browser out.
     if (err.code !== 'token_expired' && err.code !== 'invalid_token' && err.code !== 'session_revoked') throw err
     // One refresh and one retry; a failed refresh logs out (inside refresh()).
     if (!(await auth.refresh())) throw err
-    res = await once(path, init, opts, auth.accessToken)
+    res = await admitted(path, init, opts, () => auth.accessToken)
   }
   if (!res.ok) throw await errorFromResponse(res)
   return res
+}
+
+/** `once`, sent again after Retry-After while the server answers 503 `overloaded` (utils/overload.ts). */
+async function admitted(path: string, init: RequestInit, opts: RequestOptions, token: () => string | null): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const res = await once(path, init, opts, token())
+    if (res.status !== 503) return res
+    const err = await errorFromResponse(res.clone())
+    const wait = overloadRetryDelay(err.code, err.retryAfter, attempt)
+    if (wait === null) return res
+    await new Promise((resolve) => setTimeout(resolve, wait))
+  }
 }
 
 async function json<T>(res: Response): Promise<T> {

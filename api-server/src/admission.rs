@@ -1,0 +1,31 @@
+//! The `requests` queue of [`shared::admission`]: every `/api/` request takes one of
+//! `API_MAX_IN_FLIGHT` places before anything runs for it (token check, rate limit, database);
+//! one that finds none within `API_QUEUE_WAIT_MS` is answered 503 `overloaded` at once. Probes
+//! (`/healthz`, `/readyz`) and `/metrics` are never refused: an overloaded node must still say
+//! so to its operators and load balancer.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{web, ResponseError};
+
+use crate::state::AppState;
+
+pub async fn admit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let gate = match req.app_data::<web::Data<AppState>>() {
+        Some(state) if req.path().starts_with("/api/") => Some(state.requests.clone()),
+        _ => None,
+    };
+    // Held until the handler has answered.
+    let _place = match gate {
+        Some(gate) => match gate.enter().await {
+            Ok(place) => Some(place),
+            Err(refused) => return Ok(req.into_response(refused.error_response()).map_into_right_body()),
+        },
+        None => None,
+    };
+    Ok(next.call(req).await?.map_into_left_body())
+}
