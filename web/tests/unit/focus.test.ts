@@ -7,7 +7,7 @@ import { message as msg } from './fixtures'
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => msg(from + i))
 const seqs = (l: ChatMessage[]) => l.map((m) => m.seq)
-const win = (items: ChatMessage[], hasMoreBefore: boolean, hasMoreAfter: boolean): HeldWindow & { loaded: boolean } => ({
+const win = (items: ChatMessage[], hasMoreBefore: boolean, hasMoreAfter: boolean): HeldWindow & { items: ChatMessage[]; loaded: boolean } => ({
   items,
   hasMoreBefore,
   hasMoreAfter,
