@@ -89,7 +89,9 @@ def call(api, method, path, token=None, body=None):
 
 
 def psql(db, sql, *args):
-    out = subprocess.run(["psql", db, "-v", "ON_ERROR_STOP=1", "-qtAX", *args, "-c", sql], check=True, capture_output=True, text=True)
+    out = subprocess.run(["psql", db, "-v", "ON_ERROR_STOP=1", "-qtAX", *args, "-c", sql], capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"psql failed: {out.stderr.strip()}\n{sql[:2000]}")
     return out.stdout.strip()
 
 
@@ -175,7 +177,7 @@ def seed(api, db, messages, words):
              -- Word ranks Zipf-like: rank r ~ 1 / (r + 2.7); one index lookup per word.
              (SELECT string_agg((SELECT word FROM bench_vocab WHERE rank = r), ' ')
                 FROM (SELECT floor(2.7 * power(({len(words)} + 2.7) / 2.7, random()) - 2.7)::int AS r
-                      FROM generate_series(1, 3 + (n.g * 7919) % 10) WHERE n.g > 0) x)
+                      FROM generate_series(1, 3 + ((n.g::bigint * 7919) % 10)::int) WHERE n.g > 0) x)
                || CASE WHEN random() < 0.02 THEN ' https://example.com/' || substr(md5(n.g::text), 1, 8) ELSE '' END,
              now() - make_interval(secs => 365 * 86400.0 * ({messages} - n.g) / {messages})
       FROM numbered n JOIN w ON w.k = least(n.k, {convs - 1})
@@ -185,7 +187,8 @@ def seed(api, db, messages, words):
       UPDATE conversations c SET last_seq = x.s, last_message_at = x.t
         FROM (SELECT conversation_id, max(seq) AS s, max(created_at) AS t FROM messages GROUP BY 1) x WHERE x.conversation_id = c.id;
     """)
-    psql(db, "VACUUM ANALYZE messages; ANALYZE conversation_members; ANALYZE conversations;")
+    for table in ("messages", "conversation_members", "conversations"):
+        psql(db, f"VACUUM ANALYZE {table}")
     mine = [int(x) for x in psql(db, "SELECT cid FROM bench_conv WHERE mine ORDER BY slot").split()]
     busy = psql(db, f"SELECT conversation_id, count(*) FROM messages WHERE conversation_id IN ({','.join(map(str, mine))}) GROUP BY 1 ORDER BY 2 DESC")
     peers_mine = [int(x) for x in psql(db, f"SELECT DISTINCT user_id FROM conversation_members WHERE conversation_id IN ({','.join(map(str, mine))}) AND user_id <> {my_id} ORDER BY 1").split()]
