@@ -5,11 +5,12 @@ Seeds (in SQL, one statement per table) a searcher who is in 40 direct chats and
 channels each (52 conversations), plus 20 direct chats and 2 groups between other users that
 the searcher must never see, and N messages over all of them: a few chats are busy, most are
 quiet; each message is 3-12 words drawn with a Zipf-like frequency from a vocabulary of about
-33,000 words (English stop words, ~1,500 chat words with their word forms, ~30,000 rare
+30,700 words (English stop words, ~900 work-chat words and word forms, ~29,700 rare
 made-up words such as names and codes), 2 % carry a link; a year of history in arrival order.
 Then runs GET /api/search as the searcher from 4 concurrent clients with a mix of queries
 (common word, medium word, rare word, prefix, word form, two words, each filter), prints
-p50/p95/p99/max per kind, and `EXPLAIN (ANALYZE, BUFFERS)` of the slowest queries' SQL.
+p50/p95/p99/max per kind, and `EXPLAIN (ANALYZE, BUFFERS)` of the SQL of the slowest queries
+(each step `shared::models::search::matching_ids` runs).
 
 Usage: search_bench.py --api http://127.0.0.1:19280 --db postgres://...  [--messages N]
        [--requests 700] [--concurrency 4] [--out FILE] [--time-migration DIR] [--explain 3]
@@ -254,16 +255,12 @@ MATCHES = """m.search_tsv @@ q.query AND m.deleted_at IS NULL
     AND CASE $7::text WHEN 'media' THEN m.kind IN ('image', 'voice') WHEN 'files' THEN m.kind = 'file'
                       WHEN 'links' THEN m.body ~* '(https?://|www\\.)[^[:space:]]' ELSE true END
     AND ($8::bigint IS NULL OR m.id < $8)"""
-WINDOWED = f"""WITH q AS (SELECT $2::tsquery AS query),
-  mine AS (SELECT conversation_id, cleared_seq FROM conversation_members WHERE user_id = $1 AND ($3::bigint IS NULL OR conversation_id = $3)),
-  cut AS (SELECT coalesce(max(w.left_out), 0) AS boundary FROM mine cm CROSS JOIN LATERAL (
-            SELECT m.id AS left_out FROM messages m WHERE m.conversation_id = cm.conversation_id AND m.seq > cm.cleared_seq
-              AND ($8::bigint IS NULL OR m.id < $8) ORDER BY m.seq DESC OFFSET $10 LIMIT 1) w),
-  hits AS (SELECT h.id FROM mine cm CROSS JOIN q CROSS JOIN LATERAL (
-            SELECT m.id FROM (SELECT * FROM messages m WHERE m.conversation_id = cm.conversation_id AND m.seq > cm.cleared_seq
-                                AND ($8::bigint IS NULL OR m.id < $8) ORDER BY m.seq DESC LIMIT $10) m
-            WHERE {MATCHES} LIMIT $9) h)
-SELECT hits.id, cut.boundary FROM cut LEFT JOIN hits ON true ORDER BY hits.id DESC NULLS LAST LIMIT $9"""
+# One step of the newest-first search: the matches with an id from $10 up (FIRST_RANGE = 4096
+# ids below the top, then 8 times more each step, the GIN plan last).
+STEP = f"""WITH q AS (SELECT $2::tsquery AS query),
+  found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m WHERE {MATCHES} AND m.id >= $10 AND ($3::bigint IS NULL OR m.conversation_id = $3))
+SELECT found.id FROM found JOIN conversation_members cm ON cm.conversation_id = found.conversation_id AND cm.user_id = $1
+WHERE found.seq > cm.cleared_seq ORDER BY found.id DESC LIMIT $9"""
 GIN = f"""WITH q AS (SELECT $2::tsquery AS query),
   found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m WHERE {MATCHES} AND ($3::bigint IS NULL OR m.conversation_id = $3))
 SELECT found.id FROM found JOIN conversation_members cm ON cm.conversation_id = found.conversation_id AND cm.user_id = $1
@@ -281,17 +278,25 @@ def tsquery_of(db, q):
     return psql(db, f"SELECT ({' && '.join(f'({t})' for t in terms)})::text")
 
 
-def explain(db, me, params, window=1000):
+def explain(db, me, params, first_range=4096, growth=8):
+    """EXPLAIN (ANALYZE, BUFFERS) of each step `matching_ids` runs for this query."""
     tsq = tsquery_of(db, params["q"])
     args = [str(me), lit(tsq), params.get("conversation_id", "NULL"), params.get("sender_id", "NULL"),
             lit(params["after"]) if "after" in params else "NULL", "NULL", lit(params["has"]) if "has" in params else "NULL",
-            "NULL", "50", str(window)]
-    out = []
-    for name, sql, n in (("windowed plan", WINDOWED, 10), ("GIN plan", GIN, 9)):
-        types = "bigint, text, bigint, bigint, timestamptz, timestamptz, text, bigint, bigint" + (", bigint" if n == 10 else "")
-        plan = psql(db, f"PREPARE s({types}) AS {sql}; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE s({', '.join(args[:n])});")
+            "NULL", "50"]
+    types = "bigint, text, bigint, bigint, timestamptz, timestamptz, text, bigint, bigint"
+    top = int(psql(db, "SELECT max(id) + 1 FROM messages"))
+    out, r = [], first_range
+    while True:
+        step = r < top
+        sql, n = (STEP, f", bigint) AS {STEP}") if step else (GIN, f") AS {GIN}")
+        plan = psql(db, f"PREPARE s({types}{n}; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE s({', '.join(args + ([str(top - r)] if step else []))});")
+        name = f"step: the newest {r} ids" if step else "GIN plan over everything"
         out.append(f"--- {name}: q={params['q']!r} tsquery={tsq} {dict((k, v) for k, v in params.items() if k not in ('q', 'limit'))}\n{plan}")
-    return "\n".join(out)
+        hits = plan.split("rows=")[1].split()[0].rstrip(")") if "rows=" in plan else "0"
+        if not step or int(hits) >= 50:
+            return "\n".join(out)
+        r *= growth
 
 
 def time_migration(db, migration_dir):
