@@ -134,14 +134,35 @@ pub fn matching_ids_stepped(
     };
     let mut range = first_range.max(1);
     while range < top {
-        let ids: Vec<Id> =
-            bind(diesel::sql_query(range_sql()), user_id, q, f, limit).bind::<BigInt, _>(top - range).load(conn)?;
+        let ids = in_range(conn, user_id, q, f, limit, MessageId(top - range))?;
         if crate::num::len_i64(ids.len()) >= limit {
             return Ok(ids.into_iter().map(|r| r.id).collect());
         }
         range = range.saturating_mul(RANGE_GROWTH);
     }
     all_matching_ids(conn, user_id, q, f, limit)
+}
+
+/// One step, with bitmap scans only. Left to itself the planner walks `messages_pkey` over the
+/// whole range and tests `@@` (and a `has` filter) on every row, which it takes for cheap: a
+/// range of 262,144 ids read for 63 matches (BENCHMARKS.md). As bitmaps, the range and the GIN
+/// index's matches are intersected (`BitmapAnd`) before any row is read, or the GIN matches
+/// alone are read when they are few. `SET LOCAL` ends with this transaction (put back when it
+/// is a savepoint inside another).
+fn in_range(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    q: &SearchQuery,
+    f: &Filters,
+    limit: i64,
+    from_id: MessageId,
+) -> QueryResult<Vec<Id>> {
+    conn.transaction(|conn| {
+        diesel::sql_query("SET LOCAL enable_indexscan = off").execute(conn)?;
+        let ids = bind(diesel::sql_query(range_sql()), user_id, q, f, limit).bind::<BigInt, _>(from_id).load(conn)?;
+        diesel::sql_query("SET LOCAL enable_indexscan = on").execute(conn)?;
+        Ok(ids)
+    })
 }
 
 /// One step: the matches with an id from $10 up (below the cursor), collected once
