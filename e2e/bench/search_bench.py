@@ -290,7 +290,9 @@ def explain(db, me, params, first_range=4096, growth=8):
     while True:
         step = r < top
         sql, n = (STEP, f", bigint) AS {STEP}") if step else (GIN, f") AS {GIN}")
-        plan = psql(db, f"PREPARE s({types}{n}; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE s({', '.join(args + ([str(top - r)] if step else []))});")
+        # A step runs with bitmap scans only, as matching_ids runs it (SET LOCAL enable_indexscan = off).
+        hint = "SET enable_indexscan = off; " if step else ""
+        plan = psql(db, f"{hint}PREPARE s({types}{n}; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE s({', '.join(args + ([str(top - r)] if step else []))});")
         name = f"step: the newest {r} ids" if step else "GIN plan over everything"
         out.append(f"--- {name}: q={params['q']!r} tsquery={tsq} {dict((k, v) for k, v in params.items() if k not in ('q', 'limit'))}\n{plan}")
         hits = plan.split("rows=")[1].split()[0].rstrip(")") if "rows=" in plan else "0"
