@@ -1,10 +1,11 @@
-//! The two-plan search answers exactly what the plain GIN plan answers, for frequent, medium
-//! and rare words, with filters and cursors, when windows are far smaller than conversations.
+//! The stepped search (the newest messages first, in growing ranges of ids) answers exactly
+//! what the plain GIN plan answers, for frequent, medium and rare words, with filters and
+//! cursors, when the ranges are far smaller than the table.
 #![expect(clippy::cast_possible_wrap, clippy::cast_possible_truncation, reason = "counts in tests are small")]
 
 use diesel::prelude::*;
 use shared::ids::{ConversationId, UserId};
-use shared::models::search::{all_matching_ids, explain_all_matching, matching_ids_windowed, Filters, SearchQuery};
+use shared::models::search::{all_matching_ids, explain_all_matching, matching_ids_stepped, Filters, SearchQuery};
 use shared::testing::TestDatabase;
 
 fn exec(conn: &mut PgConnection, sql: &str) {
@@ -12,7 +13,7 @@ fn exec(conn: &mut PgConnection, sql: &str) {
 }
 
 #[test]
-fn windowed_search_matches_the_gin_plan_exactly() {
+fn stepped_search_matches_the_gin_plan_exactly() {
     let db = TestDatabase::new();
     let mut conn = db.connect();
     exec(&mut conn, "INSERT INTO users (id, username, display_name, password_hash) SELECT i, 'user' || i, 'U', 'x' FROM generate_series(1, 5) i");
@@ -43,17 +44,18 @@ fn windowed_search_matches_the_gin_plan_exactly() {
         ["often", "sometimes", "rarely", "often sometimes", "often -sometimes", "nothing", "some", "rarely or often"]
     {
         let q = &SearchQuery::compile(&mut conn, text).expect("compile").expect("a word to find");
-        for window in [3, 8, 30, 1000] {
+        for first_range in [1, 3, 8, 30, 1000] {
             for limit in [1, 5, 21] {
                 for conversation_id in [None, Some(ConversationId(1)), Some(ConversationId(3))] {
                     let mut f = Filters { conversation_id, ..Filters::default() };
                     // Walk every page with the cursor, comparing each.
                     loop {
-                        let fast = matching_ids_windowed(&mut conn, UserId(1), q, &f, limit, window).expect("windowed");
+                        let fast =
+                            matching_ids_stepped(&mut conn, UserId(1), q, &f, limit, first_range).expect("stepped");
                         let plain = all_matching_ids(&mut conn, UserId(1), q, &f, limit).expect("gin");
                         assert_eq!(
                             fast, plain,
-                            "{text:?} window {window} limit {limit} chat {conversation_id:?} before {:?}",
+                            "{text:?} first range {first_range} limit {limit} chat {conversation_id:?} before {:?}",
                             f.before_id
                         );
                         checked += 1;

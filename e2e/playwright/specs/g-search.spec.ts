@@ -117,9 +117,9 @@ test('word forms, prefixes while typing, file names and the filters narrow the r
   await page.screenshot({ path: screenshotPath('search-filters.png') })
 })
 
-// Not yet: the open-in-context view (a window of history around the result, GET …/messages?around=)
-// is served by the API but the windowed message list does not take a focused seq yet.
-test.fixme('a result deep in a long chat opens in context, highlighted, and the chat goes live again at its end', async ({ browser, request }) => {
+// The open-in-context view: the page around the result (GET …/messages?around=), scrolled to it
+// and highlighted; newer pages on scrolling down until the list is live again; "Jump to newest".
+test('a result deep in a long chat opens in context, highlighted, and the chat goes live again at its end', async ({ browser, request }) => {
   const [ivy, jon] = await Promise.all([registerApi(request, 'ivy', 'Ivy'), registerApi(request, 'jon', 'Jon')])
   const word = uniqueWord('quince')
   const dm = await apiPost(request, jon, '/conversations/direct', { user_id: ivy.id })

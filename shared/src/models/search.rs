@@ -64,13 +64,9 @@ struct Id {
 }
 
 #[derive(Debug, QueryableByName)]
-struct Recent {
-    /// None in the one row of a search that found nothing (it still carries the boundary).
+struct Newest {
     #[diesel(sql_type = Nullable<BigInt>)]
-    id: Option<MessageId>,
-    /// The newest id any window left out (0: every conversation fit in its window).
-    #[diesel(sql_type = BigInt)]
-    boundary: i64,
+    id: Option<i64>,
 }
 
 #[derive(Debug, QueryableByName)]
@@ -81,8 +77,10 @@ struct Snippet {
     snippet: String,
 }
 
-/// Newest messages of each conversation looked at by the first plan.
-pub const WINDOW: i64 = 1000;
+/// Newest messages (by id, any conversation) the first step looks at.
+pub const FIRST_RANGE: i64 = 4096;
+/// Each further step looks at this many times more.
+pub const RANGE_GROWTH: i64 = 8;
 
 /// What a message must be to match, in every plan ($2 query text via `q`, $4-$8 the filters).
 /// Membership and `cleared_seq` are each plan's own join.
@@ -99,12 +97,14 @@ const MATCHES: &str = "m.search_tsv @@ q.query \
 
 /// Ids of up to `limit` matching messages, newest first.
 ///
-/// Two plans, because no single one is fast for every word. A word in many messages is found
-/// fastest by walking each of my conversations backwards (`(conversation_id, seq)`) and
-/// stopping at `limit` hits; a rare word by the GIN index, which hands over its few matches.
-/// So first the newest [`WINDOW`] messages of each conversation are searched; that answer is
-/// exact when its last hit is newer than everything a truncated window left out (or nothing
-/// was left out). Otherwise the GIN plan runs over everything.
+/// Newest first means: a word in many messages has its answer among the newest few thousand
+/// messages, a rare word only in the GIN index's few matches. So the search looks at the newest
+/// [`FIRST_RANGE`] messages (ids below the cursor, whoever's they are) first, through the GIN
+/// index or a walk of the primary key, whichever the planner finds cheaper for that range; the
+/// answer is exact once a step finds `limit` hits (nothing newer was left out). Otherwise the
+/// range grows [`RANGE_GROWTH`]-fold, and the last step is the GIN plan over everything. Each
+/// step reads at most its range or the word's matches in it, so the steps together cost about
+/// as much as the last one; a rare word costs a few GIN lookups and its few matches.
 pub fn matching_ids(
     conn: &mut PgConnection,
     user_id: UserId,
@@ -112,57 +112,71 @@ pub fn matching_ids(
     f: &Filters,
     limit: i64,
 ) -> QueryResult<Vec<MessageId>> {
-    matching_ids_windowed(conn, user_id, q, f, limit, WINDOW)
+    matching_ids_stepped(conn, user_id, q, f, limit, FIRST_RANGE)
 }
 
-/// [`matching_ids`] with another window (tests use small ones to reach the second plan).
-pub fn matching_ids_windowed(
+/// [`matching_ids`] with another first range (tests use small ones to reach every step).
+pub fn matching_ids_stepped(
     conn: &mut PgConnection,
     user_id: UserId,
     q: &SearchQuery,
     f: &Filters,
     limit: i64,
-    window: i64,
+    first_range: i64,
 ) -> QueryResult<Vec<MessageId>> {
-    let recent: Vec<Recent> = bind(
-        diesel::sql_query(format!(
-            "WITH q AS (SELECT $2::tsquery AS query), \
-             mine AS (SELECT conversation_id, cleared_seq FROM conversation_members \
-                      WHERE user_id = $1 AND ($3::bigint IS NULL OR conversation_id = $3)), \
-             cut AS (SELECT coalesce(max(w.left_out), 0) AS boundary FROM mine cm CROSS JOIN LATERAL ( \
-                       SELECT m.id AS left_out FROM messages m \
-                       WHERE m.conversation_id = cm.conversation_id AND m.seq > cm.cleared_seq \
-                         AND ($8::bigint IS NULL OR m.id < $8) \
-                       ORDER BY m.seq DESC OFFSET $10 LIMIT 1) w), \
-             hits AS (SELECT h.id FROM mine cm CROSS JOIN q CROSS JOIN LATERAL ( \
-                       SELECT m.id FROM ( \
-                         SELECT * FROM messages m \
-                         WHERE m.conversation_id = cm.conversation_id AND m.seq > cm.cleared_seq \
-                           AND ($8::bigint IS NULL OR m.id < $8) \
-                         ORDER BY m.seq DESC LIMIT $10) m \
-                       WHERE {MATCHES} \
-                       LIMIT $9) h) \
-             SELECT hits.id, cut.boundary FROM cut LEFT JOIN hits ON true \
-             ORDER BY hits.id DESC NULLS LAST LIMIT $9"
-        )),
-        user_id,
-        q,
-        f,
-        limit,
-    )
-    .bind::<BigInt, _>(window)
-    .load(conn)?;
-    let boundary = recent.first().map_or(0, |r| r.boundary);
-    let ids: Vec<MessageId> = recent.iter().filter_map(|r| r.id).collect();
-    let exact = match ids.last() {
-        _ if boundary == 0 => true,
-        Some(&last) => crate::num::len_i64(ids.len()) == limit && i64::from(last) > boundary,
-        None => false,
+    // The top of the ranges: the cursor, or just above the newest message.
+    let top = match f.before_id {
+        Some(id) => i64::from(id),
+        None => {
+            let newest: Newest = diesel::sql_query("SELECT max(id) AS id FROM messages").get_result(conn)?;
+            newest.id.unwrap_or(0).saturating_add(1)
+        }
     };
-    if exact {
-        return Ok(ids);
+    let mut range = first_range.max(1);
+    while range < top {
+        let ids = in_range(conn, user_id, q, f, limit, MessageId(top - range))?;
+        if crate::num::len_i64(ids.len()) >= limit {
+            return Ok(ids.into_iter().map(|r| r.id).collect());
+        }
+        range = range.saturating_mul(RANGE_GROWTH);
     }
     all_matching_ids(conn, user_id, q, f, limit)
+}
+
+/// One step, with bitmap scans only. Left to itself the planner walks `messages_pkey` over the
+/// whole range and tests `@@` (and a `has` filter) on every row, which it takes for cheap: a
+/// range of 262,144 ids read for 63 matches (BENCHMARKS.md). As bitmaps, the range and the GIN
+/// index's matches are intersected (`BitmapAnd`) before any row is read, or the GIN matches
+/// alone are read when they are few. `SET LOCAL` ends with this transaction (put back when it
+/// is a savepoint inside another).
+fn in_range(
+    conn: &mut PgConnection,
+    user_id: UserId,
+    q: &SearchQuery,
+    f: &Filters,
+    limit: i64,
+    from_id: MessageId,
+) -> QueryResult<Vec<Id>> {
+    conn.transaction(|conn| {
+        diesel::sql_query("SET LOCAL enable_indexscan = off").execute(conn)?;
+        let ids = bind(diesel::sql_query(range_sql()), user_id, q, f, limit).bind::<BigInt, _>(from_id).load(conn)?;
+        diesel::sql_query("SET LOCAL enable_indexscan = on").execute(conn)?;
+        Ok(ids)
+    })
+}
+
+/// One step: the matches with an id from $10 up (below the cursor), collected once
+/// (MATERIALIZED) and then joined with my memberships, like the GIN plan.
+fn range_sql() -> String {
+    format!(
+        "WITH q AS (SELECT $2::tsquery AS query), \
+         found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m \
+                                WHERE {MATCHES} AND m.id >= $10 AND ($3::bigint IS NULL OR m.conversation_id = $3)) \
+         SELECT found.id FROM found \
+         JOIN conversation_members cm ON cm.conversation_id = found.conversation_id AND cm.user_id = $1 \
+         WHERE found.seq > cm.cleared_seq \
+         ORDER BY found.id DESC LIMIT $9"
+    )
 }
 
 /// The GIN plan alone: always exact; its cost grows with the number of matches anywhere.

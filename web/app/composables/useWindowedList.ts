@@ -1,6 +1,8 @@
 // A windowed (virtualised) scroll list: renders the rows near the viewport (utils/windowing.ts),
 // measures them with a ResizeObserver, and keeps the view where it was when rows are added above
 // or change height: stuck to the bottom when it was there, otherwise on the row at its top.
+// `canStick` false (a window of older history, more rows to come below): rows added at the
+// bottom never pull the view down, it stays on the row at its top.
 // Rows carry `data-row-key`; the list element is the one the spacers pad.
 
 import type { Ref } from 'vue'
@@ -16,6 +18,7 @@ export function useWindowedList(
   list: Ref<HTMLElement | null>,
   keys: Ref<readonly string[]>,
   anchorable: (key: string) => boolean,
+  canStick: () => boolean = () => true,
 ) {
   const heights = new Map<string, number>()
   // Unmeasured rows count as the average measured one: fewer corrections once they are seen.
@@ -53,7 +56,7 @@ export function useWindowedList(
     trackedTop = el.scrollTop
     viewTop.value = el.scrollTop - listTop()
     viewHeight.value = el.clientHeight
-    stick = isAtBottom()
+    stick = canStick() && isAtBottom()
     anchor = stick ? null : layout.value.anchorAt(viewTop.value, anchorable)
   }
 

@@ -1,6 +1,7 @@
 // Message lists of the conversations I opened, receipts, and the sends in flight.
 // The list logic (merge, dedupe, gaps, optimistic replace) lives in utils/messages.ts; which
-// changes (edits, deletions, reactions) a list holds, in utils/changes.ts.
+// changes (edits, deletions, reactions) a list holds, in utils/changes.ts; a window of older
+// history opened at a message (a search result), in utils/focus.ts.
 
 import { defineStore } from 'pinia'
 import { withoutKey } from '~/utils/records'
@@ -22,6 +23,7 @@ import {
 } from '~/utils/messages'
 import { appliedChange, caughtUpTo, changesToMerge, heardOf, missesChanges, NO_CHANGES, type ChangeWatermark } from '~/utils/changes'
 import { uuid } from '~/utils/uuid'
+import { openPlan, replaceWindow, takesLive } from '~/utils/focus'
 import { WatermarkPoster } from '~/utils/watermark'
 
 export const PAGE_SIZE = 50
@@ -31,9 +33,16 @@ export interface ConversationMessages {
   items: ChatMessage[]
   /** Older messages exist on the server (scroll up loads them). */
   hasMoreBefore: boolean
-  /** The newest page was loaded: from here on the list is kept gap-free. */
+  /**
+   * Newer messages exist on the server than the newest held: the list is a window of older
+   * history (opened at a search result). Scrolling down loads them; live messages are not merged
+   * meanwhile (they would leave a hole) and come with the last newer page.
+   */
+  hasMoreAfter: boolean
+  /** A first page (the newest, or the one around a message) was loaded: from here on the list is kept gap-free. */
   loaded: boolean
   loadingOlder: boolean
+  loadingNewer: boolean
   /** The changes to stored messages this list holds (utils/changes.ts). */
   changes: ChangeWatermark
 }
@@ -43,6 +52,22 @@ const delivered = new Map<number, WatermarkPoster>()
 const read = new Map<number, WatermarkPoster>()
 const fetchingAfter = new Map<number, Promise<void>>()
 const fetchingChanges = new Map<number, Promise<void>>()
+/**
+ * Bumped when a list's window is replaced (opened around another message, or back at the
+ * newest): pages asked for the old window are dropped when they arrive.
+ */
+const windows = new Map<number, number>()
+
+function windowOf(cid: number): number {
+  return windows.get(cid) ?? 0
+}
+
+function newWindow(cid: number): number {
+  const w = windowOf(cid) + 1
+  windows.set(cid, w)
+  fetchingAfter.delete(cid)
+  return w
+}
 
 function poster(map: Map<number, WatermarkPoster>, cid: number, field: 'delivered_seq' | 'read_seq'): WatermarkPoster {
   let p = map.get(cid)
@@ -68,7 +93,15 @@ export const useMessagesStore = defineStore('messages', {
   actions: {
     ensure(cid: number): ConversationMessages {
       if (!this.convs[cid]) {
-        this.convs[cid] = { items: [], hasMoreBefore: false, loaded: false, loadingOlder: false, changes: NO_CHANGES }
+        this.convs[cid] = {
+          items: [],
+          hasMoreBefore: false,
+          hasMoreAfter: false,
+          loaded: false,
+          loadingOlder: false,
+          loadingNewer: false,
+          changes: NO_CHANGES,
+        }
       }
       return this.convs[cid]!
     },
@@ -81,40 +114,91 @@ export const useMessagesStore = defineStore('messages', {
 
     /**
      * Open a conversation: the newest page the first time, the missing tail and the changes the
-     * sidebar says were made (edits, deletions, reactions) afterwards.
+     * sidebar says were made (edits, deletions, reactions) afterwards. With `around` (a search
+     * result, `/c/<id>?seq=`): the page around that message, unless the list already holds it.
+     * Without it, a list showing older history goes back to the newest page.
      */
-    async open(cid: number) {
+    async open(cid: number, around?: number) {
       const st = this.ensure(cid)
       const c = useConversationsStore().byId(cid)
       if (c) st.changes = heardOf(st.changes, c.change_version)
-      if (st.loaded) {
-        await Promise.all([this.fetchAfter(cid, maxSeq(st.items)), this.fetchChanges(cid)])
-      } else {
-        const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { limit: PAGE_SIZE } })
-        this.merge(cid, page.items)
-        st.hasMoreBefore = page.has_more
-        st.loaded = true
-        // The page reflects every change up to its version; one heard of meanwhile is fetched.
-        st.changes = caughtUpTo(st.changes, page.change_version)
-        void this.fetchChanges(cid).catch(() => {})
-        // Anything that arrived while the first page was in flight is merged; fill the rest.
-        if (c && c.last_seq > maxSeq(st.items)) await this.fetchAfter(cid, maxSeq(st.items))
-      }
+      const plan = openPlan(st, around)
+      if (plan === 'window') await this.loadWindow(cid, around)
+      else if (plan === 'tail') await Promise.all([this.fetchAfter(cid, maxSeq(st.items)), this.fetchChanges(cid)])
+      else await this.fetchChanges(cid)
       void this.loadReceipts(cid)
+    },
+
+    /** Back at the newest page (a send or "Jump to newest" from older history). */
+    async showNewest(cid: number) {
+      await this.loadWindow(cid)
+    },
+
+    /**
+     * A first page: the newest one, or the one `around` a message. It replaces what the list
+     * held (my unconfirmed sends stay); pages still in flight for the old window are dropped.
+     */
+    async loadWindow(cid: number, around?: number) {
+      const st = this.ensure(cid)
+      const w = newWindow(cid)
+      const query = around ? { around, limit: PAGE_SIZE } : { limit: PAGE_SIZE }
+      const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query })
+      if (windowOf(cid) !== w) return
+      // A first newest page merges: a send confirmed before it is kept (the tail is fetched below).
+      st.items = st.loaded || around ? replaceWindow(st.items, page.items) : mergeMessages(st.items, page.items)
+      st.hasMoreBefore = page.has_more
+      st.hasMoreAfter = around ? page.has_more_after === true : false
+      st.loaded = true
+      // The page reflects every change up to its version; one heard of meanwhile is fetched.
+      st.changes = caughtUpTo(st.changes, page.change_version)
+      void this.fetchChanges(cid).catch(() => {})
+      // Anything that arrived while the page was in flight is merged; fill the rest.
+      await this.fetchTailIfLive(cid)
+    },
+
+    /** A live list (one that reaches the newest message) fetches what the sidebar says it misses. */
+    async fetchTailIfLive(cid: number) {
+      const st = this.convs[cid]
+      const c = useConversationsStore().byId(cid)
+      if (st && takesLive(st) && c && c.last_seq > maxSeq(st.items)) await this.fetchAfter(cid, maxSeq(st.items))
     },
 
     async loadOlder(cid: number, limit = PAGE_SIZE): Promise<number> {
       const st = this.ensure(cid)
       const before = minSeq(st.items)
       if (!st.hasMoreBefore || st.loadingOlder || before <= 1) return 0
+      const w = windowOf(cid)
       st.loadingOlder = true
       try {
         const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { before_seq: before, limit } })
+        if (windowOf(cid) !== w) return 0
         this.merge(cid, page.items)
         st.hasMoreBefore = page.has_more
         return page.items.length
       } finally {
         st.loadingOlder = false
+      }
+    },
+
+    /**
+     * The next newer page of a window of older history (scrolling down); once it reaches the
+     * newest message the list is live again and fetches what arrived meanwhile.
+     */
+    async loadNewer(cid: number, limit = PAGE_SIZE): Promise<number> {
+      const st = this.ensure(cid)
+      if (!st.hasMoreAfter || st.loadingNewer) return 0
+      const w = windowOf(cid)
+      st.loadingNewer = true
+      try {
+        const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { after_seq: maxSeq(st.items), limit } })
+        if (windowOf(cid) !== w) return 0
+        this.merge(cid, page.items)
+        st.hasMoreAfter = page.has_more
+        // Live messages were left out while the window was behind: fetch what the page missed.
+        if (!st.hasMoreAfter) void this.fetchTailIfLive(cid).catch(() => {})
+        return page.items.length
+      } finally {
+        st.loadingNewer = false
       }
     },
 
@@ -132,12 +216,16 @@ export const useMessagesStore = defineStore('messages', {
     /** Everything after `afterSeq`, page by page until the server has no more (one at a time per chat). */
     fetchAfter(cid: number, afterSeq: number): Promise<void> {
       const running = fetchingAfter.get(cid)
+      const w = windowOf(cid)
       const run = async () => {
         if (running) await running.catch(() => {})
         // From afterSeq, not from the newest seq held: a socket message may sit above a hole.
         let cursor = Math.max(afterSeq, 0)
         for (;;) {
+          // Never into a window of older history (scrolling down loads it), nor into a new window.
+          if (windowOf(cid) !== w || this.convs[cid]?.hasMoreAfter) return
           const page = await api.get<MessagesPage>(`/conversations/${cid}/messages`, { query: { after_seq: cursor, limit: CATCH_UP_PAGE } })
+          if (windowOf(cid) !== w) return
           this.merge(cid, page.items)
           const last = page.items.length ? page.items[page.items.length - 1]!.seq : cursor
           if (!page.has_more || last <= cursor) break
@@ -184,18 +272,21 @@ export const useMessagesStore = defineStore('messages', {
       const st = this.convs[cid]
       if (!st) return
       const known = maxSeq(st.items)
-      const merged = changesToMerge(st.items, changed)
+      const merged = changesToMerge(st.items, changed, st.hasMoreAfter)
       this.merge(cid, merged)
       const conversations = useConversationsStore()
       for (const m of merged) conversations.onMessageUpdated(m)
       // A changed message newer than the list: the messages before it are fetched too.
-      if (merged.some((m) => detectGap(known, m.seq))) void this.fetchAfter(cid, known).catch(() => {})
+      if (!st.hasMoreAfter && merged.some((m) => detectGap(known, m.seq))) void this.fetchAfter(cid, known).catch(() => {})
     },
 
-    /** A `message.new` from the socket (only loaded lists keep messages; the sidebar has the rest). */
+    /**
+     * A `message.new` from the socket (only loaded lists keep messages; the sidebar has the rest;
+     * a window of older history gets it with its last newer page).
+     */
     receive(m: MessageDto) {
       const st = this.convs[m.conversation_id]
-      if (!st?.loaded) return
+      if (!st || !takesLive(st)) return
       const known = maxSeq(st.items)
       const gap = detectGap(known, m.seq)
       this.merge(m.conversation_id, [m])
@@ -220,6 +311,8 @@ export const useMessagesStore = defineStore('messages', {
       const clientId = uuid()
       const st = this.ensure(cid)
       st.items = [...st.items, optimisticMessage({ conversationId: cid, senderId: auth.myId, clientId, body, replyToId, media })]
+      // Sent from older history: the list goes to the newest page first, where the message goes.
+      if (st.hasMoreAfter) await this.showNewest(cid).catch(() => {})
       await this.post(cid, clientId)
     },
 
@@ -250,6 +343,13 @@ export const useMessagesStore = defineStore('messages', {
         // The answer to a retry the server had already stored carries no attachment: keep ours.
         const stored = answer.attachment || !m.attachment ? answer : { ...answer, attachment: m.attachment }
         const known = maxSeq(st.items)
+        // Still a window of older history (the newest page failed): the message is on the
+        // server, scrolling down brings it; merged here it would leave a hole.
+        if (st.hasMoreAfter) {
+          st.items = removePending(st.items, clientId)
+          useConversationsStore().onMessage(stored, useAuthStore().myId)
+          return
+        }
         this.merge(cid, [stored])
         useConversationsStore().onMessage(stored, useAuthStore().myId)
         // Messages of others committed just before mine may not have reached the socket yet.
@@ -349,7 +449,8 @@ export const useMessagesStore = defineStore('messages', {
         const st = this.convs[c.id]
         if (!st?.loaded) continue
         const known = maxSeq(st.items)
-        if (c.last_seq > known) jobs.push(this.fetchAfter(c.id, known))
+        // A window of older history gets the new messages when scrolled down to them.
+        if (c.last_seq > known && !st.hasMoreAfter) jobs.push(this.fetchAfter(c.id, known))
         st.changes = heardOf(st.changes, c.change_version)
         if (missesChanges(st.changes)) jobs.push(this.fetchChanges(c.id))
         jobs.push(this.loadReceipts(c.id))
@@ -363,9 +464,12 @@ export const useMessagesStore = defineStore('messages', {
       if (!st) return
       const next = dropCleared(st.items, clearedSeq)
       if (next !== st.items) st.items = next
+      // All of a window of older history is gone: back at the newest page.
+      if (next.length === 0 && st.hasMoreAfter) void this.showNewest(cid).catch(() => {})
     },
 
     forget(cid: number) {
+      newWindow(cid)
       this.convs = withoutKey(this.convs, cid)
       this.receipts = withoutKey(this.receipts, cid)
     },
@@ -376,6 +480,7 @@ export const useMessagesStore = defineStore('messages', {
       read.clear()
       fetchingAfter.clear()
       fetchingChanges.clear()
+      // `windows` only grows: a page in flight before the reset must never match a new window.
       this.$reset()
     },
   },

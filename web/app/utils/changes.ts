@@ -10,7 +10,7 @@
 // (clear history, retention) are not either: `cleared_seq` covers them.
 
 import type { MessageDto } from './types'
-import { isPending, minSeq, type ChatMessage } from './messages'
+import { isPending, maxSeq, minSeq, type ChatMessage } from './messages'
 
 export interface ChangeWatermark {
   /** Every change up to this version is applied to the list (0 before its first page). */
@@ -53,10 +53,13 @@ export function missesChanges(w: ChangeWatermark): boolean {
 /**
  * The changed messages worth merging into a list: not those older than its oldest stored
  * message (not loaded: scrolling up brings them as they are now, and merging one would leave a
- * hole that paging back from the oldest would skip).
+ * hole that paging back from the oldest would skip), nor, in a window that ends before the
+ * newest message (`hasMoreAfter`, utils/focus.ts), those newer than its newest (the same hole
+ * on the other side: scrolling down brings them).
  */
-export function changesToMerge(list: ChatMessage[], changed: MessageDto[]): MessageDto[] {
-  if (!list.some((m) => !isPending(m))) return changed
+export function changesToMerge(list: ChatMessage[], changed: MessageDto[], hasMoreAfter = false): MessageDto[] {
+  if (!list.some((m) => !isPending(m))) return hasMoreAfter ? [] : changed
   const oldest = minSeq(list)
-  return changed.filter((m) => m.seq >= oldest)
+  const newest = hasMoreAfter ? maxSeq(list) : Infinity
+  return changed.filter((m) => m.seq >= oldest && m.seq <= newest)
 }
