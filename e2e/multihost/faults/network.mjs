@@ -4,12 +4,14 @@ import { MQ_HOSTS, busiestWs, ctl, wsSockets } from './hosts.mjs';
 import { sleep } from './world.mjs';
 
 /**
- * The link of the ws host holding the most sockets goes down: its clients hear nothing more,
- * give the socket up after 3 silent heartbeats, and come back through nginx on another host.
+ * The link of the ws host holding the most sockets goes down: its clients hear nothing more (not
+ * even the answers to their heartbeats), give the socket up after 3 silent heartbeats, and come
+ * back through nginx on another host.
  * Recovery: link down -> every client holds every message sent meanwhile.
  */
 export const wsLinkDown = {
   name: 'ws host cut off (link down)',
+  short: true,
   async run(world) {
     const host = await busiestWs();
     const t0 = Date.now();
