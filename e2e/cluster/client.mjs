@@ -100,11 +100,13 @@ export class Client {
   }
   startHeartbeat(socket, every) {
     const beat = setInterval(() => {
-      if (socket.readyState !== 1) return;
-      socket.send('{"type":"heartbeat"}');
+      if (socket.readyState === 1) socket.send('{"type":"heartbeat"}');
       if (!this.watchdog) return;
+      // Silent for `watchdog` heartbeats, open or stuck closing (a close frame received whose
+      // handshake can never finish: its host was cut off right after sending it; such a
+      // socket fires no `close` until TCP gives up): left for another node. close() would
+      // wait for the peer's close frame.
       if (Date.now() - this.lastFrame > every * this.watchdog) {
-        // Silent: left for another node. close() would wait for the peer's close frame.
         this.socket = null;
         clearInterval(beat);
         this.lostAt = Date.now();

@@ -81,8 +81,8 @@ export const memcachedRestartedEmpty = {
     const watched = world.clients[0].user;
     const { ticket, refusals } = await usedTicket(world, watched);
     const t0 = Date.now();
-    ctl('mc', 'restart', 'mc1');
-    ctl('mc', 'restart', 'mc2');
+    await ctl('mc', 'restart', 'mc1');
+    await ctl('mc', 'restart', 'mc2');
     await assertReplayRefused(ticket, 'after both Memcached servers restarted empty');
     await world.send(10, 'cache-empty');
     await world.settle('after Memcached restarted empty');

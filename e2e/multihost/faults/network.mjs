@@ -15,13 +15,13 @@ export const wsLinkDown = {
   async run(world) {
     const host = await busiestWs();
     const t0 = Date.now();
-    ctl('link', 'down', host);
+    await ctl('link', 'down', host);
     try {
       await world.send(10, 'cut-off');
       await world.settle(`after ${host} was cut off`, 90_000);
       return { recovery_ms: Date.now() - t0, detail: `${host} cut off; its clients moved` };
     } finally {
-      ctl('link', 'up', host);
+      await ctl('link', 'up', host);
     }
   },
 };
@@ -36,18 +36,18 @@ function halfOpen({ name, host, peers, holdMs, measureFrom }) {
     name,
     async run(world) {
       const from = typeof host === 'function' ? await host() : host;
-      const to = typeof peers === 'function' ? peers(from) : peers;
+      const to = typeof peers === 'function' ? await peers(from) : peers;
       const t0 = Date.now();
-      for (const p of to) ctl('drop', 'on', from, p);
+      for (const p of to) await ctl('drop', 'on', from, p);
       let healedAt;
       try {
         const sending = world.send(10, `half-open ${from}`);
         await sleep(holdMs);
-        for (const p of to) ctl('drop', 'off', from, p);
+        for (const p of to) await ctl('drop', 'off', from, p);
         healedAt = Date.now();
         await sending;
       } finally {
-        if (!healedAt) for (const p of to) ctl('drop', 'off', from, p);
+        if (!healedAt) for (const p of to) await ctl('drop', 'off', from, p);
       }
       await world.settle(`after ${from} <-> ${to.join(',')} healed`, 120_000);
       const start = measureFrom === 'start' ? t0 : healedAt;
@@ -60,8 +60,8 @@ function halfOpen({ name, host, peers, holdMs, measureFrom }) {
 export const wsBrokerHalfOpen = halfOpen({
   name: 'half-open TCP ws <-> RabbitMQ',
   host: busiestWs,
-  peers: (ws) => {
-    const on = ctl('peer', 'hosts', ws, '5672').split('\n').filter((h) => MQ_HOSTS.includes(h));
+  peers: async (ws) => {
+    const on = (await ctl('peer', 'hosts', ws, '5672')).split('\n').filter((h) => MQ_HOSTS.includes(h));
     return on.length ? on : ['mq1'];
   },
   holdMs: 25_000,
@@ -97,7 +97,7 @@ export const slowLossyLink = {
   async run(world) {
     const host = await busiestWs();
     const before = (await wsSockets())[host];
-    ctl('slow', 'on', host, '200', '0.05');
+    await ctl('slow', 'on', host, '200', '0.05');
     let recovery;
     const started = Date.now();
     try {
@@ -107,7 +107,7 @@ export const slowLossyLink = {
       await world.settle(`with 200 ms + 5 % loss on ${host}`, 120_000);
       recovery = { recovery_ms: Date.now() - t0, sending };
     } finally {
-      ctl('slow', 'off', host);
+      await ctl('slow', 'off', host);
     }
     await world.send(5, 'slow-link healed');
     await world.settle(`after ${host}'s link healed`);
