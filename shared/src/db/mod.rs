@@ -71,7 +71,10 @@ impl Instrumentation for Health {
         if let InstrumentationEvent::FinishQuery { error: Some(error), .. } = event {
             if matches!(
                 error,
-                DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
+                DieselError::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _
+                )
             ) {
                 self.unusable = true;
             }

@@ -52,7 +52,11 @@ async fn every_heartbeat_is_answered_at_once_and_nothing_else_is_sent() {
     s.quiet(QUIET).await;
     c.publish(&RoutingKey::User(UserId(alice)).to_string(), &[], &message(1, 1, alice, "after beats")).await;
     assert_eq!(s.event(WAIT).await["data"]["body"], "after beats", "events still arrive in between");
-    assert_eq!(metric(&c.metrics(0).await, "chat_ws_deliveries_total", ""), 2.0, "ready and the message; answers are not deliveries");
+    assert_eq!(
+        metric(&c.metrics(0).await, "chat_ws_deliveries_total", ""),
+        2.0,
+        "ready and the message; answers are not deliveries"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

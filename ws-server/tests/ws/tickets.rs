@@ -80,7 +80,10 @@ async fn a_used_ticket_is_refused_after_a_memcached_restart_outage_or_server_cha
     let mut first = open(&c.url(0, &ticket), Some(ORIGIN)).await.expect("a fresh ticket connects");
     assert_eq!(first.event(WAIT).await["type"], "ready");
     assert_reused(open(&c.url(0, &ticket), Some(ORIGIN)).await, "the same node");
-    assert_reused(open(&c.url(elsewhere, &ticket), Some(ORIGIN)).await, "a node whose ring puts the id on another server");
+    assert_reused(
+        open(&c.url(elsewhere, &ticket), Some(ORIGIN)).await,
+        "a node whose ring puts the id on another server",
+    );
 
     mc = mc.restart_empty();
     assert_reused(open(&c.url(0, &ticket), Some(ORIGIN)).await, "after Memcached restarted empty");
@@ -90,7 +93,8 @@ async fn a_used_ticket_is_refused_after_a_memcached_restart_outage_or_server_cha
     assert_eq!(socket.event(WAIT).await["type"], "ready");
     mc.stop();
     assert_reused(open(&c.url(0, &second), Some(ORIGIN)).await, "while Memcached is unreachable");
-    let mut third = open(&c.url(0, &c.ticket(alice)), Some(ORIGIN)).await.expect("fresh tickets still connect without Memcached");
+    let mut third =
+        open(&c.url(0, &c.ticket(alice)), Some(ORIGIN)).await.expect("fresh tickets still connect without Memcached");
     assert_eq!(third.event(WAIT).await["type"], "ready");
 }
 
