@@ -22,9 +22,11 @@ impl Memcached {
             .stderr(Stdio::null())
             .spawn()
             .expect("memcached (the binary) starts");
+        // Owned at once: dropped (killed and waited for) whichever way this ends.
+        let started = Self { port, child };
         for _ in 0..100 {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { port, child };
+                return started;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
