@@ -3,11 +3,13 @@
 //! The pool's manager ([`Manager`]) is diesel's, plus one rule: a connection on which a query
 //! failed because the connection itself is unusable (diesel's `ClosedConnection` or
 //! `UnableToSendCommand`) goes back to the pool as broken and is dropped, so the next checkout
-//! opens a new one. diesel alone counts a connection as broken only when its transaction state
-//! is, so after a database outage a pooled connection that libpq would no longer send on
-//! ("another command is already in progress": a command it never finished) was handed out
-//! again and again, failing every query instantly, forever (a multihost ws node refused every
-//! ticket with 503 `database_unavailable` for minutes after its database came back: issue 20).
+//! opens a new one. diesel alone marks a connection broken only through its transaction state,
+//! which it does not update when a query fails while its statement is being prepared: after the
+//! server side of a pooled connection went away, the first query on it failed in that step, the
+//! connection went back to the pool, and since the statement was never cached every later
+//! checkout prepared it again and libpq refused at once ("no connection to the server"),
+//! forever (a multihost ws node refused every ticket with 503 `database_unavailable` for
+//! minutes after its database came back: issue 20; `shared/tests/db_pool.rs`).
 
 pub mod schema;
 
