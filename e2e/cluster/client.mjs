@@ -4,9 +4,9 @@
 // leaves a gap makes it fetch the gap. Duplicates are counted, never held twice.
 //
 // `watchdog`: the socket is also given up when nothing arrived for that many heartbeats. The
-// server does not answer heartbeats, so the client asks for its own presence each heartbeat
-// (`presence.subscribe` is answered at once): a host cut off without a reset goes silent and
-// is left within `watchdog` heartbeats instead of the TCP timeout.
+// server answers every heartbeat with a `heartbeat` event, so a host cut off without a reset
+// goes silent and is left within `watchdog` heartbeats instead of the TCP timeout (as the web
+// client's watchdog in web/app/utils/socket.ts does).
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Client {
@@ -99,14 +99,14 @@ export class Client {
     });
   }
   startHeartbeat(socket, every) {
-    const probe = JSON.stringify({ type: 'presence.subscribe', data: { user_ids: [this.user.user.id] } });
     const beat = setInterval(() => {
-      if (socket.readyState !== 1) return;
-      socket.send('{"type":"heartbeat"}');
+      if (socket.readyState === 1) socket.send('{"type":"heartbeat"}');
       if (!this.watchdog) return;
-      socket.send(probe);
+      // Silent for `watchdog` heartbeats, open or stuck closing (a close frame received whose
+      // handshake can never finish: its host was cut off right after sending it; such a
+      // socket fires no `close` until TCP gives up): left for another node. close() would
+      // wait for the peer's close frame.
       if (Date.now() - this.lastFrame > every * this.watchdog) {
-        // Silent: left for another node. close() would wait for the peer's close frame.
         this.socket = null;
         clearInterval(beat);
         this.lostAt = Date.now();

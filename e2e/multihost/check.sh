@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The short multihost run (meant for `make test`, not in it yet: RELIABILITY.md): the data centre up (debug binaries,
-# which the test build made), the cluster check through lb's nginx, the three quick faults
-# (a RabbitMQ node killed, a ws host cut off, Memcached restarted empty), and down: always,
-# whatever fails (trap). Without root or network namespaces (a container without NET_ADMIN)
-# it says SKIPPED and why, and fails only when E2E_NO_SKIP=1.
+# The short multihost run (in `make test`: scripts/test.sh): the data centre up (debug binaries,
+# which the test build made), the cluster check through lb's nginx, the quick faults (a
+# RabbitMQ node killed, a ws host cut off, Memcached restarted empty, a ws-server SIGTERM with
+# frames queued), and down: always, whatever fails (trap). Without root or network namespaces
+# (a container without NET_ADMIN) it says SKIPPED and why, and fails only when E2E_NO_SKIP=1.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 RUN="$ROOT/e2e/multihost/run.sh"

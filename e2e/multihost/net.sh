@@ -75,16 +75,37 @@ undrop_between() {
   on "$1" iptables -w -D OUTPUT -d "$peer_ip" -j DROP 2>/dev/null || true
 }
 
-# netem on a host's link, both directions: HOST "delay 200ms loss 5%"
-netem_on() {
-  # shellcheck disable=SC2086 # netem's arguments
-  on "$1" tc qdisc replace dev eth0 root netem $2
-  # shellcheck disable=SC2086
-  tc qdisc replace dev "mh-$1" root netem $2
+# A slow, lossy link without sch_netem (this kernel has none, and no modules to load): on HOST,
+# every packet in or out of its eth0 is dropped with probability LOSS (iptables `statistic`),
+# and every other one held DELAY_MS by the kernel before it goes on (NFQUEUE, released by
+# delay.py in HOST's namespace). Both directions, established connections included: DELAY_MS
+# each way. Without delay.py running, --queue-bypass lets packets through undelayed.
+# slow_on HOST DELAY_MS LOSS
+slow_on() {
+  local host=$1 delay=$2 loss=$3
+  slow_off "$host"
+  (exec ip netns exec "mh-$host" setsid python3 "$HERE/delay.py" 0 "$delay") >>"$MH_LOGS/$host-delay.log" 2>&1 </dev/null &
+  echo $! >"$MH_RUN/$host-delay.pid"
+  disown 2>/dev/null || true
+  sleep 0.3
+  kill -0 "$(cat "$MH_RUN/$host-delay.pid")" 2>/dev/null || { tail -5 "$MH_LOGS/$host-delay.log" >&2; return 1; }
+  on "$host" iptables -w -N mh-slow
+  on "$host" iptables -w -A mh-slow -m statistic --mode random --probability "$loss" -j DROP
+  on "$host" iptables -w -A mh-slow -j NFQUEUE --queue-num 0 --queue-bypass
+  on "$host" iptables -w -I INPUT -i eth0 -j mh-slow
+  on "$host" iptables -w -I OUTPUT -o eth0 -j mh-slow
 }
-netem_off() {
-  on "$1" tc qdisc del dev eth0 root 2>/dev/null || true
-  tc qdisc del dev "mh-$1" root 2>/dev/null || true
+slow_off() {
+  local host=$1 pid
+  on "$host" iptables -w -D INPUT -i eth0 -j mh-slow 2>/dev/null || true
+  on "$host" iptables -w -D OUTPUT -o eth0 -j mh-slow 2>/dev/null || true
+  on "$host" iptables -w -F mh-slow 2>/dev/null || true
+  on "$host" iptables -w -X mh-slow 2>/dev/null || true
+  if [ -f "$MH_RUN/$host-delay.pid" ]; then
+    pid="$(cat "$MH_RUN/$host-delay.pid")"
+    kill "$pid" 2>/dev/null || true
+    rm -f "$MH_RUN/$host-delay.pid"
+  fi
 }
 
 # peer_hosts HOST PORT: the hosts HOST has established TCP connections to on PORT

@@ -135,8 +135,8 @@ cmd_ctl() {
     link:up) link_up "$1" ;;
     drop:on) drop_between "$1" "$2" ;;
     drop:off) undrop_between "$1" "$2" ;;
-    netem:on) netem_on "$1" "$2" ;;
-    netem:off) netem_off "$1" ;;
+    slow:on) slow_on "$1" "$2" "$3" ;;
+    slow:off) slow_off "$1" ;;
     mc:restart) mc_restart_empty "$1" ;;
     peer:hosts) peer_hosts "$1" "$2" ;;
     app:stop) stop_on "$1" "${2:-TERM}" ;;

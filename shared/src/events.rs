@@ -49,6 +49,11 @@ pub enum Event {
         user_id: UserId,
         read_receipts: bool,
     },
+    /// The answer to each client `heartbeat`, at once (`{"type":"heartbeat"}`, no data): a
+    /// client that hears nothing for a few heartbeats knows the socket is dead (its host cut off
+    /// without a reset) and reconnects instead of waiting for TCP to give up.
+    #[serde(rename = "heartbeat")]
+    Heartbeat,
     /// The client must catch up through REST (e.g. after the node lost the broker).
     #[serde(rename = "resync")]
     Resync { reason: String },

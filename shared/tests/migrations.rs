@@ -29,8 +29,8 @@ fn migrations_apply_to_an_empty_database_and_round_trip() {
     assert!(!applied.is_empty());
     let tables = table_count(&mut conn);
     assert_eq!(
-        tables, 22,
-        "every table of the data model (email_tokens, oidc_logins, oidc_identities, oidc_codes, group_removals, media_trash included)"
+        tables, 23,
+        "every table of the data model (email_tokens, oidc_logins, oidc_identities, oidc_codes, group_removals, media_trash, ws_ticket_uses included)"
     );
 
     shared::db::revert_all_migrations(&mut conn).expect("down");

@@ -12,7 +12,9 @@
 //! checked once more (a sign-out that happened before the binding is not missed: either it is
 //! seen now or its `session.revoked` arrives) -> the user's groups loaded (unless another socket
 //! of the user already did) -> their `group.<gid>` keys bound -> `ready {session_id,
-//! heartbeat_ms}` -> presence join -> read loop. [`crate::revalidate`] re-checks the session
+//! heartbeat_ms}` -> presence join -> read loop (each client `heartbeat` answered with a
+//! `heartbeat` event at once, so the client can tell a dead socket from a quiet one).
+//! [`crate::revalidate`] re-checks the session
 //! periodically until the socket closes.
 //! Any side may close: the first reason wins ([`crate::close`] lists the codes); the reader
 //! then unregisters (dropping bindings nobody else needs) and the writer sends the close frame.
@@ -100,7 +102,8 @@ async fn run(registration: Registration, admitted: Admitted, stream: MessageStre
     state.presence.joined(user_id);
     tracing::debug!(user_id = user_id.0, session_id, "socket ready");
     let typing = RateLimit::per_second(state.tuning.typing_per_second);
-    Reader { state, id, user_id, closer, typing, tx }.read(stream).await;
+    let heartbeat_answer = Frame::from_event(&Event::Heartbeat);
+    Reader { state, id, user_id, closer, typing, tx, heartbeat_answer }.read(stream).await;
     // `registration` leaves the hub here (or at any return above).
 }
 
@@ -180,6 +183,8 @@ struct Reader {
     typing: RateLimit,
     /// For answers that wait for room in the queue (see `on_presence_subscribe`).
     tx: mpsc::Sender<Outbound>,
+    /// What every client `heartbeat` is answered with (serialized once per socket).
+    heartbeat_answer: Option<Frame>,
 }
 
 /// Presence answers are queued this many at a time.
@@ -225,7 +230,11 @@ impl Reader {
     async fn on_text(&mut self, text: &str) {
         match parse_client_event(text) {
             Err(e) => self.send_error(e.code(), &e.to_string()),
-            Ok(ClientEvent::Heartbeat) => {}
+            Ok(ClientEvent::Heartbeat) => {
+                if let Some(answer) = &self.heartbeat_answer {
+                    self.state.hub.send_to(self.id, Outbound::Answer(answer.clone()));
+                }
+            }
             Ok(ClientEvent::Typing { conversation_id, active }) => self.on_typing(conversation_id, active).await,
             Ok(ClientEvent::PresenceSubscribe { user_ids }) => self.on_presence_subscribe(user_ids).await,
         }
@@ -370,6 +379,7 @@ async fn write(session: &mut Session, item: Outbound) -> Result<(), Closed> {
             }
             Ok(())
         }
+        Outbound::Answer(frame) => session.text(frame.into_text()).await,
         Outbound::Pong(payload) => session.pong(&payload).await,
     }
 }

@@ -5,23 +5,49 @@
 //! current (logout, a device signed out, a password reset, a suspension since it was minted),
 //! through the same gate api-server applies to access tokens ([`shared::token_gate`]).
 //!
-//! Single use is enforced cluster-wide with Memcached `add wst:<jti>`. When Memcached is
-//! unreachable the node falls back to a local set of used ids: a replay of the same ticket on
-//! *another* node within its 30 s lifetime is then possible (accepted degradation).
+//! # Single use
+//! Recorded in PostgreSQL (`ws_ticket_uses`, [`shared::models::ws_ticket`]): redeeming inserts
+//! the ticket's id with `ON CONFLICT DO NOTHING`, and only the insert that created the row lets a
+//! socket in; every other redeem of that id, on any node, answers [`TicketError::Reused`]. The
+//! database is the one store every node shares that does not forget: Memcached (where this used
+//! to live, `add wst:<jti>`) loses its keys when a server restarts empty, cannot answer while a
+//! server is unreachable, and sends a key to another server when the ring changes (a node with a
+//! different server list, a server added), and each of those let a used ticket in once more
+//! within its lifetime. Memcached is no longer asked at all: a fast path in front of the table
+//! could only ever say "used" (never "new"), so it would save nothing on the first use, which is
+//! the common one.
+//!
+//! # Cost
+//! A redeem already reads PostgreSQL (the session check). The inserts are batched by the
+//! [`Ledger`]: one task per node takes every use waiting for it and records them in one
+//! statement, one statement in flight at a time; at low rates that is one insert per connect
+//! without waiting, under a connect storm the batches grow (up to [`MAX_BATCH`]) instead of the
+//! statements. Rows live until a minute after their ticket expired ([`SWEEP_AFTER_SECS`]: the
+//! verifier's 5 s leeway plus room for clock differences between the api node that set `exp`
+//! and the database), swept by every ws node each [`SWEEP_EVERY`].
+//!
+//! # When PostgreSQL cannot answer
+//! The redeem answers [`TicketError::Unverifiable`] (503 `database_unavailable`, retry): the
+//! session check needs the database too, so nothing is lost that was not already.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use shared::auth::{TokenError, TokenKeys, AUD_WS};
 use shared::cache::Cache;
 use shared::db::PgPool;
 use shared::ids::UserId;
+use shared::models::ws_ticket;
 use shared::token_gate;
+use tokio::sync::{mpsc, oneshot};
 
-/// How long a used id is remembered (covers the ticket's lifetime plus the verifier's leeway).
-const REMEMBER: Duration = Duration::from_secs(60);
-const LOCAL_MAX: usize = 100_000;
+/// Uses recorded in one statement at most.
+pub const MAX_BATCH: usize = 512;
+/// Redeems waiting for the ledger beyond this are refused as [`TicketError::Overloaded`].
+const QUEUE: usize = 8_192;
+/// A row is kept this long past its ticket's expiry.
+pub const SWEEP_AFTER_SECS: i32 = 60;
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TicketError {
@@ -53,13 +79,13 @@ pub struct Tickets {
     keys: TokenKeys,
     cache: Cache,
     pool: PgPool,
-    /// Ticket ids used on this node while Memcached was unreachable.
-    used: UsedTickets,
+    ledger: Ledger,
 }
 
 impl Tickets {
+    /// Starts the node's [`Ledger`] (call within the runtime).
     pub fn new(keys: TokenKeys, cache: Cache, pool: PgPool) -> Self {
-        Self { keys, cache, pool, used: UsedTickets::default() }
+        Self { keys, cache, ledger: Ledger::start(pool.clone()), pool }
     }
 
     /// Checks the ticket and uses it up.
@@ -70,11 +96,11 @@ impl Tickets {
             TokenError::Invalid => TicketError::Invalid,
         })?;
         let user_id = claims.user_id().ok_or(TicketError::Invalid)?;
-        // Every ticket api-server mints names its session: one without is not ours.
+        // Every ticket api-server mints names its session and has a UUID for its id: one
+        // without is not ours.
         let session = claims.sid.ok_or(TicketError::Invalid)?;
-        if claims.jti.is_empty() {
-            return Err(TicketError::Invalid);
-        }
+        let jti = uuid::Uuid::parse_str(&claims.jti).map_err(|_| TicketError::Invalid)?;
+        let expires_at = DateTime::<Utc>::from_timestamp(claims.exp, 0).ok_or(TicketError::Invalid)?;
         let (cache, pool, version) = (self.cache.clone(), self.pool.clone(), claims.ver);
         match tokio::task::spawn_blocking(move || token_gate::admits(&cache, &pool, user_id, version, session)).await {
             Ok(Ok(true)) => {}
@@ -85,16 +111,7 @@ impl Tickets {
             }
             Err(_) => return Err(TicketError::Unverifiable),
         }
-        let (cache, key) = (self.cache.clone(), format!("wst:{}", claims.jti));
-        let fresh = match tokio::task::spawn_blocking(move || {
-            cache.add(&key, "1", u32::try_from(REMEMBER.as_secs()).unwrap_or(u32::MAX))
-        })
-        .await
-        {
-            Ok(Ok(fresh)) => fresh,
-            _ => self.used.insert(&claims.jti).ok_or(TicketError::Overloaded)?,
-        };
-        if fresh {
+        if self.ledger.record(jti, expires_at).await? {
             Ok(Admitted { user_id, session })
         } else {
             Err(TicketError::Reused)
@@ -102,38 +119,85 @@ impl Tickets {
     }
 }
 
-/// Ticket ids used on this node while Memcached was away. Bounded and expiring.
-#[derive(Default)]
-pub struct UsedTickets(Mutex<HashMap<String, Instant>>);
+/// One redeem waiting for its use to be recorded.
+struct Use {
+    jti: uuid::Uuid,
+    expires_at: DateTime<Utc>,
+    /// `Ok(true)`: first use; `Ok(false)`: used before; `Err`: the database did not answer.
+    answer: oneshot::Sender<Result<bool, TicketError>>,
+}
 
-impl UsedTickets {
-    /// `Some(true)` when the id is new (now recorded), `Some(false)` when already used,
-    /// `None` when the set is full of live ids.
-    pub fn insert(&self, jti: &str) -> Option<bool> {
-        let mut used = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if used.contains_key(jti) {
-            return Some(false);
-        }
-        if used.len() >= LOCAL_MAX {
-            used.retain(|_, at| at.elapsed() < REMEMBER);
-            if used.len() >= LOCAL_MAX {
-                return None;
-            }
-        }
-        used.insert(jti.to_owned(), Instant::now());
-        Some(true)
+/// The node's writer of ticket uses to PostgreSQL: batches, one statement in flight, and the
+/// periodic sweep. Ends when the [`Tickets`] holding it is dropped.
+pub struct Ledger {
+    tx: mpsc::Sender<Use>,
+}
+
+impl Ledger {
+    pub fn start(pool: PgPool) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(write_uses(pool, rx));
+        Self { tx }
+    }
+
+    /// Records a use of `jti`: `Ok(true)` when it is the first.
+    pub async fn record(&self, jti: uuid::Uuid, expires_at: DateTime<Utc>) -> Result<bool, TicketError> {
+        let (answer, answered) = oneshot::channel();
+        self.tx.try_send(Use { jti, expires_at, answer }).map_err(|_| TicketError::Overloaded)?;
+        answered.await.unwrap_or(Err(TicketError::Unverifiable))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+async fn write_uses(pool: PgPool, mut rx: mpsc::Receiver<Use>) {
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batch, MAX_BATCH) => {
+                if n == 0 {
+                    return; // every sender is gone
+                }
+                answer(&pool, std::mem::take(&mut batch)).await;
+            }
+            _ = sweep.tick() => {
+                let pool = pool.clone();
+                let swept = tokio::task::spawn_blocking(move || {
+                    let mut conn = pool.get().map_err(|e| e.to_string())?;
+                    ws_ticket::sweep(&mut conn, SWEEP_AFTER_SECS).map_err(|e| e.to_string())
+                })
+                .await;
+                match swept {
+                    Ok(Ok(n)) => tracing::debug!(rows = n, "used ws tickets swept"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "sweeping used ws tickets failed"),
+                    Err(_) => tracing::warn!("sweeping used ws tickets panicked"),
+                }
+            }
+        }
+    }
+}
 
-    #[test]
-    fn local_set_refuses_a_second_use() {
-        let used = UsedTickets::default();
-        assert_eq!(used.insert("a"), Some(true));
-        assert_eq!(used.insert("a"), Some(false));
-        assert_eq!(used.insert("b"), Some(true));
+/// Records one batch and answers each waiting redeem; an id twice in the batch is new once.
+async fn answer(pool: &PgPool, uses: Vec<Use>) {
+    let rows: Vec<(uuid::Uuid, DateTime<Utc>)> = uses.iter().map(|u| (u.jti, u.expires_at)).collect();
+    let pool = pool.clone();
+    let recorded = tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        ws_ticket::record(&mut conn, &rows).map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|_| Err("the task panicked".into()));
+    match recorded {
+        Ok(mut fresh) => {
+            for u in uses {
+                let _ = u.answer.send(Ok(fresh.remove(&u.jti)));
+            }
+        }
+        Err(error) => {
+            tracing::warn!(uses = uses.len(), error = %error, "ticket uses could not be recorded");
+            for u in uses {
+                let _ = u.answer.send(Err(TicketError::Unverifiable));
+            }
+        }
     }
 }

@@ -16,11 +16,11 @@ export const brokerNodeKilled = {
     await world.settle('before the kill');
     const victim = 'mq1';
     const t0 = Date.now();
-    ctl('mq', 'kill', victim);
+    await ctl('mq', 'kill', victim);
     await world.send(10, 'node-dead');
     await world.settle(`after ${victim} was killed`, 90_000);
     const recovery = Date.now() - t0;
-    ctl('mq', 'start', victim);
+    await ctl('mq', 'start', victim);
     return { recovery_ms: recovery, detail: `${victim} killed; the cluster's other nodes took over` };
   },
 };
@@ -33,7 +33,7 @@ export const brokerNodeKilled = {
 export const brokerMemoryAlarm = {
   name: 'RabbitMQ memory alarm',
   async run(world) {
-    for (const h of MQ_HOSTS) ctl('mq', 'alarm', h);
+    for (const h of MQ_HOSTS) await ctl('mq', 'alarm', h);
     let cleared = false;
     try {
       await sleep(1000);
@@ -42,12 +42,12 @@ export const brokerMemoryAlarm = {
       const during = world.committed.size - before;
       await sleep(3000);
       const t0 = Date.now();
-      for (const h of MQ_HOSTS) ctl('mq', 'unalarm', h);
+      for (const h of MQ_HOSTS) await ctl('mq', 'unalarm', h);
       cleared = true;
       await world.settle('after the alarm cleared', 90_000);
       return { recovery_ms: Date.now() - t0, detail: `${during} sends committed while publishing was blocked` };
     } finally {
-      if (!cleared) for (const h of MQ_HOSTS) ctl('mq', 'unalarm', h);
+      if (!cleared) for (const h of MQ_HOSTS) await ctl('mq', 'unalarm', h);
     }
   },
 };

@@ -1,10 +1,21 @@
 // Acting on the data centre's hosts: `run.sh ctl ...` (namespaces, links, processes; run.sh
 // holds how) and what the ws hosts report on /metrics.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 
-/** `ctl('link', 'down', 'ws1')` -> `run.sh ctl link down ws1`; returns its output. */
+/**
+ * `await ctl('link', 'down', 'ws1')` -> `run.sh ctl link down ws1`; resolves with its output.
+ * Asynchronous on purpose: a synchronous call (it used to be execFileSync) froze the clients'
+ * event loop for as long as the action took (a broker node's restart: many seconds), so their
+ * heartbeats stopped, the servers closed their sockets for silence, and the close handshakes
+ * were then caught by the next fault.
+ */
 export function ctl(...args) {
-  return execFileSync(process.env.MH_CTL, ['ctl', ...args], { encoding: 'utf8', timeout: 180_000, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const child = execFile(process.env.MH_CTL, ['ctl', ...args], { encoding: 'utf8', timeout: 180_000 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+    child.stderr.pipe(process.stderr);
+  });
 }
 
 export const WS_HOSTS = ['ws1', 'ws2', 'ws3'];

@@ -16,11 +16,11 @@ export const wsSigterm = {
     const burst = world.burst(40, 'sigterm');
     await sleep(150);
     const t0 = Date.now();
-    ctl('app', 'stop', host, 'TERM');
+    await ctl('app', 'stop', host, 'TERM');
     await burst;
     await world.settle(`after ${host} was stopped`);
     const recovery = Date.now() - t0;
-    ctl('app', 'start', host);
+    await ctl('app', 'start', host);
     return { recovery_ms: recovery, detail: `${host} stopped during a burst of 40` };
   },
 };
@@ -35,8 +35,8 @@ export const clockSkew = {
   name: 'clock skew +5 s on api2',
   async run(world) {
     const skewed = process.env.MH_URL_api2;
-    ctl('app', 'stop', 'api2');
-    ctl('skew', 'start', 'api2', '+5s');
+    await ctl('app', 'stop', 'api2');
+    await ctl('skew', 'start', 'api2', '+5s');
     try {
       const t0 = Date.now();
       const direct = async (method, path, token, body) => {
@@ -69,8 +69,8 @@ export const clockSkew = {
       await world.settle('after sends through the skewed api2');
       return { recovery_ms: Date.now() - t0, detail: 'tokens and tickets from api2 accepted; sends through it delivered' };
     } finally {
-      ctl('app', 'stop', 'api2');
-      ctl('app', 'start', 'api2');
+      await ctl('app', 'stop', 'api2');
+      await ctl('app', 'start', 'api2');
     }
   },
 };

@@ -292,6 +292,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ws_ticket_uses (jti) {
+        jti -> Uuid,
+        expires_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(abuse_flags -> users (user_id));
 diesel::joinable!(conversation_members -> conversations (conversation_id));
 diesel::joinable!(conversation_members -> users (user_id));
@@ -338,4 +345,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reports,
     refresh_tokens,
     users,
+    ws_ticket_uses,
 );

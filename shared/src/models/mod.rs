@@ -21,3 +21,4 @@ pub mod search_query;
 pub mod sidebar;
 pub mod two_factor;
 pub mod user;
+pub mod ws_ticket;

@@ -1490,6 +1490,9 @@ export interface components {
             /** @enum {string} */
             type: "privacy.updated";
         } | {
+            /** @enum {string} */
+            type: "heartbeat";
+        } | {
             /** @description The client must catch up through REST (e.g. after the node lost the broker). */
             data: {
                 reason: string;

@@ -1,5 +1,5 @@
-// WebSocket client: one socket per tab, a fresh ticket per connect, heartbeats, and
-// reconnect with exponential backoff + jitter. Knows nothing about stores; the owner passes
+// WebSocket client: one socket per tab, a fresh ticket per connect, heartbeats with a watchdog,
+// and reconnect with exponential backoff + jitter. Knows nothing about stores; the owner passes
 // callbacks (see composables/useSocket.ts).
 
 import type { ClientEvent, ServerEvent } from './types'
@@ -22,6 +22,14 @@ export interface SocketOptions {
    */
   onSessionEnded?: () => Promise<void> | void
   log?: (msg: string, extra?: unknown) => void
+  /**
+   * The watchdog: after this many heartbeats in a row with nothing at all heard back, the
+   * socket is taken for dead (its host cut off: no close, no reset ever arrives) and replaced
+   * at once through the normal path (new ticket, `ready`, catch-up). Armed only once the server
+   * answered a heartbeat on this socket: a server that never answers them (older versions) is
+   * not left every few heartbeats. Default 3.
+   */
+  silentBeats?: number
 }
 
 /**
@@ -55,6 +63,10 @@ export class ChatSocket {
   private status: SocketStatus = 'idle'
   private attempt = 0
   private heartbeat: ReturnType<typeof setInterval> | null = null
+  /** Heartbeats sent on this socket since anything was last heard. */
+  private unanswered = 0
+  /** This socket's server answers heartbeats (the watchdog is armed). */
+  private answering = false
   private retryTimer: ReturnType<typeof setTimeout> | null = null
   private running = false
   /** Bumped on every connect/stop so stale callbacks of an old socket are ignored. */
@@ -148,12 +160,20 @@ export class ChatSocket {
       return
     }
     this.ws = ws
+    this.unanswered = 0
+    this.answering = false
     ws.onmessage = (msg) => {
       if (gen !== this.generation) return
+      this.unanswered = 0
       let e: ServerEvent
       try {
         e = JSON.parse(String(msg.data)) as ServerEvent
       } catch {
+        return
+      }
+      if (e.type === 'heartbeat') {
+        // Transport only: proves the socket alive, nothing for the owner.
+        this.answering = true
         return
       }
       if (e.type === 'ready') {
@@ -190,7 +210,28 @@ export class ChatSocket {
   private startHeartbeat(ms: number) {
     if (this.heartbeat) clearInterval(this.heartbeat)
     const every = Math.max(1_000, ms || 10_000)
-    this.heartbeat = setInterval(() => this.send({ type: 'heartbeat' }), every)
+    const silentBeats = Math.max(1, this.opts.silentBeats ?? 3)
+    this.heartbeat = setInterval(() => {
+      if (this.answering && this.unanswered >= silentBeats) {
+        this.dropSilent()
+        return
+      }
+      if (this.send({ type: 'heartbeat' })) this.unanswered++
+    }, every)
+  }
+
+  /** The watchdog's verdict: nothing heard for `silentBeats` heartbeats. Replaced at once. */
+  private dropSilent() {
+    const ws = this.ws
+    if (!this.running || !ws) return
+    this.opts.log?.(`ws silent for ${this.unanswered} heartbeats: reconnecting`)
+    this.ws = null
+    this.generation++
+    this.clearTimers()
+    // Its close handshake cannot complete (nothing gets through); the old socket's callbacks
+    // are ignored from here on (generation).
+    if (ws.readyState <= WebSocket.OPEN) ws.close(4000, 'silent')
+    this.scheduleRetry(true)
   }
 
   private scheduleRetry(now: boolean) {

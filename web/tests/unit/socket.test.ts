@@ -174,6 +174,48 @@ describe('ChatSocket', () => {
     expect(socket.state).toBe('idle')
   })
 
+  it('takes a socket that stops answering heartbeats for dead and replaces it at once', async () => {
+    const { socket, statuses, events, tickets } = setup()
+    socket.start()
+    await vi.advanceTimersByTimeAsync(0)
+    const first = last()
+    first.serverSends(ready)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(first.sent).toEqual(['{"type":"heartbeat"}'])
+    first.serverSends({ type: 'heartbeat' })
+    expect(events).toEqual(['ready']) // answers are the socket's own business
+    // Its host is cut off: nothing arrives any more, no close either.
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(first.sent).toHaveLength(4)
+    expect(tickets()).toBe(1)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(first.readyState).toBe(FakeWebSocket.CLOSED)
+    expect(socket.state).toBe('reconnecting')
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(tickets()).toBe(2)
+    last().serverSends(ready)
+    expect(statuses).toEqual(['connecting', 'open', 'reconnecting', 'open'])
+    expect(events).toEqual(['ready', 'ready']) // the owner catches up on ready, as after any reconnect
+  })
+
+  it('keeps a socket that is heard from, and never leaves a server that does not answer heartbeats', async () => {
+    const { socket, tickets } = setup()
+    socket.start()
+    await vi.advanceTimersByTimeAsync(0)
+    const old = last()
+    old.serverSends(ready)
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(old.sent).toHaveLength(12)
+    expect(tickets()).toBe(1) // an older server: no answer ever, so no watchdog
+    old.serverSends({ type: 'heartbeat' })
+    for (let i = 0; i < 10; i++) {
+      await vi.advanceTimersByTimeAsync(25_000)
+      old.serverSends({ type: 'resync', data: { reason: 'x' } }) // anything heard counts
+    }
+    expect(tickets()).toBe(1)
+    expect(socket.state).toBe('open')
+  })
+
   it('comes back with backoff after 4001 when the session survived the check', async () => {
     const sessionEnded = vi.fn(async () => {})
     const { socket, tickets } = setup(sessionEnded)

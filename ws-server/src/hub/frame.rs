@@ -64,6 +64,9 @@ impl Frame {
 #[derive(Debug)]
 pub enum Outbound {
     Event(Frame),
+    /// An answer to the client's own frame (the heartbeat's): sent like an event, not counted
+    /// as a delivery.
+    Answer(Frame),
     Pong(Bytes),
 }
 

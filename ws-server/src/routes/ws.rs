@@ -6,7 +6,8 @@
 //! reused, wrong audience or signature, its session ended or its token version is old), 429
 //! `too_many_sockets` (the user holds `WS_MAX_SOCKETS_PER_USER` on this node already), 503
 //! `broker_unavailable` (this node cannot deliver right now; another replica may),
-//! `database_unavailable` (the ticket's session cannot be checked) or `shutting_down`.
+//! `database_unavailable` (the ticket's session cannot be checked) or `shutting_down`. Every 503
+//! comes before the ticket is used up, so a proxy may retry it on another replica (nginx does).
 
 use actix_web::http::header;
 use actix_web::{get, web, HttpRequest, HttpResponse};
@@ -70,6 +71,11 @@ pub async fn upgrade(
     check_origin(&req, &state.settings.allowed_origins).map_err(Error::from)?;
     if !state.broker.is_up() {
         return Err(Error::from(UpgradeError::BrokerDown).into());
+    }
+    // Answered before the ticket is used up, like every 503 here (nginx retries a 503 on
+    // another replica with the same ticket); `admit` checks again for a shutdown begun since.
+    if state.hub.is_shutting_down() {
+        return Err(Error::from(UpgradeError::Admission(Refused::ShuttingDown)).into());
     }
     let query = web::Query::<TicketQuery>::from_query(req.query_string()).ok();
     let ticket = query.as_ref().and_then(|q| q.ticket.as_deref());

@@ -91,6 +91,21 @@ impl Cluster {
         Self { env, nodes: started, keys, channel, _broker: broker, db }
     }
 
+    /// One more in-process node on the same database and broker, its settings changed by
+    /// `change` (e.g. another Memcached).
+    pub async fn add_node(&mut self, change: impl FnOnce(&mut shared::config::Settings)) -> usize {
+        let mut settings = self.env.settings.clone();
+        settings.node_id = format!("{}-{}", self.env.settings.node_id, self.nodes.len());
+        change(&mut settings);
+        let node_id = settings.node_id.clone();
+        let app = Application::build_with(settings, Tuning::default()).await.expect("ws-server builds");
+        let (port, shutdown) = (app.port(), app.shutdown_handle());
+        let task = tokio::spawn(app.run_until_stopped());
+        wait_ready(port).await;
+        self.nodes.push(Node { port, node_id, shutdown: Some(shutdown), task: Some(task) });
+        self.nodes.len() - 1
+    }
+
     /// Starts the real binary as one more node (same settings, its own NODE_ID and port).
     pub async fn spawn_process(&mut self, env: &[(&str, &str)]) -> Proc {
         let s = &self.env.settings;
@@ -351,6 +366,8 @@ pub enum Incoming {
 
 pub struct Client {
     ws: WebSocketStream<TcpStream>,
+    /// `heartbeat` answers read so far (they are skipped like pongs, see [`Client::recv`]).
+    pub heartbeat_answers: usize,
 }
 
 /// A refused upgrade: status and JSON body.
@@ -378,7 +395,7 @@ pub async fn open_with(url: &str, origin: Option<&str>, recv_buffer: Option<u32>
     }
     let stream = socket.connect(addr).await.expect("tcp connect");
     match tokio_tungstenite::client_async(request, stream).await {
-        Ok((ws, _)) => Ok(Client { ws }),
+        Ok((ws, _)) => Ok(Client { ws, heartbeat_answers: 0 }),
         Err(tungstenite::Error::Http(res)) => {
             let body = res.body().as_deref().and_then(|b| serde_json::from_slice(b).ok()).unwrap_or(Value::Null);
             Err(Refused { status: res.status().as_u16(), body })
@@ -388,14 +405,20 @@ pub async fn open_with(url: &str, origin: Option<&str>, recv_buffer: Option<u32>
 }
 
 impl Client {
-    /// Next event or close (pings/pongs skipped); `None` on timeout.
+    /// Next event or close (pings/pongs and `heartbeat` answers skipped, the answers counted);
+    /// `None` on timeout.
     pub async fn recv(&mut self, timeout: Duration) -> Option<Incoming> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.ok()?;
             match msg {
                 Some(Ok(Message::Text(t))) => {
-                    return Some(Incoming::Event(serde_json::from_str(&t).expect("json event")))
+                    let event: Value = serde_json::from_str(&t).expect("json event");
+                    if event["type"] == "heartbeat" {
+                        self.heartbeat_answers += 1;
+                        continue;
+                    }
+                    return Some(Incoming::Event(event));
                 }
                 Some(Ok(Message::Close(frame))) => return Some(Incoming::Closed(frame.map(|f| u16::from(f.code)))),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -490,6 +513,26 @@ impl Client {
 
     pub async fn heartbeat(&mut self) {
         self.send(json!({"type": "heartbeat"})).await;
+    }
+
+    /// Sends a heartbeat and waits for its answer; false when none came within `timeout`
+    /// (panics on any other frame).
+    pub async fn heartbeat_answered(&mut self, timeout: Duration) -> bool {
+        self.heartbeat().await;
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let Ok(msg) = tokio::time::timeout_at(deadline, self.ws.next()).await else { return false };
+            match msg {
+                Some(Ok(Message::Text(t))) => {
+                    let event: Value = serde_json::from_str(&t).expect("json event");
+                    assert_eq!(event, json!({"type": "heartbeat"}), "expected a heartbeat answer");
+                    self.heartbeat_answers += 1;
+                    return true;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => panic!("expected a heartbeat answer, got {other:?}"),
+            }
+        }
     }
 
     pub async fn close(mut self) {

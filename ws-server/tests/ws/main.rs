@@ -14,5 +14,6 @@ mod privacy;
 mod process;
 mod resilience;
 mod sessions;
+mod tickets;
 mod typing;
 mod upgrade;

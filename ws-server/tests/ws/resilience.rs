@@ -39,6 +39,26 @@ async fn a_connection_silent_for_three_heartbeats_is_closed_while_a_beating_one_
     assert_eq!(b.event(WAIT).await["data"]["body"], "alive", "the beating socket is still open");
 }
 
+/// Before: a heartbeat got no answer, so a client could not tell a socket whose host was cut off
+/// (nothing arrives, no reset) from a quiet one and waited for TCP to give up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_heartbeat_is_answered_at_once_and_nothing_else_is_sent() {
+    let c = Cluster::start(1).await;
+    let alice = c.user("alice");
+    let mut s = c.connect(0, alice).await;
+    for beat in 0..3 {
+        assert!(s.heartbeat_answered(Duration::from_secs(2)).await, "heartbeat {beat} answered");
+    }
+    s.quiet(QUIET).await;
+    c.publish(&RoutingKey::User(UserId(alice)).to_string(), &[], &message(1, 1, alice, "after beats")).await;
+    assert_eq!(s.event(WAIT).await["data"]["body"], "after beats", "events still arrive in between");
+    assert_eq!(
+        metric(&c.metrics(0).await, "chat_ws_deliveries_total", ""),
+        2.0,
+        "ready and the message; answers are not deliveries"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_does_not_read_is_closed_with_4008_while_another_keeps_receiving_promptly() {
     let c = Cluster::start(1).await;
