@@ -165,6 +165,9 @@ pub fn clean_file_name(name: &str) -> Option<String> {
 /// A size in bytes as people read it: `900 bytes`, `512.0 KiB`, `3.2 MiB`, `1.0 GiB`.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n == 1 {
+        return "1 byte".to_owned();
+    }
     if n < 1024 {
         return format!("{n} bytes");
     }
@@ -327,6 +330,7 @@ mod tests {
     #[test]
     fn sizes_read_as_people_write_them() {
         assert_eq!(human_bytes(0), "0 bytes");
+        assert_eq!(human_bytes(1), "1 byte");
         assert_eq!(human_bytes(1023), "1023 bytes");
         assert_eq!(human_bytes(1024), "1.0 KiB");
         assert_eq!(human_bytes(512 * 1024), "512.0 KiB");

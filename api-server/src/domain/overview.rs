@@ -145,9 +145,9 @@ pub fn service_label(text: &str) -> Option<String> {
     Some(rest.get(..rest.find('"')?)?.to_owned())
 }
 
+/// Counters and gauges of counts: whole numbers well inside i64.
+#[expect(clippy::cast_possible_truncation, reason = "counts of events and sockets, rounded")]
 fn whole(v: Option<f64>) -> Option<i64> {
-    // Counters and gauges of counts: whole numbers well inside i64.
-    #[expect(clippy::cast_possible_truncation, reason = "counts, rounded")]
     v.map(|v| v.round() as i64)
 }
 

@@ -53,7 +53,7 @@ pub fn messages_per_day(conn: &mut PgConnection, days: i64) -> QueryResult<Vec<D
          sent AS (
              SELECT (created_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n
              FROM messages
-             WHERE created_at >= ((now() AT TIME ZONE 'UTC')::date - ($1 - 1)::int) AT TIME ZONE 'UTC'
+             WHERE created_at >= (((now() AT TIME ZONE 'UTC')::date - ($1 - 1)::int)::timestamp AT TIME ZONE 'UTC')
              GROUP BY 1
          )
          SELECT span.day, COALESCE(sent.n, 0)::bigint AS count FROM span LEFT JOIN sent USING (day) ORDER BY span.day",
