@@ -178,8 +178,9 @@ async fn fetch(http: &reqwest::Client, url: &str) -> Option<reqwest::Response> {
 
 /// Asks one node for `/readyz` (any status: 503 carries the checks too) and `/metrics`.
 async fn ask(http: &reqwest::Client, node: &ClusterNode) -> NodeHealthDto {
-    let (ready, metrics) = tokio::join!(fetch(http, &format!("{}/readyz", node.url)), async {
-        match fetch(http, &format!("{}/metrics", node.url)).await {
+    let (ready_url, metrics_url) = (format!("{}/readyz", node.url), format!("{}/metrics", node.url));
+    let (ready, metrics) = tokio::join!(fetch(http, &ready_url), async {
+        match fetch(http, &metrics_url).await {
             Some(r) => tokio::time::timeout(NODE_TIMEOUT, r.text()).await.ok().and_then(Result::ok),
             None => None,
         }

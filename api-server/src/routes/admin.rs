@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::domain::admin::{self, AbuseFlagsPage, AdminUsersPage};
-use crate::domain::overview::{self, AdminOverview};
+use crate::domain::overview::{self as overview_domain, AdminOverview};
 use crate::domain::reports::{self, Decision, ReportFilter, ReportsPage};
 use crate::http::{respond, Json};
 use crate::state::AppState;
@@ -172,13 +172,13 @@ pub async fn overview(
     handle: web::Data<metrics_exporter_prometheus::PrometheusHandle>,
 ) -> Result<HttpResponse, Error> {
     let quota = state.settings.media_quota_bytes_per_user;
-    let mut dto = db::run(&state.pool, move |conn| overview::counts(conn, user.id, quota)).await?;
+    let mut dto = db::run(&state.pool, move |conn| overview_domain::counts(conn, user.id, quota)).await?;
     let own = &state.settings.node_id;
     let ((_, ready), others) = tokio::join!(
         shared::readiness::check(&state.pool, &state.cache, state.broker.is_up(), false),
-        overview::cluster_nodes(&state.settings.cluster_nodes, own),
+        overview_domain::cluster_nodes(&state.settings.cluster_nodes, own),
     );
-    dto.nodes.push(overview::node_health(own, Some(&ready), &handle.render(), true));
+    dto.nodes.push(overview_domain::node_health(own, Some(&ready), &handle.render(), true));
     dto.nodes.extend(others);
     Ok(respond(StatusCode::OK, &dto))
 }
