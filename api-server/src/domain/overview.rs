@@ -102,10 +102,8 @@ pub fn counts(conn: &mut PgConnection, me: shared::ids::UserId, quota: u64) -> R
         active_today: stats::users_active_since(conn, now - chrono::Duration::days(1))?,
         active_week: stats::users_active_since(conn, now - chrono::Duration::days(7))?,
     };
-    let messages_per_day = stats::messages_per_day(conn, DAYS)?
-        .into_iter()
-        .map(|d| DayCountDto { day: d.day, count: d.count })
-        .collect();
+    let messages_per_day =
+        stats::messages_per_day(conn, DAYS)?.into_iter().map(|d| DayCountDto { day: d.day, count: d.count }).collect();
     let (bytes, uploads) = stats::media_totals(conn)?;
     let (flags_active, flags_week) = stats::flood_flags(conn, now, now - chrono::Duration::days(7))?;
     Ok(AdminOverview {
@@ -153,11 +151,7 @@ fn whole(v: Option<f64>) -> Option<i64> {
 
 /// A node's health from its readiness answer (`None`: unreachable) and metrics text.
 pub fn node_health(name: &str, ready: Option<&Value>, metrics: &str, this_node: bool) -> NodeHealthDto {
-    let status = ready
-        .and_then(|r| r.get("status"))
-        .and_then(Value::as_str)
-        .unwrap_or("unreachable")
-        .to_owned();
+    let status = ready.and_then(|r| r.get("status")).and_then(Value::as_str).unwrap_or("unreachable").to_owned();
     NodeHealthDto {
         name: name.to_owned(),
         service: service_label(metrics),

@@ -95,7 +95,11 @@ pub async fn update(
     (status = 403, description = "insufficient_role (not the owner)", body = ErrorBody),
     (status = 404, description = "group_not_found (no such group, or not a member)", body = ErrorBody)))]
 #[delete("/groups/{id}")]
-pub async fn delete_group(state: web::Data<AppState>, user: AuthUser, id: web::Path<GroupId>) -> Result<HttpResponse, Error> {
+pub async fn delete_group(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<GroupId>,
+) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     state.write(move |conn| groups::delete(conn, user.id, id)).await?;
     Ok(no_content())

@@ -84,7 +84,7 @@ pub async fn upload(
     Ok(respond(StatusCode::CREATED, &dto))
 }
 
-/// What my uploads use of my media quota (`quota_bytes` absent: no quota).
+/// What my uploads use of my media quota (`quota_bytes` null: no quota).
 #[utoipa::path(get, path = "/api/me/media-usage", tag = "media", security(("bearer" = [])),
     responses((status = 200, body = MediaUsage), (status = 401, body = ErrorBody)))]
 #[get("/me/media-usage")]

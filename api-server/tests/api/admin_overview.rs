@@ -93,15 +93,22 @@ async fn the_overview_counts_users_messages_media_reports_and_flags_and_shows_ev
         assert_eq!(app.send(&bob, chat, text).await.status, 201);
     }
     let spam = app.send(&carl, chat, "buy now").await.body["id"].as_i64().expect("id");
-    assert_eq!(app.post(&format!("/api/messages/{spam}/report"), Some(&bob.token), json!({"reason": "spam"})).await.status, 201);
+    assert_eq!(
+        app.post(&format!("/api/messages/{spam}/report"), Some(&bob.token), json!({"reason": "spam"})).await.status,
+        201
+    );
     assert_eq!(app.upload(&bob, "file", "a.bin", &[1u8; 1234]).await.status, 201);
     app.exec(&format!(
         "INSERT INTO abuse_flags (user_id, kind, detail, limited_until) VALUES ({}, 'repeated_messages', 'x', now() + interval '10 minutes')",
         carl.id
     ));
     // Messages of earlier days: 2 yesterday, 1 forty days ago (outside the chart).
-    app.exec(&format!("UPDATE messages SET created_at = now() - interval '1 day' WHERE conversation_id = {chat} AND seq IN (1, 2)"));
-    app.exec(&format!("UPDATE messages SET created_at = now() - interval '40 days' WHERE conversation_id = {chat} AND seq = 3"));
+    app.exec(&format!(
+        "UPDATE messages SET created_at = now() - interval '1 day' WHERE conversation_id = {chat} AND seq IN (1, 2)"
+    ));
+    app.exec(&format!(
+        "UPDATE messages SET created_at = now() - interval '40 days' WHERE conversation_id = {chat} AND seq = 3"
+    ));
     app.exec(&format!("UPDATE users SET last_seen_at = now() - interval '3 days' WHERE id = {}", anna.id));
 
     let o = app.get("/api/admin/overview", Some(&anna.token)).await;
@@ -152,10 +159,10 @@ fn cluster_nodes_must_be_name_equals_url() {
         shared::config::Settings::from_lookup(|k| (k == "CLUSTER_NODES").then(|| v.to_owned())).map(|s| s.cluster_nodes)
     };
     let nodes = settings("ws-1=http://10.0.0.5:8091/, ws-2=http://10.0.0.6:8091").expect("valid");
-    assert_eq!(nodes.iter().map(|n| (n.name.as_str(), n.url.as_str())).collect::<Vec<_>>(), vec![
-        ("ws-1", "http://10.0.0.5:8091"),
-        ("ws-2", "http://10.0.0.6:8091")
-    ]);
+    assert_eq!(
+        nodes.iter().map(|n| (n.name.as_str(), n.url.as_str())).collect::<Vec<_>>(),
+        vec![("ws-1", "http://10.0.0.5:8091"), ("ws-2", "http://10.0.0.6:8091")]
+    );
     for bad in ["ws-1", "ws 1=http://x", "ws-1=ftp://x", "a=http://x,a=http://y"] {
         assert!(settings(bad).is_err(), "{bad}");
     }

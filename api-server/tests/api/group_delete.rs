@@ -72,10 +72,16 @@ async fn only_the_owner_deletes_a_group_and_everything_in_it_goes_with_its_media
     // The same upload is also the member's avatar: it stays.
     assert_eq!(app.patch("/api/me", Some(&member.token), json!({"avatar_id": kept})).await.status, 200);
     assert_eq!(app.send(&owner, general, "hello").await.status, 201);
-    let receipts = app.post(&format!("/api/conversations/{general}/receipts"), Some(&member.token), json!({"read_seq": 1})).await;
+    let receipts =
+        app.post(&format!("/api/conversations/{general}/receipts"), Some(&member.token), json!({"read_seq": 1})).await;
     assert!(receipts.status.is_success(), "{}", receipts.body);
-    assert_eq!(app.put(&format!("/api/messages/{photo_msg}/reactions/%F0%9F%91%8D"), Some(&owner.token)).await.status.as_u16() / 100, 2);
-    let report = app.post(&format!("/api/messages/{photo_msg}/report"), Some(&owner.token), json!({"reason": "test"})).await;
+    assert_eq!(
+        app.put(&format!("/api/messages/{photo_msg}/reactions/%F0%9F%91%8D"), Some(&owner.token)).await.status.as_u16()
+            / 100,
+        2
+    );
+    let report =
+        app.post(&format!("/api/messages/{photo_msg}/report"), Some(&owner.token), json!({"reason": "test"})).await;
     assert_eq!(report.status, 201, "{}", report.body);
     let invite = app.post(&format!("{path}/invites"), Some(&owner.token), json!({})).await;
     let token = invite.body["token"].as_str().expect("token").to_owned();
