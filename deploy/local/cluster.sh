@@ -414,6 +414,11 @@ cmd_up() {
       --client-id "$OIDC_LOCAL_CLIENT_ID" --client-secret "$OIDC_LOCAL_CLIENT_SECRET"
   fi
   # The api-server applies the migrations at start: the ws replicas start once it is ready.
+  # The admin overview shows each ws replica's health: the api-server asks them directly.
+  if [ -z "${CLUSTER_NODES:-}" ]; then
+    CLUSTER_NODES="$(for n in $(ws_nodes); do printf '%s=http://127.0.0.1:%s,' "$n" "$(node_port "$n")"; done)"
+    export CLUSTER_NODES="${CLUSTER_NODES%,}"
+  fi
   start_node api-1 "$API_BIN" API_ADDR
   wait_ready api-1
   local node

@@ -107,6 +107,14 @@ pub struct Settings {
     /// Memory all image decodes of one api-server may use at once, in MiB (each decode
     /// reserves what its canvas needs first; more waits, and a bigger image is refused).
     pub image_decode_memory_mb: u64,
+    /// Bytes of uploads one user may keep (`MEDIA_QUOTA_BYTES_PER_USER`, default 1 GiB): the sum
+    /// of the sizes of their stored uploads; an upload past it is refused (413
+    /// `media_quota_exceeded`) and nothing of it is stored. 0: no quota.
+    pub media_quota_bytes_per_user: u64,
+    /// The other processes of the cluster whose health the admin overview shows
+    /// (`CLUSTER_NODES=ws-1=http://10.0.0.5:8091,ws-2=http://10.0.0.6:8091`): a name and the
+    /// base URL of its `/readyz` and `/metrics`. The answering api-server always shows itself.
+    pub cluster_nodes: Vec<ClusterNode>,
     /// Where browsers reach the web client (no trailing slash): links in emails and the OpenID
     /// Connect redirect address are built from it.
     pub public_url: String,
@@ -119,6 +127,38 @@ pub struct Settings {
     /// `DEMO_DATA`: an api-server that finds a database without users creates the demo users
     /// alice, bob and carol with a direct chat and a group. Never in production.
     pub demo_data: bool,
+}
+
+/// A process the admin overview asks for its health (`CLUSTER_NODES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterNode {
+    pub name: String,
+    /// `http(s)://host:port`, no trailing slash.
+    pub url: String,
+}
+
+/// `CLUSTER_NODES`: `name=url` items, comma-separated.
+fn cluster_nodes(get: &impl Fn(&str) -> Option<String>) -> Result<Vec<ClusterNode>, ConfigError> {
+    const VAR: &str = "CLUSTER_NODES";
+    let mut nodes: Vec<ClusterNode> = Vec::new();
+    for item in get(VAR).unwrap_or_default().split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let Some((name, url)) = item.split_once('=') else {
+            return Err(ConfigError::new(VAR, format!("'{item}' is not name=url")));
+        };
+        let (name, url) = (name.trim(), url.trim().trim_end_matches('/'));
+        let valid = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !valid {
+            return Err(ConfigError::new(VAR, format!("'{name}' may only contain letters, digits, '-' and '_'")));
+        }
+        check_scheme(VAR, url, &["http", "https"])?;
+        if nodes.iter().any(|n| n.name == name) {
+            return Err(ConfigError::new(VAR, format!("'{name}' is listed twice")));
+        }
+        nodes.push(ClusterNode { name: name.to_owned(), url: url.to_owned() });
+    }
+    Ok(nodes)
 }
 
 /// One OpenID Connect provider: `OIDC_<NAME>_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`, `_LABEL`.
@@ -273,6 +313,8 @@ impl Settings {
             retention_sweep: Duration::from_millis(parse(&get, "RETENTION_SWEEP_MS", 60_000u64, "milliseconds")?),
             media_sweep: Duration::from_millis(parse(&get, "MEDIA_SWEEP_MS", 60_000u64, "milliseconds")?),
             image_decode_memory_mb: parse(&get, "IMAGE_DECODE_MEMORY_MB", 512u64, "a number of MiB")?,
+            media_quota_bytes_per_user: parse(&get, "MEDIA_QUOTA_BYTES_PER_USER", 1u64 << 30, "a number of bytes")?,
+            cluster_nodes: cluster_nodes(&get)?,
             public_url,
             smtp_url: smtp_url.into(),
             mail_from,
@@ -312,6 +354,8 @@ impl Settings {
             "retention_sweep_ms": crate::num::millis(self.retention_sweep),
             "media_sweep_ms": crate::num::millis(self.media_sweep),
             "image_decode_memory_mb": self.image_decode_memory_mb,
+            "media_quota_bytes_per_user": self.media_quota_bytes_per_user,
+            "cluster_nodes": self.cluster_nodes.iter().map(|n| serde_json::json!({"name": n.name, "url": redact_url(&n.url)})).collect::<Vec<_>>(),
             "public_url": self.public_url,
             "smtp_url": redact_url(self.smtp_url.expose_secret()),
             "mail_from": self.mail_from,

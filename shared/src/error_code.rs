@@ -70,6 +70,7 @@ codes! {
     LastSignInMethod => "last_sign_in_method",
     MalformedJson => "malformed_json",
     MediaNotFound => "media_not_found",
+    MediaQuotaExceeded => "media_quota_exceeded",
     MediaTooLarge => "media_too_large",
     MemberNotFound => "member_not_found",
     MessageDeleted => "message_deleted",

@@ -1,9 +1,9 @@
 //! Groups: creation (with a `general` channel), roles and their permissions, members, owner
-//! transfer, channels (invite links: `invites.rs`).
+//! transfer, channels, deletion (invite links: `invites.rs`).
 //!
 //! Permissions: members read and write; admins also add and remove members (not admins or the
-//! owner), manage channels and invites and edit the group; the owner also changes roles and
-//! transfers ownership. Every channel is a conversation whose members are the group's members.
+//! owner), manage channels and invites and edit the group; the owner also changes roles,
+//! transfers ownership and deletes the group. Every channel is a conversation whose members are the group's members.
 
 use diesel::{OptionalExtension, PgConnection};
 use shared::api::{ChannelDto, GroupDto, GroupMemberDto};
@@ -11,10 +11,12 @@ use shared::enums::GroupRole;
 use shared::error::ErrorCode;
 use shared::events::UpdateReason;
 use shared::ids::{AttachmentId, ConversationId, GroupId, UserId};
+use shared::models::attachment::Attachment;
 use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, Member};
 use shared::models::group::{Group, GroupChanges, GroupMember};
 use shared::models::group_removal;
+use shared::models::message::Message;
 use shared::models::outbox::Outbox;
 use shared::models::privacy::Approach;
 use shared::models::user::User;
@@ -242,11 +244,39 @@ pub fn leave(conn: &mut Outbox<'_>, me: UserId, group_id: GroupId) -> Result<(),
             }
             // The last member leaves: the group goes.
             part(conn, group_id, me)?;
-            Group::delete(conn, group_id)?;
-            return Ok(());
+            return purge(conn, group_id);
         }
         part(conn, group_id, me)
     })
+}
+
+/// The owner deletes the group with everything in it (see [`purge`]). Admins and members get
+/// 403 `insufficient_role`, others 404.
+pub fn delete(conn: &mut Outbox<'_>, me: UserId, group_id: GroupId) -> Result<(), Error> {
+    conn.transaction(|conn| {
+        require_role(conn, group_id, me, GroupRole::Owner, "delete the group")?;
+        purge(conn, group_id)
+    })
+}
+
+/// Removes the group in the caller's transaction: its channels, their messages, reactions,
+/// receipts and reports, its members, invite links and removals (the foreign keys cascade),
+/// and the uploads its messages carried and its avatar unless something else still uses them
+/// (rows now, bytes by the media sweeper through `media_trash`). Announced as
+/// `conversation.updated {reason: deleted, group_id, conversation_id: null}` on `group.<gid>`:
+/// every ws node delivers it to the members' sockets, then forgets the group.
+fn purge(conn: &mut Outbox<'_>, group_id: GroupId) -> Result<(), Error> {
+    // First: a send in one of its channels commits wholly before this (and is deleted with it)
+    // or finds the channel gone.
+    let channels = Conversation::lock_group_channels(conn, group_id)?;
+    let group = Group::find(conn, group_id).optional()?.ok_or_else(not_found)?;
+    let mut uploads = Message::uploads_in(conn, &channels)?;
+    uploads.extend(group.avatar_id);
+    events::to_group(conn, group_id, &events::updated(None, Some(group_id), UpdateReason::Deleted, None))?;
+    Group::delete(conn, group_id)?;
+    let trashed = Attachment::trash_unreferenced(conn, &uploads)?;
+    tracing::info!(group_id = group_id.0, channels = channels.len(), uploads = trashed, "group deleted");
+    Ok(())
 }
 
 /// The owner sets a member's role; `owner` transfers ownership (the old owner becomes admin).
@@ -350,7 +380,9 @@ pub fn delete_channel(
         if Conversation::channels_of(conn, group_id)?.len() <= 1 {
             return Err(Error::conflict(ErrorCode::LastChannel, "a group keeps at least one channel"));
         }
+        let uploads = Message::uploads_in(conn, &[channel_id])?;
         Conversation::delete(conn, channel_id)?;
+        Attachment::trash_unreferenced(conn, &uploads)?;
         events::to_group(
             conn,
             group_id,

@@ -6,12 +6,13 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use diesel::PgConnection;
+use diesel::{Connection, PgConnection};
 use shared::api::{AttachmentDto, MessageDto};
 use shared::enums::MessageKind;
 use shared::error::ErrorCode;
 use shared::error::Kind as ErrorKind;
 use shared::models::attachment::{Attachment, NewAttachment};
+use shared::models::stats;
 use shared::Error;
 use uuid::Uuid;
 
@@ -161,7 +162,53 @@ pub fn clean_file_name(name: &str) -> Option<String> {
     (!clean.is_empty() && clean != "." && clean != "..").then(|| clean.to_owned())
 }
 
-/// Stores the bytes (and thumbnail), then records the upload. Blocking (store and database).
+/// A size in bytes as people read it: `900 bytes`, `512.0 KiB`, `3.2 MiB`, `1.0 GiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n == 1 {
+        return "1 byte".to_owned();
+    }
+    if n < 1024 {
+        return format!("{n} bytes");
+    }
+    let (mut unit, mut scale) = (0, 1024u128);
+    while unit + 1 < UNITS.len() && u128::from(n) >= scale * 1024 {
+        scale *= 1024;
+        unit += 1;
+    }
+    let tenths = (u128::from(n) * 10 + scale / 2) / scale;
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
+}
+
+/// 413 `media_quota_exceeded`: what is used, what the upload needs, the limit.
+pub fn quota_exceeded(used: u64, size: u64, quota: u64) -> Error {
+    Error::new(
+        ErrorKind::PayloadTooLarge,
+        ErrorCode::MediaQuotaExceeded,
+        format!(
+            "your uploads use {} of your {} media quota and this file needs {} more: delete some messages with media first",
+            human_bytes(used),
+            human_bytes(quota),
+            human_bytes(size)
+        ),
+    )
+}
+
+/// A user's media storage: what their uploads use and their quota (`None`: no quota).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MediaUsage {
+    pub used_bytes: i64,
+    pub quota_bytes: Option<i64>,
+}
+
+pub fn usage(conn: &mut PgConnection, me: UserId, quota: u64) -> Result<MediaUsage, Error> {
+    let used_bytes = stats::media_bytes_of(conn, me)?;
+    Ok(MediaUsage { used_bytes, quota_bytes: (quota > 0).then(|| i64::try_from(quota).unwrap_or(i64::MAX)) })
+}
+
+/// Checks the upload fits `owner`'s quota (0: none), stores the bytes (and thumbnail), then
+/// records the upload, all while holding the owner's quota lock, so parallel uploads cannot
+/// overrun it together. Refused or failed: nothing of it stays. Blocking (store and database).
 pub fn save(
     store: &dyn MediaStore,
     conn: &mut PgConnection,
@@ -169,11 +216,22 @@ pub fn save(
     file_name: Option<&str>,
     bytes: &[u8],
     inspected: &Inspected,
+    quota: u64,
 ) -> Result<AttachmentDto, Error> {
     let key = Uuid::new_v4().simple().to_string();
     let thumb_key = inspected.thumbnail.as_ref().map(|_| format!("{key}.thumb"));
-    store.put(&key, bytes).map_err(Error::internal)?;
-    let stored = (|| {
+    let mut written = false;
+    let stored = conn.transaction(|conn| {
+        if quota > 0 {
+            stats::lock_media_quota(conn, owner)?;
+            let used = shared::num::non_negative(stats::media_bytes_of(conn, owner)?);
+            let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+            if used.saturating_add(size) > quota {
+                return Err(quota_exceeded(used, size, quota));
+            }
+        }
+        written = true;
+        store.put(&key, bytes).map_err(Error::internal)?;
         if let (Some(tk), Some((thumb, _))) = (&thumb_key, &inspected.thumbnail) {
             store.put(tk, thumb).map_err(Error::internal)?;
         }
@@ -188,15 +246,18 @@ pub fn save(
             height: inspected.height,
             duration_ms: inspected.duration_ms,
         };
-        Ok(Attachment::insert(conn, &new)?)
-    })();
+        Ok::<_, Error>(Attachment::insert(conn, &new)?)
+    });
     match stored {
         Ok(row) => Ok((&row).into()),
         Err(e) => {
-            // Nothing refers to the bytes: do not leave them behind.
-            let _ = store.delete(&key);
-            if let Some(tk) = &thumb_key {
-                let _ = store.delete(tk);
+            // Nothing refers to the bytes (the row rolled back with the transaction): do not
+            // leave them behind.
+            if written {
+                let _ = store.delete(&key);
+                if let Some(tk) = &thumb_key {
+                    let _ = store.delete(tk);
+                }
             }
             Err(e)
         }
@@ -264,6 +325,19 @@ mod tests {
         assert_eq!(clean_file_name(".."), None);
         assert_eq!(clean_file_name("dir/"), None);
         assert_eq!(clean_file_name(&"x".repeat(500)).map(|n| n.len()), Some(FILE_NAME_MAX));
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(human_bytes(0), "0 bytes");
+        assert_eq!(human_bytes(1), "1 byte");
+        assert_eq!(human_bytes(1023), "1023 bytes");
+        assert_eq!(human_bytes(1024), "1.0 KiB");
+        assert_eq!(human_bytes(512 * 1024), "512.0 KiB");
+        assert_eq!(human_bytes(1024 * 1024), "1.0 MiB");
+        assert_eq!(human_bytes(3 * 1024 * 1024 + 200 * 1024), "3.2 MiB");
+        assert_eq!(human_bytes(1 << 30), "1.0 GiB");
+        assert_eq!(human_bytes(5 << 30), "5.0 GiB");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod message_view;
 pub mod messages;
 pub mod oidc;
 pub mod oidc_link;
+pub mod overview;
 pub mod presence;
 pub mod privacy;
 pub mod reactions;

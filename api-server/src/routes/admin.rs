@@ -11,6 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::domain::admin::{self, AbuseFlagsPage, AdminUsersPage};
+use crate::domain::overview::{self as overview_domain, AdminOverview};
 use crate::domain::reports::{self, Decision, ReportFilter, ReportsPage};
 use crate::http::{respond, Json};
 use crate::state::AppState;
@@ -157,4 +158,27 @@ pub async fn abuse_flags(
     let q = query.into_inner();
     let page = db::run(&state.pool, move |conn| admin::abuse_flags(conn, user.id, q.before, q.limit)).await?;
     Ok(respond(StatusCode::OK, &page))
+}
+
+/// The overview: users (total, active today and this week), messages per day over the last 30
+/// days, storage used by media, open reports and flood flags, and the health of this
+/// api-server and of every `CLUSTER_NODES` entry (their `/readyz` and `/metrics`, 2 s each).
+#[utoipa::path(get, path = "/api/admin/overview", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, body = AdminOverview), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/admin/overview")]
+pub async fn overview(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    handle: web::Data<metrics_exporter_prometheus::PrometheusHandle>,
+) -> Result<HttpResponse, Error> {
+    let quota = state.settings.media_quota_bytes_per_user;
+    let mut dto = db::run(&state.pool, move |conn| overview_domain::counts(conn, user.id, quota)).await?;
+    let own = &state.settings.node_id;
+    let ((_, ready), others) = tokio::join!(
+        shared::readiness::check(&state.pool, &state.cache, state.broker.is_up(), false),
+        overview_domain::cluster_nodes(&state.settings.cluster_nodes, own),
+    );
+    dto.nodes.push(overview_domain::node_health(own, Some(&ready), &handle.render(), true));
+    dto.nodes.extend(others);
+    Ok(respond(StatusCode::OK, &dto))
 }

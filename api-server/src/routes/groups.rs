@@ -87,6 +87,24 @@ pub async fn update(
     Ok(respond(StatusCode::OK, &dto))
 }
 
+/// Delete the group (the owner): its channels, messages, receipts, invite links and media go
+/// with it, and every member is told live (`conversation.updated` with reason `deleted`,
+/// `group_id` and no `conversation_id`).
+#[utoipa::path(delete, path = "/api/groups/{id}", tag = "groups", security(("bearer" = [])), params(("id" = i64, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody),
+    (status = 403, description = "insufficient_role (not the owner)", body = ErrorBody),
+    (status = 404, description = "group_not_found (no such group, or not a member)", body = ErrorBody)))]
+#[delete("/groups/{id}")]
+pub async fn delete_group(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<GroupId>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    state.write(move |conn| groups::delete(conn, user.id, id)).await?;
+    Ok(no_content())
+}
+
 /// Add a member (admins).
 #[utoipa::path(post, path = "/api/groups/{id}/members/{user_id}", tag = "groups", security(("bearer" = [])),
     params(("id" = i64, Path), ("user_id" = i64, Path)), responses((status = 200, body = GroupDto), (status = 401, body = ErrorBody),

@@ -15,7 +15,7 @@ use shared::{db, Error};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
-use crate::domain::media::{self, UploadKind};
+use crate::domain::media::{self, MediaUsage, UploadKind};
 use crate::http::respond;
 use crate::limits;
 use crate::media::sniff::sniff;
@@ -44,12 +44,14 @@ const FRAMING: usize = 16 * 1024;
 
 /// Upload a file. The server decides what it is from its content (never from the client's
 /// type or name), checks it fits `kind`, measures it (image dimensions and thumbnail, voice
-/// duration) and answers with the upload to send in a message of that kind.
+/// duration) and answers with the upload to send in a message of that kind. An upload past
+/// the uploader's media quota (`MEDIA_QUOTA_BYTES_PER_USER`) is refused with 413
+/// `media_quota_exceeded` and nothing of it is stored.
 #[utoipa::path(post, path = "/api/media", tag = "media", security(("bearer" = [])), params(UploadQuery),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses((status = 201, body = AttachmentDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-    (status = 413, body = ErrorBody), (status = 415, body = ErrorBody), (status = 422, body = ErrorBody),
-    (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    (status = 413, description = "media_too_large | media_quota_exceeded", body = ErrorBody), (status = 415, body = ErrorBody),
+    (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 #[post("/media")]
 pub async fn upload(
     state: web::Data<AppState>,
@@ -74,12 +76,22 @@ pub async fn upload(
         })?;
     let (file_name, bytes) = read_file_part(&mut form, kind).await?;
     let (bytes, inspected) = media::inspect_within(&state.decode_budget, kind, bytes).await?;
-    let store = state.media.clone();
+    let (store, quota) = (state.media.clone(), state.settings.media_quota_bytes_per_user);
     let dto = db::run(&state.pool, move |conn| {
-        media::save(store.as_ref(), conn, user.id, file_name.as_deref(), &bytes, &inspected)
+        media::save(store.as_ref(), conn, user.id, file_name.as_deref(), &bytes, &inspected, quota)
     })
     .await?;
     Ok(respond(StatusCode::CREATED, &dto))
+}
+
+/// What my uploads use of my media quota (`quota_bytes` null: no quota).
+#[utoipa::path(get, path = "/api/me/media-usage", tag = "media", security(("bearer" = [])),
+    responses((status = 200, body = MediaUsage), (status = 401, body = ErrorBody)))]
+#[get("/me/media-usage")]
+pub async fn usage(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, Error> {
+    let quota = state.settings.media_quota_bytes_per_user;
+    let dto = db::run(&state.pool, move |conn| media::usage(conn, user.id, quota)).await?;
+    Ok(respond(StatusCode::OK, &dto))
 }
 
 fn bad_form(e: impl std::fmt::Display) -> Error {

@@ -126,9 +126,11 @@ routes! {
         media::upload,
         media::download,
         media::thumbnail,
+        media::usage,
         groups::create,
         groups::get,
         groups::update,
+        groups::delete_group,
         groups::add_member,
         groups::remove_member,
         groups::set_role,
@@ -146,5 +148,6 @@ routes! {
         admin::list_reports,
         admin::resolve_report,
         admin::abuse_flags,
+        admin::overview,
     ],
 }

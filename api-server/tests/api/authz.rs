@@ -19,6 +19,7 @@ const SELF_SCOPED: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/api/openapi.json"),
+    ("get", "/api/me/media-usage"),
     ("post", "/api/auth/register"),
     ("post", "/api/auth/login"),
     ("post", "/api/auth/refresh"),

@@ -175,6 +175,8 @@ pub const ROUTES: &[&str] = &[
     "/api/admin/users/{id}/unsuspend",
     "/api/admin/reports",
     "/api/admin/flags",
+    "/api/admin/overview",
+    "/api/me/media-usage",
     "/api/admin/reports/{id}/resolve",
     "/api/media/{id}",
     "/api/media/{id}/thumb",

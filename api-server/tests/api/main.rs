@@ -2,6 +2,7 @@
 #![expect(clippy::expect_used, reason = "test helpers fail the test loudly on a broken setup")]
 #![expect(clippy::cast_possible_wrap, reason = "counts in tests are small")]
 mod admin;
+mod admin_overview;
 mod architecture;
 mod auth;
 mod authz;
@@ -11,6 +12,7 @@ mod broker;
 mod demo;
 mod docs;
 mod email;
+mod group_delete;
 mod groups;
 mod helpers;
 mod history_around;

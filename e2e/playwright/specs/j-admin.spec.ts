@@ -47,6 +47,9 @@ test('a report leads to a suspension that ends the session at once; reinstating 
   const a = await (await contextFor(browser, ann)).newPage()
   await a.goto('/')
   await a.getByRole('link', { name: 'Administration' }).click()
+  // The overview opens first; the queue is one tab on.
+  await expect(a.getByRole('tab', { name: 'Overview' })).toHaveAttribute('aria-selected', 'true')
+  await a.getByRole('tab', { name: 'Reports' }).click()
   await expect(a.getByRole('tab', { name: 'Reports' })).toHaveAttribute('aria-selected', 'true')
   const item = a.getByTestId('report').filter({ has: a.getByTestId('report-message').getByText('buy cheap watches', { exact: true }) })
   await expect(item).toHaveCount(1)

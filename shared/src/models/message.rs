@@ -81,6 +81,17 @@ impl Message {
         .load(conn)
     }
 
+    /// The uploads the messages of these conversations carry (tombstones carry none), to trash
+    /// when the conversations go.
+    pub fn uploads_in(conn: &mut PgConnection, conversations: &[ConversationId]) -> QueryResult<Vec<AttachmentId>> {
+        messages::table
+            .filter(messages::conversation_id.eq_any(conversations))
+            .filter(messages::attachment_id.is_not_null())
+            .select(messages::attachment_id.assume_not_null())
+            .distinct()
+            .load(conn)
+    }
+
     pub fn insert(conn: &mut PgConnection, new: &NewMessage) -> QueryResult<Message> {
         diesel::insert_into(messages::table).values(new).returning(Message::as_returning()).get_result(conn)
     }

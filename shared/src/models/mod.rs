@@ -19,6 +19,7 @@ pub mod report;
 pub mod search;
 pub mod search_query;
 pub mod sidebar;
+pub mod stats;
 pub mod two_factor;
 pub mod user;
 pub mod ws_ticket;

@@ -6,6 +6,7 @@ import { api } from '~/composables/useApi'
 import { conversationTitle, directPeerIds } from '~/utils/sidebar'
 import { shouldNotify } from '~/utils/notify'
 import { previewText } from '~/utils/media'
+import { deletedGroupId } from '~/utils/overview'
 
 let socket: ChatSocket | null = null
 let lastPresenceKey = ''
@@ -92,6 +93,13 @@ function onEvent(e: ServerEvent) {
       break
     case 'conversation.updated': {
       const d = e.data
+      const deleted = deletedGroupId(d)
+      if (deleted !== null) {
+        // The owner deleted the group: its channels leave the sidebar, an open one says so.
+        useGroupsStore().applyDeleted(deleted)
+        refreshSidebarSoon()
+        break
+      }
       if (d.group_id) void useGroupsStore().refreshIfLoaded(d.group_id)
       if (d.reason === 'member_removed' && d.user_id === me && d.group_id) {
         // I was removed: its channels disappear from the sidebar.

@@ -3,7 +3,7 @@
 // remembers such an answer so the page can say so.
 
 import { defineStore } from 'pinia'
-import type { AbuseFlagsPage, AdminUsersPage, ReportsPage } from '~/utils/types'
+import type { AbuseFlagsPage, AdminOverview, AdminUsersPage, ReportsPage } from '~/utils/types'
 import { api } from '~/composables/useApi'
 import { ApiError } from '~/utils/apiError'
 import { appendPage, applyDecision, applyUser, withSender, type Decision, type ReportStatus } from '~/utils/admin'
@@ -38,6 +38,8 @@ export const useAdminStore = defineStore('admin', {
     flagsNext: null as number | null,
     flagsLoading: false,
     flagsLoaded: false,
+    overview: null as AdminOverview | null,
+    overviewLoading: false,
   }),
   actions: {
     /** Runs an admin request; a 403 admin_only sets `forbidden` (and is thrown on). */
@@ -47,6 +49,16 @@ export const useAdminStore = defineStore('admin', {
       } catch (e) {
         if (e instanceof ApiError && e.code === 'admin_only') this.forbidden = true
         throw e
+      }
+    },
+
+    /** The overview: counts, messages per day, media, every node's health. */
+    async loadOverview() {
+      this.overviewLoading = true
+      try {
+        this.overview = await this.guard(() => api.get<AdminOverview>('/admin/overview'))
+      } finally {
+        this.overviewLoading = false
       }
     },
 

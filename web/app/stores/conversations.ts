@@ -6,6 +6,7 @@ import type { ConversationDto, ConversationsPage, MessageDto } from '~/utils/typ
 import { api } from '~/composables/useApi'
 import { applyNewMessage, unreadCount } from '~/utils/messages'
 import { sortConversations } from '~/utils/sidebar'
+import { channelIdsOf } from '~/utils/overview'
 
 export type MuteChoice = '1h' | '8h' | 'forever'
 
@@ -14,6 +15,8 @@ export const useConversationsStore = defineStore('conversations', {
     list: [] as ConversationDto[],
     loaded: false,
     loading: false,
+    /** Channels of groups deleted while this tab was open (an open view says so). */
+    deletedChannelIds: [] as number[],
   }),
   getters: {
     sorted: (s) => sortConversations(s.list),
@@ -62,6 +65,15 @@ export const useConversationsStore = defineStore('conversations', {
 
     remove(id: number) {
       this.list = this.list.filter((c) => c.id !== id)
+    },
+
+    /** A deleted group: its channels leave the sidebar, their messages the cache. */
+    removeGroup(groupId: number) {
+      const gone = channelIdsOf(this.list, groupId)
+      this.deletedChannelIds = [...new Set([...this.deletedChannelIds, ...gone])]
+      this.list = this.list.filter((c) => c.group_id !== groupId)
+      const messages = useMessagesStore()
+      for (const id of gone) messages.forget(id)
     },
 
     /** A message.new (or my send) for the sidebar row; unknown conversations are fetched. */

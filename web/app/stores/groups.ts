@@ -8,6 +8,8 @@ import { withoutKey } from '~/utils/records'
 export const useGroupsStore = defineStore('groups', {
   state: () => ({
     byId: {} as Record<number, GroupDto>,
+    /** Groups deleted while this tab was open (an open view says so instead of "not found"). */
+    deletedIds: [] as number[],
   }),
   actions: {
     async fetch(id: number): Promise<GroupDto | null> {
@@ -47,6 +49,20 @@ export const useGroupsStore = defineStore('groups', {
     },
     async setRole(id: number, userId: number, role: Role) {
       this.byId[id] = await api.patch<GroupDto>(`/groups/${id}/members/${userId}`, { role })
+    },
+    /** The owner deletes the group for everyone. */
+    async deleteGroup(id: number) {
+      await api.del(`/groups/${id}`)
+      this.applyDeleted(id)
+    },
+    /** A group deleted (by me, or announced by the socket): it and its channels go. */
+    applyDeleted(id: number) {
+      if (!this.deletedIds.includes(id)) this.deletedIds = [...this.deletedIds, id]
+      this.forget(id)
+      useConversationsStore().removeGroup(id)
+    },
+    isDeleted(id: number): boolean {
+      return this.deletedIds.includes(id)
     },
     async leave(id: number) {
       await api.post(`/groups/${id}/leave`)

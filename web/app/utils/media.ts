@@ -92,6 +92,9 @@ export function uploadErrorReason(e: unknown, kind: MediaKind): string {
   switch (e.code) {
     case 'media_too_large':
       return tooLarge(kind)
+    case 'media_quota_exceeded':
+      // The server says what is used and the limit.
+      return e.message
     case 'unsupported_media':
       return kind === 'image' ? 'only PNG, JPEG, GIF and WebP images can be sent as photos' : 'this format is not supported'
     case 'invalid_media':

@@ -75,6 +75,12 @@ export type ReportResolution = Schemas['ReportResolution']
 export type AbuseFlagDto = Schemas['AbuseFlagDto']
 export type AbuseFlagsPage = Schemas['AbuseFlagsPage']
 export type AbuseFlagKind = Schemas['AbuseFlagKind']
+/** The admin overview (`/admin/overview`): counts, messages per day, media, node health. */
+export type AdminOverview = Schemas['AdminOverview']
+export type NodeHealthDto = Schemas['NodeHealthDto']
+export type DayCountDto = Schemas['DayCountDto']
+/** My uploads against my media quota (`/me/media-usage`). */
+export type MediaUsage = Schemas['MediaUsage']
 
 // --- errors ---------------------------------------------------------------------------------
 export type ErrorBody = Schemas['ErrorBody']
