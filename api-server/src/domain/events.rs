@@ -59,3 +59,25 @@ pub fn membership_changed(
     to_user(conn, user_id, &event)?;
     to_group(conn, group_id, &event)
 }
+
+/// Most routing keys one outbox row carries (its own and the `CC` list): a user with many
+/// contacts and groups gets several rows.
+const KEYS_PER_ROW: usize = 200;
+
+/// `user.updated` (or any event about `user_id` for the same people): to the user's own
+/// sessions, contacts either way, direct-chat peers (`user.<id>` keys) and groups
+/// (`group.<gid>`). A ws node delivers one publish once per session whatever the number of
+/// keys that match it.
+pub fn to_profile_audience(conn: &mut Outbox<'_>, user_id: UserId, event: &Event) -> Result<(), Error> {
+    let audience = shared::models::user::User::profile_audience(conn, user_id)?;
+    let keys: Vec<RoutingKey> = std::iter::once(RoutingKey::User(user_id))
+        .chain(audience.users.into_iter().map(RoutingKey::User))
+        .chain(audience.groups.into_iter().map(RoutingKey::Group))
+        .collect();
+    for row in keys.chunks(KEYS_PER_ROW) {
+        if let Some((first, cc)) = row.split_first() {
+            enqueue(conn, *first, cc, event)?;
+        }
+    }
+    Ok(())
+}

@@ -55,6 +55,22 @@ impl Group {
     pub fn delete(conn: &mut PgConnection, id: GroupId) -> QueryResult<usize> {
         diesel::delete(groups::table.find(id)).execute(conn)
     }
+
+    /// The groups both `a` and `b` are members of, by name, at most `limit`.
+    pub fn shared(conn: &mut PgConnection, a: UserId, b: UserId, limit: i64) -> QueryResult<Vec<Group>> {
+        let (ga, gb) = diesel::alias!(group_members as ga, group_members as gb);
+        groups::table
+            .filter(diesel::dsl::exists(
+                ga.filter(ga.field(group_members::group_id).eq(groups::id)).filter(ga.field(group_members::user_id).eq(a)),
+            ))
+            .filter(diesel::dsl::exists(
+                gb.filter(gb.field(group_members::group_id).eq(groups::id)).filter(gb.field(group_members::user_id).eq(b)),
+            ))
+            .order((groups::name, groups::id))
+            .limit(limit)
+            .select(Group::as_select())
+            .load(conn)
+    }
 }
 
 impl GroupMember {
