@@ -257,6 +257,10 @@ pub struct ConversationDto {
     #[schema(value_type = Option<i64>)]
     pub group_id: Option<GroupId>,
     pub group_name: Option<String>,
+    /// The group's avatar (channels only).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub group_avatar_id: Option<AttachmentId>,
     /// Channel name (channels only).
     pub name: Option<String>,
     pub peer: Option<PeerDto>,

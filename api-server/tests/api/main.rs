@@ -5,6 +5,7 @@ mod admin;
 mod architecture;
 mod auth;
 mod authz;
+mod avatars;
 mod bad_input;
 mod blocks;
 mod broker;
