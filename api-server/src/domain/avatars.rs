@@ -15,7 +15,7 @@
 use diesel::PgConnection;
 use shared::api::{GroupDto, MeDto};
 use shared::enums::GroupRole;
-use shared::events::{Event, UpdateReason, UserUpdated};
+use shared::events::UpdateReason;
 use shared::ids::{AttachmentId, GroupId, UserId};
 use shared::models::attachment::{Attachment, NewAttachment};
 use shared::models::group::{Group, GroupChanges};
@@ -135,20 +135,6 @@ fn trash_old(conn: &mut PgConnection, old: Option<AttachmentId>, new: Option<Att
     Ok(())
 }
 
-/// `user.updated` with what others see of `user`, to everyone who should hear of it.
-pub fn announce_user(conn: &mut Outbox<'_>, user: &User) -> Result<(), Error> {
-    let event = Event::UserUpdated(UserUpdated {
-        user_id: user.id,
-        username: user.username.clone(),
-        display_name: user.display_name.clone(),
-        bio: user.bio.clone(),
-        avatar_id: user.avatar_id,
-        status_text: user.status_text.clone(),
-        status_emoji: user.status_emoji.clone(),
-    });
-    events::to_profile_audience(conn, user.id, &event)
-}
-
 /// Sets (`Some`) or removes (`None`) my avatar, in the caller's transaction: the old one to
 /// the trash, `user.updated` to those who see me.
 fn set_user_avatar(conn: &mut Outbox<'_>, me: UserId, avatar: Option<AttachmentId>) -> Result<MeDto, Error> {
@@ -156,7 +142,7 @@ fn set_user_avatar(conn: &mut Outbox<'_>, me: UserId, avatar: Option<AttachmentI
     let user = User::update_profile(conn, me, &ProfileChanges { avatar_id: Some(avatar), ..Default::default() })?;
     trash_old(conn, old, avatar)?;
     if old != avatar {
-        announce_user(conn, &user)?;
+        events::user_updated(conn, &user)?;
     }
     Ok((&user).into())
 }

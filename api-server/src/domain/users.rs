@@ -13,7 +13,7 @@ use shared::models::user::{ProfileChanges, User};
 use shared::Error;
 
 use crate::domain::validate::{self, Checks};
-use crate::domain::{avatars, media, privacy};
+use crate::domain::{events, media, privacy};
 use shared::ids::{AttachmentId, UserId};
 
 /// `PATCH /me`: every field optional; `avatar_id: null` removes the avatar.
@@ -87,7 +87,7 @@ pub fn update_profile(conn: &mut Outbox<'_>, user_id: UserId, update: ProfileUpd
             Attachment::trash_unreferenced(conn, &[old])?;
         }
         if seen_by_others(&before) != seen_by_others(&after) {
-            avatars::announce_user(conn, &after)?;
+            events::user_updated(conn, &after)?;
         }
         Ok((&after).into())
     })

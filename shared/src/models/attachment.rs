@@ -85,13 +85,12 @@ impl Attachment {
         if self.owner_id == user {
             return Ok(true);
         }
-        let id = Some(self.id);
         let avatar = diesel::select(
-            diesel::dsl::exists(users::table.filter(users::avatar_id.eq(id)).filter(users::suspended_at.is_null()))
+            diesel::dsl::exists(users::table.filter(users::avatar_id.eq(self.id)).filter(users::suspended_at.is_null()))
                 .or(diesel::dsl::exists(
                     groups::table
                         .inner_join(group_members::table.on(group_members::group_id.eq(groups::id)))
-                        .filter(groups::avatar_id.eq(id))
+                        .filter(groups::avatar_id.eq(self.id))
                         .filter(group_members::user_id.eq(user)),
                 )),
         )

@@ -58,14 +58,12 @@ impl Group {
 
     /// The groups both `a` and `b` are members of, by name, at most `limit`.
     pub fn shared(conn: &mut PgConnection, a: UserId, b: UserId, limit: i64) -> QueryResult<Vec<Group>> {
-        let (ga, gb) = diesel::alias!(group_members as ga, group_members as gb);
+        let groups_of = |user: UserId| {
+            group_members::table.filter(group_members::user_id.eq(user)).select(group_members::group_id)
+        };
         groups::table
-            .filter(diesel::dsl::exists(
-                ga.filter(ga.field(group_members::group_id).eq(groups::id)).filter(ga.field(group_members::user_id).eq(a)),
-            ))
-            .filter(diesel::dsl::exists(
-                gb.filter(gb.field(group_members::group_id).eq(groups::id)).filter(gb.field(group_members::user_id).eq(b)),
-            ))
+            .filter(groups::id.eq_any(groups_of(a)))
+            .filter(groups::id.eq_any(groups_of(b)))
             .order((groups::name, groups::id))
             .limit(limit)
             .select(Group::as_select())
