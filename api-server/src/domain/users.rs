@@ -2,13 +2,13 @@
 
 use diesel::{OptionalExtension, PgConnection};
 use shared::api::{MeDto, Page, ProfileDto, SharedGroupDto, UserDto};
+use shared::error::ErrorCode;
+use shared::error::FieldError;
 use shared::models::attachment::Attachment;
 use shared::models::contact::{Block, Contact};
 use shared::models::conversation::Conversation;
 use shared::models::group::Group;
 use shared::models::outbox::Outbox;
-use shared::error::ErrorCode;
-use shared::error::FieldError;
 use shared::models::user::{ProfileChanges, User};
 use shared::Error;
 

@@ -118,11 +118,14 @@ pub fn avatar_square(width: u32, height: u32, crop: Option<Crop>) -> Result<Crop
             let size = width.min(height);
             Ok(Crop { x: (width - size) / 2, y: (height - size) / 2, size })
         }
-        Some(c) if c.size > 0 && c.x.checked_add(c.size).is_some_and(|r| r <= width)
-            && c.y.checked_add(c.size).is_some_and(|b| b <= height) => Ok(c),
-        Some(_) => Err(MediaError::Invalid(format!(
-            "the crop square must lie inside the {width} x {height} image"
-        ))),
+        Some(c)
+            if c.size > 0
+                && c.x.checked_add(c.size).is_some_and(|r| r <= width)
+                && c.y.checked_add(c.size).is_some_and(|b| b <= height) =>
+        {
+            Ok(c)
+        }
+        Some(_) => Err(MediaError::Invalid(format!("the crop square must lie inside the {width} x {height} image"))),
     }
 }
 
@@ -214,7 +217,8 @@ mod tests {
         let small = image::load_from_memory(&a.small).expect("small decodes");
         assert_eq!((large.width(), large.height(), small.width(), small.height()), (256, 256, 64, 64));
         // A tiny one is scaled up; transparency keeps PNG.
-        let tiny = encode(DynamicImage::ImageRgba8(RgbaImage::from_pixel(10, 12, Rgba([1, 2, 3, 0]))), ImageFormat::Png);
+        let tiny =
+            encode(DynamicImage::ImageRgba8(RgbaImage::from_pixel(10, 12, Rgba([1, 2, 3, 0]))), ImageFormat::Png);
         let a = avatar(&tiny, Format::Png, ALLOC_MAX, Some(Crop { x: 0, y: 2, size: 10 })).expect("tiny");
         assert_eq!(a.mime, "image/png");
         assert_eq!(image::load_from_memory(&a.large).expect("decodes").width(), 256);

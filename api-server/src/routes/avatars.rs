@@ -98,9 +98,8 @@ pub async fn upload_group(
     db::run(&state.pool, move |conn| avatars::require_group_admin(conn, user.id, group_id)).await?;
     let avatar = prepare(&state, &user, &req, crop.into_inner(), &mut form).await?;
     let store = state.media.clone();
-    let dto = state
-        .write(move |conn| avatars::upload_for_group(conn, store.as_ref(), user.id, group_id, &avatar))
-        .await?;
+    let dto =
+        state.write(move |conn| avatars::upload_for_group(conn, store.as_ref(), user.id, group_id, &avatar)).await?;
     Ok(respond(StatusCode::OK, &dto))
 }
 

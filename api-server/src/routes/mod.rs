@@ -96,7 +96,7 @@ routes! {
         two_factor::disable,
         users::search,
         users::get,
-        users::profile,
+        users::profile_of,
         presence::get,
         contacts::list,
         contacts::add,

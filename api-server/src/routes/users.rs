@@ -107,7 +107,11 @@ pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<UserI
 #[utoipa::path(get, path = "/api/users/{id}/profile", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
     (status = 200, body = ProfileDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/users/{id}/profile")]
-pub async fn profile(state: web::Data<AppState>, user: AuthUser, id: web::Path<UserId>) -> Result<HttpResponse, Error> {
+pub async fn profile_of(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let dto = db::run(&state.pool, move |conn| users::profile(conn, user.id, id)).await?;
     Ok(respond(StatusCode::OK, &dto))

@@ -152,8 +152,9 @@ async fn group_avatars_are_set_by_admins_and_seen_by_members_only() {
     assert_eq!(row.body["group_avatar_id"].as_i64(), Some(avatar), "{}", row.body);
 
     // An admin may change it; removing it leaves nothing behind.
-    let promoted =
-        app.patch(&format!("/api/groups/{group}/members/{}", member.id), Some(&owner.token), json!({"role": "admin"})).await;
+    let promoted = app
+        .patch(&format!("/api/groups/{group}/members/{}", member.id), Some(&owner.token), json!({"role": "admin"}))
+        .await;
     assert_eq!(promoted.status, 200, "{}", promoted.body);
     let removed = app.delete(&path, Some(&member.token)).await;
     assert_eq!((removed.status.as_u16(), &removed.body["avatar_id"]), (200, &Value::Null), "{}", removed.body);
@@ -181,8 +182,12 @@ async fn user_update(consumer: &mut TestConsumer, wait: Duration) -> Option<User
 async fn profile_changes_reach_contacts_peers_and_co_members_live() {
     let app = spawn_app().await;
     let ann = app.register("ann").await;
-    let (peer, fan, mate, stranger) =
-        (app.register("peer").await, app.register("fan").await, app.register("mate").await, app.register("stranger").await);
+    let (peer, fan, mate, stranger) = (
+        app.register("peer").await,
+        app.register("fan").await,
+        app.register("mate").await,
+        app.register("stranger").await,
+    );
     app.direct(&peer, &ann).await;
     let added = app.post("/api/contacts", Some(&fan.token), json!({"user_id": ann.id})).await;
     assert!(added.status.is_success(), "{}", added.body);
@@ -195,7 +200,8 @@ async fn profile_changes_reach_contacts_peers_and_co_members_live() {
     let mut to_stranger = TestConsumer::new(&app.settings, &[key(stranger.id)]).await;
     let wait = Duration::from_secs(10);
 
-    let status = app.patch("/api/me", Some(&ann.token), json!({"status_text": "on holiday", "status_emoji": "🌴"})).await;
+    let status =
+        app.patch("/api/me", Some(&ann.token), json!({"status_text": "on holiday", "status_emoji": "🌴"})).await;
     assert_eq!(status.status, 200, "{}", status.body);
     for (who, consumer) in
         [("ann", &mut to_ann), ("peer", &mut to_peer), ("fan", &mut to_fan), ("the group", &mut to_group)]

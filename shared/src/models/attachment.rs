@@ -86,13 +86,15 @@ impl Attachment {
             return Ok(true);
         }
         let avatar = diesel::select(
-            diesel::dsl::exists(users::table.filter(users::avatar_id.eq(self.id)).filter(users::suspended_at.is_null()))
-                .or(diesel::dsl::exists(
-                    groups::table
-                        .inner_join(group_members::table.on(group_members::group_id.eq(groups::id)))
-                        .filter(groups::avatar_id.eq(self.id))
-                        .filter(group_members::user_id.eq(user)),
-                )),
+            diesel::dsl::exists(
+                users::table.filter(users::avatar_id.eq(self.id)).filter(users::suspended_at.is_null()),
+            )
+            .or(diesel::dsl::exists(
+                groups::table
+                    .inner_join(group_members::table.on(group_members::group_id.eq(groups::id)))
+                    .filter(groups::avatar_id.eq(self.id))
+                    .filter(group_members::user_id.eq(user)),
+            )),
         )
         .get_result::<bool>(conn)?;
         if avatar {

@@ -58,9 +58,8 @@ impl Group {
 
     /// The groups both `a` and `b` are members of, by name, at most `limit`.
     pub fn shared(conn: &mut PgConnection, a: UserId, b: UserId, limit: i64) -> QueryResult<Vec<Group>> {
-        let groups_of = |user: UserId| {
-            group_members::table.filter(group_members::user_id.eq(user)).select(group_members::group_id)
-        };
+        let groups_of =
+            |user: UserId| group_members::table.filter(group_members::user_id.eq(user)).select(group_members::group_id);
         groups::table
             .filter(groups::id.eq_any(groups_of(a)))
             .filter(groups::id.eq_any(groups_of(b)))

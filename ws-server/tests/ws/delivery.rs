@@ -210,7 +210,11 @@ async fn a_profile_change_reaches_each_contact_peer_and_co_member_socket_once_on
 
     for (name, client) in sockets.iter_mut() {
         let e = client.event(WAIT).await;
-        assert_eq!((e["type"].as_str(), e["data"]["status_text"].as_str()), (Some("user.updated"), Some("on holiday")), "{name}");
+        assert_eq!(
+            (e["type"].as_str(), e["data"]["status_text"].as_str()),
+            (Some("user.updated"), Some("on holiday")),
+            "{name}"
+        );
     }
     for (_, client) in sockets.iter_mut() {
         client.quiet(QUIET).await;
