@@ -352,6 +352,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/avatars/groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a group's avatar (admins and the owner), as for `POST /avatars/me`; the members may
+         *     download it and hear `conversation.updated` (`renamed`).
+         */
+        post: operations["upload_group"];
+        /** Remove a group's avatar (admins and the owner). */
+        delete: operations["remove_group"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/avatars/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set my avatar: a PNG, JPEG, GIF or WebP image (up to 10 MiB), cut to a square (the crop box,
+         *     or the largest centred square) and stored at 256 px (`GET /media/{avatar_id}`) and 64 px
+         *     (`GET /media/{avatar_id}/thumb`). Anyone signed in may download it; contacts, direct-chat
+         *     peers and group co-members hear `user.updated`.
+         */
+        post: operations["upload_mine"];
+        /** Remove my avatar (the initials show again). */
+        delete: operations["remove_mine"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/blocks": {
         parameters: {
             query?: never;
@@ -1139,6 +1183,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{id}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's profile panel: the user as I may see them, the groups we share, and whether they
+         *     are my contact, blocked by me, and our direct chat.
+         */
+        get: operations["profile_of"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1337,6 +1401,11 @@ export interface components {
             change_version: number;
             /** Format: int64 */
             cleared_seq: number;
+            /**
+             * Format: int64
+             * @description The group's avatar (channels only).
+             */
+            group_avatar_id: number | null;
             /** Format: int64 */
             group_id: number | null;
             group_name: string | null;
@@ -1489,6 +1558,14 @@ export interface components {
             };
             /** @enum {string} */
             type: "privacy.updated";
+        } | {
+            /**
+             * @description A user's display name, bio, avatar or status changed: to the user's own sessions, their
+             *     contacts (either way), the peers of their direct chats and the members of their groups.
+             */
+            data: components["schemas"]["UserUpdated"];
+            /** @enum {string} */
+            type: "user.updated";
         } | {
             /** @description The client must catch up through REST (e.g. after the node lost the broker). */
             data: {
@@ -1709,6 +1786,11 @@ export interface components {
                 change_version: number;
                 /** Format: int64 */
                 cleared_seq: number;
+                /**
+                 * Format: int64
+                 * @description The group's avatar (channels only).
+                 */
+                group_avatar_id: number | null;
                 /** Format: int64 */
                 group_id: number | null;
                 group_name: string | null;
@@ -1803,6 +1885,21 @@ export interface components {
             group_adds?: null | components["schemas"]["Audience"];
             last_seen?: null | components["schemas"]["Audience"];
             read_receipts?: boolean | null;
+        };
+        /** @description A user's profile as the caller sees it (`GET /users/{id}/profile`). */
+        ProfileDto: {
+            /** @description The caller blocked the user. */
+            blocked: boolean;
+            /** @description The user is in the caller's contacts. */
+            contact: boolean;
+            /**
+             * Format: int64
+             * @description The direct chat between the caller and the user, if one was opened.
+             */
+            direct_conversation_id: number | null;
+            /** @description Groups both the caller and the user are members of (at most 50, by name). */
+            shared_groups: components["schemas"]["SharedGroupDto"][];
+            user: components["schemas"]["UserDto"];
         };
         /** @description One emoji on a message: who reacted with it (oldest first). */
         ReactionDto: {
@@ -1994,6 +2091,13 @@ export interface components {
             /** @description The browser or app, as its User-Agent said at the last refresh. */
             user_agent: string | null;
         };
+        SharedGroupDto: {
+            /** Format: int64 */
+            avatar_id: number | null;
+            /** Format: int64 */
+            id: number;
+            name: string;
+        };
         SuspendRequest: {
             /** @description Why (1-500 characters); kept for the other administrators. */
             reason: string;
@@ -2081,6 +2185,21 @@ export interface components {
             status_emoji: string | null;
             /** @description A custom status (up to 80 characters) and its emoji, shown to everyone. */
             status_text: string | null;
+            username: string;
+        };
+        /**
+         * @description What everyone who may see a user sees of them (last seen is not here: it follows the
+         *     privacy settings, per viewer, through `presence`).
+         */
+        UserUpdated: {
+            /** Format: int64 */
+            avatar_id: number | null;
+            bio: string;
+            display_name: string;
+            status_emoji: string | null;
+            status_text: string | null;
+            /** Format: int64 */
+            user_id: number;
             username: string;
         };
         WsTicketDto: {
@@ -3483,6 +3602,304 @@ export interface operations {
                 };
             };
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_group: {
+        parameters: {
+            query?: {
+                /** @description Left edge of the crop square. */
+                x?: number | null;
+                /** @description Top edge of the crop square. */
+                y?: number | null;
+                /** @description Side of the crop square (it must lie inside the image). */
+                size?: number | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_mine: {
+        parameters: {
+            query?: {
+                /** @description Left edge of the crop square. */
+                x?: number | null;
+                /** @description Top edge of the crop square. */
+                y?: number | null;
+                /** @description Side of the crop square (it must lie inside the image). */
+                size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_mine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7968,6 +8385,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    profile_of: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileDto"];
                 };
             };
             /** @description malformed input */
