@@ -167,7 +167,7 @@ done
 check "/ws passes Upgrade/Connection/Origin" test "${seen/BAD/}" = "$seen"
 check "/ws spread over both ws replicas ($seen)" test "$(tr ' ' '\n' <<<"$seen" | sort -u | grep -c ws-)" = 2
 
-# Large bodies only on the upload route. (PUT, not the route's POST: PUT is idempotent, so the
+# Large bodies only on the upload routes. (PUT, not the route's POST: PUT is idempotent, so the
 # dropping peer's share is retried and every request gets the live echo upstream's answer.)
 head -c $((26 * 1024 * 1024 + 1)) /dev/zero >"$TMP/big"
 st=$(fetch "$H/api/media" -X PUT --data-binary @"$TMP/big" -H 'Content-Type: application/octet-stream')
@@ -177,6 +177,12 @@ st=$(fetch "$H/api/media?kind=file" -X PUT --data-binary @"$TMP/ok" -H 'Content-
 check "a 25 MiB upload with its framing accepted on /api/media" test "$st" = 200
 check "the upload route is proxied like the rest of /api (request id, prefix kept)" \
   body_json "d['path'] == '/api/media?kind=file' and len(d['headers'].get('x-request-id', '')) == 32"
+head -c $((10 * 1024 * 1024 + 8192)) /dev/zero >"$TMP/avatar"
+st=$(fetch "$H/api/avatars/groups/7" -X PUT --data-binary @"$TMP/avatar" -H 'Content-Type: application/octet-stream')
+check "a 10 MiB avatar with its framing accepted on /api/avatars/" test "$st" = 200
+head -c $((11 * 1024 * 1024 + 1)) /dev/zero >"$TMP/avatar"
+st=$(fetch "$H/api/avatars/me" -X PUT --data-binary @"$TMP/avatar" -H 'Content-Type: application/octet-stream')
+check "avatars over 11m rejected (413)" test "$st" = 413
 head -c $((64 * 1024 + 1)) /dev/zero | tr '\0' 'x' >"$TMP/json"
 st=$(fetch "$H/api/echo" -X PUT --data-binary @"$TMP/json" -H 'Content-Type: application/json')
 check "bodies over 64k elsewhere rejected (413)" test "$st" = 413

@@ -32,6 +32,30 @@ pub struct UserDto {
     pub status_emoji: Option<String>,
 }
 
+/// A user's profile as the caller sees it (`GET /users/{id}/profile`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProfileDto {
+    pub user: UserDto,
+    /// Groups both the caller and the user are members of (at most 50, by name).
+    pub shared_groups: Vec<SharedGroupDto>,
+    /// The user is in the caller's contacts.
+    pub contact: bool,
+    /// The caller blocked the user.
+    pub blocked: bool,
+    /// The direct chat between the caller and the user, if one was opened.
+    #[schema(value_type = Option<i64>)]
+    pub direct_conversation_id: Option<ConversationId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SharedGroupDto {
+    #[schema(value_type = i64)]
+    pub id: GroupId,
+    pub name: String,
+    #[schema(value_type = Option<i64>)]
+    pub avatar_id: Option<AttachmentId>,
+}
+
 /// The signed-in user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MeDto {
@@ -233,6 +257,10 @@ pub struct ConversationDto {
     #[schema(value_type = Option<i64>)]
     pub group_id: Option<GroupId>,
     pub group_name: Option<String>,
+    /// The group's avatar (channels only).
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub group_avatar_id: Option<AttachmentId>,
     /// Channel name (channels only).
     pub name: Option<String>,
     pub peer: Option<PeerDto>,

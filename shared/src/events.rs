@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::{MessageDto, ReceiptDto};
-use crate::ids::{ConversationId, GroupId, UserId};
+use crate::ids::{AttachmentId, ConversationId, GroupId, UserId};
 
 /// Server -> client events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -54,6 +54,10 @@ pub enum Event {
     /// without a reset) and reconnects instead of waiting for TCP to give up.
     #[serde(rename = "heartbeat")]
     Heartbeat,
+    /// A user's display name, bio, avatar or status changed: to the user's own sessions, their
+    /// contacts (either way), the peers of their direct chats and the members of their groups.
+    #[serde(rename = "user.updated")]
+    UserUpdated(UserUpdated),
     /// The client must catch up through REST (e.g. after the node lost the broker).
     #[serde(rename = "resync")]
     Resync { reason: String },
@@ -68,6 +72,21 @@ pub struct TypingEvent {
     #[schema(value_type = i64)]
     pub user_id: UserId,
     pub active: bool,
+}
+
+/// What everyone who may see a user sees of them (last seen is not here: it follows the
+/// privacy settings, per viewer, through `presence`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UserUpdated {
+    #[schema(value_type = i64)]
+    pub user_id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub bio: String,
+    #[schema(value_type = Option<i64>)]
+    pub avatar_id: Option<AttachmentId>,
+    pub status_text: Option<String>,
+    pub status_emoji: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -170,7 +170,12 @@ pub fn update(conn: &mut Outbox<'_>, me: UserId, group_id: GroupId, update: Grou
             media::require_own_image(conn, me, "avatar_id", avatar)?;
         }
         if changes.name.is_some() || changes.description.is_some() || changes.avatar_id.is_some() {
-            Group::update(conn, group_id, &changes)?;
+            let old_avatar = Group::find(conn, group_id)?.avatar_id;
+            let group = Group::update(conn, group_id, &changes)?;
+            if let (Some(old), true) = (old_avatar, old_avatar != group.avatar_id) {
+                // A replaced avatar nothing else uses: its bytes to the media sweeper.
+                Attachment::trash_unreferenced(conn, &[old])?;
+            }
             events::to_group(conn, group_id, &events::updated(None, Some(group_id), UpdateReason::Renamed, None))?;
         }
         dto(conn, group_id, me)

@@ -55,7 +55,7 @@ pub fn too_large(kind: UploadKind) -> Error {
     )
 }
 
-fn refused(e: MediaError) -> Error {
+pub(crate) fn refused(e: MediaError) -> Error {
     match e {
         MediaError::Unsupported(m) => Error::new(ErrorKind::UnsupportedMediaType, ErrorCode::UnsupportedMedia, m),
         MediaError::Invalid(m) => Error::new(ErrorKind::Validation, ErrorCode::InvalidMedia, m),
@@ -77,7 +77,7 @@ pub struct Inspected {
     pub thumbnail: Option<(Vec<u8>, &'static str)>,
 }
 
-fn check_size(kind: UploadKind, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn check_size(kind: UploadKind, bytes: &[u8]) -> Result<(), Error> {
     if bytes.is_empty() {
         return Err(Error::new(ErrorKind::Validation, ErrorCode::InvalidMedia, "the file is empty"));
     }
@@ -88,9 +88,9 @@ fn check_size(kind: UploadKind, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// How long an image waits for decode memory before the upload is answered 503.
-const DECODE_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const DECODE_WAIT: Duration = Duration::from_secs(30);
 
-fn busy() -> Error {
+pub(crate) fn busy() -> Error {
     Error {
         retry_after: Some(5),
         ..Error::new(ErrorKind::Unavailable, ErrorCode::UploadsBusy, "too many uploads at once, retry shortly")

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod avatars;
 pub mod block_events;
 pub mod contacts;
 pub mod conversations;

@@ -1,14 +1,19 @@
 //! Profiles and user search.
 
 use diesel::{OptionalExtension, PgConnection};
-use shared::api::{MeDto, Page, UserDto};
+use shared::api::{MeDto, Page, ProfileDto, SharedGroupDto, UserDto};
 use shared::error::ErrorCode;
 use shared::error::FieldError;
+use shared::models::attachment::Attachment;
+use shared::models::contact::{Block, Contact};
+use shared::models::conversation::Conversation;
+use shared::models::group::Group;
+use shared::models::outbox::Outbox;
 use shared::models::user::{ProfileChanges, User};
 use shared::Error;
 
 use crate::domain::validate::{self, Checks};
-use crate::domain::{media, privacy};
+use crate::domain::{events, media, privacy};
 use shared::ids::{AttachmentId, UserId};
 
 /// `PATCH /me`: every field optional; `avatar_id: null` removes the avatar.
@@ -39,7 +44,10 @@ pub fn get(conn: &mut PgConnection, viewer: UserId, user_id: UserId) -> Result<U
     privacy::user_dto(conn, viewer, &user)
 }
 
-pub fn update_profile(conn: &mut PgConnection, user_id: UserId, update: ProfileUpdate) -> Result<MeDto, Error> {
+/// `PATCH /me`. A change others see (display name, bio, avatar, status) is announced as
+/// `user.updated` in the same transaction; a replaced avatar that nothing else uses goes to the
+/// media trash.
+pub fn update_profile(conn: &mut Outbox<'_>, user_id: UserId, update: ProfileUpdate) -> Result<MeDto, Error> {
     let mut checks = Checks::default();
     let changes = ProfileChanges {
         display_name: update
@@ -72,7 +80,42 @@ pub fn update_profile(conn: &mut PgConnection, user_id: UserId, update: ProfileU
     {
         return me(conn, user_id);
     }
-    Ok((&User::update_profile(conn, user_id, &changes)?).into())
+    conn.transaction(|conn| {
+        let before = User::find_for_update(conn, user_id)?;
+        let after = User::update_profile(conn, user_id, &changes)?;
+        if let (Some(old), true) = (before.avatar_id, before.avatar_id != after.avatar_id) {
+            Attachment::trash_unreferenced(conn, &[old])?;
+        }
+        if seen_by_others(&before) != seen_by_others(&after) {
+            events::user_updated(conn, &after)?;
+        }
+        Ok((&after).into())
+    })
+}
+
+/// What `user.updated` carries (a change of anything else is nobody else's business).
+fn seen_by_others(u: &User) -> (&str, &str, Option<AttachmentId>, Option<&str>, Option<&str>) {
+    (&u.display_name, &u.bio, u.avatar_id, u.status_text.as_deref(), u.status_emoji.as_deref())
+}
+
+/// Most shared groups a profile lists.
+const SHARED_GROUPS_MAX: i64 = 50;
+
+/// `GET /users/{id}/profile`: the user as `viewer` may see them, the groups they share, and
+/// what the profile panel's actions need (contact, blocked, the direct chat).
+pub fn profile(conn: &mut PgConnection, viewer: UserId, user_id: UserId) -> Result<ProfileDto, Error> {
+    let user = active_user(conn, user_id)?.ok_or_else(user_not_found)?;
+    let shared_groups = Group::shared(conn, viewer, user_id, SHARED_GROUPS_MAX)?
+        .into_iter()
+        .map(|g| SharedGroupDto { id: g.id, name: g.name, avatar_id: g.avatar_id })
+        .collect();
+    Ok(ProfileDto {
+        user: privacy::user_dto(conn, viewer, &user)?,
+        shared_groups,
+        contact: Contact::exists(conn, viewer, user_id)?,
+        blocked: Block::exists(conn, viewer, user_id)?,
+        direct_conversation_id: Conversation::direct_between(conn, viewer, user_id)?.map(|c| c.id),
+    })
 }
 
 /// `GET /users?q=`: prefix search, `cursor` is the last username of the previous page.

@@ -12,6 +12,7 @@ use shared::api::AttachmentDto;
 use shared::error::ErrorCode;
 use shared::error::{ErrorBody, Kind};
 use shared::{db, Error};
+use tokio::sync::OwnedSemaphorePermit;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
@@ -61,19 +62,7 @@ pub async fn upload(
     mut form: Multipart,
 ) -> Result<HttpResponse, Error> {
     let kind = query.kind;
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > kind.max_bytes() + FRAMING) {
-        return Err(media::too_large(kind));
-    }
-    limits::check(&state, limits::upload(), user.id.to_string()).await?;
-    let _slot = tokio::time::timeout(SLOT_WAIT, state.upload_slots.clone().acquire_owned())
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .ok_or_else(|| Error {
-            retry_after: Some(5),
-            ..Error::new(Kind::Unavailable, ErrorCode::UploadsBusy, "too many uploads at once, retry shortly")
-        })?;
+    let _slot = admit(&state, &user, &req, kind).await?;
     let (file_name, bytes) = read_file_part(&mut form, kind).await?;
     let (bytes, inspected) = media::inspect_within(&state.decode_budget, kind, bytes).await?;
     let (store, quota) = (state.media.clone(), state.settings.media_quota_bytes_per_user);
@@ -94,6 +83,30 @@ pub async fn usage(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRes
     Ok(respond(StatusCode::OK, &dto))
 }
 
+/// What every upload passes before its body is read: a declared length within the kind's
+/// limit, the user's upload rate limit, and one of the process's upload slots (held until the
+/// returned permit drops: they bound memory use).
+pub(crate) async fn admit(
+    state: &AppState,
+    user: &AuthUser,
+    req: &HttpRequest,
+    kind: UploadKind,
+) -> Result<OwnedSemaphorePermit, Error> {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > kind.max_bytes() + FRAMING) {
+        return Err(media::too_large(kind));
+    }
+    limits::check(state, limits::upload(), user.id.to_string()).await?;
+    tokio::time::timeout(SLOT_WAIT, state.upload_slots.clone().acquire_owned())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .ok_or_else(|| Error {
+            retry_after: Some(5),
+            ..Error::new(Kind::Unavailable, ErrorCode::UploadsBusy, "too many uploads at once, retry shortly")
+        })
+}
+
 fn bad_form(e: impl std::fmt::Display) -> Error {
     Error::bad_request(
         ErrorCode::BadMultipart,
@@ -102,7 +115,7 @@ fn bad_form(e: impl std::fmt::Display) -> Error {
 }
 
 /// The `file` part's name and bytes; other parts are read and dropped (up to a few KiB).
-async fn read_file_part(form: &mut Multipart, kind: UploadKind) -> Result<(Option<String>, Vec<u8>), Error> {
+pub(crate) async fn read_file_part(form: &mut Multipart, kind: UploadKind) -> Result<(Option<String>, Vec<u8>), Error> {
     let mut other = 0usize;
     while let Some(field) = form.next().await {
         let mut field = field.map_err(bad_form)?;

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod avatars;
 pub mod contacts;
 pub mod conversations;
 pub mod email;
@@ -86,6 +87,8 @@ routes! {
         sessions::revoke,
         users::me,
         users::update_me,
+        avatars::upload_mine,
+        avatars::remove_mine,
         privacy::get,
         privacy::update,
         two_factor::enrol,
@@ -93,6 +96,7 @@ routes! {
         two_factor::disable,
         users::search,
         users::get,
+        users::profile_of,
         presence::get,
         contacts::list,
         contacts::add,
@@ -131,6 +135,8 @@ routes! {
         groups::get,
         groups::update,
         groups::delete_group,
+        avatars::upload_group,
+        avatars::remove_group,
         groups::add_member,
         groups::remove_member,
         groups::set_role,

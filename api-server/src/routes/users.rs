@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, patch, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use shared::api::{MeDto, Page, Theme, UserDto};
+use shared::api::{MeDto, Page, ProfileDto, Theme, UserDto};
 use shared::error::ErrorBody;
 use shared::{db, Error};
 use utoipa::{IntoParams, ToSchema};
@@ -73,7 +73,7 @@ pub async fn update_me(
         status_emoji: b.status_emoji,
         theme: b.theme,
     };
-    let profile = db::run(&state.pool, move |conn| users::update_profile(conn, user.id, update)).await?;
+    let profile = state.write(move |conn| users::update_profile(conn, user.id, update)).await?;
     Ok(respond(StatusCode::OK, &profile))
 }
 
@@ -99,5 +99,20 @@ pub async fn search(
 pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<UserId>) -> Result<HttpResponse, Error> {
     let id = id.into_inner();
     let dto = db::run(&state.pool, move |conn| users::get(conn, user.id, id)).await?;
+    Ok(respond(StatusCode::OK, &dto))
+}
+
+/// A user's profile panel: the user as I may see them, the groups we share, and whether they
+/// are my contact, blocked by me, and our direct chat.
+#[utoipa::path(get, path = "/api/users/{id}/profile", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
+    (status = 200, body = ProfileDto), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/users/{id}/profile")]
+pub async fn profile_of(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, Error> {
+    let id = id.into_inner();
+    let dto = db::run(&state.pool, move |conn| users::profile(conn, user.id, id)).await?;
     Ok(respond(StatusCode::OK, &dto))
 }

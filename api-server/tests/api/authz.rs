@@ -49,6 +49,9 @@ const SELF_SCOPED: &[(&str, &str)] = &[
     ("patch", "/api/me"),
     ("get", "/api/users"),
     ("get", "/api/users/{id}"),
+    ("get", "/api/users/{id}/profile"),
+    ("post", "/api/avatars/me"),
+    ("delete", "/api/avatars/me"),
     ("get", "/api/presence"),
     ("get", "/api/search"),
     ("get", "/api/contacts"),
@@ -210,6 +213,7 @@ fn fill(path: &str, fx: &Fixture, conversation: i64, real: bool) -> String {
     path.replace("/api/conversations/{id}", &format!("/api/conversations/{}", pick(conversation)))
         .replace("/api/messages/{id}", &format!("/api/messages/{}", pick(fx.message)))
         .replace("/api/groups/{id}", &format!("/api/groups/{}", pick(fx.group)))
+        .replace("/api/avatars/groups/{id}", &format!("/api/avatars/groups/{}", pick(fx.group)))
         .replace("/api/media/{id}", &format!("/api/media/{}", pick(fx.media)))
         .replace(
             "/api/sessions/{id}",

@@ -6,6 +6,7 @@ mod admin_overview;
 mod architecture;
 mod auth;
 mod authz;
+mod avatars;
 mod bad_input;
 mod blocks;
 mod broker;

@@ -1,5 +1,6 @@
 // Shared helpers of the specs: users made through the REST API, sessions handed to a browser
 // context, and small waits. Every run uses unique usernames, so specs never see old data.
+import { deflateSync } from 'node:zlib'
 import { expect, type APIRequestContext, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test'
 import { execFileSync } from 'node:child_process'
 import { createHmac } from 'node:crypto'
@@ -239,4 +240,48 @@ export function totpCode(secret: string, at: number = Date.now()): string {
   const offset = mac[mac.length - 1]! & 0x0f
   const binary = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000
   return binary.toString().padStart(6, '0')
+}
+
+// --- images ---------------------------------------------------------------------------------------
+
+/** CRC-32 of PNG chunks. */
+function crc32(bytes: Buffer): number {
+  let c = ~0
+  for (const b of bytes) {
+    c ^= b
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1))
+  }
+  return ~c >>> 0
+}
+
+/** A 96 x 96 PNG of a sunset (sky, sun, sea): a photo that is visibly not initials. */
+export function sunsetPng(): Buffer {
+  const side = 96
+  const rows: number[] = []
+  for (let y = 0; y < side; y++) {
+    rows.push(0)
+    for (let x = 0; x < side; x++) {
+      const sun = (x - 48) ** 2 + (y - 58) ** 2 < 22 * 22
+      const rgb = sun ? [255, 200 - y * 0.8, 60] : y > 70 ? [20, 60 + (y - 70) * 2, 110] : [250 - y * 1.5, 120 + y * 0.6, 170 + y * 0.5]
+      rows.push(...rgb.map((v) => Math.max(0, Math.min(255, Math.round(v)))))
+    }
+  }
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data])
+    const len = Buffer.alloc(4)
+    len.writeUInt32BE(data.length)
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(body))
+    return Buffer.concat([len, body, crc])
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(side, 0)
+  header.writeUInt32BE(side, 4)
+  header.set([8, 2, 0, 0, 0], 8)
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.from(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
 }

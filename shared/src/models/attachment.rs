@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use crate::api::AttachmentDto;
-use crate::db::schema::{attachments, conversation_members, groups, messages, users};
+use crate::db::schema::{attachments, conversation_members, group_members, groups, messages, users};
 use crate::ids::{AttachmentId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -77,10 +77,27 @@ impl Attachment {
         Ok(gone.len())
     }
 
-    /// Whether `user` may download it: the uploader, or a member of a conversation where a
-    /// message that is neither deleted nor cleared by that member carries it.
+    /// Whether `user` may download it: the uploader; anyone signed in, when it is the avatar of
+    /// a user who is not suspended (privacy settings do not cover the photo); a member of a
+    /// group whose avatar it is; or a member of a conversation where a message that is neither
+    /// deleted nor cleared by that member carries it.
     pub fn readable_by(&self, conn: &mut PgConnection, user: UserId) -> QueryResult<bool> {
         if self.owner_id == user {
+            return Ok(true);
+        }
+        let avatar = diesel::select(
+            diesel::dsl::exists(
+                users::table.filter(users::avatar_id.eq(self.id)).filter(users::suspended_at.is_null()),
+            )
+            .or(diesel::dsl::exists(
+                groups::table
+                    .inner_join(group_members::table.on(group_members::group_id.eq(groups::id)))
+                    .filter(groups::avatar_id.eq(self.id))
+                    .filter(group_members::user_id.eq(user)),
+            )),
+        )
+        .get_result::<bool>(conn)?;
+        if avatar {
             return Ok(true);
         }
         diesel::select(diesel::dsl::exists(

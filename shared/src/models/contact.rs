@@ -83,6 +83,11 @@ impl Block {
         diesel::delete(blocks::table.find((blocker_id, blocked_id))).execute(conn)
     }
 
+    /// Whether `blocker_id` blocked `blocked_id`.
+    pub fn exists(conn: &mut PgConnection, blocker_id: UserId, blocked_id: UserId) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(blocks::table.find((blocker_id, blocked_id)))).get_result(conn)
+    }
+
     /// Whether either user blocked the other.
     pub fn between(conn: &mut PgConnection, a: UserId, b: UserId) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(

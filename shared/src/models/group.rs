@@ -55,6 +55,19 @@ impl Group {
     pub fn delete(conn: &mut PgConnection, id: GroupId) -> QueryResult<usize> {
         diesel::delete(groups::table.find(id)).execute(conn)
     }
+
+    /// The groups both `a` and `b` are members of, by name, at most `limit`.
+    pub fn shared(conn: &mut PgConnection, a: UserId, b: UserId, limit: i64) -> QueryResult<Vec<Group>> {
+        let groups_of =
+            |user: UserId| group_members::table.filter(group_members::user_id.eq(user)).select(group_members::group_id);
+        groups::table
+            .filter(groups::id.eq_any(groups_of(a)))
+            .filter(groups::id.eq_any(groups_of(b)))
+            .order((groups::name, groups::id))
+            .limit(limit)
+            .select(Group::as_select())
+            .load(conn)
+    }
 }
 
 impl GroupMember {

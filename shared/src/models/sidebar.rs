@@ -21,6 +21,8 @@ pub struct SidebarRow {
     group_id: Option<GroupId>,
     #[diesel(sql_type = Nullable<Text>)]
     group_name: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    group_avatar_id: Option<AttachmentId>,
     #[diesel(sql_type = Nullable<Text>)]
     name: Option<String>,
     #[diesel(sql_type = BigInt)]
@@ -88,7 +90,7 @@ pub struct SidebarRow {
 }
 
 const SIDEBAR_SQL: &str = r#"
-SELECT c.id, c.kind, c.group_id, g.name AS group_name, c.name, c.last_seq, c.last_message_at,
+SELECT c.id, c.kind, c.group_id, g.name AS group_name, g.avatar_id AS group_avatar_id, c.name, c.last_seq, c.last_message_at,
        cm.last_read_seq, cm.last_delivered_seq, cm.cleared_seq,
        cm.pinned_at IS NOT NULL AS pinned, cm.archived_at IS NOT NULL AS archived, cm.muted_until,
        c.retention_days, c.change_version,
@@ -180,6 +182,7 @@ impl SidebarRow {
             kind: self.kind,
             group_id: self.group_id,
             group_name: self.group_name,
+            group_avatar_id: self.group_avatar_id,
             name: self.name,
             peer,
             last_seq: self.last_seq,

@@ -320,3 +320,42 @@ impl User {
             .execute(conn)
     }
 }
+
+/// Who hears of a change to a user's profile (`user.updated`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ProfileAudience {
+    /// Contacts either way and the peers of direct chats (never the user themself).
+    pub users: Vec<UserId>,
+    /// The user's groups.
+    pub groups: Vec<crate::ids::GroupId>,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+impl User {
+    /// Everyone who may see `id`'s profile change live: see [`ProfileAudience`].
+    pub fn profile_audience(conn: &mut PgConnection, id: UserId) -> QueryResult<ProfileAudience> {
+        let users: Vec<IdRow> = diesel::sql_query(
+            "SELECT other AS id FROM (
+                 SELECT owner_id AS other FROM contacts WHERE contact_id = $1
+                 UNION SELECT contact_id FROM contacts WHERE owner_id = $1
+                 UNION SELECT CASE WHEN direct_low = $1 THEN direct_high ELSE direct_low END
+                         FROM conversations WHERE direct_low = $1 OR direct_high = $1
+             ) t WHERE other IS NOT NULL AND other <> $1 ORDER BY other",
+        )
+        .bind::<diesel::sql_types::BigInt, _>(id)
+        .load(conn)?;
+        let groups: Vec<IdRow> =
+            diesel::sql_query("SELECT group_id AS id FROM group_members WHERE user_id = $1 ORDER BY group_id")
+                .bind::<diesel::sql_types::BigInt, _>(id)
+                .load(conn)?;
+        Ok(ProfileAudience {
+            users: users.into_iter().map(|r| UserId(r.id)).collect(),
+            groups: groups.into_iter().map(|r| crate::ids::GroupId(r.id)).collect(),
+        })
+    }
+}

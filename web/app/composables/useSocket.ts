@@ -110,6 +110,14 @@ function onEvent(e: ServerEvent) {
       refreshSidebarSoon()
       break
     }
+    case 'user.updated':
+      // A contact, a direct-chat peer, a co-member or I changed name, bio, avatar or status.
+      useUsersStore().applyUpdate(e.data)
+      useConversationsStore().applyUserUpdate(e.data)
+      useGroupsStore().applyUserUpdate(e.data)
+      useProfileStore().applyUserUpdate(e.data)
+      if (e.data.user_id === me) auth.applyUserUpdate(e.data)
+      break
     case 'error':
       console.warn('server event error', e.data)
       break

@@ -13,9 +13,10 @@
 // always read the newest token from localStorage right before using it.
 
 import { defineStore } from 'pinia'
-import type { MeDto, SecondFactorDto, TokensDto } from '~/utils/types'
+import type { MeDto, SecondFactorDto, TokensDto, UserUpdated } from '~/utils/types'
+import { applyUserUpdateToMe } from '~/utils/profile'
 import { ApiError } from '~/utils/apiError'
-import { apiRequest } from '~/composables/useApi'
+import { api, apiRequest } from '~/composables/useApi'
 import { forgetMedia } from '~/composables/useMedia'
 import { isMfaChallenge, type SecondFactorProof } from '~/utils/twoFactor'
 
@@ -192,6 +193,22 @@ export const useAuthStore = defineStore('auth', {
     setUser(user: MeDto) {
       this.user = user
     },
+
+    /** `user.updated` about me (from another device or tab): name, bio, avatar, status. */
+    applyUserUpdate(e: UserUpdated) {
+      this.user = applyUserUpdateToMe(this.user, e)
+    },
+
+    /** Upload a new avatar: a square cut and scaled by the server. */
+    async setAvatar(file: File) {
+      const form = new FormData()
+      form.append('file', file, file.name || 'avatar')
+      this.user = await api.upload<MeDto>('/avatars/me', form)
+    },
+
+    async removeAvatar() {
+      this.user = await api.del<MeDto>('/avatars/me')
+    },
   },
 })
 
@@ -205,6 +222,7 @@ function resetSessionStores() {
   useGroupsStore().$reset()
   useContactsStore().$reset()
   useUsersStore().$reset()
+  useProfileStore().$reset()
   useAdminStore().$reset()
   useUiStore().resetSession()
 }

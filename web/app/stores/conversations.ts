@@ -2,7 +2,8 @@
 // socket events and by the flag actions (pin, archive, mute, clear, delete for me).
 
 import { defineStore } from 'pinia'
-import type { ConversationDto, ConversationsPage, MessageDto } from '~/utils/types'
+import type { ConversationDto, ConversationsPage, MessageDto, UserUpdated } from '~/utils/types'
+import { applyUserUpdateToConversation } from '~/utils/profile'
 import { api } from '~/composables/useApi'
 import { applyNewMessage, unreadCount } from '~/utils/messages'
 import { sortConversations } from '~/utils/sidebar'
@@ -84,6 +85,11 @@ export const useConversationsStore = defineStore('conversations', {
         return
       }
       this.upsert(applyNewMessage(c, m, myId))
+    },
+
+    /** `user.updated`: the peer of a direct chat changed their name, avatar or status. */
+    applyUserUpdate(e: UserUpdated) {
+      if (this.list.some((c) => c.peer?.id === e.user_id)) this.list = this.list.map((c) => applyUserUpdateToConversation(c, e))
     },
 
     onMessageUpdated(m: MessageDto) {

@@ -1,7 +1,8 @@
 // Groups I opened (members, roles, channels) and their management actions.
 
 import { defineStore } from 'pinia'
-import type { ChannelDto, GroupDto, InviteDto, InviteLinkDto, Role } from '~/utils/types'
+import type { ChannelDto, GroupDto, InviteDto, InviteLinkDto, Role, UserUpdated } from '~/utils/types'
+import { applyUserUpdateToGroup } from '~/utils/profile'
 import { api } from '~/composables/useApi'
 import { withoutKey } from '~/utils/records'
 
@@ -36,6 +37,24 @@ export const useGroupsStore = defineStore('groups', {
       this.byId[g.id] = g
       await useConversationsStore().fetchAll()
       return g
+    },
+    /** `user.updated`: a member's name, avatar or status in the loaded groups. */
+    applyUserUpdate(e: UserUpdated) {
+      for (const g of Object.values(this.byId)) {
+        const next = applyUserUpdateToGroup(g, e)
+        if (next !== g) this.byId[g.id] = next
+      }
+    },
+    /** Upload a new group avatar (admins): a square cut and scaled by the server. */
+    async setAvatar(id: number, file: File) {
+      const form = new FormData()
+      form.append('file', file, file.name || 'avatar')
+      this.byId[id] = await api.upload<GroupDto>(`/avatars/groups/${id}`, form)
+      void useConversationsStore().fetchAll()
+    },
+    async removeAvatar(id: number) {
+      this.byId[id] = await api.del<GroupDto>(`/avatars/groups/${id}`)
+      void useConversationsStore().fetchAll()
     },
     async rename(id: number, name: string) {
       this.byId[id] = await api.patch<GroupDto>(`/groups/${id}`, { name })

@@ -21,27 +21,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/admin/overview": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * The overview: users (total, active today and this week), messages per day over the last 30
-         *     days, storage used by media, open reports and flood flags, and the health of this
-         *     api-server and of every `CLUSTER_NODES` entry (their `/readyz` and `/metrics`, 2 s each).
-         */
-        get: operations["overview"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/admin/reports": {
         parameters: {
             query?: never;
@@ -373,6 +352,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/avatars/groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a group's avatar (admins and the owner), as for `POST /avatars/me`; the members may
+         *     download it and hear `conversation.updated` (`renamed`).
+         */
+        post: operations["upload_group"];
+        /** Remove a group's avatar (admins and the owner). */
+        delete: operations["remove_group"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/avatars/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set my avatar: a PNG, JPEG, GIF or WebP image (up to 10 MiB), cut to a square (the crop box,
+         *     or the largest centred square) and stored at 256 px (`GET /media/{avatar_id}`) and 64 px
+         *     (`GET /media/{avatar_id}/thumb`). Anyone signed in may download it; contacts, direct-chat
+         *     peers and group co-members hear `user.updated`.
+         */
+        post: operations["upload_mine"];
+        /** Remove my avatar (the initials show again). */
+        delete: operations["remove_mine"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/blocks": {
         parameters: {
             query?: never;
@@ -658,12 +681,7 @@ export interface paths {
         get: operations["groups_get"];
         put?: never;
         post?: never;
-        /**
-         * Delete the group (the owner): its channels, messages, receipts, invite links and media go
-         *     with it, and every member is told live (`conversation.updated` with reason `deleted`,
-         *     `group_id` and no `conversation_id`).
-         */
-        delete: operations["delete_group"];
+        delete?: never;
         options?: never;
         head?: never;
         /** Edit name, description or avatar (admins). */
@@ -924,23 +942,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/me/media-usage": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** What my uploads use of my media quota (`quota_bytes` null: no quota). */
-        get: operations["usage"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/me/privacy": {
         parameters: {
             query?: never;
@@ -974,9 +975,7 @@ export interface paths {
         /**
          * Upload a file. The server decides what it is from its content (never from the client's
          *     type or name), checks it fits `kind`, measures it (image dimensions and thumbnail, voice
-         *     duration) and answers with the upload to send in a message of that kind. An upload past
-         *     the uploader's media quota (`MEDIA_QUOTA_BYTES_PER_USER`) is refused with 413
-         *     `media_quota_exceeded` and nothing of it is stored.
+         *     duration) and answers with the upload to send in a message of that kind.
          */
         post: operations["upload"];
         delete?: never;
@@ -1184,6 +1183,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{id}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A user's profile panel: the user as I may see them, the groups we share, and whether they
+         *     are my contact, blocked by me, and our direct chat.
+         */
+        get: operations["profile_of"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1260,14 +1279,6 @@ export interface components {
             alias?: string | null;
             /** Format: int64 */
             user_id: number;
-        };
-        AdminOverview: {
-            media: components["schemas"]["MediaCounts"];
-            /** @description Oldest first, one entry per UTC day (days without messages count 0). */
-            messages_per_day: components["schemas"]["DayCountDto"][];
-            moderation: components["schemas"]["ModerationCounts"];
-            nodes: components["schemas"]["NodeHealthDto"][];
-            users: components["schemas"]["UserCounts"];
         };
         /** @description A user as admins see them. */
         AdminUserDto: {
@@ -1390,6 +1401,11 @@ export interface components {
             change_version: number;
             /** Format: int64 */
             cleared_seq: number;
+            /**
+             * Format: int64
+             * @description The group's avatar (channels only).
+             */
+            group_avatar_id: number | null;
             /** Format: int64 */
             group_id: number | null;
             group_name: string | null;
@@ -1442,15 +1458,6 @@ export interface components {
             /** @description Initial members besides me (at most 200). */
             member_ids?: number[];
             name: string;
-        };
-        DayCountDto: {
-            /** Format: int64 */
-            count: number;
-            /**
-             * Format: date
-             * @description UTC day, `YYYY-MM-DD`.
-             */
-            day: string;
         };
         /**
          * @description What an admin decides about a reported message.
@@ -1552,8 +1559,13 @@ export interface components {
             /** @enum {string} */
             type: "privacy.updated";
         } | {
+            /**
+             * @description A user's display name, bio, avatar or status changed: to the user's own sessions, their
+             *     contacts (either way), the peers of their direct chats and the members of their groups.
+             */
+            data: components["schemas"]["UserUpdated"];
             /** @enum {string} */
-            type: "heartbeat";
+            type: "user.updated";
         } | {
             /** @description The client must catch up through REST (e.g. after the node lost the broker). */
             data: {
@@ -1694,27 +1706,6 @@ export interface components {
             /** @description Logging in needs a code from an authenticator app (or a recovery code). */
             two_factor: boolean;
         };
-        MediaCounts: {
-            /**
-             * Format: int64
-             * @description Sum of the stored uploads' sizes (thumbnails not counted).
-             */
-            bytes: number;
-            /**
-             * Format: int64
-             * @description `MEDIA_QUOTA_BYTES_PER_USER`; absent: no quota.
-             */
-            quota_bytes_per_user: number | null;
-            /** Format: int64 */
-            uploads: number;
-        };
-        /** @description A user's media storage: what their uploads use and their quota (`None`: no quota). */
-        MediaUsage: {
-            /** Format: int64 */
-            quota_bytes: number | null;
-            /** Format: int64 */
-            used_bytes: number;
-        };
         MessageDto: {
             attachment?: null | components["schemas"]["AttachmentDto"];
             /** Format: int64 */
@@ -1770,64 +1761,12 @@ export interface components {
             /** @description Ascending by seq (with `changed_since`: by `change_version`). */
             items: components["schemas"]["MessageDto"][];
         };
-        ModerationCounts: {
-            /**
-             * Format: int64
-             * @description Flood-control send limits still running.
-             */
-            flags_active: number;
-            /**
-             * Format: int64
-             * @description Flood-control flags recorded in the last 7 days.
-             */
-            flags_week: number;
-            /** Format: int64 */
-            open_reports: number;
-        };
         MuteRequest: {
             /**
              * Format: date-time
              * @description Muted until this time; absent or null mutes forever (send `{}`).
              */
             until?: string | null;
-        };
-        /** @description One process of the cluster, as its `/readyz` and `/metrics` describe it. */
-        NodeHealthDto: {
-            /** @description Each dependency as the node sees it: `{"postgres": "up", "rabbitmq": "down", ...}`. */
-            checks: Record<string, never>;
-            /**
-             * Format: int64
-             * @description Open WebSockets (ws-server).
-             */
-            connections: number | null;
-            /**
-             * Format: int64
-             * @description Events written to sockets since start (ws-server).
-             */
-            deliveries: number | null;
-            /**
-             * Format: int64
-             * @description Events dropped since start (ws-server).
-             */
-            dropped: number | null;
-            /**
-             * Format: int64
-             * @description Messages sent through this node since start (api-server).
-             */
-            messages_sent: number | null;
-            /** @description `NODE_ID` of the answering api-server, or the `CLUSTER_NODES` name. */
-            name: string;
-            /**
-             * Format: int64
-             * @description Outbox rows not yet published (api-server).
-             */
-            outbox_pending: number | null;
-            /** @description `api-server` or `ws-server` (from the metrics' `service` label); absent: unknown. */
-            service: string | null;
-            /** @description `ready`, `degraded`, `unavailable` (its /readyz) or `unreachable` (no answer in 2 s). */
-            status: string;
-            /** @description Set when this entry is the api-server that answered. */
-            this_node: boolean;
         };
         /** @description A sign-in provider (OpenID Connect) to offer as "Sign in with {label}". */
         OidcProviderDto: {
@@ -1847,6 +1786,11 @@ export interface components {
                 change_version: number;
                 /** Format: int64 */
                 cleared_seq: number;
+                /**
+                 * Format: int64
+                 * @description The group's avatar (channels only).
+                 */
+                group_avatar_id: number | null;
                 /** Format: int64 */
                 group_id: number | null;
                 group_name: string | null;
@@ -1941,6 +1885,21 @@ export interface components {
             group_adds?: null | components["schemas"]["Audience"];
             last_seen?: null | components["schemas"]["Audience"];
             read_receipts?: boolean | null;
+        };
+        /** @description A user's profile as the caller sees it (`GET /users/{id}/profile`). */
+        ProfileDto: {
+            /** @description The caller blocked the user. */
+            blocked: boolean;
+            /** @description The user is in the caller's contacts. */
+            contact: boolean;
+            /**
+             * Format: int64
+             * @description The direct chat between the caller and the user, if one was opened.
+             */
+            direct_conversation_id: number | null;
+            /** @description Groups both the caller and the user are members of (at most 50, by name). */
+            shared_groups: components["schemas"]["SharedGroupDto"][];
+            user: components["schemas"]["UserDto"];
         };
         /** @description One emoji on a message: who reacted with it (oldest first). */
         ReactionDto: {
@@ -2132,6 +2091,13 @@ export interface components {
             /** @description The browser or app, as its User-Agent said at the last refresh. */
             user_agent: string | null;
         };
+        SharedGroupDto: {
+            /** Format: int64 */
+            avatar_id: number | null;
+            /** Format: int64 */
+            id: number;
+            name: string;
+        };
         SuspendRequest: {
             /** @description Why (1-500 characters); kept for the other administrators. */
             reason: string;
@@ -2201,20 +2167,6 @@ export interface components {
          * @enum {string}
          */
         UploadKind: "image" | "file" | "voice";
-        UserCounts: {
-            /**
-             * Format: int64
-             * @description Seen connected, or sent a message, in the last 24 hours.
-             */
-            active_today: number;
-            /**
-             * Format: int64
-             * @description The same over the last 7 days.
-             */
-            active_week: number;
-            /** Format: int64 */
-            total: number;
-        };
         /** @description Another user as anyone may see them (never a password hash or private data). */
         UserDto: {
             /** Format: int64 */
@@ -2233,6 +2185,21 @@ export interface components {
             status_emoji: string | null;
             /** @description A custom status (up to 80 characters) and its emoji, shown to everyone. */
             status_text: string | null;
+            username: string;
+        };
+        /**
+         * @description What everyone who may see a user sees of them (last seen is not here: it follows the
+         *     privacy settings, per viewer, through `presence`).
+         */
+        UserUpdated: {
+            /** Format: int64 */
+            avatar_id: number | null;
+            bio: string;
+            display_name: string;
+            status_emoji: string | null;
+            status_text: string | null;
+            /** Format: int64 */
+            user_id: number;
             username: string;
         };
         WsTicketDto: {
@@ -2297,59 +2264,6 @@ export interface operations {
                 };
             };
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description database unavailable, retry */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    overview: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AdminOverview"];
-                };
-            };
-            /** @description malformed input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3688,6 +3602,304 @@ export interface operations {
                 };
             };
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_group: {
+        parameters: {
+            query?: {
+                /** @description Left edge of the crop square. */
+                x?: number | null;
+                /** @description Top edge of the crop square. */
+                y?: number | null;
+                /** @description Side of the crop square (it must lie inside the image). */
+                size?: number | null;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_mine: {
+        parameters: {
+            query?: {
+                /** @description Left edge of the crop square. */
+                x?: number | null;
+                /** @description Top edge of the crop square. */
+                y?: number | null;
+                /** @description Side of the crop square (it must lie inside the image). */
+                size?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadForm"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeDto"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_mine: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5402,69 +5614,6 @@ export interface operations {
             };
         };
     };
-    delete_group: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description malformed input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description insufficient_role (not the owner) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description group_not_found (no such group, or not a member) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description database unavailable, retry */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     groups_update: {
         parameters: {
             query?: never;
@@ -7137,51 +7286,6 @@ export interface operations {
             };
         };
     };
-    usage: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["MediaUsage"];
-                };
-            };
-            /** @description malformed input */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description database unavailable, retry */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     me_privacy_get: {
         parameters: {
             query?: never;
@@ -7353,7 +7457,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description media_too_large | media_quota_exceeded */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -8282,6 +8385,61 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    profile_of: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileDto"];
                 };
             };
             /** @description malformed input */

@@ -15,6 +15,9 @@ export type MeDto = Schemas['MeDto']
 export type AccountRole = Schemas['AccountRole']
 export type TokensDto = Schemas['TokensDto']
 export type ContactDto = Schemas['ContactDto']
+/** `GET /users/{id}/profile`: the profile panel. */
+export type ProfileDto = Schemas['ProfileDto']
+export type SharedGroupDto = Schemas['SharedGroupDto']
 /** Who may see or do something: everyone, the people the user added to their contacts, nobody. */
 export type Audience = Schemas['Audience']
 /** My privacy settings (`GET`/`PUT /me/privacy`; PUT takes any subset, answers the whole). */
@@ -99,3 +102,5 @@ export type TypingEvent = Schemas['TypingEvent']
 /** A user hiding their last seen from me always comes as `online: false, last_seen_at: null`. */
 export type PresenceEvent = Schemas['PresenceEvent']
 export type ConversationUpdated = Schemas['ConversationUpdated']
+/** What others see of a user changed (name, bio, avatar, status). */
+export type UserUpdated = Schemas['UserUpdated']

@@ -104,7 +104,7 @@ describe('watermark posting', () => {
 
 function c(id: number, extra: Partial<ConversationDto>): ConversationDto {
   return {
-    id, kind: 'direct', group_id: null, group_name: null, name: null,
+    id, kind: 'direct', group_id: null, group_name: null, group_avatar_id: null, name: null,
     peer: { id: id * 10, username: `user${id}`, display_name: `User ${id}`, avatar_id: null, alias: null, status_emoji: null, blocked: false, messaging_blocked: false },
     last_seq: 0, last_message_at: null, last_message: null, unread_count: 0, last_read_seq: 0,
     last_delivered_seq: 0, cleared_seq: 0, pinned: false, archived: false, muted_until: null, retention_days: null, change_version: 0, ...extra,

@@ -126,6 +126,7 @@ function conv(extra: Partial<ConversationDto> = {}): ConversationDto {
     kind: 'direct',
     group_id: null,
     group_name: null,
+    group_avatar_id: null,
     name: null,
     peer: { id: PEER, username: 'bob', display_name: 'Bob', avatar_id: null, alias: null, status_emoji: null, blocked: false, messaging_blocked: false },
     last_seq: 0,

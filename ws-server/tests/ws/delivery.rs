@@ -179,3 +179,45 @@ async fn an_empty_broker_message_never_reaches_a_socket_as_an_empty_frame() {
     client.quiet(QUIET).await;
     assert_eq!(metric(&c.metrics(0).await, "chat_ws_dropped_total", r#"reason="empty_event""#), 1.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_change_reaches_each_contact_peer_and_co_member_socket_once_on_any_node() {
+    let c = Cluster::start(2).await;
+    let [ann, contact, mate, both, stranger] = c.users(&["ann", "contact", "mate", "both", "stranger"])[..] else {
+        unreachable!()
+    };
+    let (gid, _) = c.group(&[ann, mate, both]);
+    let mut sockets = [
+        ("ann's other device", c.connect(1, ann).await),
+        ("a contact", c.connect(0, contact).await),
+        ("a co-member", c.connect(1, mate).await),
+        ("a contact who is also a co-member", c.connect(0, both).await),
+    ];
+    let mut outsider = c.connect(0, stranger).await;
+
+    // What the api-server's outbox writes for `user.updated`: user.<uid>, CC contacts and groups.
+    let event = shared::events::Event::UserUpdated(shared::events::UserUpdated {
+        user_id: UserId(ann),
+        username: "ann".into(),
+        display_name: "Ann".into(),
+        bio: String::new(),
+        avatar_id: None,
+        status_text: Some("on holiday".into()),
+        status_emoji: Some("🌴".into()),
+    });
+    let cc = [RoutingKey::User(UserId(contact)), RoutingKey::User(UserId(both)), RoutingKey::Group(GroupId(gid))];
+    c.publish(&RoutingKey::User(UserId(ann)).to_string(), &cc.map(|k| k.to_string()), &event).await;
+
+    for (name, client) in sockets.iter_mut() {
+        let e = client.event(WAIT).await;
+        assert_eq!(
+            (e["type"].as_str(), e["data"]["status_text"].as_str()),
+            (Some("user.updated"), Some("on holiday")),
+            "{name}"
+        );
+    }
+    for (_, client) in sockets.iter_mut() {
+        client.quiet(QUIET).await;
+    }
+    outsider.quiet(QUIET).await;
+}
