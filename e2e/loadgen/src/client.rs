@@ -27,6 +27,8 @@ impl Api {
         Ok(Self { http, base: format!("{}/api", base.trim_end_matches('/')) })
     }
 
+    /// A setup call. A 503 `overloaded` (refused before the server did anything) is sent again
+    /// after a pause, as the web client does; only the measured sends count refusals.
     pub async fn call(
         &self,
         method: reqwest::Method,
@@ -34,16 +36,25 @@ impl Api {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Result<Value> {
-        let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let res = req.send().await.with_context(|| format!("{method} {path}"))?;
-        let status = res.status();
-        let text = res.text().await?;
+        let mut attempt = 0u32;
+        let (status, text) = loop {
+            let mut req = self.http.request(method.clone(), format!("{}{path}", self.base));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if let Some(b) = &body {
+                req = req.json(b);
+            }
+            let res = req.send().await.with_context(|| format!("{method} {path}"))?;
+            let status = res.status();
+            let text = res.text().await?;
+            if status.as_u16() == 503 && text.contains("\"overloaded\"") && attempt < 20 {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt.min(8)))).await;
+                continue;
+            }
+            break (status, text);
+        };
         if !status.is_success() {
             bail!("{method} {path} -> {status} {text}");
         }

@@ -21,6 +21,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The overview: users (total, active today and this week), messages per day over the last 30
+         *     days, storage used by media, open reports and flood flags, and the health of this
+         *     api-server and of every `CLUSTER_NODES` entry (their `/readyz` and `/metrics`, 2 s each).
+         */
+        get: operations["overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/reports": {
         parameters: {
             query?: never;
@@ -681,7 +702,12 @@ export interface paths {
         get: operations["groups_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete the group (the owner): its channels, messages, receipts, invite links and media go
+         *     with it, and every member is told live (`conversation.updated` with reason `deleted`,
+         *     `group_id` and no `conversation_id`).
+         */
+        delete: operations["delete_group"];
         options?: never;
         head?: never;
         /** Edit name, description or avatar (admins). */
@@ -942,6 +968,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/media-usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What my uploads use of my media quota (`quota_bytes` null: no quota). */
+        get: operations["usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/privacy": {
         parameters: {
             query?: never;
@@ -975,7 +1018,9 @@ export interface paths {
         /**
          * Upload a file. The server decides what it is from its content (never from the client's
          *     type or name), checks it fits `kind`, measures it (image dimensions and thumbnail, voice
-         *     duration) and answers with the upload to send in a message of that kind.
+         *     duration) and answers with the upload to send in a message of that kind. An upload past
+         *     the uploader's media quota (`MEDIA_QUOTA_BYTES_PER_USER`) is refused with 413
+         *     `media_quota_exceeded` and nothing of it is stored.
          */
         post: operations["upload"];
         delete?: never;
@@ -1280,6 +1325,14 @@ export interface components {
             /** Format: int64 */
             user_id: number;
         };
+        AdminOverview: {
+            media: components["schemas"]["MediaCounts"];
+            /** @description Oldest first, one entry per UTC day (days without messages count 0). */
+            messages_per_day: components["schemas"]["DayCountDto"][];
+            moderation: components["schemas"]["ModerationCounts"];
+            nodes: components["schemas"]["NodeHealthDto"][];
+            users: components["schemas"]["UserCounts"];
+        };
         /** @description A user as admins see them. */
         AdminUserDto: {
             role: components["schemas"]["AccountRole"];
@@ -1459,6 +1512,15 @@ export interface components {
             member_ids?: number[];
             name: string;
         };
+        DayCountDto: {
+            /** Format: int64 */
+            count: number;
+            /**
+             * Format: date
+             * @description UTC day, `YYYY-MM-DD`.
+             */
+            day: string;
+        };
         /**
          * @description What an admin decides about a reported message.
          * @enum {string}
@@ -1558,6 +1620,9 @@ export interface components {
             };
             /** @enum {string} */
             type: "privacy.updated";
+        } | {
+            /** @enum {string} */
+            type: "heartbeat";
         } | {
             /**
              * @description A user's display name, bio, avatar or status changed: to the user's own sessions, their
@@ -1706,6 +1771,27 @@ export interface components {
             /** @description Logging in needs a code from an authenticator app (or a recovery code). */
             two_factor: boolean;
         };
+        MediaCounts: {
+            /**
+             * Format: int64
+             * @description Sum of the stored uploads' sizes (thumbnails not counted).
+             */
+            bytes: number;
+            /**
+             * Format: int64
+             * @description `MEDIA_QUOTA_BYTES_PER_USER`; absent: no quota.
+             */
+            quota_bytes_per_user: number | null;
+            /** Format: int64 */
+            uploads: number;
+        };
+        /** @description A user's media storage: what their uploads use and their quota (`None`: no quota). */
+        MediaUsage: {
+            /** Format: int64 */
+            quota_bytes: number | null;
+            /** Format: int64 */
+            used_bytes: number;
+        };
         MessageDto: {
             attachment?: null | components["schemas"]["AttachmentDto"];
             /** Format: int64 */
@@ -1761,12 +1847,64 @@ export interface components {
             /** @description Ascending by seq (with `changed_since`: by `change_version`). */
             items: components["schemas"]["MessageDto"][];
         };
+        ModerationCounts: {
+            /**
+             * Format: int64
+             * @description Flood-control send limits still running.
+             */
+            flags_active: number;
+            /**
+             * Format: int64
+             * @description Flood-control flags recorded in the last 7 days.
+             */
+            flags_week: number;
+            /** Format: int64 */
+            open_reports: number;
+        };
         MuteRequest: {
             /**
              * Format: date-time
              * @description Muted until this time; absent or null mutes forever (send `{}`).
              */
             until?: string | null;
+        };
+        /** @description One process of the cluster, as its `/readyz` and `/metrics` describe it. */
+        NodeHealthDto: {
+            /** @description Each dependency as the node sees it: `{"postgres": "up", "rabbitmq": "down", ...}`. */
+            checks: Record<string, never>;
+            /**
+             * Format: int64
+             * @description Open WebSockets (ws-server).
+             */
+            connections: number | null;
+            /**
+             * Format: int64
+             * @description Events written to sockets since start (ws-server).
+             */
+            deliveries: number | null;
+            /**
+             * Format: int64
+             * @description Events dropped since start (ws-server).
+             */
+            dropped: number | null;
+            /**
+             * Format: int64
+             * @description Messages sent through this node since start (api-server).
+             */
+            messages_sent: number | null;
+            /** @description `NODE_ID` of the answering api-server, or the `CLUSTER_NODES` name. */
+            name: string;
+            /**
+             * Format: int64
+             * @description Outbox rows not yet published (api-server).
+             */
+            outbox_pending: number | null;
+            /** @description `api-server` or `ws-server` (from the metrics' `service` label); absent: unknown. */
+            service: string | null;
+            /** @description `ready`, `degraded`, `unavailable` (its /readyz) or `unreachable` (no answer in 2 s). */
+            status: string;
+            /** @description Set when this entry is the api-server that answered. */
+            this_node: boolean;
         };
         /** @description A sign-in provider (OpenID Connect) to offer as "Sign in with {label}". */
         OidcProviderDto: {
@@ -2167,6 +2305,20 @@ export interface components {
          * @enum {string}
          */
         UploadKind: "image" | "file" | "voice";
+        UserCounts: {
+            /**
+             * Format: int64
+             * @description Seen connected, or sent a message, in the last 24 hours.
+             */
+            active_today: number;
+            /**
+             * Format: int64
+             * @description The same over the last 7 days.
+             */
+            active_week: number;
+            /** Format: int64 */
+            total: number;
+        };
         /** @description Another user as anyone may see them (never a password hash or private data). */
         UserDto: {
             /** Format: int64 */
@@ -2264,6 +2416,59 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminOverview"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5614,6 +5819,69 @@ export interface operations {
             };
         };
     };
+    delete_group: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description insufficient_role (not the owner) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description group_not_found (no such group, or not a member) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     groups_update: {
         parameters: {
             query?: never;
@@ -7286,6 +7554,51 @@ export interface operations {
             };
         };
     };
+    usage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediaUsage"];
+                };
+            };
+            /** @description malformed input */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description database unavailable, retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     me_privacy_get: {
         parameters: {
             query?: never;
@@ -7457,6 +7770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description media_too_large | media_quota_exceeded */
             413: {
                 headers: {
                     [name: string]: unknown;
