@@ -2,43 +2,14 @@
 //! goes (channels, messages, receipts, reactions, reports, invites) and so do its uploads,
 //! rows at once and bytes by the media sweep, unless something else still uses them.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use shared::events::{Event, RoutingKey, UpdateReason};
 
 use crate::broker::TestConsumer;
-use crate::helpers::{png, spawn_app_with, TestApp, User};
+use crate::helpers::{eventually, png, spawn_app_with, TestApp, User, FAST_SWEEP};
 use shared::ids::GroupId;
-
-const FAST_SWEEP: (&str, &str) = ("MEDIA_SWEEP_MS", "200");
-
-fn files_of(app: &TestApp, attachment: i64) -> Vec<PathBuf> {
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct Keys {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        key: String,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        thumb: Option<String>,
-    }
-    let mut conn = app.env.db.connect();
-    let row: Keys = diesel::sql_query(format!(
-        "SELECT storage_key AS key, thumb_key AS thumb FROM attachments WHERE id = {attachment}"
-    ))
-    .get_result(&mut conn)
-    .expect("attachment row");
-    std::iter::once(row.key).chain(row.thumb).map(|k| app.settings.media_dir.join(&k[..2]).join(&k)).collect()
-}
-
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 async fn image_message(app: &TestApp, user: &User, channel: i64) -> (i64, i64) {
     let up = app.upload(user, "image", "p.png", &png(40, 30)).await;
@@ -86,7 +57,7 @@ async fn only_the_owner_deletes_a_group_and_everything_in_it_goes_with_its_media
     let invite = app.post(&format!("{path}/invites"), Some(&owner.token), json!({})).await;
     let token = invite.body["token"].as_str().expect("token").to_owned();
     let (photo_files, other_files, kept_files) =
-        (files_of(&app, photo), files_of(&app, other_photo), files_of(&app, kept));
+        (app.media_files(photo), app.media_files(other_photo), app.media_files(kept));
     assert!(photo_files.iter().chain(&other_files).all(|f| f.exists()));
 
     // Rights: members and admins 403 with a stable code, outsiders and unknown groups 404, bad ids 4xx JSON.
@@ -159,7 +130,7 @@ async fn a_deleted_channel_takes_its_uploads_along() {
     let side = app.post(&format!("/api/groups/{group}/channels"), Some(&owner.token), json!({"name": "side"})).await;
     let side = side.body["id"].as_i64().expect("channel");
     let (photo, _) = image_message(&app, &member, side).await;
-    let files = files_of(&app, photo);
+    let files = app.media_files(photo);
     assert_eq!(app.delete(&format!("/api/groups/{group}/channels/{side}"), Some(&owner.token)).await.status, 204);
     assert!(!app.count_where("attachments", &format!("id = {photo}")), "the row goes with the channel");
     eventually("the bytes are deleted", || files.iter().all(|f| !f.exists())).await;
@@ -171,7 +142,7 @@ async fn the_last_member_leaving_deletes_the_group_with_its_uploads() {
     let owner = app.register("owner").await;
     let (group, general) = app.group(&owner, &[]).await;
     let (photo, _) = image_message(&app, &owner, general).await;
-    let files = files_of(&app, photo);
+    let files = app.media_files(photo);
     assert_eq!(app.post(&format!("/api/groups/{group}/leave"), Some(&owner.token), json!({})).await.status, 204);
     assert!(!app.count_where("groups", &format!("id = {group}")));
     assert!(!app.count_where("attachments", &format!("id = {photo}")));

@@ -252,6 +252,25 @@ impl TestApp {
     pub fn count_where(&self, table: &str, condition: &str) -> bool {
         self.count(&format!("{table} WHERE {condition}")) > 0
     }
+
+    /// The files of an upload (its bytes and its thumbnail, if any) under MEDIA_DIR.
+    pub fn media_files(&self, attachment: i64) -> Vec<std::path::PathBuf> {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct Keys {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            key: String,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            thumb: Option<String>,
+        }
+        let mut conn = self.env.db.connect();
+        let row: Keys = diesel::sql_query(format!(
+            "SELECT storage_key AS key, thumb_key AS thumb FROM attachments WHERE id = {attachment}"
+        ))
+        .get_result(&mut conn)
+        .expect("attachment row");
+        std::iter::once(row.key).chain(row.thumb).map(|k| self.settings.media_dir.join(&k[..2]).join(&k)).collect()
+    }
 }
 
 /// A PNG of one colour.
@@ -306,5 +325,17 @@ impl TestApp {
             serde_json::json!({"client_id": uuid::Uuid::new_v4(), "kind": kind, "body": "", "attachment_id": attachment}),
         )
         .await
+    }
+}
+
+/// A media sweep every 200 ms (tests that wait for uploads' bytes to go).
+pub const FAST_SWEEP: (&str, &str) = ("MEDIA_SWEEP_MS", "200");
+
+/// Waits up to 10 s for `done`.
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -3,37 +3,9 @@
 //! left behind. Image decoding shares one memory budget per process.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use crate::helpers::{png, spawn_app_with, TestApp, User};
-
-const FAST_SWEEP: (&str, &str) = ("MEDIA_SWEEP_MS", "200");
-
-fn storage_keys(app: &TestApp, attachment: i64) -> Vec<PathBuf> {
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct Keys {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        key: String,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-        thumb: Option<String>,
-    }
-    let mut conn = app.env.db.connect();
-    let row: Keys = diesel::sql_query(format!(
-        "SELECT storage_key AS key, thumb_key AS thumb FROM attachments WHERE id = {attachment}"
-    ))
-    .get_result(&mut conn)
-    .expect("attachment row");
-    std::iter::once(row.key).chain(row.thumb).map(|k| app.settings.media_dir.join(&k[..2]).join(&k)).collect()
-}
-
-async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+use crate::helpers::{eventually, png, spawn_app_with, TestApp, User, FAST_SWEEP};
 
 async fn upload_image(app: &TestApp, user: &User) -> i64 {
     let r = app.upload(user, "image", "p.png", &png(40, 30)).await;
@@ -55,7 +27,7 @@ async fn the_upload_of_a_deleted_message_is_deleted_rows_and_bytes_unless_still_
     let chat = app.direct(&anna, &ben).await;
 
     let alone = upload_image(&app, &anna).await;
-    let files = storage_keys(&app, alone);
+    let files = app.media_files(alone);
     assert!(files.iter().all(|f| f.exists()), "stored: {files:?}");
     send_and_delete(&app, &anna, chat, alone).await;
     assert!(!app.count_where("attachments", &format!("id = {alone}")), "the row goes with the message");
@@ -71,7 +43,7 @@ async fn the_upload_of_a_deleted_message_is_deleted_rows_and_bytes_unless_still_
     tokio::time::sleep(Duration::from_millis(600)).await;
     for kept in [twice, avatar] {
         assert!(app.count_where("attachments", &format!("id = {kept}")), "{kept} still used");
-        assert!(storage_keys(&app, kept).iter().all(|f| f.exists()), "{kept}: bytes kept");
+        assert!(app.media_files(kept).iter().all(|f| f.exists()), "{kept}: bytes kept");
     }
 }
 

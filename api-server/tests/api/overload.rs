@@ -6,7 +6,17 @@ use std::time::{Duration, Instant};
 
 use diesel::RunQueryDsl;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{spawn_app_with, TestApp};
+
+/// A transaction that holds `conversation`'s row (as a send of it does) until its `COMMIT`.
+fn hold_row_of(app: &TestApp, conversation: i64) -> diesel::PgConnection {
+    let mut holder = app.env.db.connect();
+    diesel::sql_query("BEGIN").execute(&mut holder).expect("begin");
+    diesel::sql_query(format!("SELECT 1 FROM conversations WHERE id = {conversation} FOR UPDATE"))
+        .execute(&mut holder)
+        .expect("lock");
+    holder
+}
 
 #[tokio::test]
 async fn sends_past_the_database_queue_are_refused_at_once_and_store_nothing() {
@@ -16,12 +26,8 @@ async fn sends_past_the_database_queue_are_refused_at_once_and_store_nothing() {
     let dm = app.direct(&a, &b).await;
     let before = app.count("messages");
 
-    // Hold the conversation's row: the first send takes the only connection and waits on it.
-    let mut holder = app.env.db.connect();
-    diesel::sql_query("BEGIN").execute(&mut holder).expect("begin");
-    diesel::sql_query(format!("SELECT 1 FROM conversations WHERE id = {dm} FOR UPDATE"))
-        .execute(&mut holder)
-        .expect("lock");
+    // The first send takes the only connection and waits on the conversation's row.
+    let mut holder = hold_row_of(&app, dm);
     let first = app.send(&a, dm, "first");
     let refused = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -52,11 +58,7 @@ async fn requests_past_the_request_queue_are_refused_at_once_but_probes_answer()
     let dm = app.direct(&a, &b).await;
 
     // A send waits on the conversation's row and so holds the one place.
-    let mut holder = app.env.db.connect();
-    diesel::sql_query("BEGIN").execute(&mut holder).expect("begin");
-    diesel::sql_query(format!("SELECT 1 FROM conversations WHERE id = {dm} FOR UPDATE"))
-        .execute(&mut holder)
-        .expect("lock");
+    let mut holder = hold_row_of(&app, dm);
     let first = app.send(&a, dm, "first");
     let meanwhile = async {
         tokio::time::sleep(Duration::from_millis(300)).await;

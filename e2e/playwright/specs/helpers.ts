@@ -285,3 +285,21 @@ export function sunsetPng(): Buffer {
     chunk('IEND', Buffer.alloc(0)),
   ])
 }
+
+/** Opens `url` for `session` and returns the page with the ws node its socket landed on (the one
+ * whose connection count went up). */
+export async function openOnNode(browser: Browser, request: APIRequestContext, session: Session, url: string) {
+  const before = await connectionsPerNode(request)
+  const page = await (await contextFor(browser, session)).newPage()
+  await page.goto(url)
+  await waitConnected(page)
+  let node = ''
+  await expect
+    .poll(async () => {
+      const now = await connectionsPerNode(request)
+      node = Object.keys(now).find((n) => now[n]! > (before[n] ?? 0)) ?? ''
+      return node
+    }, { message: 'the replica holding the socket' })
+    .not.toBe('')
+  return { page, node }
+}

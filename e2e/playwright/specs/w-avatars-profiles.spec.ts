@@ -5,33 +5,11 @@
 // sees the initials come back when she removes the photo.
 import { randomUUID } from 'node:crypto'
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
-import { apiPost, BASE, connectionsPerNode, contextFor, registerApi, screenshotPath, sunsetPng, waitConnected, wsNodes, type Session } from './helpers'
+import { apiPost, BASE, openOnNode, registerApi, screenshotPath, sunsetPng, wsNodes, type Session } from './helpers'
 
 async function patchMe(request: APIRequestContext, who: Session, body: unknown) {
   const res = await request.patch(`${BASE}/api/me`, { data: body, headers: { authorization: `Bearer ${who.access_token}` } })
   expect(res.ok(), `PATCH /me -> ${res.status()}`).toBe(true)
-}
-
-/** The ws node whose connection count went up since `before` (polled). */
-async function newSocketNode(request: APIRequestContext, before: Record<string, number>): Promise<string> {
-  let node = ''
-  await expect
-    .poll(async () => {
-      const now = await connectionsPerNode(request)
-      node = Object.keys(now).find((n) => now[n]! > (before[n] ?? 0)) ?? ''
-      return node
-    }, { message: 'the replica that took the socket' })
-    .not.toBe('')
-  return node
-}
-
-/** Opens `path` for `who` and returns the page and the replica its socket landed on. */
-async function openOn(browser: Parameters<typeof contextFor>[0], request: APIRequestContext, who: Session, path: string) {
-  const before = await connectionsPerNode(request)
-  const page = await (await contextFor(browser, who)).newPage()
-  await page.goto(path)
-  await waitConnected(page)
-  return { page, node: await newSocketNode(request, before) }
 }
 
 const header = (p: Page) => p.locator('header').filter({ has: p.getByTestId('chat-title') })
@@ -44,12 +22,12 @@ test('an avatar and a status reach the other replica live; the profile panel sho
   const dm = await apiPost(request, ben, '/conversations/direct', { user_id: ava.id })
   await apiPost(request, ben, `/conversations/${dm.id}/messages`, { client_id: randomUUID(), body: 'See you at the harbour?' })
 
-  const a = await openOn(browser, request, ava, '/profile')
-  let b = await openOn(browser, request, ben, `/c/${dm.id}`)
+  const a = await openOnNode(browser, request, ava, '/profile')
+  let b = await openOnNode(browser, request, ben, `/c/${dm.id}`)
   // least_conn puts the second socket on the other replica; if not, a reload moves it there.
   for (let attempt = 0; b.node === a.node && attempt < 4; attempt++) {
     await b.page.context().close()
-    b = await openOn(browser, request, ben, `/c/${dm.id}`)
+    b = await openOnNode(browser, request, ben, `/c/${dm.id}`)
   }
   expect(b.node, 'Ava and Ben on different replicas').not.toBe(a.node)
   const w = b.page

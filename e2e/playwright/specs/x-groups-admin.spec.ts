@@ -2,26 +2,9 @@
 // is on the other ws replica sees it go (sidebar row gone, the open chat says so); an invite
 // link revoked in the settings is refused; the admin overview shows the numbers, the chart and
 // every node's health.
-import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test'
+import { expect, test, type Page } from '@playwright/test'
 import { randomUUID } from 'node:crypto'
-import { apiPost, connectionsPerNode, contextFor, grantAdmin, loginApi, registerApi, screenshotPath, waitConnected, wsNodes, type Session } from './helpers'
-
-/** Opens `url` for `session` and returns the page with the ws node its socket landed on. */
-async function openOnNode(browser: Browser, request: APIRequestContext, session: Session, url: string) {
-  const before = await connectionsPerNode(request)
-  const page = await (await contextFor(browser, session)).newPage()
-  await page.goto(url)
-  await waitConnected(page)
-  let node = ''
-  await expect
-    .poll(async () => {
-      const now = await connectionsPerNode(request)
-      node = Object.keys(now).find((n) => now[n]! > (before[n] ?? 0)) ?? ''
-      return node
-    }, { message: 'the replica holding the socket' })
-    .not.toBe('')
-  return { page, node }
-}
+import { apiPost, contextFor, grantAdmin, loginApi, openOnNode, registerApi, screenshotPath, wsNodes } from './helpers'
 
 test('the owner deletes a group: a member on the other replica sees it go; revoked invites are refused; the admin overview', async ({ browser, request }) => {
   const [ann, ben, eve, ada] = await Promise.all([
