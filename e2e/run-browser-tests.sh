@@ -59,9 +59,13 @@ fi
 
 # --- 4. the cluster --------------------------------------------------------------------------
 # Stopped afterwards only if none of its processes ran before (a partly running cluster is
-# completed by `up` and left running, like a fully running one).
+# completed by `up` and left running, like a fully running one). CHAT_EXTERNAL_CLUSTER=1: the
+# specs go to a cluster this script does not manage (CHAT_URL; e.g. the multihost data centre,
+# `e2e/multihost/run.sh browser`), so only specs that need no local-cluster internals apply.
 started=0
-if "$ROOT/deploy/local/cluster.sh" status 2>/dev/null | awk '$3 == "running" { found = 1 } END { exit !found }'; then
+if [ "${CHAT_EXTERNAL_CLUSTER:-0}" = 1 ]; then
+  say "external cluster at $CHAT_URL: not started or stopped here"
+elif "$ROOT/deploy/local/cluster.sh" status 2>/dev/null | awk '$3 == "running" { found = 1 } END { exit !found }'; then
   say "cluster (partly) running already: it stays up afterwards"
 else
   started=1
@@ -84,7 +88,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-"$ROOT/deploy/local/cluster.sh" up
+[ "${CHAT_EXTERNAL_CLUSTER:-0}" = 1 ] || "$ROOT/deploy/local/cluster.sh" up
 
 # --- 5. the specs ----------------------------------------------------------------------------
 say "playwright against $CHAT_URL"

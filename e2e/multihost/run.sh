@@ -4,11 +4,13 @@
 # chat_multihost), api1 api2, ws1..ws3 and lb (nginx), each its own namespace and address on
 # the bridge mh-br0, 10.77.0.0/24 (the drivers reach every host from 10.77.0.1). Needs root.
 #
-# Usage: e2e/multihost/run.sh up|down|status|check|faults [--short]
+# Usage: e2e/multihost/run.sh up|down|status|check|browser [spec...]|faults [--short]
 #   up       build the network, start everything, wait until every /readyz answers 200
 #   down     stop every process started in the hosts' namespaces, remove namespaces and bridge
 #   status   hosts, pids and readiness
 #   check    the cluster check (e2e/cluster/flow.mjs and failover.mjs) through lb's nginx
+#   browser  Playwright specs in Chromium through lb's nginx (default: those that need no
+#            local-cluster internals; or the spec files given, relative to e2e/playwright)
 #   faults   the fault runs (e2e/multihost/faults/*.mjs), each ending with every client
 #            holding every committed message exactly once; --short: the three quick ones
 #
@@ -96,6 +98,16 @@ export_env() {
   for h in "${MH_API_HOSTS[@]}" "${MH_WS_HOSTS[@]}"; do export "MH_URL_$h=$(app_url "$h")"; done
 }
 
+# The browser specs that need nothing of a local cluster's internals (its pid files, its
+# database name, its mail sink or OIDC provider), in Chromium through lb's nginx.
+BROWSER_SPECS=(specs/a-direct-chat.spec.ts specs/b-group-chat.spec.ts specs/d-history.spec.ts
+  specs/e-reactions.spec.ts specs/g-search.spec.ts specs/r-resync.spec.ts specs/u-blocking.spec.ts)
+cmd_browser() {
+  local specs=("$@")
+  [ "${#specs[@]}" -gt 0 ] || specs=("${BROWSER_SPECS[@]}")
+  CHAT_URL="http://$(ip_of lb)" CHAT_EXTERNAL_CLUSTER=1 "$ROOT/e2e/run-browser-tests.sh" "${specs[@]}"
+}
+
 cmd_check() {
   export_env
   local h
@@ -151,6 +163,7 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   check) cmd_check ;;
+  browser) shift; cmd_browser "$@" ;;
   faults) shift; cmd_faults "$@" ;;
   ctl) shift; cmd_ctl "$@" ;;
   -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' ;;
