@@ -5,7 +5,7 @@
 // sees the initials come back when she removes the photo.
 import { randomUUID } from 'node:crypto'
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test'
-import { apiPost, BASE, openOnNode, registerApi, screenshotPath, sunsetPng, wsNodes, type Session } from './helpers'
+import { apiPost, BASE, loginApi, openOnNode, registerApi, screenshotPath, sunsetPng, wsNodes, type Session } from './helpers'
 
 async function patchMe(request: APIRequestContext, who: Session, body: unknown) {
   const res = await request.patch(`${BASE}/api/me`, { data: body, headers: { authorization: `Bearer ${who.access_token}` } })
@@ -24,10 +24,12 @@ test('an avatar and a status reach the other replica live; the profile panel sho
 
   const a = await openOnNode(browser, request, ava, '/profile')
   let b = await openOnNode(browser, request, ben, `/c/${dm.id}`)
-  // least_conn puts the second socket on the other replica; if not, a reload moves it there.
+  // least_conn puts the second socket on the other replica; if not, Ben opens another page
+  // (the first one stays open so that least_conn sends the next socket elsewhere) in a session
+  // of its own: a second browser with the same session would present a refresh token the first
+  // one already rotated, which signs both out (reuse detection).
   for (let attempt = 0; b.node === a.node && attempt < 4; attempt++) {
-    await b.page.context().close()
-    b = await openOnNode(browser, request, ben, `/c/${dm.id}`)
+    b = await openOnNode(browser, request, await loginApi(request, ben.username), `/c/${dm.id}`)
   }
   expect(b.node, 'Ava and Ben on different replicas').not.toBe(a.node)
   const w = b.page
