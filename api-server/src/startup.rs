@@ -17,7 +17,7 @@ use shared::config::Settings;
 use shared::db::{self, PgPool};
 use shared::models::outbox::Writer;
 use shared::ratelimit::RateLimiter;
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use utoipa::OpenApi;
 
@@ -31,9 +31,6 @@ use crate::outbox::listen::Listening;
 use crate::outbox::{self, Relay};
 use crate::routes::ApiDoc;
 use crate::state::AppState;
-
-/// Uploads read into memory at once per process (each at most 25 MiB).
-const UPLOAD_SLOTS: usize = 4;
 
 pub struct Application {
     port: u16,
@@ -71,7 +68,7 @@ impl Application {
                 settings.api_max_in_flight as usize,
                 std::time::Duration::from_millis(settings.api_queue_wait_ms),
             )),
-            upload_slots: Arc::new(Semaphore::new(UPLOAD_SLOTS)),
+            uploads: Arc::default(),
             decode_budget: Arc::new(DecodeBudget::new(settings.image_decode_memory_mb)),
             mailer: Mailer::new(&settings)?,
             oidc: Arc::new(crate::oidc_client::Clients::new().context("OpenID Connect HTTP client")?),

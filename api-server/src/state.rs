@@ -9,7 +9,6 @@ use shared::config::Settings;
 use shared::db::PgPool;
 use shared::models::outbox::{Outbox, Writer};
 use shared::ratelimit::RateLimiter;
-use tokio::sync::Semaphore;
 
 use crate::mail::Mailer;
 use crate::media::storage::MediaStore;
@@ -29,8 +28,8 @@ pub struct AppState {
     pub media: Arc<dyn MediaStore>,
     /// The bounded queue every `/api/` request passes first ([`crate::admission`]).
     pub requests: Arc<shared::admission::Admission>,
-    /// Uploads held in memory at once (each up to 25 MiB).
-    pub upload_slots: Arc<Semaphore>,
+    /// Uploads held in memory at once (each up to 25 MiB), and those waiting for a slot.
+    pub uploads: Arc<crate::media::upload_queue::UploadQueue>,
     /// Memory all image decodes may use at once (`IMAGE_DECODE_MEMORY_MB`).
     pub decode_budget: Arc<crate::media::decode_budget::DecodeBudget>,
     /// Verification and password-reset mails (sent in the background).

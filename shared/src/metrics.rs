@@ -55,6 +55,7 @@ pub fn describe(service: &str) {
     metrics::counter!(REQUESTS_SHED, "queue" => "database").absolute(0);
     if service == "api-server" {
         metrics::counter!(REQUESTS_SHED, "queue" => "requests").absolute(0);
+        metrics::counter!(REQUESTS_SHED, "queue" => "uploads").absolute(0);
     }
     if service == "api-server" {
         metrics::describe_counter!(MESSAGES_SENT, "Messages persisted");

@@ -1,7 +1,5 @@
 //! `/api/media`: upload (multipart) and member-only download of images, files and voice notes.
 
-use std::time::Duration;
-
 use actix_multipart::Multipart;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -9,10 +7,9 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::Deserialize;
 use shared::api::AttachmentDto;
+use shared::error::ErrorBody;
 use shared::error::ErrorCode;
-use shared::error::{ErrorBody, Kind};
 use shared::{db, Error};
-use tokio::sync::OwnedSemaphorePermit;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
@@ -20,6 +17,7 @@ use crate::domain::media::{self, MediaUsage, UploadKind};
 use crate::http::respond;
 use crate::limits;
 use crate::media::sniff::sniff;
+use crate::media::upload_queue::UploadSlot;
 use crate::state::AppState;
 use shared::ids::AttachmentId;
 
@@ -38,8 +36,6 @@ pub struct UploadForm {
     file: Vec<u8>,
 }
 
-/// How long an upload waits for one of the process's upload slots (they bound memory use).
-const SLOT_WAIT: Duration = Duration::from_secs(30);
 /// Multipart framing allowed on top of the file itself.
 const FRAMING: usize = 16 * 1024;
 
@@ -85,26 +81,19 @@ pub async fn usage(state: web::Data<AppState>, user: AuthUser) -> Result<HttpRes
 
 /// What every upload passes before its body is read: a declared length within the kind's
 /// limit, the user's upload rate limit, and one of the process's upload slots (held until the
-/// returned permit drops: they bound memory use).
+/// returned slot drops: they bound memory use; [`crate::media::upload_queue`]).
 pub(crate) async fn admit(
     state: &AppState,
     user: &AuthUser,
     req: &HttpRequest,
     kind: UploadKind,
-) -> Result<OwnedSemaphorePermit, Error> {
+) -> Result<UploadSlot, Error> {
     let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
     if declared.is_some_and(|n| n > kind.max_bytes() + FRAMING) {
         return Err(media::too_large(kind));
     }
     limits::check(state, limits::upload(), user.id.to_string()).await?;
-    tokio::time::timeout(SLOT_WAIT, state.upload_slots.clone().acquire_owned())
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .ok_or_else(|| Error {
-            retry_after: Some(5),
-            ..Error::new(Kind::Unavailable, ErrorCode::UploadsBusy, "too many uploads at once, retry shortly")
-        })
+    state.uploads.enter().await
 }
 
 fn bad_form(e: impl std::fmt::Display) -> Error {

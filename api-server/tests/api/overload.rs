@@ -78,3 +78,32 @@ async fn requests_past_the_request_queue_are_refused_at_once_but_probes_answer()
     assert_eq!((probes.0.as_u16(), probes.1.as_u16()), (200, 200), "probes are never refused");
     assert_eq!(app.get("/api/me", Some(&b.token)).await.status, 200, "served again once the place is free");
 }
+
+/// An upload whose body arrives slowly (or that waits for an upload slot) holds no place of the
+/// request queue: it is bounded by the upload queue, so slow uploads never shut out the rest.
+#[tokio::test]
+async fn slow_uploads_hold_no_place_of_the_request_queue() {
+    use tokio::io::AsyncWriteExt;
+
+    let app = spawn_app_with(&[("API_MAX_IN_FLIGHT", "2"), ("API_QUEUE_WAIT_MS", "50")]).await;
+    let ann = app.register("ann").await;
+    let host = app.address.trim_start_matches("http://").to_owned();
+    // Five uploads that send their headers and the start of the body, then stall: four read
+    // into upload slots, the fifth waits for one.
+    let mut stalled = Vec::new();
+    for _ in 0..5 {
+        let mut stream = tokio::net::TcpStream::connect(&host).await.expect("connect");
+        let head = format!(
+            "POST /api/media?kind=file HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n\
+             --b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\n\r\nstart",
+            ann.token
+        );
+        stream.write_all(head.as_bytes()).await.expect("send the start");
+        stalled.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let me = app.get("/api/me", Some(&ann.token)).await;
+    assert_eq!(me.status, 200, "stalled uploads hold no request place: {}", me.body);
+    drop(stalled);
+}
