@@ -107,19 +107,37 @@ impl<'s> Stored<'s> {
     }
 }
 
-/// Stores the avatar, then runs `change` with its new attachment in one transaction; removes
-/// the stored bytes again when that fails.
+/// Where an avatar goes: the store, and the uploader's media quota it counts against.
+pub struct Destination<'s> {
+    pub store: &'s dyn MediaStore,
+    /// `MEDIA_QUOTA_BYTES_PER_USER` (0: none).
+    pub quota: u64,
+}
+
+/// Stores the avatar, then runs `change` with its new attachment in one transaction, within
+/// the uploader's media quota; removes the stored bytes again when that fails. The quota is
+/// checked after `change`, so the avatar it replaces (trashed by `change`) no longer counts:
+/// replacing an avatar needs room for the difference only.
 fn with_stored<T>(
     conn: &mut Outbox<'_>,
-    store: &dyn MediaStore,
+    to: &Destination<'_>,
     owner: UserId,
     avatar: &Avatar,
     change: impl FnOnce(&mut Outbox<'_>, AttachmentId) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let stored = Stored::put(store, avatar)?;
+    let stored = Stored::put(to.store, avatar)?;
     let done = conn.transaction(|conn| {
+        media::lock_quota(conn, owner, to.quota)?;
         let row = stored.record(conn, owner, avatar)?;
-        change(conn, row.id)
+        let done = change(conn, row.id)?;
+        // What the uploads use now: the new avatar counted, the one it replaced gone.
+        if let Some(used) = media::lock_quota(conn, owner, to.quota)? {
+            let size = shared::num::non_negative(row.size);
+            if used > to.quota {
+                return Err(media::quota_exceeded(used.saturating_sub(size), size, to.quota));
+            }
+        }
+        Ok(done)
     });
     if done.is_err() {
         stored.remove();
@@ -150,11 +168,11 @@ fn set_user_avatar(conn: &mut Outbox<'_>, me: UserId, avatar: Option<AttachmentI
 /// `POST /avatars/me`: stores and sets a prepared avatar.
 pub fn upload_for_user(
     conn: &mut Outbox<'_>,
-    store: &dyn MediaStore,
+    to: &Destination<'_>,
     me: UserId,
     avatar: &Avatar,
 ) -> Result<MeDto, Error> {
-    with_stored(conn, store, me, avatar, |conn, id| set_user_avatar(conn, me, Some(id)))
+    with_stored(conn, to, me, avatar, |conn, id| set_user_avatar(conn, me, Some(id)))
 }
 
 /// `DELETE /avatars/me`.
@@ -186,12 +204,12 @@ fn set_group_avatar(
 /// `POST /avatars/groups/{id}`.
 pub fn upload_for_group(
     conn: &mut Outbox<'_>,
-    store: &dyn MediaStore,
+    to: &Destination<'_>,
     me: UserId,
     group_id: GroupId,
     avatar: &Avatar,
 ) -> Result<GroupDto, Error> {
-    with_stored(conn, store, me, avatar, |conn, id| set_group_avatar(conn, me, group_id, Some(id)))
+    with_stored(conn, to, me, avatar, |conn, id| set_group_avatar(conn, me, group_id, Some(id)))
 }
 
 /// `DELETE /avatars/groups/{id}`.

@@ -206,6 +206,17 @@ pub fn usage(conn: &mut PgConnection, me: UserId, quota: u64) -> Result<MediaUsa
     Ok(MediaUsage { used_bytes, quota_bytes: (quota > 0).then(|| i64::try_from(quota).unwrap_or(i64::MAX)) })
 }
 
+/// Takes `owner`'s quota lock until the transaction ends (uploads of one owner are checked and
+/// recorded one at a time, so two cannot both pass on the same remainder) and answers what their
+/// uploads use; `None` when there is no quota (0).
+pub fn lock_quota(conn: &mut PgConnection, owner: UserId, quota: u64) -> Result<Option<u64>, Error> {
+    if quota == 0 {
+        return Ok(None);
+    }
+    stats::lock_media_quota(conn, owner)?;
+    Ok(Some(shared::num::non_negative(stats::media_bytes_of(conn, owner)?)))
+}
+
 /// Checks the upload fits `owner`'s quota (0: none), stores the bytes (and thumbnail), then
 /// records the upload, all while holding the owner's quota lock, so parallel uploads cannot
 /// overrun it together. Refused or failed: nothing of it stays. Blocking (store and database).
@@ -222,10 +233,8 @@ pub fn save(
     let thumb_key = inspected.thumbnail.as_ref().map(|_| format!("{key}.thumb"));
     let mut written = false;
     let stored = conn.transaction(|conn| {
-        if quota > 0 {
-            stats::lock_media_quota(conn, owner)?;
-            let used = shared::num::non_negative(stats::media_bytes_of(conn, owner)?);
-            let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        if let Some(used) = lock_quota(conn, owner, quota)? {
             if used.saturating_add(size) > quota {
                 return Err(quota_exceeded(used, size, quota));
             }

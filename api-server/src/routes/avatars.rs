@@ -11,7 +11,7 @@ use shared::{db, Error};
 use utoipa::IntoParams;
 
 use crate::auth::AuthUser;
-use crate::domain::avatars;
+use crate::domain::avatars::{self, Destination};
 use crate::domain::media::UploadKind;
 use crate::http::respond;
 use crate::media::images::Crop;
@@ -62,8 +62,12 @@ pub async fn upload_mine(
     mut form: Multipart,
 ) -> Result<HttpResponse, Error> {
     let avatar = prepare(&state, &user, &req, crop.into_inner(), &mut form).await?;
-    let store = state.media.clone();
-    let me = state.write(move |conn| avatars::upload_for_user(conn, store.as_ref(), user.id, &avatar)).await?;
+    let (store, quota) = (state.media.clone(), state.settings.media_quota_bytes_per_user);
+    let me = state
+        .write(move |conn| {
+            avatars::upload_for_user(conn, &Destination { store: store.as_ref(), quota }, user.id, &avatar)
+        })
+        .await?;
     Ok(respond(StatusCode::OK, &me))
 }
 
@@ -97,9 +101,12 @@ pub async fn upload_group(
     // Refused before anything is read or decoded (checked again when it is stored).
     db::run(&state.pool, move |conn| avatars::require_group_admin(conn, user.id, group_id)).await?;
     let avatar = prepare(&state, &user, &req, crop.into_inner(), &mut form).await?;
-    let store = state.media.clone();
-    let dto =
-        state.write(move |conn| avatars::upload_for_group(conn, store.as_ref(), user.id, group_id, &avatar)).await?;
+    let (store, quota) = (state.media.clone(), state.settings.media_quota_bytes_per_user);
+    let dto = state
+        .write(move |conn| {
+            avatars::upload_for_group(conn, &Destination { store: store.as_ref(), quota }, user.id, group_id, &avatar)
+        })
+        .await?;
     Ok(respond(StatusCode::OK, &dto))
 }
 

@@ -8,7 +8,7 @@ use shared::events::{Event, RoutingKey, UserUpdated};
 use shared::ids::{GroupId, UserId};
 
 use crate::broker::TestConsumer;
-use crate::helpers::{multipart, png, spawn_app, Reply, TestApp, User};
+use crate::helpers::{multipart, png, spawn_app, spawn_app_with, Reply, TestApp, User};
 
 /// Files under the test's MEDIA_DIR.
 fn stored_files(app: &TestApp) -> usize {
@@ -126,6 +126,38 @@ async fn bad_avatar_uploads_get_a_clear_code_and_change_nothing() {
     assert_eq!(app.count("attachments"), 0);
     assert_eq!(stored_files(&app), 0);
     assert_eq!(app.get("/api/me", Some(&ann.token)).await.body["avatar_id"], Value::Null);
+}
+
+/// Avatars count against the uploader's media quota like any upload: past it, 413 and nothing
+/// stored or changed. Replacing one needs room for the difference only (the old one goes).
+#[tokio::test]
+async fn avatars_count_against_the_media_quota() {
+    let app = spawn_app_with(&[("MEDIA_QUOTA_BYTES_PER_USER", "20000")]).await;
+    let (ann, ben) = (app.register("ann").await, app.register("ben").await);
+    let group = app.post("/api/groups", Some(&ann.token), json!({"name": "Quota"})).await;
+    let group_path = format!("/api/avatars/groups/{}", group.body["id"]);
+
+    // Ann is 10 bytes short of her quota: neither her avatar nor her group's fits.
+    assert_eq!(app.upload(&ann, "file", "big.bin", &[1u8; 19_990]).await.status, 201);
+    let (rows, files) = (app.count("attachments"), stored_files(&app));
+    for path in ["/api/avatars/me", group_path.as_str()] {
+        let over = upload_avatar(&app, &ann, path, &png(300, 200)).await;
+        assert_eq!((over.status.as_u16(), over.code()), (413, "media_quota_exceeded"), "{path}: {}", over.body);
+    }
+    assert_eq!((app.count("attachments"), stored_files(&app)), (rows, files), "nothing stored");
+    assert_eq!(app.get("/api/me", Some(&ann.token)).await.body["avatar_id"], Value::Null);
+    assert_eq!(app.get("/api/me/media-usage", Some(&ann.token)).await.body["used_bytes"], 19_990);
+
+    // Ben fills his quota exactly around his avatar, then replaces it with one of the same size.
+    let first = upload_avatar(&app, &ben, "/api/avatars/me", &png(300, 200)).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let used = app.get("/api/me/media-usage", Some(&ben.token)).await.body["used_bytes"].as_u64().expect("used");
+    let rest = usize::try_from(20_000 - used).expect("room");
+    assert_eq!(app.upload(&ben, "file", "rest.bin", &vec![2u8; rest]).await.status, 201);
+    let replaced = upload_avatar(&app, &ben, "/api/avatars/me", &png(300, 200)).await;
+    assert_eq!(replaced.status, 200, "the old avatar makes room: {}", replaced.body);
+    assert_ne!(avatar_id(&replaced.body), avatar_id(&first.body));
+    assert_eq!(app.get("/api/me/media-usage", Some(&ben.token)).await.body["used_bytes"], 20_000);
 }
 
 #[tokio::test]
