@@ -252,15 +252,20 @@ def make_queries(n, words, s, rng):
 MATCHES = """m.search_tsv @@ q.query AND m.deleted_at IS NULL
     AND ($4::bigint IS NULL OR m.sender_id = $4) AND ($5::timestamptz IS NULL OR m.created_at >= $5)
     AND ($6::timestamptz IS NULL OR m.created_at < $6)
-    AND CASE $7::text WHEN 'media' THEN m.kind IN ('image', 'voice') WHEN 'files' THEN m.kind = 'file'
-                      WHEN 'links' THEN m.body ~* '(https?://|www\\.)[^[:space:]]' ELSE true END
+    AND CASE $7::text WHEN 'media' THEN m.kind IN ('image', 'voice') WHEN 'files' THEN m.kind = 'file' ELSE true END
     AND ($8::bigint IS NULL OR m.id < $8)"""
-# One step of the newest-first search: the matches with an id from $10 up (FIRST_RANGE = 4096
-# ids below the top, then 8 times more each step, the GIN plan last).
+# One step of the newest-first search: the matches with an id from $10 up (FIRST_RANGE = 32768
+# ids below the top, walked (WALK); then 8 times more each step by bitmaps; the GIN plan last;
+# only the GIN plan when the planner expects <= FEW_MATCHES matches). $2 carries `& 'has link'` for has=links.
 STEP = f"""WITH q AS (SELECT $2::tsquery AS query),
   found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m WHERE {MATCHES} AND m.id >= $10 AND ($3::bigint IS NULL OR m.conversation_id = $3))
 SELECT found.id FROM found JOIN conversation_members cm ON cm.conversation_id = found.conversation_id AND cm.user_id = $1
 WHERE found.seq > cm.cleared_seq ORDER BY found.id DESC LIMIT $9"""
+# The first step: back along the primary key from the top until 50 hits or id $10.
+WALK = f"""WITH q AS (SELECT $2::tsquery AS query)
+SELECT m.id FROM q, messages m JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1
+WHERE {MATCHES} AND m.id >= $10 AND m.seq > cm.cleared_seq AND ($3::bigint IS NULL OR m.conversation_id = $3)
+ORDER BY m.id DESC LIMIT $9"""
 GIN = f"""WITH q AS (SELECT $2::tsquery AS query),
   found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m WHERE {MATCHES} AND ($3::bigint IS NULL OR m.conversation_id = $3))
 SELECT found.id FROM found JOIN conversation_members cm ON cm.conversation_id = found.conversation_id AND cm.user_id = $1
@@ -278,20 +283,31 @@ def tsquery_of(db, q):
     return psql(db, f"SELECT ({' && '.join(f'({t})' for t in terms)})::text")
 
 
-def explain(db, me, params, first_range=4096, growth=8):
+FEW_MATCHES = 5000
+
+
+def explain(db, me, params, first_range=32768, growth=8):
     """EXPLAIN (ANALYZE, BUFFERS) of each step `matching_ids` runs for this query."""
     tsq = tsquery_of(db, params["q"])
+    if params.get("has") == "links":
+        tsq = f"({tsq}) & 'has link'"
     args = [str(me), lit(tsq), params.get("conversation_id", "NULL"), params.get("sender_id", "NULL"),
             lit(params["after"]) if "after" in params else "NULL", "NULL", lit(params["has"]) if "has" in params else "NULL",
             "NULL", "50"]
     types = "bigint, text, bigint, bigint, timestamptz, timestamptz, text, bigint, bigint"
     top = int(psql(db, "SELECT max(id) + 1 FROM messages"))
-    out, r = [], first_range
+    chat, sender = params.get("conversation_id", "NULL"), params.get("sender_id", "NULL")
+    expected = json.loads(psql(db, f"EXPLAIN (FORMAT JSON) SELECT 1 FROM messages m WHERE m.search_tsv @@ {lit(tsq)}::tsquery"
+                               f" AND ({chat}::bigint IS NULL OR m.conversation_id = {chat})"
+                               f" AND ({sender}::bigint IS NULL OR m.sender_id = {sender})"))[0]["Plan"]["Plan Rows"]
+    out, r = [f"(the planner expects {expected:,} matches: {'the GIN plan' if expected <= FEW_MATCHES else 'range steps'})"], first_range
     while True:
-        step = r < top
-        sql, n = (STEP, f", bigint) AS {STEP}") if step else (GIN, f") AS {GIN}")
-        # A step runs with bitmap scans only, as matching_ids runs it (SET LOCAL enable_indexscan = off).
-        hint = "SET enable_indexscan = off; " if step else ""
+        step = r < top and expected > FEW_MATCHES
+        sql = (WALK if r == first_range else STEP) if step else GIN
+        n = f", bigint) AS {sql}" if step else f") AS {sql}"
+        # As matching_ids runs them: the first range walked (bitmap scans off), later ones by
+        # bitmaps only (index scans off).
+        hint = ("SET enable_bitmapscan = off; " if r == first_range else "SET enable_indexscan = off; ") if step else ""
         plan = psql(db, f"{hint}PREPARE s({types}{n}; EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE s({', '.join(args + ([str(top - r)] if step else []))});")
         name = f"step: the newest {r} ids" if step else "GIN plan over everything"
         out.append(f"--- {name}: q={params['q']!r} tsquery={tsq} {dict((k, v) for k, v in params.items() if k not in ('q', 'limit'))}\n{plan}")

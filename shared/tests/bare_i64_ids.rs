@@ -13,8 +13,6 @@ const ALLOWED: &[&str] = &[
     "shared/src/models/conversation.rs:advance",
     // cleared_seq and limit.
     "shared/src/models/message.rs:page",
-    // limit and first_range: how many hits, how many of the newest messages to look at first.
-    "shared/src/models/search.rs:matching_ids_stepped",
     // cleared_seq, since (a change version) and limit.
     "shared/src/models/change_version.rs:changed_since",
     // The scanner's own test input.

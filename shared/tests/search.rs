@@ -5,7 +5,9 @@
 
 use diesel::prelude::*;
 use shared::ids::{ConversationId, UserId};
-use shared::models::search::{all_matching_ids, explain_all_matching, matching_ids_stepped, Filters, SearchQuery};
+use shared::models::search::{
+    all_matching_ids, explain_all_matching, matching_ids_stepped, Filters, Has, SearchQuery, Steps,
+};
 use shared::testing::TestDatabase;
 
 fn exec(conn: &mut PgConnection, sql: &str) {
@@ -44,18 +46,18 @@ fn stepped_search_matches_the_gin_plan_exactly() {
         ["often", "sometimes", "rarely", "often sometimes", "often -sometimes", "nothing", "some", "rarely or often"]
     {
         let q = &SearchQuery::compile(&mut conn, text).expect("compile").expect("a word to find");
-        for first_range in [1, 3, 8, 30, 1000] {
+        for (first_range, few_matches) in [(1, 0), (3, 0), (8, 0), (30, 0), (1000, 0), (3, 1_000_000), (8, 20)] {
+            let steps = Steps { first_range, few_matches };
             for limit in [1, 5, 21] {
                 for conversation_id in [None, Some(ConversationId(1)), Some(ConversationId(3))] {
                     let mut f = Filters { conversation_id, ..Filters::default() };
                     // Walk every page with the cursor, comparing each.
                     loop {
-                        let fast =
-                            matching_ids_stepped(&mut conn, UserId(1), q, &f, limit, first_range).expect("stepped");
+                        let fast = matching_ids_stepped(&mut conn, UserId(1), q, &f, limit, steps).expect("stepped");
                         let plain = all_matching_ids(&mut conn, UserId(1), q, &f, limit).expect("gin");
                         assert_eq!(
                             fast, plain,
-                            "{text:?} first range {first_range} limit {limit} chat {conversation_id:?} before {:?}",
+                            "{text:?} {steps:?} limit {limit} chat {conversation_id:?} before {:?}",
                             f.before_id
                         );
                         checked += 1;
@@ -103,6 +105,40 @@ fn a_query_with_a_word_to_find_reads_only_its_matches() {
     let only_excluded = SearchQuery::compile(&mut conn, "zz").expect("compile").expect("a word").negated_for_tests();
     let unbounded = read(&mut conn, &only_excluded);
     assert!(unbounded >= 5000, "only an excluded word reads everything ({unbounded}): why the API refuses it");
+}
+
+/// `has=links` is answered by the GIN index (the `has link` lexeme of a document with a link):
+/// it reads the rows with both the word and a link, not every row with the word. Nobody can
+/// type the lexeme, and an edit that removes the link removes it.
+#[test]
+fn links_come_from_the_index_and_no_typed_word_is_the_marker() {
+    let db = TestDatabase::new();
+    let mut conn = db.connect();
+    exec(&mut conn, "INSERT INTO users (id, username, display_name, password_hash) VALUES (1, 'reader', 'R', 'x'), (2, 'writer', 'W', 'x')");
+    exec(&mut conn, "INSERT INTO conversations (id, kind, direct_low, direct_high) VALUES (1, 'direct', 1, 2)");
+    exec(&mut conn, "INSERT INTO conversation_members (conversation_id, user_id) VALUES (1, 1), (1, 2)");
+    // 3,000 with the word, 30 of them with a link; 'has link' written out in 10 without one.
+    exec(
+        &mut conn,
+        "INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body) \
+         SELECT 1, i, 2, gen_random_uuid(), 'text', \
+                CASE WHEN i % 100 = 0 THEN 'common see https://example.com/' || i \
+                     WHEN i % 300 = 1 THEN 'common has link' ELSE 'common words' END \
+         FROM generate_series(1, 3000) i",
+    );
+    exec(&mut conn, "VACUUM ANALYZE messages");
+    let common = SearchQuery::compile(&mut conn, "common").expect("compile").expect("a word to find");
+    let links = Filters { has: Some(Has::Links), ..Filters::default() };
+    assert_eq!(all_matching_ids(&mut conn, UserId(1), &common, &links, 100).expect("search").len(), 30);
+    let plans = explain_all_matching(&mut conn, UserId(1), &common, &links, 100).expect("explain");
+    let read = messages_rows_read(&plans);
+    assert!(read <= 30, "has=links reads the 30 rows with a link, read {read}");
+    // The words 'has link' typed: the 10 that say so, no message with a link.
+    let typed = SearchQuery::compile(&mut conn, "\"has link\"").expect("compile").expect("words");
+    assert_eq!(all_matching_ids(&mut conn, UserId(1), &typed, &Filters::default(), 100).expect("search").len(), 10);
+    // An edit that removes the link removes the marker.
+    exec(&mut conn, "UPDATE messages SET body = 'common no more' WHERE seq = 100");
+    assert_eq!(all_matching_ids(&mut conn, UserId(1), &common, &links, 100).expect("search").len(), 29);
 }
 
 /// Rows of every scan node on `messages` (with their loops) in an `EXPLAIN (ANALYZE, FORMAT JSON)`.

@@ -33,7 +33,8 @@ pub enum Has {
     Media,
     /// Files (`kind = 'file'`).
     Files,
-    /// A link in the text (`http://`, `https://`, `www.`).
+    /// A link in the text (`http://`, `https://`, `www.`): the document's `has link` lexeme
+    /// (migration `000510_search_has_link`), so the GIN index answers it, not a regex per row.
     Links,
 }
 
@@ -77,10 +78,31 @@ struct Snippet {
     snippet: String,
 }
 
-/// Newest messages (by id, any conversation) the first step looks at.
-pub const FIRST_RANGE: i64 = 4096;
+/// Newest messages (by id, any conversation) the first step walks at most.
+pub const FIRST_RANGE: i64 = 32_768;
 /// Each further step looks at this many times more.
 pub const RANGE_GROWTH: i64 = 8;
+
+/// The query of every plan ($2: [`tsquery_text`]).
+const QUERY: &str = "WITH q AS (SELECT $2::tsquery AS query)";
+
+/// What a document with a link carries (migration `000510_search_has_link`); no parsed word
+/// can have a space, so nobody can type it.
+const LINK_LEXEME: &str = "'has link'";
+
+/// The tsquery of a search: the user's, and with `has=links` also the link lexeme, so the GIN
+/// index answers the filter instead of a pattern run on every row the words match.
+fn tsquery_text(q: &SearchQuery, f: &Filters) -> String {
+    match f.has {
+        Some(Has::Links) => format!("({}) & {LINK_LEXEME}", q.as_tsquery()),
+        _ => q.as_tsquery().to_owned(),
+    }
+}
+
+/// Matches the planner expects anywhere at or below which the GIN plan runs at once: reading
+/// that many rows costs less than the range steps' repeated index scans (a prefix or common
+/// word's GIN scan alone takes 10-40 ms on 1,000,000 messages; BENCHMARKS.md).
+pub const FEW_MATCHES: i64 = 5000;
 
 /// What a message must be to match, in every plan ($2 query text via `q`, $4-$8 the filters).
 /// Membership and `cleared_seq` are each plan's own join.
@@ -91,20 +113,23 @@ const MATCHES: &str = "m.search_tsv @@ q.query \
     AND ($6::timestamptz IS NULL OR m.created_at < $6) \
     AND CASE $7::text WHEN 'media' THEN m.kind IN ('image', 'voice') \
                       WHEN 'files' THEN m.kind = 'file' \
-                      WHEN 'links' THEN m.body ~* '(https?://|www\\.)[^[:space:]]' \
                       ELSE true END \
     AND ($8::bigint IS NULL OR m.id < $8)";
 
 /// Ids of up to `limit` matching messages, newest first.
 ///
 /// Newest first means: a word in many messages has its answer among the newest few thousand
-/// messages, a rare word only in the GIN index's few matches. So the search looks at the newest
-/// [`FIRST_RANGE`] messages (ids below the cursor, whoever's they are) first, through the GIN
-/// index or a walk of the primary key, whichever the planner finds cheaper for that range; the
-/// answer is exact once a step finds `limit` hits (nothing newer was left out). Otherwise the
-/// range grows [`RANGE_GROWTH`]-fold, and the last step is the GIN plan over everything. Each
-/// step reads at most its range or the word's matches in it, so the steps together cost about
-/// as much as the last one; a rare word costs a few GIN lookups and its few matches.
+/// messages, a rare word only in the GIN index's few matches. So the search:
+/// 1. runs the GIN plan over everything when the planner expects at most [`FEW_MATCHES`]
+///    matches (rare words, `has=links`, a medium word in a quiet chat): it reads just those;
+/// 2. otherwise walks back from the newest message (below the cursor, whoever's it is) along
+///    the primary key, testing each, until it has `limit` hits or has seen [`FIRST_RANGE`]
+///    messages: bounded whatever the word, and common words and prefixes are answered after a
+///    few hundred rows, without their large GIN scans;
+/// 3. then looks at ranges [`RANGE_GROWTH`] times larger each, by bitmaps, and last the GIN
+///    plan over everything.
+///
+/// A step's answer is exact once it finds `limit` hits (nothing newer was left out).
 pub fn matching_ids(
     conn: &mut PgConnection,
     user_id: UserId,
@@ -112,18 +137,36 @@ pub fn matching_ids(
     f: &Filters,
     limit: i64,
 ) -> QueryResult<Vec<MessageId>> {
-    matching_ids_stepped(conn, user_id, q, f, limit, FIRST_RANGE)
+    matching_ids_stepped(conn, user_id, q, f, limit, Steps::default())
 }
 
-/// [`matching_ids`] with another first range (tests use small ones to reach every step).
+/// Where [`matching_ids`] steps: tests use small ranges and no GIN shortcut to reach every step.
+#[derive(Debug, Clone, Copy)]
+pub struct Steps {
+    /// The first range (walked).
+    pub first_range: i64,
+    /// The GIN plan at once when the planner expects at most this many matches.
+    pub few_matches: i64,
+}
+
+impl Default for Steps {
+    fn default() -> Self {
+        Self { first_range: FIRST_RANGE, few_matches: FEW_MATCHES }
+    }
+}
+
+/// [`matching_ids`] with other [`Steps`].
 pub fn matching_ids_stepped(
     conn: &mut PgConnection,
     user_id: UserId,
     q: &SearchQuery,
     f: &Filters,
     limit: i64,
-    first_range: i64,
+    steps: Steps,
 ) -> QueryResult<Vec<MessageId>> {
+    if expected_matches(conn, q, f)? <= steps.few_matches {
+        return all_matching_ids(conn, user_id, q, f, limit);
+    }
     // The top of the ranges: the cursor, or just above the newest message.
     let top = match f.before_id {
         Some(id) => i64::from(id),
@@ -132,23 +175,64 @@ pub fn matching_ids_stepped(
             newest.id.unwrap_or(0).saturating_add(1)
         }
     };
-    let mut range = first_range.max(1);
-    while range < top {
-        let ids = in_range(conn, user_id, q, f, limit, MessageId(top - range))?;
-        if crate::num::len_i64(ids.len()) >= limit {
-            return Ok(ids.into_iter().map(|r| r.id).collect());
+    let full =
+        |ids: Vec<Id>| (crate::num::len_i64(ids.len()) >= limit).then(|| ids.into_iter().map(|r| r.id).collect());
+    let mut range = steps.first_range.max(1);
+    if range < top {
+        if let Some(ids) = full(in_range(conn, user_id, q, f, limit, MessageId(top - range), Scan::Walk)?) {
+            return Ok(ids);
         }
         range = range.saturating_mul(RANGE_GROWTH);
+        while range < top {
+            if let Some(ids) = full(in_range(conn, user_id, q, f, limit, MessageId(top - range), Scan::Bitmaps)?) {
+                return Ok(ids);
+            }
+            range = range.saturating_mul(RANGE_GROWTH);
+        }
     }
     all_matching_ids(conn, user_id, q, f, limit)
 }
 
-/// One step, with bitmap scans only. Left to itself the planner walks `messages_pkey` over the
+#[derive(Debug, QueryableByName)]
+struct Explained {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    plan: String,
+}
+
+/// The planner's estimate of the messages the query matches in the chat and from the sender
+/// asked for, from the statistics (`EXPLAIN`, nothing run).
+fn expected_matches(conn: &mut PgConnection, q: &SearchQuery, f: &Filters) -> QueryResult<i64> {
+    let row: Explained = diesel::sql_query(
+        "EXPLAIN (FORMAT JSON) SELECT 1 FROM messages m WHERE m.search_tsv @@ $1::tsquery \
+         AND ($2::bigint IS NULL OR m.conversation_id = $2) AND ($3::bigint IS NULL OR m.sender_id = $3)",
+    )
+    .bind::<Text, _>(tsquery_text(q, f))
+    .bind::<Nullable<BigInt>, _>(f.conversation_id)
+    .bind::<Nullable<BigInt>, _>(f.sender_id)
+    .get_result(conn)?;
+    let plan: serde_json::Value =
+        serde_json::from_str(&row.plan).map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+    // A whole number ("%.0f" in PostgreSQL). Unknown: assume many (the range steps are right
+    // for any number of matches).
+    Ok(plan[0]["Plan"]["Plan Rows"].as_i64().unwrap_or(i64::MAX))
+}
+
+/// How a range step reads its range.
+#[derive(Debug, Clone, Copy)]
+enum Scan {
+    /// Row by row along an index (the primary key), each row tested: no GIN scan.
+    Walk,
+    /// The range and the GIN index's matches as bitmaps, intersected before any row is read.
+    Bitmaps,
+}
+
+/// One step. As [`Scan::Bitmaps`]: left to itself the planner walks `messages_pkey` over the
 /// whole range and tests `@@` (and a `has` filter) on every row, which it takes for cheap: a
 /// range of 262,144 ids read for 63 matches (BENCHMARKS.md). As bitmaps, the range and the GIN
 /// index's matches are intersected (`BitmapAnd`) before any row is read, or the GIN matches
-/// alone are read when they are few. `SET LOCAL` ends with this transaction (put back when it
-/// is a savepoint inside another).
+/// alone are read when they are few. As [`Scan::Walk`] (the first range) the other way round:
+/// a common word's or a prefix's GIN scan costs more than testing the rows up to its answer.
+/// `SET LOCAL` ends with this transaction (put back when it is a savepoint inside another).
 fn in_range(
     conn: &mut PgConnection,
     user_id: UserId,
@@ -156,20 +240,37 @@ fn in_range(
     f: &Filters,
     limit: i64,
     from_id: MessageId,
+    scan: Scan,
 ) -> QueryResult<Vec<Id>> {
+    let (off, sql) = match scan {
+        Scan::Walk => ("enable_bitmapscan", walk_sql()),
+        Scan::Bitmaps => ("enable_indexscan", range_sql()),
+    };
     conn.transaction(|conn| {
-        diesel::sql_query("SET LOCAL enable_indexscan = off").execute(conn)?;
-        let ids = bind(diesel::sql_query(range_sql()), user_id, q, f, limit).bind::<BigInt, _>(from_id).load(conn)?;
-        diesel::sql_query("SET LOCAL enable_indexscan = on").execute(conn)?;
+        diesel::sql_query(format!("SET LOCAL {off} = off")).execute(conn)?;
+        let ids = bind(diesel::sql_query(sql), user_id, q, f, limit).bind::<BigInt, _>(from_id).load(conn)?;
+        diesel::sql_query(format!("SET LOCAL {off} = on")).execute(conn)?;
         Ok(ids)
     })
+}
+
+/// The walk: back along `messages_pkey` from the top, each row tested and its membership looked
+/// up, stopping at the `limit`th hit or at id $10.
+fn walk_sql() -> String {
+    format!(
+        "{QUERY} \
+         SELECT m.id FROM q, messages m \
+         JOIN conversation_members cm ON cm.conversation_id = m.conversation_id AND cm.user_id = $1 \
+         WHERE {MATCHES} AND m.id >= $10 AND m.seq > cm.cleared_seq AND ($3::bigint IS NULL OR m.conversation_id = $3) \
+         ORDER BY m.id DESC LIMIT $9"
+    )
 }
 
 /// One step: the matches with an id from $10 up (below the cursor), collected once
 /// (MATERIALIZED) and then joined with my memberships, like the GIN plan.
 fn range_sql() -> String {
     format!(
-        "WITH q AS (SELECT $2::tsquery AS query), \
+        "{QUERY}, \
          found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m \
                                 WHERE {MATCHES} AND m.id >= $10 AND ($3::bigint IS NULL OR m.conversation_id = $3)) \
          SELECT found.id FROM found \
@@ -197,7 +298,7 @@ pub fn all_matching_ids(
 /// find ([`SearchQuery::compile`] refuses others): `-word` alone matches nearly everything.
 fn all_matching_sql() -> String {
     format!(
-        "WITH q AS (SELECT $2::tsquery AS query), \
+        "{QUERY}, \
          found AS MATERIALIZED (SELECT m.id, m.conversation_id, m.seq FROM q, messages m \
                                 WHERE {MATCHES} AND ($3::bigint IS NULL OR m.conversation_id = $3)) \
          SELECT found.id FROM found \
@@ -205,12 +306,6 @@ fn all_matching_sql() -> String {
          WHERE found.seq > cm.cleared_seq \
          ORDER BY found.id DESC LIMIT $9"
     )
-}
-
-#[derive(Debug, QueryableByName)]
-struct Explained {
-    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
-    plan: String,
 }
 
 /// `EXPLAIN (ANALYZE, FORMAT JSON)` of the GIN plan (it runs the query): what a search reads,
@@ -238,7 +333,7 @@ fn bind(
     query
         .into_boxed()
         .bind::<BigInt, _>(user_id)
-        .bind::<Text, _>(q.as_tsquery().to_owned())
+        .bind::<Text, _>(tsquery_text(q, f))
         .bind::<Nullable<BigInt>, _>(f.conversation_id)
         .bind::<Nullable<BigInt>, _>(f.sender_id)
         .bind::<Nullable<Timestamptz>, _>(f.after)
