@@ -7,10 +7,10 @@
 //! 4001 session revoked (suspension: do not reconnect with the same session) · 4008 slow
 //! consumer (outbound queue full; reconnect and catch up through REST).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_ws::{CloseCode, CloseReason};
-use tokio::sync::watch;
+use tokio::sync::Notify;
 
 pub const SLOW_CONSUMER: u16 = 4008;
 pub const HEARTBEAT_TIMEOUT: u16 = 4000;
@@ -21,37 +21,39 @@ pub fn reason(code: CloseCode, description: &str) -> CloseReason {
 }
 
 /// Shared by a session's reader, writer and the hub: the first close reason wins, and every
-/// holder can await it.
-#[derive(Clone)]
-pub struct Closer(Arc<watch::Sender<Option<CloseReason>>>);
+/// holder can await it. One small allocation per socket (a watch channel was 360 bytes).
+#[derive(Clone, Default)]
+pub struct Closer(Arc<Closing>);
 
-impl Default for Closer {
-    fn default() -> Self {
-        Self(Arc::new(watch::channel(None).0))
-    }
+#[derive(Default)]
+struct Closing {
+    reason: OnceLock<CloseReason>,
+    closed: Notify,
 }
 
 impl Closer {
     /// `true` when this call decided the close (later calls keep the first reason).
     pub fn close(&self, code: CloseCode, description: &str) -> bool {
-        self.0.send_if_modified(|current| {
-            if current.is_some() {
-                return false;
-            }
-            *current = Some(reason(code, description));
-            true
-        })
+        let decided = self.0.reason.set(reason(code, description)).is_ok();
+        if decided {
+            self.0.closed.notify_waiters();
+        }
+        decided
     }
 
     pub fn is_closed(&self) -> bool {
-        self.0.borrow().is_some()
+        self.0.reason.get().is_some()
     }
 
     pub async fn closed(&self) -> CloseReason {
-        let mut rx = self.0.subscribe();
-        // Err is unreachable: `self` keeps the sender alive.
-        let found = rx.wait_for(Option::is_some).await.ok().and_then(|r| r.clone());
-        found.unwrap_or_else(|| reason(CloseCode::Normal, ""))
+        loop {
+            // Created before the check: `notify_waiters` wakes a `Notified` from its creation on.
+            let notified = self.0.closed.notified();
+            if let Some(reason) = self.0.reason.get() {
+                return reason.clone();
+            }
+            notified.await;
+        }
     }
 }
 
@@ -67,5 +69,23 @@ mod tests {
         assert!(!c.close(CloseCode::Restart, "later"));
         let r = c.clone().closed().await;
         assert_eq!(r.code, CloseCode::Other(SLOW_CONSUMER));
+    }
+
+    #[tokio::test]
+    async fn every_waiter_hears_the_close() {
+        let c = Closer::default();
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                tokio::spawn({
+                    let c = c.clone();
+                    async move { c.closed().await.code }
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        c.close(CloseCode::Away, "bye");
+        for w in waiters {
+            assert_eq!(w.await.expect("joined"), CloseCode::Away);
+        }
     }
 }

@@ -20,7 +20,8 @@
 //! then unregisters (dropping bindings nobody else needs) and the writer sends the close frame.
 //!
 //! # Backpressure
-//! The queue holds [`Tuning::outbound_queue`] frames. The hub only `try_send`s into it; when it
+//! The queue ([`crate::hub::socket_queue`]: it holds no memory while empty) holds
+//! [`Tuning::outbound_queue`] frames. The hub only `try_send`s into it; when it
 //! is full the client is too slow and is closed with 4008. The writer is the only one awaiting
 //! the client (actix-ws' own channel of 32, then TCP). On close it drops what is still queued,
 //! then gives the close frame [`Tuning::close_timeout`] to leave. A client's own frames are
@@ -31,16 +32,17 @@
 //! [`Tuning::max_frame_bytes`]: crate::config::Tuning
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Closed, MessageStream, ProtocolError, Session};
 use shared::broker::now_ms;
 use shared::events::{ClientEvent, Event, PresenceEvent, RoutingKey, PRESENCE_ALL};
 use shared::metrics::{WS_DELIVERIES, WS_DELIVERY_LATENCY, WS_DROPPED};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::close::{Closer, HEARTBEAT_TIMEOUT, SESSION_REVOKED};
+use crate::hub::socket_queue::{self, Receiver, Sender};
 use crate::hub::{Frame, Outbound, Refused, SessionId};
 use crate::membership::{self, LoadError};
 use crate::revalidate;
@@ -54,13 +56,13 @@ use shared::ids::{ConversationId, UserId};
 pub struct Admission {
     registration: Registration,
     admitted: Admitted,
-    tx: mpsc::Sender<Outbound>,
-    rx: mpsc::Receiver<Outbound>,
+    tx: Sender,
+    rx: Receiver,
 }
 
 /// Registers a socket of a redeemed ticket; refused while shutting down or over the cap.
 pub fn admit(state: &AppState, admitted: Admitted) -> Result<Admission, Refused> {
-    let (tx, rx) = mpsc::channel(state.tuning.outbound_queue);
+    let (tx, rx) = socket_queue::channel(state.tuning.outbound_queue);
     let closer = Closer::default();
     let max = state.tuning.max_sockets_per_user;
     let id = state.hub.register(admitted.user_id, admitted.session, tx.clone(), closer.clone(), max)?;
@@ -75,13 +77,14 @@ pub fn start(admission: Admission, session: Session, stream: MessageStream) {
     actix_web::rt::spawn(run(registration, admitted, stream, tx));
 }
 
-async fn run(registration: Registration, admitted: Admitted, stream: MessageStream, tx: mpsc::Sender<Outbound>) {
+async fn run(registration: Registration, admitted: Admitted, stream: MessageStream, tx: Sender) {
     let Admitted { user_id, session: device } = admitted;
-    let (state, id, closer) = (registration.state.clone(), registration.id, registration.closer.clone());
+    // Borrowed, not cloned: what an idle socket's task holds is paid per socket.
+    let Registration { state, id, closer } = &registration;
     let setup = tokio::select! {
         // Boxed (here and for each client frame below): the states of these rarely-live futures
         // would otherwise stay inside every idle session's task (3.8 KiB instead of 2.4 KiB).
-        r = Box::pin(establish(&state, user_id, device)) => r,
+        r = Box::pin(establish(state, user_id, device)) => r,
         _ = closer.closed() => return,
     };
     if let Err(e) = setup {
@@ -89,22 +92,30 @@ async fn run(registration: Registration, admitted: Admitted, stream: MessageStre
         closer.close(e.close_code(), &e.to_string());
         return;
     }
+    if !announce_ready(state, *id, user_id, closer) {
+        return;
+    }
+    let typing = RateLimit::per_second(state.tuning.typing_per_second);
+    Reader { state, id: *id, user_id, closer, typing, tx }.read(stream).await;
+    // `registration` leaves the hub here (or at any return above).
+}
+
+/// Queues `ready` (before any event) and announces the user online; `false` when the socket
+/// closed meanwhile. Not async: nothing of it stays in the socket's task.
+fn announce_ready(state: &AppState, id: SessionId, user_id: UserId, closer: &Closer) -> bool {
     let session_id = uuid::Uuid::new_v4().to_string();
     let ready =
         Event::Ready { session_id: session_id.clone(), heartbeat_ms: shared::num::millis(state.settings.heartbeat) };
     let Some(ready) = Frame::from_event(&ready) else {
         closer.close(CloseCode::Error, "internal error");
-        return;
+        return false;
     };
     if !state.hub.mark_ready(id, &ready) {
-        return;
+        return false;
     }
     state.presence.joined(user_id);
     tracing::debug!(user_id = user_id.0, session_id, "socket ready");
-    let typing = RateLimit::per_second(state.tuning.typing_per_second);
-    let heartbeat_answer = Frame::from_event(&Event::Heartbeat);
-    Reader { state, id, user_id, closer, typing, tx, heartbeat_answer }.read(stream).await;
-    // `registration` leaves the hub here (or at any return above).
+    true
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -175,22 +186,23 @@ impl Drop for Registration {
     }
 }
 
-struct Reader {
-    state: AppState,
+struct Reader<'s> {
+    state: &'s AppState,
     id: SessionId,
     user_id: UserId,
-    closer: Closer,
+    closer: &'s Closer,
     typing: RateLimit,
     /// For answers that wait for room in the queue (see `on_presence_subscribe`).
-    tx: mpsc::Sender<Outbound>,
-    /// What every client `heartbeat` is answered with (serialized once per socket).
-    heartbeat_answer: Option<Frame>,
+    tx: Sender,
 }
+
+/// What every client `heartbeat` is answered with (serialized once per process).
+static HEARTBEAT_ANSWER: LazyLock<Option<Frame>> = LazyLock::new(|| Frame::from_event(&Event::Heartbeat));
 
 /// Presence answers are queued this many at a time.
 const ANSWER_CHUNK: usize = 32;
 
-impl Reader {
+impl Reader<'_> {
     async fn read(mut self, stream: MessageStream) {
         let max = self.state.tuning.max_frame_bytes;
         let mut stream = stream.max_frame_size(max).aggregate_continuations().max_continuation_size(max);
@@ -213,7 +225,7 @@ impl Reader {
                     continue;
                 }
                 Some(Ok(AggregatedMessage::Ping(payload))) => {
-                    self.state.hub.send_to(self.id, Outbound::Pong(payload));
+                    self.state.hub.send_to(self.id, Outbound::Pong(Box::new(payload)));
                     continue;
                 }
                 Some(Ok(AggregatedMessage::Pong(_))) => continue,
@@ -231,7 +243,7 @@ impl Reader {
         match parse_client_event(text) {
             Err(e) => self.send_error(e.code(), &e.to_string()),
             Ok(ClientEvent::Heartbeat) => {
-                if let Some(answer) = &self.heartbeat_answer {
+                if let Some(answer) = HEARTBEAT_ANSWER.as_ref() {
                     self.state.hub.send_to(self.id, Outbound::Answer(answer.clone()));
                 }
             }
@@ -245,7 +257,7 @@ impl Reader {
             metrics::counter!(WS_DROPPED, "reason" => "typing_rate_limited").increment(1);
             return;
         }
-        match typing::publish(&self.state, self.user_id, conversation_id, active).await {
+        match typing::publish(self.state, self.user_id, conversation_id, active).await {
             Ok(()) => {}
             Err(e @ TypingError::NotMember(_)) => self.send_error("not_a_member", &e.to_string()),
             Err(e @ TypingError::Blocked(_)) => self.send_error("blocked", &e.to_string()),
@@ -345,7 +357,7 @@ pub fn parse_client_event(text: &str) -> Result<ClientEvent, ClientError> {
 }
 
 /// Drains the queue into the socket until the session closes, then sends the close frame.
-async fn write_loop(mut session: Session, mut rx: mpsc::Receiver<Outbound>, closer: Closer, close_timeout: Duration) {
+async fn write_loop(mut session: Session, mut rx: Receiver, closer: Closer, close_timeout: Duration) {
     let reason = loop {
         let item = tokio::select! {
             biased;

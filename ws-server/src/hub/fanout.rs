@@ -7,9 +7,9 @@
 //! others are not delayed. Frames are serialized once and shared (`ByteString` clones are
 //! reference counts).
 
+use super::socket_queue::TrySendError;
 use actix_ws::CloseCode;
 use shared::metrics::WS_DROPPED;
-use tokio::sync::mpsc::error::TrySendError;
 
 use super::frame::{Frame, Outbound};
 use super::registry::{Hub, SessionEntry, SessionId, State};
@@ -121,14 +121,14 @@ impl SessionEntry {
     pub(super) fn push(&self, item: Outbound) -> bool {
         match self.tx.try_send(item) {
             Ok(()) => true,
-            Err(TrySendError::Full(_)) => {
+            Err(TrySendError::Full) => {
                 if self.closer.close(CloseCode::Other(close::SLOW_CONSUMER), "slow consumer") {
                     metrics::counter!(WS_DROPPED, "reason" => "slow_consumer").increment(1);
                     tracing::warn!(user_id = self.user_id.0, "closing a slow consumer (outbound queue full)");
                 }
                 false
             }
-            Err(TrySendError::Closed(_)) => false,
+            Err(TrySendError::Closed) => false,
         }
     }
 }
@@ -138,9 +138,9 @@ mod tests {
     use std::collections::HashSet;
 
     use shared::events::Event;
-    use tokio::sync::mpsc;
 
     use super::*;
+    use crate::hub::socket_queue;
     use crate::hub::test_support::{frame, ready, session};
 
     #[test]
@@ -190,7 +190,7 @@ mod tests {
         let unbuildable = || None;
         let to_both = [Audience::User(UserId(1)), Audience::User(UserId(2))];
         assert_eq!(hub.deliver_receipt(&to_both, &frame(), UserId(1), redacted), 2);
-        let text = |rx: &mut mpsc::Receiver<Outbound>| match rx.try_recv() {
+        let text = |rx: &mut socket_queue::Receiver| match rx.try_recv() {
             Ok(Outbound::Event(f)) => f.text().to_string(),
             _ => String::new(),
         };

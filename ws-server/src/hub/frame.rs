@@ -6,15 +6,22 @@
 //! `chat_ws_dropped_total{reason="unserializable_event"}` and not sent; an empty message from
 //! the broker is refused by [`Frame::received`] (the caller counts it as `empty_event`).
 
+use std::sync::Arc;
+
 use actix_web::web::Bytes;
 use bytestring::ByteString;
 use serde::Serialize;
 use shared::events::Event;
 use shared::metrics::WS_DROPPED;
 
-/// One serialized event, shared by every recipient; never empty.
+/// One serialized event, shared by every recipient; never empty. One pointer wide, so a queued
+/// item is two words: every socket with queued events pays for its queue's room
+/// (`socket_queue`; BENCHMARKS.md, idle memory).
 #[derive(Debug, Clone)]
-pub struct Frame {
+pub struct Frame(Arc<Serialized>);
+
+#[derive(Debug)]
+struct Serialized {
     text: ByteString,
     /// When the event was published (for the delivery latency metric), if it came from the broker.
     published_at_ms: Option<i64>,
@@ -28,24 +35,24 @@ impl Frame {
 
     /// An event from the broker as it was published; `None` when it is empty.
     pub fn received(text: ByteString, published_at_ms: Option<i64>) -> Option<Self> {
-        (!text.is_empty()).then_some(Self { text, published_at_ms })
+        (!text.is_empty()).then(|| Self(Arc::new(Serialized { text, published_at_ms })))
     }
 
-    /// The same frame, timed as published at `published_at_ms`.
+    /// The same text, timed as published at `published_at_ms`.
     pub fn published_at(self, published_at_ms: Option<i64>) -> Self {
-        Self { published_at_ms, ..self }
+        Self(Arc::new(Serialized { text: self.0.text.clone(), published_at_ms }))
     }
 
     pub fn text(&self) -> &ByteString {
-        &self.text
+        &self.0.text
     }
 
     pub fn published_at_ms(&self) -> Option<i64> {
-        self.published_at_ms
+        self.0.published_at_ms
     }
 
     pub fn into_text(self) -> ByteString {
-        self.text
+        self.0.text.clone()
     }
 
     fn encode(value: &impl Serialize) -> Option<Self> {
@@ -60,14 +67,14 @@ impl Frame {
     }
 }
 
-/// What a session's writer sends.
+/// What a session's writer sends: two words (the pong's payload, rare, is boxed to keep it so).
 #[derive(Debug)]
 pub enum Outbound {
     Event(Frame),
     /// An answer to the client's own frame (the heartbeat's): sent like an event, not counted
     /// as a delivery.
     Answer(Frame),
-    Pong(Bytes),
+    Pong(Box<Bytes>),
 }
 
 #[cfg(test)]
@@ -75,6 +82,11 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    #[test]
+    fn a_queued_item_is_two_words() {
+        assert_eq!(std::mem::size_of::<Outbound>(), 2 * std::mem::size_of::<usize>());
+    }
 
     #[test]
     fn a_frame_is_never_empty() {

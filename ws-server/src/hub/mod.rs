@@ -5,7 +5,7 @@
 //! each an `impl Hub` block with the `State` helpers and tests of that concern: `sessions`
 //! (register, ready, leave, close), `fanout` (audiences -> queues), `watchers` (presence
 //! followers), `membership` (the group cache), `bindings` (wanted vs bound keys);
-//! `frame` is what the queues carry.
+//! `frame` is what the queues carry, `socket_queue` the queues themselves.
 //!
 //! # Concurrency model
 //! One `std::sync::Mutex` around plain maps. Every method takes it briefly and never awaits
@@ -26,6 +26,7 @@ mod frame;
 mod membership;
 mod registry;
 mod sessions;
+pub mod socket_queue;
 #[cfg(test)]
 mod test_support;
 mod watchers;

@@ -6,9 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{watch, Notify};
 
-use super::frame::Outbound;
+use super::socket_queue;
 use crate::close::Closer;
 use shared::ids::{GroupId, UserId};
 
@@ -18,7 +18,7 @@ pub(super) struct SessionEntry {
     pub(super) user_id: UserId,
     /// The signed-in device (refresh-token family) whose ticket opened it.
     pub(super) device: uuid::Uuid,
-    pub(super) tx: mpsc::Sender<Outbound>,
+    pub(super) tx: socket_queue::Sender,
     pub(super) closer: Closer,
     pub(super) ready: bool,
     /// Users whose presence this session follows, with the state last sent (None: not yet).

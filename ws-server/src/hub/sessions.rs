@@ -14,10 +14,10 @@ use std::sync::atomic::Ordering;
 use actix_ws::CloseCode;
 use shared::events::RoutingKey;
 use shared::metrics::{PRESENCE_ONLINE, WS_CONNECTIONS};
-use tokio::sync::mpsc;
 
 use super::frame::{Frame, Outbound};
 use super::registry::{Hub, SessionEntry, SessionId, State};
+use super::socket_queue;
 use crate::close::Closer;
 use shared::ids::UserId;
 
@@ -44,7 +44,7 @@ impl Hub {
         &self,
         user_id: UserId,
         device: uuid::Uuid,
-        tx: mpsc::Sender<Outbound>,
+        tx: socket_queue::Sender,
         closer: Closer,
         max_per_user: usize,
     ) -> Result<SessionId, Refused> {
@@ -180,7 +180,7 @@ mod tests {
     fn sockets_per_user_are_capped_and_a_leaving_one_makes_room() {
         let hub = Hub::default();
         let register = |user| {
-            let (tx, _rx) = mpsc::channel(1);
+            let (tx, _rx) = socket_queue::channel(1);
             hub.register(user, uuid::Uuid::new_v4(), tx, Closer::default(), 2)
         };
         let first = register(UserId(1)).expect("first");

@@ -10,7 +10,7 @@
 
 use std::collections::HashSet;
 
-use tokio::sync::mpsc::PermitIterator;
+use super::socket_queue::Reserved;
 
 use super::frame::{Frame, Outbound};
 use super::registry::{Hub, SessionId, State};
@@ -128,20 +128,15 @@ impl Hub {
     /// Answers a `presence.subscribe` with the states read for it, for the users about whom
     /// no fresher event has reached the session meanwhile. The caller reserved one queue slot
     /// per answer (an answer may be larger than the queue, and must not count as slowness).
-    pub fn answer_presence(
-        &self,
-        id: SessionId,
-        answers: Vec<(UserId, bool, Frame)>,
-        slots: PermitIterator<'_, Outbound>,
-    ) {
+    pub fn answer_presence(&self, id: SessionId, answers: Vec<(UserId, bool, Frame)>, mut slots: Reserved) {
         let mut s = self.lock();
         let Some(entry) = s.sessions.get_mut(&id) else { return };
-        for ((uid, online, frame), slot) in answers.into_iter().zip(slots) {
+        for (uid, online, frame) in answers {
             if let Some(state @ None) = entry.watching.get_mut(&uid) {
                 *state = Some(online);
-                slot.send(Outbound::Event(frame));
+                slots.send(Outbound::Event(frame));
             } else if entry.hidden.contains(&uid) {
-                slot.send(Outbound::Event(frame));
+                slots.send(Outbound::Event(frame));
             }
         }
     }
@@ -163,8 +158,8 @@ mod tests {
     use super::*;
     use crate::hub::test_support::{frame, ready, session, some_frame, tx_of};
 
-    #[test]
-    fn presence_is_sent_once_per_state() {
+    #[tokio::test]
+    async fn presence_is_sent_once_per_state() {
         let hub = Hub::default();
         let (a, mut ra, _) = session(&hub, UserId(1), 8);
         ready(&hub, a, &mut ra);
@@ -174,7 +169,7 @@ mod tests {
         assert_eq!(hub.deliver_presence(UserId(2), false, some_frame), (1, true));
         assert!(ra.try_recv().is_ok() && ra.try_recv().is_ok());
         let spare = tx_of(&hub, a);
-        hub.answer_presence(a, vec![(UserId(2), true, frame())], spare.try_reserve_many(1).expect("room"));
+        hub.answer_presence(a, vec![(UserId(2), true, frame())], spare.reserve_many(1).await.expect("room"));
         assert!(ra.try_recv().is_err(), "a stale answer does not override an event");
     }
 
