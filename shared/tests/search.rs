@@ -73,15 +73,21 @@ fn stepped_search_matches_the_gin_plan_exactly() {
     assert!(checked > 500, "only {checked} pages compared");
 }
 
-/// Rows of `messages` each plan reads, from `EXPLAIN ANALYZE`: a query with a word to find reads
-/// about its matches; one of only excluded words (refused by the API) reads every message.
-#[test]
-fn a_query_with_a_word_to_find_reads_only_its_matches() {
+/// A database with one direct chat (1) between the reader (1) and the writer (2).
+fn reader_and_writer() -> (TestDatabase, PgConnection) {
     let db = TestDatabase::new();
     let mut conn = db.connect();
     exec(&mut conn, "INSERT INTO users (id, username, display_name, password_hash) VALUES (1, 'reader', 'R', 'x'), (2, 'writer', 'W', 'x')");
     exec(&mut conn, "INSERT INTO conversations (id, kind, direct_low, direct_high) VALUES (1, 'direct', 1, 2)");
     exec(&mut conn, "INSERT INTO conversation_members (conversation_id, user_id) VALUES (1, 1), (1, 2)");
+    (db, conn)
+}
+
+/// Rows of `messages` each plan reads, from `EXPLAIN ANALYZE`: a query with a word to find reads
+/// about its matches; one of only excluded words (refused by the API) reads every message.
+#[test]
+fn a_query_with_a_word_to_find_reads_only_its_matches() {
+    let (_db, mut conn) = reader_and_writer();
     exec(
         &mut conn,
         "INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body) \
@@ -112,11 +118,7 @@ fn a_query_with_a_word_to_find_reads_only_its_matches() {
 /// type the lexeme, and an edit that removes the link removes it.
 #[test]
 fn links_come_from_the_index_and_no_typed_word_is_the_marker() {
-    let db = TestDatabase::new();
-    let mut conn = db.connect();
-    exec(&mut conn, "INSERT INTO users (id, username, display_name, password_hash) VALUES (1, 'reader', 'R', 'x'), (2, 'writer', 'W', 'x')");
-    exec(&mut conn, "INSERT INTO conversations (id, kind, direct_low, direct_high) VALUES (1, 'direct', 1, 2)");
-    exec(&mut conn, "INSERT INTO conversation_members (conversation_id, user_id) VALUES (1, 1), (1, 2)");
+    let (_db, mut conn) = reader_and_writer();
     // 3,000 with the word, 30 of them with a link; 'has link' written out in 10 without one.
     exec(
         &mut conn,
