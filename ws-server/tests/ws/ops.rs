@@ -89,9 +89,13 @@ async fn a_second_node_with_the_same_node_id_on_one_broker_stays_not_ready() {
     }
     assert_eq!(readyz(&first).await.0, 200, "the first node keeps its queue");
     // The twin keeps retrying, so one of its attempts may be open at any sampled moment: a leak
-    // shows as a count that never gets back to the first node's one connection.
+    // shows as a count that never gets back to the first node's one connection. Sampled until
+    // it does, for up to 30 samples (5 in a row caught an attempt each on a loaded machine).
     let queue = format!("ws.{}", env.settings.node_id);
-    let samples: Vec<usize> = (0..5).map(|_| broker_connections_named(&queue)).collect();
+    let mut samples = Vec::new();
+    while samples.len() < 30 && !samples.contains(&1) {
+        samples.push(broker_connections_named(&queue));
+    }
     assert_eq!(samples.iter().min(), Some(&1), "the twin's refused attempts leave no connection behind: {samples:?}");
     assert!(samples.iter().all(|n| *n <= 2), "at most one attempt open at a time: {samples:?}");
 }
