@@ -127,10 +127,10 @@ fn with_stored<T>(
 ) -> Result<T, Error> {
     let stored = Stored::put(to.store, avatar)?;
     let done = conn.transaction(|conn| {
-        media::lock_quota(conn, owner, to.quota)?;
         let row = stored.record(conn, owner, avatar)?;
         let done = change(conn, row.id)?;
-        // What the uploads use now: the new avatar counted, the one it replaced gone.
+        // What the uploads use now, the new avatar counted and the one it replaced gone, under
+        // the owner's quota lock: uploads that commit meanwhile are seen once they hold it.
         if let Some(used) = media::lock_quota(conn, owner, to.quota)? {
             let size = shared::num::non_negative(row.size);
             if used > to.quota {
