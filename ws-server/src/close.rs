@@ -45,6 +45,11 @@ impl Closer {
         self.0.reason.get().is_some()
     }
 
+    /// The reason, once decided.
+    pub fn reason(&self) -> Option<CloseReason> {
+        self.0.reason.get().cloned()
+    }
+
     pub async fn closed(&self) -> CloseReason {
         loop {
             // Created before the check: `notify_waiters` wakes a `Notified` from its creation on.

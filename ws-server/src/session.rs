@@ -1,10 +1,11 @@
 //! One WebSocket connection.
 //!
 //! # Concurrency model
-//! Two tasks on the actix worker that accepted the socket (`MessageStream` is not `Send`):
-//! the *reader* (setup, client frames, heartbeat deadline) and the *writer* (drains the
-//! session's bounded queue into actix-ws). Neither shares state with the other except the
-//! queue and a [`Closer`]; the hub holds the queue's sender and the same `Closer`.
+//! One task per socket, on the actix worker that accepted it (`MessageStream` is not `Send`):
+//! setup, then a loop that reads the client's frames, writes what the hub queued, and watches
+//! the heartbeat deadline. The hub holds the queue's sender and the socket's [`Closer`].
+//! One task, not a reader and a writer, and its state held once ([`Socket`]): an idle socket
+//! pays for ~1.4 KiB of task (BENCHMARKS.md, Change 4).
 //!
 //! # Lifecycle
 //! upgrade (ticket and Origin checked) -> [`admit`]: registered in the hub (within the user's
@@ -12,37 +13,42 @@
 //! checked once more (a sign-out that happened before the binding is not missed: either it is
 //! seen now or its `session.revoked` arrives) -> the user's groups loaded (unless another socket
 //! of the user already did) -> their `group.<gid>` keys bound -> `ready {session_id,
-//! heartbeat_ms}` -> presence join -> read loop (each client `heartbeat` answered with a
+//! heartbeat_ms}` -> presence join -> the loop (each client `heartbeat` answered with a
 //! `heartbeat` event at once, so the client can tell a dead socket from a quiet one).
 //! [`crate::revalidate`] re-checks the session
 //! periodically until the socket closes.
-//! Any side may close: the first reason wins ([`crate::close`] lists the codes); the reader
-//! then unregisters (dropping bindings nobody else needs) and the writer sends the close frame.
+//! Any side may close: the first reason wins ([`crate::close`] lists the codes); the task
+//! then unregisters (dropping bindings nobody else needs) and sends the close frame.
 //!
 //! # Backpressure
 //! The queue ([`crate::hub::socket_queue`]: it holds no memory while empty) holds
 //! [`Tuning::outbound_queue`] frames. The hub only `try_send`s into it; when it
-//! is full the client is too slow and is closed with 4008. The writer is the only one awaiting
-//! the client (actix-ws' own channel of 32, then TCP). On close it drops what is still queued,
-//! then gives the close frame [`Tuning::close_timeout`] to leave. A client's own frames are
-//! limited to [`Tuning::max_frame_bytes`] (1009 beyond) and typing to a few per second.
+//! is full the client is too slow and is closed with 4008. Only this task awaits the client
+//! (actix-ws' own channel of 32, then TCP); a write still waiting when the heartbeat deadline
+//! (3 heartbeats after the client's last frame) passes closes the socket with 4008 too, since
+//! meanwhile no client frame is read. On close it drops what is still queued, then gives the
+//! close frame [`Tuning::close_timeout`] to leave. A client's own frames are limited to
+//! [`Tuning::max_frame_bytes`] (1009 beyond) and typing to a few per second.
 //!
 //! [`Tuning::outbound_queue`]: crate::config::Tuning
 //! [`Tuning::close_timeout`]: crate::config::Tuning
 //! [`Tuning::max_frame_bytes`]: crate::config::Tuning
 
 use std::collections::HashSet;
+use std::pin::Pin;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use actix_ws::{AggregatedMessage, CloseCode, CloseReason, Closed, MessageStream, ProtocolError, Session};
+use actix_ws::{
+    AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Closed, MessageStream, ProtocolError, Session,
+};
 use shared::broker::now_ms;
 use shared::events::{ClientEvent, Event, PresenceEvent, RoutingKey, PRESENCE_ALL};
 use shared::metrics::{WS_DELIVERIES, WS_DELIVERY_LATENCY, WS_DROPPED};
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
-use crate::close::{Closer, HEARTBEAT_TIMEOUT, SESSION_REVOKED};
-use crate::hub::socket_queue::{self, Receiver, Sender};
+use crate::close::{Closer, HEARTBEAT_TIMEOUT, SESSION_REVOKED, SLOW_CONSUMER};
+use crate::hub::socket_queue::{self, Receiver, Sender, TrySendError};
 use crate::hub::{Frame, Outbound, Refused, SessionId};
 use crate::membership::{self, LoadError};
 use crate::revalidate;
@@ -69,35 +75,22 @@ pub fn admit(state: &AppState, admitted: Admitted) -> Result<Admission, Refused>
     Ok(Admission { registration: Registration { state: state.clone(), id, closer }, admitted, tx, rx })
 }
 
-/// Starts the reader and writer of an upgraded socket.
+/// Starts the task of an upgraded socket.
 pub fn start(admission: Admission, session: Session, stream: MessageStream) {
     let Admission { registration, admitted, tx, rx } = admission;
-    let close_timeout = registration.state.tuning.close_timeout;
-    actix_web::rt::spawn(write_loop(session, rx, registration.closer.clone(), close_timeout));
-    actix_web::rt::spawn(run(registration, admitted, stream, tx));
-}
-
-async fn run(registration: Registration, admitted: Admitted, stream: MessageStream, tx: Sender) {
-    let Admitted { user_id, session: device } = admitted;
-    // Borrowed, not cloned: what an idle socket's task holds is paid per socket.
-    let Registration { state, id, closer } = &registration;
-    let setup = tokio::select! {
-        // Boxed (here and for each client frame below): the states of these rarely-live futures
-        // would otherwise stay inside every idle session's task (3.8 KiB instead of 2.4 KiB).
-        r = Box::pin(establish(state, user_id, device)) => r,
-        _ = closer.closed() => return,
+    let tuning = &registration.state.tuning;
+    let max = tuning.max_frame_bytes;
+    let socket = Socket {
+        user_id: admitted.user_id,
+        device: admitted.session,
+        typing: RateLimit::per_second(tuning.typing_per_second),
+        silence: registration.state.settings.heartbeat * 3,
+        stream: stream.max_frame_size(max).aggregate_continuations().max_continuation_size(max),
+        out: Outgoing { session, rx },
+        tx,
+        registration,
     };
-    if let Err(e) = setup {
-        tracing::warn!(user_id = user_id.0, error = %e, "socket setup failed");
-        closer.close(e.close_code(), &e.to_string());
-        return;
-    }
-    if !announce_ready(state, *id, user_id, closer) {
-        return;
-    }
-    let typing = RateLimit::per_second(state.tuning.typing_per_second);
-    Reader { state, id: *id, user_id, closer, typing, tx }.read(stream).await;
-    // `registration` leaves the hub here (or at any return above).
+    actix_web::rt::spawn(socket.run());
 }
 
 /// Queues `ready` (before any event) and announces the user online; `false` when the socket
@@ -168,7 +161,7 @@ async fn establish(state: &AppState, user_id: UserId, device: uuid::Uuid) -> Res
     Ok(())
 }
 
-/// Leaves the hub however the reader ends (even if its task is dropped).
+/// Leaves the hub however the socket's task ends (even if it is dropped).
 struct Registration {
     state: AppState,
     id: SessionId,
@@ -186,14 +179,26 @@ impl Drop for Registration {
     }
 }
 
-struct Reader<'s> {
-    state: &'s AppState,
-    id: SessionId,
+/// The socket's side that writes: the actix-ws session and the queue the hub fills.
+struct Outgoing {
+    session: Session,
+    rx: Receiver,
+}
+
+/// Everything a socket keeps, owned by its one task. Its methods borrow it (`&mut self`), so
+/// the task's state holds each part once: an idle socket's memory is mostly this struct and
+/// the futures of the loop's one `select!` (BENCHMARKS.md, idle memory).
+struct Socket {
+    registration: Registration,
     user_id: UserId,
-    closer: &'s Closer,
+    device: uuid::Uuid,
     typing: RateLimit,
-    /// For answers that wait for room in the queue (see `on_presence_subscribe`).
+    /// The client's frames; no frame for this long closes the socket (heartbeat timeout).
+    stream: AggregatedMessageStream,
+    silence: Duration,
+    /// Kept so the queue never reports "every sender gone", and for presence answers.
     tx: Sender,
+    out: Outgoing,
 }
 
 /// What every client `heartbeat` is answered with (serialized once per process).
@@ -202,30 +207,89 @@ static HEARTBEAT_ANSWER: LazyLock<Option<Frame>> = LazyLock::new(|| Frame::from_
 /// Presence answers are queued this many at a time.
 const ANSWER_CHUNK: usize = 32;
 
-impl Reader<'_> {
-    async fn read(mut self, stream: MessageStream) {
-        let max = self.state.tuning.max_frame_bytes;
-        let mut stream = stream.max_frame_size(max).aggregate_continuations().max_continuation_size(max);
-        let silence = self.state.settings.heartbeat * 3;
-        let mut deadline = Instant::now() + silence;
+/// Queued items written in a row before the client's frames are looked at again.
+const WRITE_BURST: usize = 64;
+
+enum Step {
+    Client(Option<Result<AggregatedMessage, ProtocolError>>),
+    Queued(Option<Outbound>),
+    Silent,
+}
+
+impl Socket {
+    /// Not an `async fn`: an `async fn` keeps its moved-in `self` twice in the task's state
+    /// (456 bytes more per socket, `-Zprint-type-sizes`).
+    #[allow(clippy::manual_async_fn)]
+    fn run(mut self) -> impl std::future::Future<Output = ()> {
+        async move {
+            self.serve().await;
+            let (closer, close_timeout) =
+                (self.registration.closer.clone(), self.registration.state.tuning.close_timeout);
+            // Leaves the hub (deciding "going away" if nothing else did) before waiting on the client.
+            drop(self.registration);
+            // Frees what a slow client left queued before waiting on it any longer.
+            drop(self.out.rx);
+            let reason = closer.reason().unwrap_or_else(|| crate::close::reason(CloseCode::Away, "going away"));
+            let _ = tokio::time::timeout(close_timeout, self.out.session.close(Some(reason))).await;
+        }
+    }
+
+    async fn serve(&mut self) {
+        let Registration { state, id, closer } = &self.registration;
+        // Boxed (here and for each client frame below): the states of these rarely-live futures
+        // would otherwise stay inside every idle socket's task.
+        let setup = Box::pin(establish(state, self.user_id, self.device));
+        let ready = match tokio::select! { r = setup => r, _ = closer.closed() => return } {
+            Ok(()) => announce_ready(state, *id, self.user_id, closer),
+            Err(e) => {
+                tracing::warn!(user_id = self.user_id.0, error = %e, "socket setup failed");
+                closer.close(e.close_code(), &e.to_string());
+                false
+            }
+        };
+        if ready {
+            self.serve_ready().await;
+        }
+    }
+
+    /// The loop: the client's frames, the queued items, the heartbeat deadline.
+    async fn serve_ready(&mut self) {
+        // One timer for the socket's life, moved on by each client frame.
+        let silent = tokio::time::sleep(self.silence);
+        tokio::pin!(silent);
         loop {
-            let msg = tokio::select! {
+            // The client's frames first: they are rare, and a busy queue must not starve them.
+            let step = tokio::select! {
                 biased;
-                _ = self.closer.closed() => return,
-                _ = tokio::time::sleep_until(deadline) => {
-                    self.closer.close(CloseCode::Other(HEARTBEAT_TIMEOUT), "heartbeat timeout");
+                _ = self.registration.closer.closed() => return,
+                msg = self.stream.recv() => Step::Client(msg),
+                item = self.out.rx.recv() => Step::Queued(item),
+                _ = &mut silent => Step::Silent,
+            };
+            let msg = match step {
+                Step::Queued(Some(item)) => {
+                    if !self.write_burst(item, silent.as_mut(), WRITE_BURST).await {
+                        return;
+                    }
+                    continue;
+                }
+                // Not while `self.tx` lives; handled like a lost connection all the same.
+                Step::Queued(None) => None,
+                Step::Silent => {
+                    self.registration.closer.close(CloseCode::Other(HEARTBEAT_TIMEOUT), "heartbeat timeout");
                     return;
                 }
-                msg = stream.recv() => msg,
+                Step::Client(msg) => msg,
             };
-            deadline = Instant::now() + silence;
+            silent.as_mut().reset(Instant::now() + self.silence);
             let (code, why) = match msg {
                 Some(Ok(AggregatedMessage::Text(text))) => {
-                    Box::pin(self.on_text(&text)).await;
+                    Box::pin(self.on_text(&text, silent.as_mut())).await;
                     continue;
                 }
                 Some(Ok(AggregatedMessage::Ping(payload))) => {
-                    self.state.hub.send_to(self.id, Outbound::Pong(Box::new(payload)));
+                    let Registration { state, id, .. } = &self.registration;
+                    state.hub.send_to(*id, Outbound::Pong(Box::new(payload)));
                     continue;
                 }
                 Some(Ok(AggregatedMessage::Pong(_))) => continue,
@@ -234,21 +298,55 @@ impl Reader<'_> {
                 Some(Err(e)) => protocol_close(&e),
                 None => (CloseCode::Away, "connection lost"),
             };
-            self.closer.close(code, why);
+            self.registration.closer.close(code, why);
             return;
         }
     }
 
-    async fn on_text(&mut self, text: &str) {
+    /// Writes `item` and what queued behind it, up to [`WRITE_BURST`] items; `false` when the
+    /// socket is closing (the reason is decided). A write still waiting for the client when the
+    /// heartbeat deadline passes closes it as a slow consumer: meanwhile none of its frames
+    /// could be read.
+    async fn write_burst(&mut self, mut item: Outbound, mut silent: Pin<&mut Sleep>, burst: usize) -> bool {
+        let closer = &self.registration.closer;
+        for left in (0..burst).rev() {
+            let written = tokio::select! {
+                biased;
+                _ = closer.closed() => return false,
+                r = write(&mut self.out.session, item) => r,
+                _ = silent.as_mut() => {
+                    if closer.close(CloseCode::Other(SLOW_CONSUMER), "slow consumer") {
+                        metrics::counter!(WS_DROPPED, "reason" => "slow_consumer").increment(1);
+                        tracing::warn!(user_id = self.user_id.0, "closing a slow consumer (a write outwaited the heartbeat deadline)");
+                    }
+                    return false;
+                }
+            };
+            if written.is_err() {
+                closer.close(CloseCode::Away, "connection lost");
+                return false;
+            }
+            if left == 0 {
+                break;
+            }
+            match self.out.rx.try_recv() {
+                Ok(next) => item = next,
+                Err(_) => break,
+            }
+        }
+        true
+    }
+
+    async fn on_text(&mut self, text: &str, silent: Pin<&mut Sleep>) {
         match parse_client_event(text) {
             Err(e) => self.send_error(e.code(), &e.to_string()),
             Ok(ClientEvent::Heartbeat) => {
                 if let Some(answer) = HEARTBEAT_ANSWER.as_ref() {
-                    self.state.hub.send_to(self.id, Outbound::Answer(answer.clone()));
+                    self.registration.state.hub.send_to(self.registration.id, Outbound::Answer(answer.clone()));
                 }
             }
             Ok(ClientEvent::Typing { conversation_id, active }) => self.on_typing(conversation_id, active).await,
-            Ok(ClientEvent::PresenceSubscribe { user_ids }) => self.on_presence_subscribe(user_ids).await,
+            Ok(ClientEvent::PresenceSubscribe { user_ids }) => self.on_presence_subscribe(user_ids, silent).await,
         }
     }
 
@@ -257,7 +355,7 @@ impl Reader<'_> {
             metrics::counter!(WS_DROPPED, "reason" => "typing_rate_limited").increment(1);
             return;
         }
-        match typing::publish(self.state, self.user_id, conversation_id, active).await {
+        match typing::publish(&self.registration.state, self.user_id, conversation_id, active).await {
             Ok(()) => {}
             Err(e @ TypingError::NotMember(_)) => self.send_error("not_a_member", &e.to_string()),
             Err(e @ TypingError::Blocked(_)) => self.send_error("blocked", &e.to_string()),
@@ -266,46 +364,54 @@ impl Reader<'_> {
         }
     }
 
-    async fn on_presence_subscribe(&mut self, user_ids: Vec<UserId>) {
+    async fn on_presence_subscribe(&mut self, user_ids: Vec<UserId>, mut silent: Pin<&mut Sleep>) {
         let mut seen = HashSet::new();
         let mut ids: Vec<UserId> = user_ids.into_iter().filter(|id| seen.insert(*id)).collect();
-        let max = self.state.tuning.max_presence_ids;
+        let max = self.registration.state.tuning.max_presence_ids;
         if ids.len() > max {
             ids.truncate(max);
             self.send_error("too_many_user_ids", &format!("only the first {max} user ids are followed"));
         }
         // Privacy: users hidden from this viewer answer "offline, never seen" (also when the
         // database cannot tell: hidden is the safe side).
-        let visible = membership::presence_visible_to(&self.state.pool, self.user_id, ids.clone()).await;
+        let visible = membership::presence_visible_to(&self.registration.state.pool, self.user_id, ids.clone()).await;
         let visible = visible.unwrap_or_default();
         let (shown, hidden): (Vec<UserId>, Vec<UserId>) = ids.iter().partition(|id| visible.contains(id));
-        self.state.hub.watch(self.id, &shown, &hidden);
-        let mut answers = self.state.presence.current(&shown).await;
+        self.registration.state.hub.watch(self.registration.id, &shown, &hidden);
+        let mut answers = self.registration.state.presence.current(&shown).await;
         answers.extend(hidden.iter().map(|&user_id| PresenceEvent { user_id, online: false, last_seen_at: None }));
         let mut frames = answers.into_iter().filter_map(|p| {
             let (user_id, online) = (p.user_id, p.online);
             Frame::from_event(&Event::Presence(p)).map(|frame| (user_id, online, frame))
         });
-        // Up to 500 answers do not fit the queue at once: wait for room, chunk by chunk (this
-        // only delays this client's own requests).
+        // Up to 500 answers do not fit the queue at once: make room by writing, chunk by chunk
+        // (this only delays this client's own requests).
         loop {
             let chunk: Vec<_> = frames.by_ref().take(ANSWER_CHUNK.min(self.tx.max_capacity())).collect();
             if chunk.is_empty() {
                 return;
             }
-            let slots = tokio::select! {
-                slots = self.tx.reserve_many(chunk.len()) => slots,
-                _ = self.closer.closed() => return,
+            let slots = loop {
+                match self.tx.try_reserve(chunk.len()) {
+                    Ok(slots) => break slots,
+                    Err(TrySendError::Closed) => return,
+                    // Full: this task is the queue's only writer, so room comes from writing.
+                    Err(TrySendError::Full) => {
+                        let Ok(item) = self.out.rx.try_recv() else { return };
+                        if !self.write_burst(item, silent.as_mut(), 1).await {
+                            return;
+                        }
+                    }
+                }
             };
-            let Ok(slots) = slots else { return };
-            self.state.hub.answer_presence(self.id, chunk, slots);
+            self.registration.state.hub.answer_presence(self.registration.id, chunk, slots);
         }
     }
 
     fn send_error(&self, code: &str, message: &str) {
         let event = Event::Error { code: code.to_owned(), message: message.to_owned() };
         if let Some(frame) = Frame::from_event(&event) {
-            self.state.hub.send_to(self.id, Outbound::Event(frame));
+            self.registration.state.hub.send_to(self.registration.id, Outbound::Event(frame));
         }
     }
 }
@@ -354,30 +460,6 @@ pub fn parse_client_event(text: &str) -> Result<ClientEvent, ClientError> {
         Some(kind) if !CLIENT_TYPES.contains(&kind) => Err(ClientError::UnknownType(kind.chars().take(64).collect())),
         Some(_) => serde_json::from_value(value).map_err(|e| ClientError::Invalid(e.to_string())),
     }
-}
-
-/// Drains the queue into the socket until the session closes, then sends the close frame.
-async fn write_loop(mut session: Session, mut rx: Receiver, closer: Closer, close_timeout: Duration) {
-    let reason = loop {
-        let item = tokio::select! {
-            biased;
-            reason = closer.closed() => break reason,
-            item = rx.recv() => item,
-        };
-        let Some(item) = item else { break closer.closed().await };
-        let written = tokio::select! {
-            biased;
-            reason = closer.closed() => break reason,
-            r = write(&mut session, item) => r,
-        };
-        if written.is_err() {
-            closer.close(CloseCode::Away, "connection lost");
-            return;
-        }
-    };
-    // Free what a slow client left queued before waiting on it any longer.
-    drop(rx);
-    let _ = tokio::time::timeout(close_timeout, session.close(Some(reason))).await;
 }
 
 async fn write(session: &mut Session, item: Outbound) -> Result<(), Closed> {

@@ -1,10 +1,13 @@
-//! A session's outbound queue: bounded, many senders (the hub, the socket's reader), one
-//! receiver (the socket's writer). tokio's mpsc allocates a block of 32 slots and a cache-padded
+//! A session's outbound queue: bounded, many senders (the hub, the socket's own task), one
+//! receiver (the socket's task, which writes what it pops). tokio's mpsc allocates a block of 32 slots and a cache-padded
 //! channel (~1 KiB) when it is made; this queue holds nothing while empty, so 10,000 idle sockets
 //! do not pay for room they never use (BENCHMARKS.md, idle memory). A burst's room is given back
 //! once the queue drains.
 //!
 //! The lock is a `std::sync::Mutex`, held only to move one item in or out, never across an await.
+//! Nobody waits for room: the hub drops a full queue's socket (slow consumer), and the socket's
+//! task, the only one that queues more than one item at a time, makes room by writing
+//! ([`Sender::try_reserve`]). So popping an item wakes nobody.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -21,7 +24,6 @@ pub fn channel(capacity: usize) -> (Sender, Receiver) {
         capacity: capacity.max(1),
         state: Mutex::new(State { senders: 1, ..State::default() }),
         item: Notify::new(),
-        room: Notify::new(),
     });
     (Sender { shared: Arc::clone(&shared) }, Receiver { shared })
 }
@@ -31,8 +33,6 @@ struct Shared {
     state: Mutex<State>,
     /// Wakes the receiver: an item, or the last sender gone.
     item: Notify,
-    /// Wakes those waiting to reserve: room, or the receiver gone.
-    room: Notify,
 }
 
 #[derive(Default)]
@@ -51,7 +51,8 @@ impl Shared {
     }
 }
 
-/// Why [`Sender::try_send`] did not queue the item (it is dropped).
+/// Why [`Sender::try_send`] did not queue the item (it is dropped), or
+/// [`Sender::try_reserve`] holds no slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrySendError {
     /// The queue holds its capacity: the client does not keep up.
@@ -59,10 +60,6 @@ pub enum TrySendError {
     /// The writer is gone.
     Closed,
 }
-
-/// The writer is gone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Closed;
 
 pub struct Sender {
     shared: Arc<Shared>,
@@ -109,24 +106,18 @@ impl Sender {
         self.shared.capacity
     }
 
-    /// Waits until `n` slots (at most the capacity) are free and holds them for the caller.
-    pub async fn reserve_many(&self, n: usize) -> Result<Reserved, Closed> {
+    /// Holds `n` slots (at most the capacity) for the caller if they are free now.
+    pub fn try_reserve(&self, n: usize) -> Result<Reserved, TrySendError> {
         let n = n.min(self.shared.capacity);
-        loop {
-            // Made before the check: `notify_waiters` wakes a `Notified` from its creation on.
-            let room = self.shared.room.notified();
-            {
-                let mut s = self.shared.lock();
-                if s.receiver_gone {
-                    return Err(Closed);
-                }
-                if s.items.len() + s.reserved + n <= self.shared.capacity {
-                    s.reserved += n;
-                    return Ok(Reserved { shared: Arc::clone(&self.shared), left: n });
-                }
-            }
-            room.await;
+        let mut s = self.shared.lock();
+        if s.receiver_gone {
+            return Err(TrySendError::Closed);
         }
+        if s.items.len() + s.reserved + n > self.shared.capacity {
+            return Err(TrySendError::Full);
+        }
+        s.reserved += n;
+        Ok(Reserved { shared: Arc::clone(&self.shared), left: n })
     }
 }
 
@@ -159,7 +150,6 @@ impl Drop for Reserved {
     fn drop(&mut self) {
         if self.left > 0 {
             self.shared.lock().reserved -= self.left;
-            self.shared.room.notify_waiters();
         }
     }
 }
@@ -196,21 +186,17 @@ impl Receiver {
 
 impl Shared {
     fn pop(&self) -> Result<Outbound, TryRecvError> {
-        let item = {
-            let mut s = self.lock();
-            match s.items.pop_front() {
-                Some(item) => {
-                    if s.items.is_empty() && s.items.capacity() > KEEP {
-                        s.items = VecDeque::new();
-                    }
-                    item
+        let mut s = self.lock();
+        match s.items.pop_front() {
+            Some(item) => {
+                if s.items.is_empty() && s.items.capacity() > KEEP {
+                    s.items = VecDeque::new();
                 }
-                None if s.senders == 0 => return Err(TryRecvError::Disconnected),
-                None => return Err(TryRecvError::Empty),
+                Ok(item)
             }
-        };
-        self.room.notify_waiters();
-        Ok(item)
+            None if s.senders == 0 => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
     }
 }
 
@@ -223,7 +209,6 @@ impl Drop for Receiver {
         };
         // The items (frames) are freed outside the lock.
         drop(dropped);
-        self.shared.room.notify_waiters();
     }
 }
 
@@ -280,29 +265,25 @@ mod tests {
         assert_eq!(reader.await.expect("joined"), [1, 2]);
     }
 
-    #[tokio::test]
-    async fn reserved_slots_count_as_taken_and_wait_for_room() {
+    #[test]
+    fn reserved_slots_count_as_taken_until_used_or_dropped() {
         let (tx, mut rx) = channel(3);
-        let mut two = tx.reserve_many(2).await.expect("room for 2");
+        let mut two = tx.try_reserve(2).expect("room for 2");
         tx.try_send(item(1)).expect("the third slot");
         assert_eq!(tx.try_send(item(9)), Err(TrySendError::Full), "reserved slots are taken");
-        // Two more wait until the queue has room for both.
-        let waiting = tokio::spawn({
-            let tx = tx.clone();
-            async move { tx.reserve_many(2).await.map(|_| ()) }
-        });
+        assert_eq!(tx.try_reserve(1).err(), Some(TrySendError::Full));
         two.send(item(2));
         two.send(item(3));
         two.send(item(8)); // none left: dropped
         drop(two);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-        assert!(!waiting.is_finished(), "the queue is full");
         for want in [1, 2, 3] {
-            assert_eq!(rx.recv().await.map(number), Some(want));
+            assert_eq!(rx.try_recv().map(number), Ok(want));
         }
-        tokio::time::timeout(Duration::from_secs(1), waiting).await.expect("room now").expect("joined").expect("ok");
+        let one = tx.try_reserve(5).expect("at most the capacity is asked");
+        drop(one);
+        assert!(tx.try_reserve(3).is_ok(), "an unused reservation gives its slots back");
         drop(rx);
-        assert!(tx.reserve_many(1).await.is_err(), "the writer is gone");
+        assert_eq!(tx.try_reserve(1).err(), Some(TrySendError::Closed), "the writer is gone");
     }
 
     #[test]

@@ -96,6 +96,32 @@ async fn a_client_that_does_not_read_is_closed_with_4008_while_another_keeps_rec
     assert_eq!(metric(&text, "chat_ws_connections", ""), 1.0, "only the fast socket is left");
 }
 
+/// Before: a client that sent heartbeats but read nothing kept its socket, and the events queued
+/// for it, for as long as its queue had room (a reader and a writer task: the reader was happy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_beats_but_never_reads_is_closed_with_4008_once_a_write_waits_three_heartbeats() {
+    let tuning = Tuning { socket_send_buffer: 16 * 1024, ..Tuning::default() };
+    let c = Cluster::start_with(1, &[("HEARTBEAT_MS", "200")], tuning).await;
+    let stuck_user = c.user("stuck");
+    let mut stuck = open_with(&c.url(0, &c.ticket(stuck_user)), Some(ORIGIN), Some(4096)).await.expect("upgrade");
+    assert_eq!(stuck.event(WAIT).await["type"], "ready");
+
+    // 1.6 MB: far more than the socket buffers and actix-ws' channel hold, far fewer items than
+    // the queue's 256, so only the stuck write can close it.
+    let body = "x".repeat(16_000);
+    let events: Vec<_> = (0..100).map(|i| message(1, i + 1, stuck_user, &body)).collect();
+    c.publish_many(&RoutingKey::User(UserId(stuck_user)).to_string(), &events).await;
+    let started = Instant::now();
+    while metric(&c.metrics(0).await, "chat_ws_dropped_total", "slow_consumer") < 1.0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the stuck socket was never closed");
+        stuck.heartbeat().await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Reading now, the client finds what its buffers held, then the close.
+    assert_eq!(stuck.close_code(Duration::from_secs(20)).await, Some(4008));
+    assert_eq!(metric(&c.metrics(0).await, "chat_ws_connections", ""), 0.0);
+}
+
 /// The Erlang pid of the broker connection named `name`.
 fn connection_pid(name: &str) -> Option<String> {
     let out = Command::new("rabbitmqctl").args(["-q", "list_connections", "pid", "client_properties"]).output().ok()?;

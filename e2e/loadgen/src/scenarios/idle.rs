@@ -1,5 +1,6 @@
 //! Idle connections: N sockets spread over the replicas, held with heartbeats. Reports the
-//! connect rate and the ws-server RSS growth per connection (from /proc, via the pid files).
+//! connect rate, the CPU per process per connect while they connect (`ms_per_msg` there is per
+//! connect), and the ws-server RSS growth per connection (from /proc, via the pid files).
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use serde_json::json;
 use tokio::sync::{watch, Semaphore};
 
 use crate::client::{self, Api};
+use crate::cpu;
 use crate::report::{self, r1};
 use crate::Common;
 
@@ -32,6 +34,9 @@ pub struct Opts {
     /// ws-server pid files (e.g. .local/bench/run/ws-1.pid), for RSS
     #[arg(long = "pid-file")]
     pid_files: Vec<PathBuf>,
+    /// process names whose CPU is reported for the connect phase (matched against /proc/<pid>/comm)
+    #[arg(long, default_value = cpu::DEFAULT_PROCS, value_delimiter = ',')]
+    procs: Vec<String>,
 }
 
 fn rss_kib(pid_files: &[PathBuf]) -> u64 {
@@ -54,6 +59,7 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
     let (up, failed, closed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let sem = Arc::new(Semaphore::new(o.concurrency.max(1)));
+    let cpu_before = cpu::sample(&o.procs);
     let t0 = Instant::now();
     let mut tasks = Vec::with_capacity(n);
     for k in 0..n {
@@ -101,6 +107,7 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
     }
     let connect_s = t0.elapsed().as_secs_f64();
     let connected = up.load(Relaxed);
+    let connect_cpu = cpu::between(&cpu_before, &cpu::sample(&o.procs), connected);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_up = rss_kib(&o.pid_files);
     let hold_until = Instant::now() + Duration::from_secs(o.hold);
@@ -128,6 +135,7 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
         "dropped_during_hold": dropped,
         "connect_s": r1(connect_s),
         "connect_rate_per_s": r1(connected as f64 / connect_s),
+        "connect_cpu": connect_cpu,
         "ws_rss_kib": { "before": rss_before, "all_up": rss_up, "end_of_hold": rss_end },
         "ws_rss_per_conn_kib": { "all_up": per_conn(rss_up), "end_of_hold": per_conn(rss_end) },
     });
