@@ -1,6 +1,6 @@
 //! What ws-server asks PostgreSQL, off the async workers: group membership of the users
 //! connected here, what a conversation is (for typing), blocks (typing in direct chats),
-//! `users.last_seen_at`, the privacy settings presence and receipts obey, and what the node
+//! `users.last_seen_at`, the privacy settings presence and receipts obey, a new socket's session, and what the node
 //! re-reads after a broker outage ([`reread`]). The SQL itself lives in `shared::models`.
 
 use std::collections::{HashMap, HashSet};
@@ -12,6 +12,7 @@ use shared::models::contact::Block;
 use shared::models::conversation::{Conversation, ConversationRoute};
 use shared::models::group::GroupMember;
 use shared::models::privacy;
+use shared::models::refresh_token::RefreshToken;
 use shared::models::user::User;
 
 use crate::hub::{Hub, Install};
@@ -127,10 +128,19 @@ pub struct UserSettings {
     pub hides_reads: bool,
 }
 
-/// `None`: no such user.
-pub async fn user_settings(pool: &PgPool, user_id: UserId) -> shared::Result<Option<UserSettings>> {
-    db::run(pool, move |conn| Ok(privacy::reads_hidden(conn, user_id)?.map(|hides_reads| UserSettings { hides_reads })))
-        .await
+/// What a new socket checks once its user's key is bound, in one trip to the database: whether
+/// its session is still live, and the user's settings (`None`: no such user).
+pub async fn session_and_settings(
+    pool: &PgPool,
+    user_id: UserId,
+    session: uuid::Uuid,
+) -> shared::Result<(bool, Option<UserSettings>)> {
+    db::run(pool, move |conn| {
+        let live = RefreshToken::family_is_live(conn, user_id, session)?;
+        let settings = privacy::reads_hidden(conn, user_id)?.map(|hides_reads| UserSettings { hides_reads });
+        Ok((live, settings))
+    })
+    .await
 }
 
 /// The state of the users connected here, read again after a broker outage.

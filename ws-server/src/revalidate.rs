@@ -27,19 +27,9 @@ use tokio::sync::watch;
 
 use crate::close::SESSION_REVOKED;
 use crate::hub::Hub;
-use shared::ids::UserId;
 
 /// Sessions asked about per query.
 const CHUNK: usize = 1000;
-
-/// Whether the user's session is still live (the check of a new socket). Blocking work runs off
-/// the async workers.
-pub async fn is_live(pool: &PgPool, user_id: UserId, session: uuid::Uuid) -> Result<bool, shared::Error> {
-    let pool = pool.clone();
-    tokio::task::spawn_blocking(move || shared::token_gate::session_live(&pool, user_id, session))
-        .await
-        .map_err(|e| shared::Error::internal(anyhow::anyhow!("session check task: {e}")))?
-}
 
 /// Checks every `period` until `stop` says so.
 pub async fn run(hub: Arc<Hub>, pool: PgPool, period: Duration, mut stop: watch::Receiver<bool>) {

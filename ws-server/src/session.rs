@@ -11,7 +11,8 @@
 //! upgrade (ticket and Origin checked) -> [`admit`]: registered in the hub (within the user's
 //! socket cap) -> handshake -> [`start`] -> `user.<uid>` and `presence.*` bound -> the session
 //! checked once more (a sign-out that happened before the binding is not missed: either it is
-//! seen now or its `session.revoked` arrives) -> the user's groups loaded (unless another socket
+//! seen now or its `session.revoked` arrives), the user's settings read in the same trip to
+//! the database -> the user's groups loaded (unless another socket
 //! of the user already did) -> their `group.<gid>` keys bound -> `ready {session_id,
 //! heartbeat_ms}` -> presence join -> the loop (each client `heartbeat` answered with a
 //! `heartbeat` event at once, so the client can tell a dead socket from a quiet one).
@@ -51,7 +52,6 @@ use crate::close::{Closer, HEARTBEAT_TIMEOUT, SESSION_REVOKED, SLOW_CONSUMER};
 use crate::hub::socket_queue::{self, Receiver, Sender, TrySendError};
 use crate::hub::{Frame, Outbound, Refused, SessionId};
 use crate::membership::{self, LoadError};
-use crate::revalidate;
 use crate::state::AppState;
 use crate::ticket::Admitted;
 use crate::typing::{self, RateLimit, TypingError};
@@ -142,11 +142,15 @@ async fn establish(state: &AppState, user_id: UserId, device: uuid::Uuid) -> Res
     if !hub.wait_bound(&base, wait).await {
         return Err(SetupError::Unbound);
     }
-    // Checked after `user.<uid>` is bound: a sign-out committed since the ticket was redeemed is
-    // either seen here or announced on that key.
-    if !revalidate::is_live(&state.pool, user_id, device).await.map_err(SetupError::Check)? {
+    // Both read after `user.<uid>` and `presence.*` are bound, in one trip: a sign-out committed
+    // since the ticket was redeemed is either seen here or announced on that key, and so is a
+    // later change of the settings (set at once, so no event can fall between read and set).
+    let (live, settings) =
+        membership::session_and_settings(&state.pool, user_id, device).await.map_err(SetupError::Check)?;
+    if !live {
         return Err(SetupError::Revoked);
     }
+    hub.set_hides_reads(user_id, settings.ok_or(SetupError::NoUser)?.hides_reads);
     // Loaded after `user.<uid>` is bound, so no membership event can fall between the two.
     if !matches!(hub.membership_generation(user_id), Some((_, true))) {
         membership::load_groups(hub, &state.pool, user_id).await?;
@@ -154,10 +158,6 @@ async fn establish(state: &AppState, user_id: UserId, device: uuid::Uuid) -> Res
     if !hub.wait_bound(&hub.keys_of(user_id), wait).await {
         return Err(SetupError::Unbound);
     }
-    // After `presence.*` and `user.<uid>` are bound: later changes arrive as events.
-    let settings = membership::user_settings(&state.pool, user_id).await.map_err(LoadError::from)?;
-    let settings = settings.ok_or(SetupError::NoUser)?;
-    hub.set_hides_reads(user_id, settings.hides_reads);
     Ok(())
 }
 
