@@ -1,11 +1,12 @@
-//! Why a socket closes, and the one-shot signal that tells its tasks.
+//! Why a socket closes, and the one-shot signal that tells its task.
 //!
 //! Close codes sent by this server:
 //! 1000 answer to the client's own close · 1003 binary frame · 1008 protocol error ·
 //! 1009 frame too large · 1011 internal error while setting up · 1012 server restarting
 //! (SIGTERM) · 1013 broker unavailable while setting up (retry) · 4000 heartbeat timeout ·
 //! 4001 session revoked (suspension: do not reconnect with the same session) · 4008 slow
-//! consumer (outbound queue full; reconnect and catch up through REST).
+//! consumer (outbound queue full, or a write still waiting at the heartbeat deadline; reconnect
+//! and catch up through REST).
 
 use std::sync::{Arc, OnceLock};
 
@@ -20,7 +21,7 @@ pub fn reason(code: CloseCode, description: &str) -> CloseReason {
     CloseReason { code, description: Some(description.to_owned()) }
 }
 
-/// Shared by a session's reader, writer and the hub: the first close reason wins, and every
+/// Shared by a socket's task and the hub: the first close reason wins, and every
 /// holder can await it. One small allocation per socket (a watch channel was 360 bytes).
 #[derive(Clone, Default)]
 pub struct Closer(Arc<Closing>);

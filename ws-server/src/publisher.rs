@@ -10,7 +10,7 @@
 //!
 //! # Backpressure
 //! A publish waits at most [`PUBLISH_TIMEOUT`] (a blocked connection stops taking frames once
-//! the socket buffers are full); then it is dropped, so a session's reader never hangs on it.
+//! the socket buffers are full); then it is dropped, so a socket's task never hangs on it.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! # Backpressure
 //! Fan-out never waits for a client: each session has a bounded queue and the hub only
 //! `try_send`s into it ([`SessionEntry::push`]). A full queue closes that session with 4008 (its
-//! queued frames are dropped by its writer), so one slow client costs at most its queue; the
+//! queued frames are dropped by its task), so one slow client costs at most its queue; the
 //! others are not delayed. Frames are serialized once and shared (`ByteString` clones are
 //! reference counts).
 

@@ -1,4 +1,4 @@
-//! What the hub queues for a session's writer: events serialized once and shared by every
+//! What the hub queues for a socket's task to write: events serialized once and shared by every
 //! recipient (`ByteString` clones are reference counts), and pongs.
 //!
 //! A [`Frame`] is never empty: its only constructors refuse to make one. An event that cannot
@@ -67,7 +67,7 @@ impl Frame {
     }
 }
 
-/// What a session's writer sends: two words (the pong's payload, rare, is boxed to keep it so).
+/// What a socket's task writes: two words (the pong's payload, rare, is boxed to keep it so).
 #[derive(Debug)]
 pub enum Outbound {
     Event(Frame),

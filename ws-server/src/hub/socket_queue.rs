@@ -57,7 +57,7 @@ impl Shared {
 pub enum TrySendError {
     /// The queue holds its capacity: the client does not keep up.
     Full,
-    /// The writer is gone.
+    /// The socket's task (the receiver) is gone.
     Closed,
 }
 
@@ -86,7 +86,7 @@ impl Drop for Sender {
 }
 
 impl Sender {
-    /// Queues the item unless the queue is full or the writer gone; never waits.
+    /// Queues the item unless the queue is full or the receiver gone; never waits.
     pub fn try_send(&self, item: Outbound) -> Result<(), TrySendError> {
         {
             let mut s = self.shared.lock();
@@ -128,7 +128,7 @@ pub struct Reserved {
 }
 
 impl Reserved {
-    /// Queues the item in one of the held slots (dropped when none is left or the writer is gone).
+    /// Queues the item in one of the held slots (dropped when none is left or the receiver is gone).
     pub fn send(&mut self, item: Outbound) {
         if self.left == 0 {
             return;
@@ -283,7 +283,7 @@ mod tests {
         drop(one);
         assert!(tx.try_reserve(3).is_ok(), "an unused reservation gives its slots back");
         drop(rx);
-        assert_eq!(tx.try_reserve(1).err(), Some(TrySendError::Closed), "the writer is gone");
+        assert_eq!(tx.try_reserve(1).err(), Some(TrySendError::Closed), "the receiver is gone");
     }
 
     #[test]
