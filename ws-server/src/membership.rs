@@ -1,7 +1,8 @@
 //! What ws-server asks PostgreSQL, off the async workers: group membership of the users
 //! connected here, what a conversation is (for typing), blocks (typing in direct chats),
-//! `users.last_seen_at`, the privacy settings presence and receipts obey, a new socket's session, and what the node
-//! re-reads after a broker outage ([`reread`]). The SQL itself lives in `shared::models`.
+//! `users.last_seen_at`, the privacy settings presence and receipts obey, a new socket's
+//! session, and what the node re-reads after a broker outage ([`reread`]). The SQL itself
+//! lives in `shared::models`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
