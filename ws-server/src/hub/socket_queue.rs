@@ -1,8 +1,8 @@
 //! A session's outbound queue: bounded, many senders (the hub, the socket's own task), one
-//! receiver (the socket's task, which writes what it pops). tokio's mpsc allocates a block of 32 slots and a cache-padded
-//! channel (~1 KiB) when it is made; this queue holds nothing while empty, so 10,000 idle sockets
-//! do not pay for room they never use (BENCHMARKS.md, idle memory). A burst's room is given back
-//! once the queue drains.
+//! receiver (the socket's task, which writes what it pops). tokio's mpsc allocates a block of
+//! 32 slots and a cache-padded channel (~1 KiB) when it is made; this queue holds nothing while
+//! empty, so 10,000 idle sockets do not pay for room they never use (BENCHMARKS.md, idle
+//! memory). A burst's room is given back once the queue drains.
 //!
 //! The lock is a `std::sync::Mutex`, held only to move one item in or out, never across an await.
 //! Nobody waits for room: the hub drops a full queue's socket (slow consumer), and the socket's
