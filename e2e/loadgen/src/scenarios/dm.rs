@@ -11,6 +11,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::client::{self, Api};
+use crate::cpu;
 use crate::report::{self, r1, Samples};
 use crate::Common;
 
@@ -25,6 +26,9 @@ pub struct Opts {
     /// stop a sender after this many messages (keeps a smoke run under the send rate limit)
     #[arg(long)]
     max_per_sender: Option<u64>,
+    /// processes whose CPU the report splits per persisted message (by process name)
+    #[arg(long, default_value = cpu::DEFAULT_PROCS, value_delimiter = ',')]
+    procs: Vec<String>,
 }
 
 pub async fn run(c: &Common, o: Opts) -> Result<bool> {
@@ -38,6 +42,7 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
     }
     let sent = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
+    let cpu_before = cpu::sample(&o.procs);
     let t0 = Instant::now();
     let until = t0 + Duration::from_secs(o.duration);
     let max = o.max_per_sender.unwrap_or(u64::MAX);
@@ -85,6 +90,8 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
         rest.extend(lat);
     }
     let elapsed = t0.elapsed().as_secs_f64();
+    let n = sent.load(Relaxed);
+    let cpu_per_message = cpu::between(&cpu_before, &cpu::sample(&o.procs), n);
     progress.abort();
     let (mut lost, mut dups) = (0u64, 0u64);
     for seqs in by_conv.values_mut() {
@@ -96,7 +103,6 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
             lost += (b - a + 1) as u64 - seqs.len() as u64;
         }
     }
-    let n = sent.load(Relaxed);
     let result = json!({
         "params": { "senders": k, "duration_s": o.duration, "max_per_sender": o.max_per_sender },
         "persisted": n,
@@ -105,6 +111,7 @@ pub async fn run(c: &Common, o: Opts) -> Result<bool> {
         "lost": lost,
         "duplicate_seqs": dups,
         "rest_send": rest.summary(),
+        "cpu": cpu_per_message,
     });
     report::emit("dm", result, c.out.as_deref())?;
     Ok(lost == 0 && dups == 0)
