@@ -160,3 +160,74 @@ fn messages_rows_read(plan: &serde_json::Value) -> i64 {
     };
     own + children
 }
+
+#[derive(QueryableByName)]
+struct Same {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    rows: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    same: i64,
+}
+
+/// The document the trigger writes on insert and on edit is the one the search was built for:
+/// words as written plus English stems, the file name whole and split at punctuation, and the
+/// `has link` marker. Spelled out here without the functions, so a rewrite of them (migration
+/// `000520_search_document_plpgsql`) cannot change what is found.
+#[test]
+fn the_trigger_writes_the_document_the_search_expects() {
+    let (_db, mut conn) = reader_and_writer();
+    exec(
+        &mut conn,
+        "INSERT INTO attachments (id, owner_id, content_type, size, storage_key, file_name) \
+         VALUES (1, 2, 'application/pdf', 10, 'k1', 'Q3-budget_final.pdf')",
+    );
+    exec(
+        &mut conn,
+        "INSERT INTO messages (conversation_id, seq, sender_id, client_id, kind, body, attachment_id) VALUES \
+         (1, 1, 2, gen_random_uuid(), 'text', 'Meetings moved, see https://example.com/x', NULL), \
+         (1, 2, 2, gen_random_uuid(), 'file', '', 1), \
+         (1, 3, 2, gen_random_uuid(), 'file', 'the running numbers www.example.org', 1), \
+         (1, 4, 2, gen_random_uuid(), 'text', 'has link, but no link', NULL)",
+    );
+    exec(&mut conn, "UPDATE messages SET body = 'edited: http://a.example and Café' WHERE seq = 4");
+    let same: Same = diesel::sql_query(
+        "SELECT count(*) AS rows, count(*) FILTER (WHERE m.search_tsv = \
+             to_tsvector('simple', d.d) || to_tsvector('english', d.d) \
+             || CASE WHEN m.body ~* '(https?://|www\\.)[^[:space:]]' THEN $$'has link'$$::tsvector ELSE ''::tsvector END \
+         ) AS same \
+         FROM messages m LEFT JOIN attachments a ON a.id = m.attachment_id, \
+         LATERAL (SELECT concat_ws(' ', m.body, a.file_name, regexp_replace(a.file_name, '[[:punct:]]+', ' ', 'g')) AS d) d",
+    )
+    .get_result(&mut conn)
+    .expect("compare documents");
+    assert_eq!((same.rows, same.same), (4, 4), "every stored document is the expected one");
+}
+
+#[derive(QueryableByName)]
+struct Language {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    language: String,
+}
+
+/// The functions every stored message runs through (the `messages_search_tsv` trigger) are
+/// PL/pgSQL. A SQL-language function that PostgreSQL cannot inline is read from the catalog,
+/// parsed and planned again in each transaction that fires the trigger: measured at ~0.2 ms of
+/// database CPU per message, a fifth of a send's (BENCHMARKS.md, "Change 5").
+#[test]
+fn the_functions_every_stored_message_runs_keep_their_plans() {
+    let (_db, mut conn) = reader_and_writer();
+    let languages: Vec<Language> = diesel::sql_query(
+        "SELECT p.proname::text AS name, l.lanname::text AS language FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang \
+         WHERE p.proname IN ('messages_search_tsv', 'chat_search_document', 'chat_attachment_file_name') ORDER BY 1",
+    )
+    .load(&mut conn)
+    .expect("read pg_proc");
+    let found: Vec<(String, String)> = languages.into_iter().map(|l| (l.name, l.language)).collect();
+    let plpgsql = |name: &str| (name.to_owned(), "plpgsql".to_owned());
+    assert_eq!(
+        found,
+        vec![plpgsql("chat_attachment_file_name"), plpgsql("chat_search_document"), plpgsql("messages_search_tsv")]
+    );
+}
