@@ -11,6 +11,7 @@
 //! forever (a multihost ws node refused every ticket with 503 `database_unavailable` for
 //! minutes after its database came back: issue 20; `shared/tests/db_pool.rs`).
 
+pub mod prepared;
 pub mod schema;
 
 use std::ops::Deref;

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+
+use crate::db::prepared::Prepare;
 use diesel::sql_types::{BigInt, Nullable};
 
 use crate::db::schema::{conversation_members, conversations, group_members};
@@ -129,6 +131,7 @@ impl Conversation {
                 conversations::last_message_at.eq(diesel::dsl::now),
             ))
             .returning((conversations::last_seq, conversations::last_message_at.assume_not_null()))
+            .prepared()
             .get_result(conn)
     }
 
@@ -301,6 +304,7 @@ impl Member {
                 last_delivered_seq.eq(greatest(greatest(last_delivered_seq, read), delivered)),
             ))
             .returning(Member::as_returning())
+            .prepared()
             .get_result(conn)
     }
 

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+
+use crate::db::prepared::Prepare;
 use uuid::Uuid;
 
 use crate::api::MessageDto;
@@ -93,7 +95,7 @@ impl Message {
     }
 
     pub fn insert(conn: &mut PgConnection, new: &NewMessage) -> QueryResult<Message> {
-        diesel::insert_into(messages::table).values(new).returning(Message::as_returning()).get_result(conn)
+        diesel::insert_into(messages::table).values(new).returning(Message::as_returning()).prepared().get_result(conn)
     }
 
     /// The messages with these ids (any order).

@@ -1,16 +1,17 @@
 //! The transactional outbox: events are written here in the transaction that causes them.
 //!
 //! Writing a row needs an [`Outbox`] handle, which only [`Writer::write`] hands out: the work
-//! runs in it, and once it returns (committed) the local relay is woken. Every row also sends
-//! `NOTIFY` on [`CHANNEL`] in its transaction, delivered at commit, which wakes the leading relay
-//! of another replica. So no event waits for a relay's poll (that stays only as a safety net).
+//! runs in it, and once it returns (committed) the local relay is woken. Every insert also
+//! sends `NOTIFY` on [`CHANNEL`] in its transaction (the table's statement trigger
+//! `outbox_notify`), delivered at commit, which wakes the leading relay of another replica. So
+//! no event waits for a relay's poll (that stays only as a safety net).
 
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Jsonb, Text};
+
 use serde::Deserialize;
 use tokio::sync::Notify;
 
@@ -19,7 +20,7 @@ use crate::db::schema::outbox;
 use crate::db::PgPool;
 use crate::events::{Event, RoutingKey};
 
-/// The PostgreSQL notification channel of new outbox rows.
+/// The PostgreSQL notification channel of new outbox rows (the `outbox_notify` trigger's).
 pub const CHANNEL: &str = "chat_outbox";
 
 /// A connection that may write outbox rows (see the module doc). Everything else it does is
@@ -158,18 +159,15 @@ impl OutboxRow {
     }
 }
 
-/// Writes `event` to the outbox for `key` (plus `cc` keys, RabbitMQ's `CC`) and notifies
-/// [`CHANNEL`], in the transaction of the change the event announces: one statement.
+/// Writes `event` to the outbox for `key` (plus `cc` keys, RabbitMQ's `CC`), in the transaction
+/// of the change the event announces: one insert (diesel prepares it once per connection: no
+/// optional column). Its statement trigger sends `NOTIFY` on [`CHANNEL`] (migration
+/// `000521_outbox_notify_trigger`).
 pub fn enqueue(out: &mut Outbox<'_>, key: RoutingKey, cc: &[RoutingKey], event: &Event) -> QueryResult<()> {
     let payload = serde_json::to_value(event).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    let cc: Vec<String> = cc.iter().map(ToString::to_string).collect();
-    diesel::sql_query(format!(
-        "WITH row AS (INSERT INTO outbox (routing_key, cc, payload) VALUES ($1, $2, $3) RETURNING 1) \
-         SELECT pg_notify('{CHANNEL}', '') FROM row"
-    ))
-    .bind::<Text, _>(key.to_string())
-    .bind::<Array<Text>, _>(cc)
-    .bind::<Jsonb, _>(payload)
-    .execute(out.conn)?;
+    let cc: Vec<Option<String>> = cc.iter().map(|k| Some(k.to_string())).collect();
+    diesel::insert_into(outbox::table)
+        .values((outbox::routing_key.eq(key.to_string()), outbox::cc.eq(cc), outbox::payload.eq(payload)))
+        .execute(out.conn)?;
     Ok(())
 }
