@@ -130,16 +130,13 @@ impl OutboxRow {
             .load(conn)
     }
 
-    /// Deletes rows the broker has confirmed, in a short transaction of its own. Its commit does
-    /// not wait for the WAL flush (`synchronous_commit` off for this transaction only): a delete
-    /// lost in a crash only publishes those rows again (at-least-once; clients dedupe by seq),
-    /// and the relay then adds no fsync of its own next to every send's. Deleting (not marking)
-    /// keeps the table as small as its backlog, so reading the pending rows stays cheap.
+    /// Deletes rows the broker has confirmed: one statement, committed on its own. The relay's
+    /// session does not wait for the WAL flush of its commits (`api-server/src/outbox/leader.rs`):
+    /// a delete lost in a crash only publishes those rows again (at-least-once; clients dedupe
+    /// by seq), and the relay then adds no fsync of its own next to every send's. Deleting (not
+    /// marking) keeps the table as small as its backlog, so reading the pending rows stays cheap.
     pub fn remove_published(conn: &mut PgConnection, ids: &[i64]) -> QueryResult<usize> {
-        conn.transaction(|conn| {
-            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(conn)?;
-            diesel::delete(outbox::table.filter(outbox::id.eq_any(ids))).execute(conn)
-        })
+        diesel::delete(outbox::table.filter(outbox::id.eq_any(ids))).execute(conn)
     }
 
     /// Sets a row that does not decode aside (never published, kept for an operator, no longer
