@@ -2,10 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-
-use crate::db::prepared::Prepare;
 use diesel::sql_types::{BigInt, Nullable};
 
+use crate::db::prepared::Prepare;
 use crate::db::schema::{conversation_members, conversations, group_members};
 use crate::enums::ConversationKind;
 use crate::ids::{ConversationId, GroupId, UserId};

@@ -2,11 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-
-use crate::db::prepared::Prepare;
 use uuid::Uuid;
 
 use crate::api::MessageDto;
+use crate::db::prepared::Prepare;
 use crate::db::schema::messages;
 use crate::enums::MessageKind;
 use crate::ids::{AttachmentId, ConversationId, MessageId, UserId};
