@@ -12,16 +12,12 @@ use shared::ids::{ConversationId, UserId};
 use shared::models::conversation::{Conversation, Member};
 use shared::models::message::{Message, NewMessage};
 use shared::models::outbox::{enqueue, Writer};
-use shared::testing::TestDatabase;
+use shared::testing::{exec, TestDatabase};
 
 #[derive(QueryableByName)]
 struct Statement {
     #[diesel(sql_type = diesel::sql_types::Text)]
     statement: String,
-}
-
-fn exec(conn: &mut PgConnection, sql: &str) {
-    diesel::sql_query(sql).execute(conn).unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// The session's prepared statements that start with `prefix`.

@@ -8,11 +8,7 @@ use shared::ids::{ConversationId, UserId};
 use shared::models::search::{
     all_matching_ids, explain_all_matching, matching_ids_stepped, Filters, Has, SearchQuery, Steps,
 };
-use shared::testing::TestDatabase;
-
-fn exec(conn: &mut PgConnection, sql: &str) {
-    diesel::sql_query(sql).execute(conn).unwrap_or_else(|e| panic!("{sql}: {e}"));
-}
+use shared::testing::{exec, TestDatabase};
 
 #[test]
 fn stepped_search_matches_the_gin_plan_exactly() {

@@ -4,8 +4,8 @@
 //! (a changeset's optional fields may change its SQL), an INSERT with an optional column
 //! (`DEFAULT`), or a `sql_query`: it sends those as unnamed statements, which PostgreSQL parses
 //! and plans on every call. On a send's four writes that was more database CPU than running
-//! them (log of one send: parse 0.06-0.10 ms + bind 0.04-0.07 ms, execute 0.05 ms, per
-//! statement; BENCHMARKS.md, "Change 5").
+//! them (statement log of direct sends: parse 0.05-0.11 ms + bind 0.04-0.10 ms against an
+//! execute of ~0.05 ms, per statement; BENCHMARKS.md, "Change 5").
 //!
 //! Wrapping such a statement keeps it in diesel's per-connection cache, keyed by its SQL text
 //! and bind types, so each distinct text is prepared once (a statement whose text varies with

@@ -168,6 +168,11 @@ fn connect(url: &str) -> PgConnection {
     })
 }
 
+/// Runs fixture SQL on a test database; a failing statement fails the test, naming it.
+pub fn exec(conn: &mut PgConnection, sql: &str) {
+    diesel::sql_query(sql).execute(conn).unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
 /// `postgres://u@h:p/x?q` with the database replaced.
 pub fn with_database(url: &str, db: &str) -> String {
     let (base, query) = match url.split_once('?') {
